@@ -1,0 +1,507 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+namespace feedwatch::config {
+namespace {
+
+constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
+                                           "error", "critical", "off"};
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string_view TypeName(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+      return "a date";
+    case toml::node_type::time:
+      return "a time";
+    case toml::node_type::date_time:
+      return "a date-time";
+    case toml::node_type::none:
+      break;
+  }
+  return "nothing";
+}
+
+bool IsValidName(std::string_view name) {
+  if (name.empty()) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  });
+}
+
+std::string PercentEncodePath(std::string_view path) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
+    if (plain) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+// Collects diagnostics while walking the document so that one run reports every problem.
+class Loader {
+ public:
+  Loader(std::string_view text, std::filesystem::path path) : path_(std::move(path)) {
+    std::istringstream lines{std::string(text)};
+    for (std::string line; std::getline(lines, line);) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      lines_.push_back(std::move(line));
+    }
+  }
+
+  void Add(const toml::source_position& where, std::string message) {
+    diagnostics_.push_back({where.line, where.column, std::move(message)});
+  }
+
+  Result<Config> Load(std::string_view text) {
+    toml::table root;
+    try {
+      root = toml::parse(text, path_.string());
+    } catch (const toml::parse_error& error) {
+      Add(error.source().begin, std::string(error.description()));
+      return Finish(Config{});
+    }
+    Config config;
+    config.path = path_;
+    CheckKeys(root, {"daemon", "http", "defaults", "feed", "watch", "notify"}, "the top level");
+    LoadDaemon(root, config.daemon);
+    LoadHttp(root, config.http);
+    LoadDefaults(root);
+    LoadNotifiers(root, config.notifiers);
+    LoadFeeds(root, config.feeds);
+    LoadWatches(root, config);
+    return Finish(std::move(config));
+  }
+
+ private:
+  struct Diagnostic {
+    toml::source_index line;
+    toml::source_index column;
+    std::string message;
+  };
+
+  Result<Config> Finish(Config config) {
+    if (diagnostics_.empty()) return config;
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const auto& a, const auto& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    std::string out;
+    for (const Diagnostic& d : diagnostics_) {
+      if (!out.empty()) out += '\n';
+      out += path_.string() + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
+             d.message;
+      if (d.line >= 1 && d.line <= lines_.size()) {
+        const std::string& source = lines_[d.line - 1];
+        out += "\n  " + source + "\n  ";
+        // The caret goes under the column'th character, copying tabs so that it lines up.
+        size_t characters = 0;
+        for (size_t i = 0; i < source.size() && characters + 1 < d.column; ++i) {
+          const auto c = static_cast<unsigned char>(source[i]);
+          if ((c & 0xC0) == 0x80) continue;
+          out += c == '\t' ? '\t' : ' ';
+          ++characters;
+        }
+        out += '^';
+      }
+    }
+    return Error::InvalidInput(std::move(out));
+  }
+
+  void CheckKeys(const toml::table& table, std::initializer_list<std::string_view> known,
+                 std::string_view section) {
+    for (const auto& [key, node] : table) {
+      const std::string_view name = key.str();
+      if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+      std::string message = "unknown key " + Quote(name) + " in " + std::string(section);
+      std::string_view best;
+      size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
+      for (const std::string_view candidate : known) {
+        const size_t distance = EditDistance(name, candidate);
+        if (distance < best_distance) {
+          best = candidate;
+          best_distance = distance;
+        }
+      }
+      if (!best.empty()) {
+        message += "; did you mean " + Quote(best) + "?";
+      } else {
+        message += "; expected one of:";
+        for (const std::string_view candidate : known) message += " " + std::string(candidate);
+      }
+      Add(key.source().begin, std::move(message));
+    }
+  }
+
+  // The table at root[name], or nullptr when absent or (after a diagnostic) not a table.
+  const toml::table* Section(const toml::table& root, std::string_view name) {
+    const toml::node* node = root.get(name);
+    if (node == nullptr) return nullptr;
+    if (const toml::table* table = node->as_table()) return table;
+    Add(node->source().begin,
+        "expected [" + std::string(name) + "] to be a table, got " + std::string(TypeName(*node)));
+    return nullptr;
+  }
+
+  // The tables of an array of tables [[name]]; empty when absent or malformed.
+  std::vector<const toml::table*> TableArray(const toml::table& root, std::string_view name) {
+    std::vector<const toml::table*> tables;
+    const toml::node* node = root.get(name);
+    if (node == nullptr) return tables;
+    const toml::array* array = node->as_array();
+    if (array == nullptr) {
+      Add(node->source().begin, "expected [[" + std::string(name) +
+                                    "]] (an array of tables), got " + std::string(TypeName(*node)));
+      return tables;
+    }
+    for (const toml::node& element : *array) {
+      if (const toml::table* table = element.as_table()) {
+        tables.push_back(table);
+      } else {
+        Add(element.source().begin, "expected each " + std::string(name) + " to be a table, got " +
+                                        std::string(TypeName(element)));
+      }
+    }
+    return tables;
+  }
+
+  const toml::node* Get(const toml::table& table, std::string_view key, std::string_view section,
+                        bool required) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr && required) {
+      Add(table.source().begin,
+          std::string(section) + " is missing the required key " + Quote(key));
+    }
+    return node;
+  }
+
+  std::optional<std::string> String(const toml::table& table, std::string_view key,
+                                    std::string_view section, bool required) {
+    const toml::node* node = Get(table, key, section, required);
+    if (node == nullptr) return std::nullopt;
+    if (const auto* value = node->as_string()) return value->get();
+    Add(node->source().begin,
+        "expected " + Quote(key) + " to be a string, got " + std::string(TypeName(*node)));
+    return std::nullopt;
+  }
+
+  std::optional<Duration> DurationValue(const toml::table& table, std::string_view key) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return std::nullopt;
+    const auto* value = node->as_string();
+    if (value == nullptr) {
+      Add(node->source().begin, "expected " + Quote(key) +
+                                    " to be a duration string like \"10m\", got " +
+                                    std::string(TypeName(*node)));
+      return std::nullopt;
+    }
+    Result<Duration> duration = ParseDuration(value->get());
+    if (!duration) {
+      Add(node->source().begin, duration.error().message);
+      return std::nullopt;
+    }
+    return *duration;
+  }
+
+  // A duration, or "all" for no limit. Absent: `fallback`.
+  std::optional<Duration> Lookback(const toml::table& table, std::optional<Duration> fallback) {
+    const toml::node* node = table.get("initial_lookback");
+    if (node == nullptr) return fallback;
+    if (const auto* value = node->as_string(); value != nullptr && value->get() == "all") {
+      return std::nullopt;
+    }
+    const std::optional<Duration> duration = DurationValue(table, "initial_lookback");
+    return duration ? duration : fallback;
+  }
+
+  void Integer(const toml::table& table, std::string_view key, int min, int max, int& out) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return;
+    const auto* value = node->as_integer();
+    if (value == nullptr || value->get() < min || value->get() > max) {
+      Add(node->source().begin, "expected " + Quote(key) + " to be an integer from " +
+                                    std::to_string(min) + " to " + std::to_string(max));
+      return;
+    }
+    out = static_cast<int>(value->get());
+  }
+
+  void LoadDaemon(const toml::table& root, DaemonSettings& daemon) {
+    const toml::table* table = Section(root, "daemon");
+    if (table == nullptr) return;
+    CheckKeys(*table, {"state_dir", "log_level"}, "[daemon]");
+    if (auto dir = String(*table, "state_dir", "[daemon]", false)) {
+      // Relative to the config file, like file: feed URLs, not to the working directory.
+      daemon.state_dir =
+          dir->empty() ? "" : (path_.parent_path() / *dir).lexically_normal().string();
+    }
+    if (auto level = String(*table, "log_level", "[daemon]", false)) {
+      if (std::find(std::begin(kLogLevels), std::end(kLogLevels), *level) == std::end(kLogLevels)) {
+        Add(table->get("log_level")->source().begin,
+            "unknown log_level " + Quote(*level) +
+                "; expected one of: trace, debug, info, warn, error, critical, off");
+      } else {
+        daemon.log_level = *level;
+      }
+    }
+  }
+
+  void LoadHttp(const toml::table& root, HttpSettings& http) {
+    const toml::table* table = Section(root, "http");
+    if (table == nullptr) return;
+    CheckKeys(*table, {"timeout", "connect_timeout", "max_body", "concurrency"}, "[http]");
+    if (auto d = DurationValue(*table, "timeout")) http.timeout = *d;
+    if (auto d = DurationValue(*table, "connect_timeout")) http.connect_timeout = *d;
+    if (const toml::node* node = table->get("max_body")) {
+      if (const auto* bytes = node->as_integer(); bytes != nullptr && bytes->get() > 0) {
+        http.max_body = static_cast<std::uint64_t>(bytes->get());
+      } else if (const auto* text = node->as_string()) {
+        Result<std::uint64_t> size = ParseSize(text->get());
+        if (size) {
+          http.max_body = *size;
+        } else {
+          Add(node->source().begin, size.error().message);
+        }
+      } else {
+        Add(node->source().begin, "expected \"max_body\" to be a size like \"10MiB\"");
+      }
+    }
+    Integer(*table, "concurrency", 1, 10'000, http.concurrency);
+  }
+
+  void LoadDefaults(const toml::table& root) {
+    const toml::table* table = Section(root, "defaults");
+    if (table == nullptr) return;
+    CheckKeys(*table, {"interval", "initial_lookback"}, "[defaults]");
+    if (auto d = DurationValue(*table, "interval")) default_interval_ = *d;
+    default_lookback_ = Lookback(*table, default_lookback_);
+  }
+
+  void LoadNotifiers(const toml::table& root, std::vector<NotifierConfig>& notifiers) {
+    std::map<std::string, toml::source_index> first_line;
+    for (const toml::table* table : TableArray(root, "notify")) {
+      CheckKeys(*table, {"name", "type"}, "[[notify]]");
+      NotifierConfig notifier;
+      const auto name = Name(*table, "[[notify]]", first_line, "notifier");
+      const auto type = String(*table, "type", "[[notify]]", true);
+      if (type && *type != "console") {
+        Add(table->get("type")->source().begin,
+            "notifier type " + Quote(*type) +
+                " is not supported by this version; expected \"console\"");
+      }
+      if (!name || !type) continue;
+      notifier.name = *name;
+      notifiers.push_back(std::move(notifier));
+    }
+  }
+
+  // A [[feed]], [[watch]] or [[notify]] name: present, well-formed and unique among its kind.
+  std::optional<std::string> Name(const toml::table& table, std::string_view section,
+                                  std::map<std::string, toml::source_index>& first_line,
+                                  std::string_view kind) {
+    auto name = String(table, "name", section, true);
+    if (!name) return std::nullopt;
+    const toml::source_position where = table.get("name")->source().begin;
+    if (!IsValidName(*name)) {
+      Add(where, std::string(kind) + " name " + Quote(*name) +
+                     " must be letters, digits, '-', '_' or '.'");
+      return std::nullopt;
+    }
+    const auto [it, inserted] = first_line.emplace(*name, where.line);
+    if (!inserted) {
+      Add(where, "duplicate " + std::string(kind) + " name " + Quote(*name) +
+                     " (first defined on line " + std::to_string(it->second) + ")");
+      return std::nullopt;
+    }
+    return name;
+  }
+
+  std::optional<std::string> FeedUrl(const toml::table& table) {
+    auto url = String(table, "url", "[[feed]]", true);
+    if (!url) return std::nullopt;
+    const toml::source_position where = table.get("url")->source().begin;
+    const auto has_host = [&](std::string_view scheme) {
+      return url->size() > scheme.size() &&
+             url->find_first_of("/?#", scheme.size()) != scheme.size();
+    };
+    if (url->starts_with("http://") || url->starts_with("https://")) {
+      if (has_host(url->starts_with("http://") ? "http://" : "https://")) return url;
+      Add(where, "feed URL " + Quote(*url) + " has no host");
+      return std::nullopt;
+    }
+    if (url->starts_with("file:")) {
+      std::string_view path = std::string_view(*url).substr(5);
+      if (path.starts_with("//")) {
+        path.remove_prefix(2);
+        if (path.starts_with("/")) return url;
+        Add(where, "file URL " + Quote(*url) +
+                       " must be file:///absolute/path or file:path/relative/to/the/config");
+        return std::nullopt;
+      }
+      const std::filesystem::path absolute =
+          std::filesystem::absolute(path_.parent_path() / std::filesystem::path(path))
+              .lexically_normal();
+      return "file://" + PercentEncodePath(absolute.string());
+    }
+    Add(where, "feed URL " + Quote(*url) + " must start with http://, https:// or file:");
+    return std::nullopt;
+  }
+
+  void LoadFeeds(const toml::table& root, std::vector<FeedConfig>& feeds) {
+    std::map<std::string, toml::source_index> first_line;
+    for (const toml::table* table : TableArray(root, "feed")) {
+      CheckKeys(*table, {"name", "url", "interval", "initial_lookback"}, "[[feed]]");
+      FeedConfig feed;
+      const auto name = Name(*table, "[[feed]]", first_line, "feed");
+      const auto url = FeedUrl(*table);
+      feed.interval = DurationValue(*table, "interval").value_or(default_interval_);
+      feed.initial_lookback = Lookback(*table, default_lookback_);
+      if (!name || !url) continue;
+      feed.name = *name;
+      feed.url = *url;
+      feeds.push_back(std::move(feed));
+    }
+  }
+
+  void LoadWatches(const toml::table& root, Config& config) {
+    std::map<std::string, toml::source_index> first_line;
+    for (const toml::table* table : TableArray(root, "watch")) {
+      CheckKeys(*table, {"name", "query", "notify"}, "[[watch]]");
+      WatchConfig watch;
+      const auto name = Name(*table, "[[watch]]", first_line, "watch");
+      const auto query = String(*table, "query", "[[watch]]", true);
+      bool ok = name && query;
+      if (query) {
+        Result<filters::Query> compiled = filters::Query::Parse(*query);
+        if (compiled) {
+          watch.query = std::move(*compiled);
+        } else {
+          Add(table->get("query")->source().begin,
+              "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);
+          ok = false;
+        }
+      }
+      ok = LoadWatchNotify(*table, config.notifiers, watch.notify) && ok;
+      if (!ok) continue;
+      watch.name = *name;
+      watch.query_text = *query;
+      config.watches.push_back(std::move(watch));
+    }
+  }
+
+  bool LoadWatchNotify(const toml::table& table, const std::vector<NotifierConfig>& notifiers,
+                       std::vector<std::string>& out) {
+    const toml::node* node = table.get("notify");
+    if (node == nullptr) {
+      for (const NotifierConfig& notifier : notifiers) out.push_back(notifier.name);
+      if (out.empty()) {
+        Add(table.source().begin, "[[watch]] has nowhere to send alerts: add a [[notify]] table");
+        return false;
+      }
+      return true;
+    }
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->empty()) {
+      Add(node->source().begin, "expected \"notify\" to be a non-empty array of notifier names");
+      return false;
+    }
+    bool ok = true;
+    for (const toml::node& element : *array) {
+      const auto* value = element.as_string();
+      if (value == nullptr) {
+        Add(element.source().begin,
+            "expected a notifier name (a string), got " + std::string(TypeName(element)));
+        ok = false;
+        continue;
+      }
+      const std::string& wanted = value->get();
+      const bool known = std::any_of(notifiers.begin(), notifiers.end(),
+                                     [&](const NotifierConfig& n) { return n.name == wanted; });
+      if (!known) {
+        std::string message = "unknown notifier " + Quote(wanted) + "; defined notifiers:";
+        for (const NotifierConfig& n : notifiers) message += " " + n.name;
+        if (notifiers.empty()) message += " none";
+        Add(element.source().begin, std::move(message));
+        ok = false;
+        continue;
+      }
+      out.push_back(wanted);
+    }
+    return ok;
+  }
+
+  std::filesystem::path path_;
+  std::vector<std::string> lines_;
+  std::vector<Diagnostic> diagnostics_;
+  Duration default_interval_ = 10min;
+  std::optional<Duration> default_lookback_ = 48h;
+};
+
+}  // namespace
+
+Result<Config> LoadConfigText(std::string_view text, const std::filesystem::path& path) {
+  Loader loader(text, path);
+  return loader.Load(text);
+}
+
+Result<Config> LoadConfigFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error::NotFound(path.string() +
+                           ": cannot read the config file: " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return LoadConfigText(text.str(), path);
+}
+
+}  // namespace feedwatch::config

@@ -1,0 +1,83 @@
+// The validated configuration: one TOML file read into typed values with defaults.
+//
+// A Config that LoadConfigFile returns is complete and consistent: every feed has an absolute
+// URL and an interval, every watch's query compiled, every notifier a watch names exists.
+// Reload is load-then-swap: a bad file leaves the caller's current Config untouched.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "config/units.h"
+#include "filters/query.h"
+
+namespace feedwatch::config {
+
+using namespace std::chrono_literals;
+
+struct DaemonSettings {
+  // Where feedwatch.db lives. Empty: the daemon uses $STATE_DIRECTORY (set by systemd's
+  // StateDirectory=) and then /var/lib/feedwatch.
+  std::string state_dir;
+  std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+};
+
+struct HttpSettings {
+  Duration timeout = 30s;          // a whole transfer
+  Duration connect_timeout = 10s;  // DNS + TCP + TLS
+  std::uint64_t max_body = 10ULL << 20;
+  int concurrency = 32;  // transfers at once
+};
+
+struct FeedConfig {
+  std::string name;
+  // Absolute http(s) URL, or a file:// URL; a relative "file:path" in the file is resolved
+  // against the config file's folder.
+  std::string url;
+  Duration interval{};
+  // Only items published within this long before the feed's first poll may alert; nullopt
+  // means every item of the first poll may ("all"). Undated items always may.
+  std::optional<Duration> initial_lookback;
+};
+
+struct WatchConfig {
+  std::string name;
+  std::string query_text;
+  filters::Query query;
+  std::vector<std::string> notify;  // notifier names, never empty
+};
+
+enum class NotifierType { kConsole };
+
+struct NotifierConfig {
+  std::string name;
+  NotifierType type = NotifierType::kConsole;
+};
+
+struct Config {
+  std::filesystem::path path;
+  DaemonSettings daemon;
+  HttpSettings http;
+  std::vector<FeedConfig> feeds;
+  std::vector<WatchConfig> watches;
+  std::vector<NotifierConfig> notifiers;
+};
+
+// Reads and validates the file at `path`. On failure the error's message lists every problem
+// found, in file order, each as
+//   PATH:LINE:COLUMN: what is wrong
+//     the source line
+//     ^ (under the spot)
+Result<Config> LoadConfigFile(const std::filesystem::path& path);
+
+// The same for text already in memory; `path` names it in messages and anchors relative
+// file: URLs.
+Result<Config> LoadConfigText(std::string_view text, const std::filesystem::path& path);
+
+}  // namespace feedwatch::config
