@@ -1,0 +1,190 @@
+#include "net/http_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <mutex>
+#include <unordered_map>
+
+namespace feedwatch::net {
+namespace {
+
+struct Transfer {
+  CURL* easy = nullptr;
+  curl_slist* headers = nullptr;
+  HttpClient::Callback done;
+  Response response;
+  std::uint64_t max_body = 0;
+  std::chrono::milliseconds timeout{};
+  bool too_large = false;
+  char error[CURL_ERROR_SIZE] = {};
+
+  ~Transfer() {
+    if (easy != nullptr) curl_easy_cleanup(easy);
+    curl_slist_free_all(headers);
+  }
+};
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  if (transfer->response.body.size() + bytes > transfer->max_body) {
+    transfer->too_large = true;
+    return 0;  // aborts with CURLE_WRITE_ERROR
+  }
+  transfer->response.body.append(data, bytes);
+  return bytes;
+}
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t bytes = size * count;
+  std::string_view line(data, bytes);
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
+  if (line.starts_with("HTTP/")) {
+    transfer->response.headers.clear();  // a new response after a redirect or 100 Continue
+    return bytes;
+  }
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return bytes;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  transfer->response.headers.emplace_back(std::move(name), std::string(value));
+  return bytes;
+}
+
+Error ErrorFor(CURLcode code, const Transfer& transfer) {
+  if (transfer.too_large) {
+    return Error::TooLarge("body larger than " + std::to_string(transfer.max_body) + " bytes");
+  }
+  std::string detail = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
+  if (code == CURLE_OPERATION_TIMEDOUT) {
+    return Error::Timeout("timed out after " + std::to_string(transfer.timeout.count()) +
+                          " ms: " + detail);
+  }
+  return Error::Network(std::move(detail));
+}
+
+}  // namespace
+
+std::string Response::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
+struct HttpClient::Impl {
+  CURLM* multi = nullptr;
+  std::string user_agent;
+  std::unordered_map<const Transfer*, std::unique_ptr<Transfer>> transfers;
+
+  ~Impl() {
+    for (const auto& [key, t] : transfers) curl_multi_remove_handle(multi, t->easy);
+    transfers.clear();
+    curl_multi_cleanup(multi);
+  }
+
+  void Finish(Transfer* transfer, CURLcode code) {
+    const auto node = transfers.extract(transfer);
+    if (node.empty()) return;  // cancelled
+    const std::unique_ptr<Transfer>& t = node.mapped();
+    curl_multi_remove_handle(multi, t->easy);
+    Result<Response> result = Error::Network("");
+    if (code == CURLE_OK) {
+      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
+      char* url = nullptr;
+      curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
+      if (url != nullptr) t->response.effective_url = url;
+      if (t->response.status == 0 && t->response.effective_url.starts_with("file:")) {
+        t->response.status = 200;
+      }
+      result = std::move(t->response);
+    } else {
+      result = ErrorFor(code, *t);
+    }
+    t->done(std::move(result));
+  }
+};
+
+HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpClient::~HttpClient() = default;
+
+std::unique_ptr<HttpClient> HttpClient::Create(const Options& options) {
+  static std::once_flag global_init;
+  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  auto impl = std::make_unique<Impl>();
+  impl->multi = curl_multi_init();
+  impl->user_agent = options.user_agent;
+  curl_multi_setopt(impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+                    static_cast<long>(options.max_transfers));
+  return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+}
+
+void HttpClient::Start(Request request, Callback done) {
+  auto owned = std::make_unique<Transfer>();
+  Transfer& t = *owned;
+  impl_->transfers.emplace(&t, std::move(owned));
+  t.easy = curl_easy_init();
+  t.done = std::move(done);
+  t.max_body = request.max_body;
+  t.timeout = request.timeout;
+  for (const std::string& header : request.headers) {
+    t.headers = curl_slist_append(t.headers, header.c_str());
+  }
+  CURL* easy = t.easy;
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, request.allow_file ? "file" : "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(request.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+  if (t.headers != nullptr) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
+  if (!impl_->user_agent.empty())
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, impl_->user_agent.c_str());
+  curl_multi_add_handle(impl_->multi, easy);
+}
+
+bool HttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
+  int running = 0;
+  curl_multi_perform(impl_->multi, &running);
+  curl_waitfd extra{wake_fd, CURL_WAIT_POLLIN, 0};
+  curl_multi_poll(impl_->multi, wake_fd >= 0 ? &extra : nullptr, wake_fd >= 0 ? 1 : 0,
+                  static_cast<int>(timeout.count()), nullptr);
+  curl_multi_perform(impl_->multi, &running);
+
+  // Collect first: a callback may start transfers, and that must not disturb this loop.
+  std::vector<std::pair<Transfer*, CURLcode>> finished;
+  int queued = 0;
+  while (CURLMsg* message = curl_multi_info_read(impl_->multi, &queued)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    Transfer* transfer = nullptr;
+    curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &transfer);
+    finished.emplace_back(transfer, message->data.result);
+  }
+  for (const auto& [transfer, code] : finished) impl_->Finish(transfer, code);
+  return (extra.revents & CURL_WAIT_POLLIN) != 0;
+}
+
+size_t HttpClient::active() const { return impl_->transfers.size(); }
+
+void HttpClient::CancelAll() {
+  for (const auto& [key, t] : impl_->transfers) curl_multi_remove_handle(impl_->multi, t->easy);
+  impl_->transfers.clear();
+}
+
+}  // namespace feedwatch::net

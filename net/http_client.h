@@ -1,0 +1,72 @@
+// Non-blocking HTTP transfers on one curl multi handle, driven by the caller's event loop.
+//
+// Threading: one thread owns an HttpClient and makes every call on it; completion callbacks run
+// on that thread, inside Poll(). A callback may Start() new transfers.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+
+namespace feedwatch::net {
+
+struct Request {
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::chrono::milliseconds timeout{30'000};
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::uint64_t max_body = 10ULL << 20;  // decoded bytes; the transfer is aborted past it
+  bool allow_file = false;               // file:// is refused unless the caller allows it
+};
+
+struct Response {
+  long status = 0;                                           // 200 for a file:// read
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, last response
+  std::string body;
+  std::string effective_url;  // after redirects
+
+  // The value of the first header named `name` (lower-case), or "".
+  std::string Header(std::string_view name) const;
+};
+
+class HttpClient {
+ public:
+  // Errors: Network (DNS, connect, TLS, reset; the message says which), Timeout, TooLarge.
+  // An HTTP error status is a Response, not an Error.
+  using Callback = std::function<void(Result<Response>)>;
+
+  struct Options {
+    int max_transfers = 32;  // at once; more wait in curl's queue
+    std::string user_agent;
+  };
+
+  static std::unique_ptr<HttpClient> Create(const Options& options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  void Start(Request request, Callback done);
+
+  // Runs transfers, waiting up to `timeout` for network activity or for `wake_fd` (when >= 0)
+  // to become readable, then calls the callbacks of finished transfers. Returns true when
+  // wake_fd is readable.
+  bool Poll(std::chrono::milliseconds timeout, int wake_fd = -1);
+
+  size_t active() const;
+
+  // Aborts every transfer without calling its callback.
+  void CancelAll();
+
+ private:
+  struct Impl;
+  explicit HttpClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace feedwatch::net
