@@ -1,0 +1,59 @@
+// Schema migrations. kMigrations[i] takes a database from user_version i to i + 1; a
+// migration, once released, never changes: new columns and tables come as a new entry.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+namespace feedwatch::store {
+
+inline constexpr std::array<std::string_view, 2> kMigrations = {
+    // 1: feeds, the items seen in them, and matches.
+    R"sql(
+CREATE TABLE feeds (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  last_attempt_at INTEGER,
+  last_success_at INTEGER,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+CREATE TABLE items (
+  id INTEGER PRIMARY KEY,
+  feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+  item_key TEXT NOT NULL,
+  title TEXT NOT NULL,
+  link TEXT NOT NULL,
+  published_at INTEGER,
+  first_seen_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  UNIQUE (feed_id, item_key)
+);
+CREATE TABLE matches (
+  id INTEGER PRIMARY KEY,
+  watch TEXT NOT NULL,
+  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+  matched_at INTEGER NOT NULL,
+  UNIQUE (watch, item_id)
+);
+)sql",
+    // 2: the delivery outbox, one row per (match, notifier).
+    R"sql(
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY,
+  match_id INTEGER NOT NULL REFERENCES matches(id) ON DELETE CASCADE,
+  notifier TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  sent_at INTEGER,
+  last_error TEXT,
+  UNIQUE (match_id, notifier)
+);
+CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+)sql",
+};
+
+}  // namespace feedwatch::store

@@ -1,0 +1,344 @@
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+#include <string>
+#include <utility>
+
+#include "store/schema.h"
+
+namespace feedwatch::store {
+namespace {
+
+struct DatabaseCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Database = std::unique_ptr<sqlite3, DatabaseCloser>;
+
+Error DbError(sqlite3* db, std::string_view what) {
+  return Error::Io("database: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+std::int64_t ToUnix(TimePoint t) { return t.time_since_epoch().count(); }
+TimePoint FromUnix(std::int64_t s) { return TimePoint(Seconds(s)); }
+
+// A prepared statement with bound parameters, reset on destruction.
+class Statement {
+ public:
+  // A statement that fails to prepare stays null; stepping it then fails with SQLITE_MISUSE,
+  // which the caller reports like any other step error.
+  Statement(sqlite3* db, std::string_view sql) {
+    sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& Bind(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Statement& Bind(int index, std::int64_t value) {
+    sqlite3_bind_int64(stmt_, index, value);
+    return *this;
+  }
+  Statement& Bind(int index, std::optional<TimePoint> value) {
+    if (value) {
+      sqlite3_bind_int64(stmt_, index, ToUnix(*value));
+    } else {
+      sqlite3_bind_null(stmt_, index);
+    }
+    return *this;
+  }
+
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  std::int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+  std::string Text(int column) const {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+    return text != nullptr ? std::string(text, sqlite3_column_bytes(stmt_, column)) : "";
+  }
+  std::optional<TimePoint> Time(int column) const {
+    if (sqlite3_column_type(stmt_, column) == SQLITE_NULL) return std::nullopt;
+    return FromUnix(Int(column));
+  }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    Error error = Error::Io(std::string("database: ") + (message ? message : sqlite3_errmsg(db)));
+    sqlite3_free(message);
+    return error;
+  }
+  return Status::Ok();
+}
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded.
+class Transaction {
+ public:
+  explicit Transaction(sqlite3* db) : db_(db), status_(Exec(db, "BEGIN IMMEDIATE")) {}
+  ~Transaction() {
+    if (status_.ok() && !committed_) (void)Exec(db_, "ROLLBACK");
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
+  const Status& begun() const { return status_; }
+  Status Commit() {
+    Status status = Exec(db_, "COMMIT");
+    committed_ = status.ok();
+    return status;
+  }
+
+ private:
+  sqlite3* db_;
+  Status status_;
+  bool committed_ = false;
+};
+
+Result<int> UserVersion(sqlite3* db) {
+  Statement stmt(db, "PRAGMA user_version");
+  if (stmt.Step() != SQLITE_ROW) return DbError(db, "reading the schema version");
+  return static_cast<int>(stmt.Int(0));
+}
+
+Status Migrate(sqlite3* db, const std::filesystem::path& file) {
+  Result<int> version = UserVersion(db);
+  if (!version) return version.error();
+  if (*version > Store::kSchemaVersion) {
+    return Error::Io(file.string() + ": database schema version " + std::to_string(*version) +
+                     " is newer than this feedwatch understands (" +
+                     std::to_string(Store::kSchemaVersion) + "); upgrade feedwatch");
+  }
+  for (int v = *version; v < Store::kSchemaVersion; ++v) {
+    Transaction transaction(db);
+    if (!transaction.begun()) return transaction.begun();
+    if (Status s = Exec(db, std::string(kMigrations[v]).c_str()); !s) {
+      return Error::Io("migrating the database to schema version " + std::to_string(v + 1) + ": " +
+                       s.error().message);
+    }
+    const std::string set_version = "PRAGMA user_version = " + std::to_string(v + 1);
+    if (Status s = Exec(db, set_version.c_str()); !s) return s;
+    if (Status s = transaction.Commit(); !s) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct Store::Impl {
+  Database db;
+
+  // The id of the feed called `name`, created (with `url`) when new; the URL is kept current.
+  Result<std::int64_t> FeedId(std::string_view name, std::string_view url) {
+    Statement upsert(db.get(),
+                     "INSERT INTO feeds (name, url) VALUES (?1, ?2) "
+                     "ON CONFLICT (name) DO UPDATE SET url = excluded.url RETURNING id");
+    upsert.Bind(1, name).Bind(2, url);
+    if (upsert.Step() != SQLITE_ROW) return DbError(db.get(), "recording feed");
+    return upsert.Int(0);
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  Database db(raw);
+  if (rc != SQLITE_OK) {
+    return Error::Io(file.string() + ": cannot open database: " +
+                     (raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_extended_result_codes(db.get(), 1);
+  sqlite3_busy_timeout(db.get(), 5000);
+  // WAL: readers (feedwatch status, sqlite3 shell) never block the daemon. synchronous=NORMAL
+  // in WAL mode survives a crash of the process; a power cut may lose the last commits, which
+  // redoes polls and deliveries (at least once), never loses them.
+  for (const char* pragma :
+       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+    if (Status s = Exec(db.get(), pragma); !s) {
+      return Error::Io(file.string() + ": " + s.error().message);
+    }
+  }
+  if (Status s = Migrate(db.get(), file); !s) {
+    return Error::Io(s.error().message.starts_with(file.string())
+                         ? s.error().message
+                         : file.string() + ": " + s.error().message);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(db);
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<FeedState> Store::GetFeedState(std::string_view feed) {
+  Statement stmt(impl_->db.get(),
+                 "SELECT last_attempt_at, last_success_at, consecutive_failures, last_error "
+                 "FROM feeds WHERE name = ?1");
+  stmt.Bind(1, feed);
+  FeedState state;
+  const int rc = stmt.Step();
+  if (rc == SQLITE_ROW) {
+    state.last_attempt_at = stmt.Time(0);
+    state.last_success_at = stmt.Time(1);
+    state.consecutive_failures = static_cast<int>(stmt.Int(2));
+    state.last_error = stmt.Text(3);
+  } else if (rc != SQLITE_DONE) {
+    return DbError(impl_->db.get(), "reading feed state");
+  }
+  return state;
+}
+
+Result<std::vector<std::string>> Store::UnseenKeys(std::string_view feed,
+                                                   const std::vector<std::string>& keys) {
+  Statement stmt(impl_->db.get(),
+                 "SELECT 1 FROM items JOIN feeds ON feeds.id = items.feed_id "
+                 "WHERE feeds.name = ?1 AND items.item_key = ?2");
+  std::vector<std::string> unseen;
+  for (const std::string& key : keys) {
+    stmt.Reset();
+    stmt.Bind(1, feed).Bind(2, key);
+    const int rc = stmt.Step();
+    if (rc == SQLITE_DONE) {
+      unseen.push_back(key);
+    } else if (rc != SQLITE_ROW) {
+      return DbError(impl_->db.get(), "looking up items");
+    }
+  }
+  return unseen;
+}
+
+Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, TimePoint now,
+                              const std::vector<ItemRecord>& items) {
+  sqlite3* db = impl_->db.get();
+  Transaction transaction(db);
+  if (!transaction.begun()) return transaction.begun().error();
+  Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
+  if (!feed_id) return feed_id.error();
+
+  Statement insert_item(db,
+                        "INSERT INTO items (feed_id, item_key, title, link, published_at, "
+                        "first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
+                        "ON CONFLICT (feed_id, item_key) DO NOTHING RETURNING id");
+  Statement touch_item(db,
+                       "UPDATE items SET last_seen_at = ?3 WHERE feed_id = ?1 AND item_key = ?2");
+  Statement insert_match(db,
+                         "INSERT INTO matches (watch, item_id, matched_at) VALUES (?1, ?2, ?3) "
+                         "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
+  Statement insert_delivery(db,
+                            "INSERT INTO deliveries (match_id, notifier, created_at, "
+                            "next_attempt_at) VALUES (?1, ?2, ?3, ?3) "
+                            "ON CONFLICT (match_id, notifier) DO NOTHING");
+  int new_matches = 0;
+  for (const ItemRecord& item : items) {
+    insert_item.Reset();
+    insert_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
+    insert_item.Bind(5, item.published).Bind(6, ToUnix(now));
+    const int rc = insert_item.Step();
+    if (rc == SQLITE_DONE) {  // seen before
+      touch_item.Reset();
+      touch_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, ToUnix(now));
+      if (touch_item.Step() != SQLITE_DONE) return DbError(db, "updating item");
+      continue;
+    }
+    if (rc != SQLITE_ROW) return DbError(db, "recording item");
+    const std::int64_t item_id = insert_item.Int(0);
+    insert_item.Step();  // finishes the RETURNING statement
+    for (const MatchRecord& match : item.matches) {
+      insert_match.Reset();
+      insert_match.Bind(1, match.watch).Bind(2, item_id).Bind(3, ToUnix(now));
+      const int match_rc = insert_match.Step();
+      if (match_rc == SQLITE_DONE) continue;
+      if (match_rc != SQLITE_ROW) return DbError(db, "recording match");
+      const std::int64_t match_id = insert_match.Int(0);
+      insert_match.Step();
+      ++new_matches;
+      for (const std::string& notifier : match.notifiers) {
+        insert_delivery.Reset();
+        insert_delivery.Bind(1, match_id).Bind(2, notifier).Bind(3, ToUnix(now));
+        if (insert_delivery.Step() != SQLITE_DONE) return DbError(db, "enqueuing delivery");
+      }
+    }
+  }
+  Statement success(db,
+                    "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, "
+                    "consecutive_failures = 0, last_error = NULL WHERE id = ?1");
+  success.Bind(1, *feed_id).Bind(2, ToUnix(now));
+  if (success.Step() != SQLITE_DONE) return DbError(db, "recording poll");
+  if (Status s = transaction.Commit(); !s) return s.error();
+  return new_matches;
+}
+
+Status Store::RecordFailure(std::string_view feed, std::string_view url, TimePoint now,
+                            std::string_view error) {
+  sqlite3* db = impl_->db.get();
+  Transaction transaction(db);
+  if (!transaction.begun()) return transaction.begun();
+  Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
+  if (!feed_id) return feed_id.error();
+  Statement failure(db,
+                    "UPDATE feeds SET last_attempt_at = ?2, last_error = ?3, "
+                    "consecutive_failures = consecutive_failures + 1 WHERE id = ?1");
+  failure.Bind(1, *feed_id).Bind(2, ToUnix(now)).Bind(3, error);
+  if (failure.Step() != SQLITE_DONE) return DbError(db, "recording failure");
+  return transaction.Commit();
+}
+
+Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {
+  Statement stmt(impl_->db.get(),
+                 "SELECT d.id, d.notifier, m.watch, f.name, i.title, i.link, i.published_at, "
+                 "m.matched_at, d.attempts "
+                 "FROM deliveries d JOIN matches m ON m.id = d.match_id "
+                 "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
+                 "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+                 "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
+  stmt.Bind(1, ToUnix(now)).Bind(2, static_cast<std::int64_t>(limit));
+  std::vector<Delivery> out;
+  int rc = 0;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    Delivery d;
+    d.id = stmt.Int(0);
+    d.notifier = stmt.Text(1);
+    d.watch = stmt.Text(2);
+    d.feed = stmt.Text(3);
+    d.title = stmt.Text(4);
+    d.link = stmt.Text(5);
+    d.published = stmt.Time(6);
+    d.matched_at = FromUnix(stmt.Int(7));
+    d.attempts = static_cast<int>(stmt.Int(8));
+    out.push_back(std::move(d));
+  }
+  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading the outbox");
+  return out;
+}
+
+Status Store::MarkSent(std::int64_t delivery, TimePoint now) {
+  Statement stmt(impl_->db.get(),
+                 "UPDATE deliveries SET state = 'sent', sent_at = ?2, attempts = attempts + 1, "
+                 "last_error = NULL WHERE id = ?1");
+  stmt.Bind(1, delivery).Bind(2, ToUnix(now));
+  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "marking delivery sent");
+  return Status::Ok();
+}
+
+Status Store::MarkFailed(std::int64_t delivery, TimePoint next_attempt, std::string_view error) {
+  Statement stmt(impl_->db.get(),
+                 "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, "
+                 "last_error = ?3 WHERE id = ?1");
+  stmt.Bind(1, delivery).Bind(2, ToUnix(next_attempt)).Bind(3, error);
+  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "recording delivery failure");
+  return Status::Ok();
+}
+
+}  // namespace feedwatch::store
