@@ -1,0 +1,65 @@
+// The pipeline from feed to alert, and each feed's schedule:
+//   due feed -> fetch (HttpClient) -> parse -> match new items -> Store::CommitPoll -> deliver
+//
+// The Engine starts fetches; the caller's loop drives the HttpClient, whose callbacks bring the
+// results back here. Everything runs on the loop thread.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "config/config.h"
+#include "net/http_client.h"
+#include "notify/notifier.h"
+#include "store/store.h"
+
+namespace feedwatch::daemon {
+
+class Engine {
+ public:
+  // Every argument must outlive the Engine. `notifiers` maps each configured notifier name to
+  // its implementation.
+  Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
+         const Clock& clock, std::map<std::string, notify::Notifier*> notifiers);
+
+  // Reads each feed's last poll from the store to schedule its next one: a feed polled less
+  // than an interval ago waits for the rest of it. Call once before starting fetches.
+  Status LoadSchedule();
+
+  // Starts a fetch of every feed that is due and not already being fetched; every feed when
+  // `all` is true.
+  void StartFetches(bool all);
+
+  // Sends every pending delivery that is due.
+  void DeliverDue();
+
+  // When the next feed falls due (nullopt when every feed is being fetched or there are none).
+  std::optional<TimePoint> NextDue() const;
+
+  bool fetching() const { return in_flight_ > 0; }
+
+ private:
+  struct FeedRuntime {
+    TimePoint next_due;
+    bool in_flight = false;
+  };
+
+  void OnFetched(size_t feed, Result<net::Response> response);
+  // Parses, matches and commits a fetched body; an Error means the poll failed.
+  Status Process(const config::FeedConfig& feed, const net::Response& response);
+  void Fail(const config::FeedConfig& feed, const Error& error);
+
+  const config::Config& config_;
+  store::Store& store_;
+  net::HttpClient& http_;
+  const Clock& clock_;
+  std::map<std::string, notify::Notifier*> notifiers_;
+  std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
+  int in_flight_ = 0;
+};
+
+}  // namespace feedwatch::daemon
