@@ -1,8 +1,12 @@
 #include "daemon/engine.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <unordered_set>
 
 #include "feeds/parser.h"
@@ -15,7 +19,26 @@ namespace {
 constexpr Seconds kDeliveryRetry{30};
 constexpr int kDeliveryBatch = 100;
 
+// The longest the loop sleeps, so that failed deliveries are retried without a timer of their
+// own.
+constexpr std::chrono::milliseconds kMaxSleep{10'000};
+
 constexpr std::string_view kUserAgent = "User-Agent: feedwatch/" FEEDWATCH_VERSION;
+
+// Drains the signalfd; true when a signal asks the process to stop.
+bool StopRequested(int signal_fd) {
+  bool stop = false;
+  signalfd_siginfo info{};
+  while (read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (info.ssi_signo == SIGHUP) {
+      spdlog::warn("SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+    } else {
+      spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
+      stop = true;
+    }
+  }
+  return stop;
+}
 
 }  // namespace
 
@@ -187,6 +210,28 @@ std::optional<TimePoint> Engine::NextDue() const {
     if (!next || runtime.next_due < *next) next = runtime.next_due;
   }
   return next;
+}
+
+void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
+             bool forever) {
+  engine.DeliverDue();  // whatever a previous run left in the outbox
+  engine.StartFetches(/*all=*/!forever);
+  while (forever || engine.fetching()) {
+    std::chrono::milliseconds sleep = kMaxSleep;
+    if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
+      sleep = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock.Now()),
+                         std::chrono::milliseconds(0), kMaxSleep);
+    }
+    if (http.Poll(sleep, signal_fd) && StopRequested(signal_fd)) {
+      http.CancelAll();
+      break;
+    }
+    if (forever) {
+      engine.StartFetches(/*all=*/false);
+      engine.DeliverDue();
+    }
+  }
+  engine.DeliverDue();
 }
 
 }  // namespace feedwatch::daemon

@@ -62,4 +62,11 @@ class Engine {
   int in_flight_ = 0;
 };
 
+// Drives `engine` and `http` until done: with `forever`, polls each feed on its interval until a
+// stop signal; otherwise polls every feed once, delivers, and returns. `signal_fd` (or -1) is a
+// signalfd for SIGINT, SIGTERM and SIGHUP; SIGINT and SIGTERM stop the loop at once, abandoning
+// transfers in flight (their feeds are polled again on the next start).
+void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
+             bool forever);
+
 }  // namespace feedwatch::daemon

@@ -4,10 +4,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -29,10 +27,6 @@ constexpr int kExitUsage = 64;
 constexpr int kExitCantCreate = 73;
 constexpr int kExitIoError = 74;
 constexpr int kExitConfig = 78;
-
-// The longest the loop sleeps, so that failed deliveries are retried without a timer of their
-// own.
-constexpr std::chrono::milliseconds kMaxSleep{10'000};
 
 std::string DefaultConfigPath() {
   if (const char* dir = std::getenv("CONFIGURATION_DIRECTORY"); dir != nullptr && *dir != '\0') {
@@ -65,21 +59,6 @@ int OpenSignalFd() {
   sigaddset(&signals, SIGHUP);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
   return signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-// Drains the signalfd; true when a signal asks the process to stop.
-bool StopRequested(int signal_fd) {
-  bool stop = false;
-  signalfd_siginfo info{};
-  while (read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-    if (info.ssi_signo == SIGHUP) {
-      spdlog::warn("SIGHUP: reloading the configuration is not supported yet; restart to apply it");
-    } else {
-      spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-      stop = true;
-    }
-  }
-  return stop;
 }
 
 int CheckConfig(const std::string& path) {
@@ -135,24 +114,7 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
 
   spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}", FEEDWATCH_VERSION,
                config->feeds.size(), config->watches.size(), state_dir.string());
-  engine.DeliverDue();  // whatever a previous run left in the outbox
-  engine.StartFetches(/*all=*/!forever);
-  while (forever || engine.fetching()) {
-    std::chrono::milliseconds sleep = kMaxSleep;
-    if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
-      sleep = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock.Now()),
-                         std::chrono::milliseconds(0), kMaxSleep);
-    }
-    if (http->Poll(sleep, signal_fd) && StopRequested(signal_fd)) {
-      http->CancelAll();
-      break;
-    }
-    if (forever) {
-      engine.StartFetches(/*all=*/false);
-      engine.DeliverDue();
-    }
-  }
-  engine.DeliverDue();
+  RunLoop(engine, *http, clock, signal_fd, forever);
   return kExitOk;
 }
 

@@ -64,10 +64,18 @@ std::optional<TimePoint> DateOf(const pugi::xml_node& node) {
 // RSS text elements may hold escaped HTML; reading them as HTML is what readers do.
 std::string RssText(const pugi::xml_node& node) { return node ? HtmlToText(DirectText(node)) : ""; }
 
+bool IsHttp(std::string_view url) {
+  return url.starts_with("http://") || url.starts_with("https://");
+}
+
 void ParseRss(const pugi::xml_node& channel, const ParseOptions& options, Feed& feed) {
   feed.format = "rss2.0";
   feed.title = RssText(Child(channel, "title"));
   feed.link = ResolveUrl(options.base_url, CollapseWhitespace(DirectText(Child(channel, "link"))));
+  // Relative item links resolve against the document's URL; a document read from a file has
+  // no web address of its own, so its channel link stands in.
+  const std::string& base =
+      IsHttp(options.base_url) || !IsHttp(feed.link) ? options.base_url : feed.link;
   for (const pugi::xml_node node : channel.children()) {
     if (node.type() != pugi::node_element || LocalName(node) != "item" || !Prefix(node).empty()) {
       continue;
@@ -83,7 +91,7 @@ void ParseRss(const pugi::xml_node& channel, const ParseOptions& options, Feed& 
         (item.id.starts_with("http://") || item.id.starts_with("https://"))) {
       link = item.id;
     }
-    if (!link.empty()) item.link = ResolveUrl(options.base_url, link);
+    if (!link.empty()) item.link = ResolveUrl(base, link);
     item.summary_text = RssText(Child(node, "description"));
     item.content_text = RssText(Child(node, "encoded", "content"));
     item.author = RssText(Child(node, "author"));

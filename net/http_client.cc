@@ -162,11 +162,21 @@ void HttpClient::Start(Request request, Callback done) {
 bool HttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
   int running = 0;
   curl_multi_perform(impl_->multi, &running);
+  // A transfer that finished already (a file:// read, a refused connection) must not wait for
+  // the timeout; nor may a wake_fd that is readable already.
   curl_waitfd extra{wake_fd, CURL_WAIT_POLLIN, 0};
-  curl_multi_poll(impl_->multi, wake_fd >= 0 ? &extra : nullptr, wake_fd >= 0 ? 1 : 0,
-                  static_cast<int>(timeout.count()), nullptr);
-  curl_multi_perform(impl_->multi, &running);
+  if (!FinishDone()) {
+    curl_multi_poll(impl_->multi, wake_fd >= 0 ? &extra : nullptr, wake_fd >= 0 ? 1 : 0,
+                    static_cast<int>(timeout.count()), nullptr);
+    curl_multi_perform(impl_->multi, &running);
+    FinishDone();
+  } else if (wake_fd >= 0) {
+    curl_multi_poll(impl_->multi, &extra, 1, 0, nullptr);
+  }
+  return (extra.revents & CURL_WAIT_POLLIN) != 0;
+}
 
+bool HttpClient::FinishDone() {
   // Collect first: a callback may start transfers, and that must not disturb this loop.
   std::vector<std::pair<Transfer*, CURLcode>> finished;
   int queued = 0;
@@ -177,7 +187,7 @@ bool HttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
     finished.emplace_back(transfer, message->data.result);
   }
   for (const auto& [transfer, code] : finished) impl_->Finish(transfer, code);
-  return (extra.revents & CURL_WAIT_POLLIN) != 0;
+  return !finished.empty();
 }
 
 size_t HttpClient::active() const { return impl_->transfers.size(); }

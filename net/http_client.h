@@ -66,6 +66,8 @@ class HttpClient {
  private:
   struct Impl;
   explicit HttpClient(std::unique_ptr<Impl> impl);
+  // Calls the callbacks of finished transfers; true if there were any.
+  bool FinishDone();
   std::unique_ptr<Impl> impl_;
 };
 

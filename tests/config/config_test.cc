@@ -1,0 +1,197 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/support.h"
+
+namespace feedwatch::config {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string ErrorsOf(std::string_view text) {
+  const Result<Config> config = LoadConfigText(text, "/etc/feedwatch/feedwatch.toml");
+  EXPECT_FALSE(config.ok());
+  return config.ok() ? "" : config.error().message;
+}
+
+TEST(Config, LoadsTheBundledExample) {
+  const std::filesystem::path path =
+      testing::DataDir().parent_path().parent_path() / "config" / "feedwatch.example.toml";
+  const Result<Config> config = LoadConfigFile(path);
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->watches.size(), 3u);
+  ASSERT_FALSE(config->feeds.empty());
+  const FeedConfig& sample = config->feeds.front();
+  EXPECT_EQ(sample.name, "sample-talks");
+  EXPECT_EQ(sample.url,
+            "file://" +
+                (path.parent_path() / "samples" / "talks-sample.xml").lexically_normal().string());
+  EXPECT_EQ(sample.initial_lookback, std::nullopt);
+  EXPECT_EQ(config->feeds[1].interval, 5min);
+  EXPECT_EQ(config->feeds[1].initial_lookback, 48h);
+}
+
+TEST(Config, AppliesDefaults) {
+  const Result<Config> config = LoadConfigText(R"(
+[[notify]]
+name = "console"
+type = "console"
+
+[[feed]]
+name = "a"
+url = "https://example.org/feed"
+
+[[watch]]
+name = "w"
+query = "word"
+)",
+                                               "/tmp/x.toml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->http.timeout, 30s);
+  EXPECT_EQ(config->http.max_body, 10u << 20);
+  EXPECT_EQ(config->feeds[0].interval, 10min);
+  EXPECT_EQ(config->feeds[0].initial_lookback, 48h);
+  EXPECT_EQ(config->watches[0].notify, std::vector<std::string>{"console"});
+  EXPECT_EQ(config->daemon.state_dir, "");
+}
+
+TEST(Config, ResolvesRelativePathsAgainstTheConfigFolder) {
+  const Result<Config> config = LoadConfigText(R"(
+[daemon]
+state_dir = "state"
+[[notify]]
+name = "console"
+type = "console"
+[[feed]]
+name = "local"
+url = "file:feeds/my feed.xml"
+)",
+                                               "/srv/fw/feedwatch.toml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->daemon.state_dir, "/srv/fw/state");
+  EXPECT_EQ(config->feeds[0].url, "file:///srv/fw/feeds/my%20feed.xml");
+}
+
+TEST(Config, UnknownKeyInFeedNamesItsPlaceAndSuggestsTheKnownOne) {
+  EXPECT_EQ(ErrorsOf(R"([[feed]]
+name = "tass"
+url = "https://tass.com/rss/v2.xml"
+intervall = "5m"
+)"),
+            "/etc/feedwatch/feedwatch.toml:4:1: unknown key \"intervall\" in [[feed]]; did you "
+            "mean \"interval\"?\n"
+            "  intervall = \"5m\"\n"
+            "  ^");
+}
+
+TEST(Config, UnknownKeyWithNothingCloseListsTheKnownKeys) {
+  EXPECT_EQ(ErrorsOf("[http]\nproxyserver = \"x\"\n"),
+            "/etc/feedwatch/feedwatch.toml:2:1: unknown key \"proxyserver\" in [http]; expected "
+            "one of: timeout connect_timeout max_body concurrency\n"
+            "  proxyserver = \"x\"\n"
+            "  ^");
+}
+
+TEST(Config, ReportsEveryProblemInOneRunInFileOrder) {
+  EXPECT_EQ(
+      ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+
+[[feed]]
+name = "tass"
+url = "https://tass.com/rss/v2.xml"
+
+[[feed]]
+name = "tass"
+url = "https://tass.ru/rss/v2.xml"
+interval = "5 minutes"
+
+[[watch]]
+name = "darchiev"
+query = "Darchiev"
+notify = ["console", "desk"]
+)"),
+      "/etc/feedwatch/feedwatch.toml:10:8: duplicate feed name \"tass\" (first defined on "
+      "line 6)\n"
+      "  name = \"tass\"\n"
+      "         ^\n"
+      "/etc/feedwatch/feedwatch.toml:12:12: invalid duration \"5 minutes\": expected a number "
+      "and a unit (ms, s, m, h, d), like \"90s\", \"10m\" or \"1h30m\"\n"
+      "  interval = \"5 minutes\"\n"
+      "             ^\n"
+      "/etc/feedwatch/feedwatch.toml:17:22: unknown notifier \"desk\"; defined notifiers: "
+      "console\n"
+      "  notify = [\"console\", \"desk\"]\n"
+      "                       ^");
+}
+
+TEST(Config, TomlSyntaxErrorHasItsPosition) {
+  const std::string errors = ErrorsOf("[[feed]]\nname = \"a\nurl = 1\n");
+  EXPECT_TRUE(errors.starts_with("/etc/feedwatch/feedwatch.toml:2:")) << errors;
+  EXPECT_NE(errors.find("  name = \"a"), std::string::npos) << errors;
+}
+
+TEST(Config, MissingRequiredKeysAndWrongTypes) {
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[[feed]]
+name = "a"
+[[feed]]
+name = 5
+url = "ftp://x/y"
+)"),
+            "/etc/feedwatch/feedwatch.toml:4:1: [[feed]] is missing the required key \"url\"\n"
+            "  [[feed]]\n"
+            "  ^\n"
+            "/etc/feedwatch/feedwatch.toml:7:8: expected \"name\" to be a string, got an integer\n"
+            "  name = 5\n"
+            "         ^\n"
+            "/etc/feedwatch/feedwatch.toml:8:7: feed URL \"ftp://x/y\" must start with http://, "
+            "https:// or file:\n"
+            "  url = \"ftp://x/y\"\n"
+            "        ^");
+}
+
+TEST(Config, BadQueryIsReportedWithTheWatchName) {
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[[watch]]
+name = "moscow-round"
+query = '"Moscow round OR consultations'
+)"),
+            "/etc/feedwatch/feedwatch.toml:6:9: watch \"moscow-round\": query:1:1: unclosed '\"': "
+            "expected a closing quote\n"
+            "  query = '\"Moscow round OR consultations'\n"
+            "          ^");
+}
+
+TEST(Config, RejectsNotifierTypesThisVersionCannotSend) {
+  const std::string errors = ErrorsOf("[[notify]]\nname = \"desk\"\ntype = \"email\"\n");
+  EXPECT_EQ(errors,
+            "/etc/feedwatch/feedwatch.toml:3:8: notifier type \"email\" is not supported by this "
+            "version; expected \"console\"\n"
+            "  type = \"email\"\n"
+            "         ^");
+}
+
+TEST(Config, WatchNeedsSomewhereToSend) {
+  const std::string errors = ErrorsOf("[[watch]]\nname = \"w\"\nquery = \"x\"\n");
+  EXPECT_NE(errors.find("1:1: [[watch]] has nowhere to send alerts: add a [[notify]] table"),
+            std::string::npos)
+      << errors;
+}
+
+TEST(Config, MissingFileIsNotFound) {
+  const Result<Config> config = LoadConfigFile("/nonexistent/feedwatch.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.error().code, Error::Code::kNotFound);
+  EXPECT_EQ(config.error().message,
+            "/nonexistent/feedwatch.toml: cannot read the config file: No such file or directory");
+}
+
+}  // namespace
+}  // namespace feedwatch::config

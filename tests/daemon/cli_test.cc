@@ -1,0 +1,112 @@
+// The feedwatch binary as an operator runs it.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "tests/support/support.h"
+
+namespace feedwatch {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RunFeedwatch;
+
+constexpr int kExitConfig = 78;
+
+// A config in `dir` with one file: feed (a copy of the English fixture) and a console notifier.
+std::filesystem::path WriteLocalConfig(const std::filesystem::path& dir) {
+  std::filesystem::copy_file(testing::DataDir() / "feeds" / "talks-en.rss", dir / "wire.rss");
+  const std::filesystem::path config = dir / "feedwatch.toml";
+  testing::WriteFile(config, R"([daemon]
+state_dir = "state"
+[defaults]
+initial_lookback = "all"
+[[feed]]
+name = "wire"
+url = "file:wire.rss"
+interval = "1s"
+[[watch]]
+name = "darchiev"
+query = "Darchiev"
+[[notify]]
+name = "console"
+type = "console"
+)");
+  return config;
+}
+
+TEST(Cli, CheckConfigReportsAnUnknownKeyAndExits78) {
+  const testing::TempDir dir;
+  const auto config = dir.path() / "feedwatch.toml";
+  testing::WriteFile(config,
+                     "[[feed]]\nname = \"tass\"\nurl = \"https://tass.com/rss/v2.xml\"\n"
+                     "intervall = \"5m\"\n");
+  const testing::CommandResult result = RunFeedwatch({"check-config", "--config", config.string()});
+  EXPECT_EQ(result.exit_code, kExitConfig);
+  EXPECT_EQ(result.err, config.string() +
+                            ":4:1: unknown key \"intervall\" in [[feed]]; did you mean "
+                            "\"interval\"?\n  intervall = \"5m\"\n  ^\n");
+  EXPECT_EQ(result.out, "");
+}
+
+TEST(Cli, CheckConfigAcceptsTheBundledExample) {
+  const auto example =
+      testing::DataDir().parent_path().parent_path() / "config" / "feedwatch.example.toml";
+  const testing::CommandResult result = RunFeedwatch({"check-config", "-c", example.string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find(": OK ("), std::string::npos) << result.out;
+}
+
+TEST(Cli, UnknownSubcommandIsAUsageError) {
+  EXPECT_EQ(RunFeedwatch({"frobnicate"}).exit_code, 64);
+  EXPECT_EQ(RunFeedwatch({}).exit_code, 64);
+}
+
+TEST(Cli, OnceAlertsThenRemembers) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  const testing::CommandResult first = RunFeedwatch({"once", "--config", config.string()});
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.out.find("\tdarchiev\twire\tDarchiev presents credentials at the White House\t"
+                           "http://wire.test/world/darchiev-credentials\n"),
+            std::string::npos)
+      << first.out;
+  EXPECT_EQ(std::count(first.out.begin(), first.out.end(), '\n'), 1) << first.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "state" / "feedwatch.db"));
+
+  const testing::CommandResult second = RunFeedwatch({"once", "--config", config.string()});
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, "");
+}
+
+TEST(Cli, RunAlertsAndStopsCleanlyOnSigterm) {
+  for (const int signal : {SIGTERM, SIGINT}) {
+    const testing::TempDir dir;
+    const auto config = WriteLocalConfig(dir.path());
+    testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (daemon.out().empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    EXPECT_NE(daemon.out().find("\tdarchiev\twire\t"), std::string::npos) << daemon.err();
+    daemon.Signal(signal);
+    EXPECT_EQ(daemon.Wait(1s), std::optional<int>(0)) << daemon.err();
+  }
+}
+
+TEST(Cli, UnwritableStateDirectoryIsOneClearError) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  testing::WriteFile(dir.path() / "blocker", "");
+  const testing::CommandResult result =
+      RunFeedwatch({"once", "--config", config.string(), "--state-dir",
+                    (dir.path() / "blocker" / "x").string()});
+  EXPECT_EQ(result.exit_code, 73);
+  EXPECT_NE(result.err.find("state directory " + (dir.path() / "blocker" / "x").string() + ": "),
+            std::string::npos)
+      << result.err;
+}
+
+}  // namespace
+}  // namespace feedwatch

@@ -1,0 +1,237 @@
+// The `once` pipeline against a real HTTP server on 127.0.0.1 and a real SQLite file.
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "config/config.h"
+#include "daemon/engine.h"
+#include "tests/support/support.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// 2025-04-12T12:00:00Z: after every fixture item.
+const TimePoint kNow{Seconds(1'744'459'200)};
+
+struct Alert {
+  std::string watch, feed, title;
+  auto operator<=>(const Alert&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& out, const Alert& a) {
+  return out << "{" << a.watch << ", " << a.feed << ", " << a.title << "}";
+}
+
+// The console lines "time \\t watch \\t feed \\t title \\t link" as alerts.
+std::set<Alert> ParseConsole(const std::string& text) {
+  std::set<Alert> alerts;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields;
+    std::istringstream parts(line);
+    for (std::string field; std::getline(parts, field, '\t');) fields.push_back(field);
+    EXPECT_EQ(fields.size(), 5u) << line;
+    if (fields.size() == 5) alerts.insert({fields[1], fields[2], fields[3]});
+  }
+  return alerts;
+}
+
+class PipelineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string en = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
+    const std::string ru = testing::ReadFile(testing::DataDir() / "feeds" / "talks-ru.atom");
+    httplib::Server& server = server_.server();
+    server.Get("/en.rss", [en](const httplib::Request&, httplib::Response& res) {
+      res.set_content(en, "application/rss+xml");
+    });
+    server.Get("/ru.atom", [ru](const httplib::Request&, httplib::Response& res) {
+      res.set_content(ru, "application/atom+xml");
+    });
+    server.Get("/500", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 500;
+      res.set_content("internal error", "text/plain");
+    });
+    server.Get("/not-xml", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("Service temporarily unavailable, try later", "text/plain");
+    });
+    server.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
+      for (int i = 0; i < 100 && !stop_; ++i) std::this_thread::sleep_for(50ms);
+      res.set_content("<rss/>", "application/rss+xml");
+    });
+    server_.Start();
+
+    logger_ = std::make_shared<spdlog::logger>(
+        "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
+    previous_logger_ = spdlog::default_logger();
+    spdlog::set_default_logger(logger_);
+  }
+
+  void TearDown() override {
+    stop_ = true;
+    spdlog::set_default_logger(previous_logger_);
+  }
+
+  std::string ConfigText(const std::string& extra_feeds = "",
+                         const std::string& lookback = "all") const {
+    return R"(
+[http]
+timeout = "1s"
+[defaults]
+initial_lookback = ")" +
+           lookback + R"("
+[[notify]]
+name = "console"
+type = "console"
+[[feed]]
+name = "wire-en"
+url = ")" + server_.Url("/en.rss") +
+           R"("
+[[feed]]
+name = "lenta-ru"
+url = ")" + server_.Url("/ru.atom") +
+           R"("
+)" + extra_feeds +
+           R"(
+[[watch]]
+name = "darchiev"
+query = 'Darchiev OR Darchiyev OR Дарчиев*'
+[[watch]]
+name = "moscow-round"
+query = '"Moscow round" OR "раунд* консультаций" OR "московск* раунд*"'
+[[watch]]
+name = "property"
+query = '"diplomatic propert*" OR дипсобственност*'
+)";
+  }
+
+  // One `feedwatch once` on `config_text` against the database in dir_; the console output.
+  std::string RunOnce(const std::string& config_text) {
+    const Result<config::Config> config =
+        config::LoadConfigText(config_text, dir_.path() / "feedwatch.toml");
+    EXPECT_TRUE(config.ok()) << config.error().message;
+    if (!config.ok()) return "";
+    Result<std::unique_ptr<store::Store>> store = store::Store::Open(dir_.path() / "feedwatch.db");
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    if (!store.ok()) return "";
+    char* buffer = nullptr;
+    size_t size = 0;
+    std::FILE* out = open_memstream(&buffer, &size);
+    {
+      notify::ConsoleNotifier console(out);
+      const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
+      Engine engine(*config, **store, *http, clock_, {{"console", &console}});
+      EXPECT_TRUE(engine.LoadSchedule().ok());
+      RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
+    }
+    std::fclose(out);
+    std::string text(buffer, size);
+    std::free(buffer);
+    return text;
+  }
+
+  std::atomic<bool> stop_{false};
+  testing::LoopbackServer server_;
+  testing::TempDir dir_;
+  testing::FakeClock clock_{kNow};
+  std::ostringstream log_;
+  std::shared_ptr<spdlog::logger> logger_;
+  std::shared_ptr<spdlog::logger> previous_logger_;
+};
+
+const std::set<Alert> kExpectedAlerts = {
+    {"darchiev", "wire-en", "Darchiev presents credentials at the White House"},
+    {"property", "wire-en", "Moscow wants its diplomatic property back"},
+    {"moscow-round", "wire-en", "Markets close higher"},
+    {"darchiev", "lenta-ru", "Встреча с Дарчиевым прошла в Госдепартаменте"},
+    {"moscow-round", "lenta-ru", "Следующий раунд консультаций по раздражителям пройдёт в Москве"},
+};
+
+TEST_F(PipelineTest, FirstRunAlertsExactlyTheMatchesAndSecondRunNothing) {
+  const std::string first = RunOnce(ConfigText());
+  EXPECT_EQ(ParseConsole(first), kExpectedAlerts) << first;
+  EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 5) << first;
+
+  clock_.Advance(Seconds(3600));
+  const std::string second = RunOnce(ConfigText());
+  EXPECT_EQ(second, "");
+}
+
+TEST_F(PipelineTest, BrokenFeedsAreLoggedWithTheReasonWhileTheOthersAlert) {
+  const std::string broken = R"(
+[[feed]]
+name = "broken-500"
+url = ")" + server_.Url("/500") +
+                             R"("
+[[feed]]
+name = "not-xml"
+url = ")" + server_.Url("/not-xml") +
+                             R"("
+[[feed]]
+name = "slow"
+url = ")" + server_.Url("/slow") +
+                             R"("
+)";
+  const std::string output = RunOnce(ConfigText(broken));
+  EXPECT_EQ(ParseConsole(output), kExpectedAlerts) << output;
+
+  const std::string log = log_.str();
+  EXPECT_NE(log.find("feed broken-500: HTTP 500 (" + server_.Url("/500") + ")"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("feed not-xml: not a feed: not XML ("), std::string::npos) << log;
+  EXPECT_NE(log.find("feed slow: timed out after 1000 ms"), std::string::npos) << log;
+
+  const auto store = std::move(*store::Store::Open(dir_.path() / "feedwatch.db"));
+  EXPECT_EQ(store->GetFeedState("broken-500")->last_error, "HTTP 500");
+  EXPECT_EQ(store->GetFeedState("slow")->consecutive_failures, 1);
+  EXPECT_EQ(store->GetFeedState("wire-en")->consecutive_failures, 0);
+}
+
+TEST_F(PipelineTest, FirstPollOfANewFeedAlertsOnlyWithinTheLookback) {
+  // 48 h before kNow is 2025-04-10T12:00Z: the wire's March item is too old; its April item,
+  // its undated item and every Russian item may alert.
+  const std::set<Alert> alerts = ParseConsole(RunOnce(ConfigText("", "48h")));
+  std::set<Alert> expected = kExpectedAlerts;
+  expected.erase({"darchiev", "wire-en", "Darchiev presents credentials at the White House"});
+  EXPECT_EQ(alerts, expected);
+  // The old item was remembered, not dropped: it does not alert on a later poll either.
+  clock_.Advance(Seconds(3600));
+  EXPECT_EQ(RunOnce(ConfigText("", "48h")), "");
+}
+
+TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
+  // A first run whose console notifier cannot write: the matches are committed, the deliveries
+  // stay pending.
+  {
+    const Result<config::Config> config =
+        config::LoadConfigText(ConfigText(), dir_.path() / "feedwatch.toml");
+    ASSERT_TRUE(config.ok());
+    auto store = std::move(*store::Store::Open(dir_.path() / "feedwatch.db"));
+    std::FILE* unwritable = std::fopen("/dev/full", "w");
+    ASSERT_NE(unwritable, nullptr);
+    notify::ConsoleNotifier console(unwritable);
+    const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
+    Engine engine(*config, *store, *http, clock_, {{"console", &console}});
+    RunLoop(engine, *http, clock_, -1, false);
+    std::fclose(unwritable);
+    EXPECT_EQ(store->DueDeliveries(kNow + Seconds(3600), 100)->size(), 5u);
+  }
+  EXPECT_NE(
+      log_.str().find("notifier console: delivery 1 failed: console: No space left on device"),
+      std::string::npos)
+      << log_.str();
+  // After the retry delay, the next run sends them all; no item is new, so none is re-matched.
+  clock_.Advance(Seconds(60));
+  EXPECT_EQ(ParseConsole(RunOnce(ConfigText())), kExpectedAlerts);
+}
+
+}  // namespace
+}  // namespace feedwatch::daemon

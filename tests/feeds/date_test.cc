@@ -1,0 +1,50 @@
+#include "feeds/date.h"
+
+#include <gtest/gtest.h>
+
+namespace feedwatch::feeds {
+namespace {
+
+std::string Iso(std::string_view text) {
+  const std::optional<TimePoint> t = ParseDate(text);
+  return t ? FormatIso8601(*t) : "null";
+}
+
+TEST(ParseDate, Rfc822AndItsWildVariants) {
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 +0300"), "2025-06-11T03:00:00Z");
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 GMT"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("11 Jun 2025 06:00:00 +0000"), "2025-06-11T06:00:00Z");    // no weekday
+  EXPECT_EQ(Iso("Wed, 1 Jun 2025 06:00:00 GMT"), "2025-06-01T06:00:00Z");  // one-digit day
+  EXPECT_EQ(Iso("Wed, 11 Jun 25 06:00:00 GMT"), "2025-06-11T06:00:00Z");   // two-digit year
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00 GMT"), "2025-06-11T06:00:00Z");    // no seconds
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 MSK"), "2025-06-11T03:00:00Z");
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 PDT"), "2025-06-11T13:00:00Z");
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 EST"), "2025-06-11T11:00:00Z");
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 Z"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 A"), "2025-06-11T05:00:00Z");  // military
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00"), "2025-06-11T06:00:00Z");    // no zone: UTC
+  EXPECT_EQ(Iso("Wednesday, 11 June 2025 06:00:00 +03:00"), "2025-06-11T03:00:00Z");
+  EXPECT_EQ(Iso("Jun 11 2025 06:00:00 GMT"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("  Wed, 11 Jun 2025 06:00:00 +0300 (MSK) "), "2025-06-11T03:00:00Z");
+}
+
+TEST(ParseDate, Iso8601AndRfc3339) {
+  EXPECT_EQ(Iso("2025-06-11T06:00:00Z"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("2025-06-11T06:00:00.123456Z"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("2025-06-11T06:00:00+03:00"), "2025-06-11T03:00:00Z");
+  EXPECT_EQ(Iso("2025-06-11T06:00:00-0500"), "2025-06-11T11:00:00Z");
+  EXPECT_EQ(Iso("2025-06-11T06:00Z"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("2025-06-11 06:00:00"), "2025-06-11T06:00:00Z");
+  EXPECT_EQ(Iso("2025-06-11"), "2025-06-11T00:00:00Z");
+}
+
+TEST(ParseDate, UnparseableIsNullNeverNow) {
+  for (const char* bad : {"", "yesterday", "Wed, 31 Feb 2025 06:00:00 GMT", "2025-13-01T00:00:00Z",
+                          "2025-06-11T25:00:00Z", "Wed, 11 Foo 2025 06:00:00 GMT",
+                          "2025-06-11T06:00:00 bogus", "Wed, 11 Jun 2025 06:00:00 +9999"}) {
+    EXPECT_EQ(ParseDate(bad), std::nullopt) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace feedwatch::feeds

@@ -1,0 +1,184 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "tests/support/support.h"
+
+namespace feedwatch::store {
+namespace {
+
+const TimePoint kNow{Seconds(1'750'000'000)};
+
+std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& file) {
+  Result<std::unique_ptr<Store>> store = Store::Open(file);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  return store.ok() ? std::move(*store) : nullptr;
+}
+
+// Runs SQL on the file directly, as an operator's sqlite3 shell would.
+void ExecSql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(file.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  EXPECT_EQ(rc, SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+int64_t QueryInt(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  const int64_t value = sqlite3_step(stmt) == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : -1;
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return value;
+}
+
+ItemRecord Item(std::string key, std::vector<MatchRecord> matches = {}) {
+  ItemRecord item;
+  item.key = key;
+  item.title = "title of " + key;
+  item.link = "https://x.test/" + key;
+  item.matches = std::move(matches);
+  return item;
+}
+
+TEST(Store, CreatesTheCurrentSchemaInWalMode) {
+  const testing::TempDir dir;
+  const auto file = dir.path() / "feedwatch.db";
+  ASSERT_NE(OpenOrDie(file), nullptr);
+  EXPECT_EQ(QueryInt(file, "PRAGMA user_version"), Store::kSchemaVersion);
+  sqlite3* db = nullptr;
+  sqlite3_open(file.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, nullptr);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)), "wal");
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+}
+
+TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  const std::vector<ItemRecord> items = {
+      Item("a", {{"darchiev", {"console", "desk"}}}),
+      Item("b"),
+  };
+  Result<int> first = store->CommitPoll("tass", "https://tass.test/rss", kNow, items);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(*first, 1);
+  Result<int> second = store->CommitPoll("tass", "https://tass.test/rss", kNow, items);
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*second, 0);
+
+  Result<std::vector<Delivery>> due = store->DueDeliveries(kNow, 10);
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 2u);
+  EXPECT_EQ((*due)[0].notifier, "console");
+  EXPECT_EQ((*due)[1].notifier, "desk");
+  EXPECT_EQ((*due)[0].watch, "darchiev");
+  EXPECT_EQ((*due)[0].feed, "tass");
+  EXPECT_EQ((*due)[0].title, "title of a");
+  EXPECT_EQ((*due)[0].link, "https://x.test/a");
+  EXPECT_EQ((*due)[0].matched_at, kNow);
+
+  const Result<std::vector<std::string>> unseen = store->UnseenKeys("tass", {"a", "c", "b", "d"});
+  ASSERT_TRUE(unseen.ok());
+  EXPECT_EQ(*unseen, (std::vector<std::string>{"c", "d"}));
+  EXPECT_EQ(*store->UnseenKeys("other-feed", {"a"}), std::vector<std::string>{"a"});
+}
+
+TEST(Store, MatchesOfAlreadySeenItemsAreNotRecorded) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  ASSERT_TRUE(store->CommitPoll("f", "u", kNow, {Item("a")}).ok());
+  EXPECT_EQ(*store->CommitPoll("f", "u", kNow, {Item("a", {{"w", {"console"}}})}), 0);
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
+}
+
+TEST(Store, DeliveriesMoveThroughTheOutbox) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  ASSERT_TRUE(
+      store->CommitPoll("f", "u", kNow, {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}})})
+          .ok());
+  std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
+  ASSERT_EQ(due.size(), 2u);
+  ASSERT_TRUE(store->MarkSent(due[0].id, kNow).ok());
+  ASSERT_TRUE(store->MarkFailed(due[1].id, kNow + Seconds(30), "connection refused").ok());
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
+  due = *store->DueDeliveries(kNow + Seconds(30), 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].attempts, 1);
+  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(30), 0)->size(), 0u);
+}
+
+TEST(Store, FeedStateRecordsSuccessAndFailures) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  FeedState state = *store->GetFeedState("f");
+  EXPECT_EQ(state.last_success_at, std::nullopt);
+  ASSERT_TRUE(store->RecordFailure("f", "u", kNow, "HTTP 500").ok());
+  ASSERT_TRUE(store->RecordFailure("f", "u", kNow + Seconds(60), "HTTP 503").ok());
+  state = *store->GetFeedState("f");
+  EXPECT_EQ(state.consecutive_failures, 2);
+  EXPECT_EQ(state.last_error, "HTTP 503");
+  EXPECT_EQ(state.last_attempt_at, kNow + Seconds(60));
+  EXPECT_EQ(state.last_success_at, std::nullopt);
+  ASSERT_TRUE(store->CommitPoll("f", "u", kNow + Seconds(120), {}).ok());
+  state = *store->GetFeedState("f");
+  EXPECT_EQ(state.consecutive_failures, 0);
+  EXPECT_EQ(state.last_error, "");
+  EXPECT_EQ(state.last_success_at, kNow + Seconds(120));
+}
+
+TEST(Store, MigratesADatabaseFromSchemaVersion1) {
+  const testing::TempDir dir;
+  const auto file = dir.path() / "feedwatch.db";
+  ExecSql(file, testing::ReadFile(testing::DataDir() / "store" / "schema-v1.sql"));
+  ASSERT_EQ(QueryInt(file, "PRAGMA user_version"), 1);
+
+  const auto store = OpenOrDie(file);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(QueryInt(file, "PRAGMA user_version"), 2);
+  // What version 1 recorded is still there and still counts as seen.
+  EXPECT_EQ(store->GetFeedState("tass-en")->last_success_at, TimePoint(Seconds(1741700000)));
+  EXPECT_TRUE(store->UnseenKeys("tass-en", {"tass-1", "tass-2"})->empty());
+  // Old matches were delivered by the version that made them: nothing is re-sent.
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
+  // The new outbox works on the migrated file.
+  EXPECT_EQ(*store->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", kNow,
+                               {Item("tass-3", {{"darchiev", {"console"}}})}),
+            1);
+  EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 1u);
+}
+
+TEST(Store, RefusesADatabaseFromANewerVersion) {
+  const testing::TempDir dir;
+  const auto file = dir.path() / "feedwatch.db";
+  ExecSql(file, "PRAGMA user_version = 99");
+  const Result<std::unique_ptr<Store>> store = Store::Open(file);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().message, file.string() +
+                                       ": database schema version 99 is newer than this feedwatch "
+                                       "understands (2); upgrade feedwatch");
+}
+
+TEST(Store, ReportsAFileThatIsNotADatabase) {
+  const testing::TempDir dir;
+  const auto file = dir.path() / "feedwatch.db";
+  testing::WriteFile(file, std::string(4096, 'x'));
+  const Result<std::unique_ptr<Store>> store = Store::Open(file);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Error::Code::kIo);
+  EXPECT_NE(store.error().message.find("file is not a database"), std::string::npos)
+      << store.error().message;
+}
+
+}  // namespace
+}  // namespace feedwatch::store

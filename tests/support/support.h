@@ -1,0 +1,96 @@
+// Real parts for tests: a loopback HTTP server, a temporary folder, a clock the test moves, and
+// a way to run the feedwatch binary. Network traffic stays on 127.0.0.1.
+#pragma once
+
+#include <httplib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+
+namespace feedwatch::testing {
+
+// The fixture folder, tests/data.
+std::filesystem::path DataDir();
+std::string ReadFile(const std::filesystem::path& path);
+void WriteFile(const std::filesystem::path& path, std::string_view text);
+
+// A cpp-httplib server on 127.0.0.1 and a free port. Register handlers on server(), then
+// Start(). Stops and joins in the destructor.
+class LoopbackServer {
+ public:
+  LoopbackServer();
+  ~LoopbackServer();
+  LoopbackServer(const LoopbackServer&) = delete;
+  LoopbackServer& operator=(const LoopbackServer&) = delete;
+
+  httplib::Server& server() { return server_; }
+  void Start();
+  std::string Url(std::string_view path) const;
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A fresh folder under the system temp dir, removed with its contents in the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(TimePoint now) : now_(now) {}
+  TimePoint Now() const override { return now_; }
+  void Advance(Seconds by) { now_ += by; }
+
+ private:
+  TimePoint now_;
+};
+
+// The feedwatch binary under test, started with `args`, its output captured in files.
+class FeedwatchProcess {
+ public:
+  explicit FeedwatchProcess(const std::vector<std::string>& args);
+  ~FeedwatchProcess();  // kills the process if it is still running
+  FeedwatchProcess(const FeedwatchProcess&) = delete;
+  FeedwatchProcess& operator=(const FeedwatchProcess&) = delete;
+
+  void Signal(int signal);
+  // The exit code, -1 if killed by a signal, or nullopt if still running after `timeout`.
+  std::optional<int> Wait(std::chrono::milliseconds timeout);
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  TempDir output_;
+  int pid_ = -1;
+  bool reaped_ = false;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string out;
+  std::string err;
+};
+
+// Runs the feedwatch binary under test with `args`, waits up to a minute, and captures its
+// output.
+CommandResult RunFeedwatch(const std::vector<std::string>& args);
+
+}  // namespace feedwatch::testing
