@@ -16,8 +16,8 @@
 namespace feedwatch::config {
 namespace {
 
-constexpr std::string_view kLogLevels[] = {"trace", "debug",    "info", "warn",
-                                           "error", "critical", "off"};
+constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
+                                                        "error", "critical", "off"};
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
@@ -71,7 +71,7 @@ bool IsValidName(std::string_view name) {
 }
 
 std::string PercentEncodePath(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   for (const char ch : path) {
     const auto c = static_cast<unsigned char>(ch);
@@ -285,7 +285,7 @@ class Loader {
           dir->empty() ? "" : (path_.parent_path() / *dir).lexically_normal().string();
     }
     if (auto level = String(*table, "log_level", "[daemon]", false)) {
-      if (std::find(std::begin(kLogLevels), std::end(kLogLevels), *level) == std::end(kLogLevels)) {
+      if (std::find(kLogLevels.begin(), kLogLevels.end(), *level) == kLogLevels.end()) {
         Add(table->get("log_level")->source().begin,
             "unknown log_level " + Quote(*level) +
                 "; expected one of: trace, debug, info, warn, error, critical, off");

@@ -83,7 +83,7 @@ void Engine::StartFetches(bool all) {
     runtime.in_flight = true;
     ++in_flight_;
     spdlog::debug("feed {}: fetching {}", feed.name, feed.url);
-    http_.Start(std::move(request),
+    http_.Start(request,
                 [this, i](Result<net::Response> response) { OnFetched(i, std::move(response)); });
   }
 }

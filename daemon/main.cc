@@ -1,11 +1,11 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
 // check-config. Exit codes follow sysexits(3): see docs/operations.md.
-#include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>

@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <mutex>
 #include <unordered_map>
@@ -18,7 +19,7 @@ struct Transfer {
   std::uint64_t max_body = 0;
   std::chrono::milliseconds timeout{};
   bool too_large = false;
-  char error[CURL_ERROR_SIZE] = {};
+  std::array<char, CURL_ERROR_SIZE> error{};
 
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
@@ -61,7 +62,7 @@ Error ErrorFor(CURLcode code, const Transfer& transfer) {
   if (transfer.too_large) {
     return Error::TooLarge("body larger than " + std::to_string(transfer.max_body) + " bytes");
   }
-  std::string detail = transfer.error[0] != '\0' ? transfer.error : curl_easy_strerror(code);
+  std::string detail = transfer.error[0] != '\0' ? transfer.error.data() : curl_easy_strerror(code);
   if (code == CURLE_OPERATION_TIMEDOUT) {
     return Error::Timeout("timed out after " + std::to_string(transfer.timeout.count()) +
                           " ms: " + detail);
@@ -125,7 +126,7 @@ std::unique_ptr<HttpClient> HttpClient::Create(const Options& options) {
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
-void HttpClient::Start(Request request, Callback done) {
+void HttpClient::Start(const Request& request, Callback done) {
   auto owned = std::make_unique<Transfer>();
   Transfer& t = *owned;
   impl_->transfers.emplace(&t, std::move(owned));
@@ -148,7 +149,7 @@ void HttpClient::Start(Request request, Callback done) {
                    static_cast<long>(request.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error.data());
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);

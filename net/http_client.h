@@ -51,7 +51,7 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  void Start(Request request, Callback done);
+  void Start(const Request& request, Callback done);
 
   // Runs transfers, waiting up to `timeout` for network activity or for `wake_fd` (when >= 0)
   // to become readable, then calls the callbacks of finished transfers. Returns true when

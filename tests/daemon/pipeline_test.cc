@@ -80,27 +80,15 @@ class PipelineTest : public ::testing::Test {
     spdlog::set_default_logger(previous_logger_);
   }
 
+  std::string FeedToml(const std::string& name, const std::string& path) const {
+    return "[[feed]]\nname = \"" + name + "\"\nurl = \"" + server_.Url(path) + "\"\n";
+  }
+
   std::string ConfigText(const std::string& extra_feeds = "",
                          const std::string& lookback = "all") const {
-    return R"(
-[http]
-timeout = "1s"
-[defaults]
-initial_lookback = ")" +
-           lookback + R"("
-[[notify]]
-name = "console"
-type = "console"
-[[feed]]
-name = "wire-en"
-url = ")" + server_.Url("/en.rss") +
-           R"("
-[[feed]]
-name = "lenta-ru"
-url = ")" + server_.Url("/ru.atom") +
-           R"("
-)" + extra_feeds +
-           R"(
+    return "[http]\ntimeout = \"1s\"\n[defaults]\ninitial_lookback = \"" + lookback +
+           "\"\n[[notify]]\nname = \"console\"\ntype = \"console\"\n" +
+           FeedToml("wire-en", "/en.rss") + FeedToml("lenta-ru", "/ru.atom") + extra_feeds + R"(
 [[watch]]
 name = "darchiev"
 query = 'Darchiev OR Darchiyev OR Дарчиев*'
@@ -113,25 +101,26 @@ query = '"diplomatic propert*" OR дипсобственност*'
 )";
   }
 
-  // One `feedwatch once` on `config_text` against the database in dir_; the console output.
-  std::string RunOnce(const std::string& config_text) {
+  // One `feedwatch once` on `config_text` against the database in dir_, alerts written to `out`.
+  void RunOnceTo(const std::string& config_text, std::FILE* out) {
     const Result<config::Config> config =
         config::LoadConfigText(config_text, dir_.path() / "feedwatch.toml");
-    EXPECT_TRUE(config.ok()) << config.error().message;
-    if (!config.ok()) return "";
+    ASSERT_TRUE(config.ok()) << config.error().message;
     Result<std::unique_ptr<store::Store>> store = store::Store::Open(dir_.path() / "feedwatch.db");
-    EXPECT_TRUE(store.ok()) << store.error().message;
-    if (!store.ok()) return "";
+    ASSERT_TRUE(store.ok()) << store.error().message;
+    notify::ConsoleNotifier console(out);
+    const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
+    Engine engine(*config, **store, *http, clock_, {{"console", &console}});
+    ASSERT_TRUE(engine.LoadSchedule().ok());
+    RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
+  }
+
+  // The same, returning the console output.
+  std::string RunOnce(const std::string& config_text) {
     char* buffer = nullptr;
     size_t size = 0;
     std::FILE* out = open_memstream(&buffer, &size);
-    {
-      notify::ConsoleNotifier console(out);
-      const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
-      Engine engine(*config, **store, *http, clock_, {{"console", &console}});
-      EXPECT_TRUE(engine.LoadSchedule().ok());
-      RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
-    }
+    RunOnceTo(config_text, out);
     std::fclose(out);
     std::string text(buffer, size);
     std::free(buffer);
@@ -166,20 +155,8 @@ TEST_F(PipelineTest, FirstRunAlertsExactlyTheMatchesAndSecondRunNothing) {
 }
 
 TEST_F(PipelineTest, BrokenFeedsAreLoggedWithTheReasonWhileTheOthersAlert) {
-  const std::string broken = R"(
-[[feed]]
-name = "broken-500"
-url = ")" + server_.Url("/500") +
-                             R"("
-[[feed]]
-name = "not-xml"
-url = ")" + server_.Url("/not-xml") +
-                             R"("
-[[feed]]
-name = "slow"
-url = ")" + server_.Url("/slow") +
-                             R"("
-)";
+  const std::string broken =
+      FeedToml("broken-500", "/500") + FeedToml("not-xml", "/not-xml") + FeedToml("slow", "/slow");
   const std::string output = RunOnce(ConfigText(broken));
   EXPECT_EQ(ParseConsole(output), kExpectedAlerts) << output;
 
@@ -210,20 +187,14 @@ TEST_F(PipelineTest, FirstPollOfANewFeedAlertsOnlyWithinTheLookback) {
 TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
   // A first run whose console notifier cannot write: the matches are committed, the deliveries
   // stay pending.
-  {
-    const Result<config::Config> config =
-        config::LoadConfigText(ConfigText(), dir_.path() / "feedwatch.toml");
-    ASSERT_TRUE(config.ok());
-    auto store = std::move(*store::Store::Open(dir_.path() / "feedwatch.db"));
-    std::FILE* unwritable = std::fopen("/dev/full", "w");
-    ASSERT_NE(unwritable, nullptr);
-    notify::ConsoleNotifier console(unwritable);
-    const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
-    Engine engine(*config, *store, *http, clock_, {{"console", &console}});
-    RunLoop(engine, *http, clock_, -1, false);
-    std::fclose(unwritable);
-    EXPECT_EQ(store->DueDeliveries(kNow + Seconds(3600), 100)->size(), 5u);
-  }
+  std::FILE* unwritable = std::fopen("/dev/full", "w");
+  ASSERT_NE(unwritable, nullptr);
+  RunOnceTo(ConfigText(), unwritable);
+  std::fclose(unwritable);
+  EXPECT_EQ((*store::Store::Open(dir_.path() / "feedwatch.db"))
+                ->DueDeliveries(kNow + Seconds(3600), 100)
+                ->size(),
+            5u);
   EXPECT_NE(
       log_.str().find("notifier console: delivery 1 failed: console: No space left on device"),
       std::string::npos)
