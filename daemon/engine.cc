@@ -23,8 +23,6 @@ constexpr int kDeliveryBatch = 100;
 // own.
 constexpr std::chrono::milliseconds kMaxSleep{10'000};
 
-constexpr std::string_view kUserAgent = "User-Agent: feedwatch/" FEEDWATCH_VERSION;
-
 // Drains the signalfd; true when a signal asks the process to stop.
 bool StopRequested(int signal_fd) {
   bool stop = false;
@@ -77,9 +75,9 @@ void Engine::StartFetches(bool all) {
     request.timeout = config_.http.timeout;
     request.connect_timeout = config_.http.connect_timeout;
     request.max_body = config_.http.max_body;
-    request.headers = {std::string(kUserAgent),
-                       "Accept: application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-                       "text/xml;q=0.9, */*;q=0.1"};
+    request.headers = {
+        "Accept: application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+        "text/xml;q=0.9, */*;q=0.1"};
     runtime.in_flight = true;
     ++in_flight_;
     spdlog::debug("feed {}: fetching {}", feed.name, feed.url);

@@ -104,6 +104,7 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
 
   net::HttpClient::Options http_options;
   http_options.max_transfers = config->http.concurrency;
+  http_options.user_agent = std::string("feedwatch/") + FEEDWATCH_VERSION;
   const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
   const SystemClock clock;
   Engine engine(*config, **store, *http, clock, std::move(notifiers));

@@ -93,22 +93,21 @@ struct HttpClient::Impl {
   void Finish(Transfer* transfer, CURLcode code) {
     const auto node = transfers.extract(transfer);
     if (node.empty()) return;  // cancelled
-    const std::unique_ptr<Transfer>& t = node.mapped();
-    curl_multi_remove_handle(multi, t->easy);
-    Result<Response> result = Error::Network("");
-    if (code == CURLE_OK) {
-      curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->response.status);
-      char* url = nullptr;
-      curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &url);
-      if (url != nullptr) t->response.effective_url = url;
-      if (t->response.status == 0 && t->response.effective_url.starts_with("file:")) {
-        t->response.status = 200;
-      }
-      result = std::move(t->response);
-    } else {
-      result = ErrorFor(code, *t);
+    Transfer& t = *node.mapped();
+    curl_multi_remove_handle(multi, t.easy);
+    t.done(Outcome(t, code));
+  }
+
+  static Result<Response> Outcome(Transfer& t, CURLcode code) {
+    if (code != CURLE_OK) return ErrorFor(code, t);
+    curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+    char* url = nullptr;
+    curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url);
+    if (url != nullptr) t.response.effective_url = url;
+    if (t.response.status == 0 && t.response.effective_url.starts_with("file:")) {
+      t.response.status = 200;
     }
-    t->done(std::move(result));
+    return std::move(t.response);
   }
 };
 

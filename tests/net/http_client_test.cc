@@ -18,8 +18,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // Runs one request to completion.
-Result<Response> Fetch(Request request) {
-  const std::unique_ptr<HttpClient> client = HttpClient::Create({});
+Result<Response> Fetch(Request request, const HttpClient::Options& options = {}) {
+  const std::unique_ptr<HttpClient> client = HttpClient::Create(options);
   std::optional<Result<Response>> result;
   client->Start(std::move(request), [&](Result<Response> r) { result = std::move(r); });
   while (!result) client->Poll(100ms);
@@ -47,7 +47,8 @@ class HttpClientTest : public ::testing::Test {
       res.set_redirect("/loop", 302);
     });
     server_.server().Get("/agent", [](const httplib::Request& req, httplib::Response& res) {
-      res.set_content(req.get_header_value("X-Test"), "text/plain");
+      res.set_content(req.get_header_value("X-Test") + "|" + req.get_header_value("User-Agent"),
+                      "text/plain");
     });
     server_.server().Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
       for (int i = 0; i < 50 && !stop_; ++i) std::this_thread::sleep_for(100ms);
@@ -77,9 +78,10 @@ TEST_F(HttpClientTest, HttpErrorIsAResponseNotAnError) {
 }
 
 TEST_F(HttpClientTest, SendsRequestHeaders) {
-  const Result<Response> r = Fetch({.url = server_.Url("/agent"), .headers = {"X-Test: yes"}});
+  const Result<Response> r = Fetch({.url = server_.Url("/agent"), .headers = {"X-Test: yes"}},
+                                   {.user_agent = "feedwatch/9.9"});
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r->body, "yes");
+  EXPECT_EQ(r->body, "yes|feedwatch/9.9");
 }
 
 TEST_F(HttpClientTest, AbortsBodiesOverTheLimit) {
