@@ -193,7 +193,14 @@ bool HttpClient::FinishDone() {
 size_t HttpClient::active() const { return impl_->transfers.size(); }
 
 void HttpClient::CancelAll() {
-  for (const auto& [key, t] : impl_->transfers) curl_multi_remove_handle(impl_->multi, t->easy);
+  for (const auto& [key, t] : impl_->transfers) {
+    // Removing a handle whose DNS lookup is still running joins the resolver thread, which can
+    // take as long as the lookup (seconds). The process is about to stop, so forget the thread
+    // instead. Set only here: in normal operation a lookup that timed out is still joined, so a
+    // long-running daemon leaks nothing.
+    curl_easy_setopt(t->easy, CURLOPT_QUICK_EXIT, 1L);
+    curl_multi_remove_handle(impl_->multi, t->easy);
+  }
   impl_->transfers.clear();
 }
 

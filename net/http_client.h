@@ -60,7 +60,8 @@ class HttpClient {
 
   size_t active() const;
 
-  // Aborts every transfer without calling its callback.
+  // Aborts every transfer without calling its callback. Meant for shutdown: it does not wait for
+  // DNS lookups in flight, whose resolver threads are abandoned until the process exits.
   void CancelAll();
 
  private:
