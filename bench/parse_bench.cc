@@ -31,7 +31,8 @@ void BM_ParseFeed(benchmark::State& state, const char* name) {
   const std::string bytes = Fixture(name);
   size_t items = 0;
   for (auto _ : state) {
-    auto feed = feedwatch::feeds::ParseFeed(bytes, {"http://wire.test/rss"});
+    auto feed = feedwatch::feeds::ParseFeed(
+        bytes, {.base_url = "http://wire.test/rss", .content_type = ""});
     items += feed->items.size();
     benchmark::DoNotOptimize(feed);
   }

@@ -111,6 +111,7 @@ Status Engine::Process(const config::FeedConfig& feed, const net::Response& resp
   const TimePoint now = clock_.Now();
   feeds::ParseOptions options;
   options.base_url = response.effective_url.empty() ? feed.url : response.effective_url;
+  options.content_type = response.Header("content-type");
   Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
   if (!parsed) return parsed.error();
   for (const std::string& warning : parsed->warnings) {

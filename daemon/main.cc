@@ -1,5 +1,5 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
-// check-config. Exit codes follow sysexits(3): see docs/operations.md.
+// check-config, parse. Exit codes follow sysexits(3): see docs/operations.md.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
@@ -14,6 +14,8 @@
 
 #include "config/config.h"
 #include "daemon/engine.h"
+#include "daemon/fetch_one.h"
+#include "feeds/feed_json.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -21,9 +23,14 @@
 namespace feedwatch::daemon {
 namespace {
 
+std::string UserAgent() { return std::string("feedwatch/") + FEEDWATCH_VERSION; }
+
 // sysexits(3)
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 64;
+constexpr int kExitDataError = 65;
+constexpr int kExitNoInput = 66;
+constexpr int kExitUnavailable = 69;
 constexpr int kExitCantCreate = 73;
 constexpr int kExitIoError = 74;
 constexpr int kExitConfig = 78;
@@ -72,6 +79,59 @@ int CheckConfig(const std::string& path) {
   return kExitOk;
 }
 
+std::string FormatDate(const std::optional<TimePoint>& date) {
+  return date ? FormatIso8601(*date) : "-";
+}
+
+void PrintFeed(const feeds::Feed& feed) {
+  std::cout << "format:   " << feed.format << " (read as " << feed.encoding << ")\n"
+            << "title:    " << feed.title << "\n"
+            << "link:     " << feed.link << "\n";
+  if (feed.ttl) std::cout << "ttl:      " << feed.ttl->count() << " min\n";
+  if (feed.update_period) std::cout << "period:   " << feed.update_period->count() << " s\n";
+  for (const std::string& warning : feed.warnings) std::cout << "warning:  " << warning << "\n";
+  std::cout << feed.items.size() << " items\n";
+  int n = 0;
+  for (const feeds::Item& item : feed.items) {
+    std::cout << "\n[" << ++n << "] " << item.title << "\n"
+              << "    link:      " << item.link << "\n"
+              << "    id:        " << item.id << "\n"
+              << "    published: " << FormatDate(item.published)
+              << "   updated: " << FormatDate(item.updated) << "\n";
+    if (!item.author.empty()) std::cout << "    author:    " << item.author << "\n";
+    for (const std::string& category : item.categories) {
+      std::cout << "    category:  " << category << "\n";
+    }
+    for (const feeds::Enclosure& enclosure : item.enclosures) {
+      std::cout << "    enclosure: " << enclosure.url << " (" << enclosure.type << ", "
+                << enclosure.length << " bytes)\n";
+    }
+    if (!item.summary_text.empty()) std::cout << "    summary:   " << item.summary_text << "\n";
+    if (!item.content_text.empty()) std::cout << "    content:   " << item.content_text << "\n";
+  }
+}
+
+int Parse(const std::string& file_or_url, bool json) {
+  Result<Document> document = FetchOne(file_or_url, UserAgent());
+  if (!document) {
+    std::cerr << document.error().message << "\n";
+    const Error::Code code = document.error().code;
+    return code == Error::Code::kNotFound || code == Error::Code::kIo ? kExitNoInput
+                                                                      : kExitUnavailable;
+  }
+  Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options);
+  if (!feed) {
+    std::cerr << file_or_url << ": " << feed.error().message << "\n";
+    return kExitDataError;
+  }
+  if (json) {
+    std::cout << feeds::FeedToJson(*feed);
+  } else {
+    PrintFeed(*feed);
+  }
+  return kExitOk;
+}
+
 int Poll(const std::string& config_path, const std::string& state_dir_flag,
          const std::string& log_level, bool forever) {
   const int signal_fd = OpenSignalFd();
@@ -104,7 +164,7 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
 
   net::HttpClient::Options http_options;
   http_options.max_transfers = config->http.concurrency;
-  http_options.user_agent = std::string("feedwatch/") + FEEDWATCH_VERSION;
+  http_options.user_agent = UserAgent();
   const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
   const SystemClock clock;
   Engine engine(*config, **store, *http, clock, std::move(notifiers));
@@ -132,6 +192,12 @@ int Main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "run the daemon in the foreground until SIGTERM");
   CLI::App* once = app.add_subcommand("once", "poll every feed once, deliver, and exit");
   app.add_subcommand("check-config", "validate the configuration and exit (78 if it is bad)");
+  CLI::App* parse = app.add_subcommand("parse", "read one feed and print what feedwatch sees");
+  std::string parse_source;
+  bool parse_json = false;
+  parse->add_option("source", parse_source, "a feed file, or an http(s):// URL to fetch")
+      ->required();
+  parse->add_flag("--json", parse_json, "print the JSON document described in docs/parsing.md");
   for (CLI::App* sub : {run, once}) {
     sub->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   }
@@ -144,6 +210,7 @@ int Main(int argc, char** argv) {
   }
   if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
   if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
+  if (*parse) return Parse(parse_source, parse_json);
   return CheckConfig(config_path);
 }
 

@@ -26,7 +26,6 @@ std::optional<TimePoint> ToTimePoint(const Fields& f) {
 }
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 std::string Lower(std::string_view s) {
   std::string out(s);
@@ -79,15 +78,18 @@ bool NamedZone(std::string_view name, int& minutes) {
       return true;
     }
   }
-  // RFC 822 military zones: A-I = +1..+9, K-M = +10..+12, N-Y = -1..-12 (J is not a zone).
+  // RFC 822 military zones as RFC 822 defines them (A-I = -1..-9, K-M = -10..-12, N-Y =
+  // +1..+12; J is not a zone), which is how feed parsers read them. RFC 1123 notes the signs are
+  // the reverse of military use; nobody but "Z" uses them in practice.
   if (lower.size() == 1 && lower[0] >= 'a' && lower[0] <= 'y' && lower[0] != 'j') {
     const char c = lower[0];
-    if (c <= 'i')
-      minutes = (c - 'a' + 1) * 60;
-    else if (c <= 'm')
-      minutes = (c - 'k' + 10) * 60;
-    else
-      minutes = -(c - 'n' + 1) * 60;
+    if (c <= 'i') {
+      minutes = -(c - 'a' + 1) * 60;
+    } else if (c <= 'm') {
+      minutes = -(c - 'k' + 10) * 60;
+    } else {
+      minutes = (c - 'n' + 1) * 60;
+    }
     return true;
   }
   return false;
@@ -130,6 +132,14 @@ bool Time(std::string_view text, Fields& f, std::string_view& rest) {
   return true;
 }
 
+bool WholeNumber(std::string_view word, int& out) {
+  size_t p = 0;
+  return Digits(word, p, 0, out) && p == word.size();
+}
+
+// RFC 822/1123 and what feeds write instead: no weekday or a weekday in another language, one-
+// digit days, two-digit years, missing seconds or zone, "11-Jun-25" (RFC 850), month first
+// ("Jun 11 2025 06:00"), and asctime ("Wed Jun 11 06:00:00 [UTC] 2025").
 std::optional<TimePoint> ParseRfc822(std::string_view text) {
   std::vector<std::string_view> words;
   size_t pos = 0;
@@ -139,38 +149,68 @@ std::optional<TimePoint> ParseRfc822(std::string_view text) {
     while (pos < text.size() && text[pos] != ' ' && text[pos] != ',' && text[pos] != '\t') ++pos;
     if (pos > start) words.push_back(text.substr(start, pos - start));
   }
+  // "11-Jun-25" is three words.
+  for (size_t i = 0; i < words.size() && i < 2; ++i) {
+    const std::string_view word = words[i];
+    const size_t first = word.find('-');
+    const size_t second = first == std::string_view::npos ? first : word.find('-', first + 1);
+    if (second != std::string_view::npos && !word.empty() && IsDigit(word[0])) {
+      words.erase(words.begin() + static_cast<std::ptrdiff_t>(i));
+      words.insert(words.begin() + static_cast<std::ptrdiff_t>(i),
+                   {word.substr(0, first), word.substr(first + 1, second - first - 1),
+                    word.substr(second + 1)});
+      break;
+    }
+  }
   size_t w = 0;
-  if (w < words.size() && IsAlpha(words[w][0]) && MonthNumber(words[w]) == 0) ++w;  // weekday
+  // A weekday, in whatever language: any leading word that is neither a number nor a month.
+  if (w < words.size() && !IsDigit(words[w][0]) && MonthNumber(words[w]) == 0) ++w;
   if (words.size() - w < 3) return std::nullopt;
   Fields f;
-  size_t p = 0;
-  // "11 Jun 2025" and, as some US feeds write, "Jun 11 2025".
-  if (Digits(words[w], p, 0, f.day) && p == words[w].size()) {
+  if (WholeNumber(words[w], f.day)) {
     f.month = MonthNumber(words[w + 1]);
   } else {
     f.month = MonthNumber(words[w]);
-    p = 0;
-    if (!Digits(words[w + 1], p, 0, f.day) || p != words[w + 1].size()) return std::nullopt;
+    if (!WholeNumber(words[w + 1], f.day)) return std::nullopt;
   }
-  if (f.month == 0) return std::nullopt;
-  p = 0;
-  if (!Digits(words[w + 2], p, 0, f.year) || p != words[w + 2].size()) return std::nullopt;
-  if (p == 2) f.year += f.year < 50 ? 2000 : 1900;
-  w += 3;
-  if (w < words.size()) {
-    std::string_view rest;
-    if (!Time(words[w], f, rest)) return std::nullopt;
-    ++w;
-    if (!rest.empty()) {
-      if (!Zone(rest, f.offset_minutes)) return std::nullopt;
-    } else if (w < words.size()) {
-      if (!Zone(words[w], f.offset_minutes)) return std::nullopt;
-      ++w;
+  if (f.month == 0 || words[w + 1].empty()) return std::nullopt;
+  w += 2;
+  // The year, unless asctime puts the time (and maybe a zone) first.
+  std::vector<std::string_view> rest(words.begin() + static_cast<std::ptrdiff_t>(w), words.end());
+  if (!rest.empty() && rest[0].find(':') != std::string_view::npos &&
+      WholeNumber(rest.back(), f.year)) {
+    rest.pop_back();
+    rest.insert(rest.begin(), words.back());
+  }
+  if (rest.empty() || !WholeNumber(rest[0], f.year)) return std::nullopt;
+  if (rest[0].size() == 2) f.year += f.year < 50 ? 2000 : 1900;
+  size_t r = 1;
+  if (r < rest.size()) {
+    std::string_view glued;
+    if (!Time(rest[r], f, glued)) return std::nullopt;
+    ++r;
+    if (!glued.empty()) {
+      if (!Zone(glued, f.offset_minutes)) return std::nullopt;
+    } else if (r < rest.size() && !rest[r].starts_with("(")) {
+      if (!Zone(rest[r], f.offset_minutes)) return std::nullopt;
+      ++r;
     }
   }
   // Trailing words such as "(MSK)" after a numeric zone are comments.
-  if (w < words.size() && !words[w].starts_with("(")) return std::nullopt;
+  if (r < rest.size() && !rest[r].starts_with("(")) return std::nullopt;
   return ToTimePoint(f);
+}
+
+// "20250611T060000Z": the basic format, rewritten into the extended one.
+std::optional<std::string> ExtendIsoBasic(std::string_view text) {
+  if (text.size() < 15 || text[8] != 'T') return std::nullopt;
+  for (size_t i : {0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14}) {
+    if (!IsDigit(text[i])) return std::nullopt;
+  }
+  return std::string(text.substr(0, 4)) + "-" + std::string(text.substr(4, 2)) + "-" +
+         std::string(text.substr(6, 2)) + "T" + std::string(text.substr(9, 2)) + ":" +
+         std::string(text.substr(11, 2)) + ":" + std::string(text.substr(13, 2)) +
+         std::string(text.substr(15));
 }
 
 std::optional<TimePoint> ParseIso8601(std::string_view text) {
@@ -206,6 +246,9 @@ std::optional<TimePoint> ParseDate(std::string_view text) {
   if (text.size() >= 7 && IsDigit(text[0]) && IsDigit(text[1]) && IsDigit(text[2]) &&
       IsDigit(text[3]) && text[4] == '-') {
     return ParseIso8601(text);
+  }
+  if (const std::optional<std::string> extended = ExtendIsoBasic(text)) {
+    return ParseIso8601(*extended);
   }
   return ParseRfc822(text);
 }

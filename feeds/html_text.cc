@@ -2,10 +2,22 @@
 
 #include <gumbo.h>
 
+#include <algorithm>
+#include <array>
 #include <memory>
+
+#include "feeds/encoding.h"
+#include "feeds/internal/html_text_gumbo.h"
 
 namespace feedwatch::feeds {
 namespace {
+
+using GumboPtr = std::unique_ptr<GumboOutput, void (*)(GumboOutput*)>;
+
+GumboPtr Parse(std::string_view html) {
+  return GumboPtr(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
+                  [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); });
+}
 
 bool IsBlock(GumboTag tag) {
   switch (tag) {
@@ -46,6 +58,12 @@ bool IsBlock(GumboTag tag) {
   }
 }
 
+// Elements whose content a reader never sees.
+bool IsHidden(GumboTag tag) {
+  return tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NOSCRIPT ||
+         tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_HEAD || tag == GUMBO_TAG_TITLE;
+}
+
 void AppendText(const GumboNode* node, std::string& out) {
   switch (node->type) {
     case GUMBO_NODE_TEXT:
@@ -56,7 +74,7 @@ void AppendText(const GumboNode* node, std::string& out) {
     case GUMBO_NODE_ELEMENT:
     case GUMBO_NODE_TEMPLATE: {
       const GumboTag tag = node->v.element.tag;
-      if (tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NOSCRIPT) return;
+      if (IsHidden(tag)) return;
       const bool block = IsBlock(tag);
       if (block) out += ' ';
       const GumboVector& children = node->v.element.children;
@@ -72,11 +90,185 @@ void AppendText(const GumboNode* node, std::string& out) {
   }
 }
 
-bool IsSpace(unsigned char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool IsAsciiAlnum(char c) { return IsAsciiAlpha(c) || (c >= '0' && c <= '9'); }
+bool IsHtmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
+
+struct Reference {
+  std::string_view name;
+  std::string_view text;
+};
+
+// The references news HTML uses most, sorted by name; the rest of HTML5's 2,231 come from
+// gumbo's table.
+constexpr std::array<Reference, 38> kCommonReferences{{
+    {"amp", "&"},         {"apos", "'"},        {"bdquo", "\u201E"},  {"bull", "\u2022"},
+    {"copy", "\u00A9"},   {"deg", "\u00B0"},    {"euro", "\u20AC"},   {"gt", ">"},
+    {"hellip", "\u2026"}, {"iexcl", "\u00A1"},  {"iquest", "\u00BF"}, {"laquo", "\u00AB"},
+    {"ldquo", "\u201C"},  {"lsaquo", "\u2039"}, {"lsquo", "\u2018"},  {"lt", "<"},
+    {"mdash", "\u2014"},  {"middot", "\u00B7"}, {"minus", "\u2212"},  {"nbsp", "\u00A0"},
+    {"ndash", "\u2013"},  {"numero", "\u2116"}, {"ordm", "\u00BA"},   {"para", "\u00B6"},
+    {"pound", "\u00A3"},  {"quot", "\""},       {"raquo", "\u00BB"},  {"rdquo", "\u201D"},
+    {"reg", "\u00AE"},    {"rsaquo", "\u203A"}, {"rsquo", "\u2019"},  {"sbquo", "\u201A"},
+    {"sect", "\u00A7"},   {"shy", "\u00AD"},    {"thinsp", "\u2009"}, {"times", "\u00D7"},
+    {"trade", "\u2122"},  {"zwnj", "\u200C"},
+}};
+
+const Reference* FindCommon(std::string_view name) {
+  const auto it =
+      std::lower_bound(kCommonReferences.begin(), kCommonReferences.end(), name,
+                       [](const Reference& r, std::string_view n) { return r.name < n; });
+  return it != kCommonReferences.end() && it->name == name ? &*it : nullptr;
+}
+
+// Tags the scanner leaves to gumbo: raw-text and escapable raw-text elements, tables (whose
+// text gumbo may move), foreign content, forms whose text is an attribute, and document
+// structure.
+bool ScannerDeclines(std::string_view tag) {
+  static constexpr std::array<std::string_view, 32> kDeclined{
+      "body",      "caption",  "col",    "colgroup", "frame",    "frameset", "head",     "html",
+      "iframe",    "image",    "math",   "noembed",  "noframes", "noscript", "optgroup", "option",
+      "plaintext", "script",   "select", "style",    "svg",      "table",    "tbody",    "td",
+      "template",  "textarea", "tfoot",  "th",       "thead",    "title",    "tr",       "xmp"};
+  return std::find(kDeclined.begin(), kDeclined.end(), tag) != kDeclined.end();
+}
+
+bool ScannerBlock(std::string_view tag) {
+  static constexpr std::array<std::string_view, 29> kBlocks{
+      "address", "article",    "aside",  "blockquote", "br",    "dd", "div", "dl",
+      "dt",      "figcaption", "figure", "footer",     "h1",    "h2", "h3",  "h4",
+      "h5",      "h6",         "header", "hr",         "img",   "li", "ol",  "p",
+      "pre",     "section",    "ul",     "listing",    "center"};
+  return std::find(kBlocks.begin(), kBlocks.end(), tag) != kBlocks.end();
+}
+
+// Reads the tag starting at html[pos] == '<' (start or end tag, name starting with a letter).
+// Returns the position after '>', or npos when the tag runs off the end.
+size_t ScanTag(std::string_view html, size_t pos, std::string& name) {
+  pos += html[pos + 1] == '/' ? 2 : 1;
+  name.clear();
+  while (pos < html.size() && !IsHtmlSpace(html[pos]) && html[pos] != '/' && html[pos] != '>') {
+    char c = html[pos++];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    name += c;
+  }
+  // Attributes: quotes matter only in a value, right after '='.
+  while (pos < html.size() && html[pos] != '>') {
+    if (html[pos] == '=') {
+      ++pos;
+      while (pos < html.size() && IsHtmlSpace(html[pos])) ++pos;
+      if (pos < html.size() && (html[pos] == '"' || html[pos] == '\'')) {
+        const size_t close = html.find(html[pos], pos + 1);
+        if (close == std::string_view::npos) return std::string_view::npos;
+        pos = close + 1;
+        continue;
+      }
+      continue;
+    }
+    ++pos;
+  }
+  return pos < html.size() ? pos + 1 : std::string_view::npos;
+}
+
+// Decodes the reference at html[pos] == '&' into `out`; returns the position after it, or npos
+// when the scanner cannot be sure to decode it as gumbo would.
+size_t ScanReference(std::string_view html, size_t pos, std::string& out) {
+  size_t p = pos + 1;
+  if (p < html.size() && html[p] == '#') {
+    ++p;
+    const bool hex = p < html.size() && (html[p] == 'x' || html[p] == 'X');
+    if (hex) ++p;
+    uint32_t value = 0;
+    const size_t digits_start = p;
+    while (p < html.size() && p - digits_start < 7) {
+      const char c = html[p];
+      int digit = -1;
+      if (c >= '0' && c <= '9') digit = c - '0';
+      if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+      if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+      if (digit < 0) break;
+      value = value * (hex ? 16 : 10) + static_cast<uint32_t>(digit);
+      ++p;
+    }
+    if (p == digits_start || p >= html.size() || html[p] != ';') return std::string_view::npos;
+    // gumbo maps these specially (NUL, the windows-1252 range, surrogates, out of range).
+    if (value == 0 || (value >= 0x80 && value <= 0x9F) || (value >= 0xD800 && value <= 0xDFFF) ||
+        value > 0x10FFFF) {
+      return std::string_view::npos;
+    }
+    AppendUtf8(value, out);
+    return p + 1;
+  }
+  if (p >= html.size() || !IsAsciiAlpha(html[p])) {
+    out += '&';  // a bare ampersand is text
+    return pos + 1;
+  }
+  const size_t name_start = p;
+  while (p < html.size() && IsAsciiAlnum(html[p])) ++p;
+  if (p >= html.size() || html[p] != ';') return std::string_view::npos;
+  const Reference* reference = FindCommon(html.substr(name_start, p - name_start));
+  if (reference == nullptr) return std::string_view::npos;
+  out += reference->text;
+  return p + 1;
 }
 
 }  // namespace
+
+namespace internal {
+
+std::string GumboText(std::string_view html) {
+  const GumboPtr output = Parse(html);
+  std::string text;
+  AppendText(output->root, text);
+  return text;
+}
+
+std::optional<std::string> ScannerText(std::string_view html) {
+  std::string out;
+  out.reserve(html.size());
+  std::string name;
+  size_t pos = 0;
+  while (pos < html.size()) {
+    const size_t special = html.find_first_of(std::string_view("<&\0", 3), pos);
+    if (special == std::string_view::npos) {
+      out.append(html.substr(pos));
+      break;
+    }
+    out.append(html.substr(pos, special - pos));
+    pos = special;
+    const char c = html[pos];
+    if (c == '\0') return std::nullopt;
+    if (c == '&') {
+      pos = ScanReference(html, pos, out);
+      if (pos == std::string_view::npos) return std::nullopt;
+      continue;
+    }
+    const char next = pos + 1 < html.size() ? html[pos + 1] : '\0';
+    if (IsAsciiAlpha(next) ||
+        (next == '/' && pos + 2 < html.size() && IsAsciiAlpha(html[pos + 2]))) {
+      pos = ScanTag(html, pos, name);
+      if (pos == std::string_view::npos || ScannerDeclines(name)) return std::nullopt;
+      if (ScannerBlock(name)) out += ' ';
+      continue;
+    }
+    if (html.substr(pos).starts_with("<!--")) {
+      const size_t end = html.find("-->", pos + 4);
+      const std::string_view body = html.substr(pos + 4, end - pos - 4);
+      if (end == std::string_view::npos || body.starts_with(">") || body.starts_with("->") ||
+          body.find("--!") != std::string_view::npos) {
+        return std::nullopt;
+      }
+      pos = end + 3;
+      continue;
+    }
+    if (next == '!' || next == '?' || next == '/') return std::nullopt;
+    out += '<';  // "<" not opening a tag is text
+    ++pos;
+  }
+  return out;
+}
+
+}  // namespace internal
 
 std::string CollapseWhitespace(std::string_view text) {
   std::string out;
@@ -84,13 +276,37 @@ std::string CollapseWhitespace(std::string_view text) {
   bool pending_space = false;
   for (size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
-    // U+00A0 NO-BREAK SPACE (C2 A0) reads as a space: &nbsp; is everywhere in news HTML.
-    const bool nbsp =
-        c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xA0;
-    if (IsSpace(c) || nbsp) {
+    // Other C0 controls and DEL are not text: XML forbids them and readers show nothing.
+    if (c <= ' ' || c == 0x7F) {
       pending_space = true;
-      if (nbsp) ++i;
       continue;
+    }
+    if (c >= 0xC2) {
+      // The Unicode spaces and invisible characters news HTML carries.
+      const auto at = [&](size_t k) {
+        return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+      };
+      size_t skip = 0;
+      bool space = false;
+      if (c == 0xC2 && at(1) == 0xA0) {
+        skip = 2, space = true;  // U+00A0 no-break space
+      } else if (c == 0xC2 && at(1) == 0xAD) {
+        skip = 2;  // U+00AD soft hyphen
+      } else if (c == 0xE2 && at(1) == 0x80 &&
+                 ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 ||
+                  at(2) == 0xAF)) {
+        skip = 3, space = true;  // U+2000..U+200A, U+2028, U+2029, U+202F
+      } else if ((c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) ||
+                 (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80)) {
+        skip = 3, space = true;  // U+205F, U+3000
+      } else if (c == 0xEF && at(1) == 0xBB && at(2) == 0xBF) {
+        skip = 3;  // U+FEFF
+      }
+      if (skip > 0) {
+        pending_space = pending_space || space;
+        i += skip - 1;
+        continue;
+      }
     }
     if (pending_space && !out.empty()) out += ' ';
     pending_space = false;
@@ -101,12 +317,52 @@ std::string CollapseWhitespace(std::string_view text) {
 
 std::string HtmlToText(std::string_view html) {
   if (html.find_first_of("<&") == std::string_view::npos) return CollapseWhitespace(html);
-  const std::unique_ptr<GumboOutput, void (*)(GumboOutput*)> output(
-      gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
-      [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); });
-  std::string text;
-  AppendText(output->root, text);
-  return CollapseWhitespace(text);
+  if (std::optional<std::string> text = internal::ScannerText(html)) {
+    return CollapseWhitespace(*text);
+  }
+  return CollapseWhitespace(internal::GumboText(html));
+}
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+bool DecodeNamedReference(std::string_view name, std::string& out) {
+  if (name.empty() || name.size() > 32) return false;
+  if (const Reference* reference = FindCommon(name)) {
+    out += reference->text;
+    return true;
+  }
+  for (const char c : name) {
+    if (!IsAsciiAlnum(c)) return false;
+  }
+  // gumbo's table has every HTML5 reference. It also reads legacy prefixes ("&notit;" as
+  // "¬it;"), so only a reference consumed whole (no ';' left over) counts.
+  const std::string probe = "&" + std::string(name) + ";";
+  std::string text = internal::GumboText(probe);
+  if (text == probe || (text.find(';') != std::string::npos && name != "semi")) return false;
+  out += text;
+  return true;
 }
 
 }  // namespace feedwatch::feeds

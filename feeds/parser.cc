@@ -1,173 +1,223 @@
+// Format detection and the steps every document goes through: decode to UTF-8, parse the XML
+// strictly or, failing that, leniently, normalise namespaces, then hand over to the reader of
+// the format the root element names.
 #include "feeds/parser.h"
 
-#include <cstring>
+#include <strings.h>
+
+#include <cctype>
 #include <pugixml.hpp>
 
 #include "base/hash.h"
-#include "feeds/date.h"
+#include "feeds/encoding.h"
 #include "feeds/html_text.h"
+#include "feeds/internal/json_feed.h"
+#include "feeds/internal/xml_read.h"
+#include "feeds/internal/xml_repair.h"
 
 namespace feedwatch::feeds {
 namespace {
 
-// The element name without its namespace prefix: "atom:link" -> "link".
-std::string_view LocalName(const pugi::xml_node& node) {
-  const std::string_view name = node.name();
-  const size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-std::string_view Prefix(const pugi::xml_node& node) {
-  const std::string_view name = node.name();
-  const size_t colon = name.find(':');
-  return colon == std::string_view::npos ? std::string_view() : name.substr(0, colon);
-}
-
-// All character data directly inside `node` (text and CDATA sections), in order.
-std::string DirectText(const pugi::xml_node& node) {
-  std::string out;
-  for (const pugi::xml_node child : node.children()) {
-    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) out += child.value();
+// "line L, column C" of byte `offset` in `text`.
+std::string Position(std::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  size_t line = 1, line_start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
   }
+  return "line " + std::to_string(line) + ", column " + std::to_string(offset - line_start + 1);
+}
+
+// An HTML page where a feed was expected; names the feed it advertises, if it does.
+Error HtmlPage(const pugi::xml_document& page) {
+  struct Finder : pugi::xml_tree_walker {
+    std::string href;
+    bool for_each(pugi::xml_node& node) override {
+      if (!EqualsIgnoringCase(node.name(), "link")) return true;
+      const std::string_view rel = node.attribute("rel").as_string();
+      const std::string_view type = node.attribute("type").as_string();
+      if (EqualsIgnoringCase(rel, "alternate") &&
+          (type.find("rss") != std::string_view::npos ||
+           type.find("atom") != std::string_view::npos ||
+           type.find("feed+json") != std::string_view::npos)) {
+        href = node.attribute("href").as_string();
+        return false;
+      }
+      return true;
+    }
+  } finder;
+  const_cast<pugi::xml_document&>(page).traverse(finder);
+  std::string message = "not a feed: this is an HTML page";
+  if (!finder.href.empty())
+    message += "; it advertises a feed at " + CollapseWhitespace(finder.href);
+  return Error::InvalidInput(std::move(message));
+}
+
+Status ReadXml(std::string_view text, const ParseOptions& options, Feed& feed) {
+  pugi::xml_document document;
+  const std::optional<std::string> replaced = internal::ReplaceHtmlReferences(text);
+  const std::string_view strict_input = replaced ? std::string_view(*replaced) : text;
+  const pugi::xml_parse_result parsed =
+      document.load_buffer(strict_input.data(), strict_input.size(),
+                           pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
+  internal::OpenElements open_at_end;
+  if (!parsed || !document.document_element()) {
+    // Recover the way a reader would. The error offset is in the strict input; report it there.
+    document.reset();
+    open_at_end = internal::ParseLeniently(text, document);
+    if (!document.document_element()) {
+      return Error::InvalidInput(std::string("not a feed: not XML (") + parsed.description() +
+                                 " at " + Position(strict_input, parsed.offset) + ")");
+    }
+    std::string what = parsed.description();
+    if (!what.empty())
+      what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+    feed.warnings.push_back(open_at_end.empty()
+                                ? "malformed XML: " + what + " at " +
+                                      Position(strict_input, parsed.offset) + "; read leniently"
+                                : "malformed XML: the document ends with " +
+                                      std::to_string(open_at_end.size()) + " element" +
+                                      (open_at_end.size() == 1 ? "" : "s") +
+                                      " still open (truncated?); read leniently");
+  }
+  const pugi::xml_node root = document.document_element();
+  if (EqualsIgnoringCase(root.name(), "html")) return HtmlPage(document);
+
+  internal::Document normalised = internal::NormaliseNamespaces(document);
+  normalised.open_at_end = std::move(open_at_end);
+  const std::string_view name = root.name();
+  if (internal::NameIs(root, "rss") || internal::NameIs(root, "rdf:RDF") ||
+      internal::NameIs(root, "RDF") || internal::NameIs(root, "channel")) {
+    internal::ReadRss(root, normalised, options.base_url, feed);
+  } else if (internal::NameIs(root, "atom:feed")) {
+    internal::ReadAtom(root, normalised, options.base_url, feed);
+  } else if (EqualsIgnoringCase(name, "html")) {
+    return HtmlPage(document);
+  } else {
+    return Error::InvalidInput("not a feed: XML whose root element is <" + std::string(name) +
+                               ">, not <rss>, <rdf:RDF> or <feed>");
+  }
+  return Status();
+}
+
+// Everything after '/' up to '?' or '#' with "." and ".." segments applied (RFC 3986 5.2.4).
+std::string RemoveDotSegments(std::string_view path) {
+  std::vector<std::string_view> segments;
+  const bool absolute = path.starts_with('/');
+  size_t pos = absolute ? 1 : 0;
+  bool trailing_slash = false;
+  while (pos <= path.size()) {
+    const size_t slash = path.find('/', pos);
+    const std::string_view segment =
+        path.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+    trailing_slash = false;
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+      trailing_slash = true;
+    } else if (segment == ".") {
+      trailing_slash = true;
+    } else {
+      segments.push_back(segment);
+    }
+    if (slash == std::string_view::npos) break;
+    pos = slash + 1;
+  }
+  std::string out = absolute ? "/" : "";
+  for (size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) out += '/';
+    out += segments[i];
+  }
+  if (trailing_slash && !out.empty() && !out.ends_with('/')) out += '/';
   return out;
 }
 
-// All character data below `node`, with element boundaries as spaces (for Atom xhtml).
-void DeepText(const pugi::xml_node& node, std::string& out) {
-  for (const pugi::xml_node child : node.children()) {
-    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) {
-      out += child.value();
-    } else if (child.type() == pugi::node_element) {
-      out += ' ';
-      DeepText(child, out);
-      out += ' ';
+struct UrlParts {
+  std::string_view scheme;  // without ':'
+  std::optional<std::string_view> authority;
+  std::string_view path;
+  std::optional<std::string_view> query;  // without '?'
+  std::optional<std::string_view> fragment;
+};
+
+UrlParts Split(std::string_view url) {
+  UrlParts parts;
+  if (const size_t hash = url.find('#'); hash != std::string_view::npos) {
+    parts.fragment = url.substr(hash + 1);
+    url = url.substr(0, hash);
+  }
+  if (const size_t question = url.find('?'); question != std::string_view::npos) {
+    parts.query = url.substr(question + 1);
+    url = url.substr(0, question);
+  }
+  const size_t colon = url.find(':');
+  if (colon != std::string_view::npos && colon > 0 && url.find('/') > colon &&
+      std::isalpha(static_cast<unsigned char>(url[0]))) {
+    bool scheme_chars = true;
+    for (const char c : url.substr(0, colon)) {
+      scheme_chars = scheme_chars && (std::isalnum(static_cast<unsigned char>(c)) || c == '+' ||
+                                      c == '-' || c == '.');
+    }
+    if (scheme_chars) {
+      parts.scheme = url.substr(0, colon);
+      url = url.substr(colon + 1);
     }
   }
-}
-
-pugi::xml_node Child(const pugi::xml_node& parent, std::string_view local,
-                     std::string_view prefix = {}) {
-  for (const pugi::xml_node child : parent.children()) {
-    if (child.type() == pugi::node_element && LocalName(child) == local &&
-        Prefix(child) == prefix) {
-      return child;
-    }
+  if (url.starts_with("//")) {
+    const size_t end = url.find('/', 2);
+    parts.authority =
+        url.substr(2, end == std::string_view::npos ? std::string_view::npos : end - 2);
+    url = end == std::string_view::npos ? std::string_view() : url.substr(end);
   }
-  return {};
-}
-
-std::optional<TimePoint> DateOf(const pugi::xml_node& node) {
-  if (!node) return std::nullopt;
-  return ParseDate(DirectText(node));
-}
-
-// RSS text elements may hold escaped HTML; reading them as HTML is what readers do.
-std::string RssText(const pugi::xml_node& node) { return node ? HtmlToText(DirectText(node)) : ""; }
-
-bool IsHttp(std::string_view url) {
-  return url.starts_with("http://") || url.starts_with("https://");
-}
-
-void ParseRss(const pugi::xml_node& channel, const ParseOptions& options, Feed& feed) {
-  feed.format = "rss2.0";
-  feed.title = RssText(Child(channel, "title"));
-  feed.link = ResolveUrl(options.base_url, CollapseWhitespace(DirectText(Child(channel, "link"))));
-  // Relative item links resolve against the document's URL; a document read from a file has
-  // no web address of its own, so its channel link stands in.
-  const std::string& base =
-      IsHttp(options.base_url) || !IsHttp(feed.link) ? options.base_url : feed.link;
-  for (const pugi::xml_node node : channel.children()) {
-    if (node.type() != pugi::node_element || LocalName(node) != "item" || !Prefix(node).empty()) {
-      continue;
-    }
-    Item item;
-    item.title = RssText(Child(node, "title"));
-    const pugi::xml_node guid = Child(node, "guid");
-    item.id = CollapseWhitespace(DirectText(guid));
-    std::string link = CollapseWhitespace(DirectText(Child(node, "link")));
-    const bool guid_is_link =
-        guid && std::strcmp(guid.attribute("isPermaLink").as_string("true"), "false") != 0;
-    if (link.empty() && guid_is_link &&
-        (item.id.starts_with("http://") || item.id.starts_with("https://"))) {
-      link = item.id;
-    }
-    if (!link.empty()) item.link = ResolveUrl(base, link);
-    item.summary_text = RssText(Child(node, "description"));
-    item.content_text = RssText(Child(node, "encoded", "content"));
-    item.author = RssText(Child(node, "author"));
-    if (item.author.empty()) item.author = RssText(Child(node, "creator", "dc"));
-    item.published = DateOf(Child(node, "pubDate"));
-    if (!item.published) item.published = DateOf(Child(node, "date", "dc"));
-    feed.items.push_back(std::move(item));
-  }
-}
-
-// An Atom text construct: type="text" (default), "html" or "xhtml".
-std::string AtomText(const pugi::xml_node& node) {
-  if (!node) return "";
-  const std::string_view type = node.attribute("type").as_string("text");
-  if (type == "xhtml") {
-    std::string text;
-    DeepText(node, text);
-    return CollapseWhitespace(text);
-  }
-  if (type == "html" || type == "text/html") return HtmlToText(DirectText(node));
-  return CollapseWhitespace(DirectText(node));
-}
-
-std::string AtomLink(const pugi::xml_node& parent, const std::string& base) {
-  for (const pugi::xml_node child : parent.children()) {
-    if (child.type() != pugi::node_element || LocalName(child) != "link") continue;
-    const std::string_view rel = child.attribute("rel").as_string("alternate");
-    if (rel == "alternate") return ResolveUrl(base, child.attribute("href").as_string());
-  }
-  return "";
-}
-
-void ParseAtom(const pugi::xml_node& root, const ParseOptions& options, Feed& feed) {
-  feed.format = "atom1.0";
-  feed.title = AtomText(Child(root, "title", Prefix(root)));
-  feed.link = AtomLink(root, options.base_url);
-  for (const pugi::xml_node node : root.children()) {
-    if (node.type() != pugi::node_element || LocalName(node) != "entry") continue;
-    Item item;
-    const std::string_view prefix = Prefix(node);
-    item.title = AtomText(Child(node, "title", prefix));
-    item.id = CollapseWhitespace(DirectText(Child(node, "id", prefix)));
-    item.link = AtomLink(node, options.base_url);
-    item.summary_text = AtomText(Child(node, "summary", prefix));
-    item.content_text = AtomText(Child(node, "content", prefix));
-    item.author =
-        CollapseWhitespace(DirectText(Child(Child(node, "author", prefix), "name", prefix)));
-    item.published = DateOf(Child(node, "published", prefix));
-    item.updated = DateOf(Child(node, "updated", prefix));
-    feed.items.push_back(std::move(item));
-  }
+  parts.path = url;
+  return parts;
 }
 
 }  // namespace
 
-std::string ResolveUrl(std::string_view base, std::string_view reference) {
-  const size_t colon = reference.find(':');
-  const size_t first_delimiter = reference.find_first_of("/?#");
-  if (colon != std::string_view::npos && colon > 0 && colon < first_delimiter) {
-    return std::string(reference);  // already absolute
+std::string ResolveUrl(std::string_view base_url, std::string_view reference) {
+  const UrlParts r = Split(reference);
+  if (!r.scheme.empty()) return std::string(reference);
+  const UrlParts b = Split(base_url);
+  if (b.scheme.empty()) return std::string(reference);  // no absolute base to resolve against
+  std::string path;
+  std::optional<std::string_view> query = r.query;
+  std::optional<std::string_view> authority = r.authority;
+  if (r.authority) {
+    path = RemoveDotSegments(r.path);
+  } else {
+    authority = b.authority;
+    if (r.path.empty()) {
+      path = std::string(b.path);
+      if (!r.query) query = b.query;
+    } else if (r.path.starts_with('/')) {
+      path = RemoveDotSegments(r.path);
+    } else {
+      std::string merged;
+      if (b.authority && b.path.empty()) {
+        merged = "/" + std::string(r.path);
+      } else {
+        const size_t slash = b.path.rfind('/');
+        merged = std::string(b.path.substr(0, slash == std::string_view::npos ? 0 : slash + 1)) +
+                 std::string(r.path);
+      }
+      path = RemoveDotSegments(merged);
+    }
   }
-  const size_t scheme_end = base.find("://");
-  if (scheme_end == std::string_view::npos || reference.empty()) return std::string(reference);
-  if (reference.starts_with("//"))
-    return std::string(base.substr(0, scheme_end + 1)) + std::string(reference);
-  const size_t path_start = base.find('/', scheme_end + 3);
-  const std::string_view origin = base.substr(0, path_start);
-  if (reference.starts_with("/")) return std::string(origin) + std::string(reference);
-  std::string_view base_path =
-      path_start == std::string_view::npos ? std::string_view("/") : base.substr(path_start);
-  base_path = base_path.substr(0, base_path.find_first_of("?#"));
-  if (reference.starts_with("?") || reference.starts_with("#")) {
-    return std::string(origin) + std::string(base_path) + std::string(reference);
-  }
-  const std::string_view directory = base_path.substr(0, base_path.rfind('/') + 1);
-  return std::string(origin) + std::string(directory) + std::string(reference);
+  std::string out = std::string(b.scheme) + ":";
+  if (authority) out += "//" + std::string(*authority);
+  out += path;
+  if (query) out += "?" + std::string(*query);
+  if (r.fragment) out += "#" + std::string(*r.fragment);
+  return out;
 }
 
 std::string ItemKey(const Item& item) {
@@ -179,32 +229,31 @@ std::string ItemKey(const Item& item) {
 }
 
 Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
-  pugi::xml_document document;
-  const pugi::xml_parse_result parsed =
-      document.load_buffer(bytes.data(), bytes.size(), pugi::parse_default, pugi::encoding_auto);
-  const pugi::xml_node root = document.document_element();
-  if (!root) {
-    return Error::InvalidInput(std::string("not a feed: not XML (") + parsed.description() +
-                               " at byte " + std::to_string(parsed.offset) + ")");
-  }
   Feed feed;
-  const std::string_view name = LocalName(root);
-  if (name == "rss") {
-    const pugi::xml_node channel = Child(root, "channel");
-    if (!channel) return Error::InvalidInput("not a feed: <rss> has no <channel>");
-    ParseRss(channel, options, feed);
-  } else if (name == "feed") {
-    ParseAtom(root, options, feed);
-  } else if (name == "html" || name == "HTML") {
-    return Error::InvalidInput("not a feed: this is an HTML page");
-  } else {
-    return Error::InvalidInput("not a feed: unexpected root element <" + std::string(root.name()) +
-                               ">");
+  Decoded decoded = DecodeToUtf8(bytes, CharsetFromContentType(options.content_type));
+  feed.encoding = decoded.encoding;
+  if (!decoded.warning.empty()) feed.warnings.push_back(decoded.warning);
+  if (decoded.replaced > 0) {
+    feed.warnings.push_back(std::to_string(decoded.replaced) + " invalid byte sequence" +
+                            (decoded.replaced == 1 ? "" : "s") + " in " + decoded.encoding +
+                            " replaced with U+FFFD");
   }
-  if (!parsed) {
-    feed.warnings.push_back(std::string("malformed XML, read up to byte ") +
-                            std::to_string(parsed.offset) + ": " + parsed.description());
+  std::string_view text = decoded.text;
+  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
+  if (text.empty()) return Error::InvalidInput("not a feed: the document is empty");
+
+  if (text.front() != '<' && text.front() != '{' && text.front() != '[') {
+    // Servers prepend junk (a PHP warning, a stray line) to otherwise good XML.
+    const size_t lt = text.find('<');
+    if (lt == std::string_view::npos) {
+      return Error::InvalidInput("not a feed: neither XML nor JSON");
+    }
+    feed.warnings.push_back(std::to_string(lt) + " bytes of text before the XML skipped");
+    text.remove_prefix(lt);
   }
+  const Status status = text.front() == '<' ? ReadXml(text, options, feed)
+                                            : internal::ReadJsonFeed(text, options.base_url, feed);
+  if (!status) return status.error();
   return feed;
 }
 

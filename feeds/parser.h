@@ -1,4 +1,4 @@
-// Parse(bytes) -> Feed: a pure function, no I/O. Fetching lives elsewhere.
+// ParseFeed(bytes, hints) -> Feed: a pure function, no I/O. Fetching lives elsewhere.
 #pragma once
 
 #include <string>
@@ -10,17 +10,25 @@
 namespace feedwatch::feeds {
 
 struct ParseOptions {
-  // The URL the document was fetched from; relative links resolve against it.
+  // The URL the document was fetched from; relative links resolve against it (after any
+  // xml:base). Empty or file: for a local file, where the feed's own link stands in.
   std::string base_url;
+  // The HTTP Content-Type header, for its charset; empty when unknown. The format is always
+  // detected from the content, never from this.
+  std::string content_type;
 };
 
-// Reads RSS 2.0 (and the 0.9x dialects it grew from) and Atom 1.0. A document that pugixml can
-// only partly read still yields the items it could read, with a warning. Errors: the bytes are
-// not XML, are an HTML page, or are XML of some other kind.
+// Reads RSS 0.90, 0.91, 0.92, 1.0 (RDF, with the dc:, dcterms:, content: and sy: modules) and
+// 2.0; Atom 0.3 and 1.0; JSON Feed 1.0 and 1.1. Bytes are decoded per DecodeToUtf8. Malformed
+// XML is read as a tag-soup reader would, with a warning saying what was wrong; an item cut off
+// by the end of a truncated document is dropped with a warning. Errors (code InvalidInput) say
+// "not a feed: ..." and why: empty, not XML or JSON, an HTML page (naming the feed it
+// advertises, if any), or XML/JSON of another kind.
 Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options);
 
-// `reference` resolved against `base` (RFC 3986 section 5.2 for the common shapes: absolute,
-// scheme-relative, absolute-path and relative-path references).
+// `reference` resolved against the absolute URL `base` per RFC 3986 section 5.2, dot segments
+// removed. A reference with a scheme is returned as it is; with no usable base, so is any
+// reference.
 std::string ResolveUrl(std::string_view base, std::string_view reference);
 
 }  // namespace feedwatch::feeds

@@ -108,5 +108,64 @@ TEST(Cli, UnwritableStateDirectoryIsOneClearError) {
       << result.err;
 }
 
+TEST(Cli, ParseJsonPrintsTheCorpusExpectation) {
+  const std::filesystem::path corpus = testing::DataDir() / "feeds" / "corpus";
+  for (const char* name : {"format-rss10", "encoding-windows-1251", "malformed-truncated"}) {
+    const std::filesystem::path file = corpus / (std::string(name) + ".xml");
+    const std::filesystem::path source =
+        std::filesystem::exists(file) ? file : corpus / (std::string(name) + ".rdf");
+    const testing::CommandResult result = RunFeedwatch({"parse", "--json", source.string()});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, testing::ReadFile(corpus / (std::string(name) + ".expected.json")));
+  }
+}
+
+TEST(Cli, ParsePrintsAReadableSummary) {
+  const testing::CommandResult result = RunFeedwatch(
+      {"parse", (testing::DataDir() / "feeds/corpus/categories-and-enclosures.xml").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("format:   rss2.0 (read as utf-8)"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("[1] Podcast episode on the talks"), std::string::npos);
+  EXPECT_NE(result.out.find("    category:  Politics"), std::string::npos);
+  EXPECT_NE(result.out.find(
+                "    enclosure: https://links.example/audio/ep1.mp3 (audio/mpeg, 5242880 bytes)"),
+            std::string::npos);
+}
+
+TEST(Cli, ParseExitCodesSayWhatWentWrong) {
+  const testing::CommandResult html =
+      RunFeedwatch({"parse", (testing::DataDir() / "feeds/corpus/error-html-page.html").string()});
+  EXPECT_EQ(html.exit_code, 65);  // EX_DATAERR
+  EXPECT_NE(html.err.find("not a feed: this is an HTML page; it advertises a feed at "
+                          "https://site.example/rss.xml"),
+            std::string::npos)
+      << html.err;
+  EXPECT_EQ(RunFeedwatch({"parse", "/nonexistent/feed.xml"}).exit_code, 66);  // EX_NOINPUT
+  EXPECT_EQ(RunFeedwatch({"parse"}).exit_code, 64);
+}
+
+TEST(Cli, ParseFetchesAUrlAndHonoursItsCharset) {
+  testing::LoopbackServer server;
+  // koi8-r bytes under a declaration that says windows-1251: the Content-Type must win.
+  const std::string body = std::string("<?xml version=\"1.0\" encoding=\"windows-1251\"?>") +
+                           "<rss version=\"2.0\"><channel><title>t</title><item><title>" +
+                           "\xF0\xCF\xD3\xCF\xCC</title><link>/news/1</link></item>" +
+                           "</channel></rss>";
+  server.server().Get("/rss", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(body, "application/rss+xml; charset=koi8-r");
+  });
+  server.server().Get(
+      "/gone", [](const httplib::Request&, httplib::Response& response) { response.status = 404; });
+  server.Start();
+  const testing::CommandResult result = RunFeedwatch({"parse", "--json", server.Url("/rss")});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("\"title\": \"Посол\""), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("\"link\": \"" + server.Url("/news/1") + "\""), std::string::npos)
+      << result.out;
+  const testing::CommandResult missing = RunFeedwatch({"parse", server.Url("/gone")});
+  EXPECT_EQ(missing.exit_code, 69);  // EX_UNAVAILABLE
+  EXPECT_NE(missing.err.find("HTTP 404"), std::string::npos) << missing.err;
+}
+
 }  // namespace
 }  // namespace feedwatch

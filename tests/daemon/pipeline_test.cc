@@ -163,7 +163,7 @@ TEST_F(PipelineTest, BrokenFeedsAreLoggedWithTheReasonWhileTheOthersAlert) {
   const std::string log = log_.str();
   EXPECT_NE(log.find("feed broken-500: HTTP 500 (" + server_.Url("/500") + ")"), std::string::npos)
       << log;
-  EXPECT_NE(log.find("feed not-xml: not a feed: not XML ("), std::string::npos) << log;
+  EXPECT_NE(log.find("feed not-xml: not a feed: neither XML nor JSON"), std::string::npos) << log;
   EXPECT_NE(log.find("feed slow: timed out after 1000 ms"), std::string::npos) << log;
 
   const auto store = std::move(*store::Store::Open(dir_.path() / "feedwatch.db"));

@@ -21,11 +21,16 @@ TEST(ParseDate, Rfc822AndItsWildVariants) {
   EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 PDT"), "2025-06-11T13:00:00Z");
   EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 EST"), "2025-06-11T11:00:00Z");
   EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 Z"), "2025-06-11T06:00:00Z");
-  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 A"), "2025-06-11T05:00:00Z");  // military
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 A"), "2025-06-11T07:00:00Z");  // RFC 822: A = -1
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 N"), "2025-06-11T05:00:00Z");  // N = +1
   EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00"), "2025-06-11T06:00:00Z");    // no zone: UTC
   EXPECT_EQ(Iso("Wednesday, 11 June 2025 06:00:00 +03:00"), "2025-06-11T03:00:00Z");
   EXPECT_EQ(Iso("Jun 11 2025 06:00:00 GMT"), "2025-06-11T06:00:00Z");
   EXPECT_EQ(Iso("  Wed, 11 Jun 2025 06:00:00 +0300 (MSK) "), "2025-06-11T03:00:00Z");
+  EXPECT_EQ(Iso("Ср, 11 Jun 2025 06:00:00 +0300"), "2025-06-11T03:00:00Z");     // Russian weekday
+  EXPECT_EQ(Iso("Wednesday, 11-Jun-25 06:00:00 GMT"), "2025-06-11T06:00:00Z");  // RFC 850
+  EXPECT_EQ(Iso("Wed Jun 11 06:00:00 2025"), "2025-06-11T06:00:00Z");           // asctime
+  EXPECT_EQ(Iso("Wed Jun 11 06:00:00 UTC 2025"), "2025-06-11T06:00:00Z");
 }
 
 TEST(ParseDate, Iso8601AndRfc3339) {
@@ -36,6 +41,8 @@ TEST(ParseDate, Iso8601AndRfc3339) {
   EXPECT_EQ(Iso("2025-06-11T06:00Z"), "2025-06-11T06:00:00Z");
   EXPECT_EQ(Iso("2025-06-11 06:00:00"), "2025-06-11T06:00:00Z");
   EXPECT_EQ(Iso("2025-06-11"), "2025-06-11T00:00:00Z");
+  EXPECT_EQ(Iso("20250611T060000Z"), "2025-06-11T06:00:00Z");  // basic format
+  EXPECT_EQ(Iso("2025-06-11T06:00:00.5-07:00"), "2025-06-11T13:00:00Z");
 }
 
 TEST(ParseDate, UnparseableIsNullNeverNow) {

@@ -1,0 +1,37 @@
+// Turning a feed's bytes into UTF-8 text before any parser sees them.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace feedwatch::feeds {
+
+struct Decoded {
+  std::string text;      // UTF-8, without a byte order mark
+  std::string encoding;  // what the bytes were read as, lower case: "utf-8", "windows-1251"
+  std::string source;    // why: "byte order mark", "HTTP Content-Type", "XML declaration", ...
+  size_t replaced = 0;   // invalid byte sequences, each replaced with U+FFFD
+  std::string warning;   // empty, or why the declared encodings were not used as declared
+};
+
+// Decodes `bytes` to UTF-8. Precedence, highest first:
+//   1. a byte order mark (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE);
+//   2. the charset of the HTTP Content-Type (`http_charset`; empty when unknown);
+//   3. the encoding in the XML declaration (read in ASCII, UTF-16 or EBCDIC as the first bytes
+//      show);
+//   4. UTF-8.
+// Two corrections, because servers label carelessly: a UTF-8 claim (or none) that the bytes
+// disprove gives way to the other declaration when there is one, or else to windows-1252; and
+// iso-8859-1 / us-ascii are read as windows-1252, their superset (as browsers do), so curly quotes
+// from Windows editors survive. An encoding iconv does not know is reported and skipped. Invalid
+// sequences are replaced, counted and never fatal.
+Decoded DecodeToUtf8(std::string_view bytes, std::string_view http_charset);
+
+// The charset parameter of a Content-Type header value, lower case; empty when absent.
+std::string CharsetFromContentType(std::string_view content_type);
+
+// Appends `code_point` to `out` as UTF-8 (U+FFFD for surrogates and values past U+10FFFF).
+void AppendUtf8(char32_t code_point, std::string& out);
+
+}  // namespace feedwatch::feeds

@@ -1,0 +1,81 @@
+// Internal to feeds/: reading the namespace-normalised pugixml tree the format readers share.
+//
+// Invariant: before any reader runs, NormaliseNamespaces has renamed every element after its
+// namespace URI, not the prefix the document chose: Atom 1.0 and 0.3 elements are "atom:x";
+// RSS 0.90, 1.0 and namespaced 2.0 elements and XHTML elements have no prefix; Dublin Core is
+// "dc:" (elements) and "dcterms:", RDF "rdf:", content "content:", syndication "sy:", Media RSS
+// "media:". Elements of undeclared or unknown prefixes keep the name as written.
+#pragma once
+
+#include <optional>
+#include <pugixml.hpp>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "base/clock.h"
+#include "feeds/feed.h"
+
+namespace feedwatch::feeds::internal {
+
+struct Document {
+  std::string root_namespace;  // the URI of the root element, empty when none
+  bool rss090 = false;         // the RSS 0.90 namespace is declared
+  // Elements a truncated document left open (pugi::xml_node::internal_object()).
+  std::unordered_set<const void*> open_at_end;
+
+  // Whether `item` was cut off by the end of the document; if so, says so in `feed`.
+  bool CutOff(const pugi::xml_node& item, Feed& feed) const;
+};
+
+// Renames elements as the invariant above says; returns what format detection needs.
+Document NormaliseNamespaces(pugi::xml_document& document);
+
+// Whether `node`'s (normalised) name is `name`. Case does not matter: feeds written as
+// <PUBDATE> or <Item> exist, and no two feed elements differ only in case.
+bool NameIs(const pugi::xml_node& node, std::string_view name);
+
+// The first child element named `name` (normalised, e.g. "dc:creator"), or a null node.
+pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name);
+
+// The character data directly inside `node` (text and CDATA sections), concatenated.
+std::string DirectText(const pugi::xml_node& node);
+
+// `node`'s character data, whitespace collapsed: for ids, URLs, dates and names.
+std::string Value(const pugi::xml_node& node);
+
+// The children of `node` serialised as markup, for content that came as inline XML.
+std::string InnerXml(const pugi::xml_node& node);
+
+// Whether `node` has element children (markup written directly in the XML).
+bool HasElementChildren(const pugi::xml_node& node);
+
+// The URL relative references in `node` resolve against: the xml:base attributes from the root
+// down to `node`, each resolved against the one above, over `document_base`.
+std::string BaseFor(const pugi::xml_node& node, const std::string& document_base);
+
+// A date element's value, or nullopt when absent or unparseable.
+std::optional<TimePoint> DateOf(const pugi::xml_node& node);
+
+struct Text {
+  std::string text;  // what a reader sees
+  std::string html;  // markup to render; plain text escaped
+};
+
+// An element whose content is HTML, escaped or written inline (RSS description, title,
+// content:encoded).
+Text HtmlElement(const pugi::xml_node& node);
+
+// An Atom text or content construct per its type="text|html|xhtml|MIME" (1.0) or mode and type
+// (0.3).
+Text AtomText(const pugi::xml_node& node);
+
+bool IsHttpUrl(std::string_view url);
+
+// The format readers. `base` is the document's URL (may be empty); they append to `feed`.
+void ReadRss(const pugi::xml_node& root, const Document& document, const std::string& base,
+             Feed& feed);
+void ReadAtom(const pugi::xml_node& root, const Document& document, const std::string& base,
+              Feed& feed);
+
+}  // namespace feedwatch::feeds::internal

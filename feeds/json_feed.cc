@@ -1,0 +1,116 @@
+// JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
+#include "feeds/internal/json_feed.h"
+
+#include <nlohmann/json.hpp>
+
+#include "feeds/date.h"
+#include "feeds/html_text.h"
+#include "feeds/internal/xml_read.h"
+#include "feeds/parser.h"
+
+namespace feedwatch::feeds::internal {
+namespace {
+
+using nlohmann::json;
+
+// The string at `key`, or empty when it is absent or not a string.
+std::string String(const json& object, std::string_view key) {
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const json* Member(const json& object, std::string_view key, json::value_t type) {
+  const auto it = object.find(key);
+  return it != object.end() && it->type() == type ? &*it : nullptr;
+}
+
+std::string AuthorName(const json& object) {
+  if (const json* authors = Member(object, "authors", json::value_t::array)) {
+    for (const json& author : *authors) {
+      if (author.is_object()) {
+        if (std::string name = CollapseWhitespace(String(author, "name")); !name.empty()) {
+          return name;
+        }
+      }
+    }
+  }
+  if (const json* author = Member(object, "author", json::value_t::object)) {
+    return CollapseWhitespace(String(*author, "name"));
+  }
+  return "";
+}
+
+void ReadItem(const json& object, const std::string& base, const std::string& feed_author,
+              Item& item) {
+  if (const auto id = object.find("id"); id != object.end()) {
+    item.id = id->is_string() ? id->get<std::string>() : id->is_number() ? id->dump() : "";
+  }
+  item.title = CollapseWhitespace(String(object, "title"));
+  std::string link = CollapseWhitespace(String(object, "url"));
+  if (link.empty()) link = CollapseWhitespace(String(object, "external_url"));
+  if (!link.empty()) item.link = ResolveUrl(base, link);
+  item.summary_text = CollapseWhitespace(String(object, "summary"));
+  item.summary_html = EscapeHtml(item.summary_text);
+  if (std::string html = String(object, "content_html"); !html.empty()) {
+    item.content_text = HtmlToText(html);
+    item.content_html = std::move(html);
+  } else {
+    item.content_text = CollapseWhitespace(String(object, "content_text"));
+    item.content_html = EscapeHtml(item.content_text);
+  }
+  item.author = AuthorName(object);
+  if (item.author.empty()) item.author = feed_author;
+  item.published = ParseDate(String(object, "date_published"));
+  item.updated = ParseDate(String(object, "date_modified"));
+  if (const json* tags = Member(object, "tags", json::value_t::array)) {
+    for (const json& tag : *tags) {
+      if (tag.is_string()) item.categories.push_back(CollapseWhitespace(tag.get<std::string>()));
+    }
+  }
+  if (const json* attachments = Member(object, "attachments", json::value_t::array)) {
+    for (const json& attachment : *attachments) {
+      if (!attachment.is_object()) continue;
+      Enclosure enclosure;
+      enclosure.url = CollapseWhitespace(String(attachment, "url"));
+      if (enclosure.url.empty()) continue;
+      enclosure.url = ResolveUrl(base, enclosure.url);
+      enclosure.type = String(attachment, "mime_type");
+      if (const auto size = attachment.find("size_in_bytes");
+          size != attachment.end() && size->is_number_integer()) {
+        enclosure.length = size->get<int64_t>();
+      }
+      item.enclosures.push_back(std::move(enclosure));
+    }
+  }
+}
+
+}  // namespace
+
+Status ReadJsonFeed(std::string_view text, const std::string& base, Feed& feed) {
+  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    return Error::InvalidInput("not a feed: it starts like JSON but is not valid JSON");
+  }
+  const std::string version = document.is_object() ? String(document, "version") : "";
+  if (version.find("jsonfeed.org/version/") == std::string::npos) {
+    return Error::InvalidInput(
+        "not a feed: JSON, but not a JSON Feed (no \"version\": "
+        "\"https://jsonfeed.org/version/1.1\")");
+  }
+  feed.format = "json1.x";
+  feed.title = CollapseWhitespace(String(document, "title"));
+  const std::string home = CollapseWhitespace(String(document, "home_page_url"));
+  feed.link = home.empty() ? "" : ResolveUrl(base, home);
+  const std::string item_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
+  const std::string feed_author = AuthorName(document);
+  if (const json* items = Member(document, "items", json::value_t::array)) {
+    for (const json& item : *items) {
+      if (item.is_object()) ReadItem(item, item_base, feed_author, feed.items.emplace_back());
+    }
+  } else {
+    feed.warnings.push_back("JSON Feed without an \"items\" array");
+  }
+  return Status();
+}
+
+}  // namespace feedwatch::feeds::internal

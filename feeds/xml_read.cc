@@ -1,0 +1,273 @@
+#include "feeds/internal/xml_read.h"
+
+#include <strings.h>
+
+#include <array>
+#include <cstring>
+#include <vector>
+
+#include "feeds/date.h"
+#include "feeds/html_text.h"
+#include "feeds/parser.h"
+
+namespace feedwatch::feeds::internal {
+namespace {
+
+constexpr std::string_view kAtom10 = "http://www.w3.org/2005/Atom";
+constexpr std::string_view kAtom03 = "http://purl.org/atom/ns#";
+constexpr std::string_view kRss090 = "http://my.netscape.com/rdf/simple/0.9/";
+
+struct KnownNamespace {
+  std::string_view uri;
+  std::string_view prefix;  // empty: elements lose their prefix
+};
+
+constexpr std::array<KnownNamespace, 19> kKnownNamespaces{{
+    {kAtom10, "atom"},
+    {kAtom03, "atom"},
+    {"http://purl.org/rss/1.0/", ""},
+    {kRss090, ""},
+    {"http://backend.userland.com/rss2", ""},
+    {"http://blogs.law.harvard.edu/tech/rss", ""},
+    {"http://backend.userland.com/rss", ""},
+    {"http://www.w3.org/1999/xhtml", ""},
+    {"http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdf"},
+    {"http://purl.org/dc/elements/1.1/", "dc"},
+    {"http://purl.org/dc/elements/1.0/", "dc"},
+    {"http://purl.org/dc/terms/", "dcterms"},
+    {"http://purl.org/rss/1.0/modules/content/", "content"},
+    {"http://purl.org/rss/1.0/modules/syndication/", "sy"},
+    {"http://search.yahoo.com/mrss/", "media"},
+    {"http://search.yahoo.com/mrss", "media"},
+    {"http://www.itunes.com/dtds/podcast-1.0.dtd", "itunes"},
+    {"http://rssnamespace.org/feedburner/ext/1.0", "feedburner"},
+    {"http://www.w3.org/XML/1998/namespace", "xml"},
+}};
+
+const KnownNamespace* FindNamespace(std::string_view uri) {
+  for (const KnownNamespace& known : kKnownNamespaces) {
+    if (known.uri == uri) return &known;
+  }
+  return nullptr;
+}
+
+class NamespaceWalker : public pugi::xml_tree_walker {
+ public:
+  explicit NamespaceWalker(Document& result) : result_(result) {}
+
+  // Atom written without its namespace (<feed version="0.3">) is still Atom.
+  void BindDefault(std::string_view uri) { bindings_.push_back({"", std::string(uri), -1}); }
+
+  bool for_each(pugi::xml_node& node) override {
+    if (node.type() != pugi::node_element) return true;
+    const int level = depth();
+    while (!bindings_.empty() && bindings_.back().depth >= level) bindings_.pop_back();
+    for (const pugi::xml_attribute attribute : node.attributes()) {
+      const std::string_view name = attribute.name();
+      if (name == "xmlns" || name.starts_with("xmlns:")) {
+        bindings_.push_back(
+            {std::string(name.substr(std::min<size_t>(name.size(), 6))), attribute.value(), level});
+        if (std::string_view(attribute.value()) == kRss090) result_.rss090 = true;
+      }
+    }
+    const std::string_view name = node.name();
+    const size_t colon = name.find(':');
+    const std::string_view prefix =
+        colon == std::string_view::npos ? std::string_view() : name.substr(0, colon);
+    const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
+    const std::string* uri = Lookup(prefix);
+    if (level == 0) result_.root_namespace = uri != nullptr ? *uri : "";
+    if (uri == nullptr) return true;
+    const KnownNamespace* known = FindNamespace(*uri);
+    if (known == nullptr || known->prefix == prefix) return true;
+    std::string renamed = known->prefix.empty()
+                              ? std::string(local)
+                              : std::string(known->prefix) + ":" + std::string(local);
+    node.set_name(renamed.c_str());
+    return true;
+  }
+
+ private:
+  struct Binding {
+    std::string prefix;
+    std::string uri;
+    int depth;
+  };
+
+  const std::string* Lookup(std::string_view prefix) const {
+    for (auto it = bindings_.rbegin(); it != bindings_.rend(); ++it) {
+      if (it->prefix == prefix) return &it->uri;
+    }
+    return nullptr;
+  }
+
+  Document& result_;
+  std::vector<Binding> bindings_;  // innermost last
+};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+std::string DecodeBase64(std::string_view in) {
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (const char c : in) {
+    int value = -1;
+    if (c >= 'A' && c <= 'Z') value = c - 'A';
+    if (c >= 'a' && c <= 'z') value = c - 'a' + 26;
+    if (c >= '0' && c <= '9') value = c - '0' + 52;
+    if (c == '+' || c == '-') value = 62;
+    if (c == '/' || c == '_') value = 63;
+    if (value < 0) continue;  // padding, whitespace
+    buffer = (buffer << 6) | static_cast<uint32_t>(value);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+Text FromPlain(std::string_view raw) {
+  Text text;
+  text.text = CollapseWhitespace(raw);
+  text.html = EscapeHtml(text.text);
+  return text;
+}
+
+Text FromHtml(std::string html) {
+  Text text;
+  text.text = HtmlToText(html);
+  text.html = std::move(html);
+  return text;
+}
+
+}  // namespace
+
+bool Document::CutOff(const pugi::xml_node& item, Feed& feed) const {
+  if (!open_at_end.contains(item.internal_object())) return false;
+  feed.warnings.push_back("an item cut off by the end of the document was skipped");
+  return true;
+}
+
+Document NormaliseNamespaces(pugi::xml_document& document) {
+  Document result;
+  NamespaceWalker walker(result);
+  const pugi::xml_node root = document.document_element();
+  if (std::string_view(root.name()) == "feed" && !root.attribute("xmlns")) {
+    walker.BindDefault(std::string_view(root.attribute("version").as_string()) == "0.3" ? kAtom03
+                                                                                        : kAtom10);
+  }
+  document.traverse(walker);
+  return result;
+}
+
+bool NameIs(const pugi::xml_node& node, std::string_view name) {
+  const char* actual = node.name();
+  return std::strlen(actual) == name.size() && strncasecmp(actual, name.data(), name.size()) == 0;
+}
+
+pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
+  for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
+    if (child.type() == pugi::node_element && NameIs(child, name)) return child;
+  }
+  return {};
+}
+
+std::string DirectText(const pugi::xml_node& node) {
+  std::string out;
+  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
+    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) out += child.value();
+  }
+  return out;
+}
+
+std::string Value(const pugi::xml_node& node) { return CollapseWhitespace(DirectText(node)); }
+
+bool HasElementChildren(const pugi::xml_node& node) {
+  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
+    if (child.type() == pugi::node_element) return true;
+  }
+  return false;
+}
+
+std::string InnerXml(const pugi::xml_node& node) {
+  struct Writer : pugi::xml_writer {
+    std::string out;
+    void write(const void* data, size_t size) override {
+      out.append(static_cast<const char*>(data), size);
+    }
+  } writer;
+  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
+    if (child.type() == pugi::node_pcdata) {
+      writer.out += EscapeHtml(child.value());
+    } else if (child.type() == pugi::node_cdata) {
+      writer.out += child.value();  // CDATA inside markup holds escaped-free HTML
+    } else if (child.type() == pugi::node_element) {
+      child.print(writer, "", pugi::format_raw);
+    }
+  }
+  return writer.out;
+}
+
+std::string BaseFor(const pugi::xml_node& node, const std::string& document_base) {
+  std::vector<std::string_view> bases;
+  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
+    if (const pugi::xml_attribute base = n.attribute("xml:base")) bases.emplace_back(base.value());
+  }
+  std::string base = document_base;
+  for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
+    base = ResolveUrl(base, CollapseWhitespace(*it));
+  }
+  return base;
+}
+
+std::optional<TimePoint> DateOf(const pugi::xml_node& node) {
+  if (!node) return std::nullopt;
+  return ParseDate(DirectText(node));
+}
+
+bool IsHttpUrl(std::string_view url) {
+  const std::string lower = Lower(url.substr(0, 8));
+  return lower.starts_with("http://") || lower.starts_with("https://");
+}
+
+Text HtmlElement(const pugi::xml_node& node) {
+  if (!node) return {};
+  return FromHtml(HasElementChildren(node) ? InnerXml(node) : DirectText(node));
+}
+
+Text AtomText(const pugi::xml_node& node) {
+  if (!node) return {};
+  if (node.attribute("src")) return {};  // out-of-line content: nothing to read here
+  std::string type = Lower(node.attribute("type").as_string("text"));
+  const std::string mode = Lower(node.attribute("mode").as_string());
+  std::string raw = DirectText(node);
+  if (mode == "base64") {
+    raw = DecodeBase64(raw);
+  } else if (mode == "xml" || HasElementChildren(node)) {
+    // Inline markup: an XHTML <div> wrapper (Atom 1.0) is not part of the content.
+    const pugi::xml_node div = Child(node, "div");
+    const bool wrapped = type == "xhtml" && div &&
+                         DirectText(node).find_first_not_of(" \t\r\n") == std::string::npos;
+    return FromHtml(InnerXml(wrapped ? div : node));
+  }
+  if (type == "html" || type == "text/html" || type == "xhtml" || type.ends_with("+xml") ||
+      type.ends_with("/xml")) {
+    return FromHtml(std::move(raw));
+  }
+  // Atom 0.3 defaults to escaped text/plain; a mode="escaped" construct typed text/plain that
+  // holds tags is HTML in practice.
+  if (mode == "escaped" && type != "text/plain") return FromHtml(std::move(raw));
+  if (type == "text" || type.starts_with("text/")) return FromPlain(raw);
+  return {};  // base64 binary content of some other type: nothing to read
+}
+
+}  // namespace feedwatch::feeds::internal

@@ -1,0 +1,301 @@
+#include "feeds/internal/xml_repair.h"
+
+#include <string>
+#include <vector>
+
+#include "feeds/encoding.h"
+#include "feeds/html_text.h"
+
+namespace feedwatch::feeds::internal {
+namespace {
+
+bool IsNameStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9') || c == '-' || c == '.'; }
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+bool IsXmlPredefined(std::string_view name) {
+  return name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos";
+}
+
+// Appends `raw` with character references decoded: XML's five, numeric ones and HTML5's
+// named ones. Anything else is literal text.
+void AppendDecoded(std::string_view raw, std::string& out) {
+  size_t pos = 0;
+  while (pos < raw.size()) {
+    const size_t amp = raw.find('&', pos);
+    out.append(raw.substr(pos, amp - pos));
+    if (amp == std::string_view::npos) return;
+    pos = amp + 1;
+    const size_t semicolon = raw.find(';', pos);
+    if (semicolon == std::string_view::npos || semicolon - pos > 32) {
+      out += '&';
+      continue;
+    }
+    const std::string_view name = raw.substr(pos, semicolon - pos);
+    if (name.starts_with('#') && name.size() > 1) {
+      const bool hex = name[1] == 'x' || name[1] == 'X';
+      const std::string_view digits = name.substr(hex ? 2 : 1);
+      char32_t value = 0;
+      bool ok = !digits.empty() && digits.size() <= 8;
+      for (const char c : digits) {
+        int digit = -1;
+        if (c >= '0' && c <= '9') digit = c - '0';
+        if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+        if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+        if (digit < 0) ok = false;
+        value = value * (hex ? 16 : 10) + static_cast<char32_t>(digit < 0 ? 0 : digit);
+      }
+      if (ok && value != 0) {
+        AppendUtf8(value, out);
+        pos = semicolon + 1;
+        continue;
+      }
+    } else if (DecodeNamedReference(name, out)) {
+      pos = semicolon + 1;
+      continue;
+    }
+    out += '&';
+  }
+}
+
+// The end of a construct that starts at `pos` and ends with `terminator`; the end of input when
+// it is never closed.
+size_t SkipPast(std::string_view xml, size_t pos, std::string_view terminator) {
+  const size_t end = xml.find(terminator, pos);
+  return end == std::string_view::npos ? xml.size() : end + terminator.size();
+}
+
+// A DOCTYPE, internal subset included: '>' inside the [ ] does not end it.
+size_t SkipDoctype(std::string_view xml, size_t pos) {
+  int depth = 0;
+  for (; pos < xml.size(); ++pos) {
+    const char c = xml[pos];
+    if (c == '"' || c == '\'') {
+      const size_t close = xml.find(c, pos + 1);
+      if (close == std::string_view::npos) return xml.size();
+      pos = close;
+    } else if (c == '[') {
+      ++depth;
+    } else if (c == ']') {
+      --depth;
+    } else if (c == '>' && depth <= 0) {
+      return pos + 1;
+    }
+  }
+  return xml.size();
+}
+
+class SoupBuilder {
+ public:
+  static constexpr size_t kMaxDepth = 512;
+
+  explicit SoupBuilder(pugi::xml_document& document) { stack_.push_back(document); }
+
+  OpenElements Build(std::string_view xml) {
+    size_t pos = 0;
+    while (pos < xml.size()) {
+      const size_t lt = xml.find('<', pos);
+      if (lt != pos) Text(xml.substr(pos, lt - pos));
+      if (lt == std::string_view::npos) break;
+      pos = Markup(xml, lt);
+    }
+    Flush();
+    OpenElements open;
+    for (size_t i = 1; i < stack_.size(); ++i) open.insert(stack_[i].internal_object());
+    return open;
+  }
+
+ private:
+  // Text is collected until the next node, so a run of stray '<' costs linear time.
+  void Text(std::string_view raw) {
+    if (stack_.size() == 1) return;  // text outside the root element
+    AppendDecoded(raw, pending_text_);
+  }
+
+  void Flush() {
+    if (pending_text_.empty()) return;
+    stack_.back().append_child(pugi::node_pcdata).set_value(pending_text_.c_str());
+    pending_text_.clear();
+  }
+
+  // Reads the markup at xml[lt] == '<'; returns the position after it.
+  size_t Markup(std::string_view xml, size_t lt) {
+    const std::string_view rest = xml.substr(lt);
+    if (rest.starts_with("<!--")) return SkipPast(xml, lt + 4, "-->");
+    if (rest.starts_with("<![CDATA[")) {
+      const size_t end = xml.find("]]>", lt + 9);
+      const std::string_view data =
+          xml.substr(lt + 9, end == std::string_view::npos ? std::string_view::npos : end - lt - 9);
+      if (stack_.size() > 1) {
+        Flush();
+        stack_.back().append_child(pugi::node_cdata).set_value(std::string(data).c_str());
+      }
+      return end == std::string_view::npos ? xml.size() : end + 3;
+    }
+    if (rest.starts_with("<!")) return SkipDoctype(xml, lt + 2);
+    if (rest.starts_with("<?")) return SkipPast(xml, lt + 2, "?>");
+    if (rest.starts_with("</")) {
+      Flush();
+      return EndTag(xml, lt + 2);
+    }
+    if (rest.size() > 1 && IsNameStart(rest[1])) {
+      Flush();
+      return StartTag(xml, lt + 1);
+    }
+    Text("<");
+    return lt + 1;
+  }
+
+  size_t EndTag(std::string_view xml, size_t pos) {
+    const size_t name_start = pos;
+    while (pos < xml.size() && IsNameChar(xml[pos])) ++pos;
+    const std::string_view name = xml.substr(name_start, pos - name_start);
+    const size_t end = SkipPast(xml, pos, ">");
+    if (end == xml.size() && xml.back() != '>') return end;  // cut off inside the end tag
+    // Close the nearest open element of this name; failing that, of this name in any case.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t i = stack_.size() - 1; i >= 1; --i) {
+        const std::string_view open = stack_[i].name();
+        if (open == name || (pass == 1 && EqualsIgnoringCase(open, name))) {
+          stack_.resize(i);
+          return end;
+        }
+      }
+    }
+    return end;  // an end tag nothing opened
+  }
+
+  size_t StartTag(std::string_view xml, size_t pos) {
+    const size_t name_start = pos;
+    while (pos < xml.size() && IsNameChar(xml[pos])) ++pos;
+    const std::string name(xml.substr(name_start, pos - name_start));
+    std::vector<std::pair<std::string, std::string>> attributes;
+    bool self_closing = false;
+    while (true) {
+      while (pos < xml.size() && IsSpace(xml[pos])) ++pos;
+      if (pos >= xml.size()) return xml.size();  // cut off inside the tag: drop it
+      if (xml[pos] == '>') {
+        ++pos;
+        break;
+      }
+      if (xml[pos] == '/') {
+        ++pos;
+        if (pos < xml.size() && xml[pos] == '>') {
+          self_closing = true;
+          ++pos;
+          break;
+        }
+        continue;
+      }
+      const size_t attribute_start = pos;
+      while (pos < xml.size() && !IsSpace(xml[pos]) && xml[pos] != '=' && xml[pos] != '>' &&
+             xml[pos] != '/') {
+        ++pos;
+      }
+      std::string attribute(xml.substr(attribute_start, pos - attribute_start));
+      while (pos < xml.size() && IsSpace(xml[pos])) ++pos;
+      std::string value;
+      if (pos < xml.size() && xml[pos] == '=') {
+        ++pos;
+        while (pos < xml.size() && IsSpace(xml[pos])) ++pos;
+        if (pos >= xml.size()) return xml.size();
+        size_t value_end = 0;
+        if (xml[pos] == '"' || xml[pos] == '\'') {
+          value_end = xml.find(xml[pos], pos + 1);
+          if (value_end == std::string_view::npos) return xml.size();
+          AppendDecoded(xml.substr(pos + 1, value_end - pos - 1), value);
+          pos = value_end + 1;
+        } else {
+          value_end = pos;
+          while (value_end < xml.size() && !IsSpace(xml[value_end]) && xml[value_end] != '>') {
+            ++value_end;
+          }
+          AppendDecoded(xml.substr(pos, value_end - pos), value);
+          pos = value_end;
+        }
+      }
+      if (!attribute.empty()) attributes.emplace_back(std::move(attribute), std::move(value));
+    }
+    pugi::xml_node element = stack_.back().append_child(name.c_str());
+    for (const auto& [attribute, value] : attributes) {
+      if (!element.attribute(attribute.c_str())) {
+        element.append_attribute(attribute.c_str()).set_value(value.c_str());
+      }
+    }
+    // Past kMaxDepth nothing nests further: no walk over the tree can run out of stack.
+    if (!self_closing && stack_.size() <= kMaxDepth) stack_.push_back(element);
+    return pos;
+  }
+
+  static bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const auto lower = [](char c) {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      };
+      if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+  }
+
+  std::vector<pugi::xml_node> stack_;  // stack_[0] is the document
+  std::string pending_text_;
+};
+
+}  // namespace
+
+std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
+  std::optional<std::string> out;
+  size_t copied = 0;  // xml[0, copied) is in *out already
+  size_t pos = 0;
+  while (true) {
+    const size_t special = xml.find_first_of("&<", pos);
+    if (special == std::string_view::npos) break;
+    if (xml[special] == '<') {
+      const std::string_view rest = xml.substr(special);
+      if (rest.starts_with("<![CDATA[")) {
+        pos = SkipPast(xml, special + 9, "]]>");
+      } else if (rest.starts_with("<!--")) {
+        pos = SkipPast(xml, special + 4, "-->");
+      } else {
+        pos = special + 1;
+      }
+      continue;
+    }
+    size_t end = special + 1;
+    while (end < xml.size() && end - special <= 33 && IsNameChar(xml[end])) ++end;
+    pos = end;
+    if (end >= xml.size() || xml[end] != ';' || end == special + 1) continue;
+    const std::string_view name = xml.substr(special + 1, end - special - 1);
+    if (IsXmlPredefined(name) || !IsNameStart(name[0])) continue;
+    std::string text;
+    if (!DecodeNamedReference(name, text)) continue;
+    if (!out) out.emplace();
+    out->append(xml.substr(copied, special - copied));
+    // As numeric references, so that "<" from a reference stays text.
+    for (size_t i = 0; i < text.size();) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const size_t length = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      char32_t value = length == 1 ? c : c & (0xFF >> (length + 1));
+      for (size_t k = 1; k < length && i + k < text.size(); ++k) {
+        value = (value << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+      }
+      *out += "&#" + std::to_string(static_cast<uint32_t>(value)) + ";";
+      i += length;
+    }
+    copied = end + 1;
+  }
+  if (out) out->append(xml.substr(copied));
+  return out;
+}
+
+OpenElements ParseLeniently(std::string_view xml, pugi::xml_document& document) {
+  return SoupBuilder(document).Build(xml);
+}
+
+}  // namespace feedwatch::feeds::internal
