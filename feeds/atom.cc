@@ -32,7 +32,9 @@ std::string AlternateLink(const pugi::xml_node& parent, const std::string& base)
     if (!chosen) chosen = link;
   }
   if (!chosen) return "";
-  const std::string href = CollapseWhitespace(chosen.attribute("href").as_string());
+  // <link>URL</link> with no href is wrong but unambiguous.
+  std::string href = CollapseWhitespace(chosen.attribute("href").as_string());
+  if (href.empty()) href = Value(chosen);
   return ResolveUrl(BaseFor(chosen, base), href);
 }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -131,18 +132,30 @@ std::string GuessSingleByte(std::string_view s) {
 }
 
 bool IsValidUtf8(std::string_view s) {
-  for (size_t i = 0; i < s.size();) {
-    // Eight ASCII bytes at a time: most feeds are mostly markup.
-    while (i + 8 <= s.size()) {
+  const char* const data = s.data();
+  const size_t size = s.size();
+  size_t i = 0;
+  while (i < size) {
+    // Eight ASCII bytes at a time: markup is ASCII.
+    while (i + 8 <= size) {
       uint64_t word = 0;
-      for (size_t k = 0; k < 8; ++k) word |= static_cast<uint64_t>(static_cast<uint8_t>(s[i + k]));
-      if ((word & 0x80) != 0) break;
+      std::memcpy(&word, data + i, 8);
+      if ((word & 0x8080808080808080ULL) != 0) break;
       i += 8;
     }
-    if (i >= s.size()) break;
-    const size_t length = Utf8SequenceLength(s, i);
-    if (length == 0) return false;
-    i += length;
+    while (i < size && static_cast<unsigned char>(data[i]) < 0x80) ++i;
+    // A run of multi-byte sequences (Cyrillic text).
+    while (i < size && static_cast<unsigned char>(data[i]) >= 0x80) {
+      const auto lead = static_cast<unsigned char>(data[i]);
+      if (lead >= 0xC2 && lead <= 0xDF && i + 1 < size &&
+          (static_cast<unsigned char>(data[i + 1]) & 0xC0) == 0x80) {
+        i += 2;  // Cyrillic, Greek, Latin-1 supplement: the common case, checked inline
+        continue;
+      }
+      const size_t length = Utf8SequenceLength(s, i);
+      if (length == 0) return false;
+      i += length;
+    }
   }
   return true;
 }
@@ -237,10 +250,11 @@ bool IsUtf16Or32(const std::string& encoding) {
   return encoding.starts_with("utf-16") || encoding.starts_with("utf-32");
 }
 
-void Decode(std::string_view bytes, const std::string& encoding, Decoded& out) {
+void Decode(std::string_view bytes, const std::string& encoding, Decoded& out,
+            std::optional<bool> known_valid = std::nullopt) {
   out.encoding = encoding;
   if (encoding == "utf-8") {
-    if (IsValidUtf8(bytes)) {
+    if (known_valid ? *known_valid : IsValidUtf8(bytes)) {
       out.text.assign(bytes);
     } else {
       out.replaced = CopyUtf8Replacing(bytes, out.text);
@@ -340,7 +354,9 @@ Decoded DecodeToUtf8(std::string_view bytes, std::string_view http_charset) {
   // A UTF-8 claim the bytes disprove yields to the next candidate, or to a guess. A few bad
   // bytes among many good sequences are damage, not a different encoding: they are replaced.
   size_t chosen = 0;
-  if (candidates[0].encoding == "utf-8" && !IsValidUtf8(bytes)) {
+  std::optional<bool> valid_utf8;
+  if (candidates[0].encoding == "utf-8") valid_utf8 = IsValidUtf8(bytes);
+  if (valid_utf8 == false) {
     const Utf8Census census = CountUtf8(bytes);
     if (census.invalid > census.multibyte) {
       chosen = candidates.size();
@@ -359,7 +375,7 @@ Decoded DecodeToUtf8(std::string_view bytes, std::string_view http_charset) {
     }
   }
   out.source = candidates[chosen].source;
-  Decode(bytes, candidates[chosen].encoding, out);
+  Decode(bytes, candidates[chosen].encoding, out, chosen == 0 ? valid_utf8 : std::nullopt);
   return out;
 }
 

@@ -171,7 +171,7 @@ Document NormaliseNamespaces(pugi::xml_document& document) {
 
 bool NameIs(const pugi::xml_node& node, std::string_view name) {
   const char* actual = node.name();
-  return std::strlen(actual) == name.size() && strncasecmp(actual, name.data(), name.size()) == 0;
+  return strncasecmp(actual, name.data(), name.size()) == 0 && actual[name.size()] == '\0';
 }
 
 pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
@@ -267,7 +267,8 @@ Text AtomText(const pugi::xml_node& node) {
   // holds tags is HTML in practice.
   if (mode == "escaped" && type != "text/plain") return FromHtml(std::move(raw));
   if (type == "text" || type.starts_with("text/")) return FromPlain(raw);
-  return {};  // base64 binary content of some other type: nothing to read
+  // Any other type is base64 (RFC 4287 4.1.3.3); what decodes to text is read as HTML.
+  return FromHtml(DecodeBase64(raw));
 }
 
 }  // namespace feedwatch::feeds::internal

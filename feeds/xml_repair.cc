@@ -1,5 +1,6 @@
 #include "feeds/internal/xml_repair.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,24 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 bool IsXmlPredefined(std::string_view name) {
   return name == "amp" || name == "lt" || name == "gt" || name == "quot" || name == "apos";
+}
+
+// Whether the digits of a numeric reference ("x110000", "55296") name no Unicode scalar value.
+bool IsUnrepresentable(std::string_view digits) {
+  const bool hex = !digits.empty() && (digits[0] == 'x' || digits[0] == 'X');
+  if (hex) digits.remove_prefix(1);
+  if (digits.empty()) return false;
+  uint64_t value = 0;
+  for (const char c : digits) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0) return false;  // not a reference pugixml decodes
+    value = value * (hex ? 16 : 10) + static_cast<uint64_t>(digit);
+    if (value > 0x10FFFF) return true;
+  }
+  return value == 0 || (value >= 0xD800 && value <= 0xDFFF);
 }
 
 // Appends `raw` with character references decoded: XML's five, numeric ones and HTML5's
@@ -252,29 +271,44 @@ class SoupBuilder {
 std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
   std::optional<std::string> out;
   size_t copied = 0;  // xml[0, copied) is in *out already
+  // The next CDATA section and comment; references inside them are not references.
+  size_t cdata = xml.find("<![CDATA[");
+  size_t comment = xml.find("<!--");
   size_t pos = 0;
   while (true) {
-    const size_t special = xml.find_first_of("&<", pos);
+    const size_t special = xml.find('&', pos);
     if (special == std::string_view::npos) break;
-    if (xml[special] == '<') {
-      const std::string_view rest = xml.substr(special);
-      if (rest.starts_with("<![CDATA[")) {
-        pos = SkipPast(xml, special + 9, "]]>");
-      } else if (rest.starts_with("<!--")) {
-        pos = SkipPast(xml, special + 4, "-->");
-      } else {
-        pos = special + 1;
+    bool inside = false;
+    while (std::min(cdata, comment) < special) {
+      const bool is_cdata = cdata < comment;
+      const size_t end =
+          is_cdata ? SkipPast(xml, cdata + 9, "]]>") : SkipPast(xml, comment + 4, "-->");
+      // Searched again only when passed: a document without comments is searched once.
+      if (cdata < end) cdata = xml.find("<![CDATA[", end);
+      if (comment < end) comment = xml.find("<!--", end);
+      if (end > special) {
+        pos = end;
+        inside = true;
+        break;
       }
-      continue;
     }
+    if (inside) continue;
     size_t end = special + 1;
+    const bool numeric = end < xml.size() && xml[end] == '#';
+    if (numeric) ++end;
     while (end < xml.size() && end - special <= 33 && IsNameChar(xml[end])) ++end;
     pos = end;
     if (end >= xml.size() || xml[end] != ';' || end == special + 1) continue;
     const std::string_view name = xml.substr(special + 1, end - special - 1);
-    if (IsXmlPredefined(name) || !IsNameStart(name[0])) continue;
     std::string text;
-    if (!DecodeNamedReference(name, text)) continue;
+    if (numeric) {
+      // pugixml would write a surrogate or a value past U+10FFFF as invalid UTF-8.
+      if (!IsUnrepresentable(name.substr(1))) continue;
+      text = "\uFFFD";
+    } else if (IsXmlPredefined(name) || !IsNameStart(name[0]) ||
+               !DecodeNamedReference(name, text)) {
+      continue;
+    }
     if (!out) out.emplace();
     out->append(xml.substr(copied, special - copied));
     // As numeric references, so that "<" from a reference stays text.

@@ -11,8 +11,9 @@ namespace feedwatch::feeds::internal {
 // The text of `html` through gumbo's HTML5 parse, before whitespace is collapsed.
 std::string GumboText(std::string_view html);
 
-// The text of `html` through the single-pass scanner, before whitespace is collapsed; nullopt
-// when the fragment holds anything the scanner cannot read exactly as gumbo would.
+// The text of `html` through the single-pass scanner, whitespace collapsed as by
+// CollapseWhitespace; nullopt when the fragment holds anything the scanner cannot read exactly
+// as gumbo would.
 std::optional<std::string> ScannerText(std::string_view html);
 
 }  // namespace feedwatch::feeds::internal

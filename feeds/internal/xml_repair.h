@@ -11,7 +11,8 @@ namespace feedwatch::feeds::internal {
 
 // `xml` with every named character reference XML does not define (HTML's &nbsp;, &mdash;, ...)
 // replaced by the characters HTML5 gives it, as numeric references, outside CDATA sections and
-// comments. nullopt when there is nothing to replace. References HTML5 does not know either stay
+// comments, and numeric references to no Unicode character (surrogates, past U+10FFFF) replaced
+// by U+FFFD. nullopt when there is nothing to replace. References HTML5 does not know either stay
 // as they are and come out as literal text; nothing declared in a DOCTYPE is ever expanded, so a
 // billion-laughs document costs nothing.
 std::optional<std::string> ReplaceHtmlReferences(std::string_view xml);
