@@ -234,6 +234,16 @@ class Loader {
     return std::nullopt;
   }
 
+  // An optional boolean: false when absent, nullopt (with a diagnostic) when not a boolean.
+  std::optional<bool> Bool(const toml::table& table, std::string_view key) {
+    const toml::node* node = table.get(key);
+    if (node == nullptr) return false;
+    if (const auto* value = node->as_boolean()) return value->get();
+    Add(node->source().begin,
+        "expected " + Quote(key) + " to be true or false, got " + std::string(TypeName(*node)));
+    return std::nullopt;
+  }
+
   std::optional<Duration> DurationValue(const toml::table& table, std::string_view key) {
     const toml::node* node = table.get(key);
     if (node == nullptr) return std::nullopt;
@@ -415,15 +425,18 @@ class Loader {
   void LoadWatches(const toml::table& root, Config& config) {
     std::map<std::string, toml::source_index> first_line;
     for (const toml::table* table : TableArray(root, "watch")) {
-      CheckKeys(*table, {"name", "query", "notify"}, "[[watch]]");
+      CheckKeys(*table, {"name", "query", "accent_folding", "notify"}, "[[watch]]");
       WatchConfig watch;
       const auto name = Name(*table, "[[watch]]", first_line, "watch");
       const auto query = String(*table, "query", "[[watch]]", true);
-      bool ok = name && query;
+      const auto accent_folding = Bool(*table, "accent_folding");
+      bool ok = name && query && accent_folding;
+      watch.accent_folding = accent_folding.value_or(false);
       if (query) {
-        Result<filters::Query> compiled = filters::Query::Parse(*query);
+        Result<filters::Query> compiled =
+            filters::Query::Parse(*query, {.fold_accents = watch.accent_folding});
         if (compiled) {
-          watch.query = std::move(*compiled);
+          watch.query = std::make_shared<const filters::Query>(std::move(*compiled));
         } else {
           Add(table->get("query")->source().begin,
               "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);

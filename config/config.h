@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,8 +50,9 @@ struct FeedConfig {
 struct WatchConfig {
   std::string name;
   std::string query_text;
-  filters::Query query;
-  std::vector<std::string> notify;  // notifier names, never empty
+  bool accent_folding = false;                  // match "Lávrov" as "Lavrov"
+  std::shared_ptr<const filters::Query> query;  // compiled; never null in a loaded config
+  std::vector<std::string> notify;              // notifier names, never empty
 };
 
 enum class NotifierType { kConsole };

@@ -47,7 +47,9 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       http_(http),
       clock_(clock),
       notifiers_(std::move(notifiers)),
-      runtime_(config.feeds.size(), FeedRuntime{clock.Now()}) {}
+      runtime_(config.feeds.size(), FeedRuntime{clock.Now()}) {
+  for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
+}
 
 Status Engine::LoadSchedule() {
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
@@ -145,10 +147,22 @@ Status Engine::Process(const config::FeedConfig& feed, const net::Response& resp
     record.published = item.published;
     if (!is_new.contains(record.key)) continue;
     if (cutoff && item.published && *item.published < *cutoff) continue;
-    const filters::Document document =
-        filters::Document::FromFields({item.title, item.summary_text, item.content_text});
-    for (const config::WatchConfig& watch : config_.watches) {
-      if (watch.query.Matches(document)) record.matches.push_back({watch.name, watch.notify});
+    std::string categories;
+    for (const std::string& category : item.categories) categories += category + '\n';
+    const std::string feed_names = feed.name + '\n' + parsed->title;
+    const filters::Document document({.title = item.title,
+                                      .summary = item.summary_text,
+                                      .content = item.content_text,
+                                      .author = item.author,
+                                      .category = categories,
+                                      .feed = feed_names,
+                                      .link = item.link},
+                                     watches_.needs_accent_folding());
+    for (const size_t index : watches_.Match(document)) {
+      const config::WatchConfig& watch = config_.watches[index];
+      const std::optional<filters::Explanation> why = watch.query->Explain(document);
+      record.matches.push_back({watch.name, watch.notify, why ? why->Summary(document) : "",
+                                why ? why->snippet.Marked("**", "**") : ""});
     }
   }
   Result<int> new_matches = store_.CommitPoll(feed.name, feed.url, now, records);
@@ -198,6 +212,8 @@ void Engine::DeliverDue() {
     alert.link = delivery.link;
     alert.published = delivery.published;
     alert.matched_at = delivery.matched_at;
+    alert.terms = delivery.terms;
+    alert.snippet = delivery.snippet;
     it->second->Send(alert, record_result);
   }
 }

@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "filters/watch_set.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -58,6 +59,7 @@ class Engine {
   net::HttpClient& http_;
   const Clock& clock_;
   std::map<std::string, notify::Notifier*> notifiers_;
+  filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   int in_flight_ = 0;
 };

@@ -1,21 +1,24 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
-// check-config, parse. Exit codes follow sysexits(3): see docs/operations.md.
+// check-config, parse, test-filter. Exit codes follow sysexits(3): see docs/operations.md.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "config/config.h"
 #include "daemon/engine.h"
 #include "daemon/fetch_one.h"
 #include "feeds/feed_json.h"
+#include "filters/query.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -132,6 +135,88 @@ int Parse(const std::string& file_or_url, bool json) {
   return kExitOk;
 }
 
+// Reads one feed and shows, for every item, whether the query matches and why: how an operator
+// tunes a watch before deploying it.
+int TestFilter(const std::string& config_path, const std::string& query_text,
+               const std::string& watch_name, const std::string& file_or_url) {
+  std::shared_ptr<const filters::Query> query;
+  std::string source = "query";
+  if (!watch_name.empty()) {
+    Result<config::Config> config = config::LoadConfigFile(config_path);
+    if (!config) {
+      std::cerr << config.error().message << "\n";
+      return kExitConfig;
+    }
+    const auto it =
+        std::find_if(config->watches.begin(), config->watches.end(),
+                     [&](const config::WatchConfig& w) { return w.name == watch_name; });
+    if (it == config->watches.end()) {
+      std::cerr << config_path << ": no [[watch]] named \"" << watch_name << "\"\n";
+      return kExitConfig;
+    }
+    query = it->query;
+    source = "watch \"" + watch_name + "\"";
+  } else {
+    Result<filters::Query> parsed = filters::Query::Parse(query_text);
+    if (!parsed) {
+      // "query:1:14: message", the query and a caret under the column.
+      const std::string& message = parsed.error().message;
+      std::cerr << "query:" << message << "\n";
+      const size_t colon = message.find(':');
+      const int line = std::atoi(message.c_str());
+      const int column = std::atoi(message.c_str() + colon + 1);
+      std::istringstream lines(query_text);
+      std::string text;
+      for (int i = 0; i < line && std::getline(lines, text); ++i) {
+      }
+      std::cerr << "  " << text << "\n  ";
+      size_t characters = 0;
+      for (size_t i = 0; i < text.size() && characters + 1 < static_cast<size_t>(column); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++characters;
+      }
+      std::cerr << std::string(characters, ' ') << "^\n";
+      return kExitConfig;
+    }
+    query = std::make_shared<const filters::Query>(std::move(*parsed));
+  }
+
+  Result<Document> document = FetchOne(file_or_url, UserAgent());
+  if (!document) {
+    std::cerr << document.error().message << "\n";
+    const Error::Code code = document.error().code;
+    return code == Error::Code::kNotFound || code == Error::Code::kIo ? kExitNoInput
+                                                                      : kExitUnavailable;
+  }
+  Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options);
+  if (!feed) {
+    std::cerr << file_or_url << ": " << feed.error().message << "\n";
+    return kExitDataError;
+  }
+  int matched = 0;
+  for (const feeds::Item& item : feed->items) {
+    std::string categories;
+    for (const std::string& category : item.categories) categories += category + '\n';
+    const std::string feed_names = feed->title;
+    const filters::Document searchable({.title = item.title,
+                                        .summary = item.summary_text,
+                                        .content = item.content_text,
+                                        .author = item.author,
+                                        .category = categories,
+                                        .feed = feed_names,
+                                        .link = item.link},
+                                       query->fold_accents());
+    const std::optional<filters::Explanation> why = query->Explain(searchable);
+    std::cout << (why ? "MATCH  " : "-      ") << item.title << "\n";
+    if (!why) continue;
+    ++matched;
+    std::cout << "       hits:    " << why->Summary(searchable) << "\n"
+              << "       snippet: " << why->snippet.Marked("**", "**") << "\n";
+  }
+  std::cout << "\n"
+            << source << ": " << matched << " of " << feed->items.size() << " items match\n";
+  return kExitOk;
+}
+
 int Poll(const std::string& config_path, const std::string& state_dir_flag,
          const std::string& log_level, bool forever) {
   const int signal_fd = OpenSignalFd();
@@ -198,6 +283,16 @@ int Main(int argc, char** argv) {
   parse->add_option("source", parse_source, "a feed file, or an http(s):// URL to fetch")
       ->required();
   parse->add_flag("--json", parse_json, "print the JSON document described in docs/parsing.md");
+  CLI::App* test_filter = app.add_subcommand(
+      "test-filter", "show which items of a feed a query or watch matches, and why");
+  std::string filter_query;
+  std::string filter_watch;
+  std::string filter_source;
+  std::vector<std::string> filter_args;
+  test_filter->add_option("--watch", filter_watch, "a [[watch]] of the configuration");
+  test_filter->add_option("args", filter_args, "QUERY FILE|URL, or FILE|URL with --watch")
+      ->required()
+      ->expected(1, 2);
   for (CLI::App* sub : {run, once}) {
     sub->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   }
@@ -211,6 +306,16 @@ int Main(int argc, char** argv) {
   if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
   if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
   if (*parse) return Parse(parse_source, parse_json);
+  if (*test_filter) {
+    const size_t wanted = filter_watch.empty() ? 2 : 1;
+    if (filter_args.size() != wanted) {
+      std::cerr << "test-filter: expected " << (wanted == 2 ? "QUERY FILE|URL" : "FILE|URL")
+                << (filter_watch.empty() ? "" : " after --watch NAME") << "\n";
+      return kExitUsage;
+    }
+    return TestFilter(config_path, wanted == 2 ? filter_args[0] : "", filter_watch,
+                      filter_args.back());
+  }
   return CheckConfig(config_path);
 }
 

@@ -1,49 +1,98 @@
-// A compiled watch query.
+// A compiled watch query, and why it matched.
 //
-// This is the foundation's matcher: a query is one or more alternatives joined by OR; an
-// alternative is a bare word or a "quoted phrase"; a word, or any word of a phrase, may end in
-// `*` to match as a prefix. Matching is on folded tokens (see tokenize.h), never substrings:
-// `Darchiev` does not match "Darchievsky", `Darchiev*` does. Every query of this form keeps its
-// meaning in the full query language that replaces it.
+// The language (docs/queries.md has the full reference):
+//   Darchiev              a term: matches the token, never a substring ("Darchievsky" does not)
+//   Дарчиев*  consult*    a prefix term
+//   "Moscow round"        a phrase: consecutive tokens in one field
+//   a b   a AND b         both (adjacent terms are ANDed)
+//   a OR b                either
+//   NOT a   -a            not
+//   ( ... )               grouping
+//   a NEAR/5 b            both, at most 5 tokens apart, either order, in one field;
+//   a ONEAR/5 b           the same with a before b. Operands: terms, phrases or groups.
+//   title:a  title:(a OR "b c")   field scopes: title, summary, content, author, category,
+//                         feed, link; unscoped terms search title, summary and content.
+// Precedence, tightest first: field scope, NEAR/ONEAR, NOT/-, AND (explicit or implicit), OR.
+// Operators are upper case; "and", "or", "not" and "near" in lower case are terms. Terms are
+// tokenised and folded like documents (tokenize.h), so "Russia-US" is the phrase "russia us".
 #pragma once
 
+#include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
+#include "filters/document.h"
 
 namespace feedwatch::filters {
 
-// The searchable text of one item, tokenised once and evaluated against every watch.
-class Document {
- public:
-  // Fields are tokenised separately: a phrase never spans two fields.
-  static Document FromFields(const std::vector<std::string_view>& fields);
+struct QueryOptions {
+  bool fold_accents = false;  // match "Lavrov" and "Lávrov" alike (documents must fold too)
+};
 
- private:
-  friend class Query;
-  std::vector<std::string> tokens_;  // an empty token marks a field boundary
+// Where a term hit: the field, the tokens [first, last] and their bytes in the field's text.
+struct Hit {
+  Field field;
+  uint32_t first = 0;
+  uint32_t last = 0;
+  uint32_t begin = 0;
+  uint32_t end = 0;
+  std::string term;  // the query term as written, e.g. "Дарчиев*" or "\"Moscow round\""
+};
+
+// A few words of one field around the first hit, with the hits in it marked.
+struct Snippet {
+  Field field = Field::kTitle;
+  std::string text;
+  std::vector<std::pair<size_t, size_t>> marks;  // byte ranges in `text`, in order
+
+  // `text` with each mark wrapped in `open` and `close`, e.g. "**" and "**".
+  std::string Marked(std::string_view open, std::string_view close) const;
+};
+
+struct Explanation {
+  std::vector<Hit> hits;  // in field order, then position
+  Snippet snippet;
+
+  // "title: Дарчиев* (Дарчиевым); summary: "Moscow round" (Moscow round)".
+  std::string Summary(const Document& document) const;
 };
 
 class Query {
  public:
-  // On failure the error message reads "1:COLUMN: what was expected", the column counted in
-  // characters from 1 within `text`.
-  static Result<Query> Parse(std::string_view text);
+  // Errors read "LINE:COLUMN: what was expected", counted in characters from 1:1.
+  static Result<Query> Parse(std::string_view text, QueryOptions options = {});
+
+  Query(Query&&) noexcept;
+  Query& operator=(Query&&) noexcept;
+  ~Query();
+
+  bool fold_accents() const { return options_.fold_accents; }
 
   bool Matches(const Document& document) const;
 
- private:
-  struct Term {
-    std::string text;  // folded
+  // Which terms hit where, and a snippet; nullopt when the query does not match.
+  std::optional<Explanation> Explain(const Document& document) const;
+
+  // Terms at least one of which every matching document contains (in any field): what the
+  // watch index looks up. nullopt when there is no such set (a query that can match through
+  // NOT alone is not indexable, e.g. `a OR NOT b`).
+  struct Trigger {
+    std::string text;
     bool prefix = false;
   };
-  using Phrase = std::vector<Term>;
+  std::optional<std::vector<Trigger>> Triggers() const;
 
-  static bool PhraseAt(const Phrase& phrase, const std::vector<std::string>& tokens, size_t at);
+  struct Node;
 
-  std::vector<Phrase> alternatives_;
+ private:
+  Query();
+  QueryOptions options_;
+  std::unique_ptr<Node> root_;
 };
 
 }  // namespace feedwatch::filters

@@ -9,6 +9,9 @@ namespace feedwatch::filters {
 namespace {
 
 bool IsWordCodepoint(utf8proc_int32_t cp) {
+  if (cp < 0x80) {
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  }
   switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -27,32 +30,57 @@ bool IsWordCodepoint(utf8proc_int32_t cp) {
   }
 }
 
-bool IsAscii(std::string_view s) {
-  for (const unsigned char c : s) {
-    if (c >= 0x80) return false;
+// Folds a word of ASCII letters and digits and the 66 letters of the Russian alphabet, the
+// common case in our feeds, without utf8proc: NFKC leaves them alone and case folding is a
+// table. False for anything else.
+bool FoldSimple(std::string_view word, std::string& out) {
+  out.clear();
+  out.reserve(word.size());
+  for (size_t i = 0; i < word.size(); ++i) {
+    const auto c = static_cast<unsigned char>(word[i]);
+    if (c < 0x80) {
+      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      continue;
+    }
+    if (i + 1 >= word.size()) return false;
+    const auto d = static_cast<unsigned char>(word[i + 1]);
+    ++i;
+    if (c == 0xD0 && d >= 0x90 && d <= 0x9F) {  // А-П -> а-п
+      out += '\xD0';
+      out += static_cast<char>(d + 0x20);
+    } else if (c == 0xD0 && d >= 0xA0 && d <= 0xAF) {  // Р-Я -> р-я
+      out += '\xD1';
+      out += static_cast<char>(d - 0x20);
+    } else if ((c == 0xD0 && d == 0x81) || (c == 0xD1 && d == 0x91)) {  // Ё, ё -> е
+      out += "\xD0\xB5";
+    } else if ((c == 0xD0 && d >= 0xB0 && d <= 0xBF) || (c == 0xD1 && d >= 0x80 && d <= 0x8F)) {
+      out += static_cast<char>(c);  // а-я
+      out += static_cast<char>(d);
+    } else {
+      return false;
+    }
   }
   return true;
 }
 
-std::string Fold(std::string_view word) {
-  if (IsAscii(word)) {
-    // ASCII letters and digits are already in NFKC; case folding is lower-casing. This is the
-    // common case for English feeds and skips utf8proc's allocation.
-    std::string out(word);
-    for (char& c : out) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
+}  // namespace
+
+std::string Fold(std::string_view word, bool fold_accents) {
+  std::string out;
+  // Basic Russian letters carry no marks except ё and й; й keeps its breve unless accents fold.
+  if (FoldSimple(word, out) && (!fold_accents || out.find("\xD0\xB9") == std::string::npos)) {
     return out;
   }
   utf8proc_uint8_t* mapped = nullptr;
-  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                      UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+  auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
+                                                UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
+  if (fold_accents) options = static_cast<utf8proc_option_t>(options | UTF8PROC_STRIPMARK);
   const utf8proc_ssize_t n =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(word.data()),
                    static_cast<utf8proc_ssize_t>(word.size()), &mapped, options);
   if (n < 0) return std::string(word);  // cannot happen: the caller passes valid UTF-8 only
   const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped, &std::free);
-  std::string out(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
+  out.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
   // ё (U+0451, D1 91) is written as е (U+0435, D0 B5) in most Russian text.
   for (size_t i = 0; i + 1 < out.size(); ++i) {
     if (static_cast<unsigned char>(out[i]) == 0xD1 &&
@@ -64,32 +92,41 @@ std::string Fold(std::string_view word) {
   return out;
 }
 
-}  // namespace
-
-void AppendTokens(std::string_view utf8, std::vector<std::string>& out) {
+void AppendTokens(std::string_view utf8, bool fold_accents, std::vector<Token>& out) {
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
   const auto size = static_cast<utf8proc_ssize_t>(utf8.size());
   utf8proc_ssize_t pos = 0;
   utf8proc_ssize_t word_begin = -1;
+  const auto emit = [&](utf8proc_ssize_t end) {
+    out.push_back({Fold(utf8.substr(word_begin, end - word_begin), fold_accents),
+                   static_cast<uint32_t>(word_begin), static_cast<uint32_t>(end)});
+    word_begin = -1;
+  };
   while (pos < size) {
     utf8proc_int32_t cp = 0;
-    utf8proc_ssize_t len = utf8proc_iterate(bytes + pos, size - pos, &cp);
-    const bool valid = len > 0;
-    if (!valid) len = 1;
+    utf8proc_ssize_t len = 1;
+    bool valid = true;
+    if (bytes[pos] < 0x80) {
+      cp = bytes[pos];
+    } else {
+      len = utf8proc_iterate(bytes + pos, size - pos, &cp);
+      valid = len > 0;
+      if (!valid) len = 1;
+    }
     const bool word = valid && IsWordCodepoint(cp);
     if (word && word_begin < 0) word_begin = pos;
-    if (!word && word_begin >= 0) {
-      out.push_back(Fold(utf8.substr(word_begin, pos - word_begin)));
-      word_begin = -1;
-    }
+    if (!word && word_begin >= 0) emit(pos);
     pos += len;
   }
-  if (word_begin >= 0) out.push_back(Fold(utf8.substr(word_begin)));
+  if (word_begin >= 0) emit(size);
 }
 
-std::vector<std::string> Tokenize(std::string_view utf8) {
+std::vector<std::string> Tokenize(std::string_view utf8, bool fold_accents) {
+  std::vector<Token> tokens;
+  AppendTokens(utf8, fold_accents, tokens);
   std::vector<std::string> out;
-  AppendTokens(utf8, out);
+  out.reserve(tokens.size());
+  for (Token& token : tokens) out.push_back(std::move(token.text));
   return out;
 }
 

@@ -20,7 +20,7 @@ std::string OneLine(std::string_view text) {
 void ConsoleNotifier::Send(const Alert& alert, std::function<void(Status)> done) {
   const std::string line = FormatIso8601(alert.matched_at) + '\t' + OneLine(alert.watch) + '\t' +
                            OneLine(alert.feed) + '\t' + OneLine(alert.title) + '\t' +
-                           OneLine(alert.link) + '\n';
+                           OneLine(alert.link) + '\t' + OneLine(alert.snippet) + '\n';
   if (std::fputs(line.c_str(), out_) == EOF || std::fflush(out_) == EOF) {
     done(Error::Io(std::string("console: ") + std::strerror(errno)));
     return;

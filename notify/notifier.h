@@ -22,6 +22,8 @@ struct Alert {
   std::string link;
   std::optional<TimePoint> published;
   TimePoint matched_at;
+  std::string terms;    // which query terms hit in which field
+  std::string snippet;  // words around the first hit, each hit marked **like this**
 };
 
 class Notifier {
@@ -31,7 +33,7 @@ class Notifier {
 };
 
 // One line per alert on `out`, tab-separated so that it can be cut or grepped:
-//   MATCHED_AT <TAB> WATCH <TAB> FEED <TAB> TITLE <TAB> LINK
+//   MATCHED_AT <TAB> WATCH <TAB> FEED <TAB> TITLE <TAB> LINK <TAB> SNIPPET
 // `out` must outlive the notifier.
 class ConsoleNotifier final : public Notifier {
  public:

@@ -7,7 +7,7 @@
 
 namespace feedwatch::store {
 
-inline constexpr std::array<std::string_view, 2> kMigrations = {
+inline constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: feeds, the items seen in them, and matches.
     R"sql(
 CREATE TABLE feeds (
@@ -53,6 +53,11 @@ CREATE TABLE deliveries (
   UNIQUE (match_id, notifier)
 );
 CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
+)sql",
+    // 3: why a watch matched: the terms that hit where, and a snippet with the hits marked.
+    R"sql(
+ALTER TABLE matches ADD COLUMN terms TEXT NOT NULL DEFAULT '';
+ALTER TABLE matches ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -234,7 +234,8 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, TimeP
   Statement touch_item(db,
                        "UPDATE items SET last_seen_at = ?3 WHERE feed_id = ?1 AND item_key = ?2");
   Statement insert_match(db,
-                         "INSERT INTO matches (watch, item_id, matched_at) VALUES (?1, ?2, ?3) "
+                         "INSERT INTO matches (watch, item_id, matched_at, terms, snippet) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5) "
                          "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
   Statement insert_delivery(db,
                             "INSERT INTO deliveries (match_id, notifier, created_at, "
@@ -258,6 +259,7 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, TimeP
     for (const MatchRecord& match : item.matches) {
       insert_match.Reset();
       insert_match.Bind(1, match.watch).Bind(2, item_id).Bind(3, ToUnix(now));
+      insert_match.Bind(4, match.terms).Bind(5, match.snippet);
       const int match_rc = insert_match.Step();
       if (match_rc == SQLITE_DONE) continue;
       if (match_rc != SQLITE_ROW) return DbError(db, "recording match");
@@ -298,7 +300,7 @@ Status Store::RecordFailure(std::string_view feed, std::string_view url, TimePoi
 Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {
   Statement stmt(impl_->db.get(),
                  "SELECT d.id, d.notifier, m.watch, f.name, i.title, i.link, i.published_at, "
-                 "m.matched_at, d.attempts "
+                 "m.matched_at, d.attempts, m.terms, m.snippet "
                  "FROM deliveries d JOIN matches m ON m.id = d.match_id "
                  "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
                  "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
@@ -317,6 +319,8 @@ Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {
     d.published = stmt.Time(6);
     d.matched_at = FromUnix(stmt.Int(7));
     d.attempts = static_cast<int>(stmt.Int(8));
+    d.terms = stmt.Text(9);
+    d.snippet = stmt.Text(10);
     out.push_back(std::move(d));
   }
   if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading the outbox");

@@ -33,6 +33,8 @@ struct FeedState {
 struct MatchRecord {
   std::string watch;
   std::vector<std::string> notifiers;  // one delivery is enqueued for each
+  std::string terms;                   // which terms hit where (filters::Explanation::Summary)
+  std::string snippet;                 // words around the first hit, hits marked **like this**
 };
 
 struct ItemRecord {
@@ -53,12 +55,14 @@ struct Delivery {
   std::string link;
   std::optional<TimePoint> published;
   TimePoint matched_at;
+  std::string terms;
+  std::string snippet;
   int attempts = 0;
 };
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
 
   // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
   // database whose schema is newer than this build.

@@ -51,8 +51,7 @@ TEST(Cli, CheckConfigReportsAnUnknownKeyAndExits78) {
 }
 
 TEST(Cli, CheckConfigAcceptsTheBundledExample) {
-  const auto example =
-      testing::DataDir().parent_path().parent_path() / "config" / "feedwatch.example.toml";
+  const auto example = testing::SourceDir() / "config" / "feedwatch.example.toml";
   const testing::CommandResult result = RunFeedwatch({"check-config", "-c", example.string()});
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_NE(result.out.find(": OK ("), std::string::npos) << result.out;
@@ -69,7 +68,8 @@ TEST(Cli, OnceAlertsThenRemembers) {
   const testing::CommandResult first = RunFeedwatch({"once", "--config", config.string()});
   EXPECT_EQ(first.exit_code, 0) << first.err;
   EXPECT_NE(first.out.find("\tdarchiev\twire\tDarchiev presents credentials at the White House\t"
-                           "http://wire.test/world/darchiev-credentials\n"),
+                           "http://wire.test/world/darchiev-credentials\t"
+                           "**Darchiev** presents credentials at the White House\n"),
             std::string::npos)
       << first.out;
   EXPECT_EQ(std::count(first.out.begin(), first.out.end(), '\n'), 1) << first.out;
@@ -165,6 +165,75 @@ TEST(Cli, ParseFetchesAUrlAndHonoursItsCharset) {
   const testing::CommandResult missing = RunFeedwatch({"parse", server.Url("/gone")});
   EXPECT_EQ(missing.exit_code, 69);  // EX_UNAVAILABLE
   EXPECT_NE(missing.err.find("HTTP 404"), std::string::npos) << missing.err;
+}
+
+TEST(Cli, TestFilterShowsMatchedAndUnmatchedItemsWithMarkedSnippets) {
+  const testing::CommandResult result =
+      RunFeedwatch({"test-filter", "--watch", "darchiev", "-c",
+                    (testing::SourceDir() / "config" / "feedwatch.example.toml").string(),
+                    (testing::DataDir() / "feeds" / "talks-ru.atom").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out,
+            "MATCH  Встреча с Дарчиевым прошла в Госдепартаменте\n"
+            "       hits:    title: Дарчиев* (Дарчиевым); title: Госдеп* (Госдепартаменте); "
+            "summary: посол* (Посол)\n"
+            "       snippet: Встреча с **Дарчиевым** прошла в **Госдепартаменте**\n"
+            "-      Следующий раунд консультаций по раздражителям пройдёт в Москве\n"
+            "-      Цены на недвижимость в Москве выросли\n"
+            "\n"
+            "watch \"darchiev\": 1 of 3 items match\n");
+}
+
+TEST(Cli, TestFilterTakesAQueryDirectly) {
+  const testing::CommandResult result =
+      RunFeedwatch({"test-filter", "Moscow NEAR/3 round -Spartak",
+                    (testing::DataDir() / "feeds" / "talks-en.rss").string()});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("MATCH  Markets close higher\n"
+                            "       hits:    content: Moscow (Moscow); content: round (round)\n"),
+            std::string::npos)
+      << result.out;
+  EXPECT_NE(result.out.find("-      Spartak Moscow advance to the next round\n"),
+            std::string::npos);
+}
+
+TEST(Cli, TestFilterRejectsABadQueryWithACaretAndExits78) {
+  const testing::CommandResult result = RunFeedwatch(
+      {"test-filter", "(Moscow round", (testing::DataDir() / "feeds" / "talks-en.rss").string()});
+  EXPECT_EQ(result.exit_code, kExitConfig);
+  EXPECT_EQ(result.err,
+            "query:1:14: expected ')' to close '(' opened at 1:1\n"
+            "  (Moscow round\n"
+            "               ^\n");
+  EXPECT_EQ(result.out, "");
+}
+
+TEST(Cli, CheckConfigReportsEveryBadQueryAtOnce) {
+  const testing::TempDir dir;
+  const std::filesystem::path config = dir.path() / "feedwatch.toml";
+  testing::WriteFile(config, R"([[feed]]
+name = "wire"
+url = "file:wire.rss"
+[[watch]]
+name = "moscow-round"
+query = '(Moscow round'
+[[watch]]
+name = "near"
+query = 'a NEAR b'
+[[notify]]
+name = "console"
+type = "console"
+)");
+  const testing::CommandResult result = RunFeedwatch({"check-config", "-c", config.string()});
+  EXPECT_EQ(result.exit_code, kExitConfig);
+  EXPECT_NE(result.err.find(":6:9: watch \"moscow-round\": query:1:14: expected ')' to close '(' "
+                            "opened at 1:1"),
+            std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find(":9:9: watch \"near\": query:1:3: expected NEAR/n with a number of "
+                            "words, e.g. NEAR/5"),
+            std::string::npos)
+      << result.err;
 }
 
 }  // namespace

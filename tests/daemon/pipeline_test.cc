@@ -22,15 +22,15 @@ using namespace std::chrono_literals;
 const TimePoint kNow{Seconds(1'744'459'200)};
 
 struct Alert {
-  std::string watch, feed, title;
+  std::string watch, feed, title, snippet;
   auto operator<=>(const Alert&) const = default;
 };
 
 std::ostream& operator<<(std::ostream& out, const Alert& a) {
-  return out << "{" << a.watch << ", " << a.feed << ", " << a.title << "}";
+  return out << "{" << a.watch << ", " << a.feed << ", " << a.title << ", " << a.snippet << "}";
 }
 
-// The console lines "time \\t watch \\t feed \\t title \\t link" as alerts.
+// The console lines "time \\t watch \\t feed \\t title \\t link \\t snippet" as alerts.
 std::set<Alert> ParseConsole(const std::string& text) {
   std::set<Alert> alerts;
   std::istringstream lines(text);
@@ -38,8 +38,8 @@ std::set<Alert> ParseConsole(const std::string& text) {
     std::vector<std::string> fields;
     std::istringstream parts(line);
     for (std::string field; std::getline(parts, field, '\t');) fields.push_back(field);
-    EXPECT_EQ(fields.size(), 5u) << line;
-    if (fields.size() == 5) alerts.insert({fields[1], fields[2], fields[3]});
+    EXPECT_EQ(fields.size(), 6u) << line;
+    if (fields.size() == 6) alerts.insert({fields[1], fields[2], fields[3], fields[5]});
   }
   return alerts;
 }
@@ -137,11 +137,17 @@ query = '"diplomatic propert*" OR дипсобственност*'
 };
 
 const std::set<Alert> kExpectedAlerts = {
-    {"darchiev", "wire-en", "Darchiev presents credentials at the White House"},
-    {"property", "wire-en", "Moscow wants its diplomatic property back"},
-    {"moscow-round", "wire-en", "Markets close higher"},
-    {"darchiev", "lenta-ru", "Встреча с Дарчиевым прошла в Госдепартаменте"},
-    {"moscow-round", "lenta-ru", "Следующий раунд консультаций по раздражителям пройдёт в Москве"},
+    {"darchiev", "wire-en", "Darchiev presents credentials at the White House",
+     "**Darchiev** presents credentials at the White House"},
+    {"property", "wire-en", "Moscow wants its diplomatic property back",
+     "Moscow wants its **diplomatic property** back"},
+    // The match is in the content: the snippet says why an unlikely title alerted.
+    {"moscow-round", "wire-en", "Markets close higher",
+     "Traders also discussed the **Moscow round** of consultations."},
+    {"darchiev", "lenta-ru", "Встреча с Дарчиевым прошла в Госдепартаменте",
+     "Встреча с **Дарчиевым** прошла в Госдепартаменте"},
+    {"moscow-round", "lenta-ru", "Следующий раунд консультаций по раздражителям пройдёт в Москве",
+     "Следующий **раунд консультаций** по раздражителям пройдёт в Москве"},
 };
 
 TEST_F(PipelineTest, FirstRunAlertsExactlyTheMatchesAndSecondRunNothing) {
@@ -177,7 +183,8 @@ TEST_F(PipelineTest, FirstPollOfANewFeedAlertsOnlyWithinTheLookback) {
   // its undated item and every Russian item may alert.
   const std::set<Alert> alerts = ParseConsole(RunOnce(ConfigText("", "48h")));
   std::set<Alert> expected = kExpectedAlerts;
-  expected.erase({"darchiev", "wire-en", "Darchiev presents credentials at the White House"});
+  expected.erase({"darchiev", "wire-en", "Darchiev presents credentials at the White House",
+                  "**Darchiev** presents credentials at the White House"});
   EXPECT_EQ(alerts, expected);
   // The old item was remembered, not dropped: it does not alert on a later poll either.
   clock_.Advance(Seconds(3600));

@@ -137,7 +137,7 @@ TEST(Store, FeedStateRecordsSuccessAndFailures) {
   EXPECT_EQ(state.last_success_at, kNow + Seconds(120));
 }
 
-TEST(Store, MigratesADatabaseFromSchemaVersion1) {
+TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   const testing::TempDir dir;
   const auto file = dir.path() / "feedwatch.db";
   ExecSql(file, testing::ReadFile(testing::DataDir() / "store" / "schema-v1.sql"));
@@ -145,7 +145,7 @@ TEST(Store, MigratesADatabaseFromSchemaVersion1) {
 
   const auto store = OpenOrDie(file);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(QueryInt(file, "PRAGMA user_version"), 2);
+  EXPECT_EQ(QueryInt(file, "PRAGMA user_version"), Store::kSchemaVersion);
   // What version 1 recorded is still there and still counts as seen.
   EXPECT_EQ(store->GetFeedState("tass-en")->last_success_at, TimePoint(Seconds(1741700000)));
   EXPECT_TRUE(store->UnseenKeys("tass-en", {"tass-1", "tass-2"})->empty());
@@ -166,7 +166,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (2); upgrade feedwatch");
+                                       "understands (3); upgrade feedwatch");
 }
 
 TEST(Store, ReportsAFileThatIsNotADatabase) {

@@ -17,6 +17,8 @@ namespace feedwatch::testing {
 
 std::filesystem::path DataDir() { return FEEDWATCH_TEST_DATA; }
 
+std::filesystem::path SourceDir() { return FEEDWATCH_SOURCE_DIR; }
+
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());

@@ -18,6 +18,9 @@ namespace feedwatch::testing {
 
 // The fixture folder, tests/data.
 std::filesystem::path DataDir();
+
+// The root of the source tree (for config/feedwatch.example.toml and the like).
+std::filesystem::path SourceDir();
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, std::string_view text);
 

@@ -1,0 +1,85 @@
+#include "filters/watch_set.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace feedwatch::filters {
+namespace {
+
+TEST(WatchSet, IndexedMatchingEqualsAskingEveryQuery) {
+  // Random queries over a small vocabulary, so that triggers, prefixes, NOT and NEAR all meet.
+  const std::vector<std::string> words = {"moscow", "round",   "talks",   "Дарчиев", "посол",
+                                          "us",     "embassy", "спартак", "property"};
+  std::mt19937 random(11);
+  const auto word = [&] {
+    std::string w = words[random() % words.size()];
+    if (random() % 4 == 0) w = w.substr(0, 3) + "*";
+    return w;
+  };
+  std::vector<Query> queries;
+  for (int i = 0; i < 400; ++i) {
+    std::string text;
+    switch (i % 6) {
+      case 0:
+        text = word();
+        break;
+      case 1:
+        text = word() + " OR " + word();
+        break;
+      case 2:
+        text = word() + " " + word() + " -" + word();
+        break;
+      case 3:
+        text = word() + " NEAR/2 (" + word() + " OR " + word() + ")";
+        break;
+      case 4:
+        text = "\"" + word() + " " + word() + "\" OR NOT " + word() + " OR " + word();
+        break;
+      default:
+        text = "title:" + word() + " OR summary:(" + word() + " " + word() + ")";
+    }
+    Result<Query> query = Query::Parse(text, {.fold_accents = i % 7 == 0});
+    ASSERT_TRUE(query.ok()) << text << ": " << query.error().message;
+    queries.push_back(std::move(*query));
+  }
+  WatchSet set;
+  for (const Query& query : queries) set.Add(&query);
+  ASSERT_TRUE(set.needs_accent_folding());
+
+  size_t total_matches = 0;
+  for (int d = 0; d < 300; ++d) {
+    std::string title, summary;
+    // Some words inflected, for the prefixes to find.
+    for (int i = 0; i < 6; ++i) title += words[random() % words.size()] + (i % 3 == 0 ? "s " : " ");
+    for (int i = 0; i < 8; ++i) summary += words[random() % words.size()] + " ";
+    if (d % 2 == 0) title = words[random() % words.size()] + " " + title;
+    const Document document({.title = title, .summary = summary}, /*fold_accents=*/true);
+    std::vector<size_t> expected;
+    for (size_t q = 0; q < queries.size(); ++q) {
+      if (queries[q].Matches(document)) expected.push_back(q);
+    }
+    EXPECT_EQ(set.Match(document), expected) << title << " | " << summary;
+    total_matches += expected.size();
+  }
+  EXPECT_GT(total_matches, 1000u);  // the comparison is not vacuous
+}
+
+TEST(WatchSet, TriggersAreTheTermsEveryMatchContains) {
+  const auto triggers = [](std::string_view text) {
+    std::string out;
+    const std::optional<std::vector<Query::Trigger>> set = Query::Parse(text)->Triggers();
+    if (!set) return std::string("none");
+    for (const Query::Trigger& t : *set) out += t.text + (t.prefix ? "* " : " ");
+    return out;
+  };
+  EXPECT_EQ(triggers("Darchiev"), "darchiev ");
+  EXPECT_EQ(triggers("\"Moscow round\""), "moscow ");  // one word of a phrase is enough
+  EXPECT_EQ(triggers("a OR Дарчиев*"), "a дарчиев* ");
+  EXPECT_EQ(triggers("(a OR b) AND c"), "c ");  // the smaller set of an AND
+  EXPECT_EQ(triggers("a -b"), "a ");
+  EXPECT_EQ(triggers("a OR NOT b"), "none");
+}
+
+}  // namespace
+}  // namespace feedwatch::filters
