@@ -36,7 +36,7 @@ std::string_view Trim(std::string_view s) {
 
 // The name iconv is asked for. Latin-1 and ASCII labels read as windows-1252, their superset.
 std::string Canonical(std::string_view label) {
-  const std::string name = Lower(Trim(label));
+  std::string name = Lower(Trim(label));
   if (name == "utf8" || name == "utf-8" || name == "unicode-1-1-utf-8") return "utf-8";
   if (name == "iso-8859-1" || name == "iso8859-1" || name == "iso_8859-1" || name == "latin1" ||
       name == "latin-1" || name == "l1" || name == "us-ascii" || name == "ascii" ||
@@ -55,7 +55,9 @@ using Iconv = std::unique_ptr<std::remove_pointer_t<iconv_t>, IconvCloser>;
 
 std::optional<Iconv> OpenDecoder(const std::string& encoding) {
   iconv_t cd = iconv_open("UTF-8", encoding.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return std::nullopt;
+  // iconv_open reports failure as (iconv_t)-1.
+  const auto failed = reinterpret_cast<iconv_t>(-1);  // NOLINT(performance-no-int-to-ptr)
+  if (cd == failed) return std::nullopt;
   return Iconv(cd);
 }
 

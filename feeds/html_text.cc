@@ -19,8 +19,8 @@ namespace {
 using GumboPtr = std::unique_ptr<GumboOutput, void (*)(GumboOutput*)>;
 
 GumboPtr Parse(std::string_view html) {
-  return GumboPtr(gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
-                  [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); });
+  return {gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
+          [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); }};
 }
 
 bool IsBlock(GumboTag tag) {
@@ -317,13 +317,13 @@ class Collapser {
       length = 2, space = true;  // U+00A0 no-break space
     } else if (c == 0xC2 && at(1) == 0xAD) {
       length = 2;  // U+00AD soft hyphen
-    } else if (c == 0xE2 && at(1) == 0x80 &&
-               ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 ||
-                at(2) == 0xAF)) {
-      length = 3, space = true;  // U+2000..U+200A, U+2028, U+2029, U+202F
-    } else if ((c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) ||
+    } else if ((c == 0xE2 && at(1) == 0x80 &&
+                ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 ||
+                 at(2) == 0xAF)) ||
+               (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) ||
                (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80)) {
-      length = 3, space = true;  // U+205F, U+3000
+      // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
+      length = 3, space = true;
     } else if (c == 0xEF && at(1) == 0xBB && at(2) == 0xBF) {
       length = 3;  // U+FEFF
     }

@@ -108,9 +108,9 @@ Status ReadJsonFeed(std::string_view text, const std::string& base, Feed& feed) 
       if (item.is_object()) ReadItem(item, item_base, feed_author, feed.items.emplace_back());
     }
   } else {
-    feed.warnings.push_back("JSON Feed without an \"items\" array");
+    feed.warnings.emplace_back("JSON Feed without an \"items\" array");
   }
-  return Status();
+  return {};
 }
 
 }  // namespace feedwatch::feeds::internal

@@ -106,7 +106,7 @@ Status ReadXml(std::string_view text, const ParseOptions& options, Feed& feed) {
     return Error::InvalidInput("not a feed: XML whose root element is <" + std::string(name) +
                                ">, not <rss>, <rdf:RDF> or <feed>");
   }
-  return Status();
+  return {};
 }
 
 // Everything after '/' up to '?' or '#' with "." and ".." segments applied (RFC 3986 5.2.4).

@@ -76,12 +76,13 @@ void ReadSchedulingHints(const pugi::xml_node& channel, Feed& feed) {
   }
   if (const pugi::xml_node period = Child(channel, "sy:updatePeriod")) {
     const std::string name = Value(period);
+    constexpr int64_t kDay = 86400;
     int64_t seconds = 0;
     if (name == "hourly") seconds = 3600;
-    if (name == "daily") seconds = 86400;
-    if (name == "weekly") seconds = 7 * 86400;
-    if (name == "monthly") seconds = 30 * 86400;
-    if (name == "yearly") seconds = 365 * 86400;
+    if (name == "daily") seconds = kDay;
+    if (name == "weekly") seconds = 7 * kDay;
+    if (name == "monthly") seconds = 30 * kDay;
+    if (name == "yearly") seconds = 365 * kDay;
     int64_t frequency = ToInt(Value(Child(channel, "sy:updateFrequency")));
     if (frequency <= 0) frequency = 1;
     if (seconds > 0) feed.update_period = std::chrono::seconds(seconds / frequency);

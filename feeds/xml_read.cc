@@ -95,8 +95,8 @@ class NamespaceWalker : public pugi::xml_tree_walker {
   };
 
   const std::string* Lookup(std::string_view prefix) const {
-    for (auto it = bindings_.rbegin(); it != bindings_.rend(); ++it) {
-      if (it->prefix == prefix) return &it->uri;
+    for (size_t i = bindings_.size(); i-- > 0;) {
+      if (bindings_[i].prefix == prefix) return &bindings_[i].uri;
     }
     return nullptr;
   }
@@ -153,7 +153,7 @@ Text FromHtml(std::string html) {
 
 bool Document::CutOff(const pugi::xml_node& item, Feed& feed) const {
   if (!open_at_end.contains(item.internal_object())) return false;
-  feed.warnings.push_back("an item cut off by the end of the document was skipped");
+  feed.warnings.emplace_back("an item cut off by the end of the document was skipped");
   return true;
 }
 
@@ -223,9 +223,7 @@ std::string BaseFor(const pugi::xml_node& node, const std::string& document_base
     if (const pugi::xml_attribute base = n.attribute("xml:base")) bases.emplace_back(base.value());
   }
   std::string base = document_base;
-  for (auto it = bases.rbegin(); it != bases.rend(); ++it) {
-    base = ResolveUrl(base, CollapseWhitespace(*it));
-  }
+  for (size_t i = bases.size(); i-- > 0;) base = ResolveUrl(base, CollapseWhitespace(bases[i]));
   return base;
 }
 

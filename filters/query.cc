@@ -91,7 +91,7 @@ class Parser {
       lexeme.offset = pos;
       if (pos == text_.size()) {
         lexemes_.push_back(lexeme);
-        return Status();
+        return {};
       }
       const char c = text_[pos];
       if (c == '(' || c == ')') {
@@ -166,7 +166,7 @@ class Parser {
     } else {
       lexeme.kind = Lexeme::Kind::kWord;
     }
-    return Status();
+    return {};
   }
 
   const Lexeme& Peek() const { return lexemes_[next_]; }
@@ -488,6 +488,7 @@ std::optional<std::vector<Query::Trigger>> TriggersOf(const Node& node) {
           best = &part;
         }
       }
+      if (best == nullptr) return std::nullopt;  // the parser never makes an empty term
       return std::vector<Query::Trigger>{*best};
     }
     case Node::Kind::kAnd:
