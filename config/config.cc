@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -97,6 +98,34 @@ class Loader {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       lines_.push_back(std::move(line));
     }
+  }
+
+  // Where in the file a query error ("LINE:COL: ...", counted within the query) points: inside
+  // the string that starts at `value`. A multi-line string ('\'\'\'' or """) starts on the
+  // line after its delimiter, as TOML drops that first line break.
+  toml::source_position QueryErrorPosition(toml::source_position value,
+                                           const std::string& message) const {
+    const unsigned line = static_cast<unsigned>(std::atoi(message.c_str()));
+    const size_t colon = message.find(':');
+    const unsigned column = colon == std::string::npos
+                                ? 1
+                                : static_cast<unsigned>(std::atoi(message.c_str() + colon + 1));
+    if (line == 0 || column == 0 || value.line == 0 || value.line > lines_.size()) return value;
+    const std::string& source = lines_[value.line - 1];
+    // toml++ columns count characters, like the query's.
+    const auto continuation = [&](size_t i) {
+      return (static_cast<unsigned char>(source[i]) & 0xC0) == 0x80;
+    };
+    size_t byte = 0;
+    for (unsigned c = 1; c < value.column && byte < source.size(); ++c) {
+      ++byte;
+      while (byte < source.size() && continuation(byte)) ++byte;
+    }
+    const std::string_view rest = std::string_view(source).substr(std::min(byte, source.size()));
+    const bool multi_line = rest.starts_with("\'\'\'") || rest.starts_with("\"\"\"");
+    if (multi_line) return {value.line + line, column};
+    if (line != 1) return value;
+    return {value.line, value.column + column};  // past the opening quote
   }
 
   void Add(const toml::source_position& where, std::string message) {
@@ -438,7 +467,7 @@ class Loader {
         if (compiled) {
           watch.query = std::make_shared<const filters::Query>(std::move(*compiled));
         } else {
-          Add(table->get("query")->source().begin,
+          Add(QueryErrorPosition(table->get("query")->source().begin, compiled.error().message),
               "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);
           ok = false;
         }

@@ -163,10 +163,28 @@ type = "console"
 name = "moscow-round"
 query = '"Moscow round OR consultations'
 )"),
-            "/etc/feedwatch/feedwatch.toml:6:9: watch \"moscow-round\": query:1:1: unclosed '\"': "
+            "/etc/feedwatch/feedwatch.toml:6:10: watch \"moscow-round\": query:1:1: unclosed '\"': "
             "expected a closing quote\n"
             "  query = '\"Moscow round OR consultations'\n"
-            "          ^");
+            "           ^");
+}
+
+TEST(Config, QueryErrorsPointIntoMultiLineQueries) {
+  EXPECT_EQ(
+      ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[[watch]]
+name = "round"
+query = '''
+"Moscow round"
+  OR (round NEAR Moscow)
+'''
+)"),
+      "/etc/feedwatch/feedwatch.toml:8:13: watch \"round\": query:2:13: expected NEAR/n with a "
+      "number of words, e.g. NEAR/5\n"
+      "    OR (round NEAR Moscow)\n"
+      "              ^");
 }
 
 TEST(Config, RejectsNotifierTypesThisVersionCannotSend) {

@@ -226,11 +226,11 @@ type = "console"
 )");
   const testing::CommandResult result = RunFeedwatch({"check-config", "-c", config.string()});
   EXPECT_EQ(result.exit_code, kExitConfig);
-  EXPECT_NE(result.err.find(":6:9: watch \"moscow-round\": query:1:14: expected ')' to close '(' "
+  EXPECT_NE(result.err.find(":6:23: watch \"moscow-round\": query:1:14: expected ')' to close '(' "
                             "opened at 1:1"),
             std::string::npos)
       << result.err;
-  EXPECT_NE(result.err.find(":9:9: watch \"near\": query:1:3: expected NEAR/n with a number of "
+  EXPECT_NE(result.err.find(":9:12: watch \"near\": query:1:3: expected NEAR/n with a number of "
                             "words, e.g. NEAR/5"),
             std::string::npos)
       << result.err;
