@@ -91,7 +91,11 @@ std::string Escape(std::string_view html) {
   return out;
 }
 
+// `count` paragraphs of news prose; 0 gives one short one.
 std::string Paragraphs(Words& words, bool russian, int count) {
+  if (count == 0)
+    return "<p>" + words.Sentence(russian, 10, 18) + " &mdash; " + words.Sentence(russian, 4, 8) +
+           ".</p>";
   std::string html;
   for (int p = 0; p < count; ++p) {
     html += "<p>" + words.Sentence(russian, 12, 30) + ", &laquo;" + words.Sentence(russian, 3, 8) +
@@ -113,7 +117,7 @@ std::string Date(Words& words) {
   return buffer;
 }
 
-std::string Rss(uint32_t index, int items, bool russian, Words& words) {
+std::string Rss(uint32_t index, int items, int paragraphs, bool russian, Words& words) {
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" "
       "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
@@ -132,15 +136,15 @@ std::string Rss(uint32_t index, int items, bool russian, Words& words) {
            words.Sentence(russian, 2, 2) + "</dc:creator>\n<category>" +
            words.Sentence(russian, 1, 2) + "</category>\n<description>" +
            Escape("<img src=\"https://cdn.example/" + id + ".jpg\"/>" +
-                  Paragraphs(words, russian, 1)) +
-           "</description>\n<content:encoded><![CDATA[" + Paragraphs(words, russian, 3) +
+                  Paragraphs(words, russian, paragraphs == 0 ? 0 : 1)) +
+           "</description>\n<content:encoded><![CDATA[" + Paragraphs(words, russian, paragraphs) +
            "]]></content:encoded>\n<media:content url=\"https://cdn.example/" + id +
            ".jpg\" type=\"image/jpeg\" fileSize=\"48213\"/>\n</item>\n";
   }
   return out + "</channel>\n</rss>\n";
 }
 
-std::string Atom(uint32_t index, int items, bool russian, Words& words) {
+std::string Atom(uint32_t index, int items, int paragraphs, bool russian, Words& words) {
   std::string out =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "
       "xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"en\">\n<title>Outlet " +
@@ -155,15 +159,16 @@ std::string Atom(uint32_t index, int items, bool russian, Words& words) {
            std::to_string(10 + words.Next(18)) + "T0" + std::to_string(words.Next(10)) +
            ":15:00+03:00</published>\n<updated>2025-06-28T09:00:00Z</updated>\n<author><name>" +
            words.Sentence(russian, 2, 2) + "</name></author>\n<summary type=\"html\">" +
-           Escape(Paragraphs(words, russian, 1)) + "</summary>\n<content type=\"html\">" +
-           Escape(Paragraphs(words, russian, 3)) + "</content>\n</entry>\n";
+           Escape(Paragraphs(words, russian, paragraphs == 0 ? 0 : 1)) +
+           "</summary>\n<content type=\"html\">" + Escape(Paragraphs(words, russian, paragraphs)) +
+           "</content>\n</entry>\n";
   }
   return out + "</feed>\n";
 }
 
 }  // namespace
 
-GeneratedFeed MakeFeed(uint32_t index, int items) {
+GeneratedFeed MakeFeed(uint32_t index, int items, int paragraphs) {
   Words words(index * 2654435761u + 17);
   const uint32_t kind = index % 5;  // 3 English RSS : 1 Russian RSS : 1 Atom
   GeneratedFeed feed;
@@ -171,10 +176,10 @@ GeneratedFeed MakeFeed(uint32_t index, int items) {
   std::snprintf(name, sizeof name, "feed-%05u", index);
   feed.name = name;
   if (kind == 4) {
-    feed.body = Atom(index, items, index % 2 == 0, words);
+    feed.body = Atom(index, items, paragraphs, index % 2 == 0, words);
     feed.content_type = "application/atom+xml; charset=utf-8";
   } else {
-    feed.body = Rss(index, items, kind == 3, words);
+    feed.body = Rss(index, items, paragraphs, kind == 3, words);
     feed.content_type = "application/rss+xml; charset=utf-8";
   }
   return feed;

@@ -146,6 +146,7 @@ class Loader {
     LoadDaemon(root, config.daemon);
     LoadHttp(root, config.http);
     LoadDefaults(root);
+    config.schedule.max_backoff = max_backoff_;
     LoadNotifiers(root, config.notifiers);
     LoadFeeds(root, config.feeds);
     LoadWatches(root, config);
@@ -337,9 +338,17 @@ class Loader {
   void LoadHttp(const toml::table& root, HttpSettings& http) {
     const toml::table* table = Section(root, "http");
     if (table == nullptr) return;
-    CheckKeys(*table, {"timeout", "connect_timeout", "max_body", "concurrency"}, "[http]");
+    CheckKeys(*table,
+              {"timeout", "connect_timeout", "low_speed_time", "max_body", "concurrency",
+               "per_host", "ca_file", "proxy"},
+              "[http]");
     if (auto d = DurationValue(*table, "timeout")) http.timeout = *d;
     if (auto d = DurationValue(*table, "connect_timeout")) http.connect_timeout = *d;
+    if (auto d = DurationValue(*table, "low_speed_time")) http.low_speed_time = *d;
+    if (auto ca = String(*table, "ca_file", "[http]", false)) {
+      http.ca_file = ca->empty() ? "" : (path_.parent_path() / *ca).lexically_normal().string();
+    }
+    if (auto proxy = String(*table, "proxy", "[http]", false)) http.proxy = *proxy;
     if (const toml::node* node = table->get("max_body")) {
       if (const auto* bytes = node->as_integer(); bytes != nullptr && bytes->get() > 0) {
         http.max_body = static_cast<std::uint64_t>(bytes->get());
@@ -355,13 +364,15 @@ class Loader {
       }
     }
     Integer(*table, "concurrency", 1, 10'000, http.concurrency);
+    Integer(*table, "per_host", 1, 10'000, http.per_host);
   }
 
   void LoadDefaults(const toml::table& root) {
     const toml::table* table = Section(root, "defaults");
     if (table == nullptr) return;
-    CheckKeys(*table, {"interval", "initial_lookback"}, "[defaults]");
+    CheckKeys(*table, {"interval", "initial_lookback", "max_backoff"}, "[defaults]");
     if (auto d = DurationValue(*table, "interval")) default_interval_ = *d;
+    if (auto d = DurationValue(*table, "max_backoff")) max_backoff_ = *d;
     default_lookback_ = Lookback(*table, default_lookback_);
   }
 
@@ -525,6 +536,7 @@ class Loader {
   std::vector<std::string> lines_;
   std::vector<Diagnostic> diagnostics_;
   Duration default_interval_ = 10min;
+  Duration max_backoff_ = 6h;
   std::optional<Duration> default_lookback_ = 48h;
 };
 

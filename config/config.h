@@ -30,10 +30,19 @@ struct DaemonSettings {
 };
 
 struct HttpSettings {
-  Duration timeout = 30s;          // a whole transfer
-  Duration connect_timeout = 10s;  // DNS + TCP + TLS
-  std::uint64_t max_body = 10ULL << 20;
-  int concurrency = 32;  // transfers at once
+  Duration timeout = 30s;                // a whole transfer
+  Duration connect_timeout = 10s;        // DNS + TCP + TLS
+  Duration low_speed_time = 30s;         // a transfer that receives nothing for this long is cut
+  std::uint64_t max_body = 10ULL << 20;  // decoded bytes
+  int concurrency = 32;                  // transfers at once
+  int per_host = 2;                      // transfers at once to one host
+  std::string ca_file;                   // empty: the system's CA store
+  std::string proxy;                     // empty: the usual environment variables
+};
+
+struct ScheduleSettings {
+  // The longest a failing feed waits between attempts (the backoff doubles up to it).
+  Duration max_backoff = 6h;
 };
 
 struct FeedConfig {
@@ -66,6 +75,7 @@ struct Config {
   std::filesystem::path path;
   DaemonSettings daemon;
   HttpSettings http;
+  ScheduleSettings schedule;
   std::vector<FeedConfig> feeds;
   std::vector<WatchConfig> watches;
   std::vector<NotifierConfig> notifiers;

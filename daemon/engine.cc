@@ -9,10 +9,14 @@
 #include <csignal>
 #include <unordered_set>
 
+#include "base/hash.h"
+#include "daemon/schedule.h"
 #include "feeds/parser.h"
 #include "filters/query.h"
 
 namespace feedwatch::daemon {
+
+using config::Duration;
 namespace {
 
 // A failed delivery is tried again after this long. (The outbox's backoff policy replaces it.)
@@ -47,75 +51,231 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       http_(http),
       clock_(clock),
       notifiers_(std::move(notifiers)),
-      runtime_(config.feeds.size(), FeedRuntime{clock.Now()}) {
+      runtime_(config.feeds.size()) {
+  for (FeedRuntime& runtime : runtime_) runtime.next_due = clock.Now();
   for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
 }
 
-Status Engine::LoadSchedule() {
+namespace {
+
+// "https://host:port" in lower case: what the per-host limit counts by.
+std::string HostOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return "file";
+  const size_t end = url.find_first_of("/?#", scheme + 3);
+  std::string host(url.substr(0, end));
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
+}
+
+std::string FormatDelay(Seconds delay) {
+  const int64_t s = delay.count();
+  if (s % 3600 == 0 && s >= 3600) return std::to_string(s / 3600) + " h";
+  if (s >= 600) return std::to_string(s / 60) + " min";
+  return std::to_string(s) + " s";
+}
+
+}  // namespace
+
+Status Engine::LoadSchedule(bool spread_start) {
+  const TimePoint now = clock_.Now();
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
     const config::FeedConfig& feed = config_.feeds[i];
     Result<store::FeedState> state = store_.GetFeedState(feed.name);
     if (!state) return state.error();
-    if (state->last_attempt_at) {
-      runtime_[i].next_due =
-          std::max(clock_.Now(),
-                   *state->last_attempt_at + std::chrono::duration_cast<Seconds>(feed.interval));
+    FeedRuntime& runtime = runtime_[i];
+    runtime.state = std::move(*state);
+    if (runtime.state.url != feed.url) {
+      // A changed URL starts afresh (the store forgets the same on the next write).
+      runtime.state.etag.clear();
+      runtime.state.last_modified.clear();
+      runtime.state.body_hash.clear();
+      runtime.state.moved_to.clear();
+      runtime.state.gone = false;
+    }
+    if (runtime.state.gone) {
+      spdlog::warn("feed {}: disabled: {} answered 410 Gone; change its url to poll it again",
+                   feed.name, feed.url);
+    }
+    runtime.next_due = runtime.state.next_due_at.value_or(now);
+    if (spread_start && runtime.next_due <= now) {
+      // Feeds due at start are spread over the first two minutes (or their interval).
+      runtime.next_due =
+          now + StartOffset(feed.name, std::min<Duration>(feed.interval, std::chrono::minutes(2)));
     }
   }
   return Status::Ok();
 }
 
-void Engine::StartFetches(bool all) {
+std::string Engine::FetchUrl(size_t index) const {
+  const FeedRuntime& runtime = runtime_[index];
+  return runtime.state.moved_to.empty() ? config_.feeds[index].url : runtime.state.moved_to;
+}
+
+void Engine::StartFetches(bool once) {
   const TimePoint now = clock_.Now();
+  std::vector<size_t> due;
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
-    FeedRuntime& runtime = runtime_[i];
-    if (runtime.in_flight || (!all && runtime.next_due > now)) continue;
-    const config::FeedConfig& feed = config_.feeds[i];
-    net::Request request;
-    request.url = feed.url;
-    request.allow_file = feed.url.starts_with("file:");
-    request.timeout = config_.http.timeout;
-    request.connect_timeout = config_.http.connect_timeout;
-    request.max_body = config_.http.max_body;
-    request.headers = {
-        "Accept: application/rss+xml, application/atom+xml, application/xml;q=0.9, "
-        "text/xml;q=0.9, */*;q=0.1"};
-    runtime.in_flight = true;
-    ++in_flight_;
-    spdlog::debug("feed {}: fetching {}", feed.name, feed.url);
-    http_.Start(request,
-                [this, i](Result<net::Response> response) { OnFetched(i, std::move(response)); });
+    const FeedRuntime& runtime = runtime_[i];
+    if (runtime.in_flight || runtime.state.gone) continue;
+    if (once ? runtime.polled : runtime.next_due > now) continue;
+    due.push_back(i);
   }
+  // Longest overdue first.
+  std::stable_sort(due.begin(), due.end(),
+                   [&](size_t a, size_t b) { return runtime_[a].next_due < runtime_[b].next_due; });
+  for (const size_t i : due) {
+    if (in_flight_ >= config_.http.concurrency) break;
+    const std::string url = FetchUrl(i);
+    const std::string host = HostOf(url);
+    int& host_in_flight = host_in_flight_[host];
+    if (host != "file" && host_in_flight >= config_.http.per_host) continue;
+    ++host_in_flight;
+    Start(i, url);
+  }
+}
+
+void Engine::Start(size_t index, const std::string& url) {
+  const config::FeedConfig& feed = config_.feeds[index];
+  FeedRuntime& runtime = runtime_[index];
+  net::Request request;
+  request.url = url;
+  request.allow_file = url.starts_with("file:");
+  request.timeout = config_.http.timeout;
+  request.connect_timeout = config_.http.connect_timeout;
+  request.low_speed_time = config_.http.low_speed_time;
+  request.max_body = config_.http.max_body;
+  request.ca_file = config_.http.ca_file;
+  request.proxy = config_.http.proxy;
+  request.headers = {
+      "Accept: application/rss+xml, application/atom+xml, application/feed+json, "
+      "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"};
+  // Conditional GET: a server that knows the validators answers 304 and sends nothing.
+  if (!runtime.state.etag.empty())
+    request.headers.push_back("If-None-Match: " + runtime.state.etag);
+  if (!runtime.state.last_modified.empty()) {
+    request.headers.push_back("If-Modified-Since: " + runtime.state.last_modified);
+  }
+  runtime.in_flight = true;
+  ++in_flight_;
+  spdlog::debug("feed {}: fetching {}", feed.name, url);
+  http_.Start(request, [this, index, host = HostOf(url)](Result<net::Response> response) {
+    --host_in_flight_[host];
+    OnFetched(index, std::move(response));
+  });
 }
 
 void Engine::OnFetched(size_t index, Result<net::Response> response) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   runtime.in_flight = false;
+  runtime.polled = true;
   --in_flight_;
-  runtime.next_due = clock_.Now() + std::chrono::duration_cast<Seconds>(feed.interval);
+  const TimePoint now = clock_.Now();
   if (!response) {
-    Fail(feed, response.error());
+    const Error& error = response.error();
+    const char* status = error.code == Error::Code::kTimeout    ? "timeout"
+                         : error.code == Error::Code::kTooLarge ? "too large"
+                                                                : "network error";
+    Fail(index, status, error.message, std::nullopt);
     return;
   }
-  if (response->status < 200 || response->status > 299) {
-    Fail(feed, Error::HttpStatus("HTTP " + std::to_string(response->status)));
+  const long status = response->status;
+  store::PollRecord poll;
+  poll.at = now;
+  if (response->moved_permanently && response->effective_url != FetchUrl(index)) {
+    spdlog::info(
+        "feed {}: {} moved permanently to {}; polling the new URL until the "
+        "configuration changes",
+        feed.name, FetchUrl(index), response->effective_url);
+    poll.moved_to = response->effective_url;
+    runtime.state.moved_to = response->effective_url;
+  }
+  if (status == 304) {
+    Unchanged(index, "304 not modified", *response, poll);
     return;
   }
-  if (Status s = Process(feed, *response); !s) {
-    Fail(feed, s.error());
+  if (status == 410) {
+    spdlog::warn(
+        "feed {}: {} answered 410 Gone: disabled until its url changes in the "
+        "configuration",
+        feed.name, FetchUrl(index));
+    poll.status = "410 gone";
+    poll.error = "410 Gone: the feed was removed; change its url to poll it again";
+    poll.gone = true;
+    poll.next_due = now;
+    runtime.state.gone = true;
+    Record(index, poll);
+    return;
+  }
+  if (status < 200 || status > 299) {
+    std::optional<Seconds> retry_after;
+    if (status == 429 || status == 503) {
+      retry_after = ParseRetryAfter(response->Header("retry-after"), now);
+    }
+    Fail(index, "HTTP " + std::to_string(status), "HTTP " + std::to_string(status), retry_after,
+         poll.moved_to);
+    return;
+  }
+  const std::string hash = Sha256Hex(response->body);
+  if (hash == runtime.state.body_hash) {
+    Unchanged(index, std::to_string(status) + " unchanged", *response, poll);
+    return;
+  }
+  poll.status = std::to_string(status);
+  poll.etag = response->Header("etag");
+  poll.last_modified = response->Header("last-modified");
+  poll.body_hash = hash;
+  if (Status s = Process(index, *response, poll); !s) {
+    Fail(index, "unreadable", s.error().message, std::nullopt, poll.moved_to);
     return;
   }
   DeliverDue();
 }
 
-Status Engine::Process(const config::FeedConfig& feed, const net::Response& response) {
-  const TimePoint now = clock_.Now();
+void Engine::Unchanged(size_t index, std::string status, const net::Response& response,
+                       store::PollRecord& poll) {
+  const config::FeedConfig& feed = config_.feeds[index];
+  poll.status = std::move(status);
+  // A 304 may carry fresh validators.
+  poll.etag = response.Header("etag");
+  poll.last_modified = response.Header("last-modified");
+  poll.next_due = poll.at + NextSuccessDelay(index, response);
+  spdlog::debug("feed {}: {}", feed.name, poll.status);
+  Record(index, poll);
+}
+
+Seconds Engine::NextSuccessDelay(size_t index, const net::Response& response) const {
+  const config::FeedConfig& feed = config_.feeds[index];
+  std::optional<Seconds> hint = FreshnessHint(response, clock_.Now());
+  if (const auto ttl = runtime_[index].ttl; ttl && (!hint || *ttl > *hint)) hint = *ttl;
+  return Jitter(DelayAfterSuccess(feed.interval, hint), feed.name, clock_.Now());
+}
+
+void Engine::Record(size_t index, const store::PollRecord& poll) {
+  const config::FeedConfig& feed = config_.feeds[index];
+  FeedRuntime& runtime = runtime_[index];
+  runtime.next_due = poll.next_due;
+  runtime.state.consecutive_failures = poll.error.empty() ? 0 : runtime.state.consecutive_failures;
+  if (!poll.etag.empty()) runtime.state.etag = poll.etag;
+  if (!poll.last_modified.empty()) runtime.state.last_modified = poll.last_modified;
+  if (!poll.body_hash.empty()) runtime.state.body_hash = poll.body_hash;
+  if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
+    spdlog::error("feed {}: cannot record the poll: {}", feed.name, s.error().message);
+  }
+}
+
+Status Engine::Process(size_t index, const net::Response& response, store::PollRecord& poll) {
+  const config::FeedConfig& feed = config_.feeds[index];
+  const TimePoint now = poll.at;
   feeds::ParseOptions options;
   options.base_url = response.effective_url.empty() ? feed.url : response.effective_url;
   options.content_type = response.Header("content-type");
   Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
   if (!parsed) return parsed.error();
+  runtime_[index].ttl = parsed->ttl;
+  poll.next_due = now + NextSuccessDelay(index, response);
   for (const std::string& warning : parsed->warnings) {
     spdlog::warn("feed {}: {}", feed.name, warning);
   }
@@ -127,12 +287,10 @@ Status Engine::Process(const config::FeedConfig& feed, const net::Response& resp
   if (!unseen) return unseen.error();
   const std::unordered_set<std::string> is_new(unseen->begin(), unseen->end());
 
-  Result<store::FeedState> state = store_.GetFeedState(feed.name);
-  if (!state) return state.error();
   // On a feed's first successful poll, old items are recorded as seen but do not alert:
   // subscribing to a feed must not flood its subscribers with its back catalogue.
   std::optional<TimePoint> cutoff;
-  if (!state->last_success_at && feed.initial_lookback) {
+  if (!runtime_[index].state.last_success_at && feed.initial_lookback) {
     cutoff = now - std::chrono::duration_cast<Seconds>(*feed.initial_lookback);
   }
 
@@ -158,23 +316,51 @@ Status Engine::Process(const config::FeedConfig& feed, const net::Response& resp
                                       .feed = feed_names,
                                       .link = item.link},
                                      watches_.needs_accent_folding());
-    for (const size_t index : watches_.Match(document)) {
-      const config::WatchConfig& watch = config_.watches[index];
+    for (const size_t watch_index : watches_.Match(document)) {
+      const config::WatchConfig& watch = config_.watches[watch_index];
       const std::optional<filters::Explanation> why = watch.query->Explain(document);
       record.matches.push_back({watch.name, watch.notify, why ? why->Summary(document) : "",
                                 why ? why->snippet.Marked("**", "**") : ""});
     }
   }
-  Result<int> new_matches = store_.CommitPoll(feed.name, feed.url, now, records);
+  Result<int> new_matches = store_.CommitPoll(feed.name, feed.url, poll, records);
   if (!new_matches) return new_matches.error();
+  FeedRuntime& runtime = runtime_[index];
+  runtime.next_due = poll.next_due;
+  runtime.state.last_success_at = now;
+  runtime.state.consecutive_failures = 0;
+  runtime.state.etag = poll.etag;
+  runtime.state.last_modified = poll.last_modified;
+  runtime.state.body_hash = poll.body_hash;
   spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, records.size(),
                is_new.size(), *new_matches);
   return Status::Ok();
 }
 
-void Engine::Fail(const config::FeedConfig& feed, const Error& error) {
-  spdlog::warn("feed {}: {} ({})", feed.name, error.message, feed.url);
-  if (Status s = store_.RecordFailure(feed.name, feed.url, clock_.Now(), error.message); !s) {
+void Engine::Fail(size_t index, std::string status, const std::string& error,
+                  std::optional<Seconds> retry_after, std::string moved_to) {
+  const config::FeedConfig& feed = config_.feeds[index];
+  FeedRuntime& runtime = runtime_[index];
+  const int failures = ++runtime.state.consecutive_failures;
+  const TimePoint now = clock_.Now();
+  Seconds delay =
+      Jitter(DelayAfterFailure(feed.interval, failures, config_.schedule.max_backoff, std::nullopt),
+             feed.name, now);
+  // Jitter may lengthen what Retry-After asks for, never shorten it.
+  if (retry_after) {
+    delay = std::max(delay, DelayAfterFailure(feed.interval, failures, config_.schedule.max_backoff,
+                                              retry_after));
+  }
+  spdlog::warn("feed {}: {} ({}); failure {}, next attempt in {}", feed.name, error,
+               FetchUrl(index), failures, FormatDelay(delay));
+  store::PollRecord poll;
+  poll.at = now;
+  poll.next_due = now + delay;
+  poll.status = std::move(status);
+  poll.error = error;
+  poll.moved_to = std::move(moved_to);
+  runtime.next_due = poll.next_due;
+  if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
     spdlog::error("feed {}: cannot record the failure: {}", feed.name, s.error().message);
   }
 }
@@ -221,7 +407,7 @@ void Engine::DeliverDue() {
 std::optional<TimePoint> Engine::NextDue() const {
   std::optional<TimePoint> next;
   for (const FeedRuntime& runtime : runtime_) {
-    if (runtime.in_flight) continue;
+    if (runtime.in_flight || runtime.state.gone) continue;
     if (!next || runtime.next_due < *next) next = runtime.next_due;
   }
   return next;
@@ -229,22 +415,24 @@ std::optional<TimePoint> Engine::NextDue() const {
 
 void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
              bool forever) {
+  const bool once = !forever;
   engine.DeliverDue();  // whatever a previous run left in the outbox
-  engine.StartFetches(/*all=*/!forever);
-  while (forever || engine.fetching()) {
+  engine.StartFetches(once);
+  while (forever || engine.fetching() || !engine.polled_all()) {
     std::chrono::milliseconds sleep = kMaxSleep;
     if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
       sleep = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock.Now()),
                          std::chrono::milliseconds(0), kMaxSleep);
+      // A due feed that waits for a free transfer slot starts when one finishes: wait for the
+      // network rather than spin.
+      if (sleep.count() == 0 && engine.fetching()) sleep = kMaxSleep;
     }
     if (http.Poll(sleep, signal_fd) && StopRequested(signal_fd)) {
       http.CancelAll();
       break;
     }
-    if (forever) {
-      engine.StartFetches(/*all=*/false);
-      engine.DeliverDue();
-    }
+    engine.StartFetches(once);
+    if (forever) engine.DeliverDue();
   }
   engine.DeliverDue();
 }

@@ -5,6 +5,7 @@
 // results back here. Everything runs on the loop thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -27,13 +28,20 @@ class Engine {
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
          const Clock& clock, std::map<std::string, notify::Notifier*> notifiers);
 
-  // Reads each feed's last poll from the store to schedule its next one: a feed polled less
-  // than an interval ago waits for the rest of it. Call once before starting fetches.
-  Status LoadSchedule();
+  // Reads each feed's state from the store: when it is due, its validators, a permanent
+  // redirect, 410 Gone. With `spread_start`, feeds already due are spread over the first two
+  // minutes rather than fetched at once. Call once before starting fetches.
+  Status LoadSchedule(bool spread_start);
 
-  // Starts a fetch of every feed that is due and not already being fetched; every feed when
-  // `all` is true.
-  void StartFetches(bool all);
+  // Starts fetches of due feeds (with `once`: of every feed not yet polled in this run), within
+  // the global and per-host limits; the rest wait for transfers to finish.
+  void StartFetches(bool once);
+
+  // Every enabled feed has been polled since the engine started (for `feedwatch once`).
+  bool polled_all() const {
+    return std::all_of(runtime_.begin(), runtime_.end(),
+                       [](const FeedRuntime& r) { return r.polled || r.state.gone; });
+  }
 
   // Sends every pending delivery that is due.
   void DeliverDue();
@@ -47,12 +55,23 @@ class Engine {
   struct FeedRuntime {
     TimePoint next_due;
     bool in_flight = false;
+    bool polled = false;                      // since the engine started
+    store::FeedState state;                   // as in the store, kept in step with it
+    std::optional<std::chrono::minutes> ttl;  // the feed's <ttl>, from its last parse
   };
 
+  std::string FetchUrl(size_t feed) const;  // the configured URL, or where it moved
+  void Start(size_t feed, const std::string& url);
   void OnFetched(size_t feed, Result<net::Response> response);
   // Parses, matches and commits a fetched body; an Error means the poll failed.
-  Status Process(const config::FeedConfig& feed, const net::Response& response);
-  void Fail(const config::FeedConfig& feed, const Error& error);
+  Status Process(size_t feed, const net::Response& response, store::PollRecord& poll);
+  // A success with nothing to read: 304, or the same body as last time.
+  void Unchanged(size_t feed, std::string status, const net::Response& response,
+                 store::PollRecord& poll);
+  Seconds NextSuccessDelay(size_t feed, const net::Response& response) const;
+  void Record(size_t feed, const store::PollRecord& poll);
+  void Fail(size_t feed, std::string status, const std::string& error,
+            std::optional<Seconds> retry_after, std::string moved_to = "");
 
   const config::Config& config_;
   store::Store& store_;
@@ -62,6 +81,7 @@ class Engine {
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   int in_flight_ = 0;
+  std::map<std::string, int> host_in_flight_;
 };
 
 // Drives `engine` and `http` until done: with `forever`, polls each feed on its interval until a

@@ -1,5 +1,5 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
-// check-config, parse, test-filter. Exit codes follow sysexits(3): see docs/operations.md.
+// check-config, status, parse, test-filter. Exit codes follow sysexits(3): see docs/operations.md.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
@@ -217,6 +217,89 @@ int TestFilter(const std::string& config_path, const std::string& query_text,
   return kExitOk;
 }
 
+std::string Ago(const std::optional<TimePoint>& when, TimePoint now) {
+  if (!when) return "never";
+  const int64_t seconds = (now - *when).count();
+  const int64_t magnitude = seconds < 0 ? -seconds : seconds;
+  std::string amount = magnitude < 120      ? std::to_string(magnitude) + "s"
+                       : magnitude < 7200   ? std::to_string(magnitude / 60) + "m"
+                       : magnitude < 172800 ? std::to_string(magnitude / 3600) + "h"
+                                            : std::to_string(magnitude / 86400) + "d";
+  return seconds < 0 ? "in " + amount : amount + " ago";
+}
+
+// Each configured feed's health from the store: one line per feed, then feeds the store knows
+// that the configuration no longer lists.
+int PrintStatus(const std::string& config_path, const std::string& state_dir_flag) {
+  Result<config::Config> config = config::LoadConfigFile(config_path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return kExitConfig;
+  }
+  const std::filesystem::path database = StateDir(state_dir_flag, *config) / "feedwatch.db";
+  if (!std::filesystem::exists(database)) {
+    std::cerr << database.string() << ": no database yet; feedwatch has not polled anything\n";
+    return kExitNoInput;
+  }
+  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
+  if (!store) {
+    std::cerr << store.error().message << "\n";
+    return kExitIoError;
+  }
+  Result<std::vector<store::FeedState>> states = (*store)->ListFeeds();
+  if (!states) {
+    std::cerr << states.error().message << "\n";
+    return kExitIoError;
+  }
+  std::map<std::string, store::FeedState> by_name;
+  for (store::FeedState& state : *states) by_name[state.name] = std::move(state);
+  const TimePoint now = SystemClock().Now();
+  std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", "FEED", "HEALTH", "LAST STATUS", "LAST SUCCESS",
+              "NEXT", "DETAIL");
+  const auto print = [&](const std::string& name, const store::FeedState* state,
+                         const std::string& configured_url) {
+    std::string health = "new";
+    std::string detail;
+    if (state != nullptr && state->url != configured_url && !configured_url.empty()) {
+      health = "new";  // its URL changed: nothing known applies
+      state = nullptr;
+    }
+    if (state != nullptr) {
+      if (configured_url.empty()) {
+        health = "removed";
+      } else if (state->gone) {
+        health = "disabled";
+      } else if (state->consecutive_failures > 0) {
+        health = "failing";
+      } else if (state->last_success_at) {
+        health = "ok";
+      }
+      if (!state->last_error.empty()) {
+        detail = state->last_error;
+        if (state->consecutive_failures > 1) {
+          detail += " (" + std::to_string(state->consecutive_failures) + " in a row)";
+        }
+      }
+      if (!state->moved_to.empty())
+        detail += (detail.empty() ? "" : "; ") + ("moved to " + state->moved_to);
+    }
+    std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", name.c_str(), health.c_str(),
+                state != nullptr && !state->last_status.empty() ? state->last_status.c_str() : "-",
+                state != nullptr ? Ago(state->last_success_at, now).c_str() : "never",
+                state != nullptr && state->next_due_at && !state->gone && !configured_url.empty()
+                    ? Ago(state->next_due_at, now).c_str()
+                    : "-",
+                detail.c_str());
+  };
+  for (const config::FeedConfig& feed : config->feeds) {
+    const auto it = by_name.find(feed.name);
+    print(feed.name, it == by_name.end() ? nullptr : &it->second, feed.url);
+    if (it != by_name.end()) by_name.erase(it);
+  }
+  for (const auto& [name, state] : by_name) print(name, &state, "");
+  return kExitOk;
+}
+
 int Poll(const std::string& config_path, const std::string& state_dir_flag,
          const std::string& log_level, bool forever) {
   const int signal_fd = OpenSignalFd();
@@ -253,7 +336,7 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
   const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
   const SystemClock clock;
   Engine engine(*config, **store, *http, clock, std::move(notifiers));
-  if (Status s = engine.LoadSchedule(); !s) {
+  if (Status s = engine.LoadSchedule(/*spread_start=*/forever); !s) {
     spdlog::critical("{}", s.error().message);
     return kExitIoError;
   }
@@ -277,6 +360,9 @@ int Main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "run the daemon in the foreground until SIGTERM");
   CLI::App* once = app.add_subcommand("once", "poll every feed once, deliver, and exit");
   app.add_subcommand("check-config", "validate the configuration and exit (78 if it is bad)");
+  CLI::App* status =
+      app.add_subcommand("status", "each feed's health: last poll, errors, next poll");
+  status->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   CLI::App* parse = app.add_subcommand("parse", "read one feed and print what feedwatch sees");
   std::string parse_source;
   bool parse_json = false;
@@ -306,6 +392,7 @@ int Main(int argc, char** argv) {
   if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
   if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
   if (*parse) return Parse(parse_source, parse_json);
+  if (*status) return PrintStatus(config_path, state_dir);
   if (*test_filter) {
     const size_t wanted = filter_watch.empty() ? 2 : 1;
     if (filter_args.size() != wanted) {

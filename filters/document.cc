@@ -42,8 +42,12 @@ std::vector<Document::Posting> Document::Index(const Tokens& tokens) {
   const auto text = [&](const Posting& posting) -> const std::string& {
     return tokens[static_cast<size_t>(posting.field)][posting.position].text;
   };
-  std::stable_sort(index.begin(), index.end(),
-                   [&](const Posting& a, const Posting& b) { return text(a) < text(b); });
+  // Equal tokens in field and position order.
+  std::sort(index.begin(), index.end(), [&](const Posting& a, const Posting& b) {
+    const int order = text(a).compare(text(b));
+    if (order != 0) return order < 0;
+    return a.field != b.field ? a.field < b.field : a.position < b.position;
+  });
   return index;
 }
 

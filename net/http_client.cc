@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 
@@ -19,6 +20,7 @@ struct Transfer {
   std::uint64_t max_body = 0;
   std::chrono::milliseconds timeout{};
   bool too_large = false;
+  std::vector<long> statuses;  // of every response in the redirect chain
   std::array<char, CURL_ERROR_SIZE> error{};
 
   ~Transfer() {
@@ -45,6 +47,9 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
   if (line.starts_with("HTTP/")) {
     transfer->response.headers.clear();  // a new response after a redirect or 100 Continue
+    const size_t space = line.find(' ');
+    const long status = space == std::string_view::npos ? 0 : std::atol(line.data() + space + 1);
+    if (status >= 200) transfer->statuses.push_back(status);  // 1xx are not responses
     return bytes;
   }
   const size_t colon = line.find(':');
@@ -64,9 +69,13 @@ Error ErrorFor(CURLcode code, const Transfer& transfer) {
   }
   std::string detail = transfer.error[0] != '\0' ? transfer.error.data() : curl_easy_strerror(code);
   if (code == CURLE_OPERATION_TIMEDOUT) {
+    if (detail.find("too slow") != std::string::npos) {  // the low-speed limit
+      return Error::Timeout("stalled: " + detail);
+    }
     return Error::Timeout("timed out after " + std::to_string(transfer.timeout.count()) +
                           " ms: " + detail);
   }
+  if (code == CURLE_TOO_MANY_REDIRECTS) return Error::Network("redirect loop: " + detail);
   return Error::Network(std::move(detail));
 }
 
@@ -107,6 +116,10 @@ struct HttpClient::Impl {
     if (t.response.status == 0 && t.response.effective_url.starts_with("file:")) {
       t.response.status = 200;
     }
+    t.response.moved_permanently =
+        t.statuses.size() > 1 &&
+        std::all_of(t.statuses.begin(), t.statuses.end() - 1,
+                    [](long status) { return status == 301 || status == 308; });
     return std::move(t.response);
   }
 };
@@ -146,6 +159,15 @@ void HttpClient::Start(const Request& request, Callback done) {
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                    static_cast<long>(request.connect_timeout.count()));
+  if (request.low_speed_time.count() > 0) {
+    // Under 100 bytes a second (curl averages over its recent samples) for that long: the
+    // server has stalled. No feed server that is working is that slow.
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 100L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(request.low_speed_time.count() / 1000)));
+  }
+  if (!request.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str());
+  if (!request.proxy.empty()) curl_easy_setopt(easy, CURLOPT_PROXY, request.proxy.c_str());
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error.data());

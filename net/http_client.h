@@ -21,6 +21,10 @@ struct Request {
   std::vector<std::string> headers;  // "Name: value"
   std::chrono::milliseconds timeout{30'000};
   std::chrono::milliseconds connect_timeout{10'000};
+  // Cut a transfer that receives under 100 bytes/s for this long (a stalled server); 0 disables.
+  std::chrono::milliseconds low_speed_time{30'000};
+  std::string ca_file;  // empty: the system's CA store
+  std::string proxy;    // empty: http_proxy, https_proxy, no_proxy from the environment
   std::uint64_t max_body = 10ULL << 20;  // decoded bytes; the transfer is aborted past it
   bool allow_file = false;               // file:// is refused unless the caller allows it
 };
@@ -30,6 +34,9 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, last response
   std::string body;
   std::string effective_url;  // after redirects
+  // Redirects were followed and every one was permanent (301 or 308): effective_url is the
+  // resource's new address.
+  bool moved_permanently = false;
 
   // The value of the first header named `name` (lower-case), or "".
   std::string Header(std::string_view name) const;

@@ -7,7 +7,7 @@
 
 namespace feedwatch::store {
 
-inline constexpr std::array<std::string_view, 3> kMigrations = {
+inline constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: feeds, the items seen in them, and matches.
     R"sql(
 CREATE TABLE feeds (
@@ -58,6 +58,17 @@ CREATE INDEX deliveries_due ON deliveries (state, next_attempt_at);
     R"sql(
 ALTER TABLE matches ADD COLUMN terms TEXT NOT NULL DEFAULT '';
 ALTER TABLE matches ADD COLUMN snippet TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4: polling state. Validators, the body hash, a permanent redirect and 410 Gone belong to
+    // the configured URL (`url`) and are forgotten when it changes.
+    R"sql(
+ALTER TABLE feeds ADD COLUMN next_due_at INTEGER;
+ALTER TABLE feeds ADD COLUMN last_status TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN etag TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN body_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
 )sql",
 };
 

@@ -85,7 +85,10 @@ Status Exec(sqlite3* db, const char* sql) {
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded.
 class Transaction {
  public:
-  explicit Transaction(sqlite3* db) : db_(db), status_(Exec(db, "BEGIN IMMEDIATE")) {}
+  // IMMEDIATE takes the write lock at once; DEFERRED suits reads (one shared lock for many
+  // statements instead of one each).
+  explicit Transaction(sqlite3* db, const char* begin = "BEGIN IMMEDIATE")
+      : db_(db), status_(Exec(db, begin)) {}
   ~Transaction() {
     if (status_.ok() && !committed_) (void)Exec(db_, "ROLLBACK");
   }
@@ -140,14 +143,24 @@ struct Store::Impl {
 
   // The id of the feed called `name`, created (with `url`) when new; the URL is kept current.
   Result<std::int64_t> FeedId(std::string_view name, std::string_view url) {
+    // A new URL in the configuration starts afresh: what was learnt about the old one (its
+    // validators, a redirect, 410 Gone) does not apply.
     Statement upsert(db.get(),
                      "INSERT INTO feeds (name, url) VALUES (?1, ?2) "
-                     "ON CONFLICT (name) DO UPDATE SET url = excluded.url RETURNING id");
+                     "ON CONFLICT (name) DO UPDATE SET "
+                     "etag = iif(url = excluded.url, etag, ''), "
+                     "last_modified = iif(url = excluded.url, last_modified, ''), "
+                     "body_hash = iif(url = excluded.url, body_hash, ''), "
+                     "moved_to = iif(url = excluded.url, moved_to, ''), "
+                     "gone = iif(url = excluded.url, gone, 0), "
+                     "url = excluded.url RETURNING id");
     upsert.Bind(1, name).Bind(2, url);
     if (upsert.Step() != SQLITE_ROW) return DbError(db.get(), "recording feed");
     return upsert.Int(0);
   }
 };
+
+static_assert(Store::kSchemaVersion == kMigrations.size(), "a migration per schema version");
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
@@ -182,26 +195,88 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
 
+namespace {
+
+constexpr std::string_view kFeedColumns =
+    "name, url, last_attempt_at, last_success_at, next_due_at, consecutive_failures, "
+    "last_status, coalesce(last_error, ''), etag, last_modified, body_hash, moved_to, gone";
+
+FeedState ReadFeedState(Statement& stmt) {
+  FeedState state;
+  state.name = stmt.Text(0);
+  state.url = stmt.Text(1);
+  state.last_attempt_at = stmt.Time(2);
+  state.last_success_at = stmt.Time(3);
+  state.next_due_at = stmt.Time(4);
+  state.consecutive_failures = static_cast<int>(stmt.Int(5));
+  state.last_status = stmt.Text(6);
+  state.last_error = stmt.Text(7);
+  state.etag = stmt.Text(8);
+  state.last_modified = stmt.Text(9);
+  state.body_hash = stmt.Text(10);
+  state.moved_to = stmt.Text(11);
+  state.gone = stmt.Int(12) != 0;
+  return state;
+}
+
+// Writes `poll` into the feed's row; a success resets the failure count.
+Status UpdateFeed(sqlite3* db, std::int64_t feed_id, const PollRecord& poll) {
+  const bool ok = poll.error.empty();
+  Statement update(db,
+                   "UPDATE feeds SET last_attempt_at = ?2, next_due_at = ?3, last_status = ?4, "
+                   "last_error = nullif(?5, ''), "
+                   "last_success_at = iif(?6, ?2, last_success_at), "
+                   "consecutive_failures = iif(?6, 0, consecutive_failures + 1), "
+                   "etag = iif(?7 != '', ?7, etag), "
+                   "last_modified = iif(?8 != '', ?8, last_modified), "
+                   "body_hash = iif(?9 != '', ?9, body_hash), "
+                   "moved_to = iif(?10 != '', ?10, moved_to), gone = ?11 WHERE id = ?1");
+  update.Bind(1, feed_id).Bind(2, ToUnix(poll.at)).Bind(3, ToUnix(poll.next_due));
+  update.Bind(4, poll.status).Bind(5, poll.error).Bind(6, static_cast<std::int64_t>(ok));
+  update.Bind(7, poll.etag).Bind(8, poll.last_modified).Bind(9, poll.body_hash);
+  update.Bind(10, poll.moved_to).Bind(11, static_cast<std::int64_t>(poll.gone));
+  if (update.Step() != SQLITE_DONE) return DbError(db, "recording poll");
+  return {};
+}
+
+}  // namespace
+
 Result<FeedState> Store::GetFeedState(std::string_view feed) {
   Statement stmt(impl_->db.get(),
-                 "SELECT last_attempt_at, last_success_at, consecutive_failures, last_error "
-                 "FROM feeds WHERE name = ?1");
+                 "SELECT " + std::string(kFeedColumns) + " FROM feeds WHERE name = ?1");
   stmt.Bind(1, feed);
-  FeedState state;
   const int rc = stmt.Step();
-  if (rc == SQLITE_ROW) {
-    state.last_attempt_at = stmt.Time(0);
-    state.last_success_at = stmt.Time(1);
-    state.consecutive_failures = static_cast<int>(stmt.Int(2));
-    state.last_error = stmt.Text(3);
-  } else if (rc != SQLITE_DONE) {
-    return DbError(impl_->db.get(), "reading feed state");
-  }
+  if (rc == SQLITE_ROW) return ReadFeedState(stmt);
+  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading feed state");
+  FeedState state;
+  state.name = std::string(feed);
   return state;
+}
+
+Result<std::vector<FeedState>> Store::ListFeeds() {
+  Statement stmt(impl_->db.get(),
+                 "SELECT " + std::string(kFeedColumns) + " FROM feeds ORDER BY name");
+  std::vector<FeedState> feeds;
+  int rc = 0;
+  while ((rc = stmt.Step()) == SQLITE_ROW) feeds.push_back(ReadFeedState(stmt));
+  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "listing feeds");
+  return feeds;
+}
+
+Status Store::RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) {
+  sqlite3* db = impl_->db.get();
+  Transaction transaction(db);
+  if (!transaction.begun()) return transaction.begun();
+  Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
+  if (!feed_id) return feed_id.error();
+  if (Status s = UpdateFeed(db, *feed_id, poll); !s) return s;
+  return transaction.Commit();
 }
 
 Result<std::vector<std::string>> Store::UnseenKeys(std::string_view feed,
                                                    const std::vector<std::string>& keys) {
+  Transaction read(impl_->db.get(), "BEGIN DEFERRED");
+  if (!read.begun()) return read.begun().error();
   Statement stmt(impl_->db.get(),
                  "SELECT 1 FROM items JOIN feeds ON feeds.id = items.feed_id "
                  "WHERE feeds.name = ?1 AND items.item_key = ?2");
@@ -216,11 +291,14 @@ Result<std::vector<std::string>> Store::UnseenKeys(std::string_view feed,
       return DbError(impl_->db.get(), "looking up items");
     }
   }
+  stmt.Reset();
+  if (Status s = read.Commit(); !s) return s.error();
   return unseen;
 }
 
-Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, TimePoint now,
+Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const PollRecord& poll,
                               const std::vector<ItemRecord>& items) {
+  const TimePoint now = poll.at;
   sqlite3* db = impl_->db.get();
   Transaction transaction(db);
   if (!transaction.begun()) return transaction.begun().error();
@@ -273,28 +351,9 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, TimeP
       }
     }
   }
-  Statement success(db,
-                    "UPDATE feeds SET last_attempt_at = ?2, last_success_at = ?2, "
-                    "consecutive_failures = 0, last_error = NULL WHERE id = ?1");
-  success.Bind(1, *feed_id).Bind(2, ToUnix(now));
-  if (success.Step() != SQLITE_DONE) return DbError(db, "recording poll");
+  if (Status s = UpdateFeed(db, *feed_id, poll); !s) return s.error();
   if (Status s = transaction.Commit(); !s) return s.error();
   return new_matches;
-}
-
-Status Store::RecordFailure(std::string_view feed, std::string_view url, TimePoint now,
-                            std::string_view error) {
-  sqlite3* db = impl_->db.get();
-  Transaction transaction(db);
-  if (!transaction.begun()) return transaction.begun();
-  Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
-  if (!feed_id) return feed_id.error();
-  Statement failure(db,
-                    "UPDATE feeds SET last_attempt_at = ?2, last_error = ?3, "
-                    "consecutive_failures = consecutive_failures + 1 WHERE id = ?1");
-  failure.Bind(1, *feed_id).Bind(2, ToUnix(now)).Bind(3, error);
-  if (failure.Step() != SQLITE_DONE) return DbError(db, "recording failure");
-  return transaction.Commit();
 }
 
 Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {

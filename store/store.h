@@ -24,10 +24,33 @@
 namespace feedwatch::store {
 
 struct FeedState {
+  std::string name;
+  std::string url;  // as configured
   std::optional<TimePoint> last_attempt_at;
   std::optional<TimePoint> last_success_at;  // nullopt: never polled successfully
+  std::optional<TimePoint> next_due_at;
   int consecutive_failures = 0;
-  std::string last_error;
+  std::string last_status;  // "200", "304", "unchanged", "HTTP 500", "timeout", ...
+  std::string last_error;   // empty after a success
+  std::string etag;
+  std::string last_modified;
+  std::string body_hash;
+  std::string moved_to;  // where a permanent redirect leads; empty when none
+  bool gone = false;     // answered 410 Gone: not polled until its URL changes
+};
+
+// What one poll of a feed found, besides items.
+struct PollRecord {
+  TimePoint at;
+  TimePoint next_due;
+  std::string status;
+  std::string error;  // empty: the poll succeeded
+  // Kept from the last success when empty.
+  std::string etag;
+  std::string last_modified;
+  std::string body_hash;
+  std::string moved_to;  // set to record a permanent redirect
+  bool gone = false;
 };
 
 struct MatchRecord {
@@ -62,7 +85,7 @@ struct Delivery {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
 
   // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
   // database whose schema is newer than this build.
@@ -71,21 +94,25 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // The state of `feed` (default values when it was never polled).
   Result<FeedState> GetFeedState(std::string_view feed);
+
+  // Every feed the store knows, by name.
+  Result<std::vector<FeedState>> ListFeeds();
 
   // The keys in `keys` that the feed has not recorded yet, in the given order.
   Result<std::vector<std::string>> UnseenKeys(std::string_view feed,
                                               const std::vector<std::string>& keys);
 
-  // One transaction: records a successful poll of `feed`, remembers every item as seen, and
-  // for the items new to the feed records their matches and enqueues their deliveries (due at
-  // `now`). Returns the number of new matches.
-  Result<int> CommitPoll(std::string_view feed, std::string_view url, TimePoint now,
+  // One transaction: records a successful poll of `feed` (configured at `url`), remembers
+  // every item as seen, and for the items new to the feed records their matches and enqueues
+  // their deliveries (due at `poll.at`). Returns the number of new matches.
+  Result<int> CommitPoll(std::string_view feed, std::string_view url, const PollRecord& poll,
                          const std::vector<ItemRecord>& items);
 
-  // Records a failed poll of `feed` with the reason.
-  Status RecordFailure(std::string_view feed, std::string_view url, TimePoint now,
-                       std::string_view error);
+  // Records a poll that brought no items to read: not modified, the same body, a failure
+  // (`poll.error` set: consecutive failures count up) or 410 Gone.
+  Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll);
 
   // Pending deliveries due at or before `now`, oldest first, at most `limit`.
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit);

@@ -88,7 +88,8 @@ intervall = "5m"
 TEST(Config, UnknownKeyWithNothingCloseListsTheKnownKeys) {
   EXPECT_EQ(ErrorsOf("[http]\nproxyserver = \"x\"\n"),
             "/etc/feedwatch/feedwatch.toml:2:1: unknown key \"proxyserver\" in [http]; expected "
-            "one of: timeout connect_timeout max_body concurrency\n"
+            "one of: timeout connect_timeout low_speed_time max_body concurrency per_host ca_file "
+            "proxy\n"
             "  proxyserver = \"x\"\n"
             "  ^");
 }

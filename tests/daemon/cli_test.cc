@@ -236,5 +236,21 @@ type = "console"
       << result.err;
 }
 
+TEST(Cli, StatusShowsEachFeedsHealth) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  const testing::CommandResult before = RunFeedwatch({"status", "--config", config.string()});
+  EXPECT_EQ(before.exit_code, 66) << before.err;  // nothing polled yet: no database
+  EXPECT_NE(before.err.find("no database yet"), std::string::npos) << before.err;
+
+  ASSERT_EQ(RunFeedwatch({"once", "--config", config.string()}).exit_code, 0);
+  const testing::CommandResult after = RunFeedwatch({"status", "--config", config.string()});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_TRUE(after.out.starts_with("FEED                     HEALTH    LAST STATUS")) << after.out;
+  EXPECT_NE(after.out.find("\nwire                     ok        200                "),
+            std::string::npos)
+      << after.out;
+}
+
 }  // namespace
 }  // namespace feedwatch

@@ -111,7 +111,8 @@ query = '"diplomatic propert*" OR дипсобственност*'
     notify::ConsoleNotifier console(out);
     const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
     Engine engine(*config, **store, *http, clock_, {{"console", &console}});
-    ASSERT_TRUE(engine.LoadSchedule().ok());
+    const Status loaded = engine.LoadSchedule(/*spread_start=*/false);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
   }
 

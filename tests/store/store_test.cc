@@ -8,6 +8,21 @@
 namespace feedwatch::store {
 namespace {
 
+PollRecord Ok(TimePoint at) {
+  PollRecord poll;
+  poll.at = at;
+  poll.next_due = at + Seconds(600);
+  poll.status = "200";
+  return poll;
+}
+
+PollRecord Failed(TimePoint at, std::string error) {
+  PollRecord poll = Ok(at);
+  poll.status = error;
+  poll.error = std::move(error);
+  return poll;
+}
+
 const TimePoint kNow{Seconds(1'750'000'000)};
 
 std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& file) {
@@ -69,10 +84,10 @@ TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
       Item("a", {{"darchiev", {"console", "desk"}}}),
       Item("b"),
   };
-  Result<int> first = store->CommitPoll("tass", "https://tass.test/rss", kNow, items);
+  Result<int> first = store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
   ASSERT_TRUE(first.ok()) << first.error().message;
   EXPECT_EQ(*first, 1);
-  Result<int> second = store->CommitPoll("tass", "https://tass.test/rss", kNow, items);
+  Result<int> second = store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(*second, 0);
 
@@ -96,8 +111,8 @@ TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
 TEST(Store, MatchesOfAlreadySeenItemsAreNotRecorded) {
   const testing::TempDir dir;
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
-  ASSERT_TRUE(store->CommitPoll("f", "u", kNow, {Item("a")}).ok());
-  EXPECT_EQ(*store->CommitPoll("f", "u", kNow, {Item("a", {{"w", {"console"}}})}), 0);
+  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow), {Item("a")}).ok());
+  EXPECT_EQ(*store->CommitPoll("f", "u", Ok(kNow), {Item("a", {{"w", {"console"}}})}), 0);
   EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
 }
 
@@ -105,7 +120,8 @@ TEST(Store, DeliveriesMoveThroughTheOutbox) {
   const testing::TempDir dir;
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
   ASSERT_TRUE(
-      store->CommitPoll("f", "u", kNow, {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}})})
+      store
+          ->CommitPoll("f", "u", Ok(kNow), {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}})})
           .ok());
   std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
   ASSERT_EQ(due.size(), 2u);
@@ -123,18 +139,56 @@ TEST(Store, FeedStateRecordsSuccessAndFailures) {
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
   FeedState state = *store->GetFeedState("f");
   EXPECT_EQ(state.last_success_at, std::nullopt);
-  ASSERT_TRUE(store->RecordFailure("f", "u", kNow, "HTTP 500").ok());
-  ASSERT_TRUE(store->RecordFailure("f", "u", kNow + Seconds(60), "HTTP 503").ok());
+  ASSERT_TRUE(store->RecordPoll("f", "u", Failed(kNow, "HTTP 500")).ok());
+  ASSERT_TRUE(store->RecordPoll("f", "u", Failed(kNow + Seconds(60), "HTTP 503")).ok());
   state = *store->GetFeedState("f");
   EXPECT_EQ(state.consecutive_failures, 2);
   EXPECT_EQ(state.last_error, "HTTP 503");
   EXPECT_EQ(state.last_attempt_at, kNow + Seconds(60));
   EXPECT_EQ(state.last_success_at, std::nullopt);
-  ASSERT_TRUE(store->CommitPoll("f", "u", kNow + Seconds(120), {}).ok());
+  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow + Seconds(120)), {}).ok());
   state = *store->GetFeedState("f");
   EXPECT_EQ(state.consecutive_failures, 0);
   EXPECT_EQ(state.last_error, "");
   EXPECT_EQ(state.last_success_at, kNow + Seconds(120));
+}
+
+TEST(Store, PollStateBelongsToTheConfiguredUrl) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  PollRecord poll = Ok(kNow);
+  poll.etag = "\"v1\"";
+  poll.last_modified = "Wed, 11 Jun 2025 06:00:00 GMT";
+  poll.body_hash = "abc";
+  poll.moved_to = "https://new.test/rss";
+  ASSERT_TRUE(store->CommitPoll("f", "https://old.test/rss", poll, {}).ok());
+  FeedState state = *store->GetFeedState("f");
+  EXPECT_EQ(state.etag, "\"v1\"");
+  EXPECT_EQ(state.last_modified, "Wed, 11 Jun 2025 06:00:00 GMT");
+  EXPECT_EQ(state.body_hash, "abc");
+  EXPECT_EQ(state.moved_to, "https://new.test/rss");
+  EXPECT_EQ(state.next_due_at, kNow + Seconds(600));
+  EXPECT_EQ(state.last_status, "200");
+
+  // A 304 keeps the validators it does not repeat; 410 marks the feed gone.
+  PollRecord gone = Ok(kNow + Seconds(600));
+  gone.status = "410 gone";
+  gone.error = "410 Gone";
+  gone.gone = true;
+  ASSERT_TRUE(store->RecordPoll("f", "https://old.test/rss", gone).ok());
+  state = *store->GetFeedState("f");
+  EXPECT_TRUE(state.gone);
+  EXPECT_EQ(state.etag, "\"v1\"");
+
+  // The configuration now names another URL: nothing learnt about the old one applies.
+  ASSERT_TRUE(store->RecordPoll("f", "https://other.test/rss", Failed(kNow, "timeout")).ok());
+  state = *store->GetFeedState("f");
+  EXPECT_EQ(state.url, "https://other.test/rss");
+  EXPECT_FALSE(state.gone);
+  EXPECT_EQ(state.etag, "");
+  EXPECT_EQ(state.body_hash, "");
+  EXPECT_EQ(state.moved_to, "");
+  EXPECT_EQ(store->ListFeeds()->size(), 1u);
 }
 
 TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
@@ -152,7 +206,7 @@ TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   // Old matches were delivered by the version that made them: nothing is re-sent.
   EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
   // The new outbox works on the migrated file.
-  EXPECT_EQ(*store->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", kNow,
+  EXPECT_EQ(*store->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", Ok(kNow),
                                {Item("tass-3", {{"darchiev", {"console"}}})}),
             1);
   EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 1u);
@@ -166,7 +220,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (3); upgrade feedwatch");
+                                       "understands (4); upgrade feedwatch");
 }
 
 TEST(Store, ReportsAFileThatIsNotADatabase) {

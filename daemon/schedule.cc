@@ -1,0 +1,90 @@
+#include "daemon/schedule.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+
+#include "feeds/date.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+constexpr Seconds kMaxRetryAfter{24 * 3600};
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::optional<int64_t> Number(std::string_view text) {
+  while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
+  while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0) return std::nullopt;
+  return value;
+}
+
+Seconds ToSeconds(Duration d) { return std::chrono::duration_cast<Seconds>(d); }
+
+}  // namespace
+
+std::optional<Seconds> FreshnessHint(const net::Response& response, TimePoint now) {
+  const std::string cache_control = Lower(response.Header("cache-control"));
+  if (const size_t at = cache_control.find("max-age="); at != std::string::npos) {
+    const size_t end = cache_control.find_first_of(", ", at);
+    if (const auto seconds = Number(std::string_view(cache_control).substr(at + 8, end - at - 8))) {
+      return Seconds(*seconds);
+    }
+  }
+  if (const std::optional<TimePoint> expires = feeds::ParseDate(response.Header("expires"))) {
+    const std::optional<TimePoint> date = feeds::ParseDate(response.Header("date"));
+    const TimePoint base = date ? *date : now;
+    if (*expires > base) return std::chrono::duration_cast<Seconds>(*expires - base);
+  }
+  return std::nullopt;
+}
+
+std::optional<Seconds> ParseRetryAfter(std::string_view value, TimePoint now) {
+  if (value.empty()) return std::nullopt;
+  if (const auto seconds = Number(value)) return Seconds(*seconds);
+  if (const std::optional<TimePoint> date = feeds::ParseDate(value)) {
+    return *date > now ? std::chrono::duration_cast<Seconds>(*date - now) : Seconds(0);
+  }
+  return std::nullopt;
+}
+
+Seconds DelayAfterSuccess(Duration interval, std::optional<Seconds> hint) {
+  const Seconds base = ToSeconds(interval);
+  if (!hint) return base;
+  return std::clamp(*hint, base, 4 * base);
+}
+
+Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
+                          std::optional<Seconds> retry_after) {
+  const Seconds cap = std::max(ToSeconds(max_backoff), ToSeconds(interval));
+  Seconds delay = ToSeconds(interval);
+  for (int i = 1; i < failures && delay < cap; ++i) delay *= 2;
+  delay = std::min(delay, cap);
+  if (retry_after) delay = std::max(delay, std::min(*retry_after, kMaxRetryAfter));
+  return delay;
+}
+
+Seconds Jitter(Seconds delay, std::string_view name, TimePoint now) {
+  const size_t hash = std::hash<std::string_view>{}(name) ^
+                      (static_cast<size_t>(now.time_since_epoch().count()) * 0x9E3779B97F4A7C15ULL);
+  // -10% .. +10% in steps of 0.1%.
+  const auto permille = static_cast<int64_t>(hash % 201) - 100;
+  return delay + Seconds(delay.count() * permille / 1000);
+}
+
+Seconds StartOffset(std::string_view name, Duration window) {
+  const int64_t seconds = ToSeconds(window).count();
+  if (seconds <= 0) return Seconds(0);
+  return Seconds(
+      static_cast<int64_t>(std::hash<std::string_view>{}(name) % static_cast<size_t>(seconds)));
+}
+
+}  // namespace feedwatch::daemon

@@ -1,0 +1,46 @@
+// When to poll a feed next: pure functions of what the last poll found, so the policy is tested
+// with a fake clock and no network.
+//
+// After a success: the configured interval, longer when the server says its content stays fresh
+// longer (Cache-Control max-age, Expires, RSS <ttl>), never longer than four intervals; never
+// sooner than the configured interval, which is the operator's budget. After a failure: the
+// interval doubled per consecutive failure up to a cap, or what Retry-After asks (429, 503) if
+// that is later, up to a day. Every delay is spread by +-10% jitter, so feeds added together do
+// not stay in step.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "base/clock.h"
+#include "config/units.h"
+#include "net/http_client.h"
+
+namespace feedwatch::daemon {
+
+using config::Duration;
+
+// How long the server says the response stays fresh: Cache-Control max-age (s-maxage is for
+// shared caches; no-store and no-cache say nothing about polling), else Expires - Date (or -
+// now). nullopt when it says nothing usable.
+std::optional<Seconds> FreshnessHint(const net::Response& response, TimePoint now);
+
+// A Retry-After header value: delta-seconds or an HTTP date. nullopt when absent or bad.
+std::optional<Seconds> ParseRetryAfter(std::string_view value, TimePoint now);
+
+// Delay until the next poll after a success. `hint` combines FreshnessHint and the feed's
+// <ttl>.
+Seconds DelayAfterSuccess(Duration interval, std::optional<Seconds> hint);
+
+// Delay until the next attempt after `failures` consecutive failures (1 for the first).
+Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
+                          std::optional<Seconds> retry_after);
+
+// `delay` spread by up to +-10%, deterministically from `seed` (the feed's name and the time).
+Seconds Jitter(Seconds delay, std::string_view name, TimePoint now);
+
+// Where a feed falls in the first cycle after start: an offset in [0, window) fixed by its name,
+// so that thousands of feeds due at start are spread out instead of fired at once.
+Seconds StartOffset(std::string_view name, Duration window);
+
+}  // namespace feedwatch::daemon
