@@ -105,7 +105,7 @@ class Loader {
   // line after its delimiter, as TOML drops that first line break.
   toml::source_position QueryErrorPosition(toml::source_position value,
                                            const std::string& message) const {
-    const unsigned line = static_cast<unsigned>(std::atoi(message.c_str()));
+    const auto line = static_cast<unsigned>(std::atoi(message.c_str()));
     const size_t colon = message.find(':');
     const unsigned column = colon == std::string::npos
                                 ? 1
@@ -122,7 +122,7 @@ class Loader {
       while (byte < source.size() && continuation(byte)) ++byte;
     }
     const std::string_view rest = std::string_view(source).substr(std::min(byte, source.size()));
-    const bool multi_line = rest.starts_with("\'\'\'") || rest.starts_with("\"\"\"");
+    const bool multi_line = rest.starts_with("'''") || rest.starts_with(R"(""")");
     if (multi_line) return {value.line + line, column};
     if (line != 1) return value;
     return {value.line, value.column + column};  // past the opening quote
@@ -360,7 +360,7 @@ class Loader {
           Add(node->source().begin, size.error().message);
         }
       } else {
-        Add(node->source().begin, "expected \"max_body\" to be a size like \"10MiB\"");
+        Add(node->source().begin, R"(expected "max_body" to be a size like "10MiB")");
       }
     }
     Integer(*table, "concurrency", 1, 10'000, http.concurrency);
