@@ -130,20 +130,21 @@ const Reference* FindCommon(std::string_view name) {
 // structure.
 bool ScannerDeclines(std::string_view tag) {
   static constexpr std::array<std::string_view, 32> kDeclined{
-      "body",      "caption",  "col",    "colgroup", "frame",    "frameset", "head",     "html",
-      "iframe",    "image",    "math",   "noembed",  "noframes", "noscript", "optgroup", "option",
-      "plaintext", "script",   "select", "style",    "svg",      "table",    "tbody",    "td",
-      "template",  "textarea", "tfoot",  "th",       "thead",    "title",    "tr",       "xmp"};
-  return std::find(kDeclined.begin(), kDeclined.end(), tag) != kDeclined.end();
+      "body",     "caption", "col",       "colgroup", "frame",    "frameset", "head",
+      "html",     "iframe",  "image",     "math",     "noembed",  "noframes", "noscript",
+      "optgroup", "option",  "plaintext", "script",   "select",   "style",    "svg",
+      "table",    "tbody",   "td",        "template", "textarea", "tfoot",    "th",
+      "thead",    "title",   "tr",        "xmp"};  // sorted
+  return std::binary_search(kDeclined.begin(), kDeclined.end(), tag);
 }
 
 bool ScannerBlock(std::string_view tag) {
   static constexpr std::array<std::string_view, 29> kBlocks{
-      "address", "article",    "aside",  "blockquote", "br",    "dd", "div", "dl",
-      "dt",      "figcaption", "figure", "footer",     "h1",    "h2", "h3",  "h4",
-      "h5",      "h6",         "header", "hr",         "img",   "li", "ol",  "p",
-      "pre",     "section",    "ul",     "listing",    "center"};
-  return std::find(kBlocks.begin(), kBlocks.end(), tag) != kBlocks.end();
+      "address", "article", "aside",      "blockquote", "br",     "center", "dd", "div",
+      "dl",      "dt",      "figcaption", "figure",     "footer", "h1",     "h2", "h3",
+      "h4",      "h5",      "h6",         "header",     "hr",     "img",    "li", "listing",
+      "ol",      "p",       "pre",        "section",    "ul"};  // sorted
+  return std::binary_search(kBlocks.begin(), kBlocks.end(), tag);
 }
 
 // Reads the tag starting at html[pos] == '<' (start or end tag, name starting with a letter).

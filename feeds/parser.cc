@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include <cctype>
+#include <functional>
 #include <pugixml.hpp>
 
 #include "base/hash.h"
@@ -62,17 +63,26 @@ Error HtmlPage(const pugi::xml_document& page) {
   return Error::InvalidInput(std::move(message));
 }
 
-Status ReadXml(std::string_view text, const ParseOptions& options, Feed& feed) {
+// Reads the XML in `buffer` from `offset` on, parsing in place (so `buffer` is changed); when the
+// document is malformed, `pristine` gives the text again for the lenient reader.
+Status ReadXml(std::string& buffer, size_t offset, const std::function<std::string()>& pristine,
+               const ParseOptions& options, Feed& feed) {
   pugi::xml_document document;
-  const std::optional<std::string> replaced = internal::ReplaceHtmlReferences(text);
-  const std::string_view strict_input = replaced ? std::string_view(*replaced) : text;
-  const pugi::xml_parse_result parsed =
-      document.load_buffer(strict_input.data(), strict_input.size(),
-                           pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
+  std::optional<std::string> replaced =
+      internal::ReplaceHtmlReferences(std::string_view(buffer).substr(offset));
+  char* const strict_data = replaced ? replaced->data() : buffer.data() + offset;
+  const size_t strict_size = replaced ? replaced->size() : buffer.size() - offset;
+  const pugi::xml_parse_result parsed = document.load_buffer_inplace(
+      strict_data, strict_size, pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
   internal::OpenElements open_at_end;
+  std::string text_storage;
   if (!parsed || !document.document_element()) {
-    // Recover the way a reader would. The error offset is in the strict input; report it there.
+    // Recover the way a reader would, from text the strict parse has not touched.
     document.reset();
+    text_storage = pristine();
+    const std::string_view text = std::string_view(text_storage).substr(offset);
+    const std::string strict_input =
+        internal::ReplaceHtmlReferences(text).value_or(std::string(text));
     open_at_end = internal::ParseLeniently(text, document);
     if (!document.document_element()) {
       return Error::InvalidInput(std::string("not a feed: not XML (") + parsed.description() +
@@ -251,7 +261,11 @@ Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
     feed.warnings.push_back(std::to_string(lt) + " bytes of text before the XML skipped");
     text.remove_prefix(lt);
   }
-  const Status status = text.front() == '<' ? ReadXml(text, options, feed)
+  const size_t offset = static_cast<size_t>(text.data() - decoded.text.data());
+  const auto pristine = [&] {
+    return DecodeToUtf8(bytes, CharsetFromContentType(options.content_type)).text;
+  };
+  const Status status = text.front() == '<' ? ReadXml(decoded.text, offset, pristine, options, feed)
                                             : internal::ReadJsonFeed(text, options.base_url, feed);
   if (!status) return status.error();
   return feed;

@@ -171,6 +171,11 @@ Document NormaliseNamespaces(pugi::xml_document& document) {
 
 bool NameIs(const pugi::xml_node& node, std::string_view name) {
   const char* actual = node.name();
+  // Most comparisons fail on the first letter; settle those without a library call.
+  const auto lower = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  if (name.empty() || lower(actual[0]) != lower(name[0])) return name.empty() && actual[0] == '\0';
   return strncasecmp(actual, name.data(), name.size()) == 0 && actual[name.size()] == '\0';
 }
 

@@ -1,6 +1,7 @@
 #include "feeds/internal/xml_repair.h"
 
 #include <algorithm>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -82,10 +83,30 @@ void AppendDecoded(std::string_view raw, std::string& out) {
   }
 }
 
+// The position of `needle` at or after `from`, or npos. Searched for by its byte least common in
+// XML, `needle[anchor]` ('[' of "<![CDATA[", '!' of "<!--"), with memchr: string_view::find and
+// memmem stop at every '<', and in XML '<' is everywhere.
+size_t Find(std::string_view haystack, std::string_view needle, size_t from, size_t anchor) {
+  size_t pos = from + anchor;
+  while (pos < haystack.size()) {
+    const void* hit = std::memchr(haystack.data() + pos, needle[anchor], haystack.size() - pos);
+    if (hit == nullptr) return std::string_view::npos;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - haystack.data());
+    const size_t start = at - anchor;
+    if (at >= from + anchor && haystack.substr(start, needle.size()) == needle) return start;
+    pos = at + 1;
+  }
+  return std::string_view::npos;
+}
+
+// Where each construct is searched for by Find.
+size_t FindCdata(std::string_view xml, size_t from) { return Find(xml, "<![CDATA[", from, 2); }
+size_t FindComment(std::string_view xml, size_t from) { return Find(xml, "<!--", from, 1); }
+
 // The end of a construct that starts at `pos` and ends with `terminator`; the end of input when
 // it is never closed.
 size_t SkipPast(std::string_view xml, size_t pos, std::string_view terminator) {
-  const size_t end = xml.find(terminator, pos);
+  const size_t end = Find(xml, terminator, pos, 0);
   return end == std::string_view::npos ? xml.size() : end + terminator.size();
 }
 
@@ -272,8 +293,8 @@ std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
   std::optional<std::string> out;
   size_t copied = 0;  // xml[0, copied) is in *out already
   // The next CDATA section and comment; references inside them are not references.
-  size_t cdata = xml.find("<![CDATA[");
-  size_t comment = xml.find("<!--");
+  size_t cdata = FindCdata(xml, 0);
+  size_t comment = FindComment(xml, 0);
   size_t pos = 0;
   while (true) {
     const size_t special = xml.find('&', pos);
@@ -284,8 +305,8 @@ std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
       const size_t end =
           is_cdata ? SkipPast(xml, cdata + 9, "]]>") : SkipPast(xml, comment + 4, "-->");
       // Searched again only when passed: a document without comments is searched once.
-      if (cdata < end) cdata = xml.find("<![CDATA[", end);
-      if (comment < end) comment = xml.find("<!--", end);
+      if (cdata < end) cdata = FindCdata(xml, end);
+      if (comment < end) comment = FindComment(xml, end);
       if (end > special) {
         pos = end;
         inside = true;
