@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "base/hash.h"
+#include "daemon/item_document.h"
 #include "daemon/schedule.h"
 #include "feeds/parser.h"
 #include "filters/query.h"
@@ -305,17 +306,8 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     record.published = item.published;
     if (!is_new.contains(record.key)) continue;
     if (cutoff && item.published && *item.published < *cutoff) continue;
-    std::string categories;
-    for (const std::string& category : item.categories) categories += category + '\n';
-    const std::string feed_names = feed.name + '\n' + parsed->title;
-    const filters::Document document({.title = item.title,
-                                      .summary = item.summary_text,
-                                      .content = item.content_text,
-                                      .author = item.author,
-                                      .category = categories,
-                                      .feed = feed_names,
-                                      .link = item.link},
-                                     watches_.needs_accent_folding());
+    const filters::Document document =
+        ItemDocument(item, feed.name + '\n' + parsed->title, watches_.needs_accent_folding());
     for (const size_t watch_index : watches_.Match(document)) {
       const config::WatchConfig& watch = config_.watches[watch_index];
       const std::optional<filters::Explanation> why = watch.query->Explain(document);

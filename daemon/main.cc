@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "daemon/engine.h"
 #include "daemon/fetch_one.h"
+#include "daemon/item_document.h"
 #include "feeds/feed_json.h"
 #include "filters/query.h"
 #include "net/http_client.h"
@@ -114,19 +115,30 @@ void PrintFeed(const feeds::Feed& feed) {
   }
 }
 
-int Parse(const std::string& file_or_url, bool json) {
+// The feed at `file_or_url`, fetched and parsed; on failure the error is on standard error and
+// `exit_code` says which kind it was.
+std::optional<feeds::Feed> ReadFeed(const std::string& file_or_url, int& exit_code) {
   Result<Document> document = FetchOne(file_or_url, UserAgent());
   if (!document) {
     std::cerr << document.error().message << "\n";
     const Error::Code code = document.error().code;
-    return code == Error::Code::kNotFound || code == Error::Code::kIo ? kExitNoInput
-                                                                      : kExitUnavailable;
+    exit_code = code == Error::Code::kNotFound || code == Error::Code::kIo ? kExitNoInput
+                                                                           : kExitUnavailable;
+    return std::nullopt;
   }
   Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options);
   if (!feed) {
     std::cerr << file_or_url << ": " << feed.error().message << "\n";
-    return kExitDataError;
+    exit_code = kExitDataError;
+    return std::nullopt;
   }
+  return std::move(*feed);
+}
+
+int Parse(const std::string& file_or_url, bool json) {
+  int exit_code = kExitOk;
+  const std::optional<feeds::Feed> feed = ReadFeed(file_or_url, exit_code);
+  if (!feed) return exit_code;
   if (json) {
     std::cout << feeds::FeedToJson(*feed);
   } else {
@@ -180,31 +192,12 @@ int TestFilter(const std::string& config_path, const std::string& query_text,
     query = std::make_shared<const filters::Query>(std::move(*parsed));
   }
 
-  Result<Document> document = FetchOne(file_or_url, UserAgent());
-  if (!document) {
-    std::cerr << document.error().message << "\n";
-    const Error::Code code = document.error().code;
-    return code == Error::Code::kNotFound || code == Error::Code::kIo ? kExitNoInput
-                                                                      : kExitUnavailable;
-  }
-  Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options);
-  if (!feed) {
-    std::cerr << file_or_url << ": " << feed.error().message << "\n";
-    return kExitDataError;
-  }
+  int exit_code = kExitOk;
+  const std::optional<feeds::Feed> feed = ReadFeed(file_or_url, exit_code);
+  if (!feed) return exit_code;
   int matched = 0;
   for (const feeds::Item& item : feed->items) {
-    std::string categories;
-    for (const std::string& category : item.categories) categories += category + '\n';
-    const std::string feed_names = feed->title;
-    const filters::Document searchable({.title = item.title,
-                                        .summary = item.summary_text,
-                                        .content = item.content_text,
-                                        .author = item.author,
-                                        .category = categories,
-                                        .feed = feed_names,
-                                        .link = item.link},
-                                       query->fold_accents());
+    const filters::Document searchable = ItemDocument(item, feed->title, query->fold_accents());
     const std::optional<filters::Explanation> why = query->Explain(searchable);
     std::cout << (why ? "MATCH  " : "-      ") << item.title << "\n";
     if (!why) continue;

@@ -1,7 +1,5 @@
 // The `once` pipeline against a real HTTP server on 127.0.0.1 and a real SQLite file.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <atomic>
 #include <cstdio>
@@ -11,6 +9,7 @@
 
 #include "config/config.h"
 #include "daemon/engine.h"
+#include "tests/daemon/log_capture.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -68,17 +67,9 @@ class PipelineTest : public ::testing::Test {
       res.set_content("<rss/>", "application/rss+xml");
     });
     server_.Start();
-
-    logger_ = std::make_shared<spdlog::logger>(
-        "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
-    previous_logger_ = spdlog::default_logger();
-    spdlog::set_default_logger(logger_);
   }
 
-  void TearDown() override {
-    stop_ = true;
-    spdlog::set_default_logger(previous_logger_);
-  }
+  void TearDown() override { stop_ = true; }
 
   std::string FeedToml(const std::string& name, const std::string& path) const {
     return "[[feed]]\nname = \"" + name + "\"\nurl = \"" + server_.Url(path) + "\"\n";
@@ -132,9 +123,7 @@ query = '"diplomatic propert*" OR дипсобственност*'
   testing::LoopbackServer server_;
   testing::TempDir dir_;
   testing::FakeClock clock_{kNow};
-  std::ostringstream log_;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::shared_ptr<spdlog::logger> previous_logger_;
+  testing::LogCapture log_;
 };
 
 const std::set<Alert> kExpectedAlerts = {

@@ -1,8 +1,6 @@
 // The fetch and schedule policy against a real HTTP server on 127.0.0.1, one test per behaviour.
 // The clock is fake: schedules are read from the store, never waited for.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -16,6 +14,7 @@
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
+#include "tests/daemon/log_capture.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -45,16 +44,22 @@ std::string Gzip(const std::string& data) {
 
 class PollingTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    logger_ = std::make_shared<spdlog::logger>(
-        "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_));
-    previous_logger_ = spdlog::default_logger();
-    spdlog::set_default_logger(logger_);
-  }
+  void SetUp() override {}
 
-  void TearDown() override {
-    stop_ = true;
-    spdlog::set_default_logger(previous_logger_);
+  void TearDown() override { stop_ = true; }
+
+  // `path` sends five bytes, then nothing for five seconds (or until the test ends).
+  void ServeStall(const std::string& path) {
+    server_.server().Get(path, [this](const httplib::Request&, httplib::Response& res) {
+      res.set_chunked_content_provider("application/rss+xml",
+                                       [this](size_t, httplib::DataSink& sink) {
+                                         sink.write("<rss>", 5);
+                                         for (int i = 0; i < 100 && !stop_; ++i) {
+                                           std::this_thread::sleep_for(50ms);
+                                         }
+                                         return false;
+                                       });
+    });
   }
 
   // A hit counter per path, and the If-None-Match each request sent.
@@ -106,9 +111,7 @@ class PollingTest : public ::testing::Test {
   testing::LoopbackServer server_;
   testing::TempDir dir_;
   testing::FakeClock clock_{kNow};
-  std::ostringstream log_;
-  std::shared_ptr<spdlog::logger> logger_;
-  std::shared_ptr<spdlog::logger> previous_logger_;
+  testing::LogCapture log_;
 };
 
 TEST_F(PollingTest, NotModifiedCostsNoParse) {
@@ -190,15 +193,7 @@ TEST_F(PollingTest, BackoffStopsAtTheCap) {
 }
 
 TEST_F(PollingTest, AStalledServerIsCutByTheLowSpeedTimeout) {
-  server_.server().Get("/stall", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/rss+xml",
-                                     [this](size_t, httplib::DataSink& sink) {
-                                       sink.write("<rss>", 5);
-                                       for (int i = 0; i < 100 && !stop_; ++i)
-                                         std::this_thread::sleep_for(50ms);
-                                       return false;
-                                     });
-  });
+  ServeStall("/stall");
   server_.Start();
   PollOnce(Feed("f", server_.Url("/stall")));
   const store::FeedState state = State("f");
@@ -301,15 +296,7 @@ TEST_F(PollingTest, AMisbehavingFeedDoesNotDelayTheOthers) {
     res.set_content(kRss, "application/rss+xml");
   });
   other.Start();
-  server_.server().Get("/stall", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_chunked_content_provider("application/rss+xml",
-                                     [this](size_t, httplib::DataSink& sink) {
-                                       sink.write("<rss>", 5);
-                                       for (int i = 0; i < 100 && !stop_; ++i)
-                                         std::this_thread::sleep_for(50ms);
-                                       return false;
-                                     });
-  });
+  ServeStall("/stall");
   server_.Start();
   PollOnce(Feed("stalled", server_.Url("/stall")) + Feed("good", other.Url("/rss")));
   EXPECT_EQ(State("good").last_status, "200");
