@@ -347,7 +347,8 @@ int Main(int argc, char** argv) {
   std::string config_path = DefaultConfigPath();
   std::string log_level;
   std::string state_dir;
-  app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  CLI::Option* config_option =
+      app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   CLI::App* run = app.add_subcommand("run", "run the daemon in the foreground until SIGTERM");
@@ -392,6 +393,14 @@ int Main(int argc, char** argv) {
       std::cerr << "test-filter: expected " << (wanted == 2 ? "QUERY FILE|URL" : "FILE|URL")
                 << (filter_watch.empty() ? "" : " after --watch NAME") << "\n";
       return kExitUsage;
+    }
+    // Tuning a watch in a source checkout, before anything is installed: with no -c and no
+    // installed configuration, the bundled example's watches are the ones to try.
+    if (!filter_watch.empty() && config_option->count() == 0 &&
+        !std::filesystem::exists(config_path) &&
+        std::filesystem::exists("config/feedwatch.example.toml")) {
+      std::cerr << "(no " << config_path << "; using config/feedwatch.example.toml)\n";
+      config_path = "config/feedwatch.example.toml";
     }
     return TestFilter(config_path, wanted == 2 ? filter_args[0] : "", filter_watch,
                       filter_args.back());
