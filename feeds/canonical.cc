@@ -1,0 +1,76 @@
+#include "feeds/canonical.h"
+
+#include <algorithm>
+#include <array>
+#include <vector>
+
+namespace feedwatch::feeds {
+namespace {
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool IsTracking(std::string_view name) {
+  static constexpr std::array<std::string_view, 22> kExact{
+      "fbclid",  "gclid",  "dclid", "yclid",     "msclkid",     "mc_cid", "mc_eid", "_ga",
+      "_gl",     "igshid", "ocid",  "cmpid",     "ref_src",     "xtor",   "_hsenc", "_hsmi",
+      "mkt_tok", "spm",    "wt_mc", "at_medium", "at_campaign", "smid"};
+  return name.starts_with("utm_") || std::find(kExact.begin(), kExact.end(), name) != kExact.end();
+}
+
+bool IsAmpParameter(std::string_view name, std::string_view value) {
+  return (name == "amp" && (value.empty() || value == "1" || value == "true")) ||
+         (name == "outputtype" && Lower(value) == "amp");
+}
+
+}  // namespace
+
+std::string CanonicalUrl(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::string(url);
+  const std::string scheme = Lower(url.substr(0, scheme_end));
+  if (scheme != "http" && scheme != "https") return std::string(url);
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find('#'));
+  const size_t authority_end = rest.find_first_of("/?");
+  std::string host = Lower(rest.substr(0, authority_end));
+  rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
+  if ((scheme == "http" && host.ends_with(":80")) ||
+      (scheme == "https" && host.ends_with(":443"))) {
+    host.resize(host.rfind(':'));
+  }
+  if (host.starts_with("amp.")) host.erase(0, 4);
+
+  const size_t question = rest.find('?');
+  std::string path(rest.substr(0, question));
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : rest.substr(question + 1);
+  if (path.ends_with("/amp") || path.ends_with("/amp/")) path.resize(path.rfind("/amp"));
+  if (path.starts_with("/amp/")) path.erase(0, 4);
+  while (path.size() > 1 && path.ends_with('/')) path.pop_back();
+  if (path.empty()) path = "/";
+
+  std::string kept;
+  size_t pos = 0;
+  while (pos <= query.size() && !query.empty()) {
+    const size_t amp = query.find('&', pos);
+    const std::string_view pair =
+        query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
+    const size_t equals = pair.find('=');
+    const std::string name = Lower(pair.substr(0, equals));
+    const std::string_view value =
+        equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
+    if (!pair.empty() && !IsTracking(name) && !IsAmpParameter(name, value)) {
+      kept += (kept.empty() ? "?" : "&") + std::string(pair);
+    }
+    if (amp == std::string_view::npos) break;
+    pos = amp + 1;
+  }
+  return scheme + "://" + host + path + kept;
+}
+
+}  // namespace feedwatch::feeds
