@@ -12,7 +12,9 @@
 #include "base/hash.h"
 #include "daemon/item_document.h"
 #include "daemon/schedule.h"
+#include "feeds/canonical.h"
 #include "feeds/parser.h"
+#include "filters/headline.h"
 #include "filters/query.h"
 
 namespace feedwatch::daemon {
@@ -23,6 +25,9 @@ namespace {
 // A failed delivery is tried again after this long. (The outbox's backoff policy replaces it.)
 constexpr Seconds kDeliveryRetry{30};
 constexpr int kDeliveryBatch = 100;
+
+// How far back a new match looks for the story it may belong to.
+constexpr Seconds kStoryWindow{72 * 3600};
 
 // The longest the loop sleeps, so that failed deliveries are retried without a timer of their
 // own.
@@ -303,6 +308,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     record.key = keys[i];
     record.title = item.title;
     record.link = item.link;
+    record.canonical_url = feeds::CanonicalUrl(item.link);
     record.published = item.published;
     if (!is_new.contains(record.key)) continue;
     if (cutoff && item.published && *item.published < *cutoff) continue;
@@ -311,8 +317,18 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     for (const size_t watch_index : watches_.Match(document)) {
       const config::WatchConfig& watch = config_.watches[watch_index];
       const std::optional<filters::Explanation> why = watch.query->Explain(document);
-      record.matches.push_back({watch.name, watch.notify, why ? why->Summary(document) : "",
-                                why ? why->snippet.Marked("**", "**") : ""});
+      store::MatchRecord& match = record.matches.emplace_back();
+      match.watch = watch.name;
+      match.notifiers = watch.notify;
+      match.terms = why ? why->Summary(document) : "";
+      match.snippet = why ? why->snippet.Marked("**", "**") : "";
+      Result<std::optional<std::int64_t>> story = SameStory(watch.name, record, now);
+      if (!story) return story.error();
+      match.story_of = *story;
+      if (match.story_of) {
+        spdlog::info("feed {}: \"{}\" is a story watch {} alerted on already; linked, not sent",
+                     feed.name, item.title, watch.name);
+      }
     }
   }
   Result<int> new_matches = store_.CommitPoll(feed.name, feed.url, poll, records);
@@ -327,6 +343,24 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, records.size(),
                is_new.size(), *new_matches);
   return Status::Ok();
+}
+
+Result<std::optional<std::int64_t>> Engine::SameStory(const std::string& watch,
+                                                      const store::ItemRecord& item,
+                                                      TimePoint now) {
+  Result<std::vector<store::StoryHead>> heads = store_.RecentStories(watch, now - kStoryWindow);
+  if (!heads) return heads.error();
+  const std::vector<std::string> words = filters::HeadlineWords(item.title);
+  for (const store::StoryHead& head : *heads) {
+    if (!item.canonical_url.empty() && head.canonical_url == item.canonical_url) {
+      return std::optional<std::int64_t>(head.match_id);
+    }
+    if (filters::HeadlineSimilarity(words, filters::HeadlineWords(head.title)) >=
+        filters::kSameStory) {
+      return std::optional<std::int64_t>(head.match_id);
+    }
+  }
+  return std::optional<std::int64_t>();
 }
 
 void Engine::Fail(size_t index, std::string status, const std::string& error,

@@ -70,6 +70,10 @@ class Engine {
                  store::PollRecord& poll);
   Seconds NextSuccessDelay(size_t feed, const net::Response& response) const;
   void Record(size_t feed, const store::PollRecord& poll);
+  // The first match of `watch` on the story `item` tells, if there was one in the story window:
+  // the same canonical URL, or a headline at least filters::kSameStory alike.
+  Result<std::optional<std::int64_t>> SameStory(const std::string& watch,
+                                                const store::ItemRecord& item, TimePoint now);
   void Fail(size_t feed, std::string status, const std::string& error,
             std::optional<Seconds> retry_after, std::string moved_to = "");
 

@@ -7,7 +7,7 @@
 
 namespace feedwatch::store {
 
-inline constexpr std::array<std::string_view, 4> kMigrations = {
+inline constexpr std::array<std::string_view, 5> kMigrations = {
     // 1: feeds, the items seen in them, and matches.
     R"sql(
 CREATE TABLE feeds (
@@ -69,6 +69,13 @@ ALTER TABLE feeds ADD COLUMN last_modified TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN body_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
+)sql",
+    // 5: stories. A match whose item tells a story the watch already alerted on links to that
+    // first match (story_of) and sends nothing.
+    R"sql(
+ALTER TABLE items ADD COLUMN canonical_url TEXT NOT NULL DEFAULT '';
+ALTER TABLE matches ADD COLUMN story_of INTEGER REFERENCES matches(id) ON DELETE SET NULL;
+CREATE INDEX matches_by_watch ON matches (watch, matched_at);
 )sql",
 };
 

@@ -42,6 +42,10 @@ class Statement {
     sqlite3_bind_int64(stmt_, index, value);
     return *this;
   }
+  Statement& BindNull(int index) {
+    sqlite3_bind_null(stmt_, index);
+    return *this;
+  }
   Statement& Bind(int index, std::optional<TimePoint> value) {
     if (value) {
       sqlite3_bind_int64(stmt_, index, ToUnix(*value));
@@ -307,14 +311,16 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
 
   Statement insert_item(db,
                         "INSERT INTO items (feed_id, item_key, title, link, published_at, "
-                        "first_seen_at, last_seen_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6) "
+                        "first_seen_at, last_seen_at, canonical_url) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) "
                         "ON CONFLICT (feed_id, item_key) DO NOTHING RETURNING id");
   Statement touch_item(db,
                        "UPDATE items SET last_seen_at = ?3 WHERE feed_id = ?1 AND item_key = ?2");
-  Statement insert_match(db,
-                         "INSERT INTO matches (watch, item_id, matched_at, terms, snippet) "
-                         "VALUES (?1, ?2, ?3, ?4, ?5) "
-                         "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
+  Statement insert_match(
+      db,
+      "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
   Statement insert_delivery(db,
                             "INSERT INTO deliveries (match_id, notifier, created_at, "
                             "next_attempt_at) VALUES (?1, ?2, ?3, ?3) "
@@ -323,7 +329,7 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
   for (const ItemRecord& item : items) {
     insert_item.Reset();
     insert_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
-    insert_item.Bind(5, item.published).Bind(6, ToUnix(now));
+    insert_item.Bind(5, item.published).Bind(6, ToUnix(now)).Bind(7, item.canonical_url);
     const int rc = insert_item.Step();
     if (rc == SQLITE_DONE) {  // seen before
       touch_item.Reset();
@@ -338,11 +344,17 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
       insert_match.Reset();
       insert_match.Bind(1, match.watch).Bind(2, item_id).Bind(3, ToUnix(now));
       insert_match.Bind(4, match.terms).Bind(5, match.snippet);
+      if (match.story_of) {
+        insert_match.Bind(6, *match.story_of);
+      } else {
+        insert_match.BindNull(6);
+      }
       const int match_rc = insert_match.Step();
       if (match_rc == SQLITE_DONE) continue;
       if (match_rc != SQLITE_ROW) return DbError(db, "recording match");
       const std::int64_t match_id = insert_match.Int(0);
       insert_match.Step();
+      if (match.story_of) continue;  // the story alerted already: linked, not sent
       ++new_matches;
       for (const std::string& notifier : match.notifiers) {
         insert_delivery.Reset();
@@ -354,6 +366,22 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
   if (Status s = UpdateFeed(db, *feed_id, poll); !s) return s.error();
   if (Status s = transaction.Commit(); !s) return s.error();
   return new_matches;
+}
+
+Result<std::vector<StoryHead>> Store::RecentStories(std::string_view watch, TimePoint since) {
+  Statement stmt(impl_->db.get(),
+                 "SELECT m.id, i.title, i.canonical_url, f.name FROM matches m "
+                 "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
+                 "WHERE m.watch = ?1 AND m.matched_at >= ?2 AND m.story_of IS NULL "
+                 "ORDER BY m.matched_at DESC, m.id DESC");
+  stmt.Bind(1, watch).Bind(2, ToUnix(since));
+  std::vector<StoryHead> heads;
+  int rc = 0;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    heads.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3)});
+  }
+  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading recent stories");
+  return heads;
 }
 
 Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {

@@ -58,14 +58,25 @@ struct MatchRecord {
   std::vector<std::string> notifiers;  // one delivery is enqueued for each
   std::string terms;                   // which terms hit where (filters::Explanation::Summary)
   std::string snippet;                 // words around the first hit, hits marked **like this**
+  // The first match of the same story for this watch: recorded and linked, nothing is sent.
+  std::optional<std::int64_t> story_of;
 };
 
 struct ItemRecord {
   std::string key;  // feeds::ItemKey
   std::string title;
   std::string link;
+  std::string canonical_url;  // feeds::CanonicalUrl of the link
   std::optional<TimePoint> published;
   std::vector<MatchRecord> matches;  // recorded only if the item is new to the feed
+};
+
+// The first match of a story: what later items are compared with.
+struct StoryHead {
+  std::int64_t match_id = 0;
+  std::string title;
+  std::string canonical_url;
+  std::string feed;
 };
 
 // A delivery joined with what it is about: everything a notifier needs to render it.
@@ -85,7 +96,7 @@ struct Delivery {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 4;
+  static constexpr int kSchemaVersion = 5;
 
   // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
   // database whose schema is newer than this build.
@@ -113,6 +124,9 @@ class Store {
   // Records a poll that brought no items to read: not modified, the same body, a failure
   // (`poll.error` set: consecutive failures count up) or 410 Gone.
   Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll);
+
+  // The stories `watch` matched at or after `since` (first matches only), newest first.
+  Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);
 
   // Pending deliveries due at or before `now`, oldest first, at most `limit`.
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit);

@@ -220,7 +220,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (4); upgrade feedwatch");
+                                       "understands (5); upgrade feedwatch");
 }
 
 TEST(Store, ReportsAFileThatIsNotADatabase) {

@@ -1,0 +1,134 @@
+// One story, one alert: the same story from several outlets and an aggregator alerts a watch
+// once; different stories with similar headlines alert separately.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "config/config.h"
+#include "daemon/engine.h"
+#include "net/http_client.h"
+#include "notify/notifier.h"
+#include "store/store.h"
+#include "tests/daemon/log_capture.h"
+#include "tests/support/support.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+const TimePoint kNow = TimePoint(Seconds(1'750'000'000));
+
+std::string Rss(const std::vector<std::array<std::string, 3>>& items) {  // title, link, guid
+  std::string out = "<rss version=\"2.0\"><channel><title>t</title>";
+  for (const auto& [title, link, guid] : items) {
+    out += "<item><title>" + title + "</title><link>" + link + "</link><guid>" + guid +
+           "</guid></item>";
+  }
+  return out + "</channel></rss>";
+}
+
+class StoriesTest : public ::testing::Test {
+ protected:
+  void Serve(const std::string& path, std::string body) { feeds_[path] = std::move(body); }
+
+  void SetUp() override {
+    server_.server().Get(R"(/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::lock_guard lock(mutex_);
+      const auto it = feeds_.find(req.path);
+      if (it == feeds_.end()) {
+        res.status = 404;
+        return;
+      }
+      res.set_content(it->second, "application/rss+xml");
+    });
+    server_.Start();
+  }
+
+  // One `feedwatch once` over every served feed; the console lines it printed.
+  std::vector<std::string> RunOnce() {
+    std::string text =
+        "[defaults]\ninitial_lookback = \"all\"\n[[notify]]\nname = \"console\"\n"
+        "type = \"console\"\n[[watch]]\nname = \"rounds\"\nquery = 'round AND (Moscow OR "
+        "Istanbul)'\n";
+    for (const auto& [path, body] : feeds_) {
+      text += "[[feed]]\nname = \"" + path.substr(1, path.find('.') - 1) + "\"\nurl = \"" +
+              server_.Url(path) + "\"\n";
+    }
+    const Result<config::Config> config =
+        config::LoadConfigText(text, dir_.path() / "feedwatch.toml");
+    EXPECT_TRUE(config.ok()) << config.error().message;
+    auto store = store::Store::Open(dir_.path() / "feedwatch.db");
+    char* buffer = nullptr;
+    size_t size = 0;
+    std::FILE* out = open_memstream(&buffer, &size);
+    {
+      notify::ConsoleNotifier console(out);
+      const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
+      Engine engine(*config, **store, *http, clock_, {{"console", &console}});
+      EXPECT_TRUE(engine.LoadSchedule(/*spread_start=*/false).ok());
+      RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
+    }
+    std::fclose(out);
+    std::vector<std::string> titles;  // the title column of each alert
+    std::istringstream lines(std::string(buffer, size));
+    std::free(buffer);
+    for (std::string line; std::getline(lines, line);) {
+      std::vector<std::string> fields;
+      std::istringstream parts(line);
+      for (std::string field; std::getline(parts, field, '\t');) fields.push_back(field);
+      titles.push_back(fields.at(3));
+    }
+    std::sort(titles.begin(), titles.end());
+    return titles;
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, std::string> feeds_;
+  testing::LoopbackServer server_;
+  testing::TempDir dir_;
+  testing::FakeClock clock_{kNow};
+  testing::LogCapture log_;
+};
+
+TEST_F(StoriesTest, OneStoryFromFourOutletsAlertsOnceAndSimilarStoriesSeparately) {
+  const std::string story = "Russia and US to hold third round of talks in Moscow";
+  Serve("/outlet-a.rss", Rss({{story, "https://a.test/world/third-round", "a-1"},
+                              {"Second round of Russia-US talks held in Istanbul",
+                               "https://a.test/world/istanbul", "a-2"}}));
+  Serve("/outlet-b.rss", Rss({{story, "https://b.test/news/123", "b-123"}}));
+  Serve("/outlet-c.rss", Rss({{"Russia, US to hold third round of talks in Moscow soon",
+                               "https://c.test/politics/778", "c-778"}}));
+  Serve("/aggregator.rss",
+        Rss({{story + " - Outlet A",
+              "https://a.test/world/third-round/?utm_source=agg&amp;utm_medium=rss", "agg-1"},
+             {"Russia and Iran to hold new round of talks in Moscow on nuclear deal",
+              "https://d.test/iran-round", "agg-2"}}));
+  const std::vector<std::string> alerts = RunOnce();
+  ASSERT_EQ(alerts.size(), 3u) << log_.str();
+  EXPECT_EQ(alerts[0], "Russia and Iran to hold new round of talks in Moscow on nuclear deal");
+  // The story's one alert has the headline of whichever outlet was polled first.
+  EXPECT_TRUE(alerts[1].starts_with(story) || alerts[1].starts_with("Russia, US to hold third"))
+      << alerts[1];
+  EXPECT_EQ(alerts[2], "Second round of Russia-US talks held in Istanbul");
+  EXPECT_NE(log_.str().find("is a story watch rounds alerted on already; linked, not sent"),
+            std::string::npos);
+
+  // A restart that polls the same feeds again alerts nothing.
+  clock_.Advance(Seconds(3600));
+  EXPECT_EQ(RunOnce(), std::vector<std::string>{});
+
+  // Outlet B republishes the story under a new guid at the same link: no new alert.
+  Serve("/outlet-b.rss", Rss({{story, "https://b.test/news/123", "b-123-v2"}}));
+  clock_.Advance(Seconds(3600));
+  EXPECT_EQ(RunOnce(), std::vector<std::string>{});
+}
+
+TEST_F(StoriesTest, TheSameHeadlineDaysLaterIsANewStory) {
+  Serve("/outlet-a.rss", Rss({{"Moscow round of talks postponed", "https://a.test/1", "1"}}));
+  EXPECT_EQ(RunOnce().size(), 1u);
+  clock_.Advance(Seconds(4 * 24 * 3600));  // past the 72-hour story window
+  Serve("/outlet-a.rss", Rss({{"Moscow round of talks postponed", "https://a.test/2", "2"}}));
+  EXPECT_EQ(RunOnce().size(), 1u);
+}
+
+}  // namespace
+}  // namespace feedwatch::daemon
