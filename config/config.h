@@ -27,6 +27,9 @@ struct DaemonSettings {
   // StateDirectory=) and then /var/lib/feedwatch.
   std::string state_dir;
   std::string log_level = "info";  // trace, debug, info, warn, error, critical, off
+  // Items gone from their feed for this long are forgotten (pruned from the database). An item
+  // that comes back within it is still known and never alerts again.
+  Duration forget_after = std::chrono::hours(90 * 24);
 };
 
 struct HttpSettings {

@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <csignal>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "base/hash.h"
 #include "daemon/item_document.h"
@@ -84,7 +84,20 @@ std::string FormatDelay(Seconds delay) {
 
 }  // namespace
 
+void Engine::ForgetOldItems() {
+  const TimePoint now = clock_.Now();
+  last_forget_ = now;
+  Result<int> forgotten = store_.ForgetItemsSeenBefore(
+      now - std::chrono::duration_cast<Seconds>(config_.daemon.forget_after));
+  if (!forgotten) {
+    spdlog::error("cannot forget old items: {}", forgotten.error().message);
+  } else if (*forgotten > 0) {
+    spdlog::info("forgot {} items gone from their feeds for longer than forget_after", *forgotten);
+  }
+}
+
 Status Engine::LoadSchedule(bool spread_start) {
+  ForgetOldItems();
   const TimePoint now = clock_.Now();
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
     const config::FeedConfig& feed = config_.feeds[i];
@@ -289,9 +302,8 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   std::vector<std::string> keys;
   keys.reserve(parsed->items.size());
   for (const feeds::Item& item : parsed->items) keys.push_back(feeds::ItemKey(item));
-  Result<std::vector<std::string>> unseen = store_.UnseenKeys(feed.name, keys);
-  if (!unseen) return unseen.error();
-  const std::unordered_set<std::string> is_new(unseen->begin(), unseen->end());
+  Result<std::unordered_map<std::string, std::string>> known = store_.KnownItems(feed.name, keys);
+  if (!known) return known.error();
 
   // On a feed's first successful poll, old items are recorded as seen but do not alert:
   // subscribing to a feed must not flood its subscribers with its back catalogue.
@@ -310,7 +322,17 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     record.link = item.link;
     record.canonical_url = feeds::CanonicalUrl(item.link);
     record.published = item.published;
-    if (!is_new.contains(record.key)) continue;
+    record.content_hash =
+        Sha256Hex(item.title + '\n' + item.summary_text + '\n' + item.content_text);
+    const auto seen = known->find(record.key);
+    const bool is_new = seen == known->end();
+    // An edited item is matched again: a watch it now matches for the first time alerts; one
+    // that matched it before does not (the store keeps one match per watch and item). Items
+    // recorded before hashes were kept are taken as unchanged.
+    const bool edited = !is_new && !seen->second.empty() && seen->second != record.content_hash;
+    if (!is_new && !edited) continue;
+    if (edited)
+      spdlog::debug("feed {}: \"{}\" was edited; matching it again", feed.name, item.title);
     if (cutoff && item.published && *item.published < *cutoff) continue;
     const filters::Document document =
         ItemDocument(item, feed.name + '\n' + parsed->title, watches_.needs_accent_folding());
@@ -325,7 +347,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
       Result<std::optional<std::int64_t>> story = SameStory(watch.name, record, now);
       if (!story) return story.error();
       match.story_of = *story;
-      if (match.story_of) {
+      if (match.story_of && is_new) {
         spdlog::info("feed {}: \"{}\" is a story watch {} alerted on already; linked, not sent",
                      feed.name, item.title, watch.name);
       }
@@ -341,7 +363,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
   spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, records.size(),
-               is_new.size(), *new_matches);
+               records.size() - known->size(), *new_matches);
   return Status::Ok();
 }
 
@@ -458,7 +480,10 @@ void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int sign
       break;
     }
     engine.StartFetches(once);
-    if (forever) engine.DeliverDue();
+    if (forever) {
+      engine.DeliverDue();
+      if (clock.Now() - engine.last_forget() >= std::chrono::hours(24)) engine.ForgetOldItems();
+    }
   }
   engine.DeliverDue();
 }

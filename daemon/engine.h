@@ -46,6 +46,10 @@ class Engine {
   // Sends every pending delivery that is due.
   void DeliverDue();
 
+  // Forgets items gone from their feeds for longer than `forget_after` (at start, then daily).
+  void ForgetOldItems();
+  TimePoint last_forget() const { return last_forget_; }
+
   // When the next feed falls due (nullopt when every feed is being fetched or there are none).
   std::optional<TimePoint> NextDue() const;
 
@@ -85,6 +89,7 @@ class Engine {
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   int in_flight_ = 0;
+  TimePoint last_forget_;
   std::map<std::string, int> host_in_flight_;
 };
 

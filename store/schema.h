@@ -7,7 +7,7 @@
 
 namespace feedwatch::store {
 
-inline constexpr std::array<std::string_view, 5> kMigrations = {
+inline constexpr std::array<std::string_view, 6> kMigrations = {
     // 1: feeds, the items seen in them, and matches.
     R"sql(
 CREATE TABLE feeds (
@@ -76,6 +76,14 @@ ALTER TABLE feeds ADD COLUMN gone INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE items ADD COLUMN canonical_url TEXT NOT NULL DEFAULT '';
 ALTER TABLE matches ADD COLUMN story_of INTEGER REFERENCES matches(id) ON DELETE SET NULL;
 CREATE INDEX matches_by_watch ON matches (watch, matched_at);
+)sql",
+    // 6: what an item said when last seen, to tell an edited item from an unchanged one; when
+    // a feed's items were last read (a 304 reads none, so it is not an item's absence); an
+    // index for forgetting items gone from their feed.
+    R"sql(
+ALTER TABLE items ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN last_read_at INTEGER;
+CREATE INDEX items_last_seen ON items (last_seen_at);
 )sql",
 };
 

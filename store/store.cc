@@ -277,27 +277,38 @@ Status Store::RecordPoll(std::string_view feed, std::string_view url, const Poll
   return transaction.Commit();
 }
 
-Result<std::vector<std::string>> Store::UnseenKeys(std::string_view feed,
-                                                   const std::vector<std::string>& keys) {
+Result<std::unordered_map<std::string, std::string>> Store::KnownItems(
+    std::string_view feed, const std::vector<std::string>& keys) {
   Transaction read(impl_->db.get(), "BEGIN DEFERRED");
   if (!read.begun()) return read.begun().error();
   Statement stmt(impl_->db.get(),
-                 "SELECT 1 FROM items JOIN feeds ON feeds.id = items.feed_id "
+                 "SELECT items.content_hash FROM items JOIN feeds ON feeds.id = items.feed_id "
                  "WHERE feeds.name = ?1 AND items.item_key = ?2");
-  std::vector<std::string> unseen;
+  std::unordered_map<std::string, std::string> known;
   for (const std::string& key : keys) {
     stmt.Reset();
     stmt.Bind(1, feed).Bind(2, key);
     const int rc = stmt.Step();
-    if (rc == SQLITE_DONE) {
-      unseen.push_back(key);
-    } else if (rc != SQLITE_ROW) {
+    if (rc == SQLITE_ROW) {
+      known[key] = stmt.Text(0);
+    } else if (rc != SQLITE_DONE) {
       return DbError(impl_->db.get(), "looking up items");
     }
   }
   stmt.Reset();
   if (Status s = read.Commit(); !s) return s.error();
-  return unseen;
+  return known;
+}
+
+Result<int> Store::ForgetItemsSeenBefore(TimePoint cutoff) {
+  // Gone: not in the feed when its items were last read, and not for that long. An item in a
+  // feed that has answered 304 since is still there.
+  Statement stmt(impl_->db.get(),
+                 "DELETE FROM items WHERE last_seen_at < ?1 AND last_seen_at < "
+                 "(SELECT coalesce(last_read_at, 0) FROM feeds WHERE feeds.id = items.feed_id)");
+  stmt.Bind(1, ToUnix(cutoff));
+  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "forgetting old items");
+  return sqlite3_changes(impl_->db.get());
 }
 
 Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const PollRecord& poll,
@@ -311,11 +322,13 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
 
   Statement insert_item(db,
                         "INSERT INTO items (feed_id, item_key, title, link, published_at, "
-                        "first_seen_at, last_seen_at, canonical_url) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7) "
+                        "first_seen_at, last_seen_at, canonical_url, content_hash) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8) "
                         "ON CONFLICT (feed_id, item_key) DO NOTHING RETURNING id");
   Statement touch_item(db,
-                       "UPDATE items SET last_seen_at = ?3 WHERE feed_id = ?1 AND item_key = ?2");
+                       "UPDATE items SET last_seen_at = ?3, title = ?5, link = ?6, "
+                       "canonical_url = ?7, content_hash = iif(?4 != '', ?4, content_hash) "
+                       "WHERE feed_id = ?1 AND item_key = ?2 RETURNING id");
   Statement insert_match(
       db,
       "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of) "
@@ -330,16 +343,23 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
     insert_item.Reset();
     insert_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
     insert_item.Bind(5, item.published).Bind(6, ToUnix(now)).Bind(7, item.canonical_url);
+    insert_item.Bind(8, item.content_hash);
     const int rc = insert_item.Step();
-    if (rc == SQLITE_DONE) {  // seen before
+    std::int64_t item_id = 0;
+    if (rc == SQLITE_DONE) {  // seen before: still there, perhaps edited
       touch_item.Reset();
       touch_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, ToUnix(now));
-      if (touch_item.Step() != SQLITE_DONE) return DbError(db, "updating item");
-      continue;
+      touch_item.Bind(4, item.content_hash).Bind(5, item.title).Bind(6, item.link);
+      touch_item.Bind(7, item.canonical_url);
+      if (touch_item.Step() != SQLITE_ROW) return DbError(db, "updating item");
+      item_id = touch_item.Int(0);
+      touch_item.Step();  // finishes the RETURNING statement
+    } else if (rc == SQLITE_ROW) {
+      item_id = insert_item.Int(0);
+      insert_item.Step();  // finishes the RETURNING statement
+    } else {
+      return DbError(db, "recording item");
     }
-    if (rc != SQLITE_ROW) return DbError(db, "recording item");
-    const std::int64_t item_id = insert_item.Int(0);
-    insert_item.Step();  // finishes the RETURNING statement
     for (const MatchRecord& match : item.matches) {
       insert_match.Reset();
       insert_match.Bind(1, match.watch).Bind(2, item_id).Bind(3, ToUnix(now));
@@ -364,6 +384,9 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
     }
   }
   if (Status s = UpdateFeed(db, *feed_id, poll); !s) return s.error();
+  Statement read_at(db, "UPDATE feeds SET last_read_at = ?2 WHERE id = ?1");
+  read_at.Bind(1, *feed_id).Bind(2, ToUnix(now));
+  if (read_at.Step() != SQLITE_DONE) return DbError(db, "recording poll");
   if (Status s = transaction.Commit(); !s) return s.error();
   return new_matches;
 }

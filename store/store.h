@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
@@ -67,6 +68,7 @@ struct ItemRecord {
   std::string title;
   std::string link;
   std::string canonical_url;  // feeds::CanonicalUrl of the link
+  std::string content_hash;   // of the text the item was matched on
   std::optional<TimePoint> published;
   std::vector<MatchRecord> matches;  // recorded only if the item is new to the feed
 };
@@ -96,7 +98,7 @@ struct Delivery {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 5;
+  static constexpr int kSchemaVersion = 6;
 
   // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
   // database whose schema is newer than this build.
@@ -111,19 +113,27 @@ class Store {
   // Every feed the store knows, by name.
   Result<std::vector<FeedState>> ListFeeds();
 
-  // The keys in `keys` that the feed has not recorded yet, in the given order.
-  Result<std::vector<std::string>> UnseenKeys(std::string_view feed,
-                                              const std::vector<std::string>& keys);
+  // Of `keys`, those the feed has recorded, each with its content hash as last recorded (empty
+  // for items recorded before hashes were kept).
+  Result<std::unordered_map<std::string, std::string>> KnownItems(
+      std::string_view feed, const std::vector<std::string>& keys);
 
   // One transaction: records a successful poll of `feed` (configured at `url`), remembers
-  // every item as seen, and for the items new to the feed records their matches and enqueues
-  // their deliveries (due at `poll.at`). Returns the number of new matches.
+  // every item as seen (with its latest content hash), and records the matches given for any
+  // item, new or edited, enqueueing deliveries (due at `poll.at`) for those that are new: a
+  // watch that matched an item before never matches it again. Returns the number of new
+  // matches that send alerts.
   Result<int> CommitPoll(std::string_view feed, std::string_view url, const PollRecord& poll,
                          const std::vector<ItemRecord>& items);
 
   // Records a poll that brought no items to read: not modified, the same body, a failure
   // (`poll.error` set: consecutive failures count up) or 410 Gone.
   Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll);
+
+  // Forgets the items last seen before `cutoff` that were absent when their feed's items were
+  // last read (a 304 or an unchanged body reads none), with their matches and deliveries.
+  // Returns how many.
+  Result<int> ForgetItemsSeenBefore(TimePoint cutoff);
 
   // The stories `watch` matched at or after `since` (first matches only), newest first.
   Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);

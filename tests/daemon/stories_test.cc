@@ -130,5 +130,36 @@ TEST_F(StoriesTest, TheSameHeadlineDaysLaterIsANewStory) {
   EXPECT_EQ(RunOnce().size(), 1u);
 }
 
+TEST_F(StoriesTest, AnEditedItemAlertsOnlyAWatchItNewlyMatches) {
+  Serve("/outlet-a.rss", Rss({{"Talks in Moscow", "https://a.test/1", "1"}}));
+  EXPECT_EQ(RunOnce().size(), 0u);  // no "round" yet
+  Serve("/outlet-a.rss", Rss({{"Next round of talks in Moscow", "https://a.test/1", "1"}}));
+  EXPECT_EQ(RunOnce(), std::vector<std::string>{"Next round of talks in Moscow"});
+  Serve("/outlet-a.rss", Rss({{"Next round of talks in Moscow set", "https://a.test/1", "1"}}));
+  EXPECT_EQ(RunOnce(), std::vector<std::string>{});  // edited again: it matched already
+}
+
+TEST_F(StoriesTest, ItemsGoneForNinetyDaysAreForgottenAndNothingReturningSoonerReAlerts) {
+  const std::string story = "Moscow round of talks postponed";
+  Serve("/outlet-a.rss", Rss({{story, "https://a.test/1", "1"}}));
+  EXPECT_EQ(RunOnce().size(), 1u);
+  Serve("/outlet-a.rss", Rss({{"Weather", "https://a.test/2", "2"}}));
+  clock_.Advance(Seconds(80 * 24 * 3600));
+  EXPECT_EQ(RunOnce().size(), 0u);
+  // Back after 80 days away, within forget_after: still known, no alert.
+  Serve("/outlet-a.rss", Rss({{story, "https://a.test/1", "1"}}));
+  clock_.Advance(Seconds(24 * 3600));
+  EXPECT_EQ(RunOnce().size(), 0u);
+  // Gone for more than 90 days: forgotten, and the database holds only what is current.
+  Serve("/outlet-a.rss", Rss({{"Weather", "https://a.test/2", "2"}}));
+  clock_.Advance(Seconds(24 * 3600));
+  EXPECT_EQ(RunOnce().size(), 0u);
+  clock_.Advance(Seconds(91 * 24 * 3600));
+  EXPECT_EQ(RunOnce().size(), 0u);
+  const auto store = store::Store::Open(dir_.path() / "feedwatch.db");
+  EXPECT_EQ((*store)->KnownItems("outlet-a", {"1", "2"})->size(), 1u);
+  EXPECT_NE(log_.str().find("forgot 1 items gone from their feeds"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon

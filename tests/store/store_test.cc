@@ -102,18 +102,36 @@ TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
   EXPECT_EQ((*due)[0].link, "https://x.test/a");
   EXPECT_EQ((*due)[0].matched_at, kNow);
 
-  const Result<std::vector<std::string>> unseen = store->UnseenKeys("tass", {"a", "c", "b", "d"});
-  ASSERT_TRUE(unseen.ok());
-  EXPECT_EQ(*unseen, (std::vector<std::string>{"c", "d"}));
-  EXPECT_EQ(*store->UnseenKeys("other-feed", {"a"}), std::vector<std::string>{"a"});
+  const auto known = store->KnownItems("tass", {"a", "c", "b", "d"});
+  ASSERT_TRUE(known.ok());
+  EXPECT_EQ(known->size(), 2u);
+  EXPECT_TRUE(known->contains("a") && known->contains("b"));
+  EXPECT_TRUE(store->KnownItems("other-feed", {"a"})->empty());
 }
 
-TEST(Store, MatchesOfAlreadySeenItemsAreNotRecorded) {
+TEST(Store, AWatchMatchesAnItemOnceAndAnEditedItemMayMatchAnother) {
   const testing::TempDir dir;
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
-  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow), {Item("a")}).ok());
-  EXPECT_EQ(*store->CommitPoll("f", "u", Ok(kNow), {Item("a", {{"w", {"console"}}})}), 0);
-  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
+  ItemRecord item = Item("a", {{"w", {"console"}}});
+  item.content_hash = "v1";
+  EXPECT_EQ(*store->CommitPoll("f", "u", Ok(kNow), {item}), 1);
+  item.content_hash = "v2";  // edited: matches w again and now w2 as well
+  item.matches.push_back({"w2", {"console"}});
+  EXPECT_EQ(*store->CommitPoll("f", "u", Ok(kNow), {item}), 1);
+  EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 2u);
+  EXPECT_EQ(store->KnownItems("f", {"a"})->at("a"), "v2");
+}
+
+TEST(Store, ForgetsItemsGoneFromTheirFeedForLong) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  ASSERT_TRUE(
+      store->CommitPoll("f", "u", Ok(kNow), {Item("old", {{"w", {"console"}}}), Item("kept")})
+          .ok());
+  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow + Seconds(86400)), {Item("kept")}).ok());
+  EXPECT_EQ(*store->ForgetItemsSeenBefore(kNow + Seconds(3600)), 1);
+  EXPECT_EQ(store->KnownItems("f", {"old", "kept"})->size(), 1u);
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());  // its delivery went with it
 }
 
 TEST(Store, DeliveriesMoveThroughTheOutbox) {
@@ -202,7 +220,7 @@ TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   EXPECT_EQ(QueryInt(file, "PRAGMA user_version"), Store::kSchemaVersion);
   // What version 1 recorded is still there and still counts as seen.
   EXPECT_EQ(store->GetFeedState("tass-en")->last_success_at, TimePoint(Seconds(1741700000)));
-  EXPECT_TRUE(store->UnseenKeys("tass-en", {"tass-1", "tass-2"})->empty());
+  EXPECT_EQ(store->KnownItems("tass-en", {"tass-1", "tass-2"})->size(), 2u);
   // Old matches were delivered by the version that made them: nothing is re-sent.
   EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
   // The new outbox works on the migrated file.
@@ -220,7 +238,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (5); upgrade feedwatch");
+                                       "understands (6); upgrade feedwatch");
 }
 
 TEST(Store, ReportsAFileThatIsNotADatabase) {
