@@ -1,5 +1,6 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
-// check-config, status, parse, test-filter. Exit codes follow sysexits(3): see docs/operations.md.
+// check-config, status, matches, parse, test-filter. Exit codes follow sysexits(3): see
+// docs/operations.md.
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
@@ -293,6 +294,49 @@ int PrintStatus(const std::string& config_path, const std::string& state_dir_fla
   return kExitOk;
 }
 
+// The stories matched in the last `since`, newest first, with the feeds that also reported each.
+int PrintMatches(const std::string& config_path, const std::string& state_dir_flag,
+                 const std::string& since_text) {
+  Result<config::Config> config = config::LoadConfigFile(config_path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return kExitConfig;
+  }
+  const Result<config::Duration> since = config::ParseDuration(since_text);
+  if (!since) {
+    std::cerr << "--since: " << since.error().message << "\n";
+    return kExitUsage;
+  }
+  const std::filesystem::path database = StateDir(state_dir_flag, *config) / "feedwatch.db";
+  if (!std::filesystem::exists(database)) {
+    std::cerr << database.string() << ": no database yet; feedwatch has not polled anything\n";
+    return kExitNoInput;
+  }
+  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
+  if (!store) {
+    std::cerr << store.error().message << "\n";
+    return kExitIoError;
+  }
+  const TimePoint now = SystemClock().Now();
+  Result<std::vector<store::StoryMatch>> stories =
+      (*store)->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
+  if (!stories) {
+    std::cerr << stories.error().message << "\n";
+    return kExitIoError;
+  }
+  for (const store::StoryMatch& story : *stories) {
+    std::cout << FormatIso8601(story.matched_at) << "  " << story.watch << "  " << story.feed
+              << "\n  " << story.title << "\n  " << story.link << "\n";
+    if (!story.also_reported_by.empty()) {
+      std::cout << "  also reported by:";
+      for (const std::string& feed : story.also_reported_by) std::cout << " " << feed;
+      std::cout << "\n";
+    }
+  }
+  std::cout << stories->size() << " stories in the last " << since_text << "\n";
+  return kExitOk;
+}
+
 int Poll(const std::string& config_path, const std::string& state_dir_flag,
          const std::string& log_level, bool forever) {
   const int signal_fd = OpenSignalFd();
@@ -357,6 +401,12 @@ int Main(int argc, char** argv) {
   CLI::App* status =
       app.add_subcommand("status", "each feed's health: last poll, errors, next poll");
   status->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
+  CLI::App* matches =
+      app.add_subcommand("matches", "the stories matched recently, and who else reported them");
+  std::string matches_since = "24h";
+  matches->add_option("--since", matches_since, "how far back, e.g. 24h or 7d")
+      ->capture_default_str();
+  matches->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   CLI::App* parse = app.add_subcommand("parse", "read one feed and print what feedwatch sees");
   std::string parse_source;
   bool parse_json = false;
@@ -387,6 +437,7 @@ int Main(int argc, char** argv) {
   if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
   if (*parse) return Parse(parse_source, parse_json);
   if (*status) return PrintStatus(config_path, state_dir);
+  if (*matches) return PrintMatches(config_path, state_dir, matches_since);
   if (*test_filter) {
     const size_t wanted = filter_watch.empty() ? 2 : 1;
     if (filter_args.size() != wanted) {

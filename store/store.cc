@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -389,6 +390,42 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
   if (read_at.Step() != SQLITE_DONE) return DbError(db, "recording poll");
   if (Status s = transaction.Commit(); !s) return s.error();
   return new_matches;
+}
+
+Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
+  Statement heads(impl_->db.get(),
+                  "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at FROM matches m "
+                  "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
+                  "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
+                  "ORDER BY m.matched_at DESC, m.id DESC");
+  heads.Bind(1, ToUnix(since));
+  Statement others(impl_->db.get(),
+                   "SELECT f.name FROM matches m JOIN items i ON i.id = m.item_id "
+                   "JOIN feeds f ON f.id = i.feed_id WHERE m.story_of = ?1 ORDER BY m.id");
+  std::vector<StoryMatch> stories;
+  int rc = 0;
+  while ((rc = heads.Step()) == SQLITE_ROW) {
+    StoryMatch& story = stories.emplace_back();
+    story.watch = heads.Text(1);
+    story.feed = heads.Text(2);
+    story.title = heads.Text(3);
+    story.link = heads.Text(4);
+    story.matched_at = FromUnix(heads.Int(5));
+    others.Reset();
+    others.Bind(1, heads.Int(0));
+    int other_rc = 0;
+    while ((other_rc = others.Step()) == SQLITE_ROW) {
+      std::string feed = others.Text(0);
+      if (feed != story.feed &&
+          std::find(story.also_reported_by.begin(), story.also_reported_by.end(), feed) ==
+              story.also_reported_by.end()) {
+        story.also_reported_by.push_back(std::move(feed));
+      }
+    }
+    if (other_rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading stories");
+  }
+  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading stories");
+  return stories;
 }
 
 Result<std::vector<StoryHead>> Store::RecentStories(std::string_view watch, TimePoint since) {

@@ -81,6 +81,16 @@ struct StoryHead {
   std::string feed;
 };
 
+// A story a watch alerted on, with the other feeds that reported it.
+struct StoryMatch {
+  std::string watch;
+  std::string feed;
+  std::string title;
+  std::string link;
+  TimePoint matched_at;
+  std::vector<std::string> also_reported_by;  // feed names, in the order they reported it
+};
+
 // A delivery joined with what it is about: everything a notifier needs to render it.
 struct Delivery {
   std::int64_t id = 0;
@@ -134,6 +144,9 @@ class Store {
   // last read (a 304 or an unchanged body reads none), with their matches and deliveries.
   // Returns how many.
   Result<int> ForgetItemsSeenBefore(TimePoint cutoff);
+
+  // Every story matched at or after `since`, newest first.
+  Result<std::vector<StoryMatch>> StoriesSince(TimePoint since);
 
   // The stories `watch` matched at or after `since` (first matches only), newest first.
   Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);

@@ -111,6 +111,16 @@ TEST_F(StoriesTest, OneStoryFromFourOutletsAlertsOnceAndSimilarStoriesSeparately
   EXPECT_EQ(alerts[2], "Second round of Russia-US talks held in Istanbul");
   EXPECT_NE(log_.str().find("is a story watch rounds alerted on already; linked, not sent"),
             std::string::npos);
+  {
+    // The story's first report lists the other three as also reporting it.
+    const auto store = store::Store::Open(dir_.path() / "feedwatch.db");
+    const auto stories = (*store)->StoriesSince(kNow - Seconds(60));
+    ASSERT_TRUE(stories.ok());
+    ASSERT_EQ(stories->size(), 3u);
+    size_t also = 0;
+    for (const store::StoryMatch& head : *stories) also += head.also_reported_by.size();
+    EXPECT_EQ(also, 3u);
+  }
 
   // A restart that polls the same feeds again alerts nothing.
   clock_.Advance(Seconds(3600));
