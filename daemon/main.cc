@@ -222,6 +222,25 @@ std::string Ago(const std::optional<TimePoint>& when, TimePoint now) {
   return seconds < 0 ? "in " + amount : amount + " ago";
 }
 
+// The database the daemon keeps, for the commands that only read it; null, with the error on
+// standard error and `exit_code` set, when there is none yet or it cannot be opened.
+std::unique_ptr<store::Store> OpenExistingStore(const std::string& state_dir_flag,
+                                                const config::Config& config, int& exit_code) {
+  const std::filesystem::path database = StateDir(state_dir_flag, config) / "feedwatch.db";
+  if (!std::filesystem::exists(database)) {
+    std::cerr << database.string() << ": no database yet; feedwatch has not polled anything\n";
+    exit_code = kExitNoInput;
+    return nullptr;
+  }
+  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
+  if (!store) {
+    std::cerr << store.error().message << "\n";
+    exit_code = kExitIoError;
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
 // Each configured feed's health from the store: one line per feed, then feeds the store knows
 // that the configuration no longer lists.
 int PrintStatus(const std::string& config_path, const std::string& state_dir_flag) {
@@ -230,17 +249,10 @@ int PrintStatus(const std::string& config_path, const std::string& state_dir_fla
     std::cerr << config.error().message << "\n";
     return kExitConfig;
   }
-  const std::filesystem::path database = StateDir(state_dir_flag, *config) / "feedwatch.db";
-  if (!std::filesystem::exists(database)) {
-    std::cerr << database.string() << ": no database yet; feedwatch has not polled anything\n";
-    return kExitNoInput;
-  }
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
-  if (!store) {
-    std::cerr << store.error().message << "\n";
-    return kExitIoError;
-  }
-  Result<std::vector<store::FeedState>> states = (*store)->ListFeeds();
+  int exit_code = kExitOk;
+  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
+  if (!store) return exit_code;
+  Result<std::vector<store::FeedState>> states = store->ListFeeds();
   if (!states) {
     std::cerr << states.error().message << "\n";
     return kExitIoError;
@@ -307,19 +319,12 @@ int PrintMatches(const std::string& config_path, const std::string& state_dir_fl
     std::cerr << "--since: " << since.error().message << "\n";
     return kExitUsage;
   }
-  const std::filesystem::path database = StateDir(state_dir_flag, *config) / "feedwatch.db";
-  if (!std::filesystem::exists(database)) {
-    std::cerr << database.string() << ": no database yet; feedwatch has not polled anything\n";
-    return kExitNoInput;
-  }
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
-  if (!store) {
-    std::cerr << store.error().message << "\n";
-    return kExitIoError;
-  }
+  int exit_code = kExitOk;
+  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
+  if (!store) return exit_code;
   const TimePoint now = SystemClock().Now();
   Result<std::vector<store::StoryMatch>> stories =
-      (*store)->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
+      store->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
   if (!stories) {
     std::cerr << stories.error().message << "\n";
     return kExitIoError;
