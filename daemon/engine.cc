@@ -12,6 +12,7 @@
 #include "base/hash.h"
 #include "daemon/item_document.h"
 #include "daemon/schedule.h"
+#include "daemon/systemd.h"
 #include "feeds/canonical.h"
 #include "feeds/parser.h"
 #include "filters/headline.h"
@@ -461,9 +462,36 @@ std::optional<TimePoint> Engine::NextDue() const {
   return next;
 }
 
-void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
-             bool forever) {
+std::string Engine::Summary() const {
+  int ok = 0, failing = 0, disabled = 0;
+  for (const FeedRuntime& runtime : runtime_) {
+    if (runtime.state.gone) {
+      ++disabled;
+    } else if (runtime.state.consecutive_failures > 0) {
+      ++failing;
+    } else if (runtime.state.last_success_at) {
+      ++ok;
+    }
+  }
+  std::string summary = std::to_string(runtime_.size()) + " feeds: " + std::to_string(ok) +
+                        " ok, " + std::to_string(failing) + " failing";
+  if (disabled > 0) summary += ", " + std::to_string(disabled) + " disabled";
+  const TimePoint now = clock_.Now();
+  const TimePoint midnight = std::chrono::floor<std::chrono::days>(now);
+  if (Result<int> matches = store_.CountMatchesSince(midnight)) {
+    summary += "; " + std::to_string(*matches) + " matches today";
+  }
+  if (Result<int> pending = store_.CountPendingDeliveries()) {
+    summary += "; outbox " + std::to_string(*pending);
+  }
+  return summary;
+}
+
+void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd, bool forever,
+             Systemd* systemd) {
   const bool once = !forever;
+  constexpr auto kStatusEvery = std::chrono::seconds(10);
+  auto last_status = std::chrono::steady_clock::now();
   engine.DeliverDue();  // whatever a previous run left in the outbox
   engine.StartFetches(once);
   while (forever || engine.fetching() || !engine.polled_all()) {
@@ -475,12 +503,18 @@ void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int sign
       // network rather than spin.
       if (sleep.count() == 0 && engine.fetching()) sleep = kMaxSleep;
     }
+    if (systemd != nullptr) sleep = std::min(sleep, systemd->KeepAlive());
     if (http.Poll(sleep, signal_fd) && StopRequested(signal_fd)) {
+      if (systemd != nullptr) systemd->Stopping();
       http.CancelAll();
       break;
     }
     engine.StartFetches(once);
     if (forever) {
+      if (systemd != nullptr && std::chrono::steady_clock::now() - last_status >= kStatusEvery) {
+        systemd->Status(engine.Summary());
+        last_status = std::chrono::steady_clock::now();
+      }
       engine.DeliverDue();
       if (clock.Now() - engine.last_forget() >= std::chrono::hours(24)) engine.ForgetOldItems();
     }

@@ -55,6 +55,9 @@ class Engine {
 
   bool fetching() const { return in_flight_ > 0; }
 
+  // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
+  std::string Summary() const;
+
  private:
   struct FeedRuntime {
     TimePoint next_due;
@@ -97,7 +100,10 @@ class Engine {
 // stop signal; otherwise polls every feed once, delivers, and returns. `signal_fd` (or -1) is a
 // signalfd for SIGINT, SIGTERM and SIGHUP; SIGINT and SIGTERM stop the loop at once, abandoning
 // transfers in flight (their feeds are polled again on the next start).
-void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
-             bool forever);
+// `systemd` (may be null) hears READY=1 is the caller's to send; RunLoop keeps STATUS= and the
+// watchdog current and says STOPPING=1.
+class Systemd;
+void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd, bool forever,
+             Systemd* systemd = nullptr);
 
 }  // namespace feedwatch::daemon

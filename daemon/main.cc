@@ -1,6 +1,7 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
 // check-config, status, matches, parse, test-filter. Exit codes follow sysexits(3): see
 // docs/operations.md.
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/signalfd.h>
@@ -19,6 +20,7 @@
 #include "daemon/engine.h"
 #include "daemon/fetch_one.h"
 #include "daemon/item_document.h"
+#include "daemon/systemd.h"
 #include "feeds/feed_json.h"
 #include "filters/query.h"
 #include "net/http_client.h"
@@ -54,9 +56,51 @@ std::filesystem::path StateDir(const std::string& flag, const config::Config& co
   return "/var/lib/feedwatch";
 }
 
+// "<N>", the syslog priority of the message's level, which journald reads off the start of each
+// line of a service's standard error (sd-daemon.h: SD_ERR and friends).
+class SyslogPriority final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& message, const std::tm&,
+              spdlog::memory_buf_t& out) override {
+    int priority = 6;  // info
+    switch (message.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug:
+        priority = 7;
+        break;
+      case spdlog::level::warn:
+        priority = 4;
+        break;
+      case spdlog::level::err:
+        priority = 3;
+        break;
+      case spdlog::level::critical:
+        priority = 2;
+        break;
+      default:
+        break;
+    }
+    const std::string text = "<" + std::to_string(priority) + ">";
+    out.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<SyslogPriority>();
+  }
+};
+
+// Under journald (systemd sets JOURNAL_STREAM for a service whose output goes to the journal)
+// a line is "<N>message": the journal adds the time and keeps the level. Elsewhere, a timestamp
+// and the level in words.
 void SetUpLogging(const std::string& level) {
   auto logger = spdlog::stderr_color_mt("feedwatch");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ %v");
+  const char* journal = std::getenv("JOURNAL_STREAM");
+  if (journal != nullptr && *journal != '\0') {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<SyslogPriority>('*').set_pattern("%*%v");
+    logger->set_formatter(std::move(formatter));
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ %v");
+  }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
 }
@@ -385,7 +429,9 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
 
   spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}", FEEDWATCH_VERSION,
                config->feeds.size(), config->watches.size(), state_dir.string());
-  RunLoop(engine, *http, clock, signal_fd, forever);
+  Systemd systemd;
+  if (forever) systemd.Ready(engine.Summary());
+  RunLoop(engine, *http, clock, signal_fd, forever, forever ? &systemd : nullptr);
   return kExitOk;
 }
 

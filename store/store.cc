@@ -392,6 +392,20 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
   return new_matches;
 }
 
+Result<int> Store::CountMatchesSince(TimePoint since) {
+  Statement stmt(impl_->db.get(),
+                 "SELECT count(*) FROM matches WHERE matched_at >= ?1 AND story_of IS NULL");
+  stmt.Bind(1, ToUnix(since));
+  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting matches");
+  return static_cast<int>(stmt.Int(0));
+}
+
+Result<int> Store::CountPendingDeliveries() {
+  Statement stmt(impl_->db.get(), "SELECT count(*) FROM deliveries WHERE state = 'pending'");
+  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting deliveries");
+  return static_cast<int>(stmt.Int(0));
+}
+
 Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
   Statement heads(impl_->db.get(),
                   "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at FROM matches m "

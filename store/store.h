@@ -145,6 +145,10 @@ class Store {
   // Returns how many.
   Result<int> ForgetItemsSeenBefore(TimePoint cutoff);
 
+  // For the daemon's status line.
+  Result<int> CountMatchesSince(TimePoint since);
+  Result<int> CountPendingDeliveries();
+
   // Every story matched at or after `since`, newest first.
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since);
 

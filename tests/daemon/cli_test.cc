@@ -1,6 +1,10 @@
 // The feedwatch binary as an operator runs it.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -250,6 +254,70 @@ TEST(Cli, StatusShowsEachFeedsHealth) {
   EXPECT_NE(after.out.find("\nwire                     ok        200                "),
             std::string::npos)
       << after.out;
+}
+
+// A datagram socket standing in for systemd's notification socket.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::filesystem::path& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  }
+  ~NotifySocket() { close(fd_); }
+
+  // Every message received until one contains `wanted`, or 20 s have passed.
+  std::string ReadUntil(std::string_view wanted) {
+    std::string all;
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (all.find(wanted) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      pollfd ready{fd_, POLLIN, 0};
+      if (poll(&ready, 1, 100) <= 0) continue;
+      char buffer[4096];
+      const ssize_t n = recv(fd_, buffer, sizeof buffer, 0);
+      if (n > 0) all += std::string(buffer, static_cast<size_t>(n)) + "\n";
+    }
+    return all;
+  }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
+TEST(Cli, RunTellsSystemdItIsReadyHowItIsAndThatItStops) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  NotifySocket systemd(dir.path() / "notify");
+  setenv("NOTIFY_SOCKET", (dir.path() / "notify").c_str(), 1);
+  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+  unsetenv("NOTIFY_SOCKET");
+  const std::string ready = systemd.ReadUntil("READY=1");
+  EXPECT_NE(ready.find("READY=1\nSTATUS=1 feeds: 0 ok, 0 failing; 0 matches today; outbox 0"),
+            std::string::npos)
+      << ready;
+  // Within ten seconds of the first poll the status line counts the feed and its match.
+  EXPECT_NE(systemd.ReadUntil("STATUS=1 feeds: 1 ok")
+                .find("STATUS=1 feeds: 1 ok, 0 failing; 1 "
+                      "matches today; outbox 0"),
+            std::string::npos);
+  daemon.Signal(SIGTERM);
+  EXPECT_NE(systemd.ReadUntil("STOPPING=1").find("STOPPING=1"), std::string::npos);
+  EXPECT_EQ(daemon.Wait(5s), std::optional<int>(0)) << daemon.err();
+}
+
+TEST(Cli, UnderJournaldEachLineStartsWithItsSyslogPriority) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  setenv("JOURNAL_STREAM", "8:12345", 1);
+  const testing::CommandResult result = RunFeedwatch({"once", "--config", config.string()});
+  unsetenv("JOURNAL_STREAM");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_TRUE(result.err.starts_with("<6>feedwatch ")) << result.err;
+  EXPECT_NE(result.err.find("\n<6>feed wire: 4 items, 4 new, 1 new matches\n"), std::string::npos)
+      << result.err;
 }
 
 }  // namespace
