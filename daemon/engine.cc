@@ -35,18 +35,19 @@ constexpr Seconds kStoryWindow{72 * 3600};
 constexpr std::chrono::milliseconds kMaxSleep{10'000};
 
 // Drains the signalfd; true when a signal asks the process to stop.
-bool StopRequested(int signal_fd) {
-  bool stop = false;
+// Drains the signalfd: a stop (SIGINT, SIGTERM) wins over a reload (SIGHUP).
+LoopExit ReadSignals(int signal_fd) {
+  LoopExit exit = LoopExit::kDone;
   signalfd_siginfo info{};
   while (read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
     if (info.ssi_signo == SIGHUP) {
-      spdlog::warn("SIGHUP: reloading the configuration is not supported yet; restart to apply it");
+      if (exit == LoopExit::kDone) exit = LoopExit::kReload;
     } else {
       spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-      stop = true;
+      exit = LoopExit::kStopped;
     }
   }
-  return stop;
+  return exit;
 }
 
 }  // namespace
@@ -487,8 +488,8 @@ std::string Engine::Summary() const {
   return summary;
 }
 
-void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd, bool forever,
-             Systemd* systemd) {
+LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
+                 bool forever, Systemd* systemd) {
   const bool once = !forever;
   constexpr auto kStatusEvery = std::chrono::seconds(10);
   auto last_status = std::chrono::steady_clock::now();
@@ -504,10 +505,17 @@ void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int sign
       if (sleep.count() == 0 && engine.fetching()) sleep = kMaxSleep;
     }
     if (systemd != nullptr) sleep = std::min(sleep, systemd->KeepAlive());
-    if (http.Poll(sleep, signal_fd) && StopRequested(signal_fd)) {
-      if (systemd != nullptr) systemd->Stopping();
-      http.CancelAll();
-      break;
+    if (http.Poll(sleep, signal_fd)) {
+      const LoopExit exit = ReadSignals(signal_fd);
+      if (exit == LoopExit::kStopped) {
+        if (systemd != nullptr) systemd->Stopping();
+        http.CancelAll();
+        return exit;
+      }
+      if (exit == LoopExit::kReload) {
+        if (forever) return exit;  // the caller loads the configuration again
+        spdlog::info("SIGHUP: feedwatch once does not reload");
+      }
     }
     engine.StartFetches(once);
     if (forever) {
@@ -520,6 +528,7 @@ void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int sign
     }
   }
   engine.DeliverDue();
+  return LoopExit::kDone;
 }
 
 }  // namespace feedwatch::daemon

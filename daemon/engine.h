@@ -100,10 +100,15 @@ class Engine {
 // stop signal; otherwise polls every feed once, delivers, and returns. `signal_fd` (or -1) is a
 // signalfd for SIGINT, SIGTERM and SIGHUP; SIGINT and SIGTERM stop the loop at once, abandoning
 // transfers in flight (their feeds are polled again on the next start).
-// `systemd` (may be null) hears READY=1 is the caller's to send; RunLoop keeps STATUS= and the
+// Why RunLoop returned: `once` finished, a stop signal, or (with `forever`) SIGHUP asking for
+// the configuration to be loaded again. After kReload transfers are still in flight; the caller
+// cancels them if it replaces the engine.
+enum class LoopExit { kDone, kStopped, kReload };
+
+// `systemd` (may be null): READY=1 is the caller's to send; RunLoop keeps STATUS= and the
 // watchdog current and says STOPPING=1.
 class Systemd;
-void RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd, bool forever,
-             Systemd* systemd = nullptr);
+LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
+                 bool forever, Systemd* systemd = nullptr);
 
 }  // namespace feedwatch::daemon

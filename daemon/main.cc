@@ -411,27 +411,59 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
   }
 
   notify::ConsoleNotifier console(stdout);
-  std::map<std::string, notify::Notifier*> notifiers;
-  for (const config::NotifierConfig& notifier : config->notifiers) {
-    notifiers[notifier.name] = &console;  // console is the only type so far
-  }
+  const auto notifiers_for = [&console](const config::Config& c) {
+    std::map<std::string, notify::Notifier*> notifiers;
+    for (const config::NotifierConfig& notifier : c.notifiers) {
+      notifiers[notifier.name] = &console;  // console is the only type so far
+    }
+    return notifiers;
+  };
 
   net::HttpClient::Options http_options;
   http_options.max_transfers = config->http.concurrency;
   http_options.user_agent = UserAgent();
   const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
   const SystemClock clock;
-  Engine engine(*config, **store, *http, clock, std::move(notifiers));
-  if (Status s = engine.LoadSchedule(/*spread_start=*/forever); !s) {
+  auto running = std::make_unique<config::Config>(std::move(*config));
+  auto engine = std::make_unique<Engine>(*running, **store, *http, clock, notifiers_for(*running));
+  if (Status s = engine->LoadSchedule(/*spread_start=*/forever); !s) {
     spdlog::critical("{}", s.error().message);
     return kExitIoError;
   }
 
   spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}", FEEDWATCH_VERSION,
-               config->feeds.size(), config->watches.size(), state_dir.string());
+               running->feeds.size(), running->watches.size(), state_dir.string());
   Systemd systemd;
-  if (forever) systemd.Ready(engine.Summary());
-  RunLoop(engine, *http, clock, signal_fd, forever, forever ? &systemd : nullptr);
+  if (forever) systemd.Ready(engine->Summary());
+  while (RunLoop(*engine, *http, clock, signal_fd, forever, forever ? &systemd : nullptr) ==
+         LoopExit::kReload) {
+    // SIGHUP: a bad configuration is reported in full and the running one kept; a good one
+    // replaces it. Feed, watch and outbox state live in the database under their names, so what
+    // did not change carries on; transfers in flight are dropped and their feeds polled again.
+    Result<config::Config> next = config::LoadConfigFile(config_path);
+    if (!next) {
+      spdlog::error("SIGHUP: {} is not valid; keeping the running configuration:\n{}", config_path,
+                    next.error().message);
+      continue;
+    }
+    if (StateDir(state_dir_flag, *next) != state_dir) {
+      spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
+    }
+    auto reloaded = std::make_unique<config::Config>(std::move(*next));
+    auto replacement =
+        std::make_unique<Engine>(*reloaded, **store, *http, clock, notifiers_for(*reloaded));
+    if (Status s = replacement->LoadSchedule(/*spread_start=*/false); !s) {
+      spdlog::error("SIGHUP: {}; keeping the running configuration", s.error().message);
+      continue;
+    }
+    systemd.Reloading();
+    http->CancelAll();  // their callbacks belong to the engine being replaced
+    engine = std::move(replacement);
+    running = std::move(reloaded);
+    spdlog::info("SIGHUP: reloaded {}: {} feeds, {} watches", config_path, running->feeds.size(),
+                 running->watches.size());
+    systemd.Ready(engine->Summary());
+  }
   return kExitOk;
 }
 

@@ -2,6 +2,9 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <ctime>
+#include <string>
+
 namespace feedwatch::daemon {
 
 Systemd::Systemd() : last_ping_(std::chrono::steady_clock::now()) {
@@ -18,6 +21,16 @@ void Systemd::Ready(const std::string& status) {
 void Systemd::Status(const std::string& status) { sd_notify(0, ("STATUS=" + status).c_str()); }
 
 void Systemd::Stopping() { sd_notify(0, "STOPPING=1\nSTATUS=stopping"); }
+
+void Systemd::Reloading() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const uint64_t usec =
+      static_cast<uint64_t>(now.tv_sec) * 1'000'000 + static_cast<uint64_t>(now.tv_nsec) / 1000;
+  sd_notify(0, ("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec) +
+                "\nSTATUS=reloading the configuration")
+                   .c_str());
+}
 
 std::chrono::milliseconds Systemd::KeepAlive() {
   if (!watchdog_) return std::chrono::hours(1);

@@ -17,6 +17,8 @@ class Systemd {
   void Ready(const std::string& status);
   void Status(const std::string& status);
   void Stopping();
+  // RELOADING=1 with MONOTONIC_USEC, before a new configuration is applied; Ready() follows.
+  void Reloading();
 
   // Pings the watchdog when half its interval has passed; returns how long the loop may sleep
   // before the next ping is due (a long time when there is no watchdog).

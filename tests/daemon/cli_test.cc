@@ -320,5 +320,47 @@ TEST(Cli, UnderJournaldEachLineStartsWithItsSyslogPriority) {
       << result.err;
 }
 
+TEST(Cli, SighupAppliesAGoodConfigurationAndKeepsTheOldOneOverABadOne) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+  const auto wait_for = [&](const std::string& text, bool in_err) {
+    const auto deadline = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if ((in_err ? daemon.err() : daemon.out()).find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  };
+  ASSERT_TRUE(wait_for("\tdarchiev\twire\t", false)) << daemon.err();
+
+  // A bad edit: every error is logged, the running configuration stays.
+  const std::string good = testing::ReadFile(config);
+  testing::WriteFile(config, good + "[[feed]]\nname = \"wire\"\n");
+  daemon.Signal(SIGHUP);
+  EXPECT_TRUE(wait_for("is not valid; keeping the running configuration", true)) << daemon.err();
+  EXPECT_NE(daemon.err().find("duplicate"), std::string::npos) << daemon.err();
+
+  // A good edit adds a feed and a watch; the new feed is polled and alerts.
+  std::filesystem::copy_file(testing::DataDir() / "feeds" / "talks-ru.atom",
+                             dir.path() / "ru.atom");
+  testing::WriteFile(config, good + R"([[feed]]
+name = "lenta"
+url = "file:ru.atom"
+interval = "1s"
+[[watch]]
+name = "round-ru"
+query = 'раунд*'
+)");
+  daemon.Signal(SIGHUP);
+  EXPECT_TRUE(wait_for("SIGHUP: reloaded", true)) << daemon.err();
+  EXPECT_TRUE(wait_for("\tround-ru\tlenta\t", false)) << daemon.out();
+  // The feed that did not change kept its state: nothing of it alerted again.
+  const std::string out = daemon.out();
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(5s), std::optional<int>(0)) << daemon.err();
+}
+
 }  // namespace
 }  // namespace feedwatch
