@@ -318,8 +318,10 @@ class Loader {
   void LoadDaemon(const toml::table& root, DaemonSettings& daemon) {
     const toml::table* table = Section(root, "daemon");
     if (table == nullptr) return;
-    CheckKeys(*table, {"state_dir", "log_level", "forget_after"}, "[daemon]");
+    CheckKeys(*table, {"state_dir", "log_level", "forget_after", "shutdown_deadline"},
+              "[daemon]");
     if (auto d = DurationValue(*table, "forget_after")) daemon.forget_after = *d;
+    if (auto d = DurationValue(*table, "shutdown_deadline")) daemon.shutdown_deadline = *d;
     if (auto dir = String(*table, "state_dir", "[daemon]", false)) {
       // Relative to the config file, like file: feed URLs, not to the working directory.
       daemon.state_dir =

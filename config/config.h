@@ -30,6 +30,8 @@ struct DaemonSettings {
   // Items gone from their feed for this long are forgotten (pruned from the database). An item
   // that comes back within it is still known and never alerts again.
   Duration forget_after = std::chrono::hours(90 * 24);
+  // On SIGTERM, transfers in flight may finish (and be recorded) for this long.
+  Duration shutdown_deadline = std::chrono::seconds(10);
 };
 
 struct HttpSettings {

@@ -488,6 +488,33 @@ std::string Engine::Summary() const {
   return summary;
 }
 
+namespace {
+
+// Shutting down: no new work, but transfers in flight may finish and be recorded until the
+// deadline; a second SIGINT or SIGTERM cuts the wait short. (`once` is stopped at once: it is
+// run by hand.)
+void FinishInFlight(Engine& engine, net::HttpClient& http, int signal_fd, bool forever) {
+  if (!forever || !engine.fetching()) return;
+  const auto deadline = std::chrono::steady_clock::now() + engine.shutdown_deadline();
+  spdlog::info("waiting up to {} s for {} transfers in flight",
+               std::chrono::duration_cast<std::chrono::seconds>(engine.shutdown_deadline()).count(),
+               engine.in_flight());
+  while (engine.fetching()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      spdlog::warn("shutdown deadline passed; abandoning {} transfers", engine.in_flight());
+      return;
+    }
+    if (http.Poll(left, signal_fd) && ReadSignals(signal_fd) == LoopExit::kStopped) {
+      spdlog::info("second stop signal: abandoning {} transfers", engine.in_flight());
+      return;
+    }
+  }
+}
+
+}  // namespace
+
 LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
                  bool forever, Systemd* systemd) {
   const bool once = !forever;
@@ -509,7 +536,9 @@ LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int 
       const LoopExit exit = ReadSignals(signal_fd);
       if (exit == LoopExit::kStopped) {
         if (systemd != nullptr) systemd->Stopping();
+        FinishInFlight(engine, http, signal_fd, forever);
         http.CancelAll();
+        engine.DeliverDue();
         return exit;
       }
       if (exit == LoopExit::kReload) {

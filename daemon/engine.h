@@ -55,6 +55,9 @@ class Engine {
 
   bool fetching() const { return in_flight_ > 0; }
 
+  config::Duration shutdown_deadline() const { return config_.daemon.shutdown_deadline; }
+  int in_flight() const { return in_flight_; }
+
   // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
   std::string Summary() const;
 

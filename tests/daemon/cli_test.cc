@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <thread>
 
 #include "tests/support/support.h"
@@ -360,6 +361,36 @@ query = 'раунд*'
   EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 2) << out;
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(5s), std::optional<int>(0)) << daemon.err();
+}
+
+TEST(Cli, SigtermLetsATransferInFlightFinishAndBeRecorded) {
+  std::atomic<bool> requested{false};
+  testing::LoopbackServer server;
+  const std::string rss = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
+  server.server().Get("/slow.rss", [&](const httplib::Request&, httplib::Response& res) {
+    requested = true;
+    std::this_thread::sleep_for(1500ms);
+    res.set_content(rss, "application/rss+xml");
+  });
+  server.Start();
+  const testing::TempDir dir;
+  const std::filesystem::path config = dir.path() / "feedwatch.toml";
+  testing::WriteFile(config,
+                     "[daemon]\nstate_dir = \"state\"\n[[feed]]\nname = \"slow\"\nurl = \"" +
+                         server.Url("/slow.rss") + "\"\ninterval = \"1s\"\n");
+  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!requested && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(requested);
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(15s), std::optional<int>(0)) << daemon.err();
+  EXPECT_NE(daemon.err().find("waiting up to 10 s for 1 transfers in flight"), std::string::npos)
+      << daemon.err();
+  const testing::CommandResult status = RunFeedwatch({"status", "--config", config.string()});
+  EXPECT_NE(status.out.find("slow                     ok        200"), std::string::npos)
+      << status.out;
 }
 
 }  // namespace
