@@ -14,6 +14,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "config/config.h"
@@ -287,7 +289,7 @@ std::unique_ptr<store::Store> OpenExistingStore(const std::string& state_dir_fla
 
 // Each configured feed's health from the store: one line per feed, then feeds the store knows
 // that the configuration no longer lists.
-int PrintStatus(const std::string& config_path, const std::string& state_dir_flag) {
+int PrintStatus(const std::string& config_path, const std::string& state_dir_flag, bool json) {
   Result<config::Config> config = config::LoadConfigFile(config_path);
   if (!config) {
     std::cerr << config.error().message << "\n";
@@ -303,50 +305,88 @@ int PrintStatus(const std::string& config_path, const std::string& state_dir_fla
   }
   std::map<std::string, store::FeedState> by_name;
   for (store::FeedState& state : *states) by_name[state.name] = std::move(state);
+
+  struct Row {
+    std::string name;
+    std::string url;
+    std::string health = "new";
+    const store::FeedState* state = nullptr;  // null: nothing known (never polled, url changed)
+    std::string detail;
+  };
+  std::vector<Row> rows;
+  const auto add = [&](const std::string& name, const store::FeedState* state,
+                       const std::string& configured_url) {
+    Row& row = rows.emplace_back();
+    row.name = name;
+    row.url = configured_url.empty() && state != nullptr ? state->url : configured_url;
+    if (state != nullptr && state->url != configured_url && !configured_url.empty()) {
+      state = nullptr;  // its URL changed: nothing known applies
+    }
+    row.state = state;
+    if (state == nullptr) return;
+    if (configured_url.empty()) {
+      row.health = "removed";
+    } else if (state->gone) {
+      row.health = "disabled";
+    } else if (state->consecutive_failures > 0) {
+      row.health = "failing";
+    } else if (state->last_success_at) {
+      row.health = "ok";
+    }
+    row.detail = state->last_error;
+    if (state->consecutive_failures > 1 && !row.detail.empty()) {
+      row.detail += " (" + std::to_string(state->consecutive_failures) + " in a row)";
+    }
+    if (!state->moved_to.empty()) {
+      row.detail += (row.detail.empty() ? "" : "; ") + ("moved to " + state->moved_to);
+    }
+  };
+  std::set<std::string> configured;  // rows point into by_name: nothing is erased from it
+  for (const config::FeedConfig& feed : config->feeds) {
+    const auto it = by_name.find(feed.name);
+    add(feed.name, it == by_name.end() ? nullptr : &it->second, feed.url);
+    configured.insert(feed.name);
+  }
+  for (const auto& [name, state] : by_name) {
+    if (!configured.contains(name)) add(name, &state, "");
+  }
+
+  if (json) {
+    const auto time = [](const std::optional<TimePoint>& t) {
+      return t ? nlohmann::ordered_json(FormatIso8601(*t)) : nlohmann::ordered_json(nullptr);
+    };
+    nlohmann::ordered_json feeds = nlohmann::ordered_json::array();
+    for (const Row& row : rows) {
+      const store::FeedState* state = row.state;
+      const bool polls = state != nullptr && !state->gone && row.health != "removed";
+      feeds.push_back(
+          {{"name", row.name},
+           {"url", row.url},
+           {"health", row.health},
+           {"last_status", state != nullptr ? state->last_status : ""},
+           {"last_attempt", time(state != nullptr ? state->last_attempt_at : std::nullopt)},
+           {"last_success", time(state != nullptr ? state->last_success_at : std::nullopt)},
+           {"next_due", time(polls ? state->next_due_at : std::nullopt)},
+           {"consecutive_failures", state != nullptr ? state->consecutive_failures : 0},
+           {"last_error", state != nullptr ? state->last_error : ""},
+           {"moved_to", state != nullptr ? state->moved_to : ""}});
+    }
+    std::cout << nlohmann::ordered_json{{"feeds", feeds}}.dump(2) << "\n";
+    return kExitOk;
+  }
   const TimePoint now = SystemClock().Now();
   std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", "FEED", "HEALTH", "LAST STATUS", "LAST SUCCESS",
               "NEXT", "DETAIL");
-  const auto print = [&](const std::string& name, const store::FeedState* state,
-                         const std::string& configured_url) {
-    std::string health = "new";
-    std::string detail;
-    if (state != nullptr && state->url != configured_url && !configured_url.empty()) {
-      health = "new";  // its URL changed: nothing known applies
-      state = nullptr;
-    }
-    if (state != nullptr) {
-      if (configured_url.empty()) {
-        health = "removed";
-      } else if (state->gone) {
-        health = "disabled";
-      } else if (state->consecutive_failures > 0) {
-        health = "failing";
-      } else if (state->last_success_at) {
-        health = "ok";
-      }
-      if (!state->last_error.empty()) {
-        detail = state->last_error;
-        if (state->consecutive_failures > 1) {
-          detail += " (" + std::to_string(state->consecutive_failures) + " in a row)";
-        }
-      }
-      if (!state->moved_to.empty())
-        detail += (detail.empty() ? "" : "; ") + ("moved to " + state->moved_to);
-    }
-    std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", name.c_str(), health.c_str(),
+  for (const Row& row : rows) {
+    const store::FeedState* state = row.state;
+    std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", row.name.c_str(), row.health.c_str(),
                 state != nullptr && !state->last_status.empty() ? state->last_status.c_str() : "-",
                 state != nullptr ? Ago(state->last_success_at, now).c_str() : "never",
-                state != nullptr && state->next_due_at && !state->gone && !configured_url.empty()
+                state != nullptr && state->next_due_at && !state->gone && row.health != "removed"
                     ? Ago(state->next_due_at, now).c_str()
                     : "-",
-                detail.c_str());
-  };
-  for (const config::FeedConfig& feed : config->feeds) {
-    const auto it = by_name.find(feed.name);
-    print(feed.name, it == by_name.end() ? nullptr : &it->second, feed.url);
-    if (it != by_name.end()) by_name.erase(it);
+                row.detail.c_str());
   }
-  for (const auto& [name, state] : by_name) print(name, &state, "");
   return kExitOk;
 }
 
@@ -484,6 +524,8 @@ int Main(int argc, char** argv) {
   CLI::App* status =
       app.add_subcommand("status", "each feed's health: last poll, errors, next poll");
   status->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
+  bool status_json = false;
+  status->add_flag("--json", status_json, "one JSON document, for monitoring");
   CLI::App* matches =
       app.add_subcommand("matches", "the stories matched recently, and who else reported them");
   std::string matches_since = "24h";
@@ -519,7 +561,7 @@ int Main(int argc, char** argv) {
   if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
   if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
   if (*parse) return Parse(parse_source, parse_json);
-  if (*status) return PrintStatus(config_path, state_dir);
+  if (*status) return PrintStatus(config_path, state_dir, status_json);
   if (*matches) return PrintMatches(config_path, state_dir, matches_since);
   if (*test_filter) {
     const size_t wanted = filter_watch.empty() ? 2 : 1;

@@ -255,6 +255,12 @@ TEST(Cli, StatusShowsEachFeedsHealth) {
   EXPECT_NE(after.out.find("\nwire                     ok        200                "),
             std::string::npos)
       << after.out;
+  const testing::CommandResult json =
+      RunFeedwatch({"status", "--json", "--config", config.string()});
+  EXPECT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find(R"("name": "wire",)"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("health": "ok",)"), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find(R"("consecutive_failures": 0,)"), std::string::npos) << json.out;
 }
 
 // A datagram socket standing in for systemd's notification socket.
