@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -7,5 +8,13 @@ namespace feedwatch {
 
 // Lower-case hex SHA-256 of `data`. Stable across builds and machines, so it can be stored.
 std::string Sha256Hex(std::string_view data);
+
+// The raw 32-byte HMAC-SHA256 of `data` under `key`.
+std::string HmacSha256(std::string_view key, std::string_view data);
+
+// Standard base64 (RFC 4648 section 4) with padding, on one line.
+std::string Base64Encode(std::string_view data);
+// nullopt when `text` is not padded standard base64.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace feedwatch

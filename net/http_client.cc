@@ -15,6 +15,10 @@ namespace {
 struct Transfer {
   CURL* easy = nullptr;
   curl_slist* headers = nullptr;
+  curl_slist* recipients = nullptr;  // mail
+  std::string upload;                // mail: the message
+  size_t uploaded = 0;
+  bool mail = false;
   HttpClient::Callback done;
   Response response;
   std::uint64_t max_body = 0;
@@ -26,8 +30,17 @@ struct Transfer {
   ~Transfer() {
     if (easy != nullptr) curl_easy_cleanup(easy);
     curl_slist_free_all(headers);
+    curl_slist_free_all(recipients);
   }
 };
+
+size_t OnUpload(char* buffer, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  const size_t n = std::min(size * count, transfer->upload.size() - transfer->uploaded);
+  std::copy_n(transfer->upload.data() + transfer->uploaded, n, buffer);
+  transfer->uploaded += n;
+  return n;
+}
 
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
@@ -99,6 +112,15 @@ struct HttpClient::Impl {
     curl_multi_cleanup(multi);
   }
 
+  Transfer& NewTransfer(Callback done) {
+    auto owned = std::make_unique<Transfer>();
+    Transfer& t = *owned;
+    transfers.emplace(&t, std::move(owned));
+    t.easy = curl_easy_init();
+    t.done = std::move(done);
+    return t;
+  }
+
   void Finish(Transfer* transfer, CURLcode code) {
     const auto node = transfers.extract(transfer);
     if (node.empty()) return;  // cancelled
@@ -108,8 +130,18 @@ struct HttpClient::Impl {
   }
 
   static Result<Response> Outcome(Transfer& t, CURLcode code) {
-    if (code != CURLE_OK) return ErrorFor(code, t);
     curl_easy_getinfo(t.easy, CURLINFO_RESPONSE_CODE, &t.response.status);
+    if (t.mail) {
+      // curl fails the transfer when the server refuses a command; the refusal's code says
+      // whether to try again (4xx) or not (5xx).
+      if (code != CURLE_OK && t.response.status >= 400) {
+        t.response.body = t.error[0] != '\0' ? t.error.data() : curl_easy_strerror(code);
+        return std::move(t.response);
+      }
+      if (code != CURLE_OK) return ErrorFor(code, t);
+      return std::move(t.response);
+    }
+    if (code != CURLE_OK) return ErrorFor(code, t);
     char* url = nullptr;
     curl_easy_getinfo(t.easy, CURLINFO_EFFECTIVE_URL, &url);
     if (url != nullptr) t.response.effective_url = url;
@@ -138,27 +170,36 @@ std::unique_ptr<HttpClient> HttpClient::Create(const Options& options) {
   return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
 }
 
+namespace {
+
+// What every transfer sets, HTTP or mail.
+void SetCommon(Transfer& t, std::chrono::milliseconds timeout,
+               std::chrono::milliseconds connect_timeout, const std::string& ca_file) {
+  CURL* easy = t.easy;
+  t.timeout = timeout;
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout.count()));
+  if (!ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, ca_file.c_str());
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error.data());
+}
+
+}  // namespace
+
 void HttpClient::Start(const Request& request, Callback done) {
-  auto owned = std::make_unique<Transfer>();
-  Transfer& t = *owned;
-  impl_->transfers.emplace(&t, std::move(owned));
-  t.easy = curl_easy_init();
-  t.done = std::move(done);
+  Transfer& t = impl_->NewTransfer(std::move(done));
   t.max_body = request.max_body;
-  t.timeout = request.timeout;
   for (const std::string& header : request.headers) {
     t.headers = curl_slist_append(t.headers, header.c_str());
   }
+  SetCommon(t, request.timeout, request.connect_timeout, request.ca_file);
   CURL* easy = t.easy;
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, request.allow_file ? "file" : "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(request.connect_timeout.count()));
   if (request.low_speed_time.count() > 0) {
     // Under 100 bytes a second (curl averages over its recent samples) for that long: the
     // server has stalled. No feed server that is working is that slow.
@@ -166,11 +207,13 @@ void HttpClient::Start(const Request& request, Callback done) {
     curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
                      std::max(1L, static_cast<long>(request.low_speed_time.count() / 1000)));
   }
-  if (!request.ca_file.empty()) curl_easy_setopt(easy, CURLOPT_CAINFO, request.ca_file.c_str());
   if (!request.proxy.empty()) curl_easy_setopt(easy, CURLOPT_PROXY, request.proxy.c_str());
+  if (request.post_body) {
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(request.post_body->size()));
+    curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, request.post_body->c_str());
+  }
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error.data());
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &OnHeader);
@@ -178,6 +221,35 @@ void HttpClient::Start(const Request& request, Callback done) {
   if (t.headers != nullptr) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, t.headers);
   if (!impl_->user_agent.empty())
     curl_easy_setopt(easy, CURLOPT_USERAGENT, impl_->user_agent.c_str());
+  curl_multi_add_handle(impl_->multi, easy);
+}
+
+void HttpClient::StartMail(const MailRequest& request, Callback done) {
+  Transfer& t = impl_->NewTransfer(std::move(done));
+  t.mail = true;
+  t.upload = request.message;
+  for (const std::string& to : request.to) {
+    t.recipients = curl_slist_append(t.recipients, ("<" + to + ">").c_str());
+  }
+  SetCommon(t, request.timeout, request.connect_timeout, request.ca_file);
+  CURL* easy = t.easy;
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+  // smtps:// is TLS from the first byte whatever this says; for smtp:// it decides whether
+  // the connection may stay in clear text when the server offers no STARTTLS.
+  curl_easy_setopt(
+      easy, CURLOPT_USE_SSL,
+      request.require_tls ? static_cast<long>(CURLUSESSL_ALL) : static_cast<long>(CURLUSESSL_TRY));
+  curl_easy_setopt(easy, CURLOPT_MAIL_FROM, ("<" + request.from + ">").c_str());
+  curl_easy_setopt(easy, CURLOPT_MAIL_RCPT, t.recipients);
+  if (!request.username.empty()) {
+    curl_easy_setopt(easy, CURLOPT_USERNAME, request.username.c_str());
+    curl_easy_setopt(easy, CURLOPT_PASSWORD, request.password.c_str());
+  }
+  curl_easy_setopt(easy, CURLOPT_UPLOAD, 1L);
+  curl_easy_setopt(easy, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(t.upload.size()));
+  curl_easy_setopt(easy, CURLOPT_READFUNCTION, &OnUpload);
+  curl_easy_setopt(easy, CURLOPT_READDATA, &t);
   curl_multi_add_handle(impl_->multi, easy);
 }
 

@@ -1,4 +1,5 @@
-// Non-blocking HTTP transfers on one curl multi handle, driven by the caller's event loop.
+// Non-blocking HTTP and SMTP transfers on one curl multi handle, driven by the caller's event
+// loop.
 //
 // Threading: one thread owns an HttpClient and makes every call on it; completion callbacks run
 // on that thread, inside Poll(). A callback may Start() new transfers.
@@ -8,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,12 +29,31 @@ struct Request {
   std::string proxy;    // empty: http_proxy, https_proxy, no_proxy from the environment
   std::uint64_t max_body = 10ULL << 20;  // decoded bytes; the transfer is aborted past it
   bool allow_file = false;               // file:// is refused unless the caller allows it
+  // With a body the request is a POST; "Content-Type: ..." belongs in `headers`.
+  std::optional<std::string> post_body;
+  bool follow_redirects = true;  // false: a 3xx is the response
+};
+
+// One message submitted over SMTP: the envelope and the RFC 5322 text.
+struct MailRequest {
+  std::string url;   // smtp://host[:port] (STARTTLS) or smtps://host[:port] (TLS from the start)
+  std::string from;  // envelope sender: an address, no display name
+  std::vector<std::string> to;  // envelope recipients
+  std::string message;          // headers and body, CRLF line ends; dot-stuffing is curl's job
+  std::string username;         // empty: no AUTH
+  std::string password;
+  // smtp:// only: true fails unless the server offers STARTTLS; false uses it when offered.
+  bool require_tls = true;
+  std::string ca_file;  // empty: the system's CA store
+  std::chrono::milliseconds timeout{60'000};
+  std::chrono::milliseconds connect_timeout{10'000};
 };
 
 struct Response {
-  long status = 0;                                           // 200 for a file:// read
+  // The HTTP status; 200 for a file:// read; for mail, the SMTP server's last reply code.
+  long status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased, last response
-  std::string body;
+  std::string body;           // for a mail the server refused, what curl says it answered
   std::string effective_url;  // after redirects
   // Redirects were followed and every one was permanent (301 or 308): effective_url is the
   // resource's new address.
@@ -59,6 +80,10 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   void Start(const Request& request, Callback done);
+
+  // Submits a mail. A reply code of 400 or more from the server is a Response with that status,
+  // whatever the SMTP stage; an Error means no such answer (connect, TLS, timeout).
+  void StartMail(const MailRequest& request, Callback done);
 
   // Runs transfers, waiting up to `timeout` for network activity or for `wake_fd` (when >= 0)
   // to become readable, then calls the callbacks of finished transfers. Returns true when
