@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +11,8 @@
 #include <set>
 #include <sstream>
 #include <utility>
+
+#include "base/hash.h"
 
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
@@ -142,12 +145,14 @@ class Loader {
     }
     Config config;
     config.path = path_;
-    CheckKeys(root, {"daemon", "http", "defaults", "feed", "watch", "notify"}, "the top level");
+    CheckKeys(root, {"daemon", "http", "defaults", "smtp", "feed", "watch", "notify"},
+              "the top level");
     LoadDaemon(root, config.daemon);
     LoadHttp(root, config.http);
     LoadDefaults(root);
     config.schedule.max_backoff = max_backoff_;
-    LoadNotifiers(root, config.notifiers);
+    LoadSmtp(root, config.smtp);
+    LoadNotifiers(root, config);
     LoadFeeds(root, config.feeds);
     LoadWatches(root, config);
     return Finish(std::move(config));
@@ -318,8 +323,7 @@ class Loader {
   void LoadDaemon(const toml::table& root, DaemonSettings& daemon) {
     const toml::table* table = Section(root, "daemon");
     if (table == nullptr) return;
-    CheckKeys(*table, {"state_dir", "log_level", "forget_after", "shutdown_deadline"},
-              "[daemon]");
+    CheckKeys(*table, {"state_dir", "log_level", "forget_after", "shutdown_deadline"}, "[daemon]");
     if (auto d = DurationValue(*table, "forget_after")) daemon.forget_after = *d;
     if (auto d = DurationValue(*table, "shutdown_deadline")) daemon.shutdown_deadline = *d;
     if (auto dir = String(*table, "state_dir", "[daemon]", false)) {
@@ -379,22 +383,259 @@ class Loader {
     default_lookback_ = Lookback(*table, default_lookback_);
   }
 
-  void LoadNotifiers(const toml::table& root, std::vector<NotifierConfig>& notifiers) {
+  // The contents of the file that `key` names, trailing line breaks dropped. A relative name is
+  // looked up in $CREDENTIALS_DIRECTORY first (systemd's LoadCredential=), then next to the
+  // config file.
+  std::optional<std::string> Secret(const toml::table& table, std::string_view key,
+                                    std::string_view section, bool required) {
+    const auto name = String(table, key, section, required);
+    if (!name) return std::nullopt;
+    const toml::source_position where = table.get(key)->source().begin;
+    std::vector<std::filesystem::path> candidates;
+    const std::filesystem::path path(*name);
+    if (path.is_relative()) {
+      if (const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+          credentials != nullptr && *credentials != '\0') {
+        candidates.push_back(std::filesystem::path(credentials) / path);
+      }
+      candidates.push_back((path_.parent_path() / path).lexically_normal());
+    } else {
+      candidates.push_back(path);
+    }
+    std::string tried;
+    for (const std::filesystem::path& candidate : candidates) {
+      std::ifstream in(candidate, std::ios::binary);
+      if (!in) {
+        tried += (tried.empty() ? "" : ", ") + candidate.string() + ": " + std::strerror(errno);
+        continue;
+      }
+      std::ostringstream text;
+      text << in.rdbuf();
+      std::string secret = text.str();
+      while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+      if (secret.empty()) {
+        Add(where, "the " + std::string(key) + " " + candidate.string() + " is empty");
+        return std::nullopt;
+      }
+      return secret;
+    }
+    Add(where, "cannot read " + std::string(key) + " " + Quote(*name) + " (" + tried + ")");
+    return std::nullopt;
+  }
+
+  void LoadSmtp(const toml::table& root, std::optional<notify::SmtpSettings>& out) {
+    const toml::table* table = Section(root, "smtp");
+    smtp_seen_ = root.get("smtp") != nullptr;
+    if (table == nullptr) return;
+    CheckKeys(*table, {"url", "from", "username", "password_file", "ca_file", "timeout"}, "[smtp]");
+    notify::SmtpSettings smtp;
+    bool ok = true;
+    if (auto url = String(*table, "url", "[smtp]", true)) {
+      const bool known = url->starts_with("smtp://") || url->starts_with("smtps://");
+      if (!known || url->find_first_of(" \r\n") != std::string::npos) {
+        Add(table->get("url")->source().begin, "SMTP url " + Quote(*url) +
+                                                   " must be smtp://host[:port] (STARTTLS) or "
+                                                   "smtps://host[:port] (TLS)");
+        ok = false;
+      }
+      smtp.url = *url;
+    } else {
+      ok = false;
+    }
+    if (auto from = String(*table, "from", "[smtp]", true)) {
+      if (Result<notify::Mailbox> mailbox = notify::ParseMailbox(*from)) {
+        smtp.from = std::move(*mailbox);
+      } else {
+        Add(table->get("from")->source().begin, mailbox.error().message);
+        ok = false;
+      }
+    } else {
+      ok = false;
+    }
+    if (auto username = String(*table, "username", "[smtp]", false)) smtp.username = *username;
+    if (table->get("password_file") != nullptr) {
+      if (auto password = Secret(*table, "password_file", "[smtp]", true)) {
+        smtp.password = *password;
+      } else {
+        ok = false;
+      }
+      if (smtp.username.empty()) {
+        Add(table->get("password_file")->source().begin,
+            "[smtp] has a password_file but no username to log in with");
+        ok = false;
+      }
+    }
+    if (auto ca = String(*table, "ca_file", "[smtp]", false)) {
+      smtp.ca_file = ca->empty() ? "" : (path_.parent_path() / *ca).lexically_normal().string();
+    }
+    if (auto d = DurationValue(*table, "timeout")) {
+      smtp.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+    }
+    if (ok) out = std::move(smtp);
+  }
+
+  void LoadNotifiers(const toml::table& root, Config& config) {
     std::map<std::string, toml::source_index> first_line;
     for (const toml::table* table : TableArray(root, "notify")) {
-      CheckKeys(*table, {"name", "type"}, "[[notify]]");
-      NotifierConfig notifier;
-      const auto name = Name(*table, "[[notify]]", first_line, "notifier");
       const auto type = String(*table, "type", "[[notify]]", true);
-      if (type && *type != "console") {
+      NotifierConfig notifier;
+      bool ok = type.has_value();
+      if (type == "console") {
+        notifier.type = NotifierType::kConsole;
+        CheckKeys(*table, {"name", "type", "digest", "max_per_hour", "max_age"}, "[[notify]]");
+      } else if (type == "email") {
+        notifier.type = NotifierType::kEmail;
+        CheckKeys(*table, {"name", "type", "digest", "max_per_hour", "max_age", "to"},
+                  "[[notify]]");
+        ok = LoadEmail(*table, config, notifier) && ok;
+      } else if (type == "webhook") {
+        notifier.type = NotifierType::kWebhook;
+        CheckKeys(*table,
+                  {"name", "type", "digest", "max_per_hour", "max_age", "url", "secret_file",
+                   "format", "headers", "timeout"},
+                  "[[notify]]");
+        ok = LoadWebhook(*table, config.http, notifier.webhook) && ok;
+      } else if (type) {
         Add(table->get("type")->source().begin,
-            "notifier type " + Quote(*type) +
-                " is not supported by this version; expected \"console\"");
+            "unknown notifier type " + Quote(*type) +
+                R"(; expected "console", "email" or "webhook")");
+        ok = false;
       }
-      if (!name || !type) continue;
+      const auto name = Name(*table, "[[notify]]", first_line, "notifier");
+      if (const auto* digest = table->get("digest")) {
+        const auto text = String(*table, "digest", "[[notify]]", false);
+        Result<notify::DigestSchedule> schedule =
+            text ? notify::DigestSchedule::Parse(*text)
+                 : Result<notify::DigestSchedule>(Error::InvalidInput(""));
+        if (schedule) {
+          notifier.digest = *schedule;
+        } else {
+          if (text) Add(digest->source().begin, schedule.error().message);
+          ok = false;
+        }
+      }
+      Integer(*table, "max_per_hour", 0, 1'000'000, notifier.max_per_hour);
+      if (auto d = DurationValue(*table, "max_age")) notifier.max_age = *d;
+      if (!name || !ok) continue;
       notifier.name = *name;
-      notifiers.push_back(std::move(notifier));
+      notifier.email.notifier = *name;
+      config.notifiers.push_back(std::move(notifier));
     }
+  }
+
+  bool LoadEmail(const toml::table& table, const Config& config, NotifierConfig& notifier) {
+    bool ok = true;
+    if (!config.smtp) {
+      // A bad [smtp] has been reported already.
+      if (!smtp_seen_) {
+        Add(table.get("type")->source().begin,
+            "an email notifier needs an [smtp] section with at least url and from");
+      }
+      ok = false;
+    }
+    const toml::node* node = Get(table, "to", "[[notify]] of type \"email\"", true);
+    if (node == nullptr) return false;
+    const toml::array* array = node->as_array();
+    if (array == nullptr || array->empty()) {
+      Add(node->source().begin, "expected \"to\" to be a non-empty array of email addresses");
+      return false;
+    }
+    for (const toml::node& element : *array) {
+      const auto* value = element.as_string();
+      Result<notify::Mailbox> mailbox =
+          value != nullptr
+              ? notify::ParseMailbox(value->get())
+              : Result<notify::Mailbox>(Error::InvalidInput(
+                    "expected an email address (a string), got " + std::string(TypeName(element))));
+      if (!mailbox) {
+        Add(element.source().begin, mailbox.error().message);
+        ok = false;
+      } else {
+        notifier.email.to.push_back(mailbox->address);
+      }
+    }
+    return ok;
+  }
+
+  bool LoadWebhook(const toml::table& table, const HttpSettings& http,
+                   notify::WebhookSettings& webhook) {
+    bool ok = true;
+    webhook.ca_file = http.ca_file;
+    webhook.proxy = http.proxy;
+    webhook.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(http.timeout);
+    if (auto d = DurationValue(table, "timeout")) {
+      webhook.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
+    }
+    if (auto url = String(table, "url", "[[notify]] of type \"webhook\"", true)) {
+      const bool web = url->starts_with("http://") || url->starts_with("https://");
+      if (!web || url->find_first_of(" \r\n") != std::string::npos) {
+        Add(table.get("url")->source().begin,
+            "webhook url " + Quote(*url) + " must be an http:// or https:// URL");
+        ok = false;
+      }
+      webhook.url = *url;
+    } else {
+      ok = false;
+    }
+    if (auto format = String(table, "format", "[[notify]]", false)) {
+      if (*format == "standard") {
+        webhook.format = notify::WebhookFormat::kStandard;
+      } else if (*format == "slack") {
+        webhook.format = notify::WebhookFormat::kSlack;
+      } else if (*format == "discord") {
+        webhook.format = notify::WebhookFormat::kDiscord;
+      } else if (*format == "ntfy") {
+        webhook.format = notify::WebhookFormat::kNtfy;
+      } else {
+        Add(table.get("format")->source().begin,
+            "unknown webhook format " + Quote(*format) +
+                R"(; expected "standard", "slack", "discord" or "ntfy")");
+        ok = false;
+      }
+    }
+    if (table.get("secret_file") != nullptr) {
+      if (auto secret = Secret(table, "secret_file", "[[notify]]", true)) {
+        std::string_view text = *secret;
+        if (text.starts_with("whsec_")) text.remove_prefix(6);
+        std::optional<std::string> key = Base64Decode(text);
+        if (!key || key->empty()) {
+          Add(table.get("secret_file")->source().begin,
+              "the secret in " + Quote(table.get("secret_file")->as_string()->get()) +
+                  " must be \"whsec_\" followed by base64 (Standard Webhooks)");
+          ok = false;
+        } else {
+          webhook.secret = std::move(*key);
+        }
+      } else {
+        ok = false;
+      }
+    }
+    if (const toml::node* node = table.get("headers")) {
+      const toml::table* headers = node->as_table();
+      if (headers == nullptr) {
+        Add(node->source().begin, R"(expected "headers" to be a table of header = "value")");
+        return false;
+      }
+      for (const auto& [key, value] : *headers) {
+        const std::string_view name = key.str();
+        const bool token = !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) ||
+                 std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        });
+        const auto* text = value.as_string();
+        if (!token) {
+          Add(key.source().begin, "header name " + Quote(name) + " is not an HTTP token");
+          ok = false;
+        } else if (text == nullptr || text->get().find_first_of("\r\n") != std::string::npos) {
+          Add(value.source().begin,
+              "expected header " + Quote(name) + " to be a string on one line");
+          ok = false;
+        } else {
+          webhook.headers.push_back(std::string(name) + ": " + text->get());
+        }
+      }
+    }
+    return ok;
   }
 
   // A [[feed]], [[watch]] or [[notify]] name: present, well-formed and unique among its kind.
@@ -541,6 +782,7 @@ class Loader {
   Duration default_interval_ = 10min;
   Duration max_backoff_ = 6h;
   std::optional<Duration> default_lookback_ = 48h;
+  bool smtp_seen_ = false;
 };
 
 }  // namespace

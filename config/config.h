@@ -1,7 +1,9 @@
 // The validated configuration: one TOML file read into typed values with defaults.
 //
 // A Config that LoadConfigFile returns is complete and consistent: every feed has an absolute
-// URL and an interval, every watch's query compiled, every notifier a watch names exists.
+// URL and an interval, every watch's query compiled, every notifier a watch names exists, and
+// secrets (*_file) have been read: from $CREDENTIALS_DIRECTORY when a relative name is found
+// there (systemd's LoadCredential=), else relative to the config file.
 // Reload is load-then-swap: a bad file leaves the caller's current Config untouched.
 #pragma once
 
@@ -17,6 +19,9 @@
 #include "base/result.h"
 #include "config/units.h"
 #include "filters/query.h"
+#include "notify/email.h"
+#include "notify/policy.h"
+#include "notify/webhook.h"
 
 namespace feedwatch::config {
 
@@ -69,11 +74,19 @@ struct WatchConfig {
   std::vector<std::string> notify;              // notifier names, never empty
 };
 
-enum class NotifierType { kConsole };
+enum class NotifierType { kConsole, kEmail, kWebhook };
 
 struct NotifierConfig {
   std::string name;
   NotifierType type = NotifierType::kConsole;
+  notify::DigestSchedule digest;  // off: each alert goes out on its own
+  // Messages an hour, at most; the alerts over it go out together as one digest when the hour
+  // allows. 0: no limit.
+  int max_per_hour = 0;
+  // A delivery still failing this long after it fell due is given up (dead).
+  Duration max_age = 24h;
+  notify::EmailSettings email;      // kEmail (with Config::smtp)
+  notify::WebhookSettings webhook;  // kWebhook
 };
 
 struct Config {
@@ -84,6 +97,8 @@ struct Config {
   std::vector<FeedConfig> feeds;
   std::vector<WatchConfig> watches;
   std::vector<NotifierConfig> notifiers;
+  // [smtp]; required by email notifiers. The password has been read from its file.
+  std::optional<notify::SmtpSettings> smtp;
 };
 
 // Reads and validates the file at `path`. On failure the error's message lists every problem

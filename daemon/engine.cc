@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "base/hash.h"
+#include "base/text.h"
 #include "daemon/item_document.h"
 #include "daemon/schedule.h"
 #include "daemon/systemd.h"
@@ -23,15 +24,14 @@ namespace feedwatch::daemon {
 using config::Duration;
 namespace {
 
-// A failed delivery is tried again after this long. (The outbox's backoff policy replaces it.)
-constexpr Seconds kDeliveryRetry{30};
-constexpr int kDeliveryBatch = 100;
+// The summary an item keeps for webhooks, at most.
+constexpr size_t kSummaryBytes = 600;
 
 // How far back a new match looks for the story it may belong to.
 constexpr Seconds kStoryWindow{72 * 3600};
 
-// The longest the loop sleeps, so that failed deliveries are retried without a timer of their
-// own.
+// The longest the loop sleeps, so that due deliveries (retries, digests) go out without a
+// timer of their own.
 constexpr std::chrono::milliseconds kMaxSleep{10'000};
 
 // Drains the signalfd; true when a signal asks the process to stop.
@@ -58,7 +58,7 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       store_(store),
       http_(http),
       clock_(clock),
-      notifiers_(std::move(notifiers)),
+      dispatcher_(config, store, clock, std::move(notifiers)),
       runtime_(config.feeds.size()) {
   for (FeedRuntime& runtime : runtime_) runtime.next_due = clock.Now();
   for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
@@ -344,6 +344,11 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
       store::MatchRecord& match = record.matches.emplace_back();
       match.watch = watch.name;
       match.notifiers = watch.notify;
+      for (const std::string& notifier : watch.notify) {
+        if (const TimePoint due = dispatcher_.DueAt(notifier, now); due != now) {
+          match.due_at[notifier] = due;
+        }
+      }
       match.terms = why ? why->Summary(document) : "";
       match.snippet = why ? why->snippet.Marked("**", "**") : "";
       Result<std::optional<std::int64_t>> story = SameStory(watch.name, record, now);
@@ -355,8 +360,15 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
       }
     }
   }
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].matches.empty()) continue;  // only a match's item is ever rendered
+    const feeds::Item& item = parsed->items[i];
+    records[i].summary = ShortenUtf8(
+        item.summary_text.empty() ? item.content_text : item.summary_text, kSummaryBytes);
+  }
   Result<int> new_matches = store_.CommitPoll(feed.name, feed.url, poll, records);
   if (!new_matches) return new_matches.error();
+  if (*new_matches > 0) dispatcher_.Wake();
   FeedRuntime& runtime = runtime_[index];
   runtime.next_due = poll.next_due;
   runtime.state.last_success_at = now;
@@ -415,45 +427,6 @@ void Engine::Fail(size_t index, std::string status, const std::string& error,
   }
 }
 
-void Engine::DeliverDue() {
-  Result<std::vector<store::Delivery>> due = store_.DueDeliveries(clock_.Now(), kDeliveryBatch);
-  if (!due) {
-    spdlog::error("outbox: {}", due.error().message);
-    return;
-  }
-  for (const store::Delivery& delivery : *due) {
-    const auto record_result = [this, delivery](const Status& status) {
-      const TimePoint now = clock_.Now();
-      Status recorded;
-      if (status.ok()) {
-        recorded = store_.MarkSent(delivery.id, now);
-      } else {
-        spdlog::warn("notifier {}: delivery {} failed: {}", delivery.notifier, delivery.id,
-                     status.error().message);
-        recorded = store_.MarkFailed(delivery.id, now + kDeliveryRetry, status.error().message);
-      }
-      if (!recorded) spdlog::error("outbox: {}", recorded.error().message);
-    };
-    const auto it = notifiers_.find(delivery.notifier);
-    if (it == notifiers_.end()) {
-      record_result(
-          Error::NotFound("notifier \"" + delivery.notifier + "\" is not in the configuration"));
-      continue;
-    }
-    notify::Alert alert;
-    alert.delivery_id = std::to_string(delivery.id);
-    alert.watch = delivery.watch;
-    alert.feed = delivery.feed;
-    alert.title = delivery.title;
-    alert.link = delivery.link;
-    alert.published = delivery.published;
-    alert.matched_at = delivery.matched_at;
-    alert.terms = delivery.terms;
-    alert.snippet = delivery.snippet;
-    it->second->Send(alert, record_result);
-  }
-}
-
 std::optional<TimePoint> Engine::NextDue() const {
   std::optional<TimePoint> next;
   for (const FeedRuntime& runtime : runtime_) {
@@ -494,12 +467,12 @@ namespace {
 // deadline; a second SIGINT or SIGTERM cuts the wait short. (`once` is stopped at once: it is
 // run by hand.)
 void FinishInFlight(Engine& engine, net::HttpClient& http, int signal_fd, bool forever) {
-  if (!forever || !engine.fetching()) return;
+  if (!forever || !engine.busy()) return;
   const auto deadline = std::chrono::steady_clock::now() + engine.shutdown_deadline();
   spdlog::info("waiting up to {} s for {} transfers in flight",
                std::chrono::duration_cast<std::chrono::seconds>(engine.shutdown_deadline()).count(),
                engine.in_flight());
-  while (engine.fetching()) {
+  while (engine.busy()) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
@@ -522,7 +495,7 @@ LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int 
   auto last_status = std::chrono::steady_clock::now();
   engine.DeliverDue();  // whatever a previous run left in the outbox
   engine.StartFetches(once);
-  while (forever || engine.fetching() || !engine.polled_all()) {
+  while (forever || engine.busy() || !engine.polled_all()) {
     std::chrono::milliseconds sleep = kMaxSleep;
     if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
       sleep = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock.Now()),
@@ -538,7 +511,6 @@ LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int 
         if (systemd != nullptr) systemd->Stopping();
         FinishInFlight(engine, http, signal_fd, forever);
         http.CancelAll();
-        engine.DeliverDue();
         return exit;
       }
       if (exit == LoopExit::kReload) {
@@ -547,16 +519,15 @@ LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int 
       }
     }
     engine.StartFetches(once);
+    engine.DeliverDue();
     if (forever) {
       if (systemd != nullptr && std::chrono::steady_clock::now() - last_status >= kStatusEvery) {
         systemd->Status(engine.Summary());
         last_status = std::chrono::steady_clock::now();
       }
-      engine.DeliverDue();
       if (clock.Now() - engine.last_forget() >= std::chrono::hours(24)) engine.ForgetOldItems();
     }
   }
-  engine.DeliverDue();
   return LoopExit::kDone;
 }
 

@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "daemon/dispatch.h"
 #include "filters/watch_set.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
@@ -43,8 +44,8 @@ class Engine {
                        [](const FeedRuntime& r) { return r.polled || r.state.gone; });
   }
 
-  // Sends every pending delivery that is due.
-  void DeliverDue();
+  // Sends the deliveries that are due (through the Dispatcher).
+  void DeliverDue() { dispatcher_.DeliverDue(); }
 
   // Forgets items gone from their feeds for longer than `forget_after` (at start, then daily).
   void ForgetOldItems();
@@ -54,9 +55,12 @@ class Engine {
   std::optional<TimePoint> NextDue() const;
 
   bool fetching() const { return in_flight_ > 0; }
+  // Fetching feeds or sending messages.
+  bool busy() const { return fetching() || dispatcher_.sending() > 0; }
 
   config::Duration shutdown_deadline() const { return config_.daemon.shutdown_deadline; }
-  int in_flight() const { return in_flight_; }
+  // Transfers in flight: fetches and messages.
+  int in_flight() const { return in_flight_ + dispatcher_.sending(); }
 
   // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
   std::string Summary() const;
@@ -91,7 +95,7 @@ class Engine {
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
-  std::map<std::string, notify::Notifier*> notifiers_;
+  Dispatcher dispatcher_;
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   int in_flight_ = 0;

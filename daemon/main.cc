@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -287,6 +288,77 @@ std::unique_ptr<store::Store> OpenExistingStore(const std::string& state_dir_fla
   return std::move(*store);
 }
 
+// `feedwatch outbox`: deliveries not sent yet (pending, dead) with their last error; with `all`,
+// sent ones as well.
+int PrintOutbox(const std::string& config_path, const std::string& state_dir_flag, bool all) {
+  Result<config::Config> config = config::LoadConfigFile(config_path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return kExitConfig;
+  }
+  int exit_code = kExitOk;
+  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
+  if (!store) return exit_code;
+  Result<std::vector<store::Delivery>> deliveries = store->ListDeliveries(all);
+  if (!deliveries) {
+    std::cerr << deliveries.error().message << "\n";
+    return kExitIoError;
+  }
+  const TimePoint now = SystemClock().Now();
+  std::map<std::string, int> counts;
+  std::printf("%-6s %-14s %-8s %-8s %-10s %-16s %s\n", "ID", "NOTIFIER", "STATE", "ATTEMPTS",
+              "NEXT", "WATCH", "TITLE");
+  for (const store::Delivery& d : *deliveries) {
+    ++counts[d.state];
+    const std::string next = d.state == "pending" ? Ago(d.next_attempt_at, now) : "-";
+    std::printf("%-6lld %-14s %-8s %-8d %-10s %-16s %s\n", static_cast<long long>(d.id),
+                d.notifier.c_str(), d.state.c_str(), d.attempts, next.c_str(), d.watch.c_str(),
+                d.title.c_str());
+    if (!d.last_error.empty()) std::printf("       last error: %s\n", d.last_error.c_str());
+  }
+  std::printf("%d pending, %d dead", counts["pending"], counts["dead"]);
+  if (all) std::printf(", %d sent", counts["sent"]);
+  std::printf("\n");
+  return kExitOk;
+}
+
+// `feedwatch outbox retry (ID | --dead)`: due again now, as if new. A running daemon sends them
+// within seconds.
+int RetryOutbox(const std::string& config_path, const std::string& state_dir_flag,
+                const std::vector<std::int64_t>& ids, bool dead) {
+  Result<config::Config> config = config::LoadConfigFile(config_path);
+  if (!config) {
+    std::cerr << config.error().message << "\n";
+    return kExitConfig;
+  }
+  if (ids.empty() == !dead) {
+    std::cerr << "outbox retry: give delivery IDs or --dead\n";
+    return kExitUsage;
+  }
+  int exit_code = kExitOk;
+  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
+  if (!store) return exit_code;
+  const TimePoint now = SystemClock().Now();
+  if (dead) {
+    Result<int> count = store->RetryDead(now);
+    if (!count) {
+      std::cerr << count.error().message << "\n";
+      return kExitIoError;
+    }
+    std::cout << *count << " dead deliveries queued again\n";
+    return kExitOk;
+  }
+  for (const std::int64_t id : ids) {
+    if (Status s = store->Retry(id, now); !s) {
+      std::cerr << s.error().message << "\n";
+      exit_code = s.error().code == Error::Code::kIo ? kExitIoError : kExitDataError;
+      continue;
+    }
+    std::cout << "delivery " << id << " queued again\n";
+  }
+  return exit_code;
+}
+
 // Each configured feed's health from the store: one line per feed, then feeds the store knows
 // that the configuration no longer lists.
 int PrintStatus(const std::string& config_path, const std::string& state_dir_flag, bool json) {
@@ -426,6 +498,13 @@ int PrintMatches(const std::string& config_path, const std::string& state_dir_fl
   return kExitOk;
 }
 
+std::map<std::string, notify::Notifier*> Pointers(
+    const std::map<std::string, std::unique_ptr<notify::Notifier>>& notifiers) {
+  std::map<std::string, notify::Notifier*> out;
+  for (const auto& [name, notifier] : notifiers) out[name] = notifier.get();
+  return out;
+}
+
 int Poll(const std::string& config_path, const std::string& state_dir_flag,
          const std::string& log_level, bool forever) {
   const int signal_fd = OpenSignalFd();
@@ -450,22 +529,14 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
     return kExitIoError;
   }
 
-  notify::ConsoleNotifier console(stdout);
-  const auto notifiers_for = [&console](const config::Config& c) {
-    std::map<std::string, notify::Notifier*> notifiers;
-    for (const config::NotifierConfig& notifier : c.notifiers) {
-      notifiers[notifier.name] = &console;  // console is the only type so far
-    }
-    return notifiers;
-  };
-
   net::HttpClient::Options http_options;
   http_options.max_transfers = config->http.concurrency;
   http_options.user_agent = UserAgent();
   const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
   const SystemClock clock;
   auto running = std::make_unique<config::Config>(std::move(*config));
-  auto engine = std::make_unique<Engine>(*running, **store, *http, clock, notifiers_for(*running));
+  auto notifiers = MakeNotifiers(*running, *http, clock, stdout);
+  auto engine = std::make_unique<Engine>(*running, **store, *http, clock, Pointers(notifiers));
   if (Status s = engine->LoadSchedule(/*spread_start=*/forever); !s) {
     spdlog::critical("{}", s.error().message);
     return kExitIoError;
@@ -490,8 +561,9 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
       spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
     }
     auto reloaded = std::make_unique<config::Config>(std::move(*next));
+    auto next_notifiers = MakeNotifiers(*reloaded, *http, clock, stdout);
     auto replacement =
-        std::make_unique<Engine>(*reloaded, **store, *http, clock, notifiers_for(*reloaded));
+        std::make_unique<Engine>(*reloaded, **store, *http, clock, Pointers(next_notifiers));
     if (Status s = replacement->LoadSchedule(/*spread_start=*/false); !s) {
       spdlog::error("SIGHUP: {}; keeping the running configuration", s.error().message);
       continue;
@@ -499,6 +571,7 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
     systemd.Reloading();
     http->CancelAll();  // their callbacks belong to the engine being replaced
     engine = std::move(replacement);
+    notifiers = std::move(next_notifiers);
     running = std::move(reloaded);
     spdlog::info("SIGHUP: reloaded {}: {} feeds, {} watches", config_path, running->feeds.size(),
                  running->watches.size());
@@ -532,6 +605,16 @@ int Main(int argc, char** argv) {
   matches->add_option("--since", matches_since, "how far back, e.g. 24h or 7d")
       ->capture_default_str();
   matches->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
+  CLI::App* outbox = app.add_subcommand("outbox", "deliveries not sent yet, and why");
+  bool outbox_all = false;
+  outbox->add_flag("--all", outbox_all, "sent deliveries as well");
+  outbox->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
+  CLI::App* outbox_retry =
+      outbox->add_subcommand("retry", "queue deliveries again: by ID, or every dead one");
+  std::vector<std::int64_t> retry_ids;
+  bool retry_dead = false;
+  outbox_retry->add_option("id", retry_ids, "delivery IDs, as `feedwatch outbox` lists them");
+  outbox_retry->add_flag("--dead", retry_dead, "every dead delivery");
   CLI::App* parse = app.add_subcommand("parse", "read one feed and print what feedwatch sees");
   std::string parse_source;
   bool parse_json = false;
@@ -563,6 +646,8 @@ int Main(int argc, char** argv) {
   if (*parse) return Parse(parse_source, parse_json);
   if (*status) return PrintStatus(config_path, state_dir, status_json);
   if (*matches) return PrintMatches(config_path, state_dir, matches_since);
+  if (*outbox_retry) return RetryOutbox(config_path, state_dir, retry_ids, retry_dead);
+  if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
   if (*test_filter) {
     const size_t wanted = filter_watch.empty() ? 2 : 1;
     if (filter_args.size() != wanted) {

@@ -17,15 +17,19 @@ std::string OneLine(std::string_view text) {
 
 }  // namespace
 
-void ConsoleNotifier::Send(const Alert& alert, std::function<void(Status)> done) {
-  const std::string line = FormatIso8601(alert.matched_at) + '\t' + OneLine(alert.watch) + '\t' +
-                           OneLine(alert.feed) + '\t' + OneLine(alert.title) + '\t' +
-                           OneLine(alert.link) + '\t' + OneLine(alert.snippet) + '\n';
-  if (std::fputs(line.c_str(), out_) == EOF || std::fflush(out_) == EOF) {
-    done(Error::Io(std::string("console: ") + std::strerror(errno)));
+void ConsoleNotifier::Send(const Message& message, std::function<void(SendResult)> done) {
+  std::string lines;
+  for (const Alert& alert : message.alerts) {
+    lines += FormatIso8601(alert.matched_at) + '\t' + OneLine(alert.watch) + '\t' +
+             OneLine(alert.feed) + '\t' + OneLine(alert.title) + '\t' + OneLine(alert.link) + '\t' +
+             OneLine(alert.snippet) + '\n';
+  }
+  if (std::fputs(lines.c_str(), out_) == EOF || std::fflush(out_) == EOF) {
+    // A full disk or a closed pipe may pass: try again later.
+    done(SendResult::Retry(std::string("console: ") + std::strerror(errno)));
     return;
   }
-  done(Status::Ok());
+  done(SendResult::Sent());
 }
 
 }  // namespace feedwatch::notify

@@ -1,44 +1,76 @@
-// Notifiers turn an alert into a message somewhere: the console now; email and webhooks later.
+// Notifiers turn alerts into a message somewhere: the console, an email, a webhook.
 //
-// Send() may finish before it returns (console) or later on the event loop thread (network
-// notifiers); either way `done` is called exactly once, on the loop thread.
+// A Message is one alert, or a digest of several. Send() may finish before it returns (console)
+// or later on the event loop thread (network notifiers); either way `done` is called exactly
+// once, on the loop thread, with the outcome. Retrying is the caller's business (the outbox).
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/clock.h"
-#include "base/result.h"
 
 namespace feedwatch::notify {
 
 struct Alert {
-  std::string delivery_id;  // stable across retries
+  std::int64_t delivery = 0;
   std::string watch;
   std::string feed;
   std::string title;
   std::string link;
   std::optional<TimePoint> published;
   TimePoint matched_at;
-  std::string terms;    // which query terms hit in which field
-  std::string snippet;  // words around the first hit, each hit marked **like this**
+  std::string summary;     // plain text, shortened
+  std::string terms;       // which query terms hit in which field
+  std::string snippet;     // words around the first hit, each hit marked **like this**
+  std::int64_t story = 0;  // the id of the story's first match
+  std::vector<std::string> also_reported_by;  // other feeds with the same story, so far
+};
+
+struct Message {
+  // Unique across databases (it starts with the database's random instance id) and stable
+  // across retries: receivers use it to drop duplicates.
+  std::string id;
+  bool digest = false;        // a digest lists its alerts; otherwise there is exactly one
+  std::vector<Alert> alerts;  // in the order matched
+};
+
+struct SendResult {
+  enum class Kind {
+    kSent,
+    kRetry,      // may work later: a timeout, a 5xx, a 4xx SMTP reply, a refused connection
+    kPermanent,  // will not work as it is: a 4xx HTTP status but 408 and 429, a 5xx SMTP reply
+  };
+  Kind kind = Kind::kSent;
+  std::string error;        // for the log and `feedwatch outbox`; empty when sent
+  std::string retry_after;  // the server's Retry-After header, unparsed, if it sent one
+
+  static SendResult Sent() { return {}; }
+  static SendResult Retry(std::string error, std::string retry_after = "") {
+    return {Kind::kRetry, std::move(error), std::move(retry_after)};
+  }
+  static SendResult Permanent(std::string error) {
+    return {Kind::kPermanent, std::move(error), ""};
+  }
 };
 
 class Notifier {
  public:
   virtual ~Notifier() = default;
-  virtual void Send(const Alert& alert, std::function<void(Status)> done) = 0;
+  virtual void Send(const Message& message, std::function<void(SendResult)> done) = 0;
 };
 
 // One line per alert on `out`, tab-separated so that it can be cut or grepped:
 //   MATCHED_AT <TAB> WATCH <TAB> FEED <TAB> TITLE <TAB> LINK <TAB> SNIPPET
-// `out` must outlive the notifier.
+// A digest is its alerts' lines. `out` must outlive the notifier.
 class ConsoleNotifier final : public Notifier {
  public:
   explicit ConsoleNotifier(std::FILE* out) : out_(out) {}
-  void Send(const Alert& alert, std::function<void(Status)> done) override;
+  void Send(const Message& message, std::function<void(SendResult)> done) override;
 
  private:
   std::FILE* out_;

@@ -7,7 +7,7 @@
 
 namespace feedwatch::store {
 
-inline constexpr std::array<std::string_view, 6> kMigrations = {
+inline constexpr std::array<std::string_view, 7> kMigrations = {
     // 1: feeds, the items seen in them, and matches.
     R"sql(
 CREATE TABLE feeds (
@@ -84,6 +84,19 @@ CREATE INDEX matches_by_watch ON matches (watch, matched_at);
 ALTER TABLE items ADD COLUMN content_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN last_read_at INTEGER;
 CREATE INDEX items_last_seen ON items (last_seen_at);
+)sql",
+    // 7: the outbox grows up. An item keeps its summary for webhooks. A delivery remembers when
+    // it first fell due (its age decides when it is given up) and the message it went out in:
+    // an alert of its own or a digest, whose id is stable across retries. `meta` holds this
+    // database's random instance id, which makes message ids unique across databases.
+    R"sql(
+ALTER TABLE items ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE deliveries ADD COLUMN first_due_at INTEGER;
+ALTER TABLE deliveries ADD COLUMN message_id TEXT;
+UPDATE deliveries SET first_due_at = next_attempt_at;
+CREATE INDEX deliveries_sent ON deliveries (notifier, sent_at);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))));
 )sql",
 };
 

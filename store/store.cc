@@ -58,6 +58,7 @@ class Statement {
 
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
+  sqlite3_stmt* get() const { return stmt_; }
   void Reset() {
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
@@ -323,12 +324,13 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
 
   Statement insert_item(db,
                         "INSERT INTO items (feed_id, item_key, title, link, published_at, "
-                        "first_seen_at, last_seen_at, canonical_url, content_hash) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8) "
+                        "first_seen_at, last_seen_at, canonical_url, content_hash, summary) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9) "
                         "ON CONFLICT (feed_id, item_key) DO NOTHING RETURNING id");
   Statement touch_item(db,
                        "UPDATE items SET last_seen_at = ?3, title = ?5, link = ?6, "
-                       "canonical_url = ?7, content_hash = iif(?4 != '', ?4, content_hash) "
+                       "canonical_url = ?7, content_hash = iif(?4 != '', ?4, content_hash), "
+                       "summary = iif(?8 != '', ?8, summary) "
                        "WHERE feed_id = ?1 AND item_key = ?2 RETURNING id");
   Statement insert_match(
       db,
@@ -337,21 +339,21 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
       "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
   Statement insert_delivery(db,
                             "INSERT INTO deliveries (match_id, notifier, created_at, "
-                            "next_attempt_at) VALUES (?1, ?2, ?3, ?3) "
+                            "next_attempt_at, first_due_at) VALUES (?1, ?2, ?3, ?4, ?4) "
                             "ON CONFLICT (match_id, notifier) DO NOTHING");
   int new_matches = 0;
   for (const ItemRecord& item : items) {
     insert_item.Reset();
     insert_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
     insert_item.Bind(5, item.published).Bind(6, ToUnix(now)).Bind(7, item.canonical_url);
-    insert_item.Bind(8, item.content_hash);
+    insert_item.Bind(8, item.content_hash).Bind(9, item.summary);
     const int rc = insert_item.Step();
     std::int64_t item_id = 0;
     if (rc == SQLITE_DONE) {  // seen before: still there, perhaps edited
       touch_item.Reset();
       touch_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, ToUnix(now));
       touch_item.Bind(4, item.content_hash).Bind(5, item.title).Bind(6, item.link);
-      touch_item.Bind(7, item.canonical_url);
+      touch_item.Bind(7, item.canonical_url).Bind(8, item.summary);
       if (touch_item.Step() != SQLITE_ROW) return DbError(db, "updating item");
       item_id = touch_item.Int(0);
       touch_item.Step();  // finishes the RETURNING statement
@@ -379,7 +381,9 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
       ++new_matches;
       for (const std::string& notifier : match.notifiers) {
         insert_delivery.Reset();
+        const auto due = match.due_at.find(notifier);
         insert_delivery.Bind(1, match_id).Bind(2, notifier).Bind(3, ToUnix(now));
+        insert_delivery.Bind(4, ToUnix(due != match.due_at.end() ? due->second : now));
         if (insert_delivery.Step() != SQLITE_DONE) return DbError(db, "enqueuing delivery");
       }
     }
@@ -458,52 +462,164 @@ Result<std::vector<StoryHead>> Store::RecentStories(std::string_view watch, Time
   return heads;
 }
 
-Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {
-  Statement stmt(impl_->db.get(),
-                 "SELECT d.id, d.notifier, m.watch, f.name, i.title, i.link, i.published_at, "
-                 "m.matched_at, d.attempts, m.terms, m.snippet "
-                 "FROM deliveries d JOIN matches m ON m.id = d.match_id "
-                 "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
-                 "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
-                 "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
-  stmt.Bind(1, ToUnix(now)).Bind(2, static_cast<std::int64_t>(limit));
+Result<std::string> Store::InstanceId() {
+  Statement stmt(impl_->db.get(), "SELECT value FROM meta WHERE key = 'instance'");
+  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "reading the instance id");
+  return stmt.Text(0);
+}
+
+namespace {
+
+constexpr std::string_view kDeliverySelect =
+    "SELECT d.id, d.notifier, d.state, d.attempts, coalesce(d.first_due_at, d.created_at), "
+    "d.next_attempt_at, coalesce(d.last_error, ''), coalesce(d.message_id, ''), m.watch, f.name, "
+    "i.title, i.link, i.published_at, m.matched_at, i.summary, m.terms, m.snippet, m.id, "
+    "(SELECT group_concat(name, char(10)) FROM (SELECT DISTINCT ofd.name AS name "
+    "   FROM matches om JOIN items oi ON oi.id = om.item_id JOIN feeds ofd ON ofd.id = oi.feed_id "
+    "   WHERE om.story_of = m.id AND ofd.id != f.id ORDER BY om.id)) "
+    "FROM deliveries d JOIN matches m ON m.id = d.match_id "
+    "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
+
+Delivery ReadDelivery(const Statement& stmt) {
+  Delivery d;
+  d.id = stmt.Int(0);
+  d.notifier = stmt.Text(1);
+  d.state = stmt.Text(2);
+  d.attempts = static_cast<int>(stmt.Int(3));
+  d.first_due_at = FromUnix(stmt.Int(4));
+  d.next_attempt_at = FromUnix(stmt.Int(5));
+  d.last_error = stmt.Text(6);
+  d.message_id = stmt.Text(7);
+  d.watch = stmt.Text(8);
+  d.feed = stmt.Text(9);
+  d.title = stmt.Text(10);
+  d.link = stmt.Text(11);
+  d.published = stmt.Time(12);
+  d.matched_at = FromUnix(stmt.Int(13));
+  d.summary = stmt.Text(14);
+  d.terms = stmt.Text(15);
+  d.snippet = stmt.Text(16);
+  d.story = stmt.Int(17);
+  const std::string others = stmt.Text(18);
+  for (size_t at = 0; at < others.size();) {
+    const size_t end = std::min(others.find('\n', at), others.size());
+    d.also_reported_by.push_back(others.substr(at, end - at));
+    at = end + 1;
+  }
+  return d;
+}
+
+Result<std::vector<Delivery>> ReadDeliveries(sqlite3* db, Statement& stmt) {
   std::vector<Delivery> out;
   int rc = 0;
-  while ((rc = stmt.Step()) == SQLITE_ROW) {
-    Delivery d;
-    d.id = stmt.Int(0);
-    d.notifier = stmt.Text(1);
-    d.watch = stmt.Text(2);
-    d.feed = stmt.Text(3);
-    d.title = stmt.Text(4);
-    d.link = stmt.Text(5);
-    d.published = stmt.Time(6);
-    d.matched_at = FromUnix(stmt.Int(7));
-    d.attempts = static_cast<int>(stmt.Int(8));
-    d.terms = stmt.Text(9);
-    d.snippet = stmt.Text(10);
-    out.push_back(std::move(d));
-  }
-  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading the outbox");
+  while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(ReadDelivery(stmt));
+  if (rc != SQLITE_DONE) return DbError(db, "reading the outbox");
   return out;
 }
 
-Status Store::MarkSent(std::int64_t delivery, TimePoint now) {
+}  // namespace
+
+Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {
+  Statement stmt(impl_->db.get(), std::string(kDeliverySelect) +
+                                      "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+                                      "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
+  stmt.Bind(1, ToUnix(now)).Bind(2, static_cast<std::int64_t>(limit));
+  return ReadDeliveries(impl_->db.get(), stmt);
+}
+
+Result<std::vector<Delivery>> Store::ListDeliveries(bool all) {
+  Statement stmt(impl_->db.get(), std::string(kDeliverySelect) +
+                                      (all ? "" : "WHERE d.state != 'sent' ") + "ORDER BY d.id");
+  return ReadDeliveries(impl_->db.get(), stmt);
+}
+
+namespace {
+
+// Runs `stmt` (whose ?1 is a delivery id) for each of `ids` in one transaction.
+Status ForEachDelivery(sqlite3* db, Statement& stmt, const std::vector<std::int64_t>& ids,
+                       std::string_view what) {
+  Transaction transaction(db);
+  if (!transaction.begun()) return transaction.begun();
+  for (const std::int64_t id : ids) {
+    stmt.Bind(1, id);
+    if (stmt.Step() != SQLITE_DONE) return DbError(db, what);
+    sqlite3_reset(stmt.get());
+  }
+  return transaction.Commit();
+}
+
+}  // namespace
+
+Status Store::AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) {
+  Statement stmt(impl_->db.get(), "UPDATE deliveries SET message_id = ?2 WHERE id = ?1");
+  stmt.Bind(2, message_id);
+  return ForEachDelivery(impl_->db.get(), stmt, ids, "naming a message");
+}
+
+Status Store::MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) {
   Statement stmt(impl_->db.get(),
                  "UPDATE deliveries SET state = 'sent', sent_at = ?2, attempts = attempts + 1, "
                  "last_error = NULL WHERE id = ?1");
-  stmt.Bind(1, delivery).Bind(2, ToUnix(now));
-  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "marking delivery sent");
-  return Status::Ok();
+  stmt.Bind(2, ToUnix(now));
+  return ForEachDelivery(impl_->db.get(), stmt, ids, "marking delivery sent");
 }
 
-Status Store::MarkFailed(std::int64_t delivery, TimePoint next_attempt, std::string_view error) {
+Status Store::MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
+                         std::string_view error) {
   Statement stmt(impl_->db.get(),
                  "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, "
                  "last_error = ?3 WHERE id = ?1");
-  stmt.Bind(1, delivery).Bind(2, ToUnix(next_attempt)).Bind(3, error);
-  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "recording delivery failure");
+  stmt.Bind(2, ToUnix(next_attempt)).Bind(3, error);
+  return ForEachDelivery(impl_->db.get(), stmt, ids, "recording delivery failure");
+}
+
+Status Store::MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) {
+  Statement stmt(impl_->db.get(),
+                 "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, "
+                 "last_error = ?2 WHERE id = ?1");
+  stmt.Bind(2, error);
+  return ForEachDelivery(impl_->db.get(), stmt, ids, "giving up a delivery");
+}
+
+Status Store::Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) {
+  Statement stmt(impl_->db.get(), "UPDATE deliveries SET next_attempt_at = ?2 WHERE id = ?1");
+  stmt.Bind(2, ToUnix(next_attempt));
+  return ForEachDelivery(impl_->db.get(), stmt, ids, "deferring a delivery");
+}
+
+Status Store::Retry(std::int64_t id, TimePoint now) {
+  Statement find(impl_->db.get(), "SELECT state FROM deliveries WHERE id = ?1");
+  find.Bind(1, id);
+  const int rc = find.Step();
+  if (rc == SQLITE_DONE) return Error::NotFound("no delivery " + std::to_string(id));
+  if (rc != SQLITE_ROW) return DbError(impl_->db.get(), "reading the outbox");
+  if (find.Text(0) == "sent") {
+    return Error::InvalidInput("delivery " + std::to_string(id) + " was sent already");
+  }
+  Statement stmt(impl_->db.get(),
+                 "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = ?2, "
+                 "next_attempt_at = ?2 WHERE id = ?1");
+  stmt.Bind(1, id).Bind(2, ToUnix(now));
+  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "requeueing a delivery");
   return Status::Ok();
+}
+
+Result<int> Store::RetryDead(TimePoint now) {
+  Statement stmt(impl_->db.get(),
+                 "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = ?1, "
+                 "next_attempt_at = ?1 WHERE state = 'dead'");
+  stmt.Bind(1, ToUnix(now));
+  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "requeueing deliveries");
+  return sqlite3_changes(impl_->db.get());
+}
+
+Result<SentMessages> Store::SentMessagesSince(std::string_view notifier, TimePoint since) {
+  Statement stmt(impl_->db.get(),
+                 "SELECT count(DISTINCT coalesce(message_id, id)), min(sent_at) FROM deliveries "
+                 "WHERE notifier = ?1 AND state = 'sent' AND sent_at >= ?2");
+  stmt.Bind(1, notifier).Bind(2, ToUnix(since));
+  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting sent messages");
+  return SentMessages{static_cast<int>(stmt.Int(0)), stmt.Time(1)};
 }
 
 }  // namespace feedwatch::store

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,8 +58,10 @@ struct PollRecord {
 struct MatchRecord {
   std::string watch;
   std::vector<std::string> notifiers;  // one delivery is enqueued for each
-  std::string terms;                   // which terms hit where (filters::Explanation::Summary)
-  std::string snippet;                 // words around the first hit, hits marked **like this**
+  // When a notifier's delivery falls due (a digest's time); absent: at the poll.
+  std::map<std::string, TimePoint> due_at;
+  std::string terms;    // which terms hit where (filters::Explanation::Summary)
+  std::string snippet;  // words around the first hit, hits marked **like this**
   // The first match of the same story for this watch: recorded and linked, nothing is sent.
   std::optional<std::int64_t> story_of;
 };
@@ -69,6 +72,7 @@ struct ItemRecord {
   std::string link;
   std::string canonical_url;  // feeds::CanonicalUrl of the link
   std::string content_hash;   // of the text the item was matched on
+  std::string summary;        // plain text, for webhooks; kept short
   std::optional<TimePoint> published;
   std::vector<MatchRecord> matches;  // recorded only if the item is new to the feed
 };
@@ -95,20 +99,34 @@ struct StoryMatch {
 struct Delivery {
   std::int64_t id = 0;
   std::string notifier;
+  std::string state;  // "pending", "sent" or "dead"
+  int attempts = 0;
+  TimePoint first_due_at;
+  TimePoint next_attempt_at;
+  std::string last_error;
+  std::string message_id;  // empty until the first attempt
   std::string watch;
   std::string feed;
   std::string title;
   std::string link;
   std::optional<TimePoint> published;
   TimePoint matched_at;
+  std::string summary;
   std::string terms;
   std::string snippet;
-  int attempts = 0;
+  std::int64_t story = 0;                     // the match id of the story's first match
+  std::vector<std::string> also_reported_by;  // other feeds' matches linked to it, so far
+};
+
+// Messages a notifier sent in a window, for its rate limit.
+struct SentMessages {
+  int count = 0;
+  std::optional<TimePoint> oldest;  // when the first of them was sent
 };
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 6;
+  static constexpr int kSchemaVersion = 7;
 
   // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
   // database whose schema is newer than this build.
@@ -155,10 +173,34 @@ class Store {
   // The stories `watch` matched at or after `since` (first matches only), newest first.
   Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);
 
+  // This database's instance id: 16 random hex digits made when it was created.
+  Result<std::string> InstanceId();
+
   // Pending deliveries due at or before `now`, oldest first, at most `limit`.
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit);
-  Status MarkSent(std::int64_t delivery, TimePoint now);
-  Status MarkFailed(std::int64_t delivery, TimePoint next_attempt, std::string_view error);
+  // Deliveries not sent (pending and dead), or with `all` every one, oldest first.
+  Result<std::vector<Delivery>> ListDeliveries(bool all);
+
+  // Each change below applies to every delivery in `ids` in one transaction.
+  // Names the message the deliveries go out in; it stays theirs through retries.
+  Status AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id);
+  Status MarkSent(const std::vector<std::int64_t>& ids, TimePoint now);
+  // A failed attempt: counted, and the next one due at `next_attempt`.
+  Status MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
+                    std::string_view error);
+  // Given up: kept, listed by `feedwatch outbox`, never attempted unless retried.
+  Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error);
+  // Not attempted now (a rate limit): due again at `next_attempt`, no attempt counted.
+  Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt);
+
+  // Makes a pending or dead delivery due at `now` as if new (attempts 0, age from now), in its
+  // message of before. NotFound when there is no such delivery; InvalidInput when it was sent.
+  Status Retry(std::int64_t id, TimePoint now);
+  // The same for every dead delivery; returns how many.
+  Result<int> RetryDead(TimePoint now);
+
+  // Distinct messages `notifier` sent at or after `since`.
+  Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since);
 
  private:
   struct Impl;

@@ -188,13 +188,124 @@ query = '''
       "              ^");
 }
 
-TEST(Config, RejectsNotifierTypesThisVersionCannotSend) {
-  const std::string errors = ErrorsOf("[[notify]]\nname = \"desk\"\ntype = \"email\"\n");
+TEST(Config, RejectsUnknownNotifierTypes) {
+  const std::string errors = ErrorsOf("[[notify]]\nname = \"desk\"\ntype = \"sms\"\n");
   EXPECT_EQ(errors,
-            "/etc/feedwatch/feedwatch.toml:3:8: notifier type \"email\" is not supported by this "
-            "version; expected \"console\"\n"
-            "  type = \"email\"\n"
+            "/etc/feedwatch/feedwatch.toml:3:8: unknown notifier type \"sms\"; expected "
+            "\"console\", \"email\" or \"webhook\"\n"
+            "  type = \"sms\"\n"
             "         ^");
+}
+
+TEST(Config, LoadsEmailAndWebhookNotifiersWithTheirSecrets) {
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "smtp-password", "hunter2\n");
+  testing::WriteFile(dir.path() / "hook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  const Result<Config> config = LoadConfigText(R"(
+[smtp]
+url = "smtp://mail.example.org:587"
+from = "Лента <alerts@example.org>"
+username = "alerts"
+password_file = "smtp-password"
+
+[[notify]]
+name = "desk"
+type = "email"
+to = ["desk@example.org", "Night Desk <night@example.org>"]
+digest = "daily 08:00 Europe/Moscow"
+max_per_hour = 10
+
+[[notify]]
+name = "hook"
+type = "webhook"
+url = "https://hooks.example.org/x"
+secret_file = "hook-secret"
+format = "slack"
+headers = { Authorization = "Bearer t0k3n" }
+max_age = "2h"
+)",
+                                               dir.path() / "feedwatch.toml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  ASSERT_TRUE(config->smtp.has_value());
+  EXPECT_EQ(config->smtp->from.name, "Лента");
+  EXPECT_EQ(config->smtp->from.address, "alerts@example.org");
+  EXPECT_EQ(config->smtp->password, "hunter2");
+  ASSERT_EQ(config->notifiers.size(), 2u);
+  const NotifierConfig& desk = config->notifiers[0];
+  EXPECT_EQ(desk.type, NotifierType::kEmail);
+  EXPECT_EQ(desk.email.to, (std::vector<std::string>{"desk@example.org", "night@example.org"}));
+  EXPECT_EQ(desk.digest.ToString(), "daily 08:00 Europe/Moscow");
+  EXPECT_EQ(desk.max_per_hour, 10);
+  EXPECT_EQ(desk.max_age, 24h);
+  const NotifierConfig& hook = config->notifiers[1];
+  EXPECT_EQ(hook.type, NotifierType::kWebhook);
+  EXPECT_EQ(hook.webhook.format, notify::WebhookFormat::kSlack);
+  EXPECT_EQ(hook.webhook.secret.size(), 24u);  // the base64 after whsec_, decoded
+  EXPECT_EQ(hook.webhook.headers, std::vector<std::string>{"Authorization: Bearer t0k3n"});
+  EXPECT_EQ(hook.max_age, 2h);
+  EXPECT_TRUE(hook.digest.off());
+}
+
+TEST(Config, ReadsSecretsFromTheCredentialsDirectoryFirst) {
+  const testing::TempDir dir;
+  const testing::TempDir credentials;
+  testing::WriteFile(dir.path() / "smtp-password", "from the config folder");
+  testing::WriteFile(credentials.path() / "smtp-password", "from systemd");
+  setenv("CREDENTIALS_DIRECTORY", credentials.path().c_str(), 1);
+  const Result<Config> config = LoadConfigText(
+      "[smtp]\nurl = \"smtps://mail.example.org\"\nfrom = \"a@example.org\"\n"
+      "username = \"a\"\npassword_file = \"smtp-password\"\n",
+      dir.path() / "feedwatch.toml");
+  unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->smtp->password, "from systemd");
+}
+
+TEST(Config, ReportsEveryNotifierMistakeWithItsLine) {
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "not-base64", "whsec_not base64!");
+  const std::string errors = ErrorsOf(R"([[notify]]
+name = "desk"
+type = "email"
+to = ["desk at example.org"]
+digest = "weekly"
+
+[[notify]]
+name = "hook"
+type = "webhook"
+url = "ftp://x"
+secret_file = ")" + (dir.path() / "not-base64").string() +
+                                      R"("
+headers = { "X-Bad" = "a\nBcc: b" }
+
+[[notify]]
+name = "late"
+type = "webhook"
+url = "https://x.test/"
+secret_file = "missing-secret"
+digest = "daily 25:00"
+
+[[notify]]
+name = "zoned"
+type = "console"
+digest = "daily 08:00 Mars/Olympus"
+)");
+  for (const std::string expected : {
+           "3:8: an email notifier needs an [smtp] section with at least url and from",
+           "4:7: bad email address \"desk at example.org\": expected local@domain",
+           "5:10: unknown digest \"weekly\"; expected \"off\", \"hourly\" or \"daily HH:MM "
+           "[Area/Zone]\"",
+           "10:7: webhook url \"ftp://x\" must be an http:// or https:// URL",
+           "11:15: the secret in",
+           "must be \"whsec_\" followed by base64 (Standard Webhooks)",
+           "12:23: expected header \"X-Bad\" to be a string on one line",
+           "18:15: cannot read secret_file \"missing-secret\" (/etc/feedwatch/missing-secret: No "
+           "such file or directory)",
+           "19:10: unknown digest \"daily 25:00\"",
+           "24:10: unknown time zone \"Mars/Olympus\" in digest",
+       }) {
+    EXPECT_NE(errors.find(expected), std::string::npos) << expected << "\n in:\n" << errors;
+  }
 }
 
 TEST(Config, WatchNeedsSomewhereToSend) {

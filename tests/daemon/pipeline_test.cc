@@ -192,9 +192,8 @@ TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
                 ->DueDeliveries(kNow + Seconds(3600), 100)
                 ->size(),
             5u);
-  EXPECT_NE(
-      log_.str().find("notifier console: delivery 1 failed: console: No space left on device"),
-      std::string::npos)
+  EXPECT_NE(log_.str().find("failed (attempt 1): console: No space left on device"),
+            std::string::npos)
       << log_.str();
   // After the retry delay, the next run sends them all; no item is new, so none is re-matched.
   clock_.Advance(Seconds(60));

@@ -137,19 +137,103 @@ TEST(Store, ForgetsItemsGoneFromTheirFeedForLong) {
 TEST(Store, DeliveriesMoveThroughTheOutbox) {
   const testing::TempDir dir;
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
-  ASSERT_TRUE(
-      store
-          ->CommitPoll("f", "u", Ok(kNow), {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}})})
-          .ok());
+  ASSERT_TRUE(store
+                  ->CommitPoll("f", "u", Ok(kNow),
+                               {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}}),
+                                Item("c", {{"w", {"n1"}}})})
+                  .ok());
   std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
-  ASSERT_EQ(due.size(), 2u);
-  ASSERT_TRUE(store->MarkSent(due[0].id, kNow).ok());
-  ASSERT_TRUE(store->MarkFailed(due[1].id, kNow + Seconds(30), "connection refused").ok());
+  ASSERT_EQ(due.size(), 3u);
+  EXPECT_EQ(due[0].state, "pending");
+  EXPECT_EQ(due[0].first_due_at, kNow);
+  EXPECT_TRUE(due[0].message_id.empty());
+  ASSERT_TRUE(store->AssignMessage({due[0].id}, "inst-a1").ok());
+  ASSERT_TRUE(store->MarkSent({due[0].id}, kNow).ok());
+  ASSERT_TRUE(store->AssignMessage({due[1].id}, "inst-a2").ok());
+  ASSERT_TRUE(store->MarkFailed({due[1].id}, kNow + Seconds(30), "connection refused").ok());
+  ASSERT_TRUE(store->MarkDead({due[2].id}, "HTTP 400").ok());
   EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
-  due = *store->DueDeliveries(kNow + Seconds(30), 10);
-  ASSERT_EQ(due.size(), 1u);
-  EXPECT_EQ(due[0].attempts, 1);
+
+  std::vector<Delivery> retry = *store->DueDeliveries(kNow + Seconds(30), 10);
+  ASSERT_EQ(retry.size(), 1u);
+  EXPECT_EQ(retry[0].attempts, 1);
+  EXPECT_EQ(retry[0].message_id, "inst-a2");  // the same message on every attempt
+  EXPECT_EQ(retry[0].last_error, "connection refused");
   EXPECT_EQ(store->DueDeliveries(kNow + Seconds(30), 0)->size(), 0u);
+
+  // `feedwatch outbox` lists the unsent ones; sent ones only when asked.
+  const std::vector<Delivery> listed = *store->ListDeliveries(false);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[1].state, "dead");
+  EXPECT_EQ(listed[1].last_error, "HTTP 400");
+  EXPECT_EQ(store->ListDeliveries(true)->size(), 3u);
+
+  // Retried dead deliveries are due now, counted afresh; a sent one cannot be retried.
+  EXPECT_EQ(*store->RetryDead(kNow + Seconds(60)), 1);
+  std::vector<Delivery> again = *store->DueDeliveries(kNow + Seconds(60), 10);
+  ASSERT_EQ(again.size(), 2u);
+  EXPECT_EQ(again[1].id, due[2].id);
+  EXPECT_EQ(again[1].attempts, 0);
+  EXPECT_EQ(again[1].first_due_at, kNow + Seconds(60));
+  EXPECT_EQ(store->Retry(due[0].id, kNow).error().code, Error::Code::kInvalidInput);
+  EXPECT_EQ(store->Retry(999, kNow).error().code, Error::Code::kNotFound);
+
+  // A deferred delivery waits without an attempt counted.
+  ASSERT_TRUE(store->Defer({due[2].id}, kNow + Seconds(3600)).ok());
+  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(3599), 10)->size(), 1u);
+}
+
+TEST(Store, CountsSentMessagesNotDeliveries) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  ASSERT_TRUE(store
+                  ->CommitPoll("f", "u", Ok(kNow),
+                               {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}}),
+                                Item("c", {{"w", {"n1"}}})})
+                  .ok());
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
+  ASSERT_TRUE(store->AssignMessage({due[0].id, due[1].id}, "x-g1").ok());  // a digest of two
+  ASSERT_TRUE(store->MarkSent({due[0].id, due[1].id}, kNow + Seconds(10)).ok());
+  ASSERT_TRUE(store->AssignMessage({due[2].id}, "x-a3").ok());
+  ASSERT_TRUE(store->MarkSent({due[2].id}, kNow + Seconds(20)).ok());
+  const SentMessages sent = *store->SentMessagesSince("n1", kNow);
+  EXPECT_EQ(sent.count, 2);
+  EXPECT_EQ(sent.oldest, kNow + Seconds(10));
+  EXPECT_EQ(store->SentMessagesSince("n1", kNow + Seconds(15))->count, 1);
+  EXPECT_EQ(store->SentMessagesSince("other", kNow)->count, 0);
+}
+
+TEST(Store, DigestDeliveriesFallDueAtTheirTimeAndCarryTheirStory) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  MatchRecord match{"w", {"now", "digest"}};
+  match.due_at["digest"] = kNow + Seconds(3600);
+  ItemRecord item = Item("a", {match});
+  item.summary = "what the item says";
+  ASSERT_TRUE(store->CommitPoll("tass", "u1", Ok(kNow), {item}).ok());
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].notifier, "now");
+  EXPECT_EQ(due[0].summary, "what the item says");
+
+  // Another feed's item of the same story: linked, reported with the first.
+  MatchRecord linked{"w", {"now", "digest"}};
+  linked.story_of = due[0].story;
+  ASSERT_TRUE(store->CommitPoll("ria", "u2", Ok(kNow), {Item("b", {linked})}).ok());
+  const std::vector<Delivery> later = *store->DueDeliveries(kNow + Seconds(3600), 10);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[1].notifier, "digest");
+  EXPECT_EQ(later[1].first_due_at, kNow + Seconds(3600));
+  EXPECT_EQ(later[1].also_reported_by, std::vector<std::string>{"ria"});
+}
+
+TEST(Store, EachDatabaseHasItsOwnInstanceId) {
+  const testing::TempDir dir;
+  const std::string a = *OpenOrDie(dir.path() / "a.db")->InstanceId();
+  const std::string b = *OpenOrDie(dir.path() / "b.db")->InstanceId();
+  EXPECT_EQ(a.size(), 16u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(*OpenOrDie(dir.path() / "a.db")->InstanceId(), a);  // kept
 }
 
 TEST(Store, FeedStateRecordsSuccessAndFailures) {
@@ -238,7 +322,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (6); upgrade feedwatch");
+                                       "understands (7); upgrade feedwatch");
 }
 
 TEST(Store, ReportsAFileThatIsNotADatabase) {

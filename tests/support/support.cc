@@ -1,17 +1,15 @@
 #include "tests/support/support.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace feedwatch::testing {
 
@@ -64,7 +62,7 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-FeedwatchProcess::FeedwatchProcess(const std::vector<std::string>& args) {
+ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args) {
   const std::string out_path = (output_.path() / "out").string();
   const std::string err_path = (output_.path() / "err").string();
   posix_spawn_file_actions_t actions;
@@ -74,26 +72,27 @@ FeedwatchProcess::FeedwatchProcess(const std::vector<std::string>& args) {
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> argv_storage = {FEEDWATCH_BIN};
+  std::vector<std::string> argv_storage = {program};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_storage.size() + 1);
   for (std::string& arg : argv_storage) argv.push_back(arg.data());
   argv.push_back(nullptr);
-  const int rc = posix_spawn(&pid_, FEEDWATCH_BIN, &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " FEEDWATCH_BIN);
+  if (rc != 0) throw std::runtime_error("cannot start " + program);
 }
 
-FeedwatchProcess::~FeedwatchProcess() {
+ChildProcess::~ChildProcess() {
   if (!reaped_) {
     kill(pid_, SIGKILL);
     waitpid(pid_, nullptr, 0);
   }
 }
 
-void FeedwatchProcess::Signal(int signal) { kill(pid_, signal); }
+void ChildProcess::Signal(int signal) { kill(pid_, signal); }
 
-std::optional<int> FeedwatchProcess::Wait(std::chrono::milliseconds timeout) {
+std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     int status = 0;
@@ -106,8 +105,34 @@ std::optional<int> FeedwatchProcess::Wait(std::chrono::milliseconds timeout) {
   }
 }
 
-std::string FeedwatchProcess::out() const { return ReadFile(output_.path() / "out"); }
-std::string FeedwatchProcess::err() const { return ReadFile(output_.path() / "err"); }
+std::string ChildProcess::out() const { return ReadFile(output_.path() / "out"); }
+std::string ChildProcess::err() const { return ReadFile(output_.path() / "err"); }
+
+FeedwatchProcess::FeedwatchProcess(const std::vector<std::string>& args)
+    : ChildProcess(FEEDWATCH_BIN, args) {}
+
+PythonServer::PythonServer(const std::string& name, const std::vector<std::string>& args) {
+  const std::filesystem::path port_file = dir_.path() / "port";
+  std::vector<std::string> argv = {(SourceDir() / "tests" / "support" / (name + ".py")).string(),
+                                   "--port-file", port_file.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  process_.emplace("/usr/bin/python3", argv);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!std::filesystem::exists(port_file)) {
+    if (process_->Wait(std::chrono::milliseconds(20))) {
+      throw std::runtime_error(name + ".py exited: " + process_->err());
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error(name + ".py did not start listening");
+    }
+  }
+  port_ = std::stoi(ReadFile(port_file));
+}
+
+void PythonServer::Kill() {
+  process_->Signal(SIGKILL);
+  process_->Wait(std::chrono::seconds(10));
+}
 
 CommandResult RunFeedwatch(const std::vector<std::string>& args) {
   FeedwatchProcess process(args);

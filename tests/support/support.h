@@ -66,13 +66,13 @@ class FakeClock final : public Clock {
   TimePoint now_;
 };
 
-// The feedwatch binary under test, started with `args`, its output captured in files.
-class FeedwatchProcess {
+// A program started with `args`, its output captured in files.
+class ChildProcess {
  public:
-  explicit FeedwatchProcess(const std::vector<std::string>& args);
-  ~FeedwatchProcess();  // kills the process if it is still running
-  FeedwatchProcess(const FeedwatchProcess&) = delete;
-  FeedwatchProcess& operator=(const FeedwatchProcess&) = delete;
+  ChildProcess(const std::string& program, const std::vector<std::string>& args);
+  ~ChildProcess();  // kills the process if it is still running
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
 
   void Signal(int signal);
   // The exit code, -1 if killed by a signal, or nullopt if still running after `timeout`.
@@ -84,6 +84,28 @@ class FeedwatchProcess {
   TempDir output_;
   int pid_ = -1;
   bool reaped_ = false;
+};
+
+// The feedwatch binary under test.
+class FeedwatchProcess : public ChildProcess {
+ public:
+  explicit FeedwatchProcess(const std::vector<std::string>& args);
+};
+
+// A test server written in Python (tests/support/NAME.py, run by Debian's /usr/bin/python3 so
+// that Debian's python3-aiosmtpd imports) listening on 127.0.0.1. It is given --port-file and
+// `args`; the constructor waits until it listens.
+class PythonServer {
+ public:
+  PythonServer(const std::string& name, const std::vector<std::string>& args);
+  int port() const { return port_; }
+  // Kills the server (SIGKILL): its port refuses connections until another server takes it.
+  void Kill();
+
+ private:
+  TempDir dir_;
+  std::optional<ChildProcess> process_;
+  int port_ = 0;
 };
 
 struct CommandResult {

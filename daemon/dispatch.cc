@@ -1,0 +1,272 @@
+#include "daemon/dispatch.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "daemon/schedule.h"
+#include "notify/email.h"
+#include "notify/policy.h"
+#include "notify/webhook.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+// Deliveries read per pass; more wait for the next.
+constexpr int kBatch = 500;
+// Alerts in one digest message at most; more make more messages.
+constexpr size_t kDigestSize = 100;
+constexpr Seconds kRateWindow{3600};
+
+std::vector<std::int64_t> Ids(const std::vector<store::Delivery>& deliveries) {
+  std::vector<std::int64_t> ids;
+  ids.reserve(deliveries.size());
+  for (const store::Delivery& d : deliveries) ids.push_back(d.id);
+  return ids;
+}
+
+notify::Alert ToAlert(const store::Delivery& d) {
+  notify::Alert alert;
+  alert.delivery = d.id;
+  alert.watch = d.watch;
+  alert.feed = d.feed;
+  alert.title = d.title;
+  alert.link = d.link;
+  alert.published = d.published;
+  alert.matched_at = d.matched_at;
+  alert.summary = d.summary;
+  alert.terms = d.terms;
+  alert.snippet = d.snippet;
+  alert.story = d.story;
+  alert.also_reported_by = d.also_reported_by;
+  return alert;
+}
+
+std::string Hours(config::Duration d) {
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(d).count();
+  return minutes % 60 == 0 ? std::to_string(minutes / 60) + " h" : std::to_string(minutes) + " min";
+}
+
+void Check(const Status& status) {
+  if (!status) spdlog::error("outbox: {}", status.error().message);
+}
+
+}  // namespace
+
+std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const config::Config& config,
+                                                                       net::HttpClient& http,
+                                                                       const Clock& clock,
+                                                                       std::FILE* console) {
+  std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers;
+  for (const config::NotifierConfig& notifier : config.notifiers) {
+    std::unique_ptr<notify::Notifier>& made = notifiers[notifier.name];
+    switch (notifier.type) {
+      case config::NotifierType::kConsole:
+        made = std::make_unique<notify::ConsoleNotifier>(console);
+        break;
+      case config::NotifierType::kEmail:
+        // A loaded config has [smtp] whenever it has an email notifier.
+        made = std::make_unique<notify::EmailNotifier>(http, *config.smtp, notifier.email, clock);
+        break;
+      case config::NotifierType::kWebhook:
+        made = std::make_unique<notify::WebhookNotifier>(http, notifier.webhook, clock);
+        break;
+    }
+  }
+  return notifiers;
+}
+
+Dispatcher::Dispatcher(const config::Config& config, store::Store& store, const Clock& clock,
+                       std::map<std::string, notify::Notifier*> notifiers)
+    : config_(config), store_(store), clock_(clock), notifiers_(std::move(notifiers)) {}
+
+TimePoint Dispatcher::DueAt(const std::string& notifier, TimePoint now) const {
+  for (const config::NotifierConfig& n : config_.notifiers) {
+    if (n.name == notifier) return n.digest.Next(now);
+  }
+  return now;
+}
+
+void Dispatcher::DeliverDue() {
+  const auto steady = std::chrono::steady_clock::now();
+  if (!woken_ && steady - last_read_ < std::chrono::seconds(1)) return;
+  woken_ = false;
+  last_read_ = steady;
+  const TimePoint now = clock_.Now();
+  Result<std::vector<store::Delivery>> due = store_.DueDeliveries(now, kBatch);
+  if (!due) {
+    spdlog::error("outbox: {}", due.error().message);
+    return;
+  }
+  // The last message may continue past the batch: leave it whole for a later pass.
+  if (due->size() == static_cast<size_t>(kBatch) && !due->back().message_id.empty()) {
+    const std::string cut = due->back().message_id;
+    std::erase_if(*due, [&](const store::Delivery& d) { return d.message_id == cut; });
+  }
+  std::map<std::string, std::vector<store::Delivery>> by_notifier;
+  for (store::Delivery& d : *due) {
+    if (!in_flight_.contains(d.id)) by_notifier[d.notifier].push_back(std::move(d));
+  }
+  for (auto& [notifier_name, deliveries] : by_notifier) {
+    const std::string& name = notifier_name;  // a lambda may not capture a structured binding
+    const auto config =
+        std::find_if(config_.notifiers.begin(), config_.notifiers.end(),
+                     [&](const config::NotifierConfig& n) { return n.name == name; });
+    const auto sender = notifiers_.find(name);
+    if (config == config_.notifiers.end() || sender == notifiers_.end()) {
+      const std::string error = "notifier \"" + name + "\" is not in the configuration";
+      spdlog::error("outbox: {} deliveries given up: {}", deliveries.size(), error);
+      Check(store_.MarkDead(Ids(deliveries), error));
+      continue;
+    }
+    DeliverFor(*config, *sender->second, std::move(deliveries), now);
+  }
+}
+
+void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Notifier& sender,
+                            std::vector<store::Delivery> due, TimePoint now) {
+  // Messages tried before go out again as they were; the rest are new.
+  std::map<std::string, Plan> retries;
+  std::vector<store::Delivery> fresh;
+  for (store::Delivery& d : due) {
+    if (d.message_id.empty()) {
+      fresh.push_back(std::move(d));
+    } else {
+      Plan& plan = retries[d.message_id];
+      plan.message_id = d.message_id;
+      plan.digest = d.message_id.find("-g") != std::string::npos;
+      plan.deliveries.push_back(std::move(d));
+    }
+  }
+  std::vector<Plan> plans;
+  for (auto& [id, plan] : retries) plans.push_back(std::move(plan));
+
+  // How many new messages the rate limit allows now.
+  size_t budget = fresh.size() + (fresh.size() + kDigestSize - 1) / kDigestSize;
+  std::optional<TimePoint> window_opens;
+  if (notifier.max_per_hour > 0 && !fresh.empty()) {
+    Result<store::SentMessages> sent = store_.SentMessagesSince(notifier.name, now - kRateWindow);
+    if (!sent) {
+      spdlog::error("outbox: {}", sent.error().message);
+      return;
+    }
+    const int used = sent->count + notifier_busy_[notifier.name] + static_cast<int>(plans.size());
+    budget = static_cast<size_t>(std::max(0, notifier.max_per_hour - used));
+    window_opens = sent->oldest ? *sent->oldest + kRateWindow : now + Seconds(60);
+  }
+
+  // New alerts: each on its own, or in digests when the notifier has a digest schedule (its
+  // deliveries fall due at digest time) or when more are due than the rate limit allows.
+  const bool digest = !notifier.digest.off();
+  size_t next = 0;
+  if (!digest) {
+    const size_t singles = fresh.size() <= budget ? fresh.size() : (budget > 0 ? budget - 1 : 0);
+    for (; next < singles; ++next, --budget) plans.push_back({{fresh[next]}, "", false});
+  }
+  while (next < fresh.size() && budget > 0) {
+    const size_t end = std::min(fresh.size(), next + kDigestSize);
+    Plan plan;
+    plan.deliveries.assign(fresh.begin() + static_cast<std::ptrdiff_t>(next),
+                           fresh.begin() + static_cast<std::ptrdiff_t>(end));
+    plan.digest = true;
+    plans.push_back(std::move(plan));
+    next = end;
+    --budget;
+  }
+  if (next < fresh.size()) {
+    const std::vector<store::Delivery> held(fresh.begin() + static_cast<std::ptrdiff_t>(next),
+                                            fresh.end());
+    spdlog::warn("notifier {}: max_per_hour {} reached; {} alerts go out as one digest at {}",
+                 notifier.name, notifier.max_per_hour, held.size(),
+                 FormatIso8601(window_opens.value_or(now)));
+    Check(store_.Defer(Ids(held), window_opens.value_or(now)));
+  }
+
+  for (Plan& plan : plans) {
+    if (plan.message_id.empty()) {
+      plan.message_id = MessageId(plan);
+      if (plan.message_id.empty()) return;  // the instance id could not be read: logged
+      if (Status s = store_.AssignMessage(Ids(plan.deliveries), plan.message_id); !s) {
+        Check(s);
+        return;
+      }
+    }
+    Send(notifier, sender, std::move(plan));
+  }
+}
+
+std::string Dispatcher::MessageId(const Plan& plan) {
+  if (instance_.empty()) {
+    Result<std::string> instance = store_.InstanceId();
+    if (!instance) {
+      spdlog::error("outbox: {}", instance.error().message);
+      return "";
+    }
+    instance_ = *instance;
+  }
+  // Digests and single alerts have ids of their own kinds, named after their first delivery.
+  return instance_ + (plan.digest ? "-g" : "-a") + std::to_string(plan.deliveries.front().id);
+}
+
+void Dispatcher::Send(const config::NotifierConfig& notifier, notify::Notifier& sender, Plan plan) {
+  notify::Message message;
+  message.id = plan.message_id;
+  message.digest = plan.digest;
+  for (const store::Delivery& d : plan.deliveries) {
+    message.alerts.push_back(ToAlert(d));
+    in_flight_.insert(d.id);
+  }
+  ++notifier_busy_[notifier.name];
+  ++in_flight_messages_;
+  auto shared = std::make_shared<Plan>(std::move(plan));
+  sender.Send(message, [this, &notifier, shared](const notify::SendResult& result) {
+    --notifier_busy_[notifier.name];
+    --in_flight_messages_;
+    for (const store::Delivery& d : shared->deliveries) in_flight_.erase(d.id);
+    Finished(notifier, *shared, result);
+  });
+}
+
+void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& plan,
+                          const notify::SendResult& result) {
+  const TimePoint now = clock_.Now();
+  const std::vector<std::int64_t> ids = Ids(plan.deliveries);
+  const std::string what =
+      plan.digest ? "digest " + plan.message_id + " (" + std::to_string(ids.size()) + " alerts)"
+                  : "alert " + plan.message_id;
+  switch (result.kind) {
+    case notify::SendResult::Kind::kSent:
+      spdlog::info("notifier {}: sent {}", notifier.name, what);
+      Check(store_.MarkSent(ids, now));
+      return;
+    case notify::SendResult::Kind::kPermanent:
+      spdlog::error("notifier {}: {} given up: {}", notifier.name, what, result.error);
+      Check(store_.MarkDead(ids, result.error));
+      return;
+    case notify::SendResult::Kind::kRetry:
+      break;
+  }
+  int attempts = 0;
+  TimePoint first_due = now;
+  for (const store::Delivery& d : plan.deliveries) {
+    attempts = std::max(attempts, d.attempts + 1);
+    first_due = std::min(first_due, d.first_due_at);
+  }
+  const TimePoint deadline = first_due + std::chrono::duration_cast<Seconds>(notifier.max_age);
+  if (now >= deadline) {
+    const std::string error = "gave up after " + std::to_string(attempts) + " attempts in " +
+                              Hours(notifier.max_age) + " (max_age): " + result.error;
+    spdlog::error("notifier {}: {} {}", notifier.name, what, error);
+    Check(store_.MarkDead(ids, error));
+    return;
+  }
+  std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+  const Seconds delay =
+      notify::RetryDelay(attempts, ParseRetryAfter(result.retry_after, now), jitter(random_));
+  const TimePoint next = std::min(now + delay, deadline);
+  spdlog::warn("notifier {}: {} failed (attempt {}): {}; next attempt at {}", notifier.name, what,
+               attempts, result.error, FormatIso8601(next));
+  Check(store_.MarkFailed(ids, next, result.error));
+}
+
+}  // namespace feedwatch::daemon

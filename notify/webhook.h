@@ -1,0 +1,57 @@
+// Alerts by webhook: an HTTP POST of a JSON document (docs/alerts.md has its schema), signed
+// per the Standard Webhooks specification, or the payload that Slack, Discord or ntfy accept at
+// their incoming-webhook URLs.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "net/http_client.h"
+#include "notify/notifier.h"
+
+namespace feedwatch::notify {
+
+enum class WebhookFormat { kStandard, kSlack, kDiscord, kNtfy };
+
+struct WebhookSettings {
+  std::string url;
+  // The signing key: the bytes that the "whsec_..." secret's base64 encodes. Empty: unsigned.
+  std::string secret;
+  std::vector<std::string> headers;  // "Name: value", sent with every request
+  WebhookFormat format = WebhookFormat::kStandard;
+  std::chrono::milliseconds timeout{30'000};
+  std::string ca_file;
+  std::string proxy;
+};
+
+// "v1," + base64(HMAC-SHA256(secret, id + "." + timestamp + "." + body)).
+std::string StandardWebhookSignature(std::string_view secret, std::string_view id,
+                                     std::int64_t timestamp, std::string_view body);
+
+struct WebhookRequest {
+  std::string body;
+  std::vector<std::string> headers;  // Content-Type and any format-specific ones
+};
+
+// The request body and headers for `message` in `format` (signature headers excluded).
+// `now` is the document's timestamp.
+WebhookRequest RenderWebhook(const Message& message, WebhookFormat format, TimePoint now);
+
+class WebhookNotifier final : public Notifier {
+ public:
+  // `client` and `clock` must outlive the notifier.
+  WebhookNotifier(net::HttpClient& client, WebhookSettings settings, const Clock& clock)
+      : client_(client), settings_(std::move(settings)), clock_(clock) {}
+  void Send(const Message& message, std::function<void(SendResult)> done) override;
+
+ private:
+  net::HttpClient& client_;
+  WebhookSettings settings_;
+  const Clock& clock_;
+};
+
+}  // namespace feedwatch::notify
