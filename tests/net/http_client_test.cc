@@ -137,5 +137,55 @@ TEST_F(HttpClientTest, ConnectionRefusedIsANetworkError) {
   EXPECT_NE(r.error().message.find("onnect"), std::string::npos) << r.error().message;
 }
 
+// SMTP against a real server (python3-aiosmtpd) on 127.0.0.1.
+Result<Response> Mail(MailRequest request) {
+  const std::unique_ptr<HttpClient> client = HttpClient::Create({});
+  std::optional<Result<Response>> result;
+  client->StartMail(request, [&](Result<Response> r) { result = std::move(r); });
+  while (!result) client->Poll(100ms);
+  return std::move(*result);
+}
+
+MailRequest Message(int port) {
+  MailRequest request;
+  request.url = "smtp://127.0.0.1:" + std::to_string(port);
+  request.from = "alerts@example.org";
+  request.to = {"desk@example.org"};
+  request.message =
+      "From: alerts@example.org\r\nTo: desk@example.org\r\nSubject: hi\r\n\r\n"
+      ".a line that starts with a dot\r\n";
+  request.require_tls = false;
+  return request;
+}
+
+TEST(Mail, LogsInWithThePasswordAndKeepsTheMessageIntact) {
+  const testing::TempDir maildir;
+  const testing::PythonServer smtp(
+      "smtp_sink", {"--maildir", maildir.path().string(), "--auth", "alerts:s3cret"});
+  MailRequest request = Message(smtp.port());
+  request.username = "alerts";
+  request.password = "wrong";
+  const Result<Response> refused = Mail(request);
+  ASSERT_TRUE(refused.ok()) << refused.error().message;
+  EXPECT_EQ(refused->status, 535);  // authentication failed: a reply, not a network error
+  request.password = "s3cret";
+  const Result<Response> sent = Mail(request);
+  ASSERT_TRUE(sent.ok()) << sent.error().message;
+  EXPECT_EQ(sent->status, 250);
+  const std::string received = testing::ReadFile(maildir.path() / "001.eml");
+  EXPECT_TRUE(received.ends_with("\r\n.a line that starts with a dot\r\n")) << received;
+}
+
+TEST(Mail, RefusesToSendInClearTextWhenTlsIsRequired) {
+  const testing::TempDir maildir;
+  const testing::PythonServer smtp("smtp_sink", {"--maildir", maildir.path().string()});
+  MailRequest request = Message(smtp.port());
+  request.require_tls = true;  // the server offers no STARTTLS
+  const Result<Response> result = Mail(request);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().code, Error::Code::kNetwork);
+  EXPECT_TRUE(std::filesystem::is_empty(maildir.path()));
+}
+
 }  // namespace
 }  // namespace feedwatch::net

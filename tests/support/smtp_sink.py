@@ -1,11 +1,13 @@
 """A real SMTP server for tests (aiosmtpd) on 127.0.0.1: stores each message it accepts.
 
   smtp_sink.py --port-file F --maildir D [--port N] [--fail-first N] [--drop-after-data]
+               [--auth USER:PASSWORD]
 
 Each accepted message becomes D/<n>.eml (the bytes received) and D/<n>.json (the envelope).
 --fail-first N answers the first N DATA commands with 451 (try again later); a recipient whose
 address contains "reject" is refused with 550. --drop-after-data closes the connection after
-receiving a message's data, without a reply. The port is written to F once the server listens.
+receiving a message's data, without a reply. --auth requires AUTH with those credentials
+(offered without TLS: the tests run on loopback). The port is written to F once the server listens.
 """
 
 import argparse
@@ -13,7 +15,7 @@ import asyncio
 import json
 import os
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 
 class Sink:
@@ -53,11 +55,23 @@ async def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--fail-first", type=int, default=0)
     parser.add_argument("--drop-after-data", action="store_true")
+    parser.add_argument("--auth", default="")
     args = parser.parse_args()
     sink = Sink(args.maildir, args.fail_first, args.drop_after_data)
+    options = {}
+    if args.auth:
+        user, _, password = args.auth.partition(":")
+
+        def authenticate(server, session, envelope, mechanism, data):
+            ok = (isinstance(data, LoginPassword) and data.login == user.encode()
+                  and data.password == password.encode())
+            return AuthResult(success=ok, handled=False)
+
+        options = {"auth_required": True, "auth_require_tls": False,
+                   "authenticator": authenticate}
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
-        lambda: SMTP(sink, decode_data=False, enable_SMTPUTF8=True),
+        lambda: SMTP(sink, decode_data=False, enable_SMTPUTF8=True, **options),
         "127.0.0.1", args.port)
     port = server.sockets[0].getsockname()[1]
     with open(args.port_file + ".tmp", "w") as out:
