@@ -323,7 +323,25 @@ class Loader {
   void LoadDaemon(const toml::table& root, DaemonSettings& daemon) {
     const toml::table* table = Section(root, "daemon");
     if (table == nullptr) return;
-    CheckKeys(*table, {"state_dir", "log_level", "forget_after", "shutdown_deadline"}, "[daemon]");
+    CheckKeys(*table,
+              {"state_dir", "log_level", "forget_after", "shutdown_deadline", "metrics_listen"},
+              "[daemon]");
+    if (auto listen = String(*table, "metrics_listen", "[daemon]", false)) {
+      const size_t colon = listen->rfind(':');
+      const std::string_view port =
+          colon == std::string::npos ? "" : std::string_view(*listen).substr(colon + 1);
+      const bool numeric =
+          !port.empty() && port.size() <= 5 &&
+          std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+          std::stoi(std::string(port)) <= 65535;
+      if (!listen->empty() && (colon == 0 || colon == std::string::npos || !numeric)) {
+        Add(table->get("metrics_listen")->source().begin,
+            "metrics_listen " + Quote(*listen) +
+                R"( must be HOST:PORT, such as "127.0.0.1:9464" or "[::1]:9464")");
+      } else {
+        daemon.metrics_listen = *listen;
+      }
+    }
     if (auto d = DurationValue(*table, "forget_after")) daemon.forget_after = *d;
     if (auto d = DurationValue(*table, "shutdown_deadline")) daemon.shutdown_deadline = *d;
     if (auto dir = String(*table, "state_dir", "[daemon]", false)) {
@@ -384,8 +402,8 @@ class Loader {
   }
 
   // The contents of the file that `key` names, trailing line breaks dropped. A relative name is
-  // looked up in $CREDENTIALS_DIRECTORY first (systemd's LoadCredential=), then next to the
-  // config file.
+  // looked up in $CREDENTIALS_DIRECTORY first (systemd's LoadCredential=), as itself or as
+  // feedwatch_NAME (a file of the unit's credentials folder), then next to the config file.
   std::optional<std::string> Secret(const toml::table& table, std::string_view key,
                                     std::string_view section, bool required) {
     const auto name = String(table, key, section, required);
@@ -397,6 +415,8 @@ class Loader {
       if (const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
           credentials != nullptr && *credentials != '\0') {
         candidates.push_back(std::filesystem::path(credentials) / path);
+        // What the unit's LoadCredential=feedwatch:DIR makes of DIR/NAME.
+        candidates.push_back(std::filesystem::path(credentials) / ("feedwatch_" + *name));
       }
       candidates.push_back((path_.parent_path() / path).lexically_normal());
     } else {

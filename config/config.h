@@ -3,7 +3,8 @@
 // A Config that LoadConfigFile returns is complete and consistent: every feed has an absolute
 // URL and an interval, every watch's query compiled, every notifier a watch names exists, and
 // secrets (*_file) have been read: from $CREDENTIALS_DIRECTORY when a relative name is found
-// there (systemd's LoadCredential=), else relative to the config file.
+// there (systemd's LoadCredential=, also with the unit's "feedwatch_" prefix), else relative to
+// the config file.
 // Reload is load-then-swap: a bad file leaves the caller's current Config untouched.
 #pragma once
 
@@ -37,6 +38,8 @@ struct DaemonSettings {
   Duration forget_after = std::chrono::hours(90 * 24);
   // On SIGTERM, transfers in flight may finish (and be recorded) for this long.
   Duration shutdown_deadline = std::chrono::seconds(10);
+  // "HOST:PORT" where /metrics and /healthz are served; empty: not served.
+  std::string metrics_listen;
 };
 
 struct HttpSettings {

@@ -77,8 +77,12 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
 }
 
 Dispatcher::Dispatcher(const config::Config& config, store::Store& store, const Clock& clock,
-                       std::map<std::string, notify::Notifier*> notifiers)
-    : config_(config), store_(store), clock_(clock), notifiers_(std::move(notifiers)) {}
+                       std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics)
+    : config_(config),
+      store_(store),
+      clock_(clock),
+      notifiers_(std::move(notifiers)),
+      metrics_(metrics) {}
 
 TimePoint Dispatcher::DueAt(const std::string& notifier, TimePoint now) const {
   for (const config::NotifierConfig& n : config_.notifiers) {
@@ -117,6 +121,7 @@ void Dispatcher::DeliverDue() {
       const std::string error = "notifier \"" + name + "\" is not in the configuration";
       spdlog::error("outbox: {} deliveries given up: {}", deliveries.size(), error);
       Check(store_.MarkDead(Ids(deliveries), error));
+      Count(name, "dead", deliveries.size());
       continue;
     }
     DeliverFor(*config, *sender->second, std::move(deliveries), now);
@@ -139,6 +144,7 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
     }
   }
   std::vector<Plan> plans;
+  plans.reserve(retries.size() + fresh.size());
   for (auto& [id, plan] : retries) plans.push_back(std::move(plan));
 
   // How many new messages the rate limit allows now.
@@ -238,10 +244,12 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
     case notify::SendResult::Kind::kSent:
       spdlog::info("notifier {}: sent {}", notifier.name, what);
       Check(store_.MarkSent(ids, now));
+      Count(notifier.name, "sent", ids.size());
       return;
     case notify::SendResult::Kind::kPermanent:
       spdlog::error("notifier {}: {} given up: {}", notifier.name, what, result.error);
       Check(store_.MarkDead(ids, result.error));
+      Count(notifier.name, "dead", ids.size());
       return;
     case notify::SendResult::Kind::kRetry:
       break;
@@ -258,6 +266,7 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
                               Hours(notifier.max_age) + " (max_age): " + result.error;
     spdlog::error("notifier {}: {} {}", notifier.name, what, error);
     Check(store_.MarkDead(ids, error));
+    Count(notifier.name, "dead", ids.size());
     return;
   }
   std::uniform_real_distribution<double> jitter(-1.0, 1.0);
@@ -267,6 +276,11 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
   spdlog::warn("notifier {}: {} failed (attempt {}): {}; next attempt at {}", notifier.name, what,
                attempts, result.error, FormatIso8601(next));
   Check(store_.MarkFailed(ids, next, result.error));
+  Count(notifier.name, "failed", ids.size());
+}
+
+void Dispatcher::Count(const std::string& notifier, std::string_view result, size_t deliveries) {
+  if (metrics_ != nullptr) metrics_->Delivered(notifier, result, static_cast<int>(deliveries));
 }
 
 }  // namespace feedwatch::daemon

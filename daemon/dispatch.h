@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "daemon/metrics.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -32,8 +33,9 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
 class Dispatcher {
  public:
   // Every argument must outlive the Dispatcher.
+  // `metrics` may be null.
   Dispatcher(const config::Config& config, store::Store& store, const Clock& clock,
-             std::map<std::string, notify::Notifier*> notifiers);
+             std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics);
 
   // When a delivery to `notifier` of a match made at `now` falls due: now, or its next digest.
   TimePoint DueAt(const std::string& notifier, TimePoint now) const;
@@ -60,11 +62,13 @@ class Dispatcher {
   void Finished(const config::NotifierConfig& notifier, const Plan& plan,
                 const notify::SendResult& result);
   std::string MessageId(const Plan& plan);
+  void Count(const std::string& notifier, std::string_view result, size_t deliveries);
 
   const config::Config& config_;
   store::Store& store_;
   const Clock& clock_;
   std::map<std::string, notify::Notifier*> notifiers_;
+  Metrics* metrics_;
   std::string instance_;                      // the database's, read on first use
   std::set<std::int64_t> in_flight_;          // delivery ids
   std::map<std::string, int> notifier_busy_;  // messages in flight per notifier

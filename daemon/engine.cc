@@ -53,12 +53,14 @@ LoopExit ReadSignals(int signal_fd) {
 }  // namespace
 
 Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-               const Clock& clock, std::map<std::string, notify::Notifier*> notifiers)
+               const Clock& clock, std::map<std::string, notify::Notifier*> notifiers,
+               Metrics* metrics)
     : config_(config),
       store_(store),
       http_(http),
       clock_(clock),
-      dispatcher_(config, store, clock, std::move(notifiers)),
+      metrics_(metrics),
+      dispatcher_(config, store, clock, std::move(notifiers), metrics),
       runtime_(config.feeds.size()) {
   for (FeedRuntime& runtime : runtime_) runtime.next_due = clock.Now();
   for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
@@ -179,6 +181,7 @@ void Engine::Start(size_t index, const std::string& url) {
     request.headers.push_back("If-Modified-Since: " + runtime.state.last_modified);
   }
   runtime.in_flight = true;
+  runtime.started = std::chrono::steady_clock::now();
   ++in_flight_;
   spdlog::debug("feed {}: fetching {}", feed.name, url);
   http_.Start(request, [this, index, host = HostOf(url)](Result<net::Response> response) {
@@ -199,6 +202,9 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     const char* status = error.code == Error::Code::kTimeout    ? "timeout"
                          : error.code == Error::Code::kTooLarge ? "too large"
                                                                 : "network error";
+    Count(index, error.code == Error::Code::kTimeout    ? "timeout"
+                 : error.code == Error::Code::kTooLarge ? "too_large"
+                                                        : "network_error");
     Fail(index, status, error.message, std::nullopt);
     return;
   }
@@ -214,6 +220,7 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     runtime.state.moved_to = response->effective_url;
   }
   if (status == 304) {
+    Count(index, "not_modified");
     Unchanged(index, "304 not modified", *response, poll);
     return;
   }
@@ -222,6 +229,7 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
         "feed {}: {} answered 410 Gone: disabled until its url changes in the "
         "configuration",
         feed.name, FetchUrl(index));
+    Count(index, "gone");
     poll.status = "410 gone";
     poll.error = "410 Gone: the feed was removed; change its url to poll it again";
     poll.gone = true;
@@ -235,12 +243,14 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     if (status == 429 || status == 503) {
       retry_after = ParseRetryAfter(response->Header("retry-after"), now);
     }
+    Count(index, "http_error");
     Fail(index, "HTTP " + std::to_string(status), "HTTP " + std::to_string(status), retry_after,
          poll.moved_to);
     return;
   }
   const std::string hash = Sha256Hex(response->body);
   if (hash == runtime.state.body_hash) {
+    Count(index, "unchanged");
     Unchanged(index, std::to_string(status) + " unchanged", *response, poll);
     return;
   }
@@ -249,10 +259,17 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
   poll.last_modified = response->Header("last-modified");
   poll.body_hash = hash;
   if (Status s = Process(index, *response, poll); !s) {
+    Count(index, "unreadable");
     Fail(index, "unreadable", s.error().message, std::nullopt, poll.moved_to);
     return;
   }
+  Count(index, "ok");
   DeliverDue();
+}
+
+void Engine::Count(size_t index, std::string_view result) {
+  if (metrics_ == nullptr) return;
+  metrics_->FetchDone(result, std::chrono::steady_clock::now() - runtime_[index].started);
 }
 
 void Engine::Unchanged(size_t index, std::string status, const net::Response& response,
@@ -296,6 +313,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
   if (!parsed) return parsed.error();
   runtime_[index].ttl = parsed->ttl;
+  if (metrics_ != nullptr) metrics_->ItemsParsed(static_cast<int>(parsed->items.size()));
   poll.next_due = now + NextSuccessDelay(index, response);
   for (const std::string& warning : parsed->warnings) {
     spdlog::warn("feed {}: {}", feed.name, warning);
@@ -354,6 +372,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
       Result<std::optional<std::int64_t>> story = SameStory(watch.name, record, now);
       if (!story) return story.error();
       match.story_of = *story;
+      if (metrics_ != nullptr && is_new && !match.story_of) metrics_->Matched(watch.name);
       if (match.story_of && is_new) {
         spdlog::info("feed {}: \"{}\" is a story watch {} alerted on already; linked, not sent",
                      feed.name, item.title, watch.name);
@@ -455,10 +474,40 @@ std::string Engine::Summary() const {
   if (Result<int> matches = store_.CountMatchesSince(midnight)) {
     summary += "; " + std::to_string(*matches) + " matches today";
   }
-  if (Result<int> pending = store_.CountPendingDeliveries()) {
-    summary += "; outbox " + std::to_string(*pending);
+  if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
+    summary += "; outbox " + std::to_string(outbox->pending);
+    if (outbox->dead > 0) summary += " (" + std::to_string(outbox->dead) + " dead)";
   }
   return summary;
+}
+
+void Engine::Housekeeping() {
+  const Status writable = store_.Heartbeat(clock_.Now());
+  if (writable.ok() != database_writable_) {
+    if (writable) {
+      spdlog::info("the database takes writes again");
+    } else {
+      spdlog::error("{}", writable.error().message);
+    }
+    database_writable_ = writable.ok();
+  }
+  if (metrics_ == nullptr) return;
+  metrics_->SetDatabase(writable);
+  Metrics::Gauges gauges;
+  gauges.feeds = static_cast<int>(runtime_.size());
+  for (const FeedRuntime& runtime : runtime_) {
+    if (runtime.state.consecutive_failures > 0) ++gauges.feeds_failing;
+    if (runtime.state.last_success_at &&
+        (!gauges.last_successful_poll ||
+         *runtime.state.last_success_at > *gauges.last_successful_poll)) {
+      gauges.last_successful_poll = runtime.state.last_success_at;
+    }
+  }
+  if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
+    gauges.outbox_pending = outbox->pending;
+    gauges.outbox_dead = outbox->dead;
+  }
+  metrics_->SetGauges(gauges);
 }
 
 namespace {
@@ -491,9 +540,10 @@ void FinishInFlight(Engine& engine, net::HttpClient& http, int signal_fd, bool f
 LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
                  bool forever, Systemd* systemd) {
   const bool once = !forever;
-  constexpr auto kStatusEvery = std::chrono::seconds(10);
+  constexpr auto kStatusEvery = std::chrono::seconds(5);
   auto last_status = std::chrono::steady_clock::now();
   engine.DeliverDue();  // whatever a previous run left in the outbox
+  if (forever) engine.Housekeeping();
   engine.StartFetches(once);
   while (forever || engine.busy() || !engine.polled_all()) {
     std::chrono::milliseconds sleep = kMaxSleep;
@@ -521,8 +571,10 @@ LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int 
     engine.StartFetches(once);
     engine.DeliverDue();
     if (forever) {
-      if (systemd != nullptr && std::chrono::steady_clock::now() - last_status >= kStatusEvery) {
-        systemd->Status(engine.Summary());
+      engine.LoopTurned();
+      if (std::chrono::steady_clock::now() - last_status >= kStatusEvery) {
+        engine.Housekeeping();
+        if (systemd != nullptr) systemd->Status(engine.Summary());
         last_status = std::chrono::steady_clock::now();
       }
       if (clock.Now() - engine.last_forget() >= std::chrono::hours(24)) engine.ForgetOldItems();

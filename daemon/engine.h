@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "config/config.h"
 #include "daemon/dispatch.h"
+#include "daemon/metrics.h"
 #include "filters/watch_set.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
@@ -25,9 +26,10 @@ namespace feedwatch::daemon {
 class Engine {
  public:
   // Every argument must outlive the Engine. `notifiers` maps each configured notifier name to
-  // its implementation.
+  // its implementation. `metrics` (may be null) is told what happens.
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-         const Clock& clock, std::map<std::string, notify::Notifier*> notifiers);
+         const Clock& clock, std::map<std::string, notify::Notifier*> notifiers,
+         Metrics* metrics = nullptr);
 
   // Reads each feed's state from the store: when it is due, its validators, a permanent
   // redirect, 410 Gone. With `spread_start`, feeds already due are spread over the first two
@@ -65,13 +67,22 @@ class Engine {
   // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
   std::string Summary() const;
 
+  // Every few seconds: checks that the database takes writes and updates the gauges of the
+  // metrics.
+  void Housekeeping();
+  // The loop turned (for /healthz).
+  void LoopTurned() {
+    if (metrics_ != nullptr) metrics_->LoopTurned();
+  }
+
  private:
   struct FeedRuntime {
     TimePoint next_due;
     bool in_flight = false;
-    bool polled = false;                      // since the engine started
-    store::FeedState state;                   // as in the store, kept in step with it
-    std::optional<std::chrono::minutes> ttl;  // the feed's <ttl>, from its last parse
+    bool polled = false;                            // since the engine started
+    store::FeedState state;                         // as in the store, kept in step with it
+    std::optional<std::chrono::minutes> ttl;        // the feed's <ttl>, from its last parse
+    std::chrono::steady_clock::time_point started;  // the fetch in flight
   };
 
   std::string FetchUrl(size_t feed) const;  // the configured URL, or where it moved
@@ -88,6 +99,8 @@ class Engine {
   // the same canonical URL, or a headline at least filters::kSameStory alike.
   Result<std::optional<std::int64_t>> SameStory(const std::string& watch,
                                                 const store::ItemRecord& item, TimePoint now);
+  // Counts a finished fetch in the metrics.
+  void Count(size_t feed, std::string_view result);
   void Fail(size_t feed, std::string status, const std::string& error,
             std::optional<Seconds> retry_after, std::string moved_to = "");
 
@@ -95,6 +108,8 @@ class Engine {
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
+  Metrics* metrics_;
+  bool database_writable_ = true;  // as of the last Housekeeping
   Dispatcher dispatcher_;
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds

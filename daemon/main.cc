@@ -535,8 +535,21 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
   const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
   const SystemClock clock;
   auto running = std::make_unique<config::Config>(std::move(*config));
+  Metrics metrics;
+  std::unique_ptr<MetricsServer> metrics_server;
+  if (forever && !running->daemon.metrics_listen.empty()) {
+    Result<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(running->daemon.metrics_listen, metrics);
+    if (!started) {
+      spdlog::critical("{}", started.error().message);
+      return kExitUnavailable;
+    }
+    metrics_server = std::move(*started);
+    spdlog::info("metrics: http://{}/metrics and /healthz", metrics_server->address());
+  }
   auto notifiers = MakeNotifiers(*running, *http, clock, stdout);
-  auto engine = std::make_unique<Engine>(*running, **store, *http, clock, Pointers(notifiers));
+  auto engine =
+      std::make_unique<Engine>(*running, **store, *http, clock, Pointers(notifiers), &metrics);
   if (Status s = engine->LoadSchedule(/*spread_start=*/forever); !s) {
     spdlog::critical("{}", s.error().message);
     return kExitIoError;
@@ -560,10 +573,13 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
     if (StateDir(state_dir_flag, *next) != state_dir) {
       spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
     }
+    if (next->daemon.metrics_listen != running->daemon.metrics_listen) {
+      spdlog::warn("SIGHUP: metrics_listen changed; it applies after a restart");
+    }
     auto reloaded = std::make_unique<config::Config>(std::move(*next));
     auto next_notifiers = MakeNotifiers(*reloaded, *http, clock, stdout);
-    auto replacement =
-        std::make_unique<Engine>(*reloaded, **store, *http, clock, Pointers(next_notifiers));
+    auto replacement = std::make_unique<Engine>(*reloaded, **store, *http, clock,
+                                                Pointers(next_notifiers), &metrics);
     if (Status s = replacement->LoadSchedule(/*spread_start=*/false); !s) {
       spdlog::error("SIGHUP: {}; keeping the running configuration", s.error().message);
       continue;

@@ -404,10 +404,22 @@ Result<int> Store::CountMatchesSince(TimePoint since) {
   return static_cast<int>(stmt.Int(0));
 }
 
-Result<int> Store::CountPendingDeliveries() {
-  Statement stmt(impl_->db.get(), "SELECT count(*) FROM deliveries WHERE state = 'pending'");
+Result<Store::OutboxCounts> Store::CountDeliveries() {
+  Statement stmt(impl_->db.get(),
+                 "SELECT count(*) FILTER (WHERE state = 'pending'), "
+                 "count(*) FILTER (WHERE state = 'dead') FROM deliveries "
+                 "WHERE state IN ('pending', 'dead')");
   if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting deliveries");
-  return static_cast<int>(stmt.Int(0));
+  return OutboxCounts{static_cast<int>(stmt.Int(0)), static_cast<int>(stmt.Int(1))};
+}
+
+Status Store::Heartbeat(TimePoint now) {
+  Statement stmt(impl_->db.get(),
+                 "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) "
+                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  stmt.Bind(1, std::to_string(ToUnix(now)));
+  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "writing");
+  return Status::Ok();
 }
 
 Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {

@@ -165,7 +165,14 @@ class Store {
 
   // For the daemon's status line.
   Result<int> CountMatchesSince(TimePoint since);
-  Result<int> CountPendingDeliveries();
+  struct OutboxCounts {
+    int pending = 0;
+    int dead = 0;
+  };
+  Result<OutboxCounts> CountDeliveries();
+
+  // A small write, to learn whether the database still takes them (for /healthz).
+  Status Heartbeat(TimePoint now);
 
   // Every story matched at or after `since`, newest first.
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since);

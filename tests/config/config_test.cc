@@ -251,14 +251,20 @@ TEST(Config, ReadsSecretsFromTheCredentialsDirectoryFirst) {
   const testing::TempDir credentials;
   testing::WriteFile(dir.path() / "smtp-password", "from the config folder");
   testing::WriteFile(credentials.path() / "smtp-password", "from systemd");
+  testing::WriteFile(credentials.path() / "feedwatch_hook-secret",
+                     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   setenv("CREDENTIALS_DIRECTORY", credentials.path().c_str(), 1);
   const Result<Config> config = LoadConfigText(
       "[smtp]\nurl = \"smtps://mail.example.org\"\nfrom = \"a@example.org\"\n"
-      "username = \"a\"\npassword_file = \"smtp-password\"\n",
+      "username = \"a\"\npassword_file = \"smtp-password\"\n"
+      // The unit's LoadCredential=feedwatch:/etc/feedwatch/credentials names it feedwatch_FILE.
+      "[[notify]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"https://x.test/\"\n"
+      "secret_file = \"hook-secret\"\n",
       dir.path() / "feedwatch.toml");
   unsetenv("CREDENTIALS_DIRECTORY");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->smtp->password, "from systemd");
+  EXPECT_EQ(config->notifiers[0].webhook.secret.size(), 24u);
 }
 
 TEST(Config, ReportsEveryNotifierMistakeWithItsLine) {

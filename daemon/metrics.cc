@@ -1,0 +1,215 @@
+#include "daemon/metrics.h"
+
+#include <httplib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sstream>
+#include <thread>
+
+namespace feedwatch::daemon {
+namespace {
+
+// A label value with \, " and line breaks escaped, as the text format requires.
+std::string Label(std::string_view value) {
+  std::string out;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') {
+      out += '\\';
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Number(double value) {
+  std::ostringstream out;
+  out.precision(17);
+  out << value;
+  return out.str();
+}
+
+void Family(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
+
+}  // namespace
+
+void Metrics::FetchDone(std::string_view result, std::chrono::duration<double> took) {
+  const std::lock_guard lock(mutex_);
+  auto it = fetches_.find(result);
+  if (it == fetches_.end()) it = fetches_.emplace(std::string(result), 0).first;
+  ++it->second;
+  const double seconds = took.count();
+  size_t bucket = 0;
+  while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
+  ++duration_buckets_[bucket];
+  duration_sum_ += seconds;
+  ++duration_count_;
+}
+
+void Metrics::ItemsParsed(int count) {
+  const std::lock_guard lock(mutex_);
+  items_parsed_ += static_cast<std::uint64_t>(count);
+}
+
+void Metrics::Matched(const std::string& watch) {
+  const std::lock_guard lock(mutex_);
+  ++matches_[watch];
+}
+
+void Metrics::Delivered(const std::string& notifier, std::string_view result, int count) {
+  const std::lock_guard lock(mutex_);
+  deliveries_[{notifier, std::string(result)}] += static_cast<std::uint64_t>(count);
+}
+
+void Metrics::SetGauges(const Gauges& gauges) {
+  const std::lock_guard lock(mutex_);
+  gauges_ = gauges;
+}
+
+void Metrics::LoopTurned() {
+  const std::lock_guard lock(mutex_);
+  last_turn_ = std::chrono::steady_clock::now();
+}
+
+void Metrics::SetDatabase(const Status& writable) {
+  const std::lock_guard lock(mutex_);
+  database_ = writable;
+}
+
+Status Metrics::Health(std::chrono::steady_clock::duration stall) const {
+  const std::lock_guard lock(mutex_);
+  const auto since = std::chrono::steady_clock::now() - last_turn_;
+  if (since > stall) {
+    return Error::Timeout(
+        "the event loop has not turned for " +
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since).count()) + " s");
+  }
+  if (!database_) return Error::Io("the database is not writable: " + database_.error().message);
+  return Status::Ok();
+}
+
+std::string Metrics::Render() const {
+  const std::lock_guard lock(mutex_);
+  std::string out;
+  Family(out, "feedwatch_fetches_total", "counter", "Feed fetches finished, by result.");
+  for (const auto& [result, count] : fetches_) {
+    out +=
+        "feedwatch_fetches_total{result=\"" + Label(result) + "\"} " + std::to_string(count) + "\n";
+  }
+  Family(out, "feedwatch_fetch_duration_seconds", "histogram",
+         "Time from starting a feed fetch to its result.");
+  std::uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += duration_buckets_[i];
+    out += "feedwatch_fetch_duration_seconds_bucket{le=\"" + Number(kBuckets[i]) + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
+  out += "feedwatch_fetch_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(duration_count_) +
+         "\n";
+  out += "feedwatch_fetch_duration_seconds_sum " + Number(duration_sum_) + "\n";
+  out += "feedwatch_fetch_duration_seconds_count " + std::to_string(duration_count_) + "\n";
+  Family(out, "feedwatch_items_parsed_total", "counter", "Items read from fetched feeds.");
+  out += "feedwatch_items_parsed_total " + std::to_string(items_parsed_) + "\n";
+  Family(out, "feedwatch_matches_total", "counter", "New matches that alert, by watch.");
+  for (const auto& [watch, count] : matches_) {
+    out +=
+        "feedwatch_matches_total{watch=\"" + Label(watch) + "\"} " + std::to_string(count) + "\n";
+  }
+  Family(out, "feedwatch_deliveries_total", "counter",
+         "Delivery attempts by notifier and result (sent, failed, dead).");
+  for (const auto& [key, count] : deliveries_) {
+    out += "feedwatch_deliveries_total{notifier=\"" + Label(key.first) + "\",result=\"" +
+           Label(key.second) + "\"} " + std::to_string(count) + "\n";
+  }
+  Family(out, "feedwatch_outbox_pending", "gauge", "Deliveries waiting to be sent.");
+  out += "feedwatch_outbox_pending " + std::to_string(gauges_.outbox_pending) + "\n";
+  Family(out, "feedwatch_outbox_dead", "gauge", "Deliveries given up (feedwatch outbox).");
+  out += "feedwatch_outbox_dead " + std::to_string(gauges_.outbox_dead) + "\n";
+  Family(out, "feedwatch_feeds", "gauge", "Feeds configured.");
+  out += "feedwatch_feeds " + std::to_string(gauges_.feeds) + "\n";
+  Family(out, "feedwatch_feeds_failing", "gauge", "Feeds whose last poll failed.");
+  out += "feedwatch_feeds_failing " + std::to_string(gauges_.feeds_failing) + "\n";
+  Family(out, "feedwatch_last_successful_poll_timestamp_seconds", "gauge",
+         "When a feed was last polled successfully (Unix time; 0: never).");
+  out += "feedwatch_last_successful_poll_timestamp_seconds " +
+         std::to_string(gauges_.last_successful_poll
+                            ? gauges_.last_successful_poll->time_since_epoch().count()
+                            : 0) +
+         "\n";
+  Family(out, "feedwatch_database_writable", "gauge",
+         "1 if the last write to the database worked.");
+  out += std::string("feedwatch_database_writable ") + (database_ ? "1" : "0") + "\n";
+  return out;
+}
+
+struct MetricsServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+};
+
+MetricsServer::MetricsServer(std::unique_ptr<Impl> impl, std::string address)
+    : impl_(std::move(impl)), address_(std::move(address)) {}
+
+MetricsServer::~MetricsServer() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
+                                                            const Metrics& metrics) {
+  const size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon == std::string::npos ? 0 : colon);
+  const std::string port_text = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  try {
+    size_t used = 0;
+    port = std::stoi(port_text, &used);
+    if (used != port_text.size()) port = -1;
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (host.empty() || port < 0 || port > 65535) {
+    return Error::InvalidInput("metrics_listen \"" + listen + "\": expected HOST:PORT");
+  }
+  auto impl = std::make_unique<Impl>();
+  httplib::Server& server = impl->server;
+  server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
+    res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  server.Get("/healthz", [&metrics](const httplib::Request&, httplib::Response& res) {
+    // The loop sleeps 10 s at most between turns.
+    const Status health = metrics.Health(std::chrono::seconds(30));
+    res.status = health ? 200 : 503;
+    res.set_content(health ? "ok\n" : health.error().message + "\n", "text/plain");
+  });
+  const int bound =
+      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
+  if (bound <= 0) {
+    return Error::Network("metrics_listen \"" + listen +
+                          "\": cannot listen there: " + std::strerror(errno));
+  }
+  impl->thread = std::thread([&server] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return std::unique_ptr<MetricsServer>(
+      new MetricsServer(std::move(impl), shown + ":" + std::to_string(bound)));
+}
+
+}  // namespace feedwatch::daemon

@@ -1,0 +1,88 @@
+// What the daemon counts, served in the Prometheus text format on /metrics, and its health on
+// /healthz. The loop thread counts; the HTTP server's threads read. Every method is
+// thread-safe.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+
+namespace feedwatch::daemon {
+
+class Metrics {
+ public:
+  // A fetch finished: `result` is "ok", "not_modified", "unchanged", "gone", "http_error",
+  // "timeout", "network_error", "too_large" or "unreadable".
+  void FetchDone(std::string_view result, std::chrono::duration<double> took);
+  void ItemsParsed(int count);
+  void Matched(const std::string& watch);
+  // Deliveries that a message carried: `result` is "sent", "failed" or "dead".
+  void Delivered(const std::string& notifier, std::string_view result, int count);
+
+  struct Gauges {
+    int feeds = 0;
+    int feeds_failing = 0;
+    int outbox_pending = 0;
+    int outbox_dead = 0;
+    std::optional<TimePoint> last_successful_poll;
+  };
+  void SetGauges(const Gauges& gauges);
+
+  // The loop is turning; called on every turn.
+  void LoopTurned();
+  // Whether the last write to the database worked, and if not why.
+  void SetDatabase(const Status& writable);
+
+  // The Prometheus text exposition format, version 0.0.4.
+  std::string Render() const;
+  // Healthy: the loop turned within `stall` and the database took the last write. Otherwise
+  // the reason.
+  Status Health(std::chrono::steady_clock::duration stall) const;
+
+ private:
+  static constexpr std::array<double, 9> kBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+  mutable std::mutex mutex_;
+  std::map<std::string, std::uint64_t, std::less<>> fetches_;          // by result
+  std::array<std::uint64_t, kBuckets.size() + 1> duration_buckets_{};  // the last is +Inf
+  double duration_sum_ = 0;
+  std::uint64_t duration_count_ = 0;
+  std::uint64_t items_parsed_ = 0;
+  std::map<std::string, std::uint64_t> matches_;  // by watch
+  std::map<std::pair<std::string, std::string>, std::uint64_t> deliveries_;
+  Gauges gauges_;
+  std::chrono::steady_clock::time_point last_turn_ = std::chrono::steady_clock::now();
+  Status database_;
+};
+
+// The HTTP endpoint: GET /metrics and GET /healthz on `listen` ("127.0.0.1:9464", "[::1]:9464";
+// port 0 picks a free port). Runs on threads of its own until destroyed.
+class MetricsServer {
+ public:
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
+                                                      const Metrics& metrics);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+  // Where it listens, with the port it got: "127.0.0.1:9464".
+  const std::string& address() const { return address_; }
+
+ private:
+  struct Impl;
+  explicit MetricsServer(std::unique_ptr<Impl> impl, std::string address);
+  std::unique_ptr<Impl> impl_;
+  std::string address_;
+};
+
+}  // namespace feedwatch::daemon
