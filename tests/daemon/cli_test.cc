@@ -315,6 +315,60 @@ TEST(Cli, RunTellsSystemdItIsReadyHowItIsAndThatItStops) {
   EXPECT_EQ(daemon.Wait(5s), std::optional<int>(0)) << daemon.err();
 }
 
+// Acceptance of the systemd work in one run: READY, STATUS and the watchdog; on SIGHUP,
+// RELOADING with MONOTONIC_USEC and READY again; on SIGTERM with a slow transfer in flight,
+// STOPPING and exit 0 once the transfer is done, within the shutdown deadline.
+TEST(Cli, PlaysSystemdThroughReadyReloadAndStopWithATransferInFlight) {
+  std::atomic<int> requests{0};
+  std::atomic<bool> stop{false};
+  testing::LoopbackServer server;
+  const std::string rss = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
+  server.server().Get("/slow.rss", [&](const httplib::Request&, httplib::Response& res) {
+    ++requests;
+    for (int i = 0; i < 30 && !stop; ++i) std::this_thread::sleep_for(50ms);
+    res.set_content(rss, "application/rss+xml");
+  });
+  server.Start();
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  testing::WriteFile(config, testing::ReadFile(config) + "[[feed]]\nname = \"slow\"\nurl = \"" +
+                                 server.Url("/slow.rss") + "\"\ninterval = \"1s\"\n");
+  NotifySocket systemd(dir.path() / "notify");
+  setenv("NOTIFY_SOCKET", (dir.path() / "notify").c_str(), 1);
+  setenv("WATCHDOG_USEC", "2000000", 1);
+  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+
+  EXPECT_NE(systemd.ReadUntil("READY=1").find("READY=1\nSTATUS=2 feeds: "), std::string::npos);
+  const std::string running = systemd.ReadUntil("STATUS=2 feeds: 2 ok");
+  EXPECT_NE(running.find("STATUS=2 feeds: 2 ok, 0 failing; 1 matches today; outbox 0"),
+            std::string::npos)
+      << running;
+  EXPECT_NE((running + systemd.ReadUntil("WATCHDOG=1")).find("WATCHDOG=1"), std::string::npos);
+
+  daemon.Signal(SIGHUP);
+  const std::string reload = systemd.ReadUntil("READY=1");
+  EXPECT_NE(reload.find("RELOADING=1\nMONOTONIC_USEC="), std::string::npos) << reload;
+  EXPECT_LT(reload.find("RELOADING=1"), reload.find("READY=1")) << reload;
+
+  // A transfer of the slow feed starts after the reload; SIGTERM while it is in flight.
+  const int before = requests;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (requests == before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_GT(requests, before);
+  const auto stopped_at = std::chrono::steady_clock::now();
+  daemon.Signal(SIGTERM);
+  EXPECT_NE(systemd.ReadUntil("STOPPING=1").find("STOPPING=1"), std::string::npos);
+  EXPECT_EQ(daemon.Wait(15s), std::optional<int>(0)) << daemon.err();
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 10s);  // the default deadline
+  EXPECT_NE(daemon.err().find("waiting up to 10 s for 1 transfers in flight"), std::string::npos)
+      << daemon.err();
+  stop = true;
+}
+
 TEST(Cli, UnderJournaldEachLineStartsWithItsSyslogPriority) {
   const testing::TempDir dir;
   const auto config = WriteLocalConfig(dir.path());
