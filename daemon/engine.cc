@@ -30,11 +30,13 @@ constexpr size_t kSummaryBytes = 600;
 // How far back a new match looks for the story it may belong to.
 constexpr Seconds kStoryWindow{72 * 3600};
 
+// The longest wait before a feed whose poll the database refused is fetched again.
+constexpr Seconds kNotStoredRetry{300};
+
 // The longest the loop sleeps, so that due deliveries (retries, digests) go out without a
 // timer of their own.
 constexpr std::chrono::milliseconds kMaxSleep{10'000};
 
-// Drains the signalfd; true when a signal asks the process to stop.
 // Drains the signalfd: a stop (SIGINT, SIGTERM) wins over a reload (SIGHUP).
 LoopExit ReadSignals(int signal_fd) {
   LoopExit exit = LoopExit::kDone;
@@ -259,6 +261,10 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
   poll.last_modified = response->Header("last-modified");
   poll.body_hash = hash;
   if (Status s = Process(index, *response, poll); !s) {
+    if (s.error().code == Error::Code::kIo) {
+      NotStored(index, s.error());
+      return;
+    }
     Count(index, "unreadable");
     Fail(index, "unreadable", s.error().message, std::nullopt, poll.moved_to);
     return;
@@ -301,7 +307,28 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
   if (!poll.body_hash.empty()) runtime.state.body_hash = poll.body_hash;
   if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
     spdlog::error("feed {}: cannot record the poll: {}", feed.name, s.error().message);
+    WriteFailed(s.error());
   }
+}
+
+void Engine::NotStored(size_t index, const Error& error) {
+  const config::FeedConfig& feed = config_.feeds[index];
+  Count(index, "not_stored");
+  // Sooner than the interval when that is long, so that the items are not late once the disk
+  // has room again.
+  const Seconds delay =
+      Jitter(std::min(std::chrono::duration_cast<Seconds>(feed.interval), kNotStoredRetry),
+             feed.name, clock_.Now());
+  spdlog::error("feed {}: fetched but not stored ({}); fetching it again in {}", feed.name,
+                error.message, FormatDelay(delay));
+  runtime_[index].next_due = clock_.Now() + delay;
+  WriteFailed(error);
+}
+
+void Engine::WriteFailed(const Error& error) {
+  write_failure_ = error;
+  database_writable_ = false;
+  if (metrics_ != nullptr) metrics_->SetDatabase(error);
 }
 
 Status Engine::Process(size_t index, const net::Response& response, store::PollRecord& poll) {
@@ -443,6 +470,7 @@ void Engine::Fail(size_t index, std::string status, const std::string& error,
   runtime.next_due = poll.next_due;
   if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
     spdlog::error("feed {}: cannot record the failure: {}", feed.name, s.error().message);
+    WriteFailed(s.error());
   }
 }
 
@@ -482,7 +510,11 @@ std::string Engine::Summary() const {
 }
 
 void Engine::Housekeeping() {
-  const Status writable = store_.Heartbeat(clock_.Now());
+  Status writable = store_.Heartbeat(clock_.Now());
+  // A heartbeat may fit where a poll's commit did not (a full disk): a write that failed since
+  // the last Housekeeping counts too.
+  if (writable && write_failure_) writable = *write_failure_;
+  write_failure_.reset();
   if (writable.ok() != database_writable_) {
     if (writable) {
       spdlog::info("the database takes writes again");

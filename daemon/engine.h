@@ -103,13 +103,21 @@ class Engine {
   void Count(size_t feed, std::string_view result);
   void Fail(size_t feed, std::string status, const std::string& error,
             std::optional<Seconds> retry_after, std::string moved_to = "");
+  // A poll whose results the database would not take (full disk, read-only, I/O error): not the
+  // feed's fault, so no backoff; the feed is fetched again after its interval, its validators
+  // unchanged, and its items are matched then.
+  void NotStored(size_t feed, const Error& error);
+  // A write the database refused: /healthz reports it until a Housekeeping finds it writable
+  // again with no write failing in between.
+  void WriteFailed(const Error& error);
 
   const config::Config& config_;
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
   Metrics* metrics_;
-  bool database_writable_ = true;  // as of the last Housekeeping
+  bool database_writable_ = true;       // as of the last Housekeeping
+  std::optional<Error> write_failure_;  // since the last Housekeeping
   Dispatcher dispatcher_;
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds

@@ -1,11 +1,12 @@
 // What an operator watches and what goes wrong under a daemon: /metrics (checked by promtool),
-// /healthz when the filesystem under the database turns read-only, and a locked or corrupt
-// database at start.
+// /healthz and what is kept when the filesystem under the database turns read-only or fills up,
+// and a locked or corrupt database at start.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sqlite3.h>
 
 #include <csignal>
+#include <cstdio>
 #include <regex>
 #include <thread>
 
@@ -103,41 +104,89 @@ TEST(Operations, MetricsPassPromtoolAndCountTheWorkDone) {
   EXPECT_EQ(daemon.Wait(10s), 0) << daemon.err();
 }
 
-// An ext4 filesystem in a file, mounted with errors=remount-ro: the test can then make the
-// kernel turn it read-only under the daemon, as it does on a disk error. Needs root (mount and
-// a loop device); `error` says why when it cannot be made.
-class Ext4Mount {
+// Runs `command` with /bin/sh; its exit code.
+int Shell(const std::string& command) {
+  testing::ChildProcess shell("/bin/sh", {"-c", command});
+  return shell.Wait(60s).value_or(-1);
+}
+
+// Polls `done` every 100 ms for up to `timeout`; its last answer.
+template <typename Predicate>
+bool WaitFor(Predicate done, std::chrono::milliseconds timeout) {
+  for (auto waited = 0ms; waited < timeout; waited += 100ms) {
+    if (done()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return done();
+}
+
+// A filesystem the test mounts at DIR/mnt and unmounts when done. Needs root (mount, and a loop
+// device for ext4); `error` says why when it cannot be made, and the test skips.
+class TestMount {
  public:
-  explicit Ext4Mount(const std::filesystem::path& dir) : image_(dir / "fs.img"), at_(dir / "mnt") {
+  enum class Kind {
+    // ext4 in a 16 MB file, mounted with errors=remount-ro, so that MakeReadOnly() can make the
+    // kernel turn it read-only under the daemon, as it does on a disk error.
+    kExt4,
+    // a 4 MB tmpfs, for filling.
+    kSmallTmpfs,
+  };
+
+  TestMount(const std::filesystem::path& dir, Kind kind)
+      : image_(dir / "fs.img"), at_(dir / "mnt") {
     std::filesystem::create_directory(at_);
-    if (Run("truncate -s 16M '" + image_.string() + "' && mkfs.ext4 -q '" + image_.string() +
-            "' && mount -o loop,errors=remount-ro '" + image_.string() + "' '" + at_.string() +
-            "'") != 0) {
-      error_ = "cannot mount an ext4 image (needs root, mkfs.ext4 and a loop device)";
+    const bool ext4 = kind == Kind::kExt4;
+    if (ext4 && Shell("truncate -s 16M '" + image_.string() + "' && mkfs.ext4 -q '" +
+                      image_.string() + "'") != 0) {
+      error_ = "cannot make an ext4 image (needs mkfs.ext4)";
+      return;
+    }
+    if (Shell(ext4 ? MountExt4() : "mount -t tmpfs -o size=4m tmpfs '" + at_.string() + "'") != 0) {
+      error_ = ext4 ? "cannot mount an ext4 image (needs root and a loop device)"
+                    : "cannot mount a tmpfs (needs root)";
       return;
     }
     mounted_ = true;
   }
-  ~Ext4Mount() {
-    if (mounted_) Run("umount -l '" + at_.string() + "'");
+  ~TestMount() {
+    if (mounted_) Shell("umount -l '" + at_.string() + "'");
   }
-  Ext4Mount(const Ext4Mount&) = delete;
-  Ext4Mount& operator=(const Ext4Mount&) = delete;
+  TestMount(const TestMount&) = delete;
+  TestMount& operator=(const TestMount&) = delete;
 
   const std::string& error() const { return error_; }
   const std::filesystem::path& path() const { return at_; }
 
-  // What a failing disk does: ext4 records an error and, with errors=remount-ro, the kernel
-  // makes the filesystem read-only at once, open files and all.
-  int MakeReadOnly() {
-    return Run("echo 1 > /sys/fs/ext4/$(basename $(findmnt -n -o SOURCE '" + at_.string() +
-               "'))/trigger_fs_error");
+  // ext4: what a failing disk does. ext4 records an error and, with errors=remount-ro, the
+  // kernel makes the filesystem read-only at once, open files and all.
+  int MakeReadOnly() const {
+    return Shell("echo 1 > /sys/fs/ext4/$(basename $(findmnt -n -o SOURCE '" + at_.string() +
+                 "'))/trigger_fs_error");
+  }
+
+  // ext4: what an operator does after a disk error: unmount, e2fsck, mount again.
+  int Repair() const {
+    return Shell("umount '" + at_.string() + "' && { e2fsck -fy '" + image_.string() +
+                 "' >/dev/null; [ $? -le 1 ]; } && " + MountExt4());
+  }
+
+  // tmpfs: writes to `file` until the filesystem is full; the bytes written.
+  size_t Fill(const std::filesystem::path& file) const {
+    std::FILE* out = std::fopen(file.c_str(), "wb");
+    if (out == nullptr) return 0;
+    const std::string block(4096, 'x');
+    size_t written = 0;
+    while (std::fwrite(block.data(), 1, block.size(), out) == block.size() &&
+           std::fflush(out) == 0) {
+      written += block.size();
+    }
+    std::fclose(out);
+    return written;
   }
 
  private:
-  static int Run(const std::string& command) {
-    testing::ChildProcess shell("/bin/sh", {"-c", command});
-    return shell.Wait(60s).value_or(-1);
+  std::string MountExt4() const {
+    return "mount -o loop,errors=remount-ro '" + image_.string() + "' '" + at_.string() + "'";
   }
 
   std::filesystem::path image_;
@@ -146,37 +195,90 @@ class Ext4Mount {
   std::string error_;
 };
 
-TEST(Operations, HealthzTurnsUnhealthyWhenTheDatabaseBecomesReadOnly) {
+// /healthz's status and body; 0 when it does not answer.
+std::pair<int, std::string> Health(httplib::Client& client) {
+  const httplib::Result res = client.Get("/healthz");
+  if (!res) return {0, ""};
+  return {res->status, res->body};
+}
+
+TEST(Operations, AReadOnlyDatabaseTurnsHealthzUnhealthyAndLosesNothing) {
   const testing::TempDir dir;
-  Ext4Mount disk(dir.path());
+  const TestMount disk(dir.path(), TestMount::Kind::kExt4);
   if (!disk.error().empty()) GTEST_SKIP() << disk.error();
   const auto config = WriteConfig(dir.path(), disk.path() / "state");
   testing::FeedwatchProcess daemon({"run", "--config", config.string()});
   const int port = MetricsPort(daemon);
   ASSERT_GT(port, 0) << daemon.err();
   httplib::Client client("127.0.0.1", port);
-  const httplib::Result before = client.Get("/healthz");
-  ASSERT_TRUE(before);
-  EXPECT_EQ(before->status, 200) << before->body;
+  ASSERT_TRUE(
+      WaitFor([&] { return daemon.out().find("darchiev-credentials") != std::string::npos; }, 20s))
+      << daemon.err();
+  EXPECT_EQ(Health(client).first, 200) << Health(client).second;
 
   ASSERT_EQ(disk.MakeReadOnly(), 0);
-  int status = 0;
-  std::string body;
-  for (int i = 0; i < 150 && status != 503; ++i) {  // the database is checked every 5 s
-    std::this_thread::sleep_for(100ms);
-    const httplib::Result res = client.Get("/healthz");
-    ASSERT_TRUE(res);
-    status = res->status;
-    body = res->body;
-  }
-  EXPECT_EQ(status, 503);
-  EXPECT_TRUE(body.starts_with("the database is not writable: ")) << body;
+  // The database is checked every 5 s.
+  EXPECT_TRUE(WaitFor([&] { return Health(client).first == 503; }, 15s)) << daemon.err();
+  EXPECT_TRUE(Health(client).second.starts_with("the database is not writable: "))
+      << Health(client).second;
   const httplib::Result scrape = client.Get("/metrics");
   ASSERT_TRUE(scrape);
   EXPECT_EQ(Sample(scrape->body, "feedwatch_database_writable"), 0);
   // It keeps running, and stops cleanly.
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(15s), 0) << daemon.err();
+
+  // After the operator's repair, what was committed before the fault is all there: the feed's
+  // items are known, so nothing alerts again.
+  ASSERT_EQ(disk.Repair(), 0);
+  const testing::CommandResult again = testing::RunFeedwatch({"once", "--config", config.string()});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "") << again.err;
+}
+
+TEST(Operations, AFullDiskHoldsBackNewItemsUntilSpaceReturnsAndLosesNothing) {
+  const testing::TempDir dir;
+  const TestMount disk(dir.path(), TestMount::Kind::kSmallTmpfs);
+  if (!disk.error().empty()) GTEST_SKIP() << disk.error();
+  const auto config = WriteConfig(dir.path(), disk.path() / "state");
+  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+  const int port = MetricsPort(daemon);
+  ASSERT_GT(port, 0) << daemon.err();
+  httplib::Client client("127.0.0.1", port);
+  const auto alerted = [&](std::string_view link) {
+    const std::string out = daemon.out();
+    size_t count = 0;
+    for (size_t at = out.find(link); at != std::string::npos; at = out.find(link, at + 1)) ++count;
+    return count;
+  };
+  ASSERT_TRUE(WaitFor([&] { return alerted("darchiev-credentials") == 1; }, 20s)) << daemon.err();
+
+  ASSERT_GT(disk.Fill(disk.path() / "filler"), 0u);
+  // A new story appears while the disk is full.
+  std::string rss = testing::ReadFile(dir.path() / "wire.rss");
+  rss.insert(rss.find("</channel>"),
+             "<item><title>Darchiev meets State Department officials</title>"
+             "<link>http://wire.test/world/darchiev-state</link></item>\n");
+  testing::WriteFile(dir.path() / "wire.rss.new", rss);
+  std::filesystem::rename(dir.path() / "wire.rss.new", dir.path() / "wire.rss");
+
+  EXPECT_TRUE(WaitFor([&] { return Health(client).first == 503; }, 15s)) << daemon.err();
+  EXPECT_NE(Health(client).second.find("full"), std::string::npos) << Health(client).second;
+  EXPECT_NE(daemon.err().find("feed wire: fetched but not stored"), std::string::npos)
+      << daemon.err();
+  EXPECT_EQ(alerted("darchiev-state"), 0u);
+
+  // Space returns: the new story alerts, once, and the daemon is healthy again.
+  std::filesystem::remove(disk.path() / "filler");
+  EXPECT_TRUE(WaitFor([&] { return alerted("darchiev-state") == 1; }, 20s)) << daemon.err();
+  EXPECT_TRUE(WaitFor([&] { return Health(client).first == 200; }, 15s)) << Health(client).second;
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(15s), 0) << daemon.err();
+  EXPECT_EQ(alerted("darchiev-credentials"), 1u);
+  EXPECT_EQ(alerted("darchiev-state"), 1u);
+  const testing::CommandResult again = testing::RunFeedwatch({"once", "--config", config.string()});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, "") << again.err;
 }
 
 TEST(Operations, ALockedDatabaseAtStartIsOneClearErrorAndExit74) {
