@@ -284,6 +284,37 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
   EXPECT_EQ(outbox[0].attempts, 3);
 }
 
+// The server takes the message's data and hangs up without a reply: the message may or may not
+// have been taken, so it is not marked sent; it is sent again, once, when a server answers.
+TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAnswers) {
+  auto smtp = std::make_unique<testing::PythonServer>(
+      "smtp_sink", std::vector<std::string>{"--maildir", maildir().string(), "--drop-after-data"});
+  const int port = smtp->port();
+  const std::string config =
+      Config(SmtpToml(port) +
+             "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n");
+  RunOnce(config);
+  std::vector<store::Delivery> outbox = Outbox();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].state, "pending");
+  EXPECT_EQ(outbox[0].attempts, 1);
+  EXPECT_TRUE(outbox[0].last_error.starts_with("SMTP")) << outbox[0].last_error;
+  EXPECT_TRUE(Mails(maildir()).empty());
+
+  smtp->Kill();
+  smtp = std::make_unique<testing::PythonServer>(
+      "smtp_sink",
+      std::vector<std::string>{"--maildir", maildir().string(), "--port", std::to_string(port)});
+  clock_.Advance(35s);
+  Deliver(config);
+  clock_.Advance(3600s);
+  Deliver(config);
+  EXPECT_EQ(Mails(maildir()).size(), 1u) << log_.str();
+  outbox = Outbox();
+  EXPECT_EQ(outbox[0].state, "sent");
+  EXPECT_EQ(outbox[0].attempts, 2);
+}
+
 TEST_F(AlertsTest, AWebhookFailingTwiceIsDeliveredOnceWithTheSameId) {
   const testing::PythonServer receiver(
       "webhook_receiver",

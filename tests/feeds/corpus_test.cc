@@ -96,5 +96,33 @@ TEST(Corpus, TruncatedAndCorruptedFixturesNeverCrashOrHang) {
   EXPECT_GT(parses, 5000u);
 }
 
+// A real feed with an invalid UTF-8 byte, then with a stray '<', at every position: never a
+// crash; invalid bytes are replaced and flagged, never fatal; a stray '<' is read leniently or
+// refused with a reason.
+TEST(Corpus, AFaultAtEveryPositionOfARealFeedIsReadOrRefusedClearly) {
+  const std::string feed = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
+  for (size_t at = 0; at <= feed.size(); ++at) {
+    std::string bad_utf8 = feed;
+    bad_utf8.insert(at, "\xFF");
+    const Result<Feed> utf8 = ParseFeed(bad_utf8, {});
+    if (utf8.ok()) {
+      EXPECT_FALSE(utf8->warnings.empty()) << "an invalid byte at " << at << " went unflagged";
+    } else {
+      // Only where the byte breaks the XML declaration or the root element's name.
+      EXPECT_FALSE(utf8.error().message.empty());
+      EXPECT_LT(at, 60u) << utf8.error().message;
+    }
+    std::string bad_xml = feed;
+    bad_xml.insert(at, "<");
+    const Result<Feed> xml = ParseFeed(bad_xml, {});
+    // pugixml takes a '<' in a processing instruction, an attribute or CDATA; elsewhere the
+    // document is recovered (and flagged) or refused with what it was taken for.
+    if (!xml.ok()) {
+      EXPECT_TRUE(xml.error().message.starts_with("not a feed: ")) << xml.error().message;
+      EXPECT_LT(at, 60u) << xml.error().message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace feedwatch::feeds
