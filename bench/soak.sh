@@ -1,0 +1,178 @@
+#!/bin/bash
+# Soak run: feedwatch run against N loopback feeds that change every minute, with random server
+# errors (500, 503 with Retry-After, connections cut mid-body) and a webhook receiver that fails
+# 20% of deliveries, while the daemon is killed with SIGKILL and restarted every few minutes.
+# At the end it reports the alerts expected and received, duplicates, the daemon's memory and
+# file descriptors, as markdown (docs/reliability.md holds a run's report).
+#
+#   bench/soak.sh [MINUTES] [FEEDS]      (default 30 and 1000; needs a release build)
+#
+# KILL_EVERY (minutes, default 5) sets how often the daemon is killed. The feeds stop changing
+# two minutes before the end; then the daemon has up to DRAIN minutes (default 10) to deliver
+# the rest before the report. Everything stays on 127.0.0.1.
+set -euo pipefail
+
+minutes="${1:-30}"
+feeds="${2:-1000}"
+kill_every="${KILL_EVERY:-5}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+build="${BUILD:-$root/build/release}"
+port="${PORT:-18232}"
+work="$(mktemp -d /tmp/feedwatch-soak.XXXXXX)"
+python=/usr/bin/python3
+daemon_pid=""
+server_pid=""
+
+cleanup() {
+  [[ -n "$daemon_pid" ]] && kill -9 "$daemon_pid" 2>/dev/null || true
+  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
+  [[ -z "${KEEP:-}" ]] && rm -rf "$work"
+}
+trap cleanup EXIT
+
+[[ -x "$build/feedwatch" ]] || { echo "missing $build/feedwatch (cmake --workflow --preset release)" >&2; exit 69; }
+
+"$python" "$root/bench/soak_server.py" --port "$port" --feeds "$feeds" --log "$work" &
+server_pid=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$port/feed/0.xml" && break || sleep 0.1; done
+
+config="$work/feedwatch.toml"
+{
+  echo '[daemon]'
+  echo "state_dir = \"$work/state\""
+  echo 'log_level = "warn"'
+  echo '[http]'
+  echo 'timeout = "10s"'
+  echo 'per_host = 32'
+  echo '[defaults]'
+  echo 'interval = "1m"'
+  echo 'initial_lookback = "all"'
+  echo '[[notify]]'
+  echo 'name = "hook"'
+  echo 'type = "webhook"'
+  echo "url = \"http://127.0.0.1:$port/hook\""
+  echo 'max_age = "24h"'
+  echo '[[watch]]'
+  echo 'name = "darchiev"'
+  echo 'query = "Darchiev"'
+  for ((i = 0; i < feeds; i++)); do
+    printf '[[feed]]\nname = "soak-%04d"\nurl = "http://127.0.0.1:%s/feed/%d.xml"\n' "$i" "$port" "$i"
+  done
+} > "$config"
+
+start_daemon() {
+  "$build/feedwatch" run -c "$config" > /dev/null 2>> "$work/daemon.log" &
+  daemon_pid=$!
+}
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$daemon_pid/status" 2>/dev/null || echo 0; }
+fds() { ls "/proc/$daemon_pid/fd" 2>/dev/null | wc -l; }
+
+echo "soak: $feeds feeds, $minutes minutes, SIGKILL every $kill_every minutes; files in $work" >&2
+start_daemon
+started=$(date +%s)
+samples="$work/samples.csv"
+echo "second,life_second,rss_kb,fds" > "$samples"
+life_start=$started
+kills=0
+end=$((started + minutes * 60))
+frozen=0
+while (( $(date +%s) < end )); do
+  sleep 10
+  now=$(date +%s)
+  echo "$((now - started)),$((now - life_start)),$(rss_kb),$(fds)" >> "$samples"
+  # The last two minutes: the feeds stop changing and the daemon catches up.
+  if (( frozen == 0 && now >= end - 120 )); then
+    curl -sf -X POST -o /dev/null "http://127.0.0.1:$port/freeze"
+    frozen=1
+  fi
+  if (( now - life_start >= kill_every * 60 && now < end - 150 )); then
+    kill -9 "$daemon_pid"
+    wait "$daemon_pid" 2>/dev/null || true
+    kills=$((kills + 1))
+    start_daemon
+    life_start=$(date +%s)
+  fi
+done
+# Drain: the feeds are frozen; give the daemon up to DRAIN minutes (default 10) more to deliver
+# what it owes (a webhook that failed three times in a row waits 30 + 60 + 120 s).
+drain_end=$(($(date +%s) + ${DRAIN:-10} * 60))
+all_received() {
+  "$python" - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+expected = set(open(work + "/served.txt").read().split())
+received = set()
+for line in open(work + "/hooks.jsonl"):
+    received.update(json.loads(line)["links"])
+sys.exit(0 if expected <= received else 1)
+PY
+}
+while (( $(date +%s) < drain_end )) && ! all_received; do sleep 5; done
+drained=$(($(date +%s) - end))
+final_rss=$(rss_kb)
+final_fds=$(fds)
+kill -TERM "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null && stop_status=0 || stop_status=$?
+daemon_pid=""
+
+"$python" - "$work" "$samples" "$feeds" "$minutes" "$kills" "$final_rss" "$final_fds" "$stop_status" \
+    "$drained" <<'PY'
+import collections, csv, json, sqlite3, sys
+work, samples, feeds, minutes, kills, final_rss, final_fds, stop_status, drained = sys.argv[1:]
+expected = set(open(work + "/served.txt").read().split())
+received = collections.Counter()
+for line in open(work + "/hooks.jsonl"):
+    for link in json.loads(line)["links"]:
+        received[link] += 1
+rows = list(csv.DictReader(open(samples)))
+def at(second):
+    best = min(rows, key=lambda r: abs(int(r["second"]) - second))
+    return int(best["rss_kb"]) / 1024, int(best["fds"]), int(best["second"])
+missing = expected - set(received)
+dups = sum(c - 1 for c in received.values() if c > 1)
+r5, f5, s5 = at(5 * 60 - 10)
+r_end, f_end, s_end = at(int(minutes) * 60)
+_, f_start, s_start = at(30)
+print("| what | value |")
+print("|---|---|")
+print("| feeds, minutes, SIGKILLs | %s, %s, %s |" % (feeds, minutes, kills))
+print("| alerts expected (Darchiev items served at least once) | %d |" % len(expected))
+print("| alerts received (distinct items) | %d |" % len(set(received) & expected))
+print("| missing | %d |" % len(missing))
+print("| duplicates (extra copies received) | %d |" % dups)
+print("| RSS at %d s (first daemon, before its kill) | %.1f MB |" % (s5, r5))
+print("| time to deliver the rest after the %s minutes (feeds frozen) | %s s |" % (minutes, drained))
+print("| RSS at the end (%d s) | %.1f MB |" % (s_end, int(final_rss) / 1024))
+print("| file descriptors at %d s / at the end | %d / %s |" % (s_start, f_start, final_fds))
+print("| exit status on the final SIGTERM | %s |" % stop_status)
+lives = collections.defaultdict(list)
+life = 0
+prev = None
+for r in rows:
+    ls = int(r["life_second"])
+    if prev is not None and ls < prev:
+        life += 1
+    prev = ls
+    lives[life].append((ls, int(r["rss_kb"]) / 1024))
+print()
+print("RSS within each daemon life (MB at 1, 2, 3, 4 minutes of age):")
+print()
+for n, points in sorted(lives.items()):
+    marks = []
+    for minute in (1, 2, 3, 4):
+        near = [rss for ls, rss in points if abs(ls - minute * 60) <= 5]
+        marks.append("%.1f" % near[0] if near else "-")
+    print("- life %d: %s" % (n + 1, ", ".join(marks)))
+if missing:
+    db = sqlite3.connect(work + "/state/feedwatch.db")
+    print()
+    print("missing items, and their deliveries in the outbox:")
+    print()
+    for link in sorted(missing)[:20]:
+        rows = db.execute(
+            "SELECT d.state, d.attempts, d.last_error FROM deliveries d "
+            "JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id "
+            "WHERE i.link = ?", (link,)).fetchall()
+        print("- %s: %s" % (link, rows or "no delivery (not matched)"))
+PY
