@@ -106,6 +106,12 @@ class AlertsTest : public ::testing::Test {
            "\"\nfrom = \"feedwatch <alerts@example.org>\"\ntimeout = \"5s\"\n";
   }
 
+  // [smtp] on `port` and an email notifier "desk" sending to desk@example.org.
+  std::string DeskEmailToml(int port) const {
+    return SmtpToml(port) +
+           "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n";
+  }
+
   std::string WebhookToml(int port, const std::string& extra = "") const {
     testing::WriteFile(dir_.path() / "hook-secret", std::string(kSecret) + "\n");
     return "[[notify]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"http://127.0.0.1:" +
@@ -149,6 +155,16 @@ class AlertsTest : public ::testing::Test {
     }
   }
 
+  // The outbox holds one delivery, in `state` after `attempts` attempts; its last error.
+  std::string ExpectOneDelivery(std::string_view state, int attempts) {
+    const std::vector<store::Delivery> outbox = Outbox();
+    EXPECT_EQ(outbox.size(), 1u);
+    if (outbox.empty()) return "";
+    EXPECT_EQ(outbox[0].state, state);
+    EXPECT_EQ(outbox[0].attempts, attempts);
+    return outbox[0].last_error;
+  }
+
   std::vector<store::Delivery> Outbox() {
     return *(*store::Store::Open(dir_.path() / "feedwatch.db"))->ListDeliveries(/*all=*/true);
   }
@@ -166,8 +182,7 @@ TEST_F(AlertsTest, EmailArrivesAsAWellFormedCyrillicMessage) {
   SetFeed(
       {{"Дарчиев: «раздражители», A &lt; B &amp; \"C\"", "https://lenta.test/news/1?a=1&amp;b=2"}});
   const testing::PythonServer smtp("smtp_sink", {"--maildir", maildir().string()});
-  RunOnce(Config(SmtpToml(smtp.port()) +
-                 "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"));
+  RunOnce(Config(DeskEmailToml(smtp.port())));
   const std::vector<std::filesystem::path> mails = Mails(maildir());
   ASSERT_EQ(mails.size(), 1u) << log_.str();
   const json envelope =
@@ -211,8 +226,7 @@ TEST_F(AlertsTest, AHeaderInjectionTitleArrivesAsOneHarmlessSubject) {
   SetFeed({{"Дарчиев&#13;&#10;Bcc: victim@example.org&#13;&#10;&#13;&#10;injected body",
             "https://lenta.test/news/1"}});
   const testing::PythonServer smtp("smtp_sink", {"--maildir", maildir().string()});
-  RunOnce(Config(SmtpToml(smtp.port()) +
-                 "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"));
+  RunOnce(Config(DeskEmailToml(smtp.port())));
   const std::vector<std::filesystem::path> mails = Mails(maildir());
   ASSERT_EQ(mails.size(), 1u) << log_.str();
   const json envelope =
@@ -254,15 +268,10 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
       "smtp_sink", std::vector<std::string>{"--maildir", maildir().string()});
   const int port = smtp->port();
   smtp->Kill();  // the mail server is down
-  const std::string config =
-      Config(SmtpToml(port) +
-             "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n");
+  const std::string config = Config(DeskEmailToml(port));
   RunOnce(config);
-  std::vector<store::Delivery> outbox = Outbox();
-  ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].state, "pending");
-  EXPECT_EQ(outbox[0].attempts, 1);
-  EXPECT_NE(outbox[0].last_error.find("SMTP: "), std::string::npos) << outbox[0].last_error;
+  const std::string error = ExpectOneDelivery("pending", 1);
+  EXPECT_TRUE(error.starts_with("SMTP: ")) << error;
   Deliver(config);  // not due yet: nothing is tried
   EXPECT_EQ(Outbox()[0].attempts, 1);
 
@@ -279,9 +288,7 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
   clock_.Advance(3600s);
   Deliver(config);
   EXPECT_EQ(Mails(maildir()).size(), 1u) << log_.str();
-  outbox = Outbox();
-  EXPECT_EQ(outbox[0].state, "sent");
-  EXPECT_EQ(outbox[0].attempts, 3);
+  ExpectOneDelivery("sent", 3);
 }
 
 // The server takes the message's data and hangs up without a reply: the message may or may not
@@ -290,15 +297,10 @@ TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAn
   auto smtp = std::make_unique<testing::PythonServer>(
       "smtp_sink", std::vector<std::string>{"--maildir", maildir().string(), "--drop-after-data"});
   const int port = smtp->port();
-  const std::string config =
-      Config(SmtpToml(port) +
-             "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n");
+  const std::string config = Config(DeskEmailToml(port));
   RunOnce(config);
-  std::vector<store::Delivery> outbox = Outbox();
-  ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].state, "pending");
-  EXPECT_EQ(outbox[0].attempts, 1);
-  EXPECT_TRUE(outbox[0].last_error.starts_with("SMTP")) << outbox[0].last_error;
+  const std::string error = ExpectOneDelivery("pending", 1);
+  EXPECT_TRUE(error.starts_with("SMTP")) << error;
   EXPECT_TRUE(Mails(maildir()).empty());
 
   smtp->Kill();
@@ -310,9 +312,7 @@ TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAn
   clock_.Advance(3600s);
   Deliver(config);
   EXPECT_EQ(Mails(maildir()).size(), 1u) << log_.str();
-  outbox = Outbox();
-  EXPECT_EQ(outbox[0].state, "sent");
-  EXPECT_EQ(outbox[0].attempts, 2);
+  ExpectOneDelivery("sent", 2);
 }
 
 TEST_F(AlertsTest, AWebhookFailingTwiceIsDeliveredOnceWithTheSameId) {
@@ -334,10 +334,7 @@ TEST_F(AlertsTest, AWebhookFailingTwiceIsDeliveredOnceWithTheSameId) {
     EXPECT_TRUE(request["verified"].get<bool>()) << request.dump();
   }
   EXPECT_NE(requests[0]["timestamp"], requests[2]["timestamp"]);  // each attempt signs afresh
-  const std::vector<store::Delivery> outbox = Outbox();
-  ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].state, "sent");
-  EXPECT_EQ(outbox[0].attempts, 3);
+  ExpectOneDelivery("sent", 3);
 }
 
 TEST_F(AlertsTest, A400GoesDeadAtOnceAndTheOutboxCommandShowsWhy) {
@@ -374,10 +371,8 @@ TEST_F(AlertsTest, ARejectedRecipientGoesDeadAtOnce) {
   const testing::PythonServer smtp("smtp_sink", {"--maildir", maildir().string()});
   RunOnce(Config(SmtpToml(smtp.port()) +
                  "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"reject@example.org\"]\n"));
-  const std::vector<store::Delivery> outbox = Outbox();
-  ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].state, "dead");
-  EXPECT_NE(outbox[0].last_error.find("SMTP 550"), std::string::npos) << outbox[0].last_error;
+  const std::string error = ExpectOneDelivery("dead", 1);
+  EXPECT_TRUE(error.starts_with("SMTP 550")) << error;
 }
 
 TEST_F(AlertsTest, FiveMatchesInAnHourMakeOneHourlyDigest) {

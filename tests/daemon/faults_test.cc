@@ -6,7 +6,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <array>
 #include <atomic>
@@ -66,20 +65,6 @@ class ResettingServer {
   std::thread thread_;
 };
 
-std::string Gzip(const std::string& data) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
-
 const std::string& Rss() {
   static const std::string rss = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
   return rss;
@@ -103,7 +88,7 @@ class NetworkFaults : public ::testing::Test {
     });
     server_.server().Get("/truncated-gzip.rss",
                          [](const httplib::Request&, httplib::Response& res) {
-                           const std::string gzip = Gzip(Rss());
+                           const std::string gzip = testing::Gzip(Rss());
                            res.set_header("Content-Encoding", "gzip");
                            res.set_content(gzip.substr(0, gzip.size() / 2), "application/rss+xml");
                          });

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -195,90 +196,105 @@ class TestMount {
   std::string error_;
 };
 
-// /healthz's status and body; 0 when it does not answer.
-std::pair<int, std::string> Health(httplib::Client& client) {
-  const httplib::Result res = client.Get("/healthz");
-  if (!res) return {0, ""};
-  return {res->status, res->body};
-}
+// `feedwatch run` with its database on a filesystem the test mounts (KIND), polling a copy of
+// the English fixture every second, its metrics endpoint up. Skips where the filesystem cannot
+// be mounted.
+template <TestMount::Kind kKind>
+class DiskFault : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    disk_.emplace(dir_.path(), kKind);
+    if (!disk_->error().empty()) GTEST_SKIP() << disk_->error();
+    config_ = WriteConfig(dir_.path(), disk_->path() / "state");
+    daemon_.emplace(std::vector<std::string>{"run", "--config", config_.string()});
+    const int port = MetricsPort(*daemon_);
+    ASSERT_GT(port, 0) << daemon_->err();
+    client_.emplace("127.0.0.1", port);
+    // The fixture's Darchiev item alerts on the first poll.
+    ASSERT_TRUE(WaitFor([&] { return Alerted("darchiev-credentials") == 1; }, 20s))
+        << daemon_->err();
+    EXPECT_EQ(Health().first, 200) << Health().second;
+  }
 
-TEST(Operations, AReadOnlyDatabaseTurnsHealthzUnhealthyAndLosesNothing) {
-  const testing::TempDir dir;
-  const TestMount disk(dir.path(), TestMount::Kind::kExt4);
-  if (!disk.error().empty()) GTEST_SKIP() << disk.error();
-  const auto config = WriteConfig(dir.path(), disk.path() / "state");
-  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
-  const int port = MetricsPort(daemon);
-  ASSERT_GT(port, 0) << daemon.err();
-  httplib::Client client("127.0.0.1", port);
-  ASSERT_TRUE(
-      WaitFor([&] { return daemon.out().find("darchiev-credentials") != std::string::npos; }, 20s))
-      << daemon.err();
-  EXPECT_EQ(Health(client).first, 200) << Health(client).second;
+  // How many alerts the daemon has printed for the item whose link contains `link`.
+  size_t Alerted(std::string_view link) const {
+    const std::string out = daemon_->out();
+    size_t count = 0;
+    for (size_t at = out.find(link); at != std::string::npos; at = out.find(link, at + 1)) {
+      ++count;
+    }
+    return count;
+  }
 
-  ASSERT_EQ(disk.MakeReadOnly(), 0);
+  // /healthz's status and body; 0 when it does not answer.
+  std::pair<int, std::string> Health() {
+    const httplib::Result res = client_->Get("/healthz");
+    if (!res) return {0, ""};
+    return {res->status, res->body};
+  }
+
+  // SIGTERM: the daemon, unhealthy or not, stops cleanly.
+  void Stop() {
+    daemon_->Signal(SIGTERM);
+    EXPECT_EQ(daemon_->Wait(15s), 0) << daemon_->err();
+  }
+
+  // `feedwatch once` on the same database alerts nothing: every item committed is known.
+  void ExpectNothingAlertsAgain() {
+    const testing::CommandResult again = testing::RunFeedwatch({"once", "--config", config_});
+    EXPECT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(again.out, "") << again.err;
+  }
+
+  // Members go in reverse: the daemon stops before its filesystem is unmounted.
+  testing::TempDir dir_;
+  std::optional<TestMount> disk_;
+  std::filesystem::path config_;
+  std::optional<testing::FeedwatchProcess> daemon_;
+  std::optional<httplib::Client> client_;
+};
+
+using ReadOnlyDisk = DiskFault<TestMount::Kind::kExt4>;
+using FullDisk = DiskFault<TestMount::Kind::kSmallTmpfs>;
+
+TEST_F(ReadOnlyDisk, TurnsHealthzUnhealthyAndLosesNothing) {
+  ASSERT_EQ(disk_->MakeReadOnly(), 0);
   // The database is checked every 5 s.
-  EXPECT_TRUE(WaitFor([&] { return Health(client).first == 503; }, 15s)) << daemon.err();
-  EXPECT_TRUE(Health(client).second.starts_with("the database is not writable: "))
-      << Health(client).second;
-  const httplib::Result scrape = client.Get("/metrics");
+  EXPECT_TRUE(WaitFor([&] { return Health().first == 503; }, 15s)) << daemon_->err();
+  EXPECT_TRUE(Health().second.starts_with("the database is not writable: ")) << Health().second;
+  const httplib::Result scrape = client_->Get("/metrics");
   ASSERT_TRUE(scrape);
   EXPECT_EQ(Sample(scrape->body, "feedwatch_database_writable"), 0);
-  // It keeps running, and stops cleanly.
-  daemon.Signal(SIGTERM);
-  EXPECT_EQ(daemon.Wait(15s), 0) << daemon.err();
-
-  // After the operator's repair, what was committed before the fault is all there: the feed's
-  // items are known, so nothing alerts again.
-  ASSERT_EQ(disk.Repair(), 0);
-  const testing::CommandResult again = testing::RunFeedwatch({"once", "--config", config.string()});
-  EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(again.out, "") << again.err;
+  Stop();
+  // After the operator's repair, what was committed before the fault is all there.
+  ASSERT_EQ(disk_->Repair(), 0);
+  ExpectNothingAlertsAgain();
 }
 
-TEST(Operations, AFullDiskHoldsBackNewItemsUntilSpaceReturnsAndLosesNothing) {
-  const testing::TempDir dir;
-  const TestMount disk(dir.path(), TestMount::Kind::kSmallTmpfs);
-  if (!disk.error().empty()) GTEST_SKIP() << disk.error();
-  const auto config = WriteConfig(dir.path(), disk.path() / "state");
-  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
-  const int port = MetricsPort(daemon);
-  ASSERT_GT(port, 0) << daemon.err();
-  httplib::Client client("127.0.0.1", port);
-  const auto alerted = [&](std::string_view link) {
-    const std::string out = daemon.out();
-    size_t count = 0;
-    for (size_t at = out.find(link); at != std::string::npos; at = out.find(link, at + 1)) ++count;
-    return count;
-  };
-  ASSERT_TRUE(WaitFor([&] { return alerted("darchiev-credentials") == 1; }, 20s)) << daemon.err();
-
-  ASSERT_GT(disk.Fill(disk.path() / "filler"), 0u);
+TEST_F(FullDisk, HoldsBackNewItemsUntilSpaceReturnsAndLosesNothing) {
+  ASSERT_GT(disk_->Fill(disk_->path() / "filler"), 0u);
   // A new story appears while the disk is full.
-  std::string rss = testing::ReadFile(dir.path() / "wire.rss");
+  std::string rss = testing::ReadFile(dir_.path() / "wire.rss");
   rss.insert(rss.find("</channel>"),
              "<item><title>Darchiev meets State Department officials</title>"
              "<link>http://wire.test/world/darchiev-state</link></item>\n");
-  testing::WriteFile(dir.path() / "wire.rss.new", rss);
-  std::filesystem::rename(dir.path() / "wire.rss.new", dir.path() / "wire.rss");
+  testing::WriteFile(dir_.path() / "wire.rss.new", rss);
+  std::filesystem::rename(dir_.path() / "wire.rss.new", dir_.path() / "wire.rss");
 
-  EXPECT_TRUE(WaitFor([&] { return Health(client).first == 503; }, 15s)) << daemon.err();
-  EXPECT_NE(Health(client).second.find("full"), std::string::npos) << Health(client).second;
-  EXPECT_NE(daemon.err().find("feed wire: fetched but not stored"), std::string::npos)
-      << daemon.err();
-  EXPECT_EQ(alerted("darchiev-state"), 0u);
+  EXPECT_TRUE(WaitFor([&] { return Health().first == 503; }, 15s)) << daemon_->err();
+  EXPECT_NE(Health().second.find("full"), std::string::npos) << Health().second;
+  EXPECT_NE(daemon_->err().find("feed wire: fetched but not stored"), std::string::npos)
+      << daemon_->err();
+  EXPECT_EQ(Alerted("darchiev-state"), 0u);
 
   // Space returns: the new story alerts, once, and the daemon is healthy again.
-  std::filesystem::remove(disk.path() / "filler");
-  EXPECT_TRUE(WaitFor([&] { return alerted("darchiev-state") == 1; }, 20s)) << daemon.err();
-  EXPECT_TRUE(WaitFor([&] { return Health(client).first == 200; }, 15s)) << Health(client).second;
-  daemon.Signal(SIGTERM);
-  EXPECT_EQ(daemon.Wait(15s), 0) << daemon.err();
-  EXPECT_EQ(alerted("darchiev-credentials"), 1u);
-  EXPECT_EQ(alerted("darchiev-state"), 1u);
-  const testing::CommandResult again = testing::RunFeedwatch({"once", "--config", config.string()});
-  EXPECT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_EQ(again.out, "") << again.err;
+  std::filesystem::remove(disk_->path() / "filler");
+  EXPECT_TRUE(WaitFor([&] { return Alerted("darchiev-state") == 1; }, 20s)) << daemon_->err();
+  EXPECT_TRUE(WaitFor([&] { return Health().first == 200; }, 15s)) << Health().second;
+  Stop();
+  EXPECT_EQ(Alerted("darchiev-credentials"), 1u);
+  EXPECT_EQ(Alerted("darchiev-state"), 1u);
+  ExpectNothingAlertsAgain();
 }
 
 TEST(Operations, ALockedDatabaseAtStartIsOneClearErrorAndExit74) {

@@ -1,7 +1,6 @@
 // The fetch and schedule policy against a real HTTP server on 127.0.0.1, one test per behaviour.
 // The clock is fake: schedules are read from the store, never waited for.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <mutex>
@@ -27,20 +26,6 @@ constexpr Seconds kInterval{600};
 
 const std::string kRss = R"(<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>
 <item><title>one</title><guid>1</guid></item></channel></rss>)";
-
-std::string Gzip(const std::string& data) {
-  z_stream stream{};
-  deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&stream, data.size()), '\0');
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  stream.avail_in = static_cast<uInt>(data.size());
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  stream.avail_out = static_cast<uInt>(out.size());
-  deflate(&stream, Z_FINISH);
-  out.resize(stream.total_out);
-  deflateEnd(&stream);
-  return out;
-}
 
 class PollingTest : public ::testing::Test {
  protected:
@@ -203,7 +188,7 @@ TEST_F(PollingTest, AStalledServerIsCutByTheLowSpeedTimeout) {
 
 TEST_F(PollingTest, OversizedAndGzipBombBodiesAreAbortedAtTheLimit) {
   const std::string big(2 << 20, 'x');
-  const std::string bomb = Gzip(std::string(64 << 20, '\0'));  // 64 MiB in about 64 KiB
+  const std::string bomb = testing::Gzip(std::string(64 << 20, '\0'));  // 64 MiB in about 64 KiB
   ASSERT_LT(bomb.size(), 1u << 20);
   server_.server().Get("/big", [&](const httplib::Request&, httplib::Response& res) {
     res.set_content(big, "application/rss+xml");

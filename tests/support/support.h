@@ -24,6 +24,9 @@ std::filesystem::path SourceDir();
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, std::string_view text);
 
+// `data` gzip-compressed (a gzip stream, as Content-Encoding: gzip carries it).
+std::string Gzip(std::string_view data);
+
 // A cpp-httplib server on 127.0.0.1 and a free port. Register handlers on server(), then
 // Start(). Stops and joins in the destructor.
 class LoopbackServer {
