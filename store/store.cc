@@ -185,7 +185,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
   // WAL: readers (feedwatch status, sqlite3 shell) never block the daemon. synchronous=FULL
   // syncs the WAL at every commit, so that a commit survives a power cut or a disk turning
   // read-only, not only a crash of the process (NORMAL's promise): a committed match is an
-  // alert owed. It costs one fsync per poll that changed something.
+  // alert owed, and a delivery marked sent is not sent again. It costs an fsync per commit
+  // (each poll recorded, each batch of deliveries marked): docs/performance.md has the numbers.
   for (const char* pragma :
        {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
     if (Status s = Exec(db.get(), pragma); !s) {
