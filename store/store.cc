@@ -88,15 +88,29 @@ Status Exec(sqlite3* db, const char* sql) {
   return Status::Ok();
 }
 
+// How a transaction's COMMIT reaches the disk. The connection runs with synchronous = NORMAL:
+// in WAL mode a commit survives a crash of the process, and the WAL is synced at checkpoints.
+// A durable transaction runs under synchronous = FULL: the WAL is synced at its COMMIT, so it,
+// and every commit before it, survives a power cut or a disk turning read-only. Durable: what
+// alerts depend on (matches with their deliveries, a delivery's state), so that a match is
+// never lost and a sent alert never sent again. Relaxed: the bookkeeping of polls, whose loss
+// costs a poll done again; each durable commit would cost an fsync per poll.
+enum class Sync { kRelaxed, kDurable };
+
 // BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded.
 class Transaction {
  public:
   // IMMEDIATE takes the write lock at once; DEFERRED suits reads (one shared lock for many
   // statements instead of one each).
-  explicit Transaction(sqlite3* db, const char* begin = "BEGIN IMMEDIATE")
-      : db_(db), status_(Exec(db, begin)) {}
+  explicit Transaction(sqlite3* db, Sync sync = Sync::kRelaxed,
+                       const char* begin = "BEGIN IMMEDIATE")
+      : db_(db), sync_(sync) {
+    if (sync_ == Sync::kDurable) (void)Exec(db_, "PRAGMA synchronous = FULL");
+    status_ = Exec(db_, begin);
+  }
   ~Transaction() {
     if (status_.ok() && !committed_) (void)Exec(db_, "ROLLBACK");
+    if (sync_ == Sync::kDurable) (void)Exec(db_, "PRAGMA synchronous = NORMAL");
   }
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;
@@ -110,6 +124,7 @@ class Transaction {
 
  private:
   sqlite3* db_;
+  Sync sync_;
   Status status_;
   bool committed_ = false;
 };
@@ -182,13 +197,10 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
   }
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), 5000);
-  // WAL: readers (feedwatch status, sqlite3 shell) never block the daemon. synchronous=FULL
-  // syncs the WAL at every commit, so that a commit survives a power cut or a disk turning
-  // read-only, not only a crash of the process (NORMAL's promise): a committed match is an
-  // alert owed, and a delivery marked sent is not sent again. It costs an fsync per commit
-  // (each poll recorded, each batch of deliveries marked): docs/performance.md has the numbers.
+  // WAL: readers (feedwatch status, sqlite3 shell) never block the daemon. NORMAL, and FULL for
+  // durable transactions (Sync, above).
   for (const char* pragma :
-       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON"}) {
+       {"PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
     if (Status s = Exec(db.get(), pragma); !s) {
       return Error::Io(file.string() + ": " + s.error().message);
     }
@@ -283,7 +295,7 @@ Status Store::RecordPoll(std::string_view feed, std::string_view url, const Poll
 
 Result<std::unordered_map<std::string, std::string>> Store::KnownItems(
     std::string_view feed, const std::vector<std::string>& keys) {
-  Transaction read(impl_->db.get(), "BEGIN DEFERRED");
+  Transaction read(impl_->db.get(), Sync::kRelaxed, "BEGIN DEFERRED");
   if (!read.begun()) return read.begun().error();
   Statement stmt(impl_->db.get(),
                  "SELECT items.content_hash FROM items JOIN feeds ON feeds.id = items.feed_id "
@@ -319,7 +331,9 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
                               const std::vector<ItemRecord>& items) {
   const TimePoint now = poll.at;
   sqlite3* db = impl_->db.get();
-  Transaction transaction(db);
+  const bool matched = std::any_of(items.begin(), items.end(),
+                                   [](const ItemRecord& item) { return !item.matches.empty(); });
+  Transaction transaction(db, matched ? Sync::kDurable : Sync::kRelaxed);
   if (!transaction.begun()) return transaction.begun().error();
   Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
   if (!feed_id) return feed_id.error();
@@ -552,7 +566,7 @@ namespace {
 // Runs `stmt` (whose ?1 is a delivery id) for each of `ids` in one transaction.
 Status ForEachDelivery(sqlite3* db, Statement& stmt, const std::vector<std::int64_t>& ids,
                        std::string_view what) {
-  Transaction transaction(db);
+  Transaction transaction(db, Sync::kDurable);
   if (!transaction.begun()) return transaction.begun();
   for (const std::int64_t id : ids) {
     stmt.Bind(1, id);
