@@ -412,9 +412,14 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     records[i].summary = ShortenUtf8(
         item.summary_text.empty() ? item.content_text : item.summary_text, kSummaryBytes);
   }
-  Result<int> new_matches = store_.CommitPoll(feed.name, feed.url, poll, records);
-  if (!new_matches) return new_matches.error();
-  if (*new_matches > 0) dispatcher_.Wake();
+  Result<std::vector<store::StoryHead>> heads =
+      store_.CommitPoll(feed.name, feed.url, poll, records);
+  if (!heads) return heads.error();
+  if (!heads->empty()) dispatcher_.Wake();
+  for (const store::StoryHead& head : *heads) {
+    // An index not read yet reads this head from the store when it is.
+    if (const auto it = stories_.find(head.watch); it != stories_.end()) it->second.Add(head);
+  }
   FeedRuntime& runtime = runtime_[index];
   runtime.next_due = poll.next_due;
   runtime.state.last_success_at = now;
@@ -423,26 +428,21 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
   spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, records.size(),
-               records.size() - known->size(), *new_matches);
+               records.size() - known->size(), heads->size());
   return Status::Ok();
 }
 
 Result<std::optional<std::int64_t>> Engine::SameStory(const std::string& watch,
                                                       const store::ItemRecord& item,
                                                       TimePoint now) {
-  Result<std::vector<store::StoryHead>> heads = store_.RecentStories(watch, now - kStoryWindow);
-  if (!heads) return heads.error();
-  const std::vector<std::string> words = filters::HeadlineWords(item.title);
-  for (const store::StoryHead& head : *heads) {
-    if (!item.canonical_url.empty() && head.canonical_url == item.canonical_url) {
-      return std::optional<std::int64_t>(head.match_id);
-    }
-    if (filters::HeadlineSimilarity(words, filters::HeadlineWords(head.title)) >=
-        filters::kSameStory) {
-      return std::optional<std::int64_t>(head.match_id);
-    }
+  auto it = stories_.find(watch);
+  if (it == stories_.end()) {
+    Result<std::vector<store::StoryHead>> heads = store_.RecentStories(watch, now - kStoryWindow);
+    if (!heads) return heads.error();
+    it = stories_.emplace(watch, StoryIndex(kStoryWindow)).first;
+    for (const store::StoryHead& head : *heads) it->second.Add(head);
   }
-  return std::optional<std::int64_t>();
+  return it->second.Find(item.canonical_url, filters::HeadlineWords(item.title), now);
 }
 
 void Engine::Fail(size_t index, std::string status, const std::string& error,

@@ -10,12 +10,14 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/clock.h"
 #include "config/config.h"
 #include "daemon/dispatch.h"
 #include "daemon/metrics.h"
+#include "daemon/story_index.h"
 #include "filters/watch_set.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
@@ -122,6 +124,8 @@ class Engine {
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   int in_flight_ = 0;
+  // By watch, read from the store at a watch's first match, then kept up to date by commits.
+  std::unordered_map<std::string, StoryIndex> stories_;
   TimePoint last_forget_;
   std::map<std::string, int> host_in_flight_;
 };

@@ -1,7 +1,6 @@
 #include "filters/headline.h"
 
 #include <algorithm>
-#include <set>
 
 #include "filters/tokenize.h"
 
@@ -34,21 +33,39 @@ std::vector<std::string> HeadlineWords(std::string_view title) {
   return Tokenize(title);
 }
 
+std::vector<std::string> HeadlinePairs(const std::vector<std::string>& words) {
+  std::vector<std::string> pairs;
+  for (size_t i = 0; i + 1 < words.size(); ++i) pairs.push_back(words[i] + ' ' + words[i + 1]);
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  return pairs;
+}
+
+double Jaccard(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  if (a.empty() || b.empty()) return 0;
+  size_t common = 0;
+  for (auto x = a.begin(), y = b.begin(); x != a.end() && y != b.end();) {
+    if (*x < *y) {
+      ++x;
+    } else if (*y < *x) {
+      ++y;
+    } else {
+      ++common;
+      ++x;
+      ++y;
+    }
+  }
+  return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
+}
+
 double HeadlineSimilarity(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  const auto units = [](const std::vector<std::string>& words, bool pairs) {
-    std::set<std::string> out;
-    if (!pairs) return std::set<std::string>(words.begin(), words.end());
-    for (size_t i = 0; i + 1 < words.size(); ++i) out.insert(words[i] + ' ' + words[i + 1]);
-    return out;
+  if (a.size() >= 2 && b.size() >= 2) return Jaccard(HeadlinePairs(a), HeadlinePairs(b));
+  const auto unique = [](std::vector<std::string> words) {
+    std::sort(words.begin(), words.end());
+    words.erase(std::unique(words.begin(), words.end()), words.end());
+    return words;
   };
-  const bool pairs = a.size() >= 2 && b.size() >= 2;
-  const std::set<std::string> x = units(a, pairs);
-  const std::set<std::string> y = units(b, pairs);
-  if (x.empty() || y.empty()) return 0;
-  std::vector<std::string> common;
-  std::set_intersection(x.begin(), x.end(), y.begin(), y.end(), std::back_inserter(common));
-  return static_cast<double>(common.size()) /
-         static_cast<double>(x.size() + y.size() - common.size());
+  return Jaccard(unique(a), unique(b));
 }
 
 }  // namespace feedwatch::filters

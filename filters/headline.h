@@ -13,6 +13,13 @@ namespace feedwatch::filters {
 // trailing "(UPDATED)" / "[Video]" tag.
 std::vector<std::string> HeadlineWords(std::string_view title);
 
+// The adjacent word pairs of a headline's words ("a b"), sorted, without repeats: what
+// HeadlineSimilarity compares when both headlines have two words or more.
+std::vector<std::string> HeadlinePairs(const std::vector<std::string>& words);
+
+// Jaccard similarity, 0 to 1, of two sorted sets without repeats.
+double Jaccard(const std::vector<std::string>& a, const std::vector<std::string>& b);
+
 // Jaccard similarity, 0 to 1, of the sets of adjacent word pairs of two headlines (of their
 // words, when either has fewer than two). Word pairs keep order, so "Moscow round" and "round
 // in Moscow" differ, and one changed word costs two pairs, not the match.

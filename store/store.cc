@@ -327,8 +327,9 @@ Result<int> Store::ForgetItemsSeenBefore(TimePoint cutoff) {
   return sqlite3_changes(impl_->db.get());
 }
 
-Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const PollRecord& poll,
-                              const std::vector<ItemRecord>& items) {
+Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::string_view url,
+                                                 const PollRecord& poll,
+                                                 const std::vector<ItemRecord>& items) {
   const TimePoint now = poll.at;
   sqlite3* db = impl_->db.get();
   const bool matched = std::any_of(items.begin(), items.end(),
@@ -357,7 +358,7 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
                             "INSERT INTO deliveries (match_id, notifier, created_at, "
                             "next_attempt_at, first_due_at) VALUES (?1, ?2, ?3, ?4, ?4) "
                             "ON CONFLICT (match_id, notifier) DO NOTHING");
-  int new_matches = 0;
+  std::vector<StoryHead> heads;
   for (const ItemRecord& item : items) {
     insert_item.Reset();
     insert_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
@@ -394,7 +395,7 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
       const std::int64_t match_id = insert_match.Int(0);
       insert_match.Step();
       if (match.story_of) continue;  // the story alerted already: linked, not sent
-      ++new_matches;
+      heads.push_back({match_id, match.watch, item.title, item.canonical_url, now});
       for (const std::string& notifier : match.notifiers) {
         insert_delivery.Reset();
         const auto due = match.due_at.find(notifier);
@@ -409,7 +410,7 @@ Result<int> Store::CommitPoll(std::string_view feed, std::string_view url, const
   read_at.Bind(1, *feed_id).Bind(2, ToUnix(now));
   if (read_at.Step() != SQLITE_DONE) return DbError(db, "recording poll");
   if (Status s = transaction.Commit(); !s) return s.error();
-  return new_matches;
+  return heads;
 }
 
 Result<int> Store::CountMatchesSince(TimePoint since) {
@@ -476,15 +477,16 @@ Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
 
 Result<std::vector<StoryHead>> Store::RecentStories(std::string_view watch, TimePoint since) {
   Statement stmt(impl_->db.get(),
-                 "SELECT m.id, i.title, i.canonical_url, f.name FROM matches m "
-                 "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
+                 "SELECT m.id, i.title, i.canonical_url, m.matched_at FROM matches m "
+                 "JOIN items i ON i.id = m.item_id "
                  "WHERE m.watch = ?1 AND m.matched_at >= ?2 AND m.story_of IS NULL "
-                 "ORDER BY m.matched_at DESC, m.id DESC");
+                 "ORDER BY m.matched_at, m.id");
   stmt.Bind(1, watch).Bind(2, ToUnix(since));
   std::vector<StoryHead> heads;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) {
-    heads.push_back({stmt.Int(0), stmt.Text(1), stmt.Text(2), stmt.Text(3)});
+    heads.push_back(
+        {stmt.Int(0), std::string(watch), stmt.Text(1), stmt.Text(2), FromUnix(stmt.Int(3))});
   }
   if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading recent stories");
   return heads;

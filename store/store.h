@@ -80,9 +80,10 @@ struct ItemRecord {
 // The first match of a story: what later items are compared with.
 struct StoryHead {
   std::int64_t match_id = 0;
+  std::string watch;
   std::string title;
   std::string canonical_url;
-  std::string feed;
+  TimePoint matched_at;
 };
 
 // A story a watch alerted on, with the other feeds that reported it.
@@ -149,10 +150,11 @@ class Store {
   // One transaction: records a successful poll of `feed` (configured at `url`), remembers
   // every item as seen (with its latest content hash), and records the matches given for any
   // item, new or edited, enqueueing deliveries (due at `poll.at`) for those that are new: a
-  // watch that matched an item before never matches it again. Returns the number of new
-  // matches that send alerts.
-  Result<int> CommitPoll(std::string_view feed, std::string_view url, const PollRecord& poll,
-                         const std::vector<ItemRecord>& items);
+  // watch that matched an item before never matches it again. Returns the new matches that
+  // send alerts: the heads of new stories, in the order recorded.
+  Result<std::vector<StoryHead>> CommitPoll(std::string_view feed, std::string_view url,
+                                            const PollRecord& poll,
+                                            const std::vector<ItemRecord>& items);
 
   // Records a poll that brought no items to read: not modified, the same body, a failure
   // (`poll.error` set: consecutive failures count up) or 410 Gone.
@@ -177,7 +179,7 @@ class Store {
   // Every story matched at or after `since`, newest first.
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since);
 
-  // The stories `watch` matched at or after `since` (first matches only), newest first.
+  // The stories `watch` matched at or after `since` (first matches only), oldest first.
   Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);
 
   // This database's instance id: 16 random hex digits made when it was created.

@@ -84,12 +84,16 @@ TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
       Item("a", {{"darchiev", {"console", "desk"}}}),
       Item("b"),
   };
-  Result<int> first = store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
+  Result<std::vector<StoryHead>> first =
+      store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
   ASSERT_TRUE(first.ok()) << first.error().message;
-  EXPECT_EQ(*first, 1);
-  Result<int> second = store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].watch, "darchiev");
+  EXPECT_EQ((*first)[0].matched_at, kNow);
+  Result<std::vector<StoryHead>> second =
+      store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
   ASSERT_TRUE(second.ok());
-  EXPECT_EQ(*second, 0);
+  EXPECT_TRUE(second->empty());
 
   Result<std::vector<Delivery>> due = store->DueDeliveries(kNow, 10);
   ASSERT_TRUE(due.ok());
@@ -114,10 +118,10 @@ TEST(Store, AWatchMatchesAnItemOnceAndAnEditedItemMayMatchAnother) {
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
   ItemRecord item = Item("a", {{"w", {"console"}}});
   item.content_hash = "v1";
-  EXPECT_EQ(*store->CommitPoll("f", "u", Ok(kNow), {item}), 1);
+  EXPECT_EQ(store->CommitPoll("f", "u", Ok(kNow), {item})->size(), 1u);
   item.content_hash = "v2";  // edited: matches w again and now w2 as well
   item.matches.push_back({"w2", {"console"}});
-  EXPECT_EQ(*store->CommitPoll("f", "u", Ok(kNow), {item}), 1);
+  EXPECT_EQ(store->CommitPoll("f", "u", Ok(kNow), {item})->size(), 1u);
   EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 2u);
   EXPECT_EQ(store->KnownItems("f", {"a"})->at("a"), "v2");
 }
@@ -308,9 +312,11 @@ TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   // Old matches were delivered by the version that made them: nothing is re-sent.
   EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
   // The new outbox works on the migrated file.
-  EXPECT_EQ(*store->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", Ok(kNow),
-                               {Item("tass-3", {{"darchiev", {"console"}}})}),
-            1);
+  EXPECT_EQ(store
+                ->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", Ok(kNow),
+                             {Item("tass-3", {{"darchiev", {"console"}}})})
+                ->size(),
+            1u);
   EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 1u);
 }
 
