@@ -97,18 +97,9 @@ done
 # Drain: the feeds are frozen; give the daemon up to DRAIN minutes (default 10) more to deliver
 # what it owes (a webhook that failed three times in a row waits 30 + 60 + 120 s).
 drain_end=$(($(date +%s) + ${DRAIN:-10} * 60))
-all_received() {
-  "$python" - "$work" <<'PY'
-import json, sys
-work = sys.argv[1]
-expected = set(open(work + "/served.txt").read().split())
-received = set()
-for line in open(work + "/hooks.jsonl"):
-    received.update(json.loads(line)["links"])
-sys.exit(0 if expected <= received else 1)
-PY
-}
-while (( $(date +%s) < drain_end )) && ! all_received; do sleep 5; done
+while (( $(date +%s) < drain_end )) && ! "$python" "$root/bench/soak_report.py" --check "$work"; do
+  sleep 5
+done
 drained=$(($(date +%s) - end))
 final_rss=$(rss_kb)
 final_fds=$(fds)
@@ -116,63 +107,13 @@ kill -TERM "$daemon_pid"
 wait "$daemon_pid" 2>/dev/null && stop_status=0 || stop_status=$?
 daemon_pid=""
 
-"$python" - "$work" "$samples" "$feeds" "$minutes" "$kills" "$final_rss" "$final_fds" "$stop_status" \
-    "$drained" <<'PY'
-import collections, csv, json, sqlite3, sys
-work, samples, feeds, minutes, kills, final_rss, final_fds, stop_status, drained = sys.argv[1:]
-expected = set(open(work + "/served.txt").read().split())
-received = collections.Counter()
-for line in open(work + "/hooks.jsonl"):
-    for link in json.loads(line)["links"]:
-        received[link] += 1
-rows = list(csv.DictReader(open(samples)))
-def at(second):
-    best = min(rows, key=lambda r: abs(int(r["second"]) - second))
-    return int(best["rss_kb"]) / 1024, int(best["fds"]), int(best["second"])
-missing = expected - set(received)
-dups = sum(c - 1 for c in received.values() if c > 1)
-r5, f5, s5 = at(5 * 60 - 10)
-r_end, f_end, s_end = at(int(minutes) * 60)
-_, f_start, s_start = at(30)
-print("| what | value |")
-print("|---|---|")
-print("| feeds, minutes, SIGKILLs | %s, %s, %s |" % (feeds, minutes, kills))
-print("| alerts expected (Darchiev items served at least once) | %d |" % len(expected))
-print("| alerts received (distinct items) | %d |" % len(set(received) & expected))
-print("| missing | %d |" % len(missing))
-print("| duplicates (extra copies received) | %d |" % dups)
-print("| RSS at %d s (first daemon, before its kill) | %.1f MB |" % (s5, r5))
-print("| time to deliver the rest after the %s minutes (feeds frozen) | %s s |" % (minutes, drained))
-print("| RSS at the end (%d s) | %.1f MB |" % (s_end, int(final_rss) / 1024))
-print("| file descriptors at %d s / at the end | %d / %s |" % (s_start, f_start, final_fds))
-print("| exit status on the final SIGTERM | %s |" % stop_status)
-lives = collections.defaultdict(list)
-life = 0
-prev = None
-for r in rows:
-    ls = int(r["life_second"])
-    if prev is not None and ls < prev:
-        life += 1
-    prev = ls
-    lives[life].append((ls, int(r["rss_kb"]) / 1024))
-print()
-print("RSS within each daemon life (MB at 1, 2, 3, 4 minutes of age):")
-print()
-for n, points in sorted(lives.items()):
-    marks = []
-    for minute in (1, 2, 3, 4):
-        near = [rss for ls, rss in points if abs(ls - minute * 60) <= 5]
-        marks.append("%.1f" % near[0] if near else "-")
-    print("- life %d: %s" % (n + 1, ", ".join(marks)))
-if missing:
-    db = sqlite3.connect(work + "/state/feedwatch.db")
-    print()
-    print("missing items, and their deliveries in the outbox:")
-    print()
-    for link in sorted(missing)[:20]:
-        rows = db.execute(
-            "SELECT d.state, d.attempts, d.last_error FROM deliveries d "
-            "JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id "
-            "WHERE i.link = ?", (link,)).fetchall()
-        print("- %s: %s" % (link, rows or "no delivery (not matched)"))
-PY
+{
+  echo "feeds=$feeds"
+  echo "minutes=$minutes"
+  echo "kills=$kills"
+  echo "final_rss_kb=$final_rss"
+  echo "final_fds=$final_fds"
+  echo "stop_status=$stop_status"
+  echo "drained_seconds=$drained"
+} > "$work/run.txt"
+"$python" "$root/bench/soak_report.py" "$work"
