@@ -106,6 +106,14 @@ class AlertsTest : public ::testing::Test {
            "\"\nfrom = \"feedwatch <alerts@example.org>\"\ntimeout = \"5s\"\n";
   }
 
+  // The SMTP sink storing into maildir(), on `port` (0: a free one), with `options`.
+  std::unique_ptr<testing::PythonServer> StartSmtp(int port,
+                                                   std::vector<std::string> options = {}) const {
+    options.insert(options.end(),
+                   {"--maildir", maildir().string(), "--port", std::to_string(port)});
+    return std::make_unique<testing::PythonServer>("smtp_sink", options);
+  }
+
   // [smtp] on `port` and an email notifier "desk" sending to desk@example.org.
   std::string DeskEmailToml(int port) const {
     return SmtpToml(port) +
@@ -264,8 +272,7 @@ TEST_F(AlertsTest, WebhookSignatureVerifiesWithAnIndependentImplementation) {
 }
 
 TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
-  auto smtp = std::make_unique<testing::PythonServer>(
-      "smtp_sink", std::vector<std::string>{"--maildir", maildir().string()});
+  auto smtp = StartSmtp(0);
   const int port = smtp->port();
   smtp->Kill();  // the mail server is down
   const std::string config = Config(DeskEmailToml(port));
@@ -276,9 +283,7 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
   EXPECT_EQ(Outbox()[0].attempts, 1);
 
   // Back up (answering 451 once, a busy server), then accepting.
-  smtp = std::make_unique<testing::PythonServer>(
-      "smtp_sink", std::vector<std::string>{"--maildir", maildir().string(), "--port",
-                                            std::to_string(port), "--fail-first", "1"});
+  smtp = StartSmtp(port, {"--fail-first", "1"});
   clock_.Advance(35s);
   Deliver(config);
   EXPECT_TRUE(Outbox()[0].last_error.starts_with("SMTP 451: ")) << Outbox()[0].last_error;
@@ -294,8 +299,7 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
 // The server takes the message's data and hangs up without a reply: the message may or may not
 // have been taken, so it is not marked sent; it is sent again, once, when a server answers.
 TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAnswers) {
-  auto smtp = std::make_unique<testing::PythonServer>(
-      "smtp_sink", std::vector<std::string>{"--maildir", maildir().string(), "--drop-after-data"});
+  auto smtp = StartSmtp(0, {"--drop-after-data"});
   const int port = smtp->port();
   const std::string config = Config(DeskEmailToml(port));
   RunOnce(config);
@@ -304,9 +308,7 @@ TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAn
   EXPECT_TRUE(Mails(maildir()).empty());
 
   smtp->Kill();
-  smtp = std::make_unique<testing::PythonServer>(
-      "smtp_sink",
-      std::vector<std::string>{"--maildir", maildir().string(), "--port", std::to_string(port)});
+  smtp = StartSmtp(port);
   clock_.Advance(35s);
   Deliver(config);
   clock_.Advance(3600s);
