@@ -13,7 +13,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const TimePoint kStart = TimePoint(Seconds(1'750'000'000));
+constexpr TimePoint kStart{Seconds(1'750'000'000)};
 constexpr Seconds kWindow{72 * 3600};
 
 store::StoryHead Head(std::int64_t id, std::string title, std::string url = "",

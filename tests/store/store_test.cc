@@ -23,7 +23,7 @@ PollRecord Failed(TimePoint at, std::string error) {
   return poll;
 }
 
-const TimePoint kNow{Seconds(1'750'000'000)};
+constexpr TimePoint kNow{Seconds(1'750'000'000)};
 
 std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& file) {
   Result<std::unique_ptr<Store>> store = Store::Open(file);
@@ -53,7 +53,7 @@ int64_t QueryInt(const std::filesystem::path& file, const std::string& sql) {
   return value;
 }
 
-ItemRecord Item(std::string key, std::vector<MatchRecord> matches = {}) {
+ItemRecord Item(const std::string& key, std::vector<MatchRecord> matches = {}) {
   ItemRecord item;
   item.key = key;
   item.title = "title of " + key;
