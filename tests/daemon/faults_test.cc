@@ -3,7 +3,6 @@
 // nothing already committed.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -27,14 +26,8 @@ using nlohmann::json;
 class ResettingServer {
  public:
   explicit ResettingServer(std::string head) : head_(std::move(head)) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    socklen_t length = sizeof address;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
+    fd_ = testing::BindLoopback(port_);
+    EXPECT_GE(fd_, 0);
     listen(fd_, 16);
     thread_ = std::thread([this] {
       while (true) {

@@ -1,9 +1,6 @@
 #include "net/http_client.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -18,10 +15,10 @@ namespace {
 using namespace std::chrono_literals;
 
 // Runs one request to completion.
-Result<Response> Fetch(Request request, const HttpClient::Options& options = {}) {
+Result<Response> Fetch(const Request& request, const HttpClient::Options& options = {}) {
   const std::unique_ptr<HttpClient> client = HttpClient::Create(options);
   std::optional<Result<Response>> result;
-  client->Start(std::move(request), [&](Result<Response> r) { result = std::move(r); });
+  client->Start(request, [&](Result<Response> r) { result = std::move(r); });
   while (!result) client->Poll(100ms);
   return std::move(*result);
 }
@@ -122,23 +119,18 @@ TEST_F(HttpClientTest, RefusesFileUrlsUnlessAllowed) {
 
 TEST_F(HttpClientTest, ConnectionRefusedIsANetworkError) {
   // A port that was free a moment ago: bound without listening, noted, closed.
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  int port = 0;
+  const int fd = testing::BindLoopback(port);
+  ASSERT_GE(fd, 0);
   close(fd);
-  const Result<Response> r =
-      Fetch({.url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/"});
+  const Result<Response> r = Fetch({.url = "http://127.0.0.1:" + std::to_string(port) + "/"});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Error::Code::kNetwork);
   EXPECT_NE(r.error().message.find("onnect"), std::string::npos) << r.error().message;
 }
 
 // SMTP against a real server (python3-aiosmtpd) on 127.0.0.1.
-Result<Response> Mail(MailRequest request) {
+Result<Response> Mail(const MailRequest& request) {
   const std::unique_ptr<HttpClient> client = HttpClient::Create({});
   std::optional<Result<Response>> result;
   client->StartMail(request, [&](Result<Response> r) { result = std::move(r); });

@@ -24,6 +24,9 @@ std::filesystem::path SourceDir();
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, std::string_view text);
 
+// A TCP socket bound to 127.0.0.1 on a free port, not listening yet; sets `port`. -1 on error.
+int BindLoopback(int& port);
+
 // `data` gzip-compressed (a gzip stream, as Content-Encoding: gzip carries it).
 std::string Gzip(std::string_view data);
 
