@@ -38,7 +38,8 @@ class StoryIndex {
   };
 
   void Index(size_t entry);
-  // Drops the entries out of the window once they are half of all: amortised O(1) an Add.
+  // Drops the entries out of the window at `now`, each time the index has doubled since it last
+  // did: amortised O(1) an Add.
   void Prune(TimePoint now);
 
   Seconds window_;
