@@ -1,10 +1,7 @@
 #include "feeds/encoding.h"
 
 #include <iconv.h>
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include <simdjson.h>
 
 #include <array>
 #include <cerrno>
@@ -137,40 +134,9 @@ std::string GuessSingleByte(std::string_view s) {
   return c0_df > e0_ff ? "koi8-r" : "windows-1251";
 }
 
-bool IsValidUtf8(std::string_view s) {
-  const char* const data = s.data();
-  const size_t size = s.size();
-  size_t i = 0;
-  while (i < size) {
-    // Sixteen (or eight) ASCII bytes at a time: markup is ASCII.
-#ifdef __SSE2__
-    while (i + 16 <= size &&
-           _mm_movemask_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(data + i))) == 0) {
-      i += 16;
-    }
-#endif
-    while (i + 8 <= size) {
-      uint64_t word = 0;
-      std::memcpy(&word, data + i, 8);
-      if ((word & 0x8080808080808080ULL) != 0) break;
-      i += 8;
-    }
-    while (i < size && static_cast<unsigned char>(data[i]) < 0x80) ++i;
-    // A run of multi-byte sequences (Cyrillic text).
-    while (i < size && static_cast<unsigned char>(data[i]) >= 0x80) {
-      const auto lead = static_cast<unsigned char>(data[i]);
-      if (lead >= 0xC2 && lead <= 0xDF && i + 1 < size &&
-          (static_cast<unsigned char>(data[i + 1]) & 0xC0) == 0x80) {
-        i += 2;  // Cyrillic, Greek, Latin-1 supplement: the common case, checked inline
-        continue;
-      }
-      const size_t length = Utf8SequenceLength(s, i);
-      if (length == 0) return false;
-      i += length;
-    }
-  }
-  return true;
-}
+// Strict RFC 3629 (no overlong forms, surrogates or values past U+10FFFF), as
+// Utf8SequenceLength. simdjson picks the widest SIMD the CPU has at run time.
+bool IsValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
 
 size_t CopyUtf8Replacing(std::string_view in, std::string& out) {
   size_t replaced = 0;
