@@ -12,19 +12,9 @@
 namespace feedwatch::feeds::internal {
 namespace {
 
-// The first of `names` that `parent` has.
-pugi::xml_node FirstOf(const pugi::xml_node& parent,
-                       std::initializer_list<std::string_view> names) {
-  for (const std::string_view name : names) {
-    if (pugi::xml_node child = Child(parent, name)) return child;
-  }
-  return {};
-}
-
-std::optional<TimePoint> FirstDate(const pugi::xml_node& parent,
-                                   std::initializer_list<std::string_view> names) {
-  for (const std::string_view name : names) {
-    if (std::optional<TimePoint> date = DateOf(Child(parent, name))) return date;
+std::optional<TimePoint> FirstDate(const Children& children, std::initializer_list<Name> names) {
+  for (const Name name : names) {
+    if (std::optional<TimePoint> date = DateOf(children[name])) return date;
   }
   return std::nullopt;
 }
@@ -37,9 +27,9 @@ std::string LinkValue(const pugi::xml_node& link) {
 }
 
 // The Atom <link rel="alternate"> an RSS 2.0 document may carry.
-std::string AtomAlternate(const pugi::xml_node& parent) {
-  for (pugi::xml_node link = parent.first_child(); link; link = link.next_sibling()) {
-    if (!NameIs(link, "atom:link")) continue;
+std::string AtomAlternate(const Children& children) {
+  for (const auto& [link, name] : children.elements()) {
+    if (name != Name::kAtomLink) continue;
     const std::string_view rel = link.attribute("rel").as_string("alternate");
     if (rel == "alternate") return CollapseWhitespace(link.attribute("href").as_string());
   }
@@ -52,29 +42,31 @@ int64_t ToInt(std::string_view text) {
   return ec == std::errc() ? value : 0;
 }
 
-void ReadSchedulingHints(const pugi::xml_node& channel, Feed& feed) {
-  if (const pugi::xml_node ttl = Child(channel, "ttl")) {
+void ReadSchedulingHints(const Children& channel, Feed& feed) {
+  if (const pugi::xml_node ttl = channel[Name::kTtl]) {
     if (const int64_t minutes = ToInt(Value(ttl)); minutes > 0) {
       feed.ttl = std::chrono::minutes(minutes);
     }
   }
-  for (pugi::xml_node hour = Child(Child(channel, "skipHours"), "hour"); hour;
-       hour = hour.next_sibling("hour")) {
+  const Children hours(channel[Name::kSkipHours]);
+  for (const auto& [hour, name] : hours.elements()) {
+    if (name != Name::kHour) continue;
     const int64_t h = ToInt(Value(hour));
     if (h >= 0 && h <= 24) feed.skip_hours |= 1u << (h % 24);  // some feeds count 1-24
   }
   static constexpr std::array<std::string_view, 7> kDays{
       "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
-  for (pugi::xml_node day = Child(Child(channel, "skipDays"), "day"); day;
-       day = day.next_sibling("day")) {
-    const std::string name = Value(day);
+  const Children days(channel[Name::kSkipDays]);
+  for (const auto& [day, name] : days.elements()) {
+    if (name != Name::kDay) continue;
+    const std::string value = Value(day);
     for (size_t d = 0; d < kDays.size(); ++d) {
-      if (strcasecmp(name.c_str(), std::string(kDays[d]).c_str()) == 0) {
+      if (strcasecmp(value.c_str(), std::string(kDays[d]).c_str()) == 0) {
         feed.skip_days |= static_cast<uint8_t>(1u << d);
       }
     }
   }
-  if (const pugi::xml_node period = Child(channel, "sy:updatePeriod")) {
+  if (const pugi::xml_node period = channel[Name::kSyUpdatePeriod]) {
     const std::string name = Value(period);
     constexpr int64_t kDay = 86400;
     int64_t seconds = 0;
@@ -83,7 +75,7 @@ void ReadSchedulingHints(const pugi::xml_node& channel, Feed& feed) {
     if (name == "weekly") seconds = 7 * kDay;
     if (name == "monthly") seconds = 30 * kDay;
     if (name == "yearly") seconds = 365 * kDay;
-    int64_t frequency = ToInt(Value(Child(channel, "sy:updateFrequency")));
+    int64_t frequency = ToInt(Value(channel[Name::kSyUpdateFrequency]));
     if (frequency <= 0) frequency = 1;
     if (seconds > 0) feed.update_period = std::chrono::seconds(seconds / frequency);
   }
@@ -103,15 +95,16 @@ std::string AuthorName(std::string raw) {
 }
 
 void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
-  item.title = HtmlElement(FirstOf(node, {"title", "dc:title", "atom:title"})).text;
+  const Children children(node);
+  item.title = HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle})).text;
 
-  const pugi::xml_node guid = Child(node, "guid");
+  const pugi::xml_node guid = children[Name::kGuid];
   item.id = Value(guid);
   if (item.id.empty()) item.id = CollapseWhitespace(node.attribute("rdf:about").as_string());
-  if (item.id.empty()) item.id = Value(FirstOf(node, {"atom:id", "dc:identifier"}));
+  if (item.id.empty()) item.id = Value(children.FirstOf({Name::kAtomId, Name::kDcIdentifier}));
 
-  std::string link = LinkValue(Child(node, "link"));
-  if (link.empty()) link = AtomAlternate(node);
+  std::string link = LinkValue(children[Name::kLink]);
+  if (link.empty()) link = AtomAlternate(children);
   // A guid is a permalink unless it says isPermaLink="false".
   const bool guid_is_link =
       guid && std::strcmp(guid.attribute("isPermaLink").as_string("true"), "false") != 0;
@@ -122,38 +115,42 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
   const std::string item_base = BaseFor(node, base);
   if (!link.empty()) item.link = ResolveUrl(item_base, link);
 
-  Text summary = HtmlElement(FirstOf(node, {"description", "dc:description"}));
-  if (summary.text.empty()) summary = AtomText(Child(node, "atom:summary"));
+  Text summary = HtmlElement(children.FirstOf({Name::kDescription, Name::kDcDescription}));
+  if (summary.text.empty()) summary = AtomText(children[Name::kAtomSummary]);
   item.summary_text = std::move(summary.text);
   item.summary_html = std::move(summary.html);
-  Text content = HtmlElement(FirstOf(node, {"content:encoded", "body", "fullitem"}));
-  if (content.text.empty()) content = AtomText(Child(node, "atom:content"));
+  Text content =
+      HtmlElement(children.FirstOf({Name::kContentEncoded, Name::kBody, Name::kFullitem}));
+  if (content.text.empty()) content = AtomText(children[Name::kAtomContent]);
   item.content_text = std::move(content.text);
   item.content_html = std::move(content.html);
 
-  item.author = AuthorName(
-      HtmlElement(FirstOf(node, {"author", "dc:creator", "dc:author", "itunes:author"})).text);
-  if (item.author.empty()) item.author = Value(Child(Child(node, "atom:author"), "atom:name"));
+  item.author = AuthorName(HtmlElement(children.FirstOf({Name::kAuthor, Name::kDcCreator,
+                                                         Name::kDcAuthor, Name::kItunesAuthor}))
+                               .text);
+  if (item.author.empty()) {
+    item.author = Value(Children(children[Name::kAtomAuthor])[Name::kAtomName]);
+  }
 
   // dc:date says only "a date in the item's life"; it stands for whichever of the two the feed
   // does not give otherwise.
-  item.published = FirstDate(
-      node, {"pubDate", "atom:published", "dcterms:issued", "dcterms:created", "dc:date"});
-  item.updated = FirstDate(node, {"atom:updated", "dcterms:modified", "dc:date"});
+  item.published = FirstDate(children, {Name::kPubDate, Name::kAtomPublished, Name::kDctermsIssued,
+                                        Name::kDctermsCreated, Name::kDcDate});
+  item.updated = FirstDate(children, {Name::kAtomUpdated, Name::kDctermsModified, Name::kDcDate});
 
-  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
-    if (NameIs(child, "category") || NameIs(child, "dc:subject")) {
+  for (const auto& [child, name] : children.elements()) {
+    if (name == Name::kCategory || name == Name::kDcSubject) {
       if (std::string category = HtmlToText(DirectText(child)); !category.empty()) {
         item.categories.push_back(std::move(category));
       }
-    } else if (NameIs(child, "enclosure") || NameIs(child, "media:content")) {
+    } else if (name == Name::kEnclosure || name == Name::kMediaContent) {
       Enclosure enclosure;
       enclosure.url = CollapseWhitespace(child.attribute("url").as_string());
       if (enclosure.url.empty()) continue;
       enclosure.url = ResolveUrl(item_base, enclosure.url);
       enclosure.type = CollapseWhitespace(child.attribute("type").as_string());
       enclosure.length =
-          ToInt(child.attribute(NameIs(child, "enclosure") ? "length" : "fileSize").as_string());
+          ToInt(child.attribute(name == Name::kEnclosure ? "length" : "fileSize").as_string());
       item.enclosures.push_back(std::move(enclosure));
     }
   }
@@ -170,29 +167,27 @@ void ReadRss(const pugi::xml_node& root, const Document& document, const std::st
     const std::string_view version = root.attribute("version").as_string();
     feed.format = version.starts_with("0.9") ? "rss0.9x" : "rss2.0";
   }
-  const pugi::xml_node channel = NameIs(root, "channel") ? root : Child(root, "channel");
-  if (!channel && !Child(root, "item")) {
+  const Children in_root(root);
+  const pugi::xml_node channel = NameIs(root, "channel") ? root : in_root[Name::kChannel];
+  if (!channel && !in_root[Name::kItem]) {
     feed.warnings.push_back("<" + std::string(root_name) + "> has neither <channel> nor <item>");
   }
-  feed.title = HtmlElement(FirstOf(channel, {"title", "dc:title"})).text;
-  std::string link = LinkValue(Child(channel, "link"));
-  if (link.empty()) link = AtomAlternate(channel);
+  const Children in_channel(channel);
+  feed.title = HtmlElement(in_channel.FirstOf({Name::kTitle, Name::kDcTitle})).text;
+  std::string link = LinkValue(in_channel[Name::kLink]);
+  if (link.empty()) link = AtomAlternate(in_channel);
   const std::string channel_base = BaseFor(channel, base);
   feed.link = link.empty() ? "" : ResolveUrl(channel_base, link);
-  ReadSchedulingHints(channel, feed);
+  ReadSchedulingHints(in_channel, feed);
 
   // A document read from a file has no web address; its channel link stands in.
   const std::string item_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
   // RSS 2.0 items are in the channel; RSS 0.90 and 1.0 items are its siblings.
-  for (const pugi::xml_node parent : {channel, root}) {
-    if (!parent || (parent == root && root == channel)) continue;
-    for (pugi::xml_node node = parent.first_child(); node; node = node.next_sibling()) {
-      if (node.type() != pugi::node_element || !NameIs(node, "item") ||
-          document.CutOff(node, feed)) {
-        continue;
-      }
-      Item& item = feed.items.emplace_back();
-      ReadItem(node, item_base, item);
+  for (const Children* parent : {&in_channel, &in_root}) {
+    if (parent == &in_root && root == channel) continue;
+    for (const auto& [node, name] : parent->elements()) {
+      if (name != Name::kItem || document.CutOff(node, feed)) continue;
+      ReadItem(node, item_base, feed.items.emplace_back());
     }
   }
 }

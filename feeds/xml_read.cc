@@ -169,6 +169,121 @@ Document NormaliseNamespaces(pugi::xml_document& document) {
   return result;
 }
 
+namespace {
+
+struct NamedAs {
+  std::string_view text;  // lower case
+  Name name;
+};
+
+constexpr std::array<NamedAs, kNameCount - 1> kNames{{
+    {"atom:author", Name::kAtomAuthor},
+    {"atom:category", Name::kAtomCategory},
+    {"atom:content", Name::kAtomContent},
+    {"atom:created", Name::kAtomCreated},
+    {"atom:email", Name::kAtomEmail},
+    {"atom:entry", Name::kAtomEntry},
+    {"atom:id", Name::kAtomId},
+    {"atom:issued", Name::kAtomIssued},
+    {"atom:link", Name::kAtomLink},
+    {"atom:modified", Name::kAtomModified},
+    {"atom:name", Name::kAtomName},
+    {"atom:published", Name::kAtomPublished},
+    {"atom:source", Name::kAtomSource},
+    {"atom:summary", Name::kAtomSummary},
+    {"atom:title", Name::kAtomTitle},
+    {"atom:updated", Name::kAtomUpdated},
+    {"author", Name::kAuthor},
+    {"body", Name::kBody},
+    {"category", Name::kCategory},
+    {"channel", Name::kChannel},
+    {"content:encoded", Name::kContentEncoded},
+    {"day", Name::kDay},
+    {"dc:author", Name::kDcAuthor},
+    {"dc:creator", Name::kDcCreator},
+    {"dc:date", Name::kDcDate},
+    {"dc:description", Name::kDcDescription},
+    {"dc:identifier", Name::kDcIdentifier},
+    {"dc:subject", Name::kDcSubject},
+    {"dc:title", Name::kDcTitle},
+    {"dcterms:created", Name::kDctermsCreated},
+    {"dcterms:issued", Name::kDctermsIssued},
+    {"dcterms:modified", Name::kDctermsModified},
+    {"description", Name::kDescription},
+    {"enclosure", Name::kEnclosure},
+    {"fullitem", Name::kFullitem},
+    {"guid", Name::kGuid},
+    {"hour", Name::kHour},
+    {"item", Name::kItem},
+    {"itunes:author", Name::kItunesAuthor},
+    {"link", Name::kLink},
+    {"media:content", Name::kMediaContent},
+    {"pubdate", Name::kPubDate},
+    {"skipdays", Name::kSkipDays},
+    {"skiphours", Name::kSkipHours},
+    {"sy:updatefrequency", Name::kSyUpdateFrequency},
+    {"sy:updateperiod", Name::kSyUpdatePeriod},
+    {"title", Name::kTitle},
+    {"ttl", Name::kTtl},
+}};
+constexpr size_t kLongestName = 18;  // "sy:updatefrequency"
+
+// An open-addressing table over kNames, built at compile time.
+constexpr size_t kNameSlots = 128;
+
+constexpr size_t NameHash(std::string_view lower) {
+  size_t hash = lower.size();
+  for (const char c : lower) hash = hash * 31 + static_cast<unsigned char>(c);
+  return hash % kNameSlots;
+}
+
+constexpr std::array<int8_t, kNameSlots> kNameSlotTable = [] {
+  std::array<int8_t, kNameSlots> table{};
+  for (int8_t& slot : table) slot = -1;
+  for (size_t i = 0; i < kNames.size(); ++i) {
+    size_t slot = NameHash(kNames[i].text);
+    while (table[slot] >= 0) slot = (slot + 1) % kNameSlots;
+    table[slot] = static_cast<int8_t>(i);
+  }
+  return table;
+}();
+
+}  // namespace
+
+Name NameOf(const pugi::xml_node& node) {
+  const char* const name = node.name();
+  std::array<char, kLongestName> lower;
+  size_t size = 0;
+  for (; name[size] != '\0'; ++size) {
+    if (size == lower.size()) return Name::kOther;
+    const char c = name[size];
+    lower[size] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const std::string_view text(lower.data(), size);
+  for (size_t slot = NameHash(text); kNameSlotTable[slot] >= 0; slot = (slot + 1) % kNameSlots) {
+    const NamedAs& candidate = kNames[static_cast<size_t>(kNameSlotTable[slot])];
+    if (candidate.text == text) return candidate.name;
+  }
+  return Name::kOther;
+}
+
+Children::Children(const pugi::xml_node& parent) {
+  for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
+    if (child.type() != pugi::node_element) continue;
+    const Name name = NameOf(child);
+    elements_.push_back({child, name});
+    pugi::xml_node& first = first_[static_cast<size_t>(name)];
+    if (!first) first = child;
+  }
+}
+
+pugi::xml_node Children::FirstOf(std::initializer_list<Name> names) const {
+  for (const Name name : names) {
+    if (const pugi::xml_node node = (*this)[name]) return node;
+  }
+  return {};
+}
+
 bool NameIs(const pugi::xml_node& node, std::string_view name) {
   const char* actual = node.name();
   // Most comparisons fail on the first letter; settle those without a library call.

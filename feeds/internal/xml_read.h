@@ -7,11 +7,15 @@
 // "media:". Elements of undeclared or unknown prefixes keep the name as written.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <pugixml.hpp>
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <vector>
 
 #include "base/clock.h"
 #include "feeds/feed.h"
@@ -30,6 +34,87 @@ struct Document {
 
 // Renames elements as the invariant above says; returns what format detection needs.
 Document NormaliseNamespaces(pugi::xml_document& document);
+
+// The element names the readers look for, normalised as the invariant above says.
+enum class Name : uint8_t {
+  kOther,  // any name not below
+  kAtomAuthor,
+  kAtomCategory,
+  kAtomContent,
+  kAtomCreated,
+  kAtomEmail,
+  kAtomEntry,
+  kAtomId,
+  kAtomIssued,
+  kAtomLink,
+  kAtomModified,
+  kAtomName,
+  kAtomPublished,
+  kAtomSource,
+  kAtomSummary,
+  kAtomTitle,
+  kAtomUpdated,
+  kAuthor,
+  kBody,
+  kCategory,
+  kChannel,
+  kContentEncoded,
+  kDay,
+  kDcAuthor,
+  kDcCreator,
+  kDcDate,
+  kDcDescription,
+  kDcIdentifier,
+  kDcSubject,
+  kDcTitle,
+  kDctermsCreated,
+  kDctermsIssued,
+  kDctermsModified,
+  kDescription,
+  kEnclosure,
+  kFullitem,
+  kGuid,
+  kHour,
+  kItem,
+  kItunesAuthor,
+  kLink,
+  kMediaContent,
+  kPubDate,
+  kSkipDays,
+  kSkipHours,
+  kSyUpdateFrequency,
+  kSyUpdatePeriod,
+  kTitle,
+  kTtl,
+};
+constexpr size_t kNameCount = static_cast<size_t>(Name::kTtl) + 1;
+
+// `node`'s normalised name as a Name, case aside (as NameIs).
+Name NameOf(const pugi::xml_node& node);
+
+// The element children of one element, read once, so that the readers' many "the first <x>"
+// questions cost an array index each rather than a walk over the children. Holds nodes of the
+// document, which must outlive it.
+class Children {
+ public:
+  struct Element {
+    pugi::xml_node node;
+    Name name;
+  };
+
+  explicit Children(const pugi::xml_node& parent);
+
+  // The first child element named `name`, or a null node.
+  pugi::xml_node operator[](Name name) const { return first_[static_cast<size_t>(name)]; }
+  // The first child element with the first of `names` that has one.
+  pugi::xml_node FirstOf(std::initializer_list<Name> names) const;
+  // Every child element in document order.
+  const std::vector<Element>& elements() const { return elements_; }
+
+ private:
+  std::array<pugi::xml_node, kNameCount> first_{};
+  std::vector<Element> elements_;
+};
 
 // Whether `node`'s (normalised) name is `name`. Case does not matter: feeds written as
 // <PUBDATE> or <Item> exist, and no two feed elements differ only in case.
