@@ -12,9 +12,12 @@
 
 #include "feeds/encoding.h"
 #include "feeds/internal/html_text_gumbo.h"
+#include "feeds/internal/name_table.h"
 
 namespace feedwatch::feeds {
 namespace {
+
+using internal::NameTable;
 
 using GumboPtr = std::unique_ptr<GumboOutput, void (*)(GumboOutput*)>;
 
@@ -118,45 +121,73 @@ constexpr std::array<Reference, 38> kCommonReferences{{
     {"trade", "\u2122"},  {"zwnj", "\u200C"},
 }};
 
-const Reference* FindCommon(std::string_view name) {
-  const auto it =
-      std::lower_bound(kCommonReferences.begin(), kCommonReferences.end(), name,
-                       [](const Reference& r, std::string_view n) { return r.name < n; });
-  return it != kCommonReferences.end() && it->name == name ? &*it : nullptr;
-}
-
-// Tags the scanner leaves to gumbo: raw-text and escapable raw-text elements, tables (whose
-// text gumbo may move), foreign content, forms whose text is an attribute, and document
-// structure.
-bool ScannerDeclines(std::string_view tag) {
-  static constexpr std::array<std::string_view, 32> kDeclined{
-      "body",     "caption", "col",       "colgroup", "frame",    "frameset", "head",
-      "html",     "iframe",  "image",     "math",     "noembed",  "noframes", "noscript",
-      "optgroup", "option",  "plaintext", "script",   "select",   "style",    "svg",
-      "table",    "tbody",   "td",        "template", "textarea", "tfoot",    "th",
-      "thead",    "title",   "tr",        "xmp"};  // sorted
-  return std::binary_search(kDeclined.begin(), kDeclined.end(), tag);
-}
-
-bool ScannerBlock(std::string_view tag) {
-  static constexpr std::array<std::string_view, 29> kBlocks{
-      "address", "article", "aside",      "blockquote", "br",     "center", "dd", "div",
-      "dl",      "dt",      "figcaption", "figure",     "footer", "h1",     "h2", "h3",
-      "h4",      "h5",      "h6",         "header",     "hr",     "img",    "li", "listing",
-      "ol",      "p",       "pre",        "section",    "ul"};  // sorted
-  return std::binary_search(kBlocks.begin(), kBlocks.end(), tag);
-}
-
-// Reads the tag starting at html[pos] == '<' (start or end tag, name starting with a letter).
-// Returns the position after '>', or npos when the tag runs off the end.
-size_t ScanTag(std::string_view html, size_t pos, std::string& name) {
-  pos += html[pos + 1] == '/' ? 2 : 1;
-  name.clear();
-  while (pos < html.size() && !IsHtmlSpace(html[pos]) && html[pos] != '/' && html[pos] != '>') {
-    char c = html[pos++];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    name += c;
+constexpr NameTable<uint8_t, kCommonReferences.size()> kCommonReferenceIndex = [] {
+  std::array<NameTable<uint8_t, kCommonReferences.size()>::Entry, kCommonReferences.size()> entries;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    entries[i] = {kCommonReferences[i].name, static_cast<uint8_t>(i)};
   }
+  return NameTable<uint8_t, kCommonReferences.size()>(entries);
+}();
+
+const Reference* FindCommon(std::string_view name) {
+  const uint8_t index = kCommonReferenceIndex.Find(name, kCommonReferences.size());
+  if (index == kCommonReferences.size()) return nullptr;
+  const Reference& reference = kCommonReferences[index];
+  return reference.name == name ? &reference : nullptr;  // references are case-sensitive
+}
+
+enum class TagKind : uint8_t {
+  kInline,  // text flows through it
+  kBlock,   // separates words
+  // Left to gumbo: raw-text and escapable raw-text elements, tables (whose text gumbo may
+  // move), foreign content, forms whose text is an attribute, and document structure.
+  kDeclined,
+};
+
+constexpr NameTable<TagKind, 61> kTagKinds{{{
+    {"body", TagKind::kDeclined},      {"caption", TagKind::kDeclined},
+    {"col", TagKind::kDeclined},       {"colgroup", TagKind::kDeclined},
+    {"frame", TagKind::kDeclined},     {"frameset", TagKind::kDeclined},
+    {"head", TagKind::kDeclined},      {"html", TagKind::kDeclined},
+    {"iframe", TagKind::kDeclined},    {"image", TagKind::kDeclined},
+    {"math", TagKind::kDeclined},      {"noembed", TagKind::kDeclined},
+    {"noframes", TagKind::kDeclined},  {"noscript", TagKind::kDeclined},
+    {"optgroup", TagKind::kDeclined},  {"option", TagKind::kDeclined},
+    {"plaintext", TagKind::kDeclined}, {"script", TagKind::kDeclined},
+    {"select", TagKind::kDeclined},    {"style", TagKind::kDeclined},
+    {"svg", TagKind::kDeclined},       {"table", TagKind::kDeclined},
+    {"tbody", TagKind::kDeclined},     {"td", TagKind::kDeclined},
+    {"template", TagKind::kDeclined},  {"textarea", TagKind::kDeclined},
+    {"tfoot", TagKind::kDeclined},     {"th", TagKind::kDeclined},
+    {"thead", TagKind::kDeclined},     {"title", TagKind::kDeclined},
+    {"tr", TagKind::kDeclined},        {"xmp", TagKind::kDeclined},
+    {"address", TagKind::kBlock},      {"article", TagKind::kBlock},
+    {"aside", TagKind::kBlock},        {"blockquote", TagKind::kBlock},
+    {"br", TagKind::kBlock},           {"center", TagKind::kBlock},
+    {"dd", TagKind::kBlock},           {"div", TagKind::kBlock},
+    {"dl", TagKind::kBlock},           {"dt", TagKind::kBlock},
+    {"figcaption", TagKind::kBlock},   {"figure", TagKind::kBlock},
+    {"footer", TagKind::kBlock},       {"h1", TagKind::kBlock},
+    {"h2", TagKind::kBlock},           {"h3", TagKind::kBlock},
+    {"h4", TagKind::kBlock},           {"h5", TagKind::kBlock},
+    {"h6", TagKind::kBlock},           {"header", TagKind::kBlock},
+    {"hr", TagKind::kBlock},           {"img", TagKind::kBlock},
+    {"li", TagKind::kBlock},           {"listing", TagKind::kBlock},
+    {"ol", TagKind::kBlock},           {"p", TagKind::kBlock},
+    {"pre", TagKind::kBlock},          {"section", TagKind::kBlock},
+    {"ul", TagKind::kBlock},
+}}};
+
+// Reads the tag starting at html[pos] == '<' (start or end tag, name starting with a letter)
+// and sets `name` to its name as written. Returns the position after '>', or npos when the tag
+// runs off the end.
+size_t ScanTag(std::string_view html, size_t pos, std::string_view& name) {
+  pos += html[pos + 1] == '/' ? 2 : 1;
+  const size_t name_start = pos;
+  while (pos < html.size() && !IsHtmlSpace(html[pos]) && html[pos] != '/' && html[pos] != '>') {
+    ++pos;
+  }
+  name = html.substr(name_start, pos - name_start);
   // Attributes: quotes matter only in a value, right after '='.
   while (pos < html.size() && html[pos] != '>') {
     if (html[pos] == '=') {
@@ -332,8 +363,13 @@ class Collapser {
       pending_space_ = pending_space_ || space;
       return length;
     }
-    Plain(text.substr(i, 1));
-    return 1;
+    // Any other character is text: all of it at once, as far as its continuation bytes go
+    // (none of which can stop a run).
+    const size_t expected = c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    length = 1;
+    while (length < expected && at(length) >= 0x80 && at(length) <= 0xBF) ++length;
+    Plain(text.substr(i, length));
+    return length;
   }
 
   std::string Take() { return std::move(out_); }
@@ -363,7 +399,7 @@ std::optional<std::string> ScannerText(std::string_view html) {
   }();
   Collapser out(html.size());
   std::string decoded;
-  std::string name;
+  std::string_view name;
   size_t pos = 0;
   while (pos < html.size()) {
     const size_t run = PlainRun(html, pos, kStop, /*markup=*/true);
@@ -389,8 +425,10 @@ std::optional<std::string> ScannerText(std::string_view html) {
     if (IsAsciiAlpha(next) ||
         (next == '/' && pos + 2 < html.size() && IsAsciiAlpha(html[pos + 2]))) {
       pos = ScanTag(html, pos, name);
-      if (pos == std::string_view::npos || ScannerDeclines(name)) return std::nullopt;
-      if (ScannerBlock(name)) out.Space();
+      if (pos == std::string_view::npos) return std::nullopt;
+      const TagKind kind = kTagKinds.Find(name, TagKind::kInline);
+      if (kind == TagKind::kDeclined) return std::nullopt;
+      if (kind == TagKind::kBlock) out.Space();
       continue;
     }
     if (html.substr(pos).starts_with("<!--")) {

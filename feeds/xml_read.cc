@@ -8,6 +8,7 @@
 
 #include "feeds/date.h"
 #include "feeds/html_text.h"
+#include "feeds/internal/name_table.h"
 #include "feeds/parser.h"
 
 namespace feedwatch::feeds::internal {
@@ -171,12 +172,7 @@ Document NormaliseNamespaces(pugi::xml_document& document) {
 
 namespace {
 
-struct NamedAs {
-  std::string_view text;  // lower case
-  Name name;
-};
-
-constexpr std::array<NamedAs, kNameCount - 1> kNames{{
+constexpr NameTable<Name, kNameCount - 1> kNames{{{
     {"atom:author", Name::kAtomAuthor},
     {"atom:category", Name::kAtomCategory},
     {"atom:content", Name::kAtomContent},
@@ -225,47 +221,11 @@ constexpr std::array<NamedAs, kNameCount - 1> kNames{{
     {"sy:updateperiod", Name::kSyUpdatePeriod},
     {"title", Name::kTitle},
     {"ttl", Name::kTtl},
-}};
-constexpr size_t kLongestName = 18;  // "sy:updatefrequency"
-
-// An open-addressing table over kNames, built at compile time.
-constexpr size_t kNameSlots = 128;
-
-constexpr size_t NameHash(std::string_view lower) {
-  size_t hash = lower.size();
-  for (const char c : lower) hash = hash * 31 + static_cast<unsigned char>(c);
-  return hash % kNameSlots;
-}
-
-constexpr std::array<int8_t, kNameSlots> kNameSlotTable = [] {
-  std::array<int8_t, kNameSlots> table{};
-  for (int8_t& slot : table) slot = -1;
-  for (size_t i = 0; i < kNames.size(); ++i) {
-    size_t slot = NameHash(kNames[i].text);
-    while (table[slot] >= 0) slot = (slot + 1) % kNameSlots;
-    table[slot] = static_cast<int8_t>(i);
-  }
-  return table;
-}();
+}}};
 
 }  // namespace
 
-Name NameOf(const pugi::xml_node& node) {
-  const char* const name = node.name();
-  std::array<char, kLongestName> lower;
-  size_t size = 0;
-  for (; name[size] != '\0'; ++size) {
-    if (size == lower.size()) return Name::kOther;
-    const char c = name[size];
-    lower[size] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-  const std::string_view text(lower.data(), size);
-  for (size_t slot = NameHash(text); kNameSlotTable[slot] >= 0; slot = (slot + 1) % kNameSlots) {
-    const NamedAs& candidate = kNames[static_cast<size_t>(kNameSlotTable[slot])];
-    if (candidate.text == text) return candidate.name;
-  }
-  return Name::kOther;
-}
+Name NameOf(const pugi::xml_node& node) { return kNames.Find(node.name(), Name::kOther); }
 
 Children::Children(const pugi::xml_node& parent) {
   for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <random>
+#include <string_view>
+
 #include "feeds/internal/html_text_gumbo.h"
 
 namespace feedwatch::feeds {
@@ -66,6 +70,103 @@ TEST(HtmlToText, ScannerAgreesWithGumboOnWhatItAccepts) {
     const std::optional<std::string> scanned = internal::ScannerText(html);
     ASSERT_TRUE(scanned.has_value()) << "the scanner should accept: " << html;
     EXPECT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html))) << html;
+  }
+}
+
+// Random well-formed news HTML: nested blocks and inline markup around words in both scripts,
+// references, typographic characters and every kind of whitespace the scanner treats specially.
+class NewsHtml {
+ public:
+  explicit NewsHtml(uint32_t seed) : random_(seed) {}
+
+  std::string Blocks(int depth) {
+    std::string html;
+    for (uint32_t n = 1 + Next(3); n > 0; --n) {
+      switch (Next(depth > 0 ? 6 : 3)) {
+        case 0:
+          html += "<p>" + Inline(2) + "</p>";
+          break;
+        case 1:
+          html += "<h2>" + Inline(1) + "</h2>\n";
+          break;
+        case 2:
+          html += "<ul><li>" + Inline(1) + "</li><li>" + Inline(1) + "</li></ul>";
+          break;
+        case 3:
+          html += "<div class=\"x\">" + Blocks(depth - 1) + "</div>";
+          break;
+        case 4:
+          html += "<blockquote>" + Blocks(depth - 1) + "</blockquote>";
+          break;
+        default:
+          html += Inline(2);
+      }
+    }
+    return html;
+  }
+
+  std::string Inline(int depth) {
+    static constexpr std::array<std::string_view, 30> kPieces{"Darchiev",
+                                                              "talks",
+                                                              "Дарчиев",
+                                                              "переговоры",
+                                                              "&nbsp;",
+                                                              "&laquo;",
+                                                              "&raquo;",
+                                                              "&mdash;",
+                                                              "&hellip;",
+                                                              "&amp;",
+                                                              "&#8470;",
+                                                              "&#x41;",
+                                                              "&shy;",
+                                                              "&thinsp;",
+                                                              "&zwnj;",
+                                                              "\u201C",
+                                                              "\u2019",
+                                                              "\u00AB",
+                                                              "\u2014",
+                                                              "\u00A0",
+                                                              "\u2009",
+                                                              "\u3000",
+                                                              "\uFEFF",
+                                                              "\u00AD",
+                                                              "\u00E9t\u00E9",
+                                                              "1 < 2",
+                                                              "a & b",
+                                                              "<br>",
+                                                              "<img src=\"i.jpg\" alt=\"a\">",
+                                                              "<!-- note -->"};
+    static constexpr std::array<std::string_view, 5> kSpaces{" ", "\n", "  ", "\t", " \r\n "};
+    static constexpr std::array<std::string_view, 6> kInline{"b", "i", "em", "strong", "span", "a"};
+    std::string html;
+    for (uint32_t n = 1 + Next(8); n > 0; --n) {
+      const uint32_t pick = Next(10);
+      if (pick < 6) {
+        html += kPieces[Next(kPieces.size())];
+      } else if (pick < 9) {
+        html += kSpaces[Next(kSpaces.size())];
+      } else if (depth > 0) {
+        const std::string_view tag = kInline[Next(depth > 1 ? kInline.size() : 5)];
+        html += "<" + std::string(tag) + (tag == "a" ? " href=\"/x?a=1&amp;b=2\">" : ">") +
+                Inline(tag == "a" ? 0 : depth - 1) + "</" + std::string(tag) + ">";
+      }
+    }
+    return html;
+  }
+
+ private:
+  uint32_t Next(size_t bound) { return static_cast<uint32_t>(random_() % bound); }
+
+  std::mt19937 random_;
+};
+
+TEST(HtmlToText, ScannerAgreesWithGumboOnGeneratedNewsHtml) {
+  NewsHtml generator(20261126);
+  for (int i = 0; i < 3000; ++i) {
+    const std::string html = generator.Blocks(2);
+    const std::optional<std::string> scanned = internal::ScannerText(html);
+    ASSERT_TRUE(scanned.has_value()) << "the scanner should accept: " << html;
+    ASSERT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html))) << html;
   }
 }
 

@@ -1,0 +1,66 @@
+// Internal to feeds/: a fixed set of ASCII names looked up case-insensitively without a string
+// comparison per candidate. The parsers classify every element and tag name they meet, so a
+// lookup is a hash of the name, one slot and one comparison, and the table is built at compile
+// time.
+#pragma once
+
+#include <array>
+#include <bit>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace feedwatch::feeds::internal {
+
+template <typename Value, size_t kSize>
+class NameTable {
+ public:
+  struct Entry {
+    std::string_view name;  // lower case
+    Value value;
+  };
+
+  // The longest name a table can hold; longer names are never found.
+  static constexpr size_t kLongest = 24;
+
+  // `entries` must be distinct lower-case names no longer than kLongest.
+  constexpr explicit NameTable(const std::array<Entry, kSize>& entries) : entries_(entries) {
+    for (int16_t& slot : slots_) slot = -1;
+    for (size_t i = 0; i < kSize; ++i) {
+      size_t slot = Hash(entries[i].name);
+      while (slots_[slot] >= 0) slot = (slot + 1) % kSlots;
+      slots_[slot] = static_cast<int16_t>(i);
+    }
+  }
+
+  // The value of `name` (any case), or `missing`.
+  constexpr Value Find(std::string_view name, Value missing) const {
+    if (name.size() > kLongest) return missing;
+    std::array<char, kLongest> buffer{};
+    for (size_t i = 0; i < name.size(); ++i) {
+      const char c = name[i];
+      buffer[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    const std::string_view lower(buffer.data(), name.size());
+    for (size_t slot = Hash(lower); slots_[slot] >= 0; slot = (slot + 1) % kSlots) {
+      const Entry& entry = entries_[static_cast<size_t>(slots_[slot])];
+      if (entry.name == lower) return entry.value;
+    }
+    return missing;
+  }
+
+ private:
+  // At most half full, so that a miss ends within a slot or two.
+  static constexpr size_t kSlots = std::bit_ceil(kSize * 2 + 1);
+
+  static constexpr size_t Hash(std::string_view lower) {
+    size_t hash = lower.size();
+    for (const char c : lower) hash = hash * 31 + static_cast<unsigned char>(c);
+    return hash % kSlots;
+  }
+
+  std::array<Entry, kSize> entries_;
+  std::array<int16_t, kSlots> slots_{};
+};
+
+}  // namespace feedwatch::feeds::internal
