@@ -258,39 +258,45 @@ constexpr std::array<bool, 256> kWhitespaceLead = [] {
 }();
 
 // The end of the run of text from `pos` that needs no collapsing: no byte `stop` marks, except
-// single spaces between two such bytes (already collapsed). `markup` says whether `stop` also
-// marks '<' and '&'. Sixteen bytes at a time where SSE2 is available: this loop is most of the
-// cost of reading a feed.
-size_t PlainRun(std::string_view text, size_t pos, const std::array<bool, 256>& stop, bool markup) {
+// single spaces between two such bytes (already collapsed). `stop` marks every byte up to ' ';
+// with `markup`, it also marks '<' and '&'. Sixteen bytes at a time where SSE2 is available:
+// this loop is most of the cost of reading a feed.
+template <bool markup>
+size_t PlainRun(std::string_view text, size_t pos, const std::array<bool, 256>& stop) {
   const char* const data = text.data();
   const size_t size = text.size();
   const auto at = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
   size_t run = pos;
-  while (run < size) {
 #ifdef __SSE2__
-    const auto equal = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
-    if (run + 16 <= size) {
-      const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + run));
-      const __m128i space = equal(x, ' ');
-      const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(' ')), x);  // <= ' '
-      __m128i special = _mm_or_si128(
-          _mm_or_si128(equal(x, '\x7F'), equal(x, '\xC2')),
-          _mm_or_si128(_mm_or_si128(equal(x, '\xE2'), equal(x, '\xE3')), equal(x, '\xEF')));
-      if (markup) special = _mm_or_si128(special, _mm_or_si128(equal(x, '<'), equal(x, '&')));
-      const auto other = static_cast<unsigned>(
-          _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(space, control), special)));
-      const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(space));
-      const unsigned plain = ~(other | spaces) & 0xFFFFu;
-      // A space between two plain bytes of this block is fine; at either edge the byte rule
-      // below decides.
-      const unsigned stops = other | (spaces & ~(spaces & (plain << 1) & (plain >> 1)));
-      if (stops == 0) {
-        run += 16;
-        continue;
-      }
-      run += static_cast<size_t>(__builtin_ctz(stops));
+  const auto equal = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
+  // Whether the byte before `run` is plain (a space there has been accepted only between two).
+  unsigned plain_before = 0;
+  while (run + 16 < size) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + run));
+    const __m128i space = equal(x, ' ');
+    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(' ')), x);  // <= ' '
+    __m128i special = _mm_or_si128(
+        _mm_or_si128(equal(x, '\x7F'), equal(x, '\xC2')),
+        _mm_or_si128(_mm_or_si128(equal(x, '\xE2'), equal(x, '\xE3')), equal(x, '\xEF')));
+    if constexpr (markup) {
+      special = _mm_or_si128(special, _mm_or_si128(equal(x, '<'), equal(x, '&')));
     }
+    const auto other = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(space, control), special)));
+    const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(space));
+    const unsigned plain = ~(other | spaces) & 0xFFFFu;
+    // A space is fine between two plain bytes, the one after this block included.
+    const unsigned plain_after = stop[at(run + 16)] ? 0u : 1u;
+    const unsigned lonely =
+        spaces & ((plain << 1) | plain_before) & ((plain >> 1) | (plain_after << 15));
+    const unsigned stops = other | (spaces & ~lonely);
+    if (stops != 0) return run + static_cast<size_t>(__builtin_ctz(stops));
+    plain_before = 1;  // the last byte was plain or a lonely space, so not a space: plain
+    if ((spaces & 0x8000u) != 0) plain_before = 0;
+    run += 16;
+  }
 #endif
+  while (run < size) {
     if (!stop[at(run)]) {
       ++run;
     } else if (at(run) == ' ' && run > pos && at(run - 1) != ' ' && run + 1 < size &&
@@ -312,7 +318,7 @@ class Collapser {
   void Append(std::string_view text) {
     size_t i = 0;
     while (i < text.size()) {
-      const size_t run = PlainRun(text, i, kWhitespaceLead, /*markup=*/false);
+      const size_t run = PlainRun</*markup=*/false>(text, i, kWhitespaceLead);
       if (run > i) {
         Plain(text.substr(i, run - i));
         i = run;
@@ -402,7 +408,7 @@ std::optional<std::string> ScannerText(std::string_view html) {
   std::string_view name;
   size_t pos = 0;
   while (pos < html.size()) {
-    const size_t run = PlainRun(html, pos, kStop, /*markup=*/true);
+    const size_t run = PlainRun</*markup=*/true>(html, pos, kStop);
     if (run > pos) {
       out.Plain(html.substr(pos, run - pos));
       pos = run;
