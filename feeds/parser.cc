@@ -72,6 +72,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
       internal::ReplaceHtmlReferences(std::string_view(buffer).substr(offset));
   char* const strict_data = replaced ? replaced->data() : buffer.data() + offset;
   const size_t strict_size = replaced ? replaced->size() : buffer.size() - offset;
+  size_t declarations = internal::CountNamespaceDeclarations({strict_data, strict_size});
   const pugi::xml_parse_result parsed = document.load_buffer_inplace(
       strict_data, strict_size, pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
   internal::OpenElements open_at_end;
@@ -84,6 +85,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
     const std::string strict_input =
         internal::ReplaceHtmlReferences(text).value_or(std::string(text));
     open_at_end = internal::ParseLeniently(text, document);
+    declarations = internal::CountNamespaceDeclarations(text);
     if (!document.document_element()) {
       return Error::InvalidInput(std::string("not a feed: not XML (") + parsed.description() +
                                  " at " + Position(strict_input, parsed.offset) + ")");
@@ -102,7 +104,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
   const pugi::xml_node root = document.document_element();
   if (EqualsIgnoringCase(root.name(), "html")) return HtmlPage(document);
 
-  internal::Document normalised = internal::NormaliseNamespaces(document);
+  internal::Document normalised = internal::NormaliseNamespaces(document, declarations);
   normalised.open_at_end = std::move(open_at_end);
   const std::string_view name = root.name();
   if (internal::NameIs(root, "rss") || internal::NameIs(root, "rdf:RDF") ||

@@ -2,6 +2,10 @@
 
 #include <strings.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <array>
 #include <cstring>
 #include <vector>
@@ -59,9 +63,31 @@ class NamespaceWalker : public pugi::xml_tree_walker {
   // Atom written without its namespace (<feed version="0.3">) is still Atom.
   void BindDefault(std::string_view uri) { bindings_.push_back({"", std::string(uri), -1}); }
 
+  // Whether visiting the root alone may leave an element misnamed: a namespace is declared
+  // somewhere below the root (`declarations` counts every "xmlns" in the document's text), or one
+  // of the root's declarations or the default bound already gives elements another prefix.
+  bool BelowRootMayNeedRenaming(const pugi::xml_node& root, size_t declarations) const {
+    if (!bindings_.empty()) return true;
+    size_t on_root = 0;
+    for (const pugi::xml_attribute attribute : root.attributes()) {
+      const std::string_view name = attribute.name();
+      if (name != "xmlns" && !name.starts_with("xmlns:")) continue;
+      ++on_root;
+      const KnownNamespace* known = FindNamespace(attribute.value());
+      if (known != nullptr && known->prefix != name.substr(std::min<size_t>(name.size(), 6))) {
+        return true;
+      }
+    }
+    return on_root != declarations;
+  }
+
   bool for_each(pugi::xml_node& node) override {
     if (node.type() != pugi::node_element) return true;
-    const int level = depth();
+    Visit(node, depth());
+    return true;
+  }
+
+  void Visit(pugi::xml_node node, int level) {
     while (!bindings_.empty() && bindings_.back().depth >= level) bindings_.pop_back();
     for (const pugi::xml_attribute attribute : node.attributes()) {
       const std::string_view name = attribute.name();
@@ -78,14 +104,13 @@ class NamespaceWalker : public pugi::xml_tree_walker {
     const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
     const std::string* uri = Lookup(prefix);
     if (level == 0) result_.root_namespace = uri != nullptr ? *uri : "";
-    if (uri == nullptr) return true;
+    if (uri == nullptr) return;
     const KnownNamespace* known = FindNamespace(*uri);
-    if (known == nullptr || known->prefix == prefix) return true;
+    if (known == nullptr || known->prefix == prefix) return;
     std::string renamed = known->prefix.empty()
                               ? std::string(local)
                               : std::string(known->prefix) + ":" + std::string(local);
     node.set_name(renamed.c_str());
-    return true;
   }
 
  private:
@@ -158,7 +183,28 @@ bool Document::CutOff(const pugi::xml_node& item, Feed& feed) const {
   return true;
 }
 
-Document NormaliseNamespaces(pugi::xml_document& document) {
+size_t CountNamespaceDeclarations(std::string_view xml) {
+  size_t count = 0;
+  size_t i = 0;
+#ifdef __SSE2__
+  // "xm" found sixteen positions at a time; it is rare outside declarations.
+  for (; i + 17 <= xml.size(); i += 16) {
+    const auto load = [&](size_t at) {
+      return _mm_loadu_si128(reinterpret_cast<const __m128i*>(xml.data() + at));
+    };
+    auto candidates = static_cast<unsigned>(
+        _mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(load(i), _mm_set1_epi8('x')),
+                                        _mm_cmpeq_epi8(load(i + 1), _mm_set1_epi8('m')))));
+    for (; candidates != 0; candidates &= candidates - 1) {
+      count += xml.substr(i + static_cast<size_t>(__builtin_ctz(candidates))).starts_with("xmlns");
+    }
+  }
+#endif
+  for (; i < xml.size(); ++i) count += xml.substr(i).starts_with("xmlns");
+  return count;
+}
+
+Document NormaliseNamespaces(pugi::xml_document& document, size_t declarations) {
   Document result;
   NamespaceWalker walker(result);
   const pugi::xml_node root = document.document_element();
@@ -166,7 +212,11 @@ Document NormaliseNamespaces(pugi::xml_document& document) {
     walker.BindDefault(std::string_view(root.attribute("version").as_string()) == "0.3" ? kAtom03
                                                                                         : kAtom10);
   }
-  document.traverse(walker);
+  if (walker.BelowRootMayNeedRenaming(root, declarations)) {
+    document.traverse(walker);
+  } else {
+    walker.Visit(root, 0);  // no element below the root is renamed: most RSS
+  }
   return result;
 }
 

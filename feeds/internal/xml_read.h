@@ -32,8 +32,13 @@ struct Document {
   bool CutOff(const pugi::xml_node& item, Feed& feed) const;
 };
 
+// How many times "xmlns" occurs in `xml`: at least the number of namespace declarations.
+size_t CountNamespaceDeclarations(std::string_view xml);
+
 // Renames elements as the invariant above says; returns what format detection needs.
-Document NormaliseNamespaces(pugi::xml_document& document);
+// `declarations` is CountNamespaceDeclarations of the document's text: when the root holds all
+// of them, the elements below it need not be visited one by one.
+Document NormaliseNamespaces(pugi::xml_document& document, size_t declarations);
 
 // The element names the readers look for, normalised as the invariant above says.
 enum class Name : uint8_t {
