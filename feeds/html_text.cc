@@ -2,8 +2,8 @@
 
 #include <gumbo.h>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
+#ifdef __x86_64__
+#include <immintrin.h>
 #endif
 
 #include <algorithm>
@@ -130,10 +130,9 @@ constexpr NameTable<uint8_t, kCommonReferences.size()> kCommonReferenceIndex = [
 }();
 
 const Reference* FindCommon(std::string_view name) {
-  const uint8_t index = kCommonReferenceIndex.Find(name, kCommonReferences.size());
-  if (index == kCommonReferences.size()) return nullptr;
-  const Reference& reference = kCommonReferences[index];
-  return reference.name == name ? &reference : nullptr;  // references are case-sensitive
+  // References are case-sensitive.
+  const uint8_t index = kCommonReferenceIndex.FindExact(name, kCommonReferences.size());
+  return index == kCommonReferences.size() ? nullptr : &kCommonReferences[index];
 }
 
 enum class TagKind : uint8_t {
@@ -257,21 +256,120 @@ constexpr std::array<bool, 256> kWhitespaceLead = [] {
   return table;
 }();
 
+// Which lanes of a block of `width` bytes stop a plain run: the `other` stop bytes, and the
+// `spaces` that are not single spaces between two plain bytes; `plain_before` and `plain_after`
+// (0 or 1) say whether the bytes on either side of the block are plain.
+template <typename Mask, int width>
+Mask BlockStops(Mask other, Mask spaces, Mask plain_before, Mask plain_after) {
+  const Mask plain = ~(other | spaces);
+  const Mask lonely =
+      spaces & ((plain << 1) | plain_before) & ((plain >> 1) | (plain_after << (width - 1)));
+  return other | (spaces & ~lonely);
+}
+
+// PlainRun's byte-at-a-time rule, from `run` on.
+size_t PlainRunBytes(std::string_view text, size_t pos, size_t run,
+                     const std::array<bool, 256>& stop) {
+  const auto at = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  while (run < text.size()) {
+    if (!stop[at(run)]) {
+      ++run;
+    } else if (at(run) == ' ' && run > pos && at(run - 1) != ' ' && run + 1 < text.size() &&
+               !stop[at(run + 1)]) {
+      run += 2;
+    } else {
+      break;
+    }
+  }
+  return run;
+}
+
+#ifdef __x86_64__
+// The stop bytes as two pshufb tables, one indexed by a byte's low nibble and one by its high
+// nibble, whose entries share a bit exactly when the byte stops a run: controls and space, DEL,
+// the lead bytes 0xC2, 0xE2, 0xE3 and 0xEF, and with `markup` '<' and '&'. Each table is
+// repeated for both 128-bit lanes.
+template <bool markup>
+constexpr std::array<std::array<char, 32>, 2> kNibbleTables = [] {
+  constexpr uint8_t kControl = 0x01;   // 0x00-0x1F: high nibble 0 or 1, any low nibble
+  constexpr uint8_t kSpaceAmp = 0x02;  // 0x20 and 0x26
+  constexpr uint8_t kLess = 0x04;      // 0x3C
+  constexpr uint8_t kDelete = 0x08;    // 0x7F
+  constexpr uint8_t kLead2 = 0x10;     // 0xC2 and 0xE2
+  constexpr uint8_t kLeadE = 0x20;     // 0xE3 and 0xEF
+  std::array<uint8_t, 16> low{};
+  std::array<uint8_t, 16> high{};
+  for (uint8_t& entry : low) entry = kControl;
+  low[0x0] |= kSpaceAmp;
+  low[0x2] |= kLead2;
+  low[0x3] |= kLeadE;
+  low[0xF] |= kDelete | kLeadE;
+  if (markup) {
+    low[0x6] |= kSpaceAmp;
+    low[0xC] |= kLess;
+  }
+  high[0x0] = high[0x1] = kControl;
+  high[0x2] = kSpaceAmp;
+  high[0x3] = kLess;
+  high[0x7] = kDelete;
+  high[0xC] = kLead2;
+  high[0xE] = kLead2 | kLeadE;
+  std::array<std::array<char, 32>, 2> tables{};
+  for (size_t i = 0; i < 32; ++i) {
+    tables[0][i] = static_cast<char>(low[i % 16]);
+    tables[1][i] = static_cast<char>(high[i % 16]);
+  }
+  return tables;
+}();
+
+// PlainRun thirty-two bytes at a time, each classified by two table lookups.
+template <bool markup>
+__attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_t pos,
+                                                    const std::array<bool, 256>& stop) {
+  const char* const data = text.data();
+  // (A lambda would not inherit the target attribute.)
+  const __m256i low_table =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kNibbleTables<markup>[0].data()));
+  const __m256i high_table =
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kNibbleTables<markup>[1].data()));
+  const __m256i nibble = _mm256_set1_epi8(0x0F);
+  uint32_t plain_before = 0;  // the byte before the block: plain, or `pos` (no space may lead)
+  size_t run = pos;
+  for (; run + 32 < text.size(); run += 32) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data + run));
+    const __m256i classes = _mm256_and_si256(
+        _mm256_shuffle_epi8(low_table, _mm256_and_si256(x, nibble)),
+        _mm256_shuffle_epi8(high_table, _mm256_and_si256(_mm256_srli_epi16(x, 4), nibble)));
+    const auto stops_or_spaces = ~static_cast<uint32_t>(
+        _mm256_movemask_epi8(_mm256_cmpeq_epi8(classes, _mm256_setzero_si256())));
+    const auto spaces =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' '))));
+    const uint32_t plain_after = stop[static_cast<unsigned char>(data[run + 32])] ? 0 : 1;
+    const uint32_t stops =
+        BlockStops<uint32_t, 32>(stops_or_spaces & ~spaces, spaces, plain_before, plain_after);
+    if (stops != 0) return run + static_cast<size_t>(__builtin_ctz(stops));
+    plain_before = spaces >> 31 ^ 1;  // a space ending the block was single
+  }
+  return PlainRunBytes(text, pos, run, stop);
+}
+#endif
+
 // The end of the run of text from `pos` that needs no collapsing: no byte `stop` marks, except
-// single spaces between two such bytes (already collapsed). `stop` marks every byte up to ' ';
-// with `markup`, it also marks '<' and '&'. Sixteen bytes at a time where SSE2 is available:
-// this loop is most of the cost of reading a feed.
+// single spaces between two such bytes (already collapsed). `stop` marks every byte up to ' ',
+// DEL and the lead bytes Collapser::Special reads; with `markup`, also '<' and '&'. A block at a
+// time (AVX2 where the CPU has it, else SSE2): this loop is most of the cost of reading a feed.
 template <bool markup>
 size_t PlainRun(std::string_view text, size_t pos, const std::array<bool, 256>& stop) {
-  const char* const data = text.data();
-  const size_t size = text.size();
-  const auto at = [&](size_t i) { return static_cast<unsigned char>(data[i]); };
+#ifdef __x86_64__
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return PlainRunAvx2<markup>(text, pos, stop);
+#endif
   size_t run = pos;
 #ifdef __SSE2__
+  const char* const data = text.data();
   const auto equal = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
-  // Whether the byte before `run` is plain (a space there has been accepted only between two).
   unsigned plain_before = 0;
-  while (run + 16 < size) {
+  for (; run + 16 < text.size(); run += 16) {
     const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + run));
     const __m128i space = equal(x, ' ');
     const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(' ')), x);  // <= ' '
@@ -284,29 +382,14 @@ size_t PlainRun(std::string_view text, size_t pos, const std::array<bool, 256>& 
     const auto other = static_cast<unsigned>(
         _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(space, control), special)));
     const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(space));
-    const unsigned plain = ~(other | spaces) & 0xFFFFu;
-    // A space is fine between two plain bytes, the one after this block included.
-    const unsigned plain_after = stop[at(run + 16)] ? 0u : 1u;
-    const unsigned lonely =
-        spaces & ((plain << 1) | plain_before) & ((plain >> 1) | (plain_after << 15));
-    const unsigned stops = other | (spaces & ~lonely);
+    const unsigned plain_after = stop[static_cast<unsigned char>(data[run + 16])] ? 0 : 1;
+    const unsigned stops =
+        BlockStops<unsigned, 16>(other, spaces, plain_before, plain_after) & 0xFFFFu;
     if (stops != 0) return run + static_cast<size_t>(__builtin_ctz(stops));
-    plain_before = 1;  // the last byte was plain or a lonely space, so not a space: plain
-    if ((spaces & 0x8000u) != 0) plain_before = 0;
-    run += 16;
+    plain_before = (spaces >> 15 & 1) ^ 1;
   }
 #endif
-  while (run < size) {
-    if (!stop[at(run)]) {
-      ++run;
-    } else if (at(run) == ' ' && run > pos && at(run - 1) != ' ' && run + 1 < size &&
-               !stop[at(run + 1)]) {
-      run += 2;
-    } else {
-      break;
-    }
-  }
-  return run;
+  return PlainRunBytes(text, pos, run, stop);
 }
 
 // Builds collapsed text as it is appended: whitespace runs become one space, leading and

@@ -36,22 +36,42 @@ class NameTable {
   // The value of `name` (any case), or `missing`.
   constexpr Value Find(std::string_view name, Value missing) const {
     if (name.size() > kLongest) return missing;
-    std::array<char, kLongest> buffer{};
+    std::array<char, kLongest> lower{};
+    size_t hash = name.size();
     for (size_t i = 0; i < name.size(); ++i) {
       const char c = name[i];
-      buffer[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+      hash = hash * 31 + static_cast<unsigned char>(lower[i]);
     }
-    const std::string_view lower(buffer.data(), name.size());
-    for (size_t slot = Hash(lower); slots_[slot] >= 0; slot = (slot + 1) % kSlots) {
-      const Entry& entry = entries_[static_cast<size_t>(slots_[slot])];
-      if (entry.name == lower) return entry.value;
-    }
-    return missing;
+    return Probe(std::string_view(lower.data(), name.size()), hash % kSlots, missing);
+  }
+
+  // The value of `name` spelled exactly as in the table, or `missing`.
+  constexpr Value FindExact(std::string_view name, Value missing) const {
+    if (name.size() > kLongest) return missing;
+    return Probe(name, Hash(name), missing);
   }
 
  private:
   // At most half full, so that a miss ends within a slot or two.
   static constexpr size_t kSlots = std::bit_ceil(kSize * 2 + 1);
+
+  // Names are short: a loop beats a call to memcmp.
+  static constexpr bool Equal(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i] != b[i]) return false;
+    }
+    return true;
+  }
+
+  constexpr Value Probe(std::string_view name, size_t slot, Value missing) const {
+    for (; slots_[slot] >= 0; slot = (slot + 1) % kSlots) {
+      const Entry& entry = entries_[static_cast<size_t>(slots_[slot])];
+      if (Equal(entry.name, name)) return entry.value;
+    }
+    return missing;
+  }
 
   static constexpr size_t Hash(std::string_view lower) {
     size_t hash = lower.size();
