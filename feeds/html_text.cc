@@ -256,20 +256,18 @@ constexpr std::array<bool, 256> kWhitespaceLead = [] {
   return table;
 }();
 
-// Which lanes of a block of `width` bytes stop a plain run: the `other` stop bytes, and the
-// `spaces` that are not single spaces between two plain bytes; `plain_before` and `plain_after`
-// (0 or 1) say whether the bytes on either side of the block are plain.
-template <typename Mask, int width>
-Mask BlockStops(Mask other, Mask spaces, Mask plain_before, Mask plain_after) {
-  const Mask plain = ~(other | spaces);
-  const Mask lonely =
-      spaces & ((plain << 1) | plain_before) & ((plain >> 1) | (plain_after << (width - 1)));
-  return other | (spaces & ~lonely);
-}
+// The bytes that stop a plain run of text; with `markup`, '<' and '&' too.
+template <bool markup>
+constexpr std::array<bool, 256> kStops = [] {
+  std::array<bool, 256> table = kWhitespaceLead;
+  table['<'] = table['&'] = markup;
+  return table;
+}();
 
 // PlainRun's byte-at-a-time rule, from `run` on.
-size_t PlainRunBytes(std::string_view text, size_t pos, size_t run,
-                     const std::array<bool, 256>& stop) {
+template <bool markup>
+size_t PlainRunBytes(std::string_view text, size_t pos, size_t run) {
+  constexpr const std::array<bool, 256>& stop = kStops<markup>;
   const auto at = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   while (run < text.size()) {
     if (!stop[at(run)]) {
@@ -322,10 +320,21 @@ constexpr std::array<std::array<char, 32>, 2> kNibbleTables = [] {
   return tables;
 }();
 
+template <bool markup>
+constexpr bool NibbleTablesMatchStops() {
+  for (size_t byte = 0; byte < 256; ++byte) {
+    const bool classified =
+        (kNibbleTables<markup>[0][byte % 16] & kNibbleTables<markup>[1][byte / 16]) != 0;
+    if (classified != kStops<markup>[byte]) return false;
+  }
+  return true;
+}
+static_assert(NibbleTablesMatchStops<true>() && NibbleTablesMatchStops<false>());
+
 // PlainRun thirty-two bytes at a time, each classified by two table lookups.
 template <bool markup>
-__attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_t pos,
-                                                    const std::array<bool, 256>& stop) {
+__attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_t pos) {
+  constexpr const std::array<bool, 256>& stop = kStops<markup>;
   const char* const data = text.data();
   // (A lambda would not inherit the target attribute.)
   const __m256i low_table =
@@ -345,51 +354,30 @@ __attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_
     const auto spaces =
         static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' '))));
     const uint32_t plain_after = stop[static_cast<unsigned char>(data[run + 32])] ? 0 : 1;
-    const uint32_t stops =
-        BlockStops<uint32_t, 32>(stops_or_spaces & ~spaces, spaces, plain_before, plain_after);
+    // A space is fine between two plain bytes, the ones on either side of the block included.
+    const uint32_t plain = ~stops_or_spaces;
+    const uint32_t single =
+        spaces & ((plain << 1) | plain_before) & ((plain >> 1) | (plain_after << 31));
+    const uint32_t stops = stops_or_spaces & ~single;
     if (stops != 0) return run + static_cast<size_t>(__builtin_ctz(stops));
     plain_before = spaces >> 31 ^ 1;  // a space ending the block was single
   }
-  return PlainRunBytes(text, pos, run, stop);
+  return PlainRunBytes<markup>(text, pos, run);
 }
 #endif
 
 // The end of the run of text from `pos` that needs no collapsing: no byte `stop` marks, except
 // single spaces between two such bytes (already collapsed). `stop` marks every byte up to ' ',
-// DEL and the lead bytes Collapser::Special reads; with `markup`, also '<' and '&'. A block at a
-// time (AVX2 where the CPU has it, else SSE2): this loop is most of the cost of reading a feed.
+// DEL and the lead bytes Collapser::Special reads; with `markup`, also '<' and '&'. This loop is
+// most of the cost of reading a feed: with AVX2 (x86-64 servers since 2013) it reads 32 bytes
+// at a time; elsewhere a byte at a time.
 template <bool markup>
-size_t PlainRun(std::string_view text, size_t pos, const std::array<bool, 256>& stop) {
+size_t PlainRun(std::string_view text, size_t pos) {
 #ifdef __x86_64__
   static const bool avx2 = __builtin_cpu_supports("avx2");
-  if (avx2) return PlainRunAvx2<markup>(text, pos, stop);
+  if (avx2) return PlainRunAvx2<markup>(text, pos);
 #endif
-  size_t run = pos;
-#ifdef __SSE2__
-  const char* const data = text.data();
-  const auto equal = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
-  unsigned plain_before = 0;
-  for (; run + 16 < text.size(); run += 16) {
-    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + run));
-    const __m128i space = equal(x, ' ');
-    const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(' ')), x);  // <= ' '
-    __m128i special = _mm_or_si128(
-        _mm_or_si128(equal(x, '\x7F'), equal(x, '\xC2')),
-        _mm_or_si128(_mm_or_si128(equal(x, '\xE2'), equal(x, '\xE3')), equal(x, '\xEF')));
-    if constexpr (markup) {
-      special = _mm_or_si128(special, _mm_or_si128(equal(x, '<'), equal(x, '&')));
-    }
-    const auto other = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_andnot_si128(space, control), special)));
-    const auto spaces = static_cast<unsigned>(_mm_movemask_epi8(space));
-    const unsigned plain_after = stop[static_cast<unsigned char>(data[run + 16])] ? 0 : 1;
-    const unsigned stops =
-        BlockStops<unsigned, 16>(other, spaces, plain_before, plain_after) & 0xFFFFu;
-    if (stops != 0) return run + static_cast<size_t>(__builtin_ctz(stops));
-    plain_before = (spaces >> 15 & 1) ^ 1;
-  }
-#endif
-  return PlainRunBytes(text, pos, run, stop);
+  return PlainRunBytes<markup>(text, pos, pos);
 }
 
 // Builds collapsed text as it is appended: whitespace runs become one space, leading and
@@ -401,7 +389,7 @@ class Collapser {
   void Append(std::string_view text) {
     size_t i = 0;
     while (i < text.size()) {
-      const size_t run = PlainRun</*markup=*/false>(text, i, kWhitespaceLead);
+      const size_t run = PlainRun</*markup=*/false>(text, i);
       if (run > i) {
         Plain(text.substr(i, run - i));
         i = run;
@@ -481,17 +469,12 @@ std::string GumboText(std::string_view html) {
 
 std::optional<std::string> ScannerText(std::string_view html) {
   // Stop at markup, references, NUL and anything that may be whitespace; copy the rest in runs.
-  static constexpr std::array<bool, 256> kStop = [] {
-    std::array<bool, 256> table = kWhitespaceLead;
-    table['<'] = table['&'] = true;
-    return table;
-  }();
   Collapser out(html.size());
   std::string decoded;
   std::string_view name;
   size_t pos = 0;
   while (pos < html.size()) {
-    const size_t run = PlainRun</*markup=*/true>(html, pos, kStop);
+    const size_t run = PlainRun</*markup=*/true>(html, pos);
     if (run > pos) {
       out.Plain(html.substr(pos, run - pos));
       pos = run;

@@ -170,6 +170,24 @@ TEST(HtmlToText, ScannerAgreesWithGumboOnGeneratedNewsHtml) {
   }
 }
 
+// The scanner reads sixteen or thirty-two bytes at a time: every stop, at every offset within a
+// block and across the boundary between two, must be seen.
+TEST(HtmlToText, ScannerAgreesWithGumboAtEveryOffsetOfABlock) {
+  for (const std::string_view stop : {" ", "  ", "\n", " \n ", "<b>", "<p>", "&amp;", "&nbsp;",
+                                      "\u00A0", "\u00AB", "\u2009", "\u00AD", "a b", " a "}) {
+    for (size_t before = 0; before < 70; ++before) {
+      for (const size_t after : {0, 1, 2, 31, 32, 33, 40}) {
+        const std::string html =
+            std::string(before, 'x') + std::string(stop) + std::string(after, 'y');
+        const std::optional<std::string> scanned = internal::ScannerText(html);
+        ASSERT_TRUE(scanned.has_value()) << html;
+        ASSERT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html)))
+            << before << " bytes, then \"" << stop << "\"";
+      }
+    }
+  }
+}
+
 TEST(HtmlToText, ScannerDeclinesWhatOnlyAFullParseReadsRight) {
   for (const char* html :
        {"<table><tr><td>a</td></tr></table>", "<script>x</script>", "&copy2025", "&notin;", "&#0;",
