@@ -140,7 +140,8 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
 
   for (const auto& [child, name] : children.elements()) {
     if (name == Name::kCategory || name == Name::kDcSubject) {
-      if (std::string category = HtmlToText(DirectText(child)); !category.empty()) {
+      std::string storage;
+      if (std::string category = HtmlToText(DirectText(child, storage)); !category.empty()) {
         item.categories.push_back(std::move(category));
       }
     } else if (name == Name::kEnclosure || name == Name::kMediaContent) {

@@ -168,10 +168,10 @@ Text FromPlain(std::string_view raw) {
   return text;
 }
 
-Text FromHtml(std::string html) {
+Text FromHtml(std::string_view html) {
   Text text;
   text.text = HtmlToText(html);
-  text.html = std::move(html);
+  text.html = html;
   return text;
 }
 
@@ -281,7 +281,12 @@ Children::Children(const pugi::xml_node& parent) {
   for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
     if (child.type() != pugi::node_element) continue;
     const Name name = NameOf(child);
-    elements_.push_back({child, name});
+    if (count_ < inline_.size()) {
+      inline_[count_++] = {child, name};
+    } else {
+      if (overflow_.empty()) overflow_.assign(inline_.begin(), inline_.end());
+      overflow_.push_back({child, name});
+    }
     pugi::xml_node& first = first_[static_cast<size_t>(name)];
     if (!first) first = child;
   }
@@ -311,15 +316,24 @@ pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
   return {};
 }
 
-std::string DirectText(const pugi::xml_node& node) {
-  std::string out;
-  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
-    if (child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata) out += child.value();
+std::string_view DirectText(const pugi::xml_node& node, std::string& storage) {
+  const auto is_text = [](const pugi::xml_node& child) {
+    return child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata;
+  };
+  const pugi::xml_node first = node.first_child();
+  if (!first) return {};
+  if (!first.next_sibling()) return is_text(first) ? first.value() : std::string_view();
+  storage.clear();
+  for (pugi::xml_node child = first; child; child = child.next_sibling()) {
+    if (is_text(child)) storage += child.value();
   }
-  return out;
+  return storage;
 }
 
-std::string Value(const pugi::xml_node& node) { return CollapseWhitespace(DirectText(node)); }
+std::string Value(const pugi::xml_node& node) {
+  std::string storage;
+  return CollapseWhitespace(DirectText(node, storage));
+}
 
 bool HasElementChildren(const pugi::xml_node& node) {
   for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
@@ -359,7 +373,8 @@ std::string BaseFor(const pugi::xml_node& node, const std::string& document_base
 
 std::optional<TimePoint> DateOf(const pugi::xml_node& node) {
   if (!node) return std::nullopt;
-  return ParseDate(DirectText(node));
+  std::string storage;
+  return ParseDate(DirectText(node, storage));
 }
 
 bool IsHttpUrl(std::string_view url) {
@@ -369,7 +384,9 @@ bool IsHttpUrl(std::string_view url) {
 
 Text HtmlElement(const pugi::xml_node& node) {
   if (!node) return {};
-  return FromHtml(HasElementChildren(node) ? InnerXml(node) : DirectText(node));
+  if (HasElementChildren(node)) return FromHtml(InnerXml(node));
+  std::string storage;
+  return FromHtml(DirectText(node, storage));
 }
 
 Text AtomText(const pugi::xml_node& node) {
@@ -377,23 +394,26 @@ Text AtomText(const pugi::xml_node& node) {
   if (node.attribute("src")) return {};  // out-of-line content: nothing to read here
   std::string type = Lower(node.attribute("type").as_string("text"));
   const std::string mode = Lower(node.attribute("mode").as_string());
-  std::string raw = DirectText(node);
+  std::string storage;
+  std::string_view raw = DirectText(node, storage);
+  std::string decoded;
   if (mode == "base64") {
-    raw = DecodeBase64(raw);
+    decoded = DecodeBase64(raw);
+    raw = decoded;
   } else if (mode == "xml" || HasElementChildren(node)) {
     // Inline markup: an XHTML <div> wrapper (Atom 1.0) is not part of the content.
     const pugi::xml_node div = Child(node, "div");
-    const bool wrapped = type == "xhtml" && div &&
-                         DirectText(node).find_first_not_of(" \t\r\n") == std::string::npos;
+    const bool wrapped =
+        type == "xhtml" && div && raw.find_first_not_of(" \t\r\n") == std::string_view::npos;
     return FromHtml(InnerXml(wrapped ? div : node));
   }
   if (type == "html" || type == "text/html" || type == "xhtml" || type.ends_with("+xml") ||
       type.ends_with("/xml")) {
-    return FromHtml(std::move(raw));
+    return FromHtml(raw);
   }
   // Atom 0.3 defaults to escaped text/plain; a mode="escaped" construct typed text/plain that
   // holds tags is HTML in practice.
-  if (mode == "escaped" && type != "text/plain") return FromHtml(std::move(raw));
+  if (mode == "escaped" && type != "text/plain") return FromHtml(raw);
   if (type == "text" || type.starts_with("text/")) return FromPlain(raw);
   // Any other type is base64 (RFC 4287 4.1.3.3); what decodes to text is read as HTML.
   return FromHtml(DecodeBase64(raw));

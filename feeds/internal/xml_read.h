@@ -12,6 +12,7 @@
 #include <initializer_list>
 #include <optional>
 #include <pugixml.hpp>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -114,11 +115,17 @@ class Children {
   // The first child element with the first of `names` that has one.
   pugi::xml_node FirstOf(std::initializer_list<Name> names) const;
   // Every child element in document order.
-  const std::vector<Element>& elements() const { return elements_; }
+  std::span<const Element> elements() const {
+    return overflow_.empty() ? std::span<const Element>(inline_.data(), count_)
+                             : std::span<const Element>(overflow_);
+  }
 
  private:
   std::array<pugi::xml_node, kNameCount> first_{};
-  std::vector<Element> elements_;
+  // An item has a dozen children; a channel may have thousands.
+  std::array<Element, 16> inline_;
+  size_t count_ = 0;
+  std::vector<Element> overflow_;  // all of them, once there are more than inline_ holds
 };
 
 // Whether `node`'s (normalised) name is `name`. Case does not matter: feeds written as
@@ -128,8 +135,9 @@ bool NameIs(const pugi::xml_node& node, std::string_view name);
 // The first child element named `name` (normalised, e.g. "dc:creator"), or a null node.
 pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name);
 
-// The character data directly inside `node` (text and CDATA sections), concatenated.
-std::string DirectText(const pugi::xml_node& node);
+// The character data directly inside `node` (text and CDATA sections): a view of the document
+// when it is a single node, the common case; else concatenated into `storage`.
+std::string_view DirectText(const pugi::xml_node& node, std::string& storage);
 
 // `node`'s character data, whitespace collapsed: for ids, URLs, dates and names.
 std::string Value(const pugi::xml_node& node);
