@@ -99,6 +99,7 @@ void ReadAtom(const pugi::xml_node& root, const Document& document, const std::s
   const std::string feed_author = Person(children[Name::kAtomAuthor]);
   // A document read from a file has no web address; the feed's own link stands in.
   const std::string entry_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
+  feed.items.reserve(children.Count(Name::kAtomEntry));
   for (const auto& [node, name] : children.elements()) {
     if (name != Name::kAtomEntry || document.CutOff(node, feed)) continue;
     ReadEntry(node, entry_base, feed_author, feed.items.emplace_back());

@@ -184,6 +184,8 @@ void ReadRss(const pugi::xml_node& root, const Document& document, const std::st
   // A document read from a file has no web address; its channel link stands in.
   const std::string item_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
   // RSS 2.0 items are in the channel; RSS 0.90 and 1.0 items are its siblings.
+  feed.items.reserve(in_channel.Count(Name::kItem) +
+                     (root == channel ? 0 : in_root.Count(Name::kItem)));
   for (const Children* parent : {&in_channel, &in_root}) {
     if (parent == &in_root && root == channel) continue;
     for (const auto& [node, name] : parent->elements()) {

@@ -287,6 +287,7 @@ Children::Children(const pugi::xml_node& parent) {
       if (overflow_.empty()) overflow_.assign(inline_.begin(), inline_.end());
       overflow_.push_back({child, name});
     }
+    ++counts_[static_cast<size_t>(name)];
     pugi::xml_node& first = first_[static_cast<size_t>(name)];
     if (!first) first = child;
   }

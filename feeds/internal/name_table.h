@@ -37,13 +37,19 @@ class NameTable {
   constexpr Value Find(std::string_view name, Value missing) const {
     if (name.size() > kLongest) return missing;
     std::array<char, kLongest> lower{};
-    size_t hash = name.size();
-    for (size_t i = 0; i < name.size(); ++i) {
-      const char c = name[i];
-      lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-      hash = hash * 31 + static_cast<unsigned char>(lower[i]);
+    for (size_t i = 0; i < name.size(); ++i) lower[i] = Lower(name[i]);
+    return FindExact(std::string_view(lower.data(), name.size()), missing);
+  }
+
+  // The value of the NUL-terminated `name` (any case), or `missing`; spares the caller a strlen.
+  constexpr Value Find(const char* name, Value missing) const {
+    std::array<char, kLongest> lower{};
+    size_t size = 0;
+    for (; name[size] != '\0'; ++size) {
+      if (size == kLongest) return missing;
+      lower[size] = Lower(name[size]);
     }
-    return Probe(std::string_view(lower.data(), name.size()), hash % kSlots, missing);
+    return FindExact(std::string_view(lower.data(), size), missing);
   }
 
   // The value of `name` spelled exactly as in the table, or `missing`.
@@ -73,10 +79,18 @@ class NameTable {
     return missing;
   }
 
-  static constexpr size_t Hash(std::string_view lower) {
-    size_t hash = lower.size();
-    for (const char c : lower) hash = hash * 31 + static_cast<unsigned char>(c);
-    return hash % kSlots;
+  static constexpr char Lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+
+  // From the length and three letters: constant time, and enough to spread names apart.
+  static constexpr size_t Hash(std::string_view name) {
+    if (name.empty()) return 0;
+    const auto at = [&](size_t i) {
+      return static_cast<size_t>(static_cast<unsigned char>(name[i]));
+    };
+    return (name.size() * 0x9E37 + at(0) * 961 + at(name.size() / 2) * 31 + at(name.size() - 1)) %
+           kSlots;
   }
 
   std::array<Entry, kSize> entries_;

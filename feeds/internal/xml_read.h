@@ -112,6 +112,8 @@ class Children {
 
   // The first child element named `name`, or a null node.
   pugi::xml_node operator[](Name name) const { return first_[static_cast<size_t>(name)]; }
+  // How many child elements are named `name`.
+  size_t Count(Name name) const { return counts_[static_cast<size_t>(name)]; }
   // The first child element with the first of `names` that has one.
   pugi::xml_node FirstOf(std::initializer_list<Name> names) const;
   // Every child element in document order.
@@ -122,6 +124,7 @@ class Children {
 
  private:
   std::array<pugi::xml_node, kNameCount> first_{};
+  std::array<uint32_t, kNameCount> counts_{};
   // An item has a dozen children; a channel may have thousands.
   std::array<Element, 16> inline_;
   size_t count_ = 0;
