@@ -267,13 +267,13 @@ constexpr std::array<bool, 256> kStops = [] {
 // PlainRun's byte-at-a-time rule, from `run` on.
 template <bool markup>
 size_t PlainRunBytes(std::string_view text, size_t pos, size_t run) {
-  constexpr const std::array<bool, 256>& stop = kStops<markup>;
+  constexpr const std::array<bool, 256>& kStop = kStops<markup>;
   const auto at = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
   while (run < text.size()) {
-    if (!stop[at(run)]) {
+    if (!kStop[at(run)]) {
       ++run;
     } else if (at(run) == ' ' && run > pos && at(run - 1) != ' ' && run + 1 < text.size() &&
-               !stop[at(run + 1)]) {
+               !kStop[at(run + 1)]) {
       run += 2;
     } else {
       break;
@@ -334,7 +334,6 @@ static_assert(NibbleTablesMatchStops<true>() && NibbleTablesMatchStops<false>())
 // PlainRun thirty-two bytes at a time, each classified by two table lookups.
 template <bool markup>
 __attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_t pos) {
-  constexpr const std::array<bool, 256>& stop = kStops<markup>;
   const char* const data = text.data();
   // (A lambda would not inherit the target attribute.)
   const __m256i low_table =
@@ -353,7 +352,7 @@ __attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_
         _mm256_movemask_epi8(_mm256_cmpeq_epi8(classes, _mm256_setzero_si256())));
     const auto spaces =
         static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(x, _mm256_set1_epi8(' '))));
-    const uint32_t plain_after = stop[static_cast<unsigned char>(data[run + 32])] ? 0 : 1;
+    const uint32_t plain_after = kStops<markup>[static_cast<unsigned char>(data[run + 32])] ? 0 : 1;
     // A space is fine between two plain bytes, the ones on either side of the block included.
     const uint32_t plain = ~stops_or_spaces;
     const uint32_t single =

@@ -72,7 +72,9 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
       internal::ReplaceHtmlReferences(std::string_view(buffer).substr(offset));
   char* const strict_data = replaced ? replaced->data() : buffer.data() + offset;
   const size_t strict_size = replaced ? replaced->size() : buffer.size() - offset;
-  size_t declarations = internal::CountNamespaceDeclarations({strict_data, strict_size});
+  // Counted before the in-place parse rewrites the text.
+  size_t declarations = internal::CountNamespaceDeclarations(
+      replaced ? std::string_view(*replaced) : std::string_view(buffer).substr(offset));
   const pugi::xml_parse_result parsed = document.load_buffer_inplace(
       strict_data, strict_size, pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
   internal::OpenElements open_at_end;
@@ -263,7 +265,7 @@ Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
     feed.warnings.push_back(std::to_string(lt) + " bytes of text before the XML skipped");
     text.remove_prefix(lt);
   }
-  const size_t offset = static_cast<size_t>(text.data() - decoded.text.data());
+  const auto offset = static_cast<size_t>(text.data() - decoded.text.data());
   const auto pristine = [&] {
     return DecodeToUtf8(bytes, CharsetFromContentType(options.content_type)).text;
   };

@@ -122,7 +122,7 @@ size_t Find(std::string_view haystack, std::string_view needle, size_t from, siz
   while (pos < haystack.size()) {
     const void* hit = std::memchr(haystack.data() + pos, needle[anchor], haystack.size() - pos);
     if (hit == nullptr) return std::string_view::npos;
-    const size_t at = static_cast<size_t>(static_cast<const char*>(hit) - haystack.data());
+    const auto at = static_cast<size_t>(static_cast<const char*>(hit) - haystack.data());
     const size_t start = at - anchor;
     if (at >= from + anchor && haystack.substr(start, needle.size()) == needle) return start;
     pos = at + 1;
