@@ -134,10 +134,6 @@ std::string GuessSingleByte(std::string_view s) {
   return c0_df > e0_ff ? "koi8-r" : "windows-1251";
 }
 
-// Strict RFC 3629 (no overlong forms, surrogates or values past U+10FFFF), as
-// Utf8SequenceLength. simdjson picks the widest SIMD the CPU has at run time.
-bool IsValidUtf8(std::string_view s) { return simdjson::validate_utf8(s.data(), s.size()); }
-
 size_t CopyUtf8Replacing(std::string_view in, std::string& out) {
   size_t replaced = 0;
   out.reserve(out.size() + in.size());
@@ -244,6 +240,11 @@ void Decode(std::string_view bytes, const std::string& encoding, Decoded& out,
 }
 
 }  // namespace
+
+// The same rules as Utf8SequenceLength. simdjson picks the widest SIMD the CPU has at run time.
+bool IsValidUtf8(std::string_view bytes) {
+  return simdjson::validate_utf8(bytes.data(), bytes.size());
+}
 
 void AppendUtf8(char32_t c, std::string& out) {
   if ((c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF) c = 0xFFFD;

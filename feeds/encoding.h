@@ -31,6 +31,10 @@ Decoded DecodeToUtf8(std::string_view bytes, std::string_view http_charset);
 // The charset parameter of a Content-Type header value, lower case; empty when absent.
 std::string CharsetFromContentType(std::string_view content_type);
 
+// Whether `bytes` is UTF-8 by RFC 3629's rules: no overlong forms, surrogates or values past
+// U+10FFFF.
+bool IsValidUtf8(std::string_view bytes);
+
 // Appends `code_point` to `out` as UTF-8 (U+FFFD for surrogates and values past U+10FFFF).
 void AppendUtf8(char32_t code_point, std::string& out);
 

@@ -135,47 +135,174 @@ const Reference* FindCommon(std::string_view name) {
   return index == kCommonReferences.size() ? nullptr : &kCommonReferences[index];
 }
 
-enum class TagKind : uint8_t {
-  kInline,  // text flows through it
-  kBlock,   // separates words
+// The tags the scanner tells apart. Everything from kP on is a block: it separates words and
+// stays open until its end tag or one HTML5 implies.
+enum class Tag : uint8_t {
+  kInline,  // text flows through it; its tags change nothing the scanner tracks
   // Left to gumbo: raw-text and escapable raw-text elements, tables (whose text gumbo may
-  // move), foreign content, forms whose text is an attribute, and document structure.
+  // move), foreign content, forms and controls, document structure, the elements that bound an
+  // HTML5 scope (an end tag's reach stops at them) and the other containers HTML5 counts as
+  // special (a new list item's search for the open one stops at them).
   kDeclined,
+  kBr,  // void blocks: separate words, hold nothing
+  kHr,
+  kImg,
+  kP,
+  kLi,
+  kDd,
+  kDt,
+  kH1,
+  kH2,
+  kH3,
+  kH4,
+  kH5,
+  kH6,
+  kOl,
+  kUl,
+  kAddress,
+  kDiv,
+  kOtherBlock,
 };
 
-constexpr NameTable<TagKind, 61> kTagKinds{{{
-    {"body", TagKind::kDeclined},      {"caption", TagKind::kDeclined},
-    {"col", TagKind::kDeclined},       {"colgroup", TagKind::kDeclined},
-    {"frame", TagKind::kDeclined},     {"frameset", TagKind::kDeclined},
-    {"head", TagKind::kDeclined},      {"html", TagKind::kDeclined},
-    {"iframe", TagKind::kDeclined},    {"image", TagKind::kDeclined},
-    {"math", TagKind::kDeclined},      {"noembed", TagKind::kDeclined},
-    {"noframes", TagKind::kDeclined},  {"noscript", TagKind::kDeclined},
-    {"optgroup", TagKind::kDeclined},  {"option", TagKind::kDeclined},
-    {"plaintext", TagKind::kDeclined}, {"script", TagKind::kDeclined},
-    {"select", TagKind::kDeclined},    {"style", TagKind::kDeclined},
-    {"svg", TagKind::kDeclined},       {"table", TagKind::kDeclined},
-    {"tbody", TagKind::kDeclined},     {"td", TagKind::kDeclined},
-    {"template", TagKind::kDeclined},  {"textarea", TagKind::kDeclined},
-    {"tfoot", TagKind::kDeclined},     {"th", TagKind::kDeclined},
-    {"thead", TagKind::kDeclined},     {"title", TagKind::kDeclined},
-    {"tr", TagKind::kDeclined},        {"xmp", TagKind::kDeclined},
-    {"address", TagKind::kBlock},      {"article", TagKind::kBlock},
-    {"aside", TagKind::kBlock},        {"blockquote", TagKind::kBlock},
-    {"br", TagKind::kBlock},           {"center", TagKind::kBlock},
-    {"dd", TagKind::kBlock},           {"div", TagKind::kBlock},
-    {"dl", TagKind::kBlock},           {"dt", TagKind::kBlock},
-    {"figcaption", TagKind::kBlock},   {"figure", TagKind::kBlock},
-    {"footer", TagKind::kBlock},       {"h1", TagKind::kBlock},
-    {"h2", TagKind::kBlock},           {"h3", TagKind::kBlock},
-    {"h4", TagKind::kBlock},           {"h5", TagKind::kBlock},
-    {"h6", TagKind::kBlock},           {"header", TagKind::kBlock},
-    {"hr", TagKind::kBlock},           {"img", TagKind::kBlock},
-    {"li", TagKind::kBlock},           {"listing", TagKind::kBlock},
-    {"ol", TagKind::kBlock},           {"p", TagKind::kBlock},
-    {"pre", TagKind::kBlock},          {"section", TagKind::kBlock},
-    {"ul", TagKind::kBlock},
+bool IsHeading(Tag tag) { return tag >= Tag::kH1 && tag <= Tag::kH6; }
+
+constexpr NameTable<Tag, 76> kTags{{{
+    {"details", Tag::kDeclined},
+    {"dir", Tag::kDeclined},
+    {"fieldset", Tag::kDeclined},
+    {"form", Tag::kDeclined},
+    {"hgroup", Tag::kDeclined},
+    {"main", Tag::kDeclined},
+    {"menu", Tag::kDeclined},
+    {"nav", Tag::kDeclined},
+    {"search", Tag::kDeclined},
+    {"summary", Tag::kDeclined},
+    {"applet", Tag::kDeclined},
+    {"body", Tag::kDeclined},
+    {"button", Tag::kDeclined},
+    {"caption", Tag::kDeclined},
+    {"col", Tag::kDeclined},
+    {"colgroup", Tag::kDeclined},
+    {"frame", Tag::kDeclined},
+    {"frameset", Tag::kDeclined},
+    {"head", Tag::kDeclined},
+    {"html", Tag::kDeclined},
+    {"iframe", Tag::kDeclined},
+    {"image", Tag::kDeclined},
+    {"marquee", Tag::kDeclined},
+    {"math", Tag::kDeclined},
+    {"noembed", Tag::kDeclined},
+    {"noframes", Tag::kDeclined},
+    {"noscript", Tag::kDeclined},
+    {"object", Tag::kDeclined},
+    {"optgroup", Tag::kDeclined},
+    {"option", Tag::kDeclined},
+    {"plaintext", Tag::kDeclined},
+    {"script", Tag::kDeclined},
+    {"select", Tag::kDeclined},
+    {"style", Tag::kDeclined},
+    {"svg", Tag::kDeclined},
+    {"table", Tag::kDeclined},
+    {"tbody", Tag::kDeclined},
+    {"td", Tag::kDeclined},
+    {"template", Tag::kDeclined},
+    {"textarea", Tag::kDeclined},
+    {"tfoot", Tag::kDeclined},
+    {"th", Tag::kDeclined},
+    {"thead", Tag::kDeclined},
+    {"title", Tag::kDeclined},
+    {"tr", Tag::kDeclined},
+    {"xmp", Tag::kDeclined},
+    {"br", Tag::kBr},
+    {"hr", Tag::kHr},
+    {"img", Tag::kImg},
+    {"p", Tag::kP},
+    {"li", Tag::kLi},
+    {"dd", Tag::kDd},
+    {"dt", Tag::kDt},
+    {"h1", Tag::kH1},
+    {"h2", Tag::kH2},
+    {"h3", Tag::kH3},
+    {"h4", Tag::kH4},
+    {"h5", Tag::kH5},
+    {"h6", Tag::kH6},
+    {"ol", Tag::kOl},
+    {"ul", Tag::kUl},
+    {"address", Tag::kAddress},
+    {"div", Tag::kDiv},
+    {"article", Tag::kOtherBlock},
+    {"aside", Tag::kOtherBlock},
+    {"blockquote", Tag::kOtherBlock},
+    {"center", Tag::kOtherBlock},
+    {"dl", Tag::kOtherBlock},
+    {"figcaption", Tag::kOtherBlock},
+    {"figure", Tag::kOtherBlock},
+    {"footer", Tag::kOtherBlock},
+    {"header", Tag::kOtherBlock},
+    {"listing", Tag::kOtherBlock},
+    {"pre", Tag::kOtherBlock},
+    {"section", Tag::kOtherBlock},
 }}};
+
+// The blocks open at a point of a fragment, innermost last, as HTML5's tree construction keeps
+// them as far as words go: which end tags close an element (and so separate words) and which
+// it ignores. Only blocks are tracked; every scope boundary is declined, so "in scope" is "open".
+class OpenBlocks {
+ public:
+  // A start tag; false when the fragment nests deeper than the scanner follows.
+  bool Start(Tag tag) {
+    if (tag == Tag::kLi || tag == Tag::kDd || tag == Tag::kDt) {
+      // A new item closes the open one, looking past address, div and p only.
+      for (size_t i = depth_; i-- > 0;) {
+        const Tag open = open_[i];
+        if (tag == Tag::kLi ? open == Tag::kLi : (open == Tag::kDd || open == Tag::kDt)) {
+          depth_ = i;
+          break;
+        }
+        if (open != Tag::kAddress && open != Tag::kDiv && open != Tag::kP) break;
+      }
+    }
+    ClosePIfOpen();  // every block start, and <hr>, closes a paragraph
+    if (tag == Tag::kBr || tag == Tag::kImg || tag == Tag::kHr) return true;
+    if (IsHeading(tag) && depth_ > 0 && IsHeading(open_[depth_ - 1])) --depth_;
+    if (depth_ == open_.size()) return false;
+    open_[depth_++] = tag;
+    return true;
+  }
+
+  // An end tag; whether it separates words (false: HTML5 ignores it).
+  bool End(Tag tag) {
+    if (tag == Tag::kBr) return true;  // </br> is read as <br>
+    if (tag == Tag::kP) {
+      ClosePIfOpen();  // a stray </p> opens and closes an empty paragraph
+      return true;
+    }
+    if (tag == Tag::kHr || tag == Tag::kImg) return false;
+    for (size_t i = depth_; i-- > 0;) {
+      const Tag open = open_[i];
+      if (open == tag || (IsHeading(tag) && IsHeading(open))) {
+        depth_ = i;
+        return true;
+      }
+      // A list item's scope also ends at its list.
+      if (tag == Tag::kLi && (open == Tag::kOl || open == Tag::kUl)) return false;
+    }
+    return false;
+  }
+
+ private:
+  void ClosePIfOpen() {
+    for (size_t i = depth_; i-- > 0;) {
+      if (open_[i] == Tag::kP) {
+        depth_ = i;
+        return;
+      }
+    }
+  }
+
+  std::array<Tag, 64> open_{};
+  size_t depth_ = 0;
+};
 
 // Reads the tag starting at html[pos] == '<' (start or end tag, name starting with a letter)
 // and sets `name` to its name as written. Returns the position after '>', or npos when the tag
@@ -187,22 +314,48 @@ size_t ScanTag(std::string_view html, size_t pos, std::string_view& name) {
     ++pos;
   }
   name = html.substr(name_start, pos - name_start);
-  // Attributes: quotes matter only in a value, right after '='.
-  while (pos < html.size() && html[pos] != '>') {
-    if (html[pos] == '=') {
-      ++pos;
-      while (pos < html.size() && IsHtmlSpace(html[pos])) ++pos;
-      if (pos < html.size() && (html[pos] == '"' || html[pos] == '\'')) {
-        const size_t close = html.find(html[pos], pos + 1);
-        if (close == std::string_view::npos) return std::string_view::npos;
-        pos = close + 1;
-        continue;
-      }
+  // The attributes, by HTML5's tokenizer states; only where the tag ends matters. A quote opens
+  // a value only where a value may start (after '=' and any spaces), and '=' right after a
+  // space starts an attribute's name rather than its value.
+  enum class State { kBeforeName, kName, kAfterName, kBeforeValue, kUnquotedValue };
+  State state = State::kBeforeName;
+  for (; pos < html.size(); ++pos) {
+    const char c = html[pos];
+    if (state == State::kBeforeValue && (c == '"' || c == '\'')) {
+      pos = html.find(c, pos + 1);
+      if (pos == std::string_view::npos) return pos;
+      state = State::kBeforeName;  // whatever follows a quoted value starts a new attribute
       continue;
     }
-    ++pos;
+    if (c == '>') return pos + 1;
+    const bool space = IsHtmlSpace(c);
+    switch (state) {
+      case State::kBeforeName:
+        if (!space && c != '/') state = State::kName;  // '=' here starts a name
+        break;
+      case State::kName:
+        if (space) state = State::kAfterName;
+        if (c == '/') state = State::kBeforeName;  // by way of "self-closing start tag"
+        if (c == '=') state = State::kBeforeValue;
+        break;
+      case State::kAfterName:
+        if (c == '/') {
+          state = State::kBeforeName;
+        } else if (c == '=') {
+          state = State::kBeforeValue;
+        } else if (!space) {
+          state = State::kName;
+        }
+        break;
+      case State::kBeforeValue:
+        if (!space) state = State::kUnquotedValue;
+        break;
+      case State::kUnquotedValue:
+        if (space) state = State::kBeforeName;
+        break;
+    }
   }
-  return pos < html.size() ? pos + 1 : std::string_view::npos;
+  return std::string_view::npos;
 }
 
 // Decodes the reference at html[pos] == '&' into `out`; returns the position after it, or npos
@@ -471,6 +624,7 @@ std::optional<std::string> ScannerText(std::string_view html) {
   Collapser out(html.size());
   std::string decoded;
   std::string_view name;
+  OpenBlocks blocks;
   size_t pos = 0;
   while (pos < html.size()) {
     const size_t run = PlainRun</*markup=*/true>(html, pos);
@@ -495,11 +649,17 @@ std::optional<std::string> ScannerText(std::string_view html) {
     const char next = pos + 1 < html.size() ? html[pos + 1] : '\0';
     if (IsAsciiAlpha(next) ||
         (next == '/' && pos + 2 < html.size() && IsAsciiAlpha(html[pos + 2]))) {
+      const bool end = next == '/';
       pos = ScanTag(html, pos, name);
       if (pos == std::string_view::npos) return std::nullopt;
-      const TagKind kind = kTagKinds.Find(name, TagKind::kInline);
-      if (kind == TagKind::kDeclined) return std::nullopt;
-      if (kind == TagKind::kBlock) out.Space();
+      const Tag tag = kTags.Find(name, Tag::kInline);
+      if (tag == Tag::kDeclined) return std::nullopt;
+      if (tag == Tag::kInline) continue;
+      if (end ? blocks.End(tag) : blocks.Start(tag)) {
+        out.Space();
+      } else if (!end) {
+        return std::nullopt;  // nested too deep to follow
+      }
       continue;
     }
     if (html.substr(pos).starts_with("<!--")) {

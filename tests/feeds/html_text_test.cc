@@ -189,12 +189,44 @@ TEST(HtmlToText, ScannerAgreesWithGumboAtEveryOffsetOfABlock) {
   }
 }
 
+// Broken markup as HTML5's tree construction reads it: end tags that close nothing are ignored
+// (no word break), list items and headings close the open one, and a tag ends where the
+// tokenizer says, quotes or not.
+TEST(HtmlToText, ScannerReadsBrokenMarkupAsHtml5Does) {
+  EXPECT_EQ(internal::ScannerText("<h0>404 Not Found</h1>here"), "404 Not Foundhere");
+  EXPECT_EQ(internal::ScannerText("a</div>b</img>c</hr>d"), "abcd");
+  EXPECT_EQ(internal::ScannerText("<div>a</div>b</p>c</br>d"), "a b c d");
+  EXPECT_EQ(internal::ScannerText("<a\n=\t'b>c"), "c");  // '=' starts a name: the tag ends at '>'
+  for (const char* html : {
+           "<h1>a<h2>b</h1>c</h2>d",
+           "<li>a<li>b</li></li>c",
+           "<ul><li>a<ul><li>b</ul>c</li></ul>d",
+           "<ol><li>a</ol>b</li>c",
+           "<dl><dt>a<dd>b<dt>c</dd>d</dl>e</dt>f",
+           "<p>a<hr>b</p>c",
+           "<div><p>a<div>b</p>c</div>d</div>e",
+           "<li>a<div>b<li>c</div>d",
+           "<blockquote>a<h3>b</blockquote>c</h3>d",
+           "<a b='1'c>d",
+           "<a b=x'y>z'>w",
+           "<a/='x>y'>z",
+           "<a b / = 'x>y'>z",
+           "<a b=\"x\"/c='>'>d",
+           "<p\tclass=lead>a</p >b",
+       }) {
+    const std::optional<std::string> scanned = internal::ScannerText(html);
+    ASSERT_TRUE(scanned.has_value()) << html;
+    EXPECT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html))) << html;
+  }
+}
+
 TEST(HtmlToText, ScannerDeclinesWhatOnlyAFullParseReadsRight) {
   for (const char* html :
        {"<table><tr><td>a</td></tr></table>", "<script>x</script>", "&copy2025", "&notin;", "&#0;",
         "&#150;", "<!DOCTYPE html>", "<?php ?>", "<textarea>a</textarea>",
         "<svg><text>t</text></svg>", "<select><option>o</option></select>", "<title>t</title>",
-        "<a href=\"unterminated", "<!-- unterminated"}) {
+        "<a href=\"unterminated", "<!-- unterminated", "<nav>n</nav>", "<form>f</form>",
+        "<button>b</button>", "<object>o</object>"}) {
     EXPECT_EQ(internal::ScannerText(html), std::nullopt) << html;
     EXPECT_EQ(HtmlToText(html), CollapseWhitespace(internal::GumboText(html))) << html;
   }
