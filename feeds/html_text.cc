@@ -249,7 +249,8 @@ constexpr NameTable<Tag, 76> kTags{{{
 // it ignores. Only blocks are tracked; every scope boundary is declined, so "in scope" is "open".
 class OpenBlocks {
  public:
-  // A start tag; false when the fragment nests deeper than the scanner follows.
+  // A start tag; false when only a full parse can say what it closes, or the fragment nests
+  // deeper than the scanner follows.
   bool Start(Tag tag) {
     if (tag == Tag::kLi || tag == Tag::kDd || tag == Tag::kDt) {
       // A new item closes the open one, looking past address, div and p only.
@@ -262,9 +263,12 @@ class OpenBlocks {
         if (open != Tag::kAddress && open != Tag::kDiv && open != Tag::kP) break;
       }
     }
-    ClosePIfOpen();  // every block start, and <hr>, closes a paragraph
-    if (tag == Tag::kBr || tag == Tag::kImg || tag == Tag::kHr) return true;
-    if (IsHeading(tag) && depth_ > 0 && IsHeading(open_[depth_ - 1])) --depth_;
+    if (tag == Tag::kBr || tag == Tag::kImg) return true;
+    ClosePIfOpen();  // every other block start, <hr> included, closes a paragraph
+    if (tag == Tag::kHr) return true;
+    // A heading inside a heading closes it when it is the current node, which depends on the
+    // inline elements between them that only a full parse tracks.
+    if (IsHeading(tag) && depth_ > 0 && IsHeading(open_[depth_ - 1])) return false;
     if (depth_ == open_.size()) return false;
     open_[depth_++] = tag;
     return true;
@@ -658,7 +662,7 @@ std::optional<std::string> ScannerText(std::string_view html) {
       if (end ? blocks.End(tag) : blocks.Start(tag)) {
         out.Space();
       } else if (!end) {
-        return std::nullopt;  // nested too deep to follow
+        return std::nullopt;
       }
       continue;
     }
