@@ -222,7 +222,9 @@ Document NormaliseNamespaces(pugi::xml_document& document, size_t declarations) 
 
 namespace {
 
-constexpr NameTable<Name, kNameCount - 1> kNames{{{
+using NameEntries = std::array<NameTable<Name, kNameCount - 1>::Entry, kNameCount - 1>;
+
+constexpr NameEntries kNameEntries{{
     {"atom:author", Name::kAtomAuthor},
     {"atom:category", Name::kAtomCategory},
     {"atom:content", Name::kAtomContent},
@@ -271,7 +273,22 @@ constexpr NameTable<Name, kNameCount - 1> kNames{{{
     {"sy:updateperiod", Name::kSyUpdatePeriod},
     {"title", Name::kTitle},
     {"ttl", Name::kTtl},
-}}};
+}};
+
+// Every Name but kOther is spelled exactly once.
+static_assert([] {
+  std::array<int, kNameCount> spelled{};
+  for (const auto& entry : kNameEntries) {
+    if (entry.name.empty()) return false;
+    ++spelled[static_cast<size_t>(entry.value)];
+  }
+  for (size_t i = 1; i < kNameCount; ++i) {
+    if (spelled[i] != 1) return false;
+  }
+  return true;
+}());
+
+constexpr NameTable<Name, kNameCount - 1> kNames(kNameEntries);
 
 }  // namespace
 
