@@ -1,9 +1,9 @@
 #include "feeds/date.h"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <string>
-#include <vector>
 
 namespace feedwatch::feeds {
 namespace {
@@ -27,11 +27,46 @@ std::optional<TimePoint> ToTimePoint(const Fields& f) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Whether `text` lowered is `lower`, or with `prefix`, starts with it.
+bool EqualsLowered(std::string_view text, std::string_view lower, bool prefix = false) {
+  if (prefix ? text.size() < lower.size() : text.size() != lower.size()) return false;
+  for (size_t i = 0; i < lower.size(); ++i) {
+    if (LowerAscii(text[i]) != lower[i]) return false;
+  }
+  return true;
 }
+
+// A date's words, kept without allocating: no date has more than a handful.
+class Words {
+ public:
+  static constexpr size_t kCapacity = 16;
+
+  // False when there is no room left.
+  bool Insert(size_t at, std::string_view word) {
+    if (size_ == kCapacity) return false;
+    std::copy_backward(words_.begin() + at, words_.begin() + size_, words_.begin() + size_ + 1);
+    words_[at] = word;
+    ++size_;
+    return true;
+  }
+  bool PushBack(std::string_view word) { return Insert(size_, word); }
+  void Erase(size_t at) {
+    std::copy(words_.begin() + at + 1, words_.begin() + size_, words_.begin() + at);
+    --size_;
+  }
+  void PopBack() { --size_; }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view operator[](size_t i) const { return words_[i]; }
+  std::string_view back() const { return words_[size_ - 1]; }
+
+ private:
+  std::array<std::string_view, kCapacity> words_{};
+  size_t size_ = 0;
+};
 
 // Reads exactly `count` digits (or, when count is 0, one or more) at text[pos].
 bool Digits(std::string_view text, size_t& pos, size_t count, int& out) {
@@ -71,9 +106,8 @@ bool NamedZone(std::string_view name, int& minutes) {
       {"cet", 1 * 60},  {"cest", 2 * 60}, {"eet", 2 * 60},  {"eest", 3 * 60}, {"wet", 0},
       {"west", 1 * 60},
   }};
-  const std::string lower = Lower(name);
   for (const Zone& zone : kZones) {
-    if (lower == zone.name) {
+    if (EqualsLowered(name, zone.name)) {
       minutes = zone.offset;
       return true;
     }
@@ -81,8 +115,8 @@ bool NamedZone(std::string_view name, int& minutes) {
   // RFC 822 military zones as RFC 822 defines them (A-I = -1..-9, K-M = -10..-12, N-Y =
   // +1..+12; J is not a zone), which is how feed parsers read them. RFC 1123 notes the signs are
   // the reverse of military use; nobody but "Z" uses them in practice.
-  if (lower.size() == 1 && lower[0] >= 'a' && lower[0] <= 'y' && lower[0] != 'j') {
-    const char c = lower[0];
+  const char c = name.size() == 1 ? LowerAscii(name[0]) : '\0';
+  if (c >= 'a' && c <= 'y' && c != 'j') {
     if (c <= 'i') {
       minutes = -(c - 'a' + 1) * 60;
     } else if (c <= 'm') {
@@ -104,10 +138,8 @@ bool Zone(std::string_view text, int& minutes) {
 int MonthNumber(std::string_view name) {
   static constexpr std::array<std::string_view, 12> kMonths{
       "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"};
-  if (name.size() < 3) return 0;
-  const std::string lower = Lower(name);
   for (size_t i = 0; i < kMonths.size(); ++i) {
-    if (lower.starts_with(kMonths[i])) return static_cast<int>(i) + 1;
+    if (EqualsLowered(name, kMonths[i], /*prefix=*/true)) return static_cast<int>(i) + 1;
   }
   return 0;
 }
@@ -141,13 +173,13 @@ bool WholeNumber(std::string_view word, int& out) {
 // digit days, two-digit years, missing seconds or zone, "11-Jun-25" (RFC 850), month first
 // ("Jun 11 2025 06:00"), and asctime ("Wed Jun 11 06:00:00 [UTC] 2025").
 std::optional<TimePoint> ParseRfc822(std::string_view text) {
-  std::vector<std::string_view> words;
+  Words words;
   size_t pos = 0;
   while (pos < text.size()) {
     while (pos < text.size() && (text[pos] == ' ' || text[pos] == ',' || text[pos] == '\t')) ++pos;
     const size_t start = pos;
     while (pos < text.size() && text[pos] != ' ' && text[pos] != ',' && text[pos] != '\t') ++pos;
-    if (pos > start) words.push_back(text.substr(start, pos - start));
+    if (pos > start && !words.PushBack(text.substr(start, pos - start))) return std::nullopt;
   }
   // "11-Jun-25" is three words.
   for (size_t i = 0; i < words.size() && i < 2; ++i) {
@@ -155,10 +187,12 @@ std::optional<TimePoint> ParseRfc822(std::string_view text) {
     const size_t first = word.find('-');
     const size_t second = first == std::string_view::npos ? first : word.find('-', first + 1);
     if (second != std::string_view::npos && !word.empty() && IsDigit(word[0])) {
-      words.erase(words.begin() + static_cast<std::ptrdiff_t>(i));
-      words.insert(words.begin() + static_cast<std::ptrdiff_t>(i),
-                   {word.substr(0, first), word.substr(first + 1, second - first - 1),
-                    word.substr(second + 1)});
+      words.Erase(i);
+      if (!words.Insert(i, word.substr(second + 1)) ||
+          !words.Insert(i, word.substr(first + 1, second - first - 1)) ||
+          !words.Insert(i, word.substr(0, first))) {
+        return std::nullopt;
+      }
       break;
     }
   }
@@ -176,11 +210,12 @@ std::optional<TimePoint> ParseRfc822(std::string_view text) {
   if (f.month == 0 || words[w + 1].empty()) return std::nullopt;
   w += 2;
   // The year, unless asctime puts the time (and maybe a zone) first.
-  std::vector<std::string_view> rest(words.begin() + static_cast<std::ptrdiff_t>(w), words.end());
+  Words rest;
+  for (size_t i = w; i < words.size(); ++i) rest.PushBack(words[i]);
   if (!rest.empty() && rest[0].find(':') != std::string_view::npos &&
       WholeNumber(rest.back(), f.year)) {
-    rest.pop_back();
-    rest.insert(rest.begin(), words.back());
+    rest.PopBack();
+    rest.Insert(0, words.back());
   }
   if (rest.empty() || !WholeNumber(rest[0], f.year)) return std::nullopt;
   if (rest[0].size() == 2) f.year += f.year < 50 ? 2000 : 1900;
