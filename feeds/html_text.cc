@@ -362,48 +362,6 @@ size_t ScanTag(std::string_view html, size_t pos, std::string_view& name) {
   return std::string_view::npos;
 }
 
-// Decodes the reference at html[pos] == '&' into `out`; returns the position after it, or npos
-// when the scanner cannot be sure to decode it as gumbo would.
-size_t ScanReference(std::string_view html, size_t pos, std::string& out) {
-  size_t p = pos + 1;
-  if (p < html.size() && html[p] == '#') {
-    ++p;
-    const bool hex = p < html.size() && (html[p] == 'x' || html[p] == 'X');
-    if (hex) ++p;
-    uint32_t value = 0;
-    const size_t digits_start = p;
-    while (p < html.size() && p - digits_start < 7) {
-      const char c = html[p];
-      int digit = -1;
-      if (c >= '0' && c <= '9') digit = c - '0';
-      if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-      if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-      if (digit < 0) break;
-      value = value * (hex ? 16 : 10) + static_cast<uint32_t>(digit);
-      ++p;
-    }
-    if (p == digits_start || p >= html.size() || html[p] != ';') return std::string_view::npos;
-    // gumbo maps these specially (NUL, the windows-1252 range, surrogates, out of range).
-    if (value == 0 || (value >= 0x80 && value <= 0x9F) || (value >= 0xD800 && value <= 0xDFFF) ||
-        value > 0x10FFFF) {
-      return std::string_view::npos;
-    }
-    AppendUtf8(value, out);
-    return p + 1;
-  }
-  if (p >= html.size() || !IsAsciiAlpha(html[p])) {
-    out += '&';  // a bare ampersand is text
-    return pos + 1;
-  }
-  const size_t name_start = p;
-  while (p < html.size() && IsAsciiAlnum(html[p])) ++p;
-  if (p >= html.size() || html[p] != ';') return std::string_view::npos;
-  const Reference* reference = FindCommon(html.substr(name_start, p - name_start));
-  if (reference == nullptr) return std::string_view::npos;
-  out += reference->text;
-  return p + 1;
-}
-
 // Bytes that may start whitespace or an invisible character: controls, space, DEL and the lead
 // bytes of the multi-byte sequences Collapser::Special reads. Everything else is plain text.
 constexpr std::array<bool, 256> kWhitespaceLead = [] {
@@ -411,6 +369,53 @@ constexpr std::array<bool, 256> kWhitespaceLead = [] {
   for (int c = 0; c <= ' '; ++c) table[c] = true;
   for (const int c : {0x7F, 0xC2, 0xE2, 0xE3, 0xEF}) table[c] = true;
   return table;
+}();
+
+enum class CharKind : uint8_t { kText, kSpace, kInvisible };
+
+struct Character {
+  size_t length;
+  CharKind kind;
+};
+
+// The character at text[i], whose first byte is a whitespace lead (kWhitespaceLead). Controls
+// are not text (XML forbids them and readers show nothing) but separate words; so do the
+// Unicode spaces news HTML carries; U+00AD and U+FEFF vanish. Any other character is text: all
+// of it, as far as its continuation bytes go (none of which can stop a run).
+constexpr Character ClassifyLead(std::string_view text, size_t i) {
+  const auto c = static_cast<unsigned char>(text[i]);
+  if (c <= ' ' || c == 0x7F) return {1, CharKind::kSpace};
+  const auto at = [&](size_t k) {
+    return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
+  };
+  if (c == 0xC2 && at(1) == 0xA0) return {2, CharKind::kSpace};      // U+00A0 no-break space
+  if (c == 0xC2 && at(1) == 0xAD) return {2, CharKind::kInvisible};  // U+00AD soft hyphen
+  if ((c == 0xE2 && at(1) == 0x80 &&
+       ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 || at(2) == 0xAF)) ||
+      (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) ||
+      (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80)) {
+    return {3, CharKind::kSpace};  // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
+  }
+  if (c == 0xEF && at(1) == 0xBB && at(2) == 0xBF) return {3, CharKind::kInvisible};  // U+FEFF
+  const size_t expected = c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  size_t length = 1;
+  while (length < expected && at(length) >= 0x80 && at(length) <= 0xBF) ++length;
+  return {length, CharKind::kText};
+}
+
+// What each common reference's text is to the collapser.
+constexpr std::array<CharKind, kCommonReferences.size()> kCommonReferenceKinds = [] {
+  std::array<CharKind, kCommonReferences.size()> kinds{};
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    const std::string_view text = kCommonReferences[i].text;
+    if (kWhitespaceLead[static_cast<unsigned char>(text[0])]) {
+      const Character character = ClassifyLead(text, 0);
+      // Each reference is one character.
+      if (character.length != text.size()) throw "a reference of more than one character";
+      kinds[i] = character.kind;
+    }
+  }
+  return kinds;
 }();
 
 // The bytes that stop a plain run of text; with `markup`, '<' and '&' too.
@@ -529,6 +534,8 @@ __attribute__((target("avx2"))) size_t PlainRunAvx2(std::string_view text, size_
 // at a time; elsewhere a byte at a time.
 template <bool markup>
 size_t PlainRun(std::string_view text, size_t pos) {
+  // Most runs end where they start: at markup, a reference, or a space after either.
+  if (pos < text.size() && kStops<markup>[static_cast<unsigned char>(text[pos])]) return pos;
 #ifdef __x86_64__
   static const bool avx2 = __builtin_cpu_supports("avx2");
   if (avx2) return PlainRunAvx2<markup>(text, pos);
@@ -566,43 +573,18 @@ class Collapser {
 
   // Reads the character at text[i], whose first byte is a whitespace lead; returns its length.
   size_t Special(std::string_view text, size_t i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    // Controls are not text: XML forbids them and readers show nothing.
-    if (c <= ' ' || c == 0x7F) {
+    const Character character = ClassifyLead(text, i);
+    Add(text.substr(i, character.length), character.kind);
+    return character.length;
+  }
+
+  // Appends one character (or, for kText, any run of text) of the given kind.
+  void Add(std::string_view text, CharKind kind) {
+    if (kind == CharKind::kSpace) {
       pending_space_ = true;
-      return 1;
+    } else if (kind == CharKind::kText) {
+      Plain(text);
     }
-    // The Unicode spaces and invisible characters news HTML carries.
-    const auto at = [&](size_t k) {
-      return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0;
-    };
-    size_t length = 0;
-    bool space = false;
-    if (c == 0xC2 && at(1) == 0xA0) {
-      length = 2, space = true;  // U+00A0 no-break space
-    } else if (c == 0xC2 && at(1) == 0xAD) {
-      length = 2;  // U+00AD soft hyphen
-    } else if ((c == 0xE2 && at(1) == 0x80 &&
-                ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 ||
-                 at(2) == 0xAF)) ||
-               (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) ||
-               (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80)) {
-      // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
-      length = 3, space = true;
-    } else if (c == 0xEF && at(1) == 0xBB && at(2) == 0xBF) {
-      length = 3;  // U+FEFF
-    }
-    if (length > 0) {
-      pending_space_ = pending_space_ || space;
-      return length;
-    }
-    // Any other character is text: all of it at once, as far as its continuation bytes go
-    // (none of which can stop a run).
-    const size_t expected = c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    length = 1;
-    while (length < expected && at(length) >= 0x80 && at(length) <= 0xBF) ++length;
-    Plain(text.substr(i, length));
-    return length;
   }
 
   std::string Take() { return std::move(out_); }
@@ -611,6 +593,50 @@ class Collapser {
   std::string out_;
   bool pending_space_ = false;
 };
+
+// Decodes the reference at html[pos] == '&' into `out`; returns the position after it, or npos
+// when the scanner cannot be sure to decode it as gumbo would. `scratch` holds a numeric one.
+size_t ScanReference(std::string_view html, size_t pos, Collapser& out, std::string& scratch) {
+  size_t p = pos + 1;
+  if (p < html.size() && html[p] == '#') {
+    ++p;
+    const bool hex = p < html.size() && (html[p] == 'x' || html[p] == 'X');
+    if (hex) ++p;
+    uint32_t value = 0;
+    const size_t digits_start = p;
+    while (p < html.size() && p - digits_start < 7) {
+      const char c = html[p];
+      int digit = -1;
+      if (c >= '0' && c <= '9') digit = c - '0';
+      if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+      if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+      if (digit < 0) break;
+      value = value * (hex ? 16 : 10) + static_cast<uint32_t>(digit);
+      ++p;
+    }
+    if (p == digits_start || p >= html.size() || html[p] != ';') return std::string_view::npos;
+    // gumbo maps these specially (NUL, the windows-1252 range, surrogates, out of range).
+    if (value == 0 || (value >= 0x80 && value <= 0x9F) || (value >= 0xD800 && value <= 0xDFFF) ||
+        value > 0x10FFFF) {
+      return std::string_view::npos;
+    }
+    scratch.clear();
+    AppendUtf8(value, scratch);
+    out.Append(scratch);
+    return p + 1;
+  }
+  if (p >= html.size() || !IsAsciiAlpha(html[p])) {
+    out.Plain("&");  // a bare ampersand is text
+    return pos + 1;
+  }
+  const size_t name_start = p;
+  while (p < html.size() && IsAsciiAlnum(html[p])) ++p;
+  if (p >= html.size() || html[p] != ';') return std::string_view::npos;
+  const Reference* reference = FindCommon(html.substr(name_start, p - name_start));
+  if (reference == nullptr) return std::string_view::npos;
+  out.Add(reference->text, kCommonReferenceKinds[reference - kCommonReferences.data()]);
+  return p + 1;
+}
 
 }  // namespace
 
@@ -626,7 +652,7 @@ std::string GumboText(std::string_view html) {
 std::optional<std::string> ScannerText(std::string_view html) {
   // Stop at markup, references, NUL and anything that may be whitespace; copy the rest in runs.
   Collapser out(html.size());
-  std::string decoded;
+  std::string scratch;
   std::string_view name;
   OpenBlocks blocks;
   size_t pos = 0;
@@ -640,10 +666,8 @@ std::optional<std::string> ScannerText(std::string_view html) {
     const char c = html[pos];
     if (c == '\0') return std::nullopt;
     if (c == '&') {
-      decoded.clear();
-      pos = ScanReference(html, pos, decoded);
+      pos = ScanReference(html, pos, out, scratch);
       if (pos == std::string_view::npos) return std::nullopt;
-      out.Append(decoded);
       continue;
     }
     if (c != '<') {
