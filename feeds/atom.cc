@@ -50,7 +50,7 @@ std::string Person(const pugi::xml_node& person) {
 void ReadEntry(const pugi::xml_node& node, const std::string& base, const std::string& feed_author,
                Item& item) {
   const Children children(node);
-  item.title = AtomText(children[Name::kAtomTitle]).text;
+  item.title = AtomText(children[Name::kAtomTitle], Keep::kText).text;
   item.id = Value(children[Name::kAtomId]);
   item.link = AlternateLink(children, base);
   Text summary = AtomText(children[Name::kAtomSummary]);
@@ -94,7 +94,7 @@ void ReadAtom(const pugi::xml_node& root, const Document& document, const std::s
               Feed& feed) {
   feed.format = document.root_namespace == "http://purl.org/atom/ns#" ? "atom0.3" : "atom1.0";
   const Children children(root);
-  feed.title = AtomText(children[Name::kAtomTitle]).text;
+  feed.title = AtomText(children[Name::kAtomTitle], Keep::kText).text;
   feed.link = AlternateLink(children, base);
   const std::string feed_author = Person(children[Name::kAtomAuthor]);
   // A document read from a file has no web address; the feed's own link stands in.

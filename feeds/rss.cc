@@ -96,7 +96,9 @@ std::string AuthorName(std::string raw) {
 
 void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
   const Children children(node);
-  item.title = HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle})).text;
+  item.title =
+      HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle}), Keep::kText)
+          .text;
 
   const pugi::xml_node guid = children[Name::kGuid];
   item.id = Value(guid);
@@ -126,7 +128,8 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
   item.content_html = std::move(content.html);
 
   item.author = AuthorName(HtmlElement(children.FirstOf({Name::kAuthor, Name::kDcCreator,
-                                                         Name::kDcAuthor, Name::kItunesAuthor}))
+                                                         Name::kDcAuthor, Name::kItunesAuthor}),
+                                       Keep::kText)
                                .text);
   if (item.author.empty()) {
     item.author = Value(Children(children[Name::kAtomAuthor])[Name::kAtomName]);
@@ -174,7 +177,7 @@ void ReadRss(const pugi::xml_node& root, const Document& document, const std::st
     feed.warnings.push_back("<" + std::string(root_name) + "> has neither <channel> nor <item>");
   }
   const Children in_channel(channel);
-  feed.title = HtmlElement(in_channel.FirstOf({Name::kTitle, Name::kDcTitle})).text;
+  feed.title = HtmlElement(in_channel.FirstOf({Name::kTitle, Name::kDcTitle}), Keep::kText).text;
   std::string link = LinkValue(in_channel[Name::kLink]);
   if (link.empty()) link = AtomAlternate(in_channel);
   const std::string channel_base = BaseFor(channel, base);

@@ -161,17 +161,17 @@ std::string DecodeBase64(std::string_view in) {
   return out;
 }
 
-Text FromPlain(std::string_view raw) {
+Text FromPlain(std::string_view raw, Keep keep) {
   Text text;
   text.text = CollapseWhitespace(raw);
-  text.html = EscapeHtml(text.text);
+  if (keep == Keep::kTextAndHtml) text.html = EscapeHtml(text.text);
   return text;
 }
 
-Text FromHtml(std::string_view html) {
+Text FromHtml(std::string_view html, Keep keep) {
   Text text;
   text.text = HtmlToText(html);
-  text.html = html;
+  if (keep == Keep::kTextAndHtml) text.html = html;
   return text;
 }
 
@@ -400,14 +400,14 @@ bool IsHttpUrl(std::string_view url) {
   return lower.starts_with("http://") || lower.starts_with("https://");
 }
 
-Text HtmlElement(const pugi::xml_node& node) {
+Text HtmlElement(const pugi::xml_node& node, Keep keep) {
   if (!node) return {};
-  if (HasElementChildren(node)) return FromHtml(InnerXml(node));
+  if (HasElementChildren(node)) return FromHtml(InnerXml(node), keep);
   std::string storage;
-  return FromHtml(DirectText(node, storage));
+  return FromHtml(DirectText(node, storage), keep);
 }
 
-Text AtomText(const pugi::xml_node& node) {
+Text AtomText(const pugi::xml_node& node, Keep keep) {
   if (!node) return {};
   if (node.attribute("src")) return {};  // out-of-line content: nothing to read here
   std::string type = Lower(node.attribute("type").as_string("text"));
@@ -423,18 +423,18 @@ Text AtomText(const pugi::xml_node& node) {
     const pugi::xml_node div = Child(node, "div");
     const bool wrapped =
         type == "xhtml" && div && raw.find_first_not_of(" \t\r\n") == std::string_view::npos;
-    return FromHtml(InnerXml(wrapped ? div : node));
+    return FromHtml(InnerXml(wrapped ? div : node), keep);
   }
   if (type == "html" || type == "text/html" || type == "xhtml" || type.ends_with("+xml") ||
       type.ends_with("/xml")) {
-    return FromHtml(raw);
+    return FromHtml(raw, keep);
   }
   // Atom 0.3 defaults to escaped text/plain; a mode="escaped" construct typed text/plain that
   // holds tags is HTML in practice.
-  if (mode == "escaped" && type != "text/plain") return FromHtml(raw);
-  if (type == "text" || type.starts_with("text/")) return FromPlain(raw);
+  if (mode == "escaped" && type != "text/plain") return FromHtml(raw, keep);
+  if (type == "text" || type.starts_with("text/")) return FromPlain(raw, keep);
   // Any other type is base64 (RFC 4287 4.1.3.3); what decodes to text is read as HTML.
-  return FromHtml(DecodeBase64(raw));
+  return FromHtml(DecodeBase64(raw), keep);
 }
 
 }  // namespace feedwatch::feeds::internal

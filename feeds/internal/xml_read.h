@@ -163,13 +163,16 @@ struct Text {
   std::string html;  // markup to render; plain text escaped
 };
 
+// What a caller keeps of a text: titles and names need no markup, which spares a copy.
+enum class Keep : uint8_t { kText, kTextAndHtml };
+
 // An element whose content is HTML, escaped or written inline (RSS description, title,
-// content:encoded).
-Text HtmlElement(const pugi::xml_node& node);
+// content:encoded). With Keep::kText, `html` is left empty.
+Text HtmlElement(const pugi::xml_node& node, Keep keep = Keep::kTextAndHtml);
 
 // An Atom text or content construct per its type="text|html|xhtml|MIME" (1.0) or mode and type
-// (0.3).
-Text AtomText(const pugi::xml_node& node);
+// (0.3). With Keep::kText, `html` is left empty.
+Text AtomText(const pugi::xml_node& node, Keep keep = Keep::kTextAndHtml);
 
 bool IsHttpUrl(std::string_view url);
 
