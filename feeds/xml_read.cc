@@ -61,7 +61,9 @@ class NamespaceWalker : public pugi::xml_tree_walker {
   explicit NamespaceWalker(Document& result) : result_(result) {}
 
   // Atom written without its namespace (<feed version="0.3">) is still Atom.
-  void BindDefault(std::string_view uri) { bindings_.push_back({"", std::string(uri), -1}); }
+  void BindDefault(std::string_view uri) {
+    bindings_.push_back({"", std::string(uri), FindNamespace(uri), -1});
+  }
 
   // Whether visiting the root alone may leave an element misnamed: a namespace is declared
   // somewhere below the root (`declarations` counts every "xmlns" in the document's text), or one
@@ -92,8 +94,8 @@ class NamespaceWalker : public pugi::xml_tree_walker {
     for (const pugi::xml_attribute attribute : node.attributes()) {
       const std::string_view name = attribute.name();
       if (name == "xmlns" || name.starts_with("xmlns:")) {
-        bindings_.push_back(
-            {std::string(name.substr(std::min<size_t>(name.size(), 6))), attribute.value(), level});
+        bindings_.push_back({std::string(name.substr(std::min<size_t>(name.size(), 6))),
+                             attribute.value(), FindNamespace(attribute.value()), level});
         if (std::string_view(attribute.value()) == kRss090) result_.rss090 = true;
       }
     }
@@ -102,33 +104,36 @@ class NamespaceWalker : public pugi::xml_tree_walker {
     const std::string_view prefix =
         colon == std::string_view::npos ? std::string_view() : name.substr(0, colon);
     const std::string_view local = colon == std::string_view::npos ? name : name.substr(colon + 1);
-    const std::string* uri = Lookup(prefix);
-    if (level == 0) result_.root_namespace = uri != nullptr ? *uri : "";
-    if (uri == nullptr) return;
-    const KnownNamespace* known = FindNamespace(*uri);
+    const Binding* binding = Lookup(prefix);
+    if (level == 0) result_.root_namespace = binding != nullptr ? binding->uri : "";
+    if (binding == nullptr) return;
+    const KnownNamespace* known = binding->known;
     if (known == nullptr || known->prefix == prefix) return;
-    std::string renamed = known->prefix.empty()
-                              ? std::string(local)
-                              : std::string(known->prefix) + ":" + std::string(local);
-    node.set_name(renamed.c_str());
+    // Built apart from the old name, which pugixml may overwrite in place.
+    renamed_.assign(known->prefix);
+    if (!known->prefix.empty()) renamed_ += ':';
+    renamed_ += local;
+    node.set_name(renamed_.c_str());
   }
 
  private:
   struct Binding {
     std::string prefix;
     std::string uri;
+    const KnownNamespace* known;  // what `uri` is, found once; null when unknown
     int depth;
   };
 
-  const std::string* Lookup(std::string_view prefix) const {
+  const Binding* Lookup(std::string_view prefix) const {
     for (size_t i = bindings_.size(); i-- > 0;) {
-      if (bindings_[i].prefix == prefix) return &bindings_[i].uri;
+      if (bindings_[i].prefix == prefix) return &bindings_[i];
     }
     return nullptr;
   }
 
   Document& result_;
   std::vector<Binding> bindings_;  // innermost last
+  std::string renamed_;            // a new name, kept to spare an allocation an element
 };
 
 std::string Lower(std::string_view s) {
