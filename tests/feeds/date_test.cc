@@ -53,5 +53,19 @@ TEST(ParseDate, UnparseableIsNullNeverNow) {
   }
 }
 
+// Words are kept in a fixed array of sixteen: a comment may use what the date leaves, and a
+// value with more words is not a date (nor a crash).
+TEST(ParseDate, AtMostSixteenWords) {
+  EXPECT_EQ(Iso("Wed, 11 Jun 2025 06:00:00 +0300 (Moscow Standard Time, as the news desk writes "
+                "it here)"),
+            "2025-06-11T03:00:00Z");  // sixteen
+  EXPECT_EQ(ParseDate("Wed, 11 Jun 2025 06:00:00 +0300 (Moscow Standard Time, as the news desk "
+                      "writes it here, always)"),
+            std::nullopt);  // seventeen
+  // Fourteen and fifteen: sixteen and seventeen once "11-Jun-25" is read as three.
+  EXPECT_EQ(Iso("11-Jun-25 06:00:00 +0300 (a b c d e f g h i j k)"), "2025-06-11T03:00:00Z");
+  EXPECT_EQ(ParseDate("11-Jun-25 06:00:00 +0300 (a b c d e f g h i j k l)"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace feedwatch::feeds
