@@ -34,7 +34,8 @@ std::string AlternateLink(const Children& children, const std::string& base) {
   // <link>URL</link> with no href is wrong but unambiguous.
   std::string href = CollapseWhitespace(chosen.attribute("href").as_string());
   if (href.empty()) href = Value(chosen);
-  return ResolveUrl(BaseFor(chosen, base), href);
+  std::string base_storage;
+  return ResolveUrl(BaseFor(chosen, base, base_storage), std::move(href));
 }
 
 // A person construct's name, or its email when it has no name.
@@ -79,7 +80,8 @@ void ReadEntry(const pugi::xml_node& node, const std::string& base, const std::s
       Enclosure enclosure;
       enclosure.url = CollapseWhitespace(child.attribute("href").as_string());
       if (enclosure.url.empty()) continue;
-      enclosure.url = ResolveUrl(BaseFor(child, base), enclosure.url);
+      std::string base_storage;
+      enclosure.url = ResolveUrl(BaseFor(child, base, base_storage), std::move(enclosure.url));
       enclosure.type = CollapseWhitespace(child.attribute("type").as_string());
       const std::string_view length = child.attribute("length").as_string();
       std::from_chars(length.data(), length.data() + length.size(), enclosure.length);

@@ -48,7 +48,7 @@ void ReadItem(const json& object, const std::string& base, const std::string& fe
   item.title = CollapseWhitespace(String(object, "title"));
   std::string link = CollapseWhitespace(String(object, "url"));
   if (link.empty()) link = CollapseWhitespace(String(object, "external_url"));
-  if (!link.empty()) item.link = ResolveUrl(base, link);
+  if (!link.empty()) item.link = ResolveUrl(base, std::move(link));
   item.summary_text = CollapseWhitespace(String(object, "summary"));
   item.summary_html = EscapeHtml(item.summary_text);
   if (std::string html = String(object, "content_html"); !html.empty()) {
@@ -73,7 +73,7 @@ void ReadItem(const json& object, const std::string& base, const std::string& fe
       Enclosure enclosure;
       enclosure.url = CollapseWhitespace(String(attachment, "url"));
       if (enclosure.url.empty()) continue;
-      enclosure.url = ResolveUrl(base, enclosure.url);
+      enclosure.url = ResolveUrl(base, std::move(enclosure.url));
       enclosure.type = String(attachment, "mime_type");
       if (const auto size = attachment.find("size_in_bytes");
           size != attachment.end() && size->is_number_integer()) {

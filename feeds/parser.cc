@@ -125,6 +125,10 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
 
 // Everything after '/' up to '?' or '#' with "." and ".." segments applied (RFC 3986 5.2.4).
 std::string RemoveDotSegments(std::string_view path) {
+  // A "." or ".." segment starts the path or follows a '/'.
+  if (!path.starts_with('.') && path.find("/.") == std::string_view::npos) {
+    return std::string(path);
+  }
   std::vector<std::string_view> segments;
   const bool absolute = path.starts_with('/');
   size_t pos = absolute ? 1 : 0;
@@ -197,11 +201,11 @@ UrlParts Split(std::string_view url) {
 
 }  // namespace
 
-std::string ResolveUrl(std::string_view base_url, std::string_view reference) {
+std::string ResolveUrl(std::string_view base_url, std::string reference) {
   const UrlParts r = Split(reference);
-  if (!r.scheme.empty()) return std::string(reference);
+  if (!r.scheme.empty()) return reference;
   const UrlParts b = Split(base_url);
-  if (b.scheme.empty()) return std::string(reference);  // no absolute base to resolve against
+  if (b.scheme.empty()) return reference;  // no absolute base to resolve against
   std::string path;
   std::optional<std::string_view> query = r.query;
   std::optional<std::string_view> authority = r.authority;
@@ -226,11 +230,14 @@ std::string ResolveUrl(std::string_view base_url, std::string_view reference) {
       path = RemoveDotSegments(merged);
     }
   }
-  std::string out = std::string(b.scheme) + ":";
-  if (authority) out += "//" + std::string(*authority);
+  std::string out;
+  out.reserve(b.scheme.size() + 3 + (authority ? authority->size() : 0) + path.size() +
+              (query ? query->size() + 1 : 0) + (r.fragment ? r.fragment->size() + 1 : 0));
+  out.append(b.scheme).append(":");
+  if (authority) out.append("//").append(*authority);
   out += path;
-  if (query) out += "?" + std::string(*query);
-  if (r.fragment) out += "#" + std::string(*r.fragment);
+  if (query) out.append("?").append(*query);
+  if (r.fragment) out.append("#").append(*r.fragment);
   return out;
 }
 

@@ -27,8 +27,8 @@ struct ParseOptions {
 Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options);
 
 // `reference` resolved against the absolute URL `base` per RFC 3986 section 5.2, dot segments
-// removed. A reference with a scheme is returned as it is; with no usable base, so is any
-// reference.
-std::string ResolveUrl(std::string_view base, std::string_view reference);
+// removed. A reference with a scheme is returned as it is (moved, not copied: most links in
+// feeds are absolute); with no usable base, so is any reference.
+std::string ResolveUrl(std::string_view base, std::string reference);
 
 }  // namespace feedwatch::feeds

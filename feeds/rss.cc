@@ -114,8 +114,9 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
   if (link.empty() && IsHttpUrl(node.attribute("rdf:about").as_string())) {
     link = CollapseWhitespace(node.attribute("rdf:about").as_string());
   }
-  const std::string item_base = BaseFor(node, base);
-  if (!link.empty()) item.link = ResolveUrl(item_base, link);
+  std::string base_storage;
+  const std::string_view item_base = BaseFor(node, base, base_storage);
+  if (!link.empty()) item.link = ResolveUrl(item_base, std::move(link));
 
   Text summary = HtmlElement(children.FirstOf({Name::kDescription, Name::kDcDescription}));
   if (summary.text.empty()) summary = AtomText(children[Name::kAtomSummary]);
@@ -151,7 +152,7 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
       Enclosure enclosure;
       enclosure.url = CollapseWhitespace(child.attribute("url").as_string());
       if (enclosure.url.empty()) continue;
-      enclosure.url = ResolveUrl(item_base, enclosure.url);
+      enclosure.url = ResolveUrl(item_base, std::move(enclosure.url));
       enclosure.type = CollapseWhitespace(child.attribute("type").as_string());
       enclosure.length =
           ToInt(child.attribute(name == Name::kEnclosure ? "length" : "fileSize").as_string());
@@ -180,8 +181,9 @@ void ReadRss(const pugi::xml_node& root, const Document& document, const std::st
   feed.title = HtmlElement(in_channel.FirstOf({Name::kTitle, Name::kDcTitle}), Keep::kText).text;
   std::string link = LinkValue(in_channel[Name::kLink]);
   if (link.empty()) link = AtomAlternate(in_channel);
-  const std::string channel_base = BaseFor(channel, base);
-  feed.link = link.empty() ? "" : ResolveUrl(channel_base, link);
+  std::string base_storage;
+  const std::string_view channel_base = BaseFor(channel, base, base_storage);
+  feed.link = link.empty() ? "" : ResolveUrl(channel_base, std::move(link));
   ReadSchedulingHints(in_channel, feed);
 
   // A document read from a file has no web address; its channel link stands in.

@@ -384,14 +384,18 @@ std::string InnerXml(const pugi::xml_node& node) {
   return writer.out;
 }
 
-std::string BaseFor(const pugi::xml_node& node, const std::string& document_base) {
+std::string_view BaseFor(const pugi::xml_node& node, std::string_view document_base,
+                         std::string& storage) {
   std::vector<std::string_view> bases;
   for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
     if (const pugi::xml_attribute base = n.attribute("xml:base")) bases.emplace_back(base.value());
   }
-  std::string base = document_base;
-  for (size_t i = bases.size(); i-- > 0;) base = ResolveUrl(base, CollapseWhitespace(bases[i]));
-  return base;
+  if (bases.empty()) return document_base;
+  storage = document_base;
+  for (size_t i = bases.size(); i-- > 0;) {
+    storage = ResolveUrl(storage, CollapseWhitespace(bases[i]));
+  }
+  return storage;
 }
 
 std::optional<TimePoint> DateOf(const pugi::xml_node& node) {

@@ -152,8 +152,10 @@ std::string InnerXml(const pugi::xml_node& node);
 bool HasElementChildren(const pugi::xml_node& node);
 
 // The URL relative references in `node` resolve against: the xml:base attributes from the root
-// down to `node`, each resolved against the one above, over `document_base`.
-std::string BaseFor(const pugi::xml_node& node, const std::string& document_base);
+// down to `node`, each resolved against the one above, over `document_base`. A view of
+// `document_base` when there are none (the common case), else of `storage`.
+std::string_view BaseFor(const pugi::xml_node& node, std::string_view document_base,
+                         std::string& storage);
 
 // A date element's value, or nullopt when absent or unparseable.
 std::optional<TimePoint> DateOf(const pugi::xml_node& node);
