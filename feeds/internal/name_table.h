@@ -36,45 +36,44 @@ class NameTable {
   // The value of `name` (any case), or `missing`.
   constexpr Value Find(std::string_view name, Value missing) const {
     if (name.size() > kLongest) return missing;
-    std::array<char, kLongest> lower{};
-    for (size_t i = 0; i < name.size(); ++i) lower[i] = Lower(name[i]);
-    return FindExact(std::string_view(lower.data(), name.size()), missing);
+    return Probe</*any_case=*/true>(name, Hash(name), missing);
   }
 
   // The value of the NUL-terminated `name` (any case), or `missing`; spares the caller a strlen.
   constexpr Value Find(const char* name, Value missing) const {
-    std::array<char, kLongest> lower{};
     size_t size = 0;
-    for (; name[size] != '\0'; ++size) {
-      if (size == kLongest) return missing;
-      lower[size] = Lower(name[size]);
+    while (name[size] != '\0') {
+      if (++size > kLongest) return missing;
     }
-    return FindExact(std::string_view(lower.data(), size), missing);
+    return Find(std::string_view(name, size), missing);
   }
 
   // The value of `name` spelled exactly as in the table, or `missing`.
   constexpr Value FindExact(std::string_view name, Value missing) const {
     if (name.size() > kLongest) return missing;
-    return Probe(name, Hash(name), missing);
+    return Probe</*any_case=*/false>(name, Hash(name), missing);
   }
 
  private:
   // At most half full, so that a miss ends within a slot or two.
   static constexpr size_t kSlots = std::bit_ceil(kSize * 2 + 1);
 
-  // Names are short: a loop beats a call to memcmp.
-  static constexpr bool Equal(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (a[i] != b[i]) return false;
+  // Whether `name` is the (lower-case) `entry`, in any case with `any_case`. Names are short: a
+  // loop beats a call to memcmp.
+  template <bool any_case>
+  static constexpr bool Equal(std::string_view entry, std::string_view name) {
+    if (entry.size() != name.size()) return false;
+    for (size_t i = 0; i < name.size(); ++i) {
+      if (entry[i] != (any_case ? Lower(name[i]) : name[i])) return false;
     }
     return true;
   }
 
+  template <bool any_case>
   constexpr Value Probe(std::string_view name, size_t slot, Value missing) const {
     for (; slots_[slot] >= 0; slot = (slot + 1) % kSlots) {
       const Entry& entry = entries_[static_cast<size_t>(slots_[slot])];
-      if (Equal(entry.name, name)) return entry.value;
+      if (Equal<any_case>(entry.name, name)) return entry.value;
     }
     return missing;
   }
@@ -83,11 +82,12 @@ class NameTable {
     return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
 
-  // From the length and three letters: constant time, and enough to spread names apart.
+  // From the length and three letters, case aside: constant time, and enough to spread names
+  // apart.
   static constexpr size_t Hash(std::string_view name) {
     if (name.empty()) return 0;
     const auto at = [&](size_t i) {
-      return static_cast<size_t>(static_cast<unsigned char>(name[i]));
+      return static_cast<size_t>(static_cast<unsigned char>(Lower(name[i])));
     };
     return (name.size() * 0x9E37 + at(0) * 961 + at(name.size() / 2) * 31 + at(name.size() - 1)) %
            kSlots;
