@@ -1,10 +1,24 @@
-// Small UTF-8 text helpers shared by modules that render text for people.
+// Small text helpers shared by the modules: ASCII case for the names formats define (element
+// names, charsets, zones), and UTF-8 for text rendered for people.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 namespace feedwatch {
+
+// `c` in lower case if it is an ASCII capital letter, else as it is: unlike std::tolower, never
+// touched by the locale, and usable at compile time.
+constexpr char AsciiLower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// `text` with its ASCII capitals in lower case.
+inline std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = AsciiLower(c);
+  return out;
+}
 
 // At most `max_bytes` of `text`, cut at a character boundary and ended with "…" when cut.
 inline std::string ShortenUtf8(std::string_view text, size_t max_bytes) {

@@ -5,6 +5,8 @@
 #include <cctype>
 #include <string>
 
+#include "base/text.h"
+
 namespace feedwatch::feeds {
 namespace {
 
@@ -27,13 +29,11 @@ std::optional<TimePoint> ToTimePoint(const Fields& f) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // Whether `text` lowered is `lower`, or with `prefix`, starts with it.
 bool EqualsLowered(std::string_view text, std::string_view lower, bool prefix = false) {
   if (prefix ? text.size() < lower.size() : text.size() != lower.size()) return false;
   for (size_t i = 0; i < lower.size(); ++i) {
-    if (LowerAscii(text[i]) != lower[i]) return false;
+    if (AsciiLower(text[i]) != lower[i]) return false;
   }
   return true;
 }
@@ -115,7 +115,7 @@ bool NamedZone(std::string_view name, int& minutes) {
   // RFC 822 military zones as RFC 822 defines them (A-I = -1..-9, K-M = -10..-12, N-Y =
   // +1..+12; J is not a zone), which is how feed parsers read them. RFC 1123 notes the signs are
   // the reverse of military use; nobody but "Z" uses them in practice.
-  const char c = name.size() == 1 ? LowerAscii(name[0]) : '\0';
+  const char c = name.size() == 1 ? AsciiLower(name[0]) : '\0';
   if (c >= 'a' && c <= 'y' && c != 'j') {
     if (c <= 'i') {
       minutes = -(c - 'a' + 1) * 60;

@@ -10,18 +10,12 @@
 #include <optional>
 #include <vector>
 
+#include "base/text.h"
+
 namespace feedwatch::feeds {
 namespace {
 
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"' ||
@@ -37,7 +31,7 @@ std::string_view Trim(std::string_view s) {
 
 // The name iconv is asked for. Latin-1 and ASCII labels read as windows-1252, their superset.
 std::string Canonical(std::string_view label) {
-  std::string name = Lower(Trim(label));
+  std::string name = AsciiLower(Trim(label));
   if (name == "utf8" || name == "utf-8" || name == "unicode-1-1-utf-8") return "utf-8";
   if (name == "iso-8859-1" || name == "iso8859-1" || name == "iso_8859-1" || name == "latin1" ||
       name == "latin-1" || name == "l1" || name == "us-ascii" || name == "ascii" ||
@@ -217,7 +211,7 @@ std::string DeclaredEncoding(std::string_view text) {
   const char quote = declaration[pos++];
   const size_t close = declaration.find(quote, pos);
   if (close == std::string_view::npos) return "";
-  return Lower(declaration.substr(pos, close - pos));
+  return AsciiLower(declaration.substr(pos, close - pos));
 }
 
 bool IsUtf16Or32(const std::string& encoding) {
@@ -266,7 +260,7 @@ void AppendUtf8(char32_t c, std::string& out) {
 }
 
 std::string CharsetFromContentType(std::string_view content_type) {
-  const std::string lower = Lower(content_type);
+  const std::string lower = AsciiLower(content_type);
   const size_t key = lower.find("charset=");
   if (key == std::string::npos) return "";
   std::string_view value = std::string_view(lower).substr(key + 8);

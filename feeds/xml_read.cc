@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "base/text.h"
 #include "feeds/date.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/name_table.h"
@@ -131,14 +132,6 @@ class NamespaceWalker : public pugi::xml_tree_walker {
   std::vector<Binding> bindings_;  // innermost last
   std::string renamed_;            // a new name, kept to spare an allocation an element
 };
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 std::string DecodeBase64(std::string_view in) {
   std::string out;
@@ -309,10 +302,9 @@ pugi::xml_node Children::FirstOf(std::initializer_list<Name> names) const {
 bool NameIs(const pugi::xml_node& node, std::string_view name) {
   const char* actual = node.name();
   // Most comparisons fail on the first letter; settle those without a library call.
-  const auto lower = [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  };
-  if (name.empty() || lower(actual[0]) != lower(name[0])) return name.empty() && actual[0] == '\0';
+  if (name.empty() || AsciiLower(actual[0]) != AsciiLower(name[0])) {
+    return name.empty() && actual[0] == '\0';
+  }
   return strncasecmp(actual, name.data(), name.size()) == 0 && actual[name.size()] == '\0';
 }
 
@@ -389,7 +381,7 @@ std::optional<TimePoint> DateOf(const pugi::xml_node& node) {
 }
 
 bool IsHttpUrl(std::string_view url) {
-  const std::string lower = Lower(url.substr(0, 8));
+  const std::string lower = AsciiLower(url.substr(0, 8));
   return lower.starts_with("http://") || lower.starts_with("https://");
 }
 
@@ -403,8 +395,8 @@ Text HtmlElement(const pugi::xml_node& node, Keep keep) {
 Text AtomText(const pugi::xml_node& node, Keep keep) {
   if (!node) return {};
   if (node.attribute("src")) return {};  // out-of-line content: nothing to read here
-  std::string type = Lower(node.attribute("type").as_string("text"));
-  const std::string mode = Lower(node.attribute("mode").as_string());
+  std::string type = AsciiLower(node.attribute("type").as_string("text"));
+  const std::string mode = AsciiLower(node.attribute("mode").as_string());
   std::string storage;
   std::string_view raw = DirectText(node, storage);
   std::string decoded;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/text.h"
 #include "feeds/encoding.h"
 #include "feeds/html_text.h"
 
@@ -306,10 +307,7 @@ class SoupBuilder {
   static bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
-      const auto lower = [](char c) {
-        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-      };
-      if (lower(a[i]) != lower(b[i])) return false;
+      if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
     }
     return true;
   }

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "base/text.h"
+
 namespace feedwatch::filters {
 namespace {
 
@@ -39,7 +41,7 @@ bool FoldSimple(std::string_view word, std::string& out) {
   for (size_t i = 0; i < word.size(); ++i) {
     const auto c = static_cast<unsigned char>(word[i]);
     if (c < 0x80) {
-      out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      out += AsciiLower(static_cast<char>(c));
       continue;
     }
     if (i + 1 >= word.size()) return false;

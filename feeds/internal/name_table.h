@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/text.h"
+
 namespace feedwatch::feeds::internal {
 
 template <typename Value, size_t kSize>
@@ -64,7 +66,7 @@ class NameTable {
   static constexpr bool Equal(std::string_view entry, std::string_view name) {
     if (entry.size() != name.size()) return false;
     for (size_t i = 0; i < name.size(); ++i) {
-      if (entry[i] != (any_case ? Lower(name[i]) : name[i])) return false;
+      if (entry[i] != (any_case ? AsciiLower(name[i]) : name[i])) return false;
     }
     return true;
   }
@@ -78,16 +80,12 @@ class NameTable {
     return missing;
   }
 
-  static constexpr char Lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  }
-
   // From the length and three letters, case aside: constant time, and enough to spread names
   // apart.
   static constexpr size_t Hash(std::string_view name) {
     if (name.empty()) return 0;
     const auto at = [&](size_t i) {
-      return static_cast<size_t>(static_cast<unsigned char>(Lower(name[i])));
+      return static_cast<size_t>(static_cast<unsigned char>(AsciiLower(name[i])));
     };
     return (name.size() * 0x9E37 + at(0) * 961 + at(name.size() / 2) * 31 + at(name.size() - 1)) %
            kSlots;
