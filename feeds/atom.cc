@@ -1,6 +1,5 @@
 // Atom 1.0 (RFC 4287) and its predecessor Atom 0.3.
 #include <charconv>
-#include <cstring>
 
 #include "feeds/html_text.h"
 #include "feeds/internal/xml_read.h"
@@ -18,12 +17,12 @@ std::optional<TimePoint> FirstDate(const Children& children, std::initializer_li
 
 // The alternate link: rel="alternate" (the default); the first HTML one when there are several.
 std::string AlternateLink(const Children& children, const std::string& base) {
-  pugi::xml_node chosen;
+  XmlNode chosen;
   for (const auto& [link, name] : children.elements()) {
     if (name != Name::kAtomLink) continue;
-    const std::string_view rel = link.attribute("rel").as_string("alternate");
+    const std::string_view rel = link.attribute("rel").value_or("alternate");
     if (rel != "alternate" && rel != "http://www.iana.org/assignments/relation/alternate") continue;
-    const std::string_view type = link.attribute("type").as_string("text/html");
+    const std::string_view type = link.attribute("type").value_or("text/html");
     if (type == "text/html" || type == "application/xhtml+xml") {
       chosen = link;
       break;
@@ -32,14 +31,14 @@ std::string AlternateLink(const Children& children, const std::string& base) {
   }
   if (!chosen) return "";
   // <link>URL</link> with no href is wrong but unambiguous.
-  std::string href = CollapseWhitespace(chosen.attribute("href").as_string());
+  std::string href = CollapseWhitespace(chosen.attribute("href").value_or(""));
   if (href.empty()) href = Value(chosen);
   std::string base_storage;
   return ResolveUrl(BaseFor(chosen, base, base_storage), std::move(href));
 }
 
 // A person construct's name, or its email when it has no name.
-std::string Person(const pugi::xml_node& person) {
+std::string Person(const XmlNode& person) {
   if (!person) return "";
   const Children children(person);
   std::string name = Value(children[Name::kAtomName]);
@@ -48,7 +47,7 @@ std::string Person(const pugi::xml_node& person) {
   return name;
 }
 
-void ReadEntry(const pugi::xml_node& node, const std::string& base, const std::string& feed_author,
+void ReadEntry(const XmlNode& node, const std::string& base, const std::string& feed_author,
                Item& item) {
   const Children children(node);
   item.title = AtomText(children[Name::kAtomTitle], Keep::kText).text;
@@ -72,18 +71,17 @@ void ReadEntry(const pugi::xml_node& node, const std::string& base, const std::s
 
   for (const auto& [child, name] : children.elements()) {
     if (name == Name::kAtomCategory) {
-      std::string category = CollapseWhitespace(child.attribute("label").as_string());
-      if (category.empty()) category = CollapseWhitespace(child.attribute("term").as_string());
+      std::string category = CollapseWhitespace(child.attribute("label").value_or(""));
+      if (category.empty()) category = CollapseWhitespace(child.attribute("term").value_or(""));
       if (!category.empty()) item.categories.push_back(std::move(category));
-    } else if (name == Name::kAtomLink &&
-               std::string_view(child.attribute("rel").as_string()) == "enclosure") {
+    } else if (name == Name::kAtomLink && child.attribute("rel") == "enclosure") {
       Enclosure enclosure;
-      enclosure.url = CollapseWhitespace(child.attribute("href").as_string());
+      enclosure.url = CollapseWhitespace(child.attribute("href").value_or(""));
       if (enclosure.url.empty()) continue;
       std::string base_storage;
       enclosure.url = ResolveUrl(BaseFor(child, base, base_storage), std::move(enclosure.url));
-      enclosure.type = CollapseWhitespace(child.attribute("type").as_string());
-      const std::string_view length = child.attribute("length").as_string();
+      enclosure.type = CollapseWhitespace(child.attribute("type").value_or(""));
+      const std::string_view length = child.attribute("length").value_or("");
       std::from_chars(length.data(), length.data() + length.size(), enclosure.length);
       item.enclosures.push_back(std::move(enclosure));
     }
@@ -92,8 +90,7 @@ void ReadEntry(const pugi::xml_node& node, const std::string& base, const std::s
 
 }  // namespace
 
-void ReadAtom(const pugi::xml_node& root, const Document& document, const std::string& base,
-              Feed& feed) {
+void ReadAtom(const XmlNode& root, const Document& document, const std::string& base, Feed& feed) {
   feed.format = document.root_namespace == "http://purl.org/atom/ns#" ? "atom0.3" : "atom1.0";
   const Children children(root);
   feed.title = AtomText(children[Name::kAtomTitle], Keep::kText).text;
@@ -103,7 +100,7 @@ void ReadAtom(const pugi::xml_node& root, const Document& document, const std::s
   const std::string entry_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
   feed.items.reserve(children.Count(Name::kAtomEntry));
   for (const auto& [node, name] : children.elements()) {
-    if (name != Name::kAtomEntry || document.CutOff(node, feed)) continue;
+    if (name != Name::kAtomEntry || CutOff(node, feed)) continue;
     ReadEntry(node, entry_base, feed_author, feed.items.emplace_back());
   }
 }

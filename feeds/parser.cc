@@ -8,6 +8,7 @@
 #include <cctype>
 #include <functional>
 #include <pugixml.hpp>
+#include <span>
 
 #include "base/hash.h"
 #include "feeds/encoding.h"
@@ -15,6 +16,7 @@
 #include "feeds/internal/json_feed.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/internal/xml_repair.h"
+#include "feeds/internal/xml_tree.h"
 
 namespace feedwatch::feeds {
 namespace {
@@ -39,75 +41,68 @@ std::string Position(std::string_view text, size_t offset) {
 }
 
 // An HTML page where a feed was expected; names the feed it advertises, if it does.
-Error HtmlPage(const pugi::xml_document& page) {
-  struct Finder : pugi::xml_tree_walker {
-    std::string href;
-    bool for_each(pugi::xml_node& node) override {
-      if (!EqualsIgnoringCase(node.name(), "link")) return true;
-      const std::string_view rel = node.attribute("rel").as_string();
-      const std::string_view type = node.attribute("type").as_string();
-      if (EqualsIgnoringCase(rel, "alternate") &&
-          (type.find("rss") != std::string_view::npos ||
-           type.find("atom") != std::string_view::npos ||
-           type.find("feed+json") != std::string_view::npos)) {
-        href = node.attribute("href").as_string();
-        return false;
-      }
-      return true;
+Error HtmlPage(const internal::XmlTree& page) {
+  std::string href;
+  for (uint32_t i = 0; i < page.size() && href.empty(); ++i) {
+    const internal::XmlNode node = page.node(i);
+    if (node.kind() != internal::NodeKind::kElement || !EqualsIgnoringCase(node.name(), "link")) {
+      continue;
     }
-  } finder;
-  const_cast<pugi::xml_document&>(page).traverse(finder);
+    const std::string_view rel = node.attribute("rel").value_or("");
+    const std::string_view type = node.attribute("type").value_or("");
+    if (EqualsIgnoringCase(rel, "alternate") &&
+        (type.find("rss") != std::string_view::npos ||
+         type.find("atom") != std::string_view::npos ||
+         type.find("feed+json") != std::string_view::npos)) {
+      href = CollapseWhitespace(node.attribute("href").value_or(""));
+    }
+  }
   std::string message = "not a feed: this is an HTML page";
-  if (!finder.href.empty())
-    message += "; it advertises a feed at " + CollapseWhitespace(finder.href);
+  if (!href.empty()) message += "; it advertises a feed at " + href;
   return Error::InvalidInput(std::move(message));
 }
 
-// Reads the XML in `buffer` from `offset` on, parsing in place (so `buffer` is changed); when the
-// document is malformed, `pristine` gives the text again for the lenient reader.
+// Reads the XML in `buffer` from `offset` on. A well-formed document is read in place (so
+// `buffer` is changed); any other is read from `pristine()`, strictly by pugixml or, when that
+// fails, leniently.
 Status ReadXml(std::string& buffer, size_t offset, const std::function<std::string()>& pristine,
                const ParseOptions& options, Feed& feed) {
+  // What the tree views when pugixml built it.
   pugi::xml_document document;
-  std::optional<std::string> replaced =
-      internal::ReplaceHtmlReferences(std::string_view(buffer).substr(offset));
-  char* const strict_data = replaced ? replaced->data() : buffer.data() + offset;
-  const size_t strict_size = replaced ? replaced->size() : buffer.size() - offset;
-  // Counted before the in-place parse rewrites the text.
-  size_t declarations = internal::CountNamespaceDeclarations(
-      replaced ? std::string_view(*replaced) : std::string_view(buffer).substr(offset));
-  const pugi::xml_parse_result parsed = document.load_buffer_inplace(
-      strict_data, strict_size, pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
-  internal::OpenElements open_at_end;
   std::string text_storage;
-  if (!parsed || !document.document_element()) {
-    // Recover the way a reader would, from text the strict parse has not touched.
-    document.reset();
+  std::optional<internal::XmlTree> tree =
+      internal::ReadWellFormed(std::span<char>(buffer).subspan(offset));
+  if (!tree) {
     text_storage = pristine();
     const std::string_view text = std::string_view(text_storage).substr(offset);
-    const std::string strict_input =
-        internal::ReplaceHtmlReferences(text).value_or(std::string(text));
-    open_at_end = internal::ParseLeniently(text, document);
-    declarations = internal::CountNamespaceDeclarations(text);
-    if (!document.document_element()) {
-      return Error::InvalidInput(std::string("not a feed: not XML (") + parsed.description() +
-                                 " at " + Position(strict_input, parsed.offset) + ")");
+    const internal::StrictParse strict = internal::ParseStrictly(text, document);
+    const pugi::xml_parse_result& parsed = strict.result;
+    internal::OpenElements open_at_end;
+    if (!parsed || !document.document_element()) {
+      // Recover the way a reader would.
+      document.reset();
+      open_at_end = internal::ParseLeniently(text, document);
+      if (!document.document_element()) {
+        return Error::InvalidInput(std::string("not a feed: not XML (") + parsed.description() +
+                                   " at " + Position(strict.input, parsed.offset) + ")");
+      }
+      std::string what = parsed.description();
+      if (!what.empty())
+        what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+      feed.warnings.push_back(open_at_end.empty()
+                                  ? "malformed XML: " + what + " at " +
+                                        Position(strict.input, parsed.offset) + "; read leniently"
+                                  : "malformed XML: the document ends with " +
+                                        std::to_string(open_at_end.size()) + " element" +
+                                        (open_at_end.size() == 1 ? "" : "s") +
+                                        " still open (truncated?); read leniently");
     }
-    std::string what = parsed.description();
-    if (!what.empty())
-      what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
-    feed.warnings.push_back(open_at_end.empty()
-                                ? "malformed XML: " + what + " at " +
-                                      Position(strict_input, parsed.offset) + "; read leniently"
-                                : "malformed XML: the document ends with " +
-                                      std::to_string(open_at_end.size()) + " element" +
-                                      (open_at_end.size() == 1 ? "" : "s") +
-                                      " still open (truncated?); read leniently");
+    tree = internal::FromPugixml(document, open_at_end);
   }
-  const pugi::xml_node root = document.document_element();
-  if (EqualsIgnoringCase(root.name(), "html")) return HtmlPage(document);
+  const internal::XmlNode root = tree->root();
+  if (EqualsIgnoringCase(root.name(), "html")) return HtmlPage(*tree);
 
-  internal::Document normalised = internal::NormaliseNamespaces(document, declarations);
-  normalised.open_at_end = std::move(open_at_end);
+  const internal::Document normalised = internal::NormaliseNamespaces(*tree);
   const std::string_view name = root.name();
   if (internal::NameIs(root, "rss") || internal::NameIs(root, "rdf:RDF") ||
       internal::NameIs(root, "RDF") || internal::NameIs(root, "channel")) {
@@ -115,7 +110,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
   } else if (internal::NameIs(root, "atom:feed")) {
     internal::ReadAtom(root, normalised, options.base_url, feed);
   } else if (EqualsIgnoringCase(name, "html")) {
-    return HtmlPage(document);
+    return HtmlPage(*tree);  // XHTML, its prefix normalised away
   } else {
     return Error::InvalidInput("not a feed: XML whose root element is <" + std::string(name) +
                                ">, not <rss>, <rdf:RDF> or <feed>");

@@ -3,7 +3,6 @@
 
 #include <array>
 #include <charconv>
-#include <cstring>
 
 #include "feeds/html_text.h"
 #include "feeds/internal/xml_read.h"
@@ -20,9 +19,9 @@ std::optional<TimePoint> FirstDate(const Children& children, std::initializer_li
 }
 
 // An RSS <link>: its text, or the href some feeds write Atom-style.
-std::string LinkValue(const pugi::xml_node& link) {
+std::string LinkValue(const XmlNode& link) {
   std::string value = Value(link);
-  if (value.empty()) value = CollapseWhitespace(link.attribute("href").as_string());
+  if (value.empty()) value = CollapseWhitespace(link.attribute("href").value_or(""));
   return value;
 }
 
@@ -30,8 +29,8 @@ std::string LinkValue(const pugi::xml_node& link) {
 std::string AtomAlternate(const Children& children) {
   for (const auto& [link, name] : children.elements()) {
     if (name != Name::kAtomLink) continue;
-    const std::string_view rel = link.attribute("rel").as_string("alternate");
-    if (rel == "alternate") return CollapseWhitespace(link.attribute("href").as_string());
+    const std::string_view rel = link.attribute("rel").value_or("alternate");
+    if (rel == "alternate") return CollapseWhitespace(link.attribute("href").value_or(""));
   }
   return "";
 }
@@ -43,7 +42,7 @@ int64_t ToInt(std::string_view text) {
 }
 
 void ReadSchedulingHints(const Children& channel, Feed& feed) {
-  if (const pugi::xml_node ttl = channel[Name::kTtl]) {
+  if (const XmlNode ttl = channel[Name::kTtl]) {
     if (const int64_t minutes = ToInt(Value(ttl)); minutes > 0) {
       feed.ttl = std::chrono::minutes(minutes);
     }
@@ -66,7 +65,7 @@ void ReadSchedulingHints(const Children& channel, Feed& feed) {
       }
     }
   }
-  if (const pugi::xml_node period = channel[Name::kSyUpdatePeriod]) {
+  if (const XmlNode period = channel[Name::kSyUpdatePeriod]) {
     const std::string name = Value(period);
     constexpr int64_t kDay = 86400;
     int64_t seconds = 0;
@@ -94,25 +93,24 @@ std::string AuthorName(std::string raw) {
   return raw;
 }
 
-void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
+void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
   const Children children(node);
   item.title =
       HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle}), Keep::kText)
           .text;
 
-  const pugi::xml_node guid = children[Name::kGuid];
+  const XmlNode guid = children[Name::kGuid];
   item.id = Value(guid);
-  if (item.id.empty()) item.id = CollapseWhitespace(node.attribute("rdf:about").as_string());
+  if (item.id.empty()) item.id = CollapseWhitespace(node.attribute("rdf:about").value_or(""));
   if (item.id.empty()) item.id = Value(children.FirstOf({Name::kAtomId, Name::kDcIdentifier}));
 
   std::string link = LinkValue(children[Name::kLink]);
   if (link.empty()) link = AtomAlternate(children);
   // A guid is a permalink unless it says isPermaLink="false".
-  const bool guid_is_link =
-      guid && std::strcmp(guid.attribute("isPermaLink").as_string("true"), "false") != 0;
+  const bool guid_is_link = guid && guid.attribute("isPermaLink").value_or("true") != "false";
   if (link.empty() && guid_is_link && IsHttpUrl(item.id)) link = item.id;
-  if (link.empty() && IsHttpUrl(node.attribute("rdf:about").as_string())) {
-    link = CollapseWhitespace(node.attribute("rdf:about").as_string());
+  if (link.empty() && IsHttpUrl(node.attribute("rdf:about").value_or(""))) {
+    link = CollapseWhitespace(node.attribute("rdf:about").value_or(""));
   }
   std::string base_storage;
   const std::string_view item_base = BaseFor(node, base, base_storage);
@@ -150,12 +148,12 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
       }
     } else if (name == Name::kEnclosure || name == Name::kMediaContent) {
       Enclosure enclosure;
-      enclosure.url = CollapseWhitespace(child.attribute("url").as_string());
+      enclosure.url = CollapseWhitespace(child.attribute("url").value_or(""));
       if (enclosure.url.empty()) continue;
       enclosure.url = ResolveUrl(item_base, std::move(enclosure.url));
-      enclosure.type = CollapseWhitespace(child.attribute("type").as_string());
+      enclosure.type = CollapseWhitespace(child.attribute("type").value_or(""));
       enclosure.length =
-          ToInt(child.attribute(name == Name::kEnclosure ? "length" : "fileSize").as_string());
+          ToInt(child.attribute(name == Name::kEnclosure ? "length" : "fileSize").value_or(""));
       item.enclosures.push_back(std::move(enclosure));
     }
   }
@@ -163,17 +161,16 @@ void ReadItem(const pugi::xml_node& node, const std::string& base, Item& item) {
 
 }  // namespace
 
-void ReadRss(const pugi::xml_node& root, const Document& document, const std::string& base,
-             Feed& feed) {
+void ReadRss(const XmlNode& root, const Document& document, const std::string& base, Feed& feed) {
   const std::string_view root_name = root.name();
   if (NameIs(root, "rdf:RDF") || NameIs(root, "RDF")) {
     feed.format = document.rss090 ? "rss0.9x" : "rss1.0";
   } else {
-    const std::string_view version = root.attribute("version").as_string();
+    const std::string_view version = root.attribute("version").value_or("");
     feed.format = version.starts_with("0.9") ? "rss0.9x" : "rss2.0";
   }
   const Children in_root(root);
-  const pugi::xml_node channel = NameIs(root, "channel") ? root : in_root[Name::kChannel];
+  const XmlNode channel = NameIs(root, "channel") ? root : in_root[Name::kChannel];
   if (!channel && !in_root[Name::kItem]) {
     feed.warnings.push_back("<" + std::string(root_name) + "> has neither <channel> nor <item>");
   }
@@ -194,7 +191,7 @@ void ReadRss(const pugi::xml_node& root, const Document& document, const std::st
   for (const Children* parent : {&in_channel, &in_root}) {
     if (parent == &in_root && root == channel) continue;
     for (const auto& [node, name] : parent->elements()) {
-      if (name != Name::kItem || document.CutOff(node, feed)) continue;
+      if (name != Name::kItem || CutOff(node, feed)) continue;
       ReadItem(node, item_base, feed.items.emplace_back());
     }
   }

@@ -3,13 +3,11 @@
 #include <strings.h>
 
 #include <array>
-#include <cstring>
 #include <vector>
 
 #include "base/text.h"
 #include "feeds/date.h"
 #include "feeds/html_text.h"
-#include "feeds/internal/name_table.h"
 #include "feeds/parser.h"
 
 namespace feedwatch::feeds::internal {
@@ -53,9 +51,9 @@ const KnownNamespace* FindNamespace(std::string_view uri) {
   return nullptr;
 }
 
-class NamespaceWalker : public pugi::xml_tree_walker {
+class NamespaceWalker {
  public:
-  explicit NamespaceWalker(Document& result) : result_(result) {}
+  NamespaceWalker(XmlTree& tree, Document& result) : tree_(tree), result_(result) {}
 
   // Atom written without its namespace (<feed version="0.3">) is still Atom.
   void BindDefault(std::string_view uri) {
@@ -63,37 +61,44 @@ class NamespaceWalker : public pugi::xml_tree_walker {
   }
 
   // Whether visiting the root alone may leave an element misnamed: a namespace is declared
-  // somewhere below the root (`declarations` counts every "xmlns" in the document's text), or one
-  // of the root's declarations or the default bound already gives elements another prefix.
-  bool BelowRootMayNeedRenaming(const pugi::xml_node& root, size_t declarations) const {
+  // somewhere below the root, or one of the root's declarations or the default bound already
+  // gives elements another prefix.
+  bool BelowRootMayNeedRenaming(const XmlNode& root) const {
     if (!bindings_.empty()) return true;
     size_t on_root = 0;
-    for (const pugi::xml_attribute attribute : root.attributes()) {
-      const std::string_view name = attribute.name();
-      if (name != "xmlns" && !name.starts_with("xmlns:")) continue;
+    for (const XmlAttribute& attribute : root.attributes()) {
+      if (attribute.name != "xmlns" && !attribute.name.starts_with("xmlns:")) continue;
       ++on_root;
-      const KnownNamespace* known = FindNamespace(attribute.value());
-      if (known != nullptr && known->prefix != name.substr(std::min<size_t>(name.size(), 6))) {
+      const KnownNamespace* known = FindNamespace(attribute.value);
+      if (known != nullptr &&
+          known->prefix != attribute.name.substr(std::min<size_t>(attribute.name.size(), 6))) {
         return true;
       }
     }
-    return on_root != declarations;
+    return on_root != tree_.namespace_declarations();
   }
 
-  bool for_each(pugi::xml_node& node) override {
-    if (node.type() != pugi::node_element) return true;
-    Visit(node, depth());
-    return true;
+  // Visits every element in document order.
+  void VisitAll() {
+    std::vector<uint32_t> open;  // the elements around the one visited
+    for (uint32_t i = 1; i < tree_.size(); ++i) {
+      const XmlNode node = tree_.node(i);
+      if (node.kind() != NodeKind::kElement) continue;
+      const uint32_t parent = node.parent().index();
+      while (!open.empty() && open.back() != parent) open.pop_back();
+      Visit(node, static_cast<int>(open.size()));
+      open.push_back(i);
+    }
   }
 
-  void Visit(pugi::xml_node node, int level) {
+  void Visit(const XmlNode& node, int level) {
     while (!bindings_.empty() && bindings_.back().depth >= level) bindings_.pop_back();
-    for (const pugi::xml_attribute attribute : node.attributes()) {
-      const std::string_view name = attribute.name();
+    for (const XmlAttribute& attribute : node.attributes()) {
+      const std::string_view name = attribute.name;
       if (name == "xmlns" || name.starts_with("xmlns:")) {
         bindings_.push_back({std::string(name.substr(std::min<size_t>(name.size(), 6))),
-                             attribute.value(), FindNamespace(attribute.value()), level});
-        if (std::string_view(attribute.value()) == kRss090) result_.rss090 = true;
+                             std::string(attribute.value), FindNamespace(attribute.value), level});
+        if (attribute.value == kRss090) result_.rss090 = true;
       }
     }
     const std::string_view name = node.name();
@@ -106,11 +111,10 @@ class NamespaceWalker : public pugi::xml_tree_walker {
     if (binding == nullptr) return;
     const KnownNamespace* known = binding->known;
     if (known == nullptr || known->prefix == prefix) return;
-    // Built apart from the old name, which pugixml may overwrite in place.
     renamed_.assign(known->prefix);
     if (!known->prefix.empty()) renamed_ += ':';
     renamed_ += local;
-    node.set_name(renamed_.c_str());
+    tree_.Rename(node.index(), renamed_);
   }
 
  private:
@@ -128,6 +132,7 @@ class NamespaceWalker : public pugi::xml_tree_walker {
     return nullptr;
   }
 
+  XmlTree& tree_;
   Document& result_;
   std::vector<Binding> bindings_;  // innermost last
   std::string renamed_;            // a new name, kept to spare an allocation an element
@@ -155,6 +160,71 @@ std::string DecodeBase64(std::string_view in) {
   return out;
 }
 
+// `text` escaped as pugixml writes it: &, < and > (and in attribute values ") as references,
+// control characters as numeric ones, keeping tab and line ends in text.
+void AppendEscaped(std::string_view text, bool attribute, std::string& out) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '&') {
+      out += "&amp;";
+    } else if (c == '<') {
+      out += "&lt;";
+    } else if (c == '>' && !attribute) {
+      out += "&gt;";
+    } else if (c == '"' && attribute) {
+      out += "&quot;";
+    } else if (byte < 32 && (attribute || (c != '\t' && c != '\n' && c != '\r'))) {
+      out += "&#";
+      out += static_cast<char>('0' + byte / 10);
+      out += static_cast<char>('0' + byte % 10);
+      out += ';';
+    } else {
+      out += c;
+    }
+  }
+}
+
+// `element` and everything in it as markup. A loop, not recursion: the nesting may be deep.
+void AppendMarkup(const XmlNode& element, std::string& out) {
+  XmlNode node = element;
+  while (true) {
+    if (node.kind() == NodeKind::kElement) {
+      out += '<';
+      out += node.name();
+      for (const XmlAttribute& attribute : node.attributes()) {
+        out += ' ';
+        out += attribute.name;
+        out += "=\"";
+        AppendEscaped(attribute.value, true, out);
+        out += '"';
+      }
+      if (node.first_child()) {
+        out += '>';
+        node = node.first_child();
+        continue;
+      }
+      out += "/>";
+    } else if (node.kind() == NodeKind::kText) {
+      AppendEscaped(node.value(), false, out);
+    } else {
+      // "]]>" cannot be inside a CDATA section: it ends one and the rest starts the next.
+      std::string_view value = node.value();
+      out += "<![CDATA[";
+      for (size_t end = value.find("]]>"); end != std::string_view::npos; end = value.find("]]>")) {
+        out.append(value.substr(0, end + 2)).append("]]><![CDATA[");
+        value.remove_prefix(end + 2);
+      }
+      out.append(value).append("]]>");
+    }
+    while (node != element && !node.next_sibling()) {
+      node = node.parent();
+      out.append("</").append(node.name()).append(">");
+    }
+    if (node == element) return;
+    node = node.next_sibling();
+  }
+}
+
 Text FromPlain(std::string_view raw, Keep keep) {
   Text text;
   text.text = CollapseWhitespace(raw);
@@ -171,115 +241,32 @@ Text FromHtml(std::string_view html, Keep keep) {
 
 }  // namespace
 
-bool Document::CutOff(const pugi::xml_node& item, Feed& feed) const {
-  if (!open_at_end.contains(item.internal_object())) return false;
+bool CutOff(const XmlNode& item, Feed& feed) {
+  if (!item.cut_off()) return false;
   feed.warnings.emplace_back("an item cut off by the end of the document was skipped");
   return true;
 }
 
-size_t CountNamespaceDeclarations(std::string_view xml) {
-  // 'x' is rare in text, and memchr finds it as fast as the CPU allows.
-  size_t count = 0;
-  for (size_t x = xml.find('x'); x != std::string_view::npos; x = xml.find('x', x + 1)) {
-    count += xml.substr(x).starts_with("xmlns");
-  }
-  return count;
-}
-
-Document NormaliseNamespaces(pugi::xml_document& document, size_t declarations) {
+Document NormaliseNamespaces(XmlTree& tree) {
   Document result;
-  NamespaceWalker walker(result);
-  const pugi::xml_node root = document.document_element();
-  if (std::string_view(root.name()) == "feed" && !root.attribute("xmlns")) {
-    walker.BindDefault(std::string_view(root.attribute("version").as_string()) == "0.3" ? kAtom03
-                                                                                        : kAtom10);
+  NamespaceWalker walker(tree, result);
+  const XmlNode root = tree.root();
+  if (root.name() == "feed" && !root.attribute("xmlns")) {
+    walker.BindDefault(root.attribute("version") == "0.3" ? kAtom03 : kAtom10);
   }
-  if (walker.BelowRootMayNeedRenaming(root, declarations)) {
-    document.traverse(walker);
+  if (walker.BelowRootMayNeedRenaming(root)) {
+    walker.VisitAll();
   } else {
     walker.Visit(root, 0);  // no element below the root is renamed: most RSS
   }
   return result;
 }
 
-namespace {
-
-using NameEntries = std::array<NameTable<Name, kNameCount - 1>::Entry, kNameCount - 1>;
-
-constexpr NameEntries kNameEntries{{
-    {"atom:author", Name::kAtomAuthor},
-    {"atom:category", Name::kAtomCategory},
-    {"atom:content", Name::kAtomContent},
-    {"atom:created", Name::kAtomCreated},
-    {"atom:email", Name::kAtomEmail},
-    {"atom:entry", Name::kAtomEntry},
-    {"atom:id", Name::kAtomId},
-    {"atom:issued", Name::kAtomIssued},
-    {"atom:link", Name::kAtomLink},
-    {"atom:modified", Name::kAtomModified},
-    {"atom:name", Name::kAtomName},
-    {"atom:published", Name::kAtomPublished},
-    {"atom:source", Name::kAtomSource},
-    {"atom:summary", Name::kAtomSummary},
-    {"atom:title", Name::kAtomTitle},
-    {"atom:updated", Name::kAtomUpdated},
-    {"author", Name::kAuthor},
-    {"body", Name::kBody},
-    {"category", Name::kCategory},
-    {"channel", Name::kChannel},
-    {"content:encoded", Name::kContentEncoded},
-    {"day", Name::kDay},
-    {"dc:author", Name::kDcAuthor},
-    {"dc:creator", Name::kDcCreator},
-    {"dc:date", Name::kDcDate},
-    {"dc:description", Name::kDcDescription},
-    {"dc:identifier", Name::kDcIdentifier},
-    {"dc:subject", Name::kDcSubject},
-    {"dc:title", Name::kDcTitle},
-    {"dcterms:created", Name::kDctermsCreated},
-    {"dcterms:issued", Name::kDctermsIssued},
-    {"dcterms:modified", Name::kDctermsModified},
-    {"description", Name::kDescription},
-    {"enclosure", Name::kEnclosure},
-    {"fullitem", Name::kFullitem},
-    {"guid", Name::kGuid},
-    {"hour", Name::kHour},
-    {"item", Name::kItem},
-    {"itunes:author", Name::kItunesAuthor},
-    {"link", Name::kLink},
-    {"media:content", Name::kMediaContent},
-    {"pubdate", Name::kPubDate},
-    {"skipdays", Name::kSkipDays},
-    {"skiphours", Name::kSkipHours},
-    {"sy:updatefrequency", Name::kSyUpdateFrequency},
-    {"sy:updateperiod", Name::kSyUpdatePeriod},
-    {"title", Name::kTitle},
-    {"ttl", Name::kTtl},
-}};
-
-// Every Name but kOther is spelled exactly once.
-static_assert([] {
-  std::array<int, kNameCount> spelled{};
-  for (const auto& entry : kNameEntries) {
-    if (entry.name.empty()) return false;
-    ++spelled[static_cast<size_t>(entry.value)];
-  }
-  for (size_t i = 1; i < kNameCount; ++i) {
-    if (spelled[i] != 1) return false;
-  }
-  return true;
-}());
-
-constexpr NameTable<Name, kNameCount - 1> kNames(kNameEntries);
-
-}  // namespace
-
-Name NameOf(const pugi::xml_node& node) { return kNames.Find(node.name(), Name::kOther); }
-
-Children::Children(const pugi::xml_node& parent) {
-  for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
-    if (child.type() != pugi::node_element) continue;
-    const Name name = NameOf(child);
+Children::Children(const XmlNode& parent) : tree_(parent.tree()) {
+  if (!parent) return;
+  for (XmlNode child = parent.first_child(); child; child = child.next_sibling()) {
+    if (child.kind() != NodeKind::kElement) continue;
+    const Name name = child.name_id();
     if (count_ < inline_.size()) {
       inline_[count_++] = {child, name};
     } else {
@@ -287,84 +274,77 @@ Children::Children(const pugi::xml_node& parent) {
       overflow_.push_back({child, name});
     }
     ++counts_[static_cast<size_t>(name)];
-    pugi::xml_node& first = first_[static_cast<size_t>(name)];
-    if (!first) first = child;
+    uint32_t& first = first_[static_cast<size_t>(name)];
+    if (first == 0) first = child.index();
   }
 }
 
-pugi::xml_node Children::FirstOf(std::initializer_list<Name> names) const {
+XmlNode Children::FirstOf(std::initializer_list<Name> names) const {
   for (const Name name : names) {
-    if (const pugi::xml_node node = (*this)[name]) return node;
+    if (const XmlNode node = (*this)[name]) return node;
   }
   return {};
 }
 
-bool NameIs(const pugi::xml_node& node, std::string_view name) {
-  const char* actual = node.name();
-  // Most comparisons fail on the first letter; settle those without a library call.
-  if (name.empty() || AsciiLower(actual[0]) != AsciiLower(name[0])) {
-    return name.empty() && actual[0] == '\0';
-  }
-  return strncasecmp(actual, name.data(), name.size()) == 0 && actual[name.size()] == '\0';
+bool NameIs(const XmlNode& node, std::string_view name) {
+  const std::string_view actual = node.name();
+  return actual.size() == name.size() && strncasecmp(actual.data(), name.data(), name.size()) == 0;
 }
 
-pugi::xml_node Child(const pugi::xml_node& parent, std::string_view name) {
-  for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
-    if (child.type() == pugi::node_element && NameIs(child, name)) return child;
+XmlNode Child(const XmlNode& parent, std::string_view name) {
+  for (XmlNode child = parent.first_child(); child; child = child.next_sibling()) {
+    if (child.kind() == NodeKind::kElement && NameIs(child, name)) return child;
   }
   return {};
 }
 
-std::string_view DirectText(const pugi::xml_node& node, std::string& storage) {
-  const auto is_text = [](const pugi::xml_node& child) {
-    return child.type() == pugi::node_pcdata || child.type() == pugi::node_cdata;
+std::string_view DirectText(const XmlNode& node, std::string& storage) {
+  const auto is_text = [](const XmlNode& child) {
+    return child.kind() == NodeKind::kText || child.kind() == NodeKind::kCdata;
   };
-  const pugi::xml_node first = node.first_child();
+  const XmlNode first = node.first_child();
   if (!first) return {};
   if (!first.next_sibling()) return is_text(first) ? first.value() : std::string_view();
   storage.clear();
-  for (pugi::xml_node child = first; child; child = child.next_sibling()) {
+  for (XmlNode child = first; child; child = child.next_sibling()) {
     if (is_text(child)) storage += child.value();
   }
   return storage;
 }
 
-std::string Value(const pugi::xml_node& node) {
+std::string Value(const XmlNode& node) {
   std::string storage;
   return CollapseWhitespace(DirectText(node, storage));
 }
 
-bool HasElementChildren(const pugi::xml_node& node) {
-  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
-    if (child.type() == pugi::node_element) return true;
+bool HasElementChildren(const XmlNode& node) {
+  for (XmlNode child = node.first_child(); child; child = child.next_sibling()) {
+    if (child.kind() == NodeKind::kElement) return true;
   }
   return false;
 }
 
-std::string InnerXml(const pugi::xml_node& node) {
-  struct Writer : pugi::xml_writer {
-    std::string out;
-    void write(const void* data, size_t size) override {
-      out.append(static_cast<const char*>(data), size);
-    }
-  } writer;
-  for (pugi::xml_node child = node.first_child(); child; child = child.next_sibling()) {
-    if (child.type() == pugi::node_pcdata) {
-      writer.out += EscapeHtml(child.value());
-    } else if (child.type() == pugi::node_cdata) {
-      writer.out += child.value();  // CDATA inside markup holds escaped-free HTML
-    } else if (child.type() == pugi::node_element) {
-      child.print(writer, "", pugi::format_raw);
+std::string InnerXml(const XmlNode& node) {
+  std::string out;
+  for (XmlNode child = node.first_child(); child; child = child.next_sibling()) {
+    if (child.kind() == NodeKind::kText) {
+      out += EscapeHtml(child.value());
+    } else if (child.kind() == NodeKind::kCdata) {
+      out += child.value();  // CDATA inside markup holds escaped-free HTML
+    } else {
+      AppendMarkup(child, out);
     }
   }
-  return writer.out;
+  return out;
 }
 
-std::string_view BaseFor(const pugi::xml_node& node, std::string_view document_base,
+std::string_view BaseFor(const XmlNode& node, std::string_view document_base,
                          std::string& storage) {
   std::vector<std::string_view> bases;
-  for (pugi::xml_node n = node; n && n.type() == pugi::node_element; n = n.parent()) {
-    if (const pugi::xml_attribute base = n.attribute("xml:base")) bases.emplace_back(base.value());
+  for (XmlNode n = node; n && n.kind() == NodeKind::kElement; n = n.parent()) {
+    if (const std::optional<std::string_view> base = n.attribute("xml:base")) {
+      bases.push_back(*base);
+    }
   }
   if (bases.empty()) return document_base;
   storage = document_base;
@@ -374,7 +354,7 @@ std::string_view BaseFor(const pugi::xml_node& node, std::string_view document_b
   return storage;
 }
 
-std::optional<TimePoint> DateOf(const pugi::xml_node& node) {
+std::optional<TimePoint> DateOf(const XmlNode& node) {
   if (!node) return std::nullopt;
   std::string storage;
   return ParseDate(DirectText(node, storage));
@@ -385,18 +365,18 @@ bool IsHttpUrl(std::string_view url) {
   return lower.starts_with("http://") || lower.starts_with("https://");
 }
 
-Text HtmlElement(const pugi::xml_node& node, Keep keep) {
+Text HtmlElement(const XmlNode& node, Keep keep) {
   if (!node) return {};
   if (HasElementChildren(node)) return FromHtml(InnerXml(node), keep);
   std::string storage;
   return FromHtml(DirectText(node, storage), keep);
 }
 
-Text AtomText(const pugi::xml_node& node, Keep keep) {
+Text AtomText(const XmlNode& node, Keep keep) {
   if (!node) return {};
   if (node.attribute("src")) return {};  // out-of-line content: nothing to read here
-  std::string type = AsciiLower(node.attribute("type").as_string("text"));
-  const std::string mode = AsciiLower(node.attribute("mode").as_string());
+  const std::string type = AsciiLower(node.attribute("type").value_or("text"));
+  const std::string mode = AsciiLower(node.attribute("mode").value_or(""));
   std::string storage;
   std::string_view raw = DirectText(node, storage);
   std::string decoded;
@@ -405,7 +385,7 @@ Text AtomText(const pugi::xml_node& node, Keep keep) {
     raw = decoded;
   } else if (mode == "xml" || HasElementChildren(node)) {
     // Inline markup: an XHTML <div> wrapper (Atom 1.0) is not part of the content.
-    const pugi::xml_node div = Child(node, "div");
+    const XmlNode div = Child(node, "div");
     const bool wrapped =
         type == "xhtml" && div && raw.find_first_not_of(" \t\r\n") == std::string_view::npos;
     return FromHtml(InnerXml(wrapped ? div : node), keep);

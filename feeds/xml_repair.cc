@@ -378,6 +378,15 @@ std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
   return out;
 }
 
+StrictParse ParseStrictly(std::string_view xml, pugi::xml_document& document) {
+  StrictParse parse;
+  parse.input = ReplaceHtmlReferences(xml).value_or(std::string(xml));
+  parse.result =
+      document.load_buffer(parse.input.data(), parse.input.size(),
+                           pugi::parse_default | pugi::parse_ws_pcdata, pugi::encoding_utf8);
+  return parse;
+}
+
 OpenElements ParseLeniently(std::string_view xml, pugi::xml_document& document) {
   return SoupBuilder(document).Build(xml);
 }

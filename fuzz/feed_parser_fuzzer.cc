@@ -1,13 +1,15 @@
 // ParseFeed on any bytes: every format, encoding detection, the tag-soup recovery and
 // HTML-to-text run on what the network sends. An input whose first byte is below 8 picks a
 // Content-Type header with it (and that byte is not part of the document); other inputs, such
-// as the seed feeds, are documents with no header.
+// as the seed feeds, are documents with no header. The document must also read the same through
+// both XML readers (feeds/internal/xml_tree.h) whenever the fast one accepts it.
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
 #include <string>
 #include <string_view>
 
+#include "feeds/internal/xml_tree.h"
 #include "feeds/parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -30,5 +32,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     bytes.remove_prefix(1);
   }
   (void)feedwatch::feeds::ParseFeed(bytes, options);
+  if (!feedwatch::feeds::internal::AgreesWithPugixml(bytes)) __builtin_trap();
   return 0;
 }

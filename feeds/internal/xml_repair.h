@@ -17,6 +17,13 @@ namespace feedwatch::feeds::internal {
 // billion-laughs document costs nothing.
 std::optional<std::string> ReplaceHtmlReferences(std::string_view xml);
 
+// pugixml's strict reading of `xml` after ReplaceHtmlReferences, into `document`.
+struct StrictParse {
+  pugi::xml_parse_result result;
+  std::string input;  // what pugixml read, for placing its error
+};
+StrictParse ParseStrictly(std::string_view xml, pugi::xml_document& document);
+
 // Elements still open when the input ended: a truncated document's last item.
 using OpenElements = std::unordered_set<const void*>;  // pugi::xml_node::internal_object()
 

@@ -1,0 +1,102 @@
+// The XML tree: ReadWellFormed, the fast reader of well-formed documents, against pugixml, the
+// reader of everything else. Wherever ReadWellFormed accepts a document it must build the very
+// tree pugixml builds, or feeds would read differently depending on which reader took them.
+#include "feeds/internal/xml_tree.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "feeds/encoding.h"
+#include "tests/support/support.h"
+
+namespace feedwatch::feeds::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::optional<XmlTree> Read(std::string& xml) { return ReadWellFormed(xml); }
+
+// The text of the first element named `name`, as DirectText would give it for a single node.
+std::string TextOf(const XmlTree& tree, std::string_view name) {
+  for (uint32_t i = 0; i < tree.size(); ++i) {
+    if (tree.node(i).name() == name) return std::string(tree.node(i).first_child().value());
+  }
+  return "<none>";
+}
+
+TEST(ReadWellFormed, BuildsWhatPugixmlBuildsForEveryFixtureWholeCutAndCorrupted) {
+  std::mt19937 random(20261126);  // fixed: a failure reproduces
+  size_t accepted_fixtures = 0;
+  size_t accepted_variants = 0;
+  size_t fixtures = 0;
+  for (const fs::directory_entry& entry :
+       fs::recursive_directory_iterator(testing::DataDir() / "feeds")) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || name.find(".expected") != std::string::npos) continue;
+    SCOPED_TRACE(name);
+    ++fixtures;
+    const std::string text = DecodeToUtf8(testing::ReadFile(entry.path()), "").text;
+    bool accepted = false;
+    EXPECT_TRUE(AgreesWithPugixml(text, &accepted));
+    accepted_fixtures += accepted ? 1 : 0;
+    const size_t step = std::max<size_t>(1, text.size() / 30);
+    for (size_t cut = 0; cut < text.size(); cut += step) {
+      EXPECT_TRUE(AgreesWithPugixml(std::string_view(text).substr(0, cut))) << "cut at " << cut;
+    }
+    for (int round = 0; round < 30; ++round) {
+      std::string corrupted = text;
+      corrupted[random() % corrupted.size()] = "<>&;\"'/= \r\nx]?!-#"[random() % 18];
+      EXPECT_TRUE(AgreesWithPugixml(corrupted, &accepted)) << corrupted;
+      accepted_variants += accepted ? 1 : 0;
+    }
+  }
+  // Most fixtures are well-formed, and so are many of their corruptions (a letter for a letter):
+  // the comparison above is not vacuous.
+  EXPECT_GT(fixtures, 100u);
+  EXPECT_GT(accepted_fixtures, fixtures / 2);
+  EXPECT_GT(accepted_variants, fixtures * 5);
+}
+
+TEST(ReadWellFormed, DecodesReferencesLineEndsAndAttributeWhitespaceAsPugixmlDoes) {
+  std::string xml =
+      "<?xml version=\"1.0\"?>\r\n<!-- c -->\r\n<rss a=\"x&#9;y\r\nz&amp;\">"
+      "<t>A&lt;b&gt; &amp;amp; &quot;&apos; &#65;&#x42; &nbsp;&mdash;&AMP;\r\nline\rend</t>"
+      "<c><![CDATA[one\r\ntwo &amp;]]></c></rss>";
+  ASSERT_TRUE(AgreesWithPugixml(xml));
+  const std::optional<XmlTree> tree = Read(xml);
+  ASSERT_TRUE(tree);
+  EXPECT_EQ(tree->root().attribute("a"), "x\ty z&");
+  EXPECT_EQ(TextOf(*tree, "t"), "A<b> &amp; \"' AB \u00A0\u2014&\nline\nend");
+  EXPECT_EQ(TextOf(*tree, "c"), "one\ntwo &amp;");
+}
+
+TEST(ReadWellFormed, DeclinesWhatItDoesNotVouchFor) {
+  using namespace std::string_literals;
+  for (std::string xml : std::vector<std::string>{
+           "<!DOCTYPE rss><rss/>",        // a DOCTYPE: pugixml's to read
+           "<rss><t>AT&T</t></rss>",      // a stray ampersand
+           "<rss><t>&nGt;</t></rss>",     // a reference longer decoded than written
+           "<rss><t>&#0;</t></rss>",      // no character
+           "<rss><t>&#xD800;</t></rss>",  // a surrogate
+           "<rss><t>&bogus;</t></rss>",   // a reference HTML5 does not know either
+           "<rss>\0</rss>"s,              // NUL
+           "<rss><item></rss>",           // mismatched tags
+           "<rss><item>",                 // truncated
+           "<rss a=1/>",                  // an unquoted attribute
+           "<rss a='1'b='2'/>",           // attributes not apart
+           "<rss a='<'/>",                // '<' in an attribute value
+           "<rss/><rss/>",                // two root elements
+           "text<rss/>",                  // text before the root
+           "<rss><?pi x?></rss>",         // a processing instruction inside
+           "<rss><![CDATA[x]]</rss>",     // an unterminated CDATA section
+       }) {
+    SCOPED_TRACE(xml);
+    EXPECT_FALSE(Read(xml));
+    EXPECT_TRUE(AgreesWithPugixml(xml));
+  }
+}
+
+}  // namespace
+}  // namespace feedwatch::feeds::internal
