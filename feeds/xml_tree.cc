@@ -319,8 +319,11 @@ class WellFormedReader {
     return true;
   }
 
-  // Decodes the reference at `s` ('&') to `out`, moving both past it; false for anything that is
-  // not a reference this reader decodes the way ReplaceHtmlReferences and pugixml would.
+  // Decodes the reference at `s` ('&') to `out`, moving both past it. An '&' that starts no
+  // reference ReplaceHtmlReferences or pugixml would decode is copied as it is, as they leave it.
+  // False for what this reader does not decode as they would: numeric references it does not
+  // know to be plain (pugixml reads "&#X41;" as text, and ReplaceHtmlReferences makes "&#0;"
+  // U+FFFD), and the few HTML5 names that outgrow their reference.
   static bool Reference(char*& s, char* end, char*& out) {
     // Escaped HTML is made of these.
     const auto rest = static_cast<size_t>(end - s);
@@ -334,25 +337,20 @@ class WellFormedReader {
       s += 5;
       return true;
     }
-    char* semicolon = s + 1;
-    while (semicolon < end && *semicolon != ';' && semicolon - s <= 33) ++semicolon;
-    if (semicolon == end || *semicolon != ';' || semicolon == s + 1) return false;
-    const std::string_view name(s + 1, static_cast<size_t>(semicolon - s - 1));
-    const auto room = static_cast<size_t>(semicolon + 1 - s);
-    char single = 0;
-    if (name == "lt") single = '<';
-    if (name == "gt") single = '>';
-    if (name == "amp") single = '&';
-    if (name == "quot") single = '"';
-    if (name == "apos") single = '\'';
-    if (single != 0) {
-      *out++ = single;
-      s = semicolon + 1;
+    // The name ReplaceHtmlReferences reads: name characters, at most 32 of them, then ';'.
+    const bool numeric = rest >= 2 && s[1] == '#';
+    char* semicolon = s + (numeric ? 2 : 1);
+    while (semicolon < end && semicolon - s <= 33 && IsNameChar(*semicolon)) ++semicolon;
+    const bool named = semicolon < end && *semicolon == ';' && semicolon > s + 1;
+    if (!named) {
+      if (numeric) return false;
+      *out++ = *s++;  // a stray '&'
       return true;
     }
+    const std::string_view name(s + 1, static_cast<size_t>(semicolon - s - 1));
     std::string decoded;
-    if (name[0] == '#') {
-      const bool hex = name.size() > 1 && (name[1] == 'x' || name[1] == 'X');
+    if (numeric) {
+      const bool hex = name.size() > 1 && name[1] == 'x';
       const std::string_view digits = name.substr(hex ? 2 : 1);
       if (digits.empty()) return false;
       char32_t value = 0;
@@ -367,14 +365,13 @@ class WellFormedReader {
       }
       if (value == 0 || (value >= 0xD800 && value <= 0xDFFF)) return false;
       AppendUtf8(value, decoded);
-    } else {
-      if (!IsNameStart(name[0])) return false;
-      for (const char c : name) {
-        if (!IsNameChar(c)) return false;
-      }
-      if (!DecodeNamedReference(name, decoded)) return false;
+    } else if (name == "quot" || name == "apos") {
+      decoded.push_back(name == "quot" ? '"' : '\'');
+    } else if (!IsNameStart(name[0]) || !DecodeNamedReference(name, decoded)) {
+      *out++ = *s++;  // a reference HTML5 does not know either: text
+      return true;
     }
-    if (decoded.size() > room) return false;  // a few HTML5 names outgrow their reference
+    if (decoded.size() > static_cast<size_t>(semicolon + 1 - s)) return false;
     std::memcpy(out, decoded.data(), decoded.size());
     out += decoded.size();
     s = semicolon + 1;
