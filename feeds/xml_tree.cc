@@ -232,8 +232,8 @@ class WellFormedReader {
     return true;
   }
 
-  // Whitespace, comments and processing instructions (the XML declaration among them), as may
-  // come before and after the root element.
+  // Whitespace, comments, processing instructions (the XML declaration among them) and a
+  // DOCTYPE, as may come before and after the root element.
   bool SkipMisc() {
     while (true) {
       SkipSpace();
@@ -241,10 +241,29 @@ class WellFormedReader {
         if (p_ + 2 == end_ || !IsNameStart(p_[2]) || !Skip(2, "?>")) return false;
       } else if (At("<!--")) {
         if (!Skip(4, "-->")) return false;
+      } else if (At("<!DOCTYPE")) {
+        if (!SkipDoctype()) return false;
       } else {
         return true;
       }
     }
+  }
+
+  // A DOCTYPE naming a DTD (RSS 0.91's, say), which pugixml skips, and so does this reader. One
+  // with an internal subset ('[') or any markup inside is pugixml's to read.
+  bool SkipDoctype() {
+    for (char* s = p_ + 9; s < end_; ++s) {
+      if (*s == '"' || *s == '\'') {
+        s = static_cast<char*>(std::memchr(s + 1, *s, static_cast<size_t>(end_ - s - 1)));
+        if (s == nullptr) return false;
+      } else if (*s == '<' || *s == '[') {
+        return false;
+      } else if (*s == '>') {
+        p_ = s + 1;
+        return true;
+      }
+    }
+    return false;
   }
 
   std::string_view Name() {

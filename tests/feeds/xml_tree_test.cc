@@ -72,6 +72,19 @@ TEST(ReadWellFormed, DecodesReferencesLineEndsAndAttributeWhitespaceAsPugixmlDoe
   EXPECT_EQ(TextOf(*tree, "c"), "one\ntwo &amp;");
 }
 
+// RSS 0.91 feeds name their DTD; pugixml skips the DOCTYPE, and expands nothing.
+TEST(ReadWellFormed, SkipsADoctypeThatNamesADtd) {
+  std::string xml =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS "
+      "0.91//EN\"\n 'http://my.netscape.com/publish/formats/rss-0.91.dtd'>\n<rss "
+      "version=\"0.91\"><channel/></rss>";
+  ASSERT_TRUE(AgreesWithPugixml(xml));
+  const std::optional<XmlTree> tree = Read(xml);
+  ASSERT_TRUE(tree);
+  EXPECT_EQ(tree->root().name(), "rss");
+  EXPECT_EQ(tree->root().first_child().name(), "channel");
+}
+
 // Feeds write "AT&T" and unescaped query strings; pugixml reads such an '&' as text.
 TEST(ReadWellFormed, KeepsAnAmpersandThatStartsNoReferenceAsText) {
   std::string xml = "<rss a='?x=1&y=2'><t>AT&T &bogus; &amp &#38;&</t></rss>";
@@ -85,22 +98,23 @@ TEST(ReadWellFormed, KeepsAnAmpersandThatStartsNoReferenceAsText) {
 TEST(ReadWellFormed, DeclinesWhatItDoesNotVouchFor) {
   using namespace std::string_literals;
   for (std::string xml : std::vector<std::string>{
-           "<!DOCTYPE rss><rss/>",        // a DOCTYPE: pugixml's to read
-           "<rss><t>&nGt;</t></rss>",     // a reference longer decoded than written
-           "<rss><t>&#0;</t></rss>",      // no character
-           "<rss><t>&#xD800;</t></rss>",  // a surrogate
-           "<rss><t>&#X41;</t></rss>",    // text to pugixml, which knows only "&#x"
-           "<rss><t>&#65</t></rss>",      // a numeric reference without its ';'
-           "<rss>\0</rss>"s,              // NUL
-           "<rss><item></rss>",           // mismatched tags
-           "<rss><item>",                 // truncated
-           "<rss a=1/>",                  // an unquoted attribute
-           "<rss a='1'b='2'/>",           // attributes not apart
-           "<rss a='<'/>",                // '<' in an attribute value
-           "<rss/><rss/>",                // two root elements
-           "text<rss/>",                  // text before the root
-           "<rss><?pi x?></rss>",         // a processing instruction inside
-           "<rss><![CDATA[x]]</rss>",     // an unterminated CDATA section
+           "<!DOCTYPE rss [<!ENTITY a 'b'>]><rss/>",  // an internal subset: pugixml's to read
+           "<!DOCTYPE rss <!ELEMENT rss ANY>><rss/>",  // markup inside a DOCTYPE
+           "<rss><t>&nGt;</t></rss>",                 // a reference longer decoded than written
+           "<rss><t>&#0;</t></rss>",                  // no character
+           "<rss><t>&#xD800;</t></rss>",              // a surrogate
+           "<rss><t>&#X41;</t></rss>",                // text to pugixml, which knows only "&#x"
+           "<rss><t>&#65</t></rss>",                  // a numeric reference without its ';'
+           "<rss>\0</rss>"s,                          // NUL
+           "<rss><item></rss>",                       // mismatched tags
+           "<rss><item>",                             // truncated
+           "<rss a=1/>",                              // an unquoted attribute
+           "<rss a='1'b='2'/>",                       // attributes not apart
+           "<rss a='<'/>",                            // '<' in an attribute value
+           "<rss/><rss/>",                            // two root elements
+           "text<rss/>",                              // text before the root
+           "<rss><?pi x?></rss>",                     // a processing instruction inside
+           "<rss><![CDATA[x]]</rss>",                 // an unterminated CDATA section
        }) {
     SCOPED_TRACE(xml);
     EXPECT_FALSE(Read(xml));
