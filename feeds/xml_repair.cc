@@ -58,20 +58,8 @@ size_t FindUnusualAmpersand(std::string_view xml, size_t from) {
 
 // Whether the digits of a numeric reference ("x110000", "55296") name no Unicode scalar value.
 bool IsUnrepresentable(std::string_view digits) {
-  const bool hex = !digits.empty() && (digits[0] == 'x' || digits[0] == 'X');
-  if (hex) digits.remove_prefix(1);
-  if (digits.empty()) return false;
-  uint64_t value = 0;
-  for (const char c : digits) {
-    int digit = -1;
-    if (c >= '0' && c <= '9') digit = c - '0';
-    if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-    if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-    if (digit < 0) return false;  // not a reference pugixml decodes
-    value = value * (hex ? 16 : 10) + static_cast<uint64_t>(digit);
-    if (value > 0x10FFFF) return true;
-  }
-  return value == 0 || (value >= 0xD800 && value <= 0xDFFF);
+  const std::optional<char32_t> value = NumericReferenceValue(digits);
+  return value && (*value == 0 || (*value >= 0xD800 && *value <= 0xDFFF) || *value > 0x10FFFF);
 }
 
 // Appends `raw` with character references decoded: XML's five, numeric ones and HTML5's
@@ -91,19 +79,9 @@ void AppendDecoded(std::string_view raw, std::string& out) {
     const std::string_view name = raw.substr(pos, semicolon - pos);
     if (name.starts_with('#') && name.size() > 1) {
       const bool hex = name[1] == 'x' || name[1] == 'X';
-      const std::string_view digits = name.substr(hex ? 2 : 1);
-      char32_t value = 0;
-      bool ok = !digits.empty() && digits.size() <= 8;
-      for (const char c : digits) {
-        int digit = -1;
-        if (c >= '0' && c <= '9') digit = c - '0';
-        if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-        if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-        if (digit < 0) ok = false;
-        value = value * (hex ? 16 : 10) + static_cast<char32_t>(digit < 0 ? 0 : digit);
-      }
-      if (ok && value != 0) {
-        AppendUtf8(value, out);
+      const std::optional<char32_t> value = NumericReferenceValue(name.substr(1));
+      if (value && name.size() - (hex ? 2 : 1) <= 8 && *value != 0) {
+        AppendUtf8(*value, out);  // U+FFFD past U+10FFFF
         pos = semicolon + 1;
         continue;
       }
@@ -376,6 +354,22 @@ std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
   }
   if (out) out->append(xml.substr(copied));
   return out;
+}
+
+std::optional<char32_t> NumericReferenceValue(std::string_view digits) {
+  const bool hex = !digits.empty() && (digits[0] == 'x' || digits[0] == 'X');
+  if (hex) digits.remove_prefix(1);
+  if (digits.empty()) return std::nullopt;
+  char32_t value = 0;
+  for (const char c : digits) {
+    int digit = -1;
+    if (c >= '0' && c <= '9') digit = c - '0';
+    if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+    if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
+    if (digit < 0) return std::nullopt;
+    value = std::min<char32_t>(value * (hex ? 16 : 10) + static_cast<char32_t>(digit), 0x110000);
+  }
+  return value;
 }
 
 StrictParse ParseStrictly(std::string_view xml, pugi::xml_document& document) {

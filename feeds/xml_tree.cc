@@ -369,21 +369,12 @@ class WellFormedReader {
     const std::string_view name(s + 1, static_cast<size_t>(semicolon - s - 1));
     std::string decoded;
     if (numeric) {
-      const bool hex = name.size() > 1 && name[1] == 'x';
-      const std::string_view digits = name.substr(hex ? 2 : 1);
-      if (digits.empty()) return false;
-      char32_t value = 0;
-      for (const char c : digits) {
-        int digit = -1;
-        if (c >= '0' && c <= '9') digit = c - '0';
-        if (hex && c >= 'a' && c <= 'f') digit = c - 'a' + 10;
-        if (hex && c >= 'A' && c <= 'F') digit = c - 'A' + 10;
-        if (digit < 0) return false;
-        value = value * (hex ? 16 : 10) + static_cast<char32_t>(digit);
-        if (value > 0x10FFFF) return false;
+      if (name.size() > 1 && name[1] == 'X') return false;  // not hexadecimal to pugixml
+      const std::optional<char32_t> value = NumericReferenceValue(name.substr(1));
+      if (!value || *value == 0 || (*value >= 0xD800 && *value <= 0xDFFF) || *value > 0x10FFFF) {
+        return false;
       }
-      if (value == 0 || (value >= 0xD800 && value <= 0xDFFF)) return false;
-      AppendUtf8(value, decoded);
+      AppendUtf8(*value, decoded);
     } else if (name == "quot" || name == "apos") {
       decoded.push_back(name == "quot" ? '"' : '\'');
     } else if (!IsNameStart(name[0]) || !DecodeNamedReference(name, decoded)) {

@@ -9,6 +9,10 @@
 
 namespace feedwatch::feeds::internal {
 
+// The code point the digits of a numeric reference name ("x2014" or "X2014", "8212"), at most
+// 0x110000 for any past U+10FFFF; nullopt when there are none or one is not of the base.
+std::optional<char32_t> NumericReferenceValue(std::string_view digits);
+
 // `xml` with every named character reference XML does not define (HTML's &nbsp;, &mdash;, ...)
 // replaced by the characters HTML5 gives it, as numeric references, outside CDATA sections and
 // comments, and numeric references to no Unicode character (surrogates, past U+10FFFF) replaced
