@@ -1,6 +1,6 @@
-// Format detection and the steps every document goes through: decode to UTF-8, parse the XML
-// strictly or, failing that, leniently, normalise namespaces, then hand over to the reader of
-// the format the root element names.
+// Format detection and the steps every document goes through: decode to UTF-8, read the XML
+// (ReadWellFormed, or pugixml strictly or, failing that, leniently), normalise namespaces, then
+// hand over to the reader of the format the root element names.
 #include "feeds/parser.h"
 
 #include <strings.h>

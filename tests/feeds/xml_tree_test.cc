@@ -7,8 +7,12 @@
 
 #include <filesystem>
 #include <random>
+#include <sstream>
 
 #include "feeds/encoding.h"
+#include "feeds/html_text.h"
+#include "feeds/internal/xml_read.h"
+#include "feeds/internal/xml_repair.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::feeds::internal {
@@ -63,6 +67,58 @@ TEST(ReadWellFormed, BuildsWhatPugixmlBuildsForEveryFixtureWholeCutAndCorrupted)
   EXPECT_GT(accepted_variants, fixtures * 5);
 }
 
+// What InnerXml gave when the tree was pugixml's: text escaped as HTML, CDATA as it is, elements
+// as pugixml prints them.
+std::string PugixmlInnerXml(const pugi::xml_node& node) {
+  std::ostringstream out;
+  for (const pugi::xml_node child : node.children()) {
+    if (child.type() == pugi::node_pcdata) out << EscapeHtml(child.value());
+    if (child.type() == pugi::node_cdata) out << child.value();
+    if (child.type() == pugi::node_element) child.print(out, "", pugi::format_raw);
+  }
+  return out.str();
+}
+
+// Inline XHTML content (Atom type="xhtml", markup written in an RSS description) is kept as
+// markup for alerts: InnerXml writes what pugixml's printer wrote, for every element of every
+// fixture and of a document with the characters that need escaping.
+TEST(InnerXml, WritesWhatPugixmlWrote) {
+  std::vector<std::string> documents = {
+      "<r><p a='x&quot;y&apos;z&gt;&lt;&amp;&#9;&#10;&#1;'>t&gt;&lt;&amp;&#1;&#9;\"'<b/>"
+      "<![CDATA[c]]d<]]>&#13;<i>e</i></p></r>"};
+  for (const fs::directory_entry& entry :
+       fs::recursive_directory_iterator(testing::DataDir() / "feeds")) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.find(".expected") == std::string::npos) {
+      documents.push_back(DecodeToUtf8(testing::ReadFile(entry.path()), "").text);
+    }
+  }
+  size_t compared = 0;
+  for (std::string& xml : documents) {
+    pugi::xml_document document;
+    if (!ParseStrictly(xml, document).result) continue;
+    std::vector<pugi::xml_node> in_order;  // the nodes the tree holds, in document order
+    for (pugi::xml_node node = document.first_child(); node;) {
+      in_order.push_back(node);
+      if (node.first_child()) {
+        node = node.first_child();
+        continue;
+      }
+      while (node && !node.next_sibling()) node = node.parent();
+      if (node) node = node.next_sibling();
+    }
+    const std::optional<XmlTree> tree = ReadWellFormed(xml);
+    if (!tree) continue;
+    ASSERT_EQ(tree->size(), in_order.size() + 1);
+    for (uint32_t i = 1; i < tree->size(); ++i) {
+      if (tree->node(i).kind() != NodeKind::kElement) continue;
+      EXPECT_EQ(InnerXml(tree->node(i)), PugixmlInnerXml(in_order[i - 1]));
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 1000u);
+}
+
 TEST(ReadWellFormed, DecodesReferencesLineEndsAndAttributeWhitespaceAsPugixmlDoes) {
   std::string xml =
       "<?xml version=\"1.0\"?>\r\n<!-- c -->\r\n<rss a=\"x&#9;y\r\nz&amp;\">"
@@ -99,23 +155,23 @@ TEST(ReadWellFormed, KeepsAnAmpersandThatStartsNoReferenceAsText) {
 TEST(ReadWellFormed, DeclinesWhatItDoesNotVouchFor) {
   using namespace std::string_literals;
   for (std::string xml : std::vector<std::string>{
-           "<!DOCTYPE rss [<!ENTITY a 'b'>]><rss/>",  // an internal subset: pugixml's to read
+           "<!DOCTYPE rss [<!ENTITY a 'b'>]><rss/>",   // an internal subset: pugixml's to read
            "<!DOCTYPE rss <!ELEMENT rss ANY>><rss/>",  // markup inside a DOCTYPE
-           "<rss><t>&nGt;</t></rss>",                 // a reference longer decoded than written
-           "<rss><t>&#0;</t></rss>",                  // no character
-           "<rss><t>&#xD800;</t></rss>",              // a surrogate
-           "<rss><t>&#X41;</t></rss>",                // text to pugixml, which knows only "&#x"
-           "<rss><t>&#65</t></rss>",                  // a numeric reference without its ';'
-           "<rss>\0</rss>"s,                          // NUL
-           "<rss><item></rss>",                       // mismatched tags
-           "<rss><item>",                             // truncated
-           "<rss a=1/>",                              // an unquoted attribute
-           "<rss a='1'b='2'/>",                       // attributes not apart
-           "<rss a='<'/>",                            // '<' in an attribute value
-           "<rss/><rss/>",                            // two root elements
-           "text<rss/>",                              // text before the root
-           "<rss><?pi x?></rss>",                     // a processing instruction inside
-           "<rss><![CDATA[x]]</rss>",                 // an unterminated CDATA section
+           "<rss><t>&nGt;</t></rss>",                  // a reference longer decoded than written
+           "<rss><t>&#0;</t></rss>",                   // no character
+           "<rss><t>&#xD800;</t></rss>",               // a surrogate
+           "<rss><t>&#X41;</t></rss>",                 // text to pugixml, which knows only "&#x"
+           "<rss><t>&#65</t></rss>",                   // a numeric reference without its ';'
+           "<rss>\0</rss>"s,                           // NUL
+           "<rss><item></rss>",                        // mismatched tags
+           "<rss><item>",                              // truncated
+           "<rss a=1/>",                               // an unquoted attribute
+           "<rss a='1'b='2'/>",                        // attributes not apart
+           "<rss a='<'/>",                             // '<' in an attribute value
+           "<rss/><rss/>",                             // two root elements
+           "text<rss/>",                               // text before the root
+           "<rss><?pi x?></rss>",                      // a processing instruction inside
+           "<rss><![CDATA[x]]</rss>",                  // an unterminated CDATA section
        }) {
     SCOPED_TRACE(xml);
     EXPECT_FALSE(Read(xml));
