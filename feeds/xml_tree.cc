@@ -233,12 +233,19 @@ class WellFormedReader {
   }
 
   // Whitespace, comments, processing instructions (the XML declaration among them) and a
-  // DOCTYPE, as may come before and after the root element.
+  // DOCTYPE, as may come before and after the root element. A '<' inside a processing
+  // instruction or a DOCTYPE is left to pugixml: ReplaceHtmlReferences, which that path reads
+  // through, takes any "<!--" or "<![CDATA[" for the start of one, and would leave the
+  // references after it undecoded where this reader decodes them.
   bool SkipMisc() {
     while (true) {
       SkipSpace();
       if (At("<?")) {
-        if (p_ + 2 == end_ || !IsNameStart(p_[2]) || !Skip(2, "?>")) return false;
+        char* const start = p_ + 2;
+        if (start == end_ || !IsNameStart(*start) || !Skip(2, "?>") ||
+            std::memchr(start, '<', static_cast<size_t>(p_ - 2 - start)) != nullptr) {
+          return false;
+        }
       } else if (At("<!--")) {
         if (!Skip(4, "-->")) return false;
       } else if (At("<!DOCTYPE")) {
@@ -250,12 +257,16 @@ class WellFormedReader {
   }
 
   // A DOCTYPE naming a DTD (RSS 0.91's, say), which pugixml skips, and so does this reader. One
-  // with an internal subset ('[') or any markup inside is pugixml's to read.
+  // with an internal subset ('[') or a '<' anywhere inside is pugixml's to read.
   bool SkipDoctype() {
     for (char* s = p_ + 9; s < end_; ++s) {
       if (*s == '"' || *s == '\'') {
-        s = static_cast<char*>(std::memchr(s + 1, *s, static_cast<size_t>(end_ - s - 1)));
-        if (s == nullptr) return false;
+        char* const close =
+            static_cast<char*>(std::memchr(s + 1, *s, static_cast<size_t>(end_ - s - 1)));
+        if (close == nullptr || std::memchr(s, '<', static_cast<size_t>(close - s)) != nullptr) {
+          return false;
+        }
+        s = close;
       } else if (*s == '<' || *s == '[') {
         return false;
       } else if (*s == '>') {

@@ -172,6 +172,9 @@ TEST(ReadWellFormed, DeclinesWhatItDoesNotVouchFor) {
            "text<rss/>",                               // text before the root
            "<rss><?pi x?></rss>",                      // a processing instruction inside
            "<rss><![CDATA[x]]</rss>",                  // an unterminated CDATA section
+           // "<!--" where it starts no comment: ReplaceHtmlReferences would take it for one
+           "<?pi <!-- ?><rss>&nbsp;</rss>",           // in a processing instruction
+           "<!DOCTYPE rss '<!--'><rss>&nbsp;</rss>",  // in a DOCTYPE
        }) {
     SCOPED_TRACE(xml);
     EXPECT_FALSE(Read(xml));
