@@ -3,9 +3,10 @@
 // A well-formed document is read by ReadWellFormed: one pass over the text, in place, that
 // decodes character data as it goes and classifies every element name once, leaving a flat array
 // of nodes whose names and values are views of the text. Anything that reader does not vouch for
-// (a DOCTYPE, a stray '&', a tag that does not close) goes to pugixml, strictly and then as tag
-// soup, and FromPugixml copies what pugixml built into the same shape. Either way the readers see
-// the same tree: the tests and the feed_parser fuzzer hold the two builders to that.
+// (a tag that does not close, a DOCTYPE with an internal subset, a reference pugixml reads its
+// own way; docs/parsing.md lists them) goes to pugixml, strictly and then as tag soup, and
+// FromPugixml copies what pugixml built into the same shape. Either way the readers see the same
+// tree: the tests and the feed_parser fuzzer hold the two builders to that.
 #pragma once
 
 #include <cstdint>
