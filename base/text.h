@@ -20,6 +20,24 @@ inline std::string AsciiLower(std::string_view text) {
   return out;
 }
 
+// Whether `a` and `b` are equal but for ASCII case.
+constexpr bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
+  }
+  return true;
+}
+
+// The first position from `from` where `needle` (non-empty) stands in `text` but for ASCII
+// case; npos when nowhere. Costs the text's length times the needle's: for short needles.
+inline size_t FindIgnoringCase(std::string_view text, std::string_view needle, size_t from = 0) {
+  for (size_t i = from; i + needle.size() <= text.size(); ++i) {
+    if (EqualsIgnoringCase(text.substr(i, needle.size()), needle)) return i;
+  }
+  return std::string_view::npos;
+}
+
 // At most `max_bytes` of `text`, cut at a character boundary and ended with "…" when cut.
 inline std::string ShortenUtf8(std::string_view text, size_t max_bytes) {
   if (text.size() <= max_bytes) return std::string(text);

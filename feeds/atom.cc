@@ -2,6 +2,7 @@
 #include <charconv>
 
 #include "feeds/html_text.h"
+#include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
 
@@ -102,6 +103,7 @@ void ReadAtom(const XmlNode& root, const Document& document, const std::string& 
   for (const auto& [node, name] : children.elements()) {
     if (name != Name::kAtomEntry || CutOff(node, feed)) continue;
     ReadEntry(node, entry_base, feed_author, feed.items.emplace_back());
+    if (!AfterItem(feed)) return;
   }
 }
 

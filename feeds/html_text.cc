@@ -1,7 +1,5 @@
 #include "feeds/html_text.h"
 
-#include <gumbo.h>
-
 #ifdef __x86_64__
 #include <immintrin.h>
 #endif
@@ -13,89 +11,12 @@
 #include "feeds/encoding.h"
 #include "feeds/internal/html_text_gumbo.h"
 #include "feeds/internal/name_table.h"
+#include "feeds/internal/parse_budget.h"
 
 namespace feedwatch::feeds {
 namespace {
 
 using internal::NameTable;
-
-using GumboPtr = std::unique_ptr<GumboOutput, void (*)(GumboOutput*)>;
-
-GumboPtr Parse(std::string_view html) {
-  return {gumbo_parse_with_options(&kGumboDefaultOptions, html.data(), html.size()),
-          [](GumboOutput* o) { gumbo_destroy_output(&kGumboDefaultOptions, o); }};
-}
-
-bool IsBlock(GumboTag tag) {
-  switch (tag) {
-    case GUMBO_TAG_ADDRESS:
-    case GUMBO_TAG_ARTICLE:
-    case GUMBO_TAG_ASIDE:
-    case GUMBO_TAG_BLOCKQUOTE:
-    case GUMBO_TAG_BR:
-    case GUMBO_TAG_DD:
-    case GUMBO_TAG_DIV:
-    case GUMBO_TAG_DL:
-    case GUMBO_TAG_DT:
-    case GUMBO_TAG_FIGCAPTION:
-    case GUMBO_TAG_FIGURE:
-    case GUMBO_TAG_FOOTER:
-    case GUMBO_TAG_H1:
-    case GUMBO_TAG_H2:
-    case GUMBO_TAG_H3:
-    case GUMBO_TAG_H4:
-    case GUMBO_TAG_H5:
-    case GUMBO_TAG_H6:
-    case GUMBO_TAG_HEADER:
-    case GUMBO_TAG_HR:
-    case GUMBO_TAG_LI:
-    case GUMBO_TAG_OL:
-    case GUMBO_TAG_P:
-    case GUMBO_TAG_PRE:
-    case GUMBO_TAG_SECTION:
-    case GUMBO_TAG_TABLE:
-    case GUMBO_TAG_TD:
-    case GUMBO_TAG_TH:
-    case GUMBO_TAG_TR:
-    case GUMBO_TAG_UL:
-    case GUMBO_TAG_IMG:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// Elements whose content a reader never sees.
-bool IsHidden(GumboTag tag) {
-  return tag == GUMBO_TAG_SCRIPT || tag == GUMBO_TAG_STYLE || tag == GUMBO_TAG_NOSCRIPT ||
-         tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_HEAD || tag == GUMBO_TAG_TITLE;
-}
-
-void AppendText(const GumboNode* node, std::string& out) {
-  switch (node->type) {
-    case GUMBO_NODE_TEXT:
-    case GUMBO_NODE_CDATA:
-    case GUMBO_NODE_WHITESPACE:
-      out += node->v.text.text;
-      return;
-    case GUMBO_NODE_ELEMENT:
-    case GUMBO_NODE_TEMPLATE: {
-      const GumboTag tag = node->v.element.tag;
-      if (IsHidden(tag)) return;
-      const bool block = IsBlock(tag);
-      if (block) out += ' ';
-      const GumboVector& children = node->v.element.children;
-      for (unsigned i = 0; i < children.length; ++i) {
-        AppendText(static_cast<const GumboNode*>(children.data[i]), out);
-      }
-      if (block) out += ' ';
-      return;
-    }
-    case GUMBO_NODE_DOCUMENT:
-    case GUMBO_NODE_COMMENT:
-      return;
-  }
-}
 
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiAlnum(char c) { return IsAsciiAlpha(c) || (c >= '0' && c <= '9'); }
@@ -642,11 +563,11 @@ size_t ScanReference(std::string_view html, size_t pos, Collapser& out, std::str
 
 namespace internal {
 
-std::string GumboText(std::string_view html) {
-  const GumboPtr output = Parse(html);
-  std::string text;
-  AppendText(output->root, text);
-  return text;
+bool DecodeCommonReference(std::string_view name, std::string& out) {
+  const Reference* reference = FindCommon(name);
+  if (reference == nullptr) return false;
+  out += reference->text;
+  return true;
 }
 
 std::optional<std::string> ScannerText(std::string_view html) {
@@ -715,9 +636,44 @@ std::string CollapseWhitespace(std::string_view text) {
   return collapser.Take();
 }
 
+HtmlText ReadHtml(std::string_view html) {
+  if (std::optional<std::string> text = internal::ScannerText(html)) return {std::move(*text)};
+  const internal::HtmlCut cut = internal::FindHtmlCut(html);
+  HtmlText result;
+  std::string text = internal::GumboText(html.substr(0, cut.offset), &result.limit);
+  if (cut.offset < html.size()) {
+    text += ' ';
+    text += internal::StrippedText(html.substr(cut.offset));
+    if (result.limit == HtmlLimit::kNone) result.limit = cut.limit;
+  }
+  result.text = CollapseWhitespace(text);
+  return result;
+}
+
 std::string HtmlToText(std::string_view html) {
-  if (std::optional<std::string> text = internal::ScannerText(html)) return std::move(*text);
-  return CollapseWhitespace(internal::GumboText(html));
+  HtmlText result = ReadHtml(html);
+  if (result.limit != HtmlLimit::kNone) {
+    if (internal::ParseBudget* budget = internal::ParseBudget::Current()) ++budget->html_limited;
+  }
+  return std::move(result.text);
+}
+
+std::string DescribeHtmlLimit(HtmlLimit limit) {
+  switch (limit) {
+    case HtmlLimit::kNone:
+      return "within every limit";
+    case HtmlLimit::kDepth:
+      return "nested deeper than " + std::to_string(kHtmlMaxDepth) + " elements";
+    case HtmlLimit::kElements:
+      return "more than " + std::to_string(kHtmlMaxElements) + " elements";
+    case HtmlLimit::kSize:
+      return "more than " + std::to_string(kHtmlMaxBytes >> 20) + " MiB";
+    case HtmlLimit::kMemory:
+      return "more parser memory than " + std::to_string(kHtmlMemoryPerByte) + " times its size";
+    case HtmlLimit::kTime:
+      return "the parse budget spent";
+  }
+  return "";
 }
 
 std::string EscapeHtml(std::string_view text) {

@@ -1,17 +1,55 @@
 // Plain text out of HTML, as a reader sees it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace feedwatch::feeds {
+
+// The limits on a fragment that takes the full HTML5 parse (one the scanner declines). A feed
+// chooses the depth and size of its HTML, and the parse costs more than linear time and memory
+// in both, so the parse stops at the first tag past a limit and the rest of the fragment is
+// read as plain text: tags dropped, comments, scripts and styles skipped, numeric and common
+// named references decoded. Far above what any outlet writes (docs/reliability.md).
+inline constexpr size_t kHtmlMaxDepth = 256;        // elements open at once
+inline constexpr size_t kHtmlMaxElements = 20'000;  // start tags
+inline constexpr size_t kHtmlMaxBytes = 2u << 20;   // 2 MiB
+// The parser's memory for a fragment of n bytes is at most kHtmlMemoryPerByte * n +
+// kHtmlMemoryBase; past it (HTML5's reopening of formatting elements can cost the square of
+// the input) the whole fragment is read as plain text.
+inline constexpr size_t kHtmlMemoryPerByte = 64;
+inline constexpr size_t kHtmlMemoryBase = 4u << 20;  // 4 MiB
+
+enum class HtmlLimit : uint8_t {
+  kNone,
+  kDepth,
+  kElements,
+  kSize,
+  kMemory,
+  kTime,  // the ParseFeed call's CPU budget ran out during the parse
+};
+
+// What the limit means, for a warning: "nested deeper than 256 elements".
+std::string DescribeHtmlLimit(HtmlLimit limit);
+
+struct HtmlText {
+  std::string text;                    // as HtmlToText
+  HtmlLimit limit = HtmlLimit::kNone;  // the first limit the fragment passed
+};
+
+// HtmlToText, saying whether a limit cut the full parse short.
+HtmlText ReadHtml(std::string_view html);
 
 // The text a reader sees in an HTML fragment: every HTML5 named and numeric character reference
 // decoded, scripts, styles and other non-rendered elements dropped, block elements and <br>
 // separating words, whitespace collapsed to single spaces and trimmed. Any byte string is
 // accepted. The HTML5 parse is gumbo's; plain fragments (no tables, scripts or rare
 // references) take a single-pass scanner that tests/feeds/html_text_test.cc proves gives the
-// same text, because gumbo costs about 20x the rest of a feed parse.
+// same text, because gumbo costs about 20x the rest of a feed parse. Time and memory are linear
+// in the fragment's size, and nothing recurses on its depth: see the limits above. Within a
+// ParseFeed call, a fragment that passed a limit is counted for the call's warnings.
 std::string HtmlToText(std::string_view html);
 
 // Whitespace (ASCII and Unicode spaces, no-break space included, and control characters)

@@ -5,6 +5,7 @@
 
 #include "feeds/date.h"
 #include "feeds/html_text.h"
+#include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
 
@@ -105,7 +106,9 @@ Status ReadJsonFeed(std::string_view text, const std::string& base, Feed& feed) 
   const std::string feed_author = AuthorName(document);
   if (const json* items = Member(document, "items", json::value_t::array)) {
     for (const json& item : *items) {
-      if (item.is_object()) ReadItem(item, item_base, feed_author, feed.items.emplace_back());
+      if (!item.is_object()) continue;
+      ReadItem(item, item_base, feed_author, feed.items.emplace_back());
+      if (!AfterItem(feed)) break;
     }
   } else {
     feed.warnings.emplace_back("JSON Feed without an \"items\" array");

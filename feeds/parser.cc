@@ -3,17 +3,17 @@
 // hand over to the reader of the format the root element names.
 #include "feeds/parser.h"
 
-#include <strings.h>
-
 #include <cctype>
 #include <functional>
 #include <pugixml.hpp>
 #include <span>
 
 #include "base/hash.h"
+#include "base/text.h"
 #include "feeds/encoding.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/json_feed.h"
+#include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/internal/xml_repair.h"
 #include "feeds/internal/xml_tree.h"
@@ -22,10 +22,6 @@ namespace feedwatch::feeds {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // "line L, column C" of byte `offset` in `text`.
 std::string Position(std::string_view text, size_t offset) {
@@ -245,6 +241,7 @@ std::string ItemKey(const Item& item) {
 }
 
 Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
+  internal::ParseBudget budget(options.max_parse_time);
   Feed feed;
   Decoded decoded = DecodeToUtf8(bytes, CharsetFromContentType(options.content_type));
   feed.encoding = decoded.encoding;
@@ -273,6 +270,13 @@ Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
   };
   const Status status = text.front() == '<' ? ReadXml(decoded.text, offset, pristine, options, feed)
                                             : internal::ReadJsonFeed(text, options.base_url, feed);
+  if (budget.Exceeded()) {
+    return Error::TooLarge(
+        "parse budget exceeded: more than " +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(options.max_parse_time).count()) +
+        " ms of CPU time for " + std::to_string(bytes.size()) + " bytes");
+  }
   if (!status) return status.error();
   return feed;
 }

@@ -1,6 +1,7 @@
 // ParseFeed(bytes, hints) -> Feed: a pure function, no I/O. Fetching lives elsewhere.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ struct ParseOptions {
   // The HTTP Content-Type header, for its charset; empty when unknown. The format is always
   // detected from the content, never from this.
   std::string content_type;
+  // The thread CPU time the parse may use; zero for no limit. Past it, ParseFeed fails with
+  // "parse budget exceeded: ..." (code TooLarge).
+  std::chrono::nanoseconds max_parse_time{0};
 };
 
 // Reads RSS 0.90, 0.91, 0.92, 1.0 (RDF, with the dc:, dcterms:, content: and sy: modules) and
@@ -23,7 +27,8 @@ struct ParseOptions {
 // XML is read as a tag-soup reader would, with a warning saying what was wrong; an item cut off
 // by the end of a truncated document is dropped with a warning. Errors (code InvalidInput) say
 // "not a feed: ..." and why: empty, not XML or JSON, an HTML page (naming the feed it
-// advertises, if any), or XML/JSON of another kind.
+// advertises, if any), or XML/JSON of another kind. Time and memory are linear in the size of
+// `bytes` and nothing recurses on the document's depth (docs/reliability.md lists the limits).
 Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options);
 
 // `reference` resolved against the absolute URL `base` per RFC 3986 section 5.2, dot segments

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "feeds/html_text.h"
+#include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
 
@@ -193,6 +194,7 @@ void ReadRss(const XmlNode& root, const Document& document, const std::string& b
     for (const auto& [node, name] : parent->elements()) {
       if (name != Name::kItem || CutOff(node, feed)) continue;
       ReadItem(node, item_base, feed.items.emplace_back());
+      if (!AfterItem(feed)) return;
     }
   }
 }

@@ -3,6 +3,9 @@
 #include <strings.h>
 
 #include <array>
+#include <limits>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/text.h"
@@ -56,9 +59,7 @@ class NamespaceWalker {
   NamespaceWalker(XmlTree& tree, Document& result) : tree_(tree), result_(result) {}
 
   // Atom written without its namespace (<feed version="0.3">) is still Atom.
-  void BindDefault(std::string_view uri) {
-    bindings_.push_back({"", std::string(uri), FindNamespace(uri), -1});
-  }
+  void BindDefault(std::string_view uri) { Bind("", std::string(uri), -1); }
 
   // Whether visiting the root alone may leave an element misnamed: a namespace is declared
   // somewhere below the root, or one of the root's declarations or the default bound already
@@ -92,12 +93,11 @@ class NamespaceWalker {
   }
 
   void Visit(const XmlNode& node, int level) {
-    while (!bindings_.empty() && bindings_.back().depth >= level) bindings_.pop_back();
+    while (!bindings_.empty() && bindings_.back().depth >= level) Unbind();
     for (const XmlAttribute& attribute : node.attributes()) {
       const std::string_view name = attribute.name;
       if (name == "xmlns" || name.starts_with("xmlns:")) {
-        bindings_.push_back({std::string(name.substr(std::min<size_t>(name.size(), 6))),
-                             std::string(attribute.value), FindNamespace(attribute.value), level});
+        Bind(name.substr(std::min<size_t>(name.size(), 6)), std::string(attribute.value), level);
         if (attribute.value == kRss090) result_.rss090 = true;
       }
     }
@@ -118,24 +118,53 @@ class NamespaceWalker {
   }
 
  private:
+  static constexpr size_t kNone = std::numeric_limits<size_t>::max();
+
   struct Binding {
     std::string prefix;
     std::string uri;
     const KnownNamespace* known;  // what `uri` is, found once; null when unknown
     int depth;
+    size_t shadowed;  // the binding of the same prefix this one hides, or kNone
   };
 
-  const Binding* Lookup(std::string_view prefix) const {
-    for (size_t i = bindings_.size(); i-- > 0;) {
-      if (bindings_[i].prefix == prefix) return &bindings_[i];
+  struct PrefixHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view prefix) const {
+      return std::hash<std::string_view>()(prefix);
     }
-    return nullptr;
+  };
+
+  void Bind(std::string_view prefix, std::string uri, int depth) {
+    const auto [innermost, fresh] = innermost_.try_emplace(std::string(prefix), bindings_.size());
+    const size_t shadowed = fresh ? kNone : std::exchange(innermost->second, bindings_.size());
+    const KnownNamespace* known = FindNamespace(uri);
+    bindings_.push_back({std::string(prefix), std::move(uri), known, depth, shadowed});
+  }
+
+  void Unbind() {
+    const Binding& binding = bindings_.back();
+    const auto innermost = innermost_.find(binding.prefix);
+    if (binding.shadowed == kNone) {
+      innermost_.erase(innermost);
+    } else {
+      innermost->second = binding.shadowed;
+    }
+    bindings_.pop_back();
+  }
+
+  // In constant time: a document may nest as deep as it likes, declaring a prefix at each level.
+  const Binding* Lookup(std::string_view prefix) const {
+    const auto innermost = innermost_.find(prefix);
+    return innermost == innermost_.end() ? nullptr : &bindings_[innermost->second];
   }
 
   XmlTree& tree_;
   Document& result_;
   std::vector<Binding> bindings_;  // innermost last
-  std::string renamed_;            // a new name, kept to spare an allocation an element
+  // Each prefix's innermost binding, an index into bindings_.
+  std::unordered_map<std::string, size_t, PrefixHash, std::equal_to<>> innermost_;
+  std::string renamed_;  // a new name, kept to spare an allocation an element
 };
 
 std::string DecodeBase64(std::string_view in) {

@@ -282,14 +282,6 @@ class SoupBuilder {
     return pos;
   }
 
-  static bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-    }
-    return true;
-  }
-
   std::vector<pugi::xml_node> stack_;  // stack_[0] is the document
   std::string pending_text_;
 };

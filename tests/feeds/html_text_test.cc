@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <random>
 #include <string_view>
@@ -255,6 +256,71 @@ TEST(DecodeNamedReference, KnowsHtml5AndNothingElse) {
   EXPECT_FALSE(DecodeNamedReference("lol9", out));
   EXPECT_FALSE(DecodeNamedReference("", out));
   EXPECT_EQ(out, "\u00A0→;");
+}
+
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+TEST(ReadHtml, StopsTheFullParseAtTheNestingLimitAndReadsTheRestAsPlainText) {
+  // <form> sends the fragment to gumbo; past 256 open elements the rest is plain text.
+  const std::string html = "<form>Darchiev" + Repeat("<x>", 150'000) + "Moscow <b>round</b>";
+  const HtmlText text = ReadHtml(html);
+  EXPECT_EQ(text.limit, HtmlLimit::kDepth);
+  EXPECT_EQ(text.text, "Darchiev Moscow round");
+  // Closed nesting: the same, and the words inside stay apart from their neighbours.
+  const HtmlText closed =
+      ReadHtml(Repeat("<div>", 100'000) + "deep" + Repeat("</div>", 100'000) + "after");
+  EXPECT_EQ(closed.limit, HtmlLimit::kDepth);
+  EXPECT_EQ(closed.text, "deep after");
+}
+
+TEST(ReadHtml, CountsOnlyWhatStaysOpen) {
+  // Unclosed paragraphs and list items close their like: 1,000 of them nest nothing.
+  const HtmlText paragraphs = ReadHtml("<table></table>" + Repeat("<p>x", 1000));
+  EXPECT_EQ(paragraphs.limit, HtmlLimit::kNone);
+  const HtmlText items = ReadHtml("<form><ul>" + Repeat("<li>x<br><img src=y>", 1000));
+  EXPECT_EQ(items.limit, HtmlLimit::kNone);
+  EXPECT_EQ(ReadHtml("<form>" + Repeat("<i>a</i>", 5000)).limit, HtmlLimit::kNone);
+}
+
+TEST(ReadHtml, StopsAtTheElementAndSizeLimits) {
+  const HtmlText many = ReadHtml("<form>" + Repeat("<i>a</i>", kHtmlMaxElements + 10));
+  EXPECT_EQ(many.limit, HtmlLimit::kElements);
+  EXPECT_EQ(std::count(many.text.begin(), many.text.end(), 'a'), kHtmlMaxElements + 10);
+  const HtmlText large = ReadHtml("<form>" + Repeat("<i>word</i>, ", kHtmlMaxBytes / 400) +
+                                  Repeat("word ", kHtmlMaxBytes / 5));
+  EXPECT_EQ(large.limit, HtmlLimit::kSize);
+  EXPECT_TRUE(large.text.starts_with("word, word,")) << large.text.substr(0, 100);
+  EXPECT_TRUE(large.text.ends_with("word word")) << large.text.substr(large.text.size() - 100);
+}
+
+TEST(GumboText, FormattingElementsReopenedPastTheMemoryCapAreReadAsPlainText) {
+  // HTML5 reopens every open formatting element (distinct attributes defeat its limit of three)
+  // after each block that closed them: gumbo took 1.4 GB and 4.7 s for 43 KB of this. The
+  // nesting limit stops it first in HtmlToText; the memory cap is what holds if it did not.
+  std::string html = Repeat("<div>", 2000);
+  for (int i = 0; i < 2000; ++i) html += "<b class=c" + std::to_string(i) + ">";
+  html += Repeat("</div>x", 2000);
+  HtmlLimit limit = HtmlLimit::kNone;
+  const std::string text = internal::GumboText(html, &limit);
+  EXPECT_EQ(limit, HtmlLimit::kMemory);
+  EXPECT_EQ(CollapseWhitespace(text), CollapseWhitespace(Repeat("x ", 2000)));
+  EXPECT_EQ(ReadHtml(html).limit, HtmlLimit::kDepth);
+}
+
+TEST(StrippedText, DropsTagsCommentsAndScriptsAndDecodesReferences) {
+  EXPECT_EQ(
+      CollapseWhitespace(internal::StrippedText(
+          "<p>a&amp;b</p><script>x<y</script><!-- c --><a href=\"<\">&#1044;</a>&zzz; 1 < 2")),
+      "a&b Д&zzz; 1 < 2");
+  // Inline elements do not split words; blocks do.
+  EXPECT_EQ(CollapseWhitespace(internal::StrippedText("Dar<b>chiev</b><p>said</p><br>it")),
+            "Darchiev said it");
+  EXPECT_EQ(CollapseWhitespace(internal::StrippedText("tail<style>never closed")), "tail");
 }
 
 TEST(EscapeHtml, EscapesMarkupCharacters) {

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,8 +129,10 @@ std::optional<int> ChildProcess::Wait(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (true) {
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    rusage usage{};
+    if (wait4(pid_, &status, WNOHANG, &usage) == pid_) {
       reaped_ = true;
+      peak_rss_kib_ = usage.ru_maxrss;
       return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;

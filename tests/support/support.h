@@ -83,6 +83,8 @@ class ChildProcess {
   void Signal(int signal);
   // The exit code, -1 if killed by a signal, or nullopt if still running after `timeout`.
   std::optional<int> Wait(std::chrono::milliseconds timeout);
+  // The most memory the process held (its peak resident set), once Wait has seen it end.
+  long peak_rss_kib() const { return peak_rss_kib_; }
   std::string out() const;
   std::string err() const;
 
@@ -90,6 +92,7 @@ class ChildProcess {
   TempDir output_;
   int pid_ = -1;
   bool reaped_ = false;
+  long peak_rss_kib_ = 0;
 };
 
 // The feedwatch binary under test.
