@@ -364,12 +364,13 @@ class Loader {
     const toml::table* table = Section(root, "http");
     if (table == nullptr) return;
     CheckKeys(*table,
-              {"timeout", "connect_timeout", "low_speed_time", "max_body", "concurrency",
-               "per_host", "ca_file", "proxy"},
+              {"timeout", "connect_timeout", "low_speed_time", "max_body", "max_parse_time",
+               "concurrency", "per_host", "ca_file", "proxy", "internal_networks"},
               "[http]");
     if (auto d = DurationValue(*table, "timeout")) http.timeout = *d;
     if (auto d = DurationValue(*table, "connect_timeout")) http.connect_timeout = *d;
     if (auto d = DurationValue(*table, "low_speed_time")) http.low_speed_time = *d;
+    if (auto d = DurationValue(*table, "max_parse_time")) http.max_parse_time = *d;
     if (auto ca = String(*table, "ca_file", "[http]", false)) {
       http.ca_file = ca->empty() ? "" : (path_.parent_path() / *ca).lexically_normal().string();
     }
@@ -390,6 +391,28 @@ class Loader {
     }
     Integer(*table, "concurrency", 1, 10'000, http.concurrency);
     Integer(*table, "per_host", 1, 10'000, http.per_host);
+    if (const toml::node* node = table->get("internal_networks")) {
+      const toml::array* array = node->as_array();
+      if (array == nullptr) {
+        Add(node->source().begin,
+            R"(expected "internal_networks" to be an array of networks like "10.0.0.0/8")");
+        return;
+      }
+      http.internal_networks.clear();
+      for (const toml::node& element : *array) {
+        const auto* value = element.as_string();
+        Result<net::AddressSet> network =
+            value != nullptr ? net::AddressSet::Parse({value->get()})
+                             : Result<net::AddressSet>(Error::InvalidInput(
+                                   "expected a network (a string like \"10.0.0.0/8\"), got " +
+                                   std::string(TypeName(element))));
+        if (network) {
+          http.internal_networks.push_back(value->get());
+        } else {
+          Add(element.source().begin, network.error().message);
+        }
+      }
+    }
   }
 
   void LoadDefaults(const toml::table& root) {

@@ -20,6 +20,7 @@
 #include "base/result.h"
 #include "config/units.h"
 #include "filters/query.h"
+#include "net/address.h"
 #include "notify/email.h"
 #include "notify/policy.h"
 #include "notify/webhook.h"
@@ -47,10 +48,14 @@ struct HttpSettings {
   Duration connect_timeout = 10s;        // DNS + TCP + TLS
   Duration low_speed_time = 30s;         // a transfer that receives nothing for this long is cut
   std::uint64_t max_body = 10ULL << 20;  // decoded bytes
+  Duration max_parse_time = 5s;          // CPU time to parse one response; past it the poll fails
   int concurrency = 32;                  // transfers at once
   int per_host = 2;                      // transfers at once to one host
   std::string ca_file;                   // empty: the system's CA store
   std::string proxy;                     // empty: the usual environment variables
+  // Where a feed on the internet may not redirect feedwatch (CIDR networks; see
+  // net::AddressSet::InternalDefaults and docs/reliability.md).
+  std::vector<std::string> internal_networks = net::AddressSet::InternalDefaults();
 };
 
 struct ScheduleSettings {

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <chrono>
 #include <csignal>
 #include <unordered_map>
+#include <utility>
 
 #include "base/hash.h"
 #include "base/text.h"
@@ -65,6 +67,10 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       dispatcher_(config, store, clock, std::move(notifiers), metrics),
       runtime_(config.feeds.size()) {
   for (FeedRuntime& runtime : runtime_) runtime.next_due = clock.Now();
+  // Validated with the configuration.
+  Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
+  assert(internal);
+  internal_networks_ = std::make_shared<const net::AddressSet>(std::move(*internal));
   for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
 }
 
@@ -173,6 +179,7 @@ void Engine::Start(size_t index, const std::string& url) {
   request.max_body = config_.http.max_body;
   request.ca_file = config_.http.ca_file;
   request.proxy = config_.http.proxy;
+  request.internal = internal_networks_;
   request.headers = {
       "Accept: application/rss+xml, application/atom+xml, application/feed+json, "
       "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"};
@@ -257,8 +264,8 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     return;
   }
   poll.status = std::to_string(status);
-  poll.etag = response->Header("etag");
-  poll.last_modified = response->Header("last-modified");
+  poll.etag = Validator(index, *response, "etag");
+  poll.last_modified = Validator(index, *response, "last-modified");
   poll.body_hash = hash;
   if (Status s = Process(index, *response, poll); !s) {
     if (s.error().code == Error::Code::kIo) {
@@ -283,8 +290,8 @@ void Engine::Unchanged(size_t index, std::string status, const net::Response& re
   const config::FeedConfig& feed = config_.feeds[index];
   poll.status = std::move(status);
   // A 304 may carry fresh validators.
-  poll.etag = response.Header("etag");
-  poll.last_modified = response.Header("last-modified");
+  poll.etag = Validator(index, response, "etag");
+  poll.last_modified = Validator(index, response, "last-modified");
   poll.next_due = poll.at + NextSuccessDelay(index, response);
   spdlog::debug("feed {}: {}", feed.name, poll.status);
   Record(index, poll);
@@ -295,6 +302,16 @@ Seconds Engine::NextSuccessDelay(size_t index, const net::Response& response) co
   std::optional<Seconds> hint = FreshnessHint(response, clock_.Now());
   if (const auto ttl = runtime_[index].ttl; ttl && (!hint || *ttl > *hint)) hint = *ttl;
   return Jitter(DelayAfterSuccess(feed.interval, hint), feed.name, clock_.Now());
+}
+
+std::string Engine::Validator(size_t index, const net::Response& response, std::string_view name) {
+  std::string value = response.Header(name);
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos) return value;
+  if (!std::exchange(runtime_[index].told_unsafe_validator, true)) {
+    spdlog::warn("feed {}: its {} holds a control character (CR, LF or NUL); not sent back",
+                 config_.feeds[index].name, name);
+  }
+  return "";
 }
 
 void Engine::Record(size_t index, const store::PollRecord& poll) {
@@ -337,6 +354,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   feeds::ParseOptions options;
   options.base_url = response.effective_url.empty() ? feed.url : response.effective_url;
   options.content_type = response.Header("content-type");
+  options.max_parse_time = config_.http.max_parse_time;
   Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
   if (!parsed) return parsed.error();
   runtime_[index].ttl = parsed->ttl;

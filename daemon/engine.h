@@ -85,6 +85,7 @@ class Engine {
     store::FeedState state;                         // as in the store, kept in step with it
     std::optional<std::chrono::minutes> ttl;        // the feed's <ttl>, from its last parse
     std::chrono::steady_clock::time_point started;  // the fetch in flight
+    bool told_unsafe_validator = false;             // logged once per run
   };
 
   std::string FetchUrl(size_t feed) const;  // the configured URL, or where it moved
@@ -97,6 +98,9 @@ class Engine {
                  store::PollRecord& poll);
   Seconds NextSuccessDelay(size_t feed, const net::Response& response) const;
   void Record(size_t feed, const store::PollRecord& poll);
+  // The response's `name` validator (etag, last-modified) to send back on the next poll; ""
+  // when it carries CR, LF or NUL, which would let the server write our request's headers.
+  std::string Validator(size_t feed, const net::Response& response, std::string_view name);
   // The first match of `watch` on the story `item` tells, if there was one in the story window:
   // the same canonical URL, or a headline at least filters::kSameStory alike.
   Result<std::optional<std::int64_t>> SameStory(const std::string& watch,
@@ -123,6 +127,8 @@ class Engine {
   Dispatcher dispatcher_;
   filters::WatchSet watches_;         // config_.watches, indexed
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
+  // config_.http.internal_networks: where a redirect from outside may not lead.
+  std::shared_ptr<const net::AddressSet> internal_networks_;
   int in_flight_ = 0;
   // By watch, read from the store at a watch's first match, then kept up to date by commits.
   std::unordered_map<std::string, StoryIndex> stories_;

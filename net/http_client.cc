@@ -24,6 +24,11 @@ struct Transfer {
   std::uint64_t max_body = 0;
   std::chrono::milliseconds timeout{};
   bool too_large = false;
+  size_t header_bytes = 0;
+  std::shared_ptr<const AddressSet> internal;
+  std::string origin_address;  // the first request's, when `internal` is set
+  bool origin_internal = false;
+  std::string refused;         // why the transfer was stopped before a request, if it was
   std::vector<long> statuses;  // of every response in the redirect chain
   std::array<char, CURL_ERROR_SIZE> error{};
 
@@ -56,6 +61,12 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const size_t bytes = size * count;
+  transfer->header_bytes += bytes;
+  if (transfer->header_bytes > Response::kMaxHeaderBytes) {
+    transfer->refused =
+        "response headers larger than " + std::to_string(Response::kMaxHeaderBytes / 1024) + " KiB";
+    return 0;  // aborts with CURLE_WRITE_ERROR
+  }
   std::string_view line(data, bytes);
   while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.remove_suffix(1);
   if (line.starts_with("HTTP/")) {
@@ -76,7 +87,30 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return bytes;
 }
 
+// Before each request of a transfer (the first, and one per redirect), on the connection it will
+// use: refuses a redirect from an external address to an internal one.
+int OnRequest(void* user, char* address, char* /*local_address*/, int /*port*/,
+              int /*local_port*/) {
+  auto* transfer = static_cast<Transfer*>(user);
+  if (transfer->origin_address.empty()) {
+    transfer->origin_address = address;
+    transfer->origin_internal = transfer->internal->Contains(address);
+    return CURL_PREREQFUNC_OK;
+  }
+  if (transfer->origin_internal || !transfer->internal->Contains(address)) {
+    return CURL_PREREQFUNC_OK;
+  }
+  transfer->refused = "redirect from " + transfer->origin_address + " to internal address " +
+                      std::string(address) + " refused";
+  return CURL_PREREQFUNC_ABORT;
+}
+
+bool IsSafeHeader(std::string_view header) {
+  return header.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
 Error ErrorFor(CURLcode code, const Transfer& transfer) {
+  if (!transfer.refused.empty()) return Error::Network(transfer.refused);
   if (transfer.too_large) {
     return Error::TooLarge("body larger than " + std::to_string(transfer.max_body) + " bytes");
   }
@@ -191,10 +225,15 @@ void HttpClient::Start(const Request& request, Callback done) {
   Transfer& t = impl_->NewTransfer(std::move(done));
   t.max_body = request.max_body;
   for (const std::string& header : request.headers) {
-    t.headers = curl_slist_append(t.headers, header.c_str());
+    if (IsSafeHeader(header)) t.headers = curl_slist_append(t.headers, header.c_str());
   }
   SetCommon(t, request.timeout, request.connect_timeout, request.ca_file);
   CURL* easy = t.easy;
+  if (request.internal != nullptr) {
+    t.internal = request.internal;
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &OnRequest);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, &t);
+  }
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, request.allow_file ? "file" : "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");

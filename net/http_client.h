@@ -15,12 +15,15 @@
 #include <vector>
 
 #include "base/result.h"
+#include "net/address.h"
 
 namespace feedwatch::net {
 
 struct Request {
   std::string url;
-  std::vector<std::string> headers;  // "Name: value"
+  // "Name: value". A header carrying CR, LF or NUL is not sent: those would split it into
+  // headers of someone else's choosing.
+  std::vector<std::string> headers;
   std::chrono::milliseconds timeout{30'000};
   std::chrono::milliseconds connect_timeout{10'000};
   // Cut a transfer that receives under 100 bytes/s for this long (a stalled server); 0 disables.
@@ -32,6 +35,11 @@ struct Request {
   // With a body the request is a POST; "Content-Type: ..." belongs in `headers`.
   std::optional<std::string> post_body;
   bool follow_redirects = true;  // false: a 3xx is the response
+  // When set: a redirect that leads from an address outside this set to one inside it fails
+  // the transfer ("redirect from A to internal address B refused"), judged by the address
+  // actually connected to, not the name. A request whose first address is inside may go
+  // anywhere.
+  std::shared_ptr<const AddressSet> internal;
 };
 
 // One message submitted over SMTP: the envelope and the RFC 5322 text.
@@ -58,6 +66,9 @@ struct Response {
   // Redirects were followed and every one was permanent (301 or 308): effective_url is the
   // resource's new address.
   bool moved_permanently = false;
+
+  // Past kMaxHeaderBytes of headers in one response the transfer fails.
+  static constexpr size_t kMaxHeaderBytes = 256 * 1024;
 
   // The value of the first header named `name` (lower-case), or "".
   std::string Header(std::string_view name) const;

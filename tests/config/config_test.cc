@@ -85,11 +85,23 @@ intervall = "5m"
             "  ^");
 }
 
+TEST(Config, InternalNetworksMustBeNetworks) {
+  EXPECT_EQ(ErrorsOf("[http]\ninternal_networks = [\"10.0.0.0/8\", \"10.0.0.0/33\", 7]\n"),
+            "/etc/feedwatch/feedwatch.toml:2:36: \"10.0.0.0/33\" is not a network; expected an "
+            "address with an optional prefix length, like \"10.0.0.0/8\" or \"fc00::/7\"\n"
+            "  internal_networks = [\"10.0.0.0/8\", \"10.0.0.0/33\", 7]\n"
+            "                                     ^\n"
+            "/etc/feedwatch/feedwatch.toml:2:51: expected a network (a string like "
+            "\"10.0.0.0/8\"), got an integer\n"
+            "  internal_networks = [\"10.0.0.0/8\", \"10.0.0.0/33\", 7]\n"
+            "                                                    ^");
+}
+
 TEST(Config, UnknownKeyWithNothingCloseListsTheKnownKeys) {
   EXPECT_EQ(ErrorsOf("[http]\nproxyserver = \"x\"\n"),
             "/etc/feedwatch/feedwatch.toml:2:1: unknown key \"proxyserver\" in [http]; expected "
-            "one of: timeout connect_timeout low_speed_time max_body concurrency per_host ca_file "
-            "proxy\n"
+            "one of: timeout connect_timeout low_speed_time max_body max_parse_time concurrency "
+            "per_host ca_file proxy internal_networks\n"
             "  proxyserver = \"x\"\n"
             "  ^");
 }

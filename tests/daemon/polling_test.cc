@@ -291,6 +291,69 @@ TEST_F(PollingTest, AMisbehavingFeedDoesNotDelayTheOthers) {
   EXPECT_LT(log.find("feed good: 1 items"), log.find("feed stalled: stalled")) << log;
 }
 
+TEST_F(PollingTest, AValidatorWithABareCrIsNeverSentBack) {
+  // A server that tries to write our next request's headers through its ETag (cpp-httplib
+  // refuses to send such a header, so the answer is written by hand).
+  testing::RawHttpServer server([](const std::string&) {
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n"
+           "ETag: \"v1\"\rX-Injected: yes\r\n"
+           "Last-Modified: Wed, 11 Jun 2025 06:00:00 GMT\rX-Also: yes\r\n"
+           "Content-Length: " +
+           std::to_string(kRss.size()) + "\r\nConnection: close\r\n\r\n" + kRss;
+  });
+  const std::string feeds = Feed("wire", server.Url("/rss"));
+  PollOnce(feeds);
+  clock_.Advance(kInterval * 2);
+  PollOnce(feeds);
+  const std::vector<std::string> requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  for (const std::string& request : requests) {
+    EXPECT_EQ(request.find("X-Injected"), std::string::npos) << request;
+    EXPECT_EQ(request.find("X-Also"), std::string::npos) << request;
+    EXPECT_EQ(request.find("If-None-Match"), std::string::npos) << request;
+    EXPECT_EQ(request.find("If-Modified-Since"), std::string::npos) << request;
+  }
+  EXPECT_EQ(State("wire").etag, "");
+  EXPECT_EQ(State("wire").last_modified, "");
+  EXPECT_NE(log_.str().find("feed wire: its etag holds a control character (CR, LF or NUL); "
+                            "not sent back"),
+            std::string::npos)
+      << log_.str();
+}
+
+TEST_F(PollingTest, ARedirectFromOutsideToAnInternalAddressIsRefused) {
+  // 127.0.0.2 plays a public feed; only 127.0.0.1 is declared internal.
+  server_.server().Get("/internal", [this](const httplib::Request& req, httplib::Response& res) {
+    Count(req);
+    res.set_content(kRss, "application/rss+xml");
+  });
+  server_.Start();
+  testing::LoopbackServer outside("127.0.0.2");
+  const std::string internal_url = server_.Url("/internal");
+  outside.server().Get("/moved", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 301;
+    res.set_header("Location", internal_url);
+  });
+  outside.Start();
+  const std::string internal = "internal_networks = [\"127.0.0.1/32\"]\n";
+  PollOnce(Feed("public", outside.Url("/moved")), internal);
+  EXPECT_EQ(Hits("/internal"), 0);
+  const store::FeedState state = State("public");
+  EXPECT_EQ(state.moved_to, "");
+  EXPECT_NE(state.last_error.find("redirect from 127.0.0.2 to internal address 127.0.0.1 refused"),
+            std::string::npos)
+      << state.last_error;
+
+  // A feed configured on an internal address may redirect within it.
+  server_.server().Get("/inside", [&](const httplib::Request&, httplib::Response& res) {
+    res.status = 301;
+    res.set_header("Location", internal_url);
+  });
+  PollOnce(Feed("private", server_.Url("/inside")), internal);
+  EXPECT_EQ(Hits("/internal"), 1);
+  EXPECT_EQ(State("private").last_error, "");
+}
+
 TEST(Schedule, ServerHintsLengthenTheIntervalWithinBounds) {
   net::Response response;
   response.headers = {{"cache-control", "public, max-age=1800"}};

@@ -1,5 +1,6 @@
 #include "tests/support/support.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <spawn.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <array>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -17,11 +19,14 @@
 
 namespace feedwatch::testing {
 
-int BindLoopback(int& port) {
+int BindLoopback(int& port, const std::string& loopback) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (inet_pton(AF_INET, loopback.c_str(), &address.sin_addr) != 1 ||
+      (ntohl(address.sin_addr.s_addr) >> 24) != 127) {
+    throw std::runtime_error("not a loopback address: " + loopback);
+  }
   socklen_t length = sizeof address;
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
@@ -64,10 +69,12 @@ void WriteFile(const std::filesystem::path& path, std::string_view text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-LoopbackServer::LoopbackServer() = default;
+LoopbackServer::LoopbackServer(std::string address) : address_(std::move(address)) {
+  if (!address_.starts_with("127.")) throw std::runtime_error("not a loopback address");
+}
 
 void LoopbackServer::Start() {
-  port_ = server_.bind_to_any_port("127.0.0.1");
+  port_ = server_.bind_to_any_port(address_);
   if (port_ <= 0) throw std::runtime_error("cannot bind a loopback port");
   thread_ = std::thread([this] { server_.listen_after_bind(); });
   // stop() is a no-op until the accept loop runs, so a test that ends at once would leave the
@@ -81,7 +88,48 @@ LoopbackServer::~LoopbackServer() {
 }
 
 std::string LoopbackServer::Url(std::string_view path) const {
+  return "http://" + address_ + ":" + std::to_string(port_) + std::string(path);
+}
+
+RawHttpServer::RawHttpServer(std::function<std::string(const std::string& request)> answer)
+    : answer_(std::move(answer)) {
+  fd_ = BindLoopback(port_);
+  if (fd_ < 0 || listen(fd_, 16) != 0) throw std::runtime_error("cannot listen on loopback");
+  thread_ = std::thread([this] {
+    while (true) {
+      const int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) return;  // closed by the destructor
+      std::string request;
+      std::array<char, 4096> buffer{};
+      while (request.find("\r\n\r\n") == std::string::npos && request.size() < 65536) {
+        const ssize_t n = recv(client, buffer.data(), buffer.size(), 0);
+        if (n <= 0) break;
+        request.append(buffer.data(), static_cast<size_t>(n));
+      }
+      {
+        const std::lock_guard lock(mutex_);
+        requests_.push_back(request);
+      }
+      const std::string response = answer_(request);
+      (void)send(client, response.data(), response.size(), MSG_NOSIGNAL);
+      close(client);
+    }
+  });
+}
+
+RawHttpServer::~RawHttpServer() {
+  shutdown(fd_, SHUT_RDWR);
+  close(fd_);
+  thread_.join();
+}
+
+std::string RawHttpServer::Url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+}
+
+std::vector<std::string> RawHttpServer::requests() const {
+  const std::lock_guard lock(mutex_);
+  return requests_;
 }
 
 TempDir::TempDir() {

@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,17 +26,18 @@ std::filesystem::path SourceDir();
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, std::string_view text);
 
-// A TCP socket bound to 127.0.0.1 on a free port, not listening yet; sets `port`. -1 on error.
-int BindLoopback(int& port);
+// A TCP socket bound to `address` (127.0.0.1 unless another loopback address is given) on a
+// free port, not listening yet; sets `port`. -1 on error.
+int BindLoopback(int& port, const std::string& address = "127.0.0.1");
 
 // `data` gzip-compressed (a gzip stream, as Content-Encoding: gzip carries it).
 std::string Gzip(std::string_view data);
 
-// A cpp-httplib server on 127.0.0.1 and a free port. Register handlers on server(), then
-// Start(). Stops and joins in the destructor.
+// A cpp-httplib server on 127.0.0.1 (or another loopback address) and a free port. Register
+// handlers on server(), then Start(). Stops and joins in the destructor.
 class LoopbackServer {
  public:
-  LoopbackServer();
+  explicit LoopbackServer(std::string address = "127.0.0.1");
   ~LoopbackServer();
   LoopbackServer(const LoopbackServer&) = delete;
   LoopbackServer& operator=(const LoopbackServer&) = delete;
@@ -44,8 +47,30 @@ class LoopbackServer {
   std::string Url(std::string_view path) const;
 
  private:
+  std::string address_;
   httplib::Server server_;
   int port_ = 0;
+  std::thread thread_;
+};
+
+// A TCP server on 127.0.0.1 that answers each connection's first request with the bytes
+// `answer` returns for it, exactly as given (what cpp-httplib refuses to send: a header with a
+// bare CR), then closes the connection. Keeps every request it read.
+class RawHttpServer {
+ public:
+  explicit RawHttpServer(std::function<std::string(const std::string& request)> answer);
+  ~RawHttpServer();
+  RawHttpServer(const RawHttpServer&) = delete;
+  RawHttpServer& operator=(const RawHttpServer&) = delete;
+  std::string Url(std::string_view path) const;
+  std::vector<std::string> requests() const;
+
+ private:
+  std::function<std::string(const std::string&)> answer_;
+  int fd_ = -1;
+  int port_ = 0;
+  mutable std::mutex mutex_;
+  std::vector<std::string> requests_;
   std::thread thread_;
 };
 
