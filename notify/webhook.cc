@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/hash.h"
+#include "base/text.h"
 #include "notify/email.h"
 
 namespace feedwatch::notify {
@@ -10,8 +11,16 @@ namespace {
 
 // What a receiver's answer may hold that is worth logging.
 constexpr size_t kErrorBodyBytes = 200;
-// Discord refuses content over 2,000 characters.
+// Discord refuses content over 2,000 characters; Slack truncates text past 40,000; ntfy turns a
+// message past 4,096 bytes into an attachment.
 constexpr size_t kDiscordLimit = 1900;
+constexpr size_t kSlackLimit = 35'000;
+constexpr size_t kNtfyLimit = 4000;
+// What one entry of a chat message may take of a feed's strings, so that one long or hostile
+// item cannot push the others out of a digest.
+constexpr size_t kEntryTitleBytes = 300;
+constexpr size_t kEntrySnippetBytes = 400;
+constexpr size_t kEntryLinkBytes = 600;
 
 using nlohmann::json;
 
@@ -64,60 +73,101 @@ std::string SlackEscape(std::string_view text) {
 std::string DiscordEscape(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (std::string_view("\\*_~`|>[]()#@:-").find(c) != std::string_view::npos) out += '\\';
+    if (std::string_view("\\*_~`|<>[]()#@:-").find(c) != std::string_view::npos) out += '\\';
     out += (c == '\n' || c == '\r') ? ' ' : c;
   }
   return out;
 }
 
 bool IsWebLink(std::string_view link) {
-  return link.starts_with("https://") || link.starts_with("http://");
+  return (link.starts_with("https://") || link.starts_with("http://")) &&
+         link.size() <= kEntryLinkBytes;
+}
+
+// `link` with every character that could end or break out of a chat format's link syntax
+// (Discord's "(<...>)", Slack's "<...|...>") percent-encoded: brackets, angle brackets,
+// parentheses, the pipe, quotes, backslash, backtick, whitespace and controls.
+std::string LinkEscape(std::string_view link) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : link) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte <= 0x20 || byte == 0x7F ||
+        std::string_view("<>()[]|\"'`\\").find(c) != std::string_view::npos) {
+      out += '%';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0F];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The entry's title and snippet, each shortened to its share of a chat message.
+std::string EntryTitle(const Alert& alert) { return ShortenUtf8(alert.title, kEntryTitleBytes); }
+std::string EntrySnippet(const Alert& alert) {
+  return ShortenUtf8(alert.snippet, kEntrySnippetBytes);
+}
+
+// Joins `entries` while they fit in `limit` bytes, then says how many did not.
+std::string JoinWithin(const std::vector<std::string>& entries, size_t limit) {
+  std::string out;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const size_t more = (out.empty() ? 0 : 2) + entries[i].size();
+    if (out.size() + more > limit - 40) {
+      out += (out.empty() ? "" : "\n\n") + std::string("… and ") +
+             std::to_string(entries.size() - i) + " more";
+      break;
+    }
+    if (!out.empty()) out += "\n\n";
+    out += entries[i];
+  }
+  return out;
 }
 
 std::string SlackText(const Message& message) {
-  std::string out;
+  std::vector<std::string> entries;
   for (const Alert& alert : message.alerts) {
-    if (!out.empty()) out += "\n\n";
-    const std::string title = SlackEscape(alert.title);
-    out += IsWebLink(alert.link) ? "*<" + SlackEscape(alert.link) + "|" + title + ">*"
-                                 : "*" + title + "*";
-    out += "\n" + SlackEscape(alert.watch) + " · " + SlackEscape(alert.feed);
+    const std::string title = SlackEscape(EntryTitle(alert));
+    std::string entry = IsWebLink(alert.link)
+                            ? "*<" + SlackEscape(LinkEscape(alert.link)) + "|" + title + ">*"
+                            : "*" + title + "*";
+    entry += "\n" + SlackEscape(alert.watch) + " · " + SlackEscape(alert.feed);
     if (!alert.snippet.empty()) {
-      std::string snippet = SlackEscape(alert.snippet);
+      std::string snippet = SlackEscape(EntrySnippet(alert));
       for (size_t at; (at = snippet.find("**")) != std::string::npos;) snippet.replace(at, 2, "*");
-      out += "\n> " + snippet;
+      entry += "\n> " + snippet;
     }
+    entries.push_back(std::move(entry));
   }
-  return out;
+  return JoinWithin(entries, kSlackLimit);
 }
 
 std::string DiscordText(const Message& message) {
-  std::string out;
+  std::vector<std::string> entries;
   for (const Alert& alert : message.alerts) {
-    std::string entry = out.empty() ? "" : "\n\n";
-    const std::string title = DiscordEscape(alert.title);
-    entry +=
-        IsWebLink(alert.link) ? "**[" + title + "](<" + alert.link + ">)**" : "**" + title + "**";
+    const std::string title = DiscordEscape(EntryTitle(alert));
+    std::string entry = IsWebLink(alert.link)
+                            ? "**[" + title + "](<" + LinkEscape(alert.link) + ">)**"
+                            : "**" + title + "**";
     entry += "\n" + DiscordEscape(alert.watch) + " · " + DiscordEscape(alert.feed);
-    if (out.size() + entry.size() > kDiscordLimit) {
-      out += "\n\n… and more";
-      break;
-    }
-    out += entry;
+    entries.push_back(std::move(entry));
   }
-  return out;
+  return JoinWithin(entries, kDiscordLimit);
 }
 
 std::string NtfyText(const Message& message) {
-  std::string out;
+  std::vector<std::string> entries;
   for (const Alert& alert : message.alerts) {
-    if (!out.empty()) out += "\n\n";
-    if (message.digest) out += alert.title + "\n";
-    out += alert.watch + " · " + alert.feed;
-    if (!alert.snippet.empty()) out += "\n" + alert.snippet;
-    if (message.digest) out += "\n" + alert.link;
+    std::string entry;
+    if (message.digest) entry += EntryTitle(alert) + "\n";
+    entry += alert.watch + " · " + alert.feed;
+    if (!alert.snippet.empty()) entry += "\n" + EntrySnippet(alert);
+    if (message.digest && alert.link.size() <= kEntryLinkBytes) entry += "\n" + alert.link;
+    entries.push_back(std::move(entry));
   }
-  return out;
+  return JoinWithin(entries, kNtfyLimit);
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/hash.h"
@@ -157,6 +158,60 @@ TEST(Webhook, ChatFormatsCannotBeHijackedByFeedText) {
   ASSERT_GE(ntfy.headers.size(), 2u);
   EXPECT_EQ(DecodeWords(ntfy.headers[1]), SampleAlert().title);
   EXPECT_EQ(ntfy.headers[1].find('\n'), std::string::npos);
+}
+
+TEST(Webhook, AFeedLinkCannotEndTheChatLinkAndForgeAnother) {
+  Alert alert = SampleAlert();
+  alert.link = "https://outlet.example/a>)**[Click me](<https://evil.example/>)";
+  alert.title = "Title](https://evil.example/) [x";
+  const Message message{"x-a1", false, {alert}};
+  const std::string discord =
+      nlohmann::json::parse(RenderWebhook(message, WebhookFormat::kDiscord, {}).body)["content"]
+          .get<std::string>();
+  // One link, to the outlet, ending where feedwatch ends it.
+  EXPECT_EQ(discord.find("](<"), discord.rfind("](<")) << discord;
+  EXPECT_NE(discord.find("(<https://outlet.example/a%3E%29**%5BClick%20me%5D%28%3Chttps://"
+                         "evil.example/%3E%29>)**"),
+            std::string::npos)
+      << discord;
+  EXPECT_NE(discord.find("**[Title\\]\\(https\\:"), std::string::npos) << discord;
+  const std::string slack =
+      nlohmann::json::parse(RenderWebhook(message, WebhookFormat::kSlack, {}).body)["text"]
+          .get<std::string>();
+  EXPECT_EQ(slack.find("|Click"), std::string::npos) << slack;
+  EXPECT_EQ(std::count(slack.begin(), slack.end(), '|'), 1) << slack;
+}
+
+TEST(Webhook, OneOversizedEntryDoesNotHideTheOthers) {
+  Alert huge = SampleAlert();
+  huge.title = std::string(5000, 'T');
+  huge.snippet = std::string(9000, 'S');
+  huge.link = "https://outlet.example/" + std::string(3000, 'p');
+  std::vector<Alert> alerts = {huge};
+  for (int i = 0; i < 4; ++i) {
+    Alert other = SampleAlert();
+    other.title = "Other story " + std::to_string(i);
+    alerts.push_back(other);
+  }
+  const Message digest{"x-g1", true, alerts};
+  const std::string discord =
+      nlohmann::json::parse(RenderWebhook(digest, WebhookFormat::kDiscord, {}).body)["content"]
+          .get<std::string>();
+  EXPECT_LE(discord.size(), 2000u);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_NE(discord.find("Other story " + std::to_string(i)), std::string::npos) << discord;
+  }
+  const std::string ntfy = RenderWebhook(digest, WebhookFormat::kNtfy, {}).body;
+  EXPECT_LE(ntfy.size(), 4096u);
+  EXPECT_NE(ntfy.find("Other story 3"), std::string::npos);
+  // Past the limit, the message says how many entries it left out.
+  const Message many{"x-g2", true, std::vector<Alert>(60, SampleAlert())};
+  const std::string crowded =
+      nlohmann::json::parse(RenderWebhook(many, WebhookFormat::kDiscord, {}).body)["content"]
+          .get<std::string>();
+  EXPECT_LE(crowded.size(), 2000u);
+  EXPECT_NE(crowded.find(" more"), std::string::npos);
+  EXPECT_NE(crowded.find("… and "), std::string::npos);
 }
 
 TEST(DigestSchedule, ParsesAndFindsTheNextSlot) {
