@@ -1,11 +1,6 @@
 #include "daemon/metrics.h"
 
-#include <httplib.h>
-
-#include <cerrno>
-#include <cstring>
 #include <sstream>
-#include <thread>
 
 namespace feedwatch::daemon {
 namespace {
@@ -156,60 +151,28 @@ std::string Metrics::Render() const {
   return out;
 }
 
-struct MetricsServer::Impl {
-  httplib::Server server;
-  std::thread thread;
-};
+MetricsServer::MetricsServer(std::unique_ptr<HttpListener> listener)
+    : listener_(std::move(listener)) {}
 
-MetricsServer::MetricsServer(std::unique_ptr<Impl> impl, std::string address)
-    : impl_(std::move(impl)), address_(std::move(address)) {}
+MetricsServer::~MetricsServer() = default;
 
-MetricsServer::~MetricsServer() {
-  impl_->server.stop();
-  if (impl_->thread.joinable()) impl_->thread.join();
-}
+const std::string& MetricsServer::address() const { return listener_->address(); }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
                                                             const Metrics& metrics) {
-  const size_t colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon == std::string::npos ? 0 : colon);
-  const std::string port_text = colon == std::string::npos ? "" : listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  int port = -1;
-  try {
-    size_t used = 0;
-    port = std::stoi(port_text, &used);
-    if (used != port_text.size()) port = -1;
-  } catch (const std::exception&) {
-    port = -1;
-  }
-  if (host.empty() || port < 0 || port > 65535) {
-    return Error::InvalidInput("metrics_listen \"" + listen + "\": expected HOST:PORT");
-  }
-  auto impl = std::make_unique<Impl>();
-  httplib::Server& server = impl->server;
-  server.Get("/metrics", [&metrics](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  server.Get("/healthz", [&metrics](const httplib::Request&, httplib::Response& res) {
+  std::map<std::string, HttpListener::Handler> routes;
+  routes["/metrics"] = [&metrics] {
+    return HttpListener::Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render()};
+  };
+  routes["/healthz"] = [&metrics] {
     // The loop sleeps 10 s at most between turns.
     const Status health = metrics.Health(std::chrono::seconds(30));
-    res.status = health ? 200 : 503;
-    res.set_content(health ? "ok\n" : health.error().message + "\n", "text/plain");
-  });
-  const int bound =
-      port == 0 ? server.bind_to_any_port(host) : (server.bind_to_port(host, port) ? port : -1);
-  if (bound <= 0) {
-    return Error::Network("metrics_listen \"" + listen +
-                          "\": cannot listen there: " + std::strerror(errno));
-  }
-  impl->thread = std::thread([&server] { server.listen_after_bind(); });
-  while (!server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  const std::string shown = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  return std::unique_ptr<MetricsServer>(
-      new MetricsServer(std::move(impl), shown + ":" + std::to_string(bound)));
+    return HttpListener::Reply{health ? 200 : 503, "text/plain",
+                               health ? "ok\n" : health.error().message + "\n"};
+  };
+  Result<std::unique_ptr<HttpListener>> listener = HttpListener::Start(listen, std::move(routes));
+  if (!listener) return listener.error();
+  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(*listener)));
 }
 
 }  // namespace feedwatch::daemon

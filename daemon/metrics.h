@@ -17,6 +17,7 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "daemon/http_listener.h"
 
 namespace feedwatch::daemon {
 
@@ -67,7 +68,8 @@ class Metrics {
 };
 
 // The HTTP endpoint: GET /metrics and GET /healthz on `listen` ("127.0.0.1:9464", "[::1]:9464";
-// port 0 picks a free port). Runs on threads of its own until destroyed.
+// port 0 picks a free port), served by an HttpListener (its limits: http_listener.h) on a thread
+// of its own until destroyed.
 class MetricsServer {
  public:
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
@@ -76,13 +78,11 @@ class MetricsServer {
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
   // Where it listens, with the port it got: "127.0.0.1:9464".
-  const std::string& address() const { return address_; }
+  const std::string& address() const;
 
  private:
-  struct Impl;
-  explicit MetricsServer(std::unique_ptr<Impl> impl, std::string address);
-  std::unique_ptr<Impl> impl_;
-  std::string address_;
+  explicit MetricsServer(std::unique_ptr<HttpListener> listener);
+  std::unique_ptr<HttpListener> listener_;
 };
 
 }  // namespace feedwatch::daemon

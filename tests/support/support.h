@@ -106,6 +106,7 @@ class ChildProcess {
   ChildProcess& operator=(const ChildProcess&) = delete;
 
   void Signal(int signal);
+  int pid() const { return pid_; }
   // The exit code, -1 if killed by a signal, or nullopt if still running after `timeout`.
   std::optional<int> Wait(std::chrono::milliseconds timeout);
   // The most memory the process held (its peak resident set), once Wait has seen it end.

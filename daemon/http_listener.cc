@@ -1,0 +1,274 @@
+#include "daemon/http_listener.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstring>
+#include <list>
+#include <thread>
+#include <vector>
+
+namespace feedwatch::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Status";
+  }
+}
+
+std::string Render(const HttpListener::Reply& reply, bool head) {
+  std::string out =
+      "HTTP/1.1 " + std::to_string(reply.status) + " " + std::string(ReasonPhrase(reply.status)) +
+      "\r\nContent-Type: " + reply.content_type +
+      "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n";
+  if (reply.status == 405) out += "Allow: GET, HEAD\r\n";
+  out += "\r\n";
+  if (!head) out += reply.body;
+  return out;
+}
+
+struct Connection {
+  int fd = -1;
+  Clock::time_point deadline;
+  std::string in;   // the request head so far
+  std::string out;  // the answer, once there is one
+  size_t written = 0;
+  bool answering = false;
+};
+
+}  // namespace
+
+struct HttpListener::Impl {
+  int listen_fd = -1;
+  std::array<int, 2> wake{-1, -1};  // a pipe: the destructor writes to stop the thread
+  std::map<std::string, Handler> routes;
+  Limits limits;
+  std::string address;
+  std::list<Connection> connections;  // oldest first
+  std::thread thread;
+
+  ~Impl() {
+    for (const Connection& connection : connections) close(connection.fd);
+    if (listen_fd >= 0) close(listen_fd);
+    for (const int fd : wake) {
+      if (fd >= 0) close(fd);
+    }
+  }
+
+  void Run() {
+    std::vector<pollfd> fds;
+    while (true) {
+      fds.clear();
+      fds.push_back({wake[0], POLLIN, 0});
+      fds.push_back({listen_fd, POLLIN, 0});
+      Clock::time_point next = Clock::now() + std::chrono::seconds(60);
+      for (const Connection& connection : connections) {
+        fds.push_back(
+            {connection.fd, static_cast<short>(connection.answering ? POLLOUT : POLLIN), 0});
+        next = std::min(next, connection.deadline);
+      }
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now());
+      const int ready =
+          poll(fds.data(), fds.size(), static_cast<int>(std::max<int64_t>(0, wait.count() + 1)));
+      if (ready < 0 && errno != EINTR) return;
+      if ((fds[0].revents & POLLIN) != 0) return;
+      // Connections first: an accept may drop one, and fds[] follows the list's order.
+      size_t i = 2;
+      for (auto it = connections.begin(); it != connections.end(); ++i) {
+        const short revents = fds[i].revents;
+        it = revents != 0 && !Serve(*it, revents) ? Drop(it) : std::next(it);
+      }
+      const Clock::time_point now = Clock::now();
+      for (auto it = connections.begin(); it != connections.end();) {
+        it = now >= it->deadline ? Drop(it) : std::next(it);
+      }
+      if ((fds[1].revents & POLLIN) != 0) Accept();
+    }
+  }
+
+  std::list<Connection>::iterator Drop(std::list<Connection>::iterator it) {
+    close(it->fd);
+    return connections.erase(it);
+  }
+
+  void Accept() {
+    while (true) {
+      const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) return;  // EAGAIN: no more waiting; EMFILE and the like: try on the next turn
+      if (connections.size() >= limits.max_connections) {
+        // Make room by dropping the oldest connection still sending its head: a slow or idle
+        // client, most likely. Failing that (every one is being answered), refuse this one.
+        const auto oldest = std::find_if(connections.begin(), connections.end(),
+                                         [](const Connection& c) { return !c.answering; });
+        if (oldest == connections.end()) {
+          close(fd);
+          continue;
+        }
+        Drop(oldest);
+      }
+      connections.push_back({fd, Clock::now() + limits.header_timeout, {}, {}, 0, false});
+    }
+  }
+
+  // Reads or writes what the connection is ready for; false when it is done or broken.
+  bool Serve(Connection& connection, short revents) {
+    if (connection.answering) return Write(connection);
+    if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0) return true;
+    std::array<char, 4096> buffer{};
+    const size_t room = limits.max_request_bytes - connection.in.size();
+    const ssize_t n = recv(connection.fd, buffer.data(), std::min(room + 1, buffer.size()), 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) return false;
+    if (n < 0) return true;
+    const size_t scanned_from = connection.in.size() >= 3 ? connection.in.size() - 3 : 0;
+    connection.in.append(buffer.data(), static_cast<size_t>(n));
+    const size_t end = connection.in.find("\r\n\r\n", scanned_from);
+    if (end == std::string::npos) {
+      if (connection.in.size() > limits.max_request_bytes) {
+        return Answer(connection, {431, "text/plain", "request head too large\n"}, false);
+      }
+      return true;
+    }
+    connection.in.resize(end + 2);
+    return Respond(connection);
+  }
+
+  bool Respond(Connection& connection) {
+    const std::string_view head = connection.in;
+    const size_t line_end = head.find("\r\n");
+    const std::string_view line = head.substr(0, line_end);
+    if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) > limits.max_headers + 1) {
+      return Answer(connection, {431, "text/plain", "too many headers\n"}, false);
+    }
+    const size_t first = line.find(' ');
+    const size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
+    if (second == std::string_view::npos || !line.substr(second + 1).starts_with("HTTP/1.")) {
+      return Answer(connection, {400, "text/plain", "bad request line\n"}, false);
+    }
+    const std::string_view method = line.substr(0, first);
+    std::string_view target = line.substr(first + 1, second - first - 1);
+    target = target.substr(0, target.find('?'));
+    const bool head_only = method == "HEAD";
+    if (method != "GET" && !head_only) {
+      return Answer(connection, {405, "text/plain", "only GET and HEAD\n"}, false);
+    }
+    const auto route = routes.find(std::string(target));
+    if (route == routes.end()) {
+      return Answer(connection, {404, "text/plain", "not found\n"}, head_only);
+    }
+    return Answer(connection, route->second(), head_only);
+  }
+
+  bool Answer(Connection& connection, const Reply& reply, bool head_only) {
+    connection.in.clear();
+    connection.in.shrink_to_fit();
+    connection.out = Render(reply, head_only);
+    connection.answering = true;
+    connection.deadline = Clock::now() + limits.write_timeout;
+    return Write(connection);
+  }
+
+  static bool Write(Connection& connection) {
+    while (connection.written < connection.out.size()) {
+      const ssize_t n = send(connection.fd, connection.out.data() + connection.written,
+                             connection.out.size() - connection.written, MSG_NOSIGNAL);
+      if (n < 0) return errno == EAGAIN || errno == EINTR;
+      connection.written += static_cast<size_t>(n);
+    }
+    // All sent: close. Whatever the client still sends (a body) is not read.
+    shutdown(connection.fd, SHUT_WR);
+    return false;
+  }
+};
+
+HttpListener::HttpListener(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpListener::~HttpListener() {
+  const char stop = 1;
+  (void)write(impl_->wake[1], &stop, 1);
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+const std::string& HttpListener::address() const { return impl_->address; }
+
+Result<std::unique_ptr<HttpListener>> HttpListener::Start(const std::string& listen,
+                                                          std::map<std::string, Handler> routes,
+                                                          const Limits& limits) {
+  const size_t colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon == std::string::npos ? 0 : colon);
+  const std::string port_text = colon == std::string::npos ? "" : listen.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  int port = -1;
+  if (!port_text.empty() && port_text.size() <= 5 &&
+      port_text.find_first_not_of("0123456789") == std::string::npos) {
+    port = std::stoi(port_text);
+  }
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (host == "localhost") host = "127.0.0.1";
+  if (port >= 0 && port <= 65535 && inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v4;
+  } else if (port >= 0 && port <= 65535 && inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof *v6;
+  } else {
+    return Error::InvalidInput("metrics_listen \"" + listen +
+                               "\": expected ADDRESS:PORT, like 127.0.0.1:9464 or [::1]:9464");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->routes = std::move(routes);
+  impl->limits = limits;
+  const auto fail = [&](const char* what) {
+    return Error::Network("metrics_listen \"" + listen + "\": " + what + ": " +
+                          std::strerror(errno));
+  };
+  impl->listen_fd = socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (impl->listen_fd < 0) return fail("cannot open a socket");
+  const int yes = 1;
+  setsockopt(impl->listen_fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  if (bind(impl->listen_fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
+      ::listen(impl->listen_fd, 128) != 0) {
+    return fail("cannot listen there");
+  }
+  if (getsockname(impl->listen_fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    return fail("cannot read the bound address");
+  }
+  const int bound = ntohs(storage.ss_family == AF_INET ? v4->sin_port : v6->sin6_port);
+  if (pipe2(impl->wake.data(), O_CLOEXEC) != 0) return fail("cannot make a pipe");
+  impl->address =
+      (storage.ss_family == AF_INET6 ? "[" + host + "]" : host) + ":" + std::to_string(bound);
+  Impl& running = *impl;
+  impl->thread = std::thread([&running] { running.Run(); });
+  return std::unique_ptr<HttpListener>(new HttpListener(std::move(impl)));
+}
+
+}  // namespace feedwatch::daemon

@@ -1,0 +1,65 @@
+// A small HTTP/1.1 server for the daemon's own endpoints (/metrics, /healthz), built to stay
+// answerable whatever its clients do. One thread polls every connection without blocking, so a
+// slow client delays nobody; each connection gets `header_timeout` from accept to the end of its
+// request head and `write_timeout` to take the answer; a request head is read into at most
+// `max_request_bytes`, a body is never read (every answer closes the connection); at most
+// `max_connections` are open, and when a new one arrives past that, the oldest still sending
+// its head is dropped, so hostile clients cannot hold the door shut. Memory is bounded by
+// max_connections * (max_request_bytes + the largest answer).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+
+namespace feedwatch::daemon {
+
+class HttpListener {
+ public:
+  struct Limits {
+    size_t max_connections = 64;
+    size_t max_request_bytes = 8 * 1024;  // request line and headers
+    size_t max_headers = 64;
+    std::chrono::milliseconds header_timeout{5'000};
+    std::chrono::milliseconds write_timeout{10'000};
+  };
+
+  struct Reply {
+    int status = 200;
+    std::string content_type = "text/plain";
+    std::string body;
+  };
+
+  // Called on the listener's thread for a GET (or HEAD) of its path; the query string is
+  // ignored.
+  using Handler = std::function<Reply()>;
+
+  // Listens on `listen` ("127.0.0.1:9464", "[::1]:9464"; port 0 picks a free port) and serves
+  // `routes` until destroyed. InvalidInput for a malformed address, Network when the socket
+  // cannot be had.
+  static Result<std::unique_ptr<HttpListener>> Start(const std::string& listen,
+                                                     std::map<std::string, Handler> routes,
+                                                     const Limits& limits);
+  static Result<std::unique_ptr<HttpListener>> Start(const std::string& listen,
+                                                     std::map<std::string, Handler> routes) {
+    return Start(listen, std::move(routes), Limits());
+  }
+  ~HttpListener();
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  // Where it listens, with the port it got: "127.0.0.1:9464".
+  const std::string& address() const;
+
+ private:
+  struct Impl;
+  explicit HttpListener(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace feedwatch::daemon
