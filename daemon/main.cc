@@ -518,7 +518,11 @@ int Poll(const std::string& config_path, const std::string& state_dir_flag,
 
   const std::filesystem::path state_dir = StateDir(state_dir_flag, *config);
   std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
+  // Readable by feedwatch alone, whatever the umask (under systemd, StateDirectory= is 0700).
+  if (std::filesystem::create_directories(state_dir, ec)) {
+    std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
   if (ec) {
     spdlog::critical("state directory {}: {}", state_dir.string(), ec.message());
     return kExitCantCreate;

@@ -1,6 +1,9 @@
 #include "store/store.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string>
@@ -187,6 +190,15 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
+  // The database holds subscribers' addresses and the outbox: readable by its owner alone,
+  // whatever the umask. SQLite gives the -wal and -shm files the database file's mode.
+  if (const int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    struct stat info {};
+    if (fstat(fd, &info) == 0 && (info.st_mode & 077) != 0 && info.st_uid == geteuid()) {
+      fchmod(fd, 0600);
+    }
+    close(fd);
+  }
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -55,6 +56,27 @@ TEST(Cli, CheckConfigReportsAnUnknownKeyAndExits78) {
                             ":4:1: unknown key \"intervall\" in [[feed]]; did you mean "
                             "\"interval\"?\n  intervall = \"5m\"\n  ^\n");
   EXPECT_EQ(result.out, "");
+}
+
+TEST(Cli, TheStateIsTheOwnersAloneWhateverTheUmask) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  const mode_t previous = umask(022);  // the children inherit it
+  const testing::CommandResult result = RunFeedwatch({"once", "--config", config.string()});
+  umask(previous);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto mode = [](const std::filesystem::path& path) {
+    struct stat info {};
+    EXPECT_EQ(stat(path.c_str(), &info), 0) << path;
+    return info.st_mode & 0777;
+  };
+  EXPECT_EQ(mode(dir.path() / "state"), 0700u);
+  for (const char* name : {"feedwatch.db", "feedwatch.db-wal", "feedwatch.db-shm"}) {
+    const std::filesystem::path file = dir.path() / "state" / name;
+    if (name == std::string_view("feedwatch.db") || std::filesystem::exists(file)) {
+      EXPECT_EQ(mode(file), 0600u) << name;
+    }
+  }
 }
 
 TEST(Cli, CheckConfigAcceptsTheBundledExample) {
