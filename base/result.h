@@ -20,10 +20,17 @@ struct Error {
     kTooLarge,    // a size limit was hit
     kHttpStatus,  // the server answered with an error status
     kUnsupported,
+    kConfig,      // the configuration is invalid
+    kUsage,       // the command line is wrong
+    kCantCreate,  // a file or folder we own could not be created
   };
 
   Code code;
   std::string message;
+  // Where in the input the error is, counted from 1 in lines and characters; 0 when it does not
+  // apply. A query's error says it at the start of `message` too: "1:14: expected ')'".
+  int line = 0;
+  int column = 0;
 
   static Error InvalidInput(std::string m) { return {Code::kInvalidInput, std::move(m)}; }
   static Error NotFound(std::string m) { return {Code::kNotFound, std::move(m)}; }
@@ -33,6 +40,9 @@ struct Error {
   static Error TooLarge(std::string m) { return {Code::kTooLarge, std::move(m)}; }
   static Error HttpStatus(std::string m) { return {Code::kHttpStatus, std::move(m)}; }
   static Error Unsupported(std::string m) { return {Code::kUnsupported, std::move(m)}; }
+  static Error Config(std::string m) { return {Code::kConfig, std::move(m)}; }
+  static Error Usage(std::string m) { return {Code::kUsage, std::move(m)}; }
+  static Error CantCreate(std::string m) { return {Code::kCantCreate, std::move(m)}; }
 };
 
 template <typename T>

@@ -46,4 +46,19 @@ inline std::string ShortenUtf8(std::string_view text, size_t max_bytes) {
   return std::string(text.substr(0, end)) + "…";
 }
 
+// `line` of an input and a caret under its `column`th character (counted from 1, in characters),
+// each indented by two spaces: "  a AND (b\n         ^". Tabs before the column are copied, so
+// the caret lines up however the terminal sets its tab stops.
+inline std::string Caret(std::string_view line, size_t column) {
+  std::string out = "  " + std::string(line) + "\n  ";
+  size_t characters = 0;
+  for (size_t i = 0; i < line.size() && characters + 1 < column; ++i) {
+    const auto c = static_cast<unsigned char>(line[i]);
+    if ((c & 0xC0) == 0x80) continue;
+    out += c == '\t' ? '\t' : ' ';
+    ++characters;
+  }
+  return out + '^';
+}
+
 }  // namespace feedwatch

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/hash.h"
+#include "base/text.h"
 
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
@@ -103,17 +104,15 @@ class Loader {
     }
   }
 
-  // Where in the file a query error ("LINE:COL: ...", counted within the query) points: inside
-  // the string that starts at `value`. A multi-line string ('\'\'\'' or """) starts on the
-  // line after its delimiter, as TOML drops that first line break.
-  toml::source_position QueryErrorPosition(toml::source_position value,
-                                           const std::string& message) const {
-    const auto line = static_cast<unsigned>(std::atoi(message.c_str()));
-    const size_t colon = message.find(':');
-    const unsigned column = colon == std::string::npos
-                                ? 1
-                                : static_cast<unsigned>(std::atoi(message.c_str() + colon + 1));
-    if (line == 0 || column == 0 || value.line == 0 || value.line > lines_.size()) return value;
+  // Where in the file a query error points: inside the string that starts at `value`. A
+  // multi-line string (''' or """) starts on the line after its delimiter, as TOML drops that
+  // first line break.
+  toml::source_position QueryErrorPosition(toml::source_position value, const Error& error) const {
+    if (error.line <= 0 || error.column <= 0 || value.line == 0 || value.line > lines_.size()) {
+      return value;
+    }
+    const auto line = static_cast<toml::source_index>(error.line);
+    const auto column = static_cast<toml::source_index>(error.column);
     const std::string& source = lines_[value.line - 1];
     // toml++ columns count characters, like the query's.
     const auto continuation = [&](size_t i) {
@@ -175,21 +174,9 @@ class Loader {
       if (!out.empty()) out += '\n';
       out += path_.string() + ":" + std::to_string(d.line) + ":" + std::to_string(d.column) + ": " +
              d.message;
-      if (d.line >= 1 && d.line <= lines_.size()) {
-        const std::string& source = lines_[d.line - 1];
-        out += "\n  " + source + "\n  ";
-        // The caret goes under the column'th character, copying tabs so that it lines up.
-        size_t characters = 0;
-        for (size_t i = 0; i < source.size() && characters + 1 < d.column; ++i) {
-          const auto c = static_cast<unsigned char>(source[i]);
-          if ((c & 0xC0) == 0x80) continue;
-          out += c == '\t' ? '\t' : ' ';
-          ++characters;
-        }
-        out += '^';
-      }
+      if (d.line >= 1 && d.line <= lines_.size()) out += "\n" + Caret(lines_[d.line - 1], d.column);
     }
-    return Error::InvalidInput(std::move(out));
+    return Error::Config(std::move(out));
   }
 
   void CheckKeys(const toml::table& table, std::initializer_list<std::string_view> known,
@@ -765,7 +752,7 @@ class Loader {
         if (compiled) {
           watch.query = std::make_shared<const filters::Query>(std::move(*compiled));
         } else {
-          Add(QueryErrorPosition(table->get("query")->source().begin, compiled.error().message),
+          Add(QueryErrorPosition(table->get("query")->source().begin, compiled.error()),
               "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);
           ok = false;
         }

@@ -35,7 +35,7 @@ struct Span {
 };
 
 // Line and column (in characters, from 1) of byte `offset` in `text`.
-std::string Position(std::string_view text, size_t offset) {
+std::pair<int, int> Position(std::string_view text, size_t offset) {
   size_t line = 1, column = 1;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
     if (text[i] == '\n') {
@@ -45,6 +45,12 @@ std::string Position(std::string_view text, size_t offset) {
       ++column;
     }
   }
+  return {static_cast<int>(line), static_cast<int>(column)};
+}
+
+// "LINE:COLUMN".
+std::string PositionText(std::string_view text, size_t offset) {
+  const auto [line, column] = Position(text, offset);
   return std::to_string(line) + ":" + std::to_string(column);
 }
 
@@ -80,7 +86,12 @@ class Parser {
 
  private:
   Error Fail(size_t offset, const std::string& message) const {
-    return Error::InvalidInput(Position(text_, offset) + ": " + message);
+    const auto [line, column] = Position(text_, offset);
+    Error error =
+        Error::InvalidInput(std::to_string(line) + ":" + std::to_string(column) + ": " + message);
+    error.line = line;
+    error.column = column;
+    return error;
   }
 
   Status Lex() {
@@ -312,7 +323,7 @@ class Parser {
         if (!inner) return inner;
         if (Peek().kind != K::kClose) {
           return Fail(Peek().offset,
-                      "expected ')' to close '(' opened at " + Position(text_, lexeme.offset));
+                      "expected ')' to close '(' opened at " + PositionText(text_, lexeme.offset));
         }
         Take();
         return inner;

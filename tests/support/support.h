@@ -87,14 +87,16 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// Wall and monotonic time that move only when told to, together.
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(TimePoint now) : now_(now) {}
-  TimePoint Now() const override { return now_; }
-  void Advance(Seconds by) { now_ += by; }
+  TimePoint Now() const override { return std::chrono::floor<Seconds>(now_); }
+  MonoTime Monotonic() const override { return MonoTime() + (now_ - TimePoint()); }
+  void Advance(std::chrono::milliseconds by) { now_ += by; }
 
  private:
-  TimePoint now_;
+  std::chrono::sys_time<std::chrono::milliseconds> now_;
 };
 
 // A program started with `args`, its output captured in files.
