@@ -135,7 +135,28 @@ std::string Response::Header(std::string_view name) const {
   return "";
 }
 
-struct HttpClient::Impl {
+// The curl implementation: one multi handle, driven by Poll.
+class CurlHttpClient final : public HttpClient {
+ public:
+  struct Impl;
+  explicit CurlHttpClient(std::unique_ptr<Impl> impl);
+  ~CurlHttpClient() override;
+  CurlHttpClient(const CurlHttpClient&) = delete;
+  CurlHttpClient& operator=(const CurlHttpClient&) = delete;
+
+  void Start(const Request& request, Callback done) override;
+  void StartMail(const MailRequest& request, Callback done) override;
+  bool Poll(std::chrono::milliseconds timeout, int wake_fd) override;
+  size_t active() const override;
+  void CancelAll() override;
+
+ private:
+  // Calls the callbacks of finished transfers; true if there were any.
+  bool FinishDone();
+  std::unique_ptr<Impl> impl_;
+};
+
+struct CurlHttpClient::Impl {
   CURLM* multi = nullptr;
   std::string user_agent;
   std::unordered_map<const Transfer*, std::unique_ptr<Transfer>> transfers;
@@ -190,18 +211,18 @@ struct HttpClient::Impl {
   }
 };
 
-HttpClient::HttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-HttpClient::~HttpClient() = default;
+CurlHttpClient::CurlHttpClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CurlHttpClient::~CurlHttpClient() = default;
 
 std::unique_ptr<HttpClient> HttpClient::Create(const Options& options) {
   static std::once_flag global_init;
   std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  auto impl = std::make_unique<Impl>();
+  auto impl = std::make_unique<CurlHttpClient::Impl>();
   impl->multi = curl_multi_init();
   impl->user_agent = options.user_agent;
   curl_multi_setopt(impl->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                     static_cast<long>(options.max_transfers));
-  return std::unique_ptr<HttpClient>(new HttpClient(std::move(impl)));
+  return std::make_unique<CurlHttpClient>(std::move(impl));
 }
 
 namespace {
@@ -221,7 +242,7 @@ void SetCommon(Transfer& t, std::chrono::milliseconds timeout,
 
 }  // namespace
 
-void HttpClient::Start(const Request& request, Callback done) {
+void CurlHttpClient::Start(const Request& request, Callback done) {
   Transfer& t = impl_->NewTransfer(std::move(done));
   t.max_body = request.max_body;
   for (const std::string& header : request.headers) {
@@ -263,7 +284,7 @@ void HttpClient::Start(const Request& request, Callback done) {
   curl_multi_add_handle(impl_->multi, easy);
 }
 
-void HttpClient::StartMail(const MailRequest& request, Callback done) {
+void CurlHttpClient::StartMail(const MailRequest& request, Callback done) {
   Transfer& t = impl_->NewTransfer(std::move(done));
   t.mail = true;
   t.upload = request.message;
@@ -292,7 +313,7 @@ void HttpClient::StartMail(const MailRequest& request, Callback done) {
   curl_multi_add_handle(impl_->multi, easy);
 }
 
-bool HttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
+bool CurlHttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
   int running = 0;
   curl_multi_perform(impl_->multi, &running);
   // A transfer that finished already (a file:// read, a refused connection) must not wait for
@@ -309,7 +330,7 @@ bool HttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
   return (extra.revents & CURL_WAIT_POLLIN) != 0;
 }
 
-bool HttpClient::FinishDone() {
+bool CurlHttpClient::FinishDone() {
   // Collect first: a callback may start transfers, and that must not disturb this loop.
   std::vector<std::pair<Transfer*, CURLcode>> finished;
   int queued = 0;
@@ -323,9 +344,9 @@ bool HttpClient::FinishDone() {
   return !finished.empty();
 }
 
-size_t HttpClient::active() const { return impl_->transfers.size(); }
+size_t CurlHttpClient::active() const { return impl_->transfers.size(); }
 
-void HttpClient::CancelAll() {
+void CurlHttpClient::CancelAll() {
   for (const auto& [key, t] : impl_->transfers) {
     // Removing a handle whose DNS lookup is still running joins the resolver thread, which can
     // take as long as the lookup (seconds). The process is about to stop, so forget the thread

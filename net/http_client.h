@@ -74,6 +74,9 @@ struct Response {
   std::string Header(std::string_view name) const;
 };
 
+// Transfers driven by the caller's loop. The daemon uses the curl implementation (Create);
+// unit tests use a scripted fake (tests/support/fake_http_client.h) that answers without a
+// network.
 class HttpClient {
  public:
   // Errors: Network (DNS, connect, TLS, reset; the message says which), Timeout, TooLarge.
@@ -85,34 +88,26 @@ class HttpClient {
     std::string user_agent;
   };
 
+  // Transfers on one curl multi handle.
   static std::unique_ptr<HttpClient> Create(const Options& options);
-  ~HttpClient();
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
+  virtual ~HttpClient() = default;
 
-  void Start(const Request& request, Callback done);
+  virtual void Start(const Request& request, Callback done) = 0;
 
   // Submits a mail. A reply code of 400 or more from the server is a Response with that status,
   // whatever the SMTP stage; an Error means no such answer (connect, TLS, timeout).
-  void StartMail(const MailRequest& request, Callback done);
+  virtual void StartMail(const MailRequest& request, Callback done) = 0;
 
   // Runs transfers, waiting up to `timeout` for network activity or for `wake_fd` (when >= 0)
   // to become readable, then calls the callbacks of finished transfers. Returns true when
   // wake_fd is readable.
-  bool Poll(std::chrono::milliseconds timeout, int wake_fd = -1);
+  virtual bool Poll(std::chrono::milliseconds timeout, int wake_fd = -1) = 0;
 
-  size_t active() const;
+  virtual size_t active() const = 0;
 
   // Aborts every transfer without calling its callback. Meant for shutdown: it does not wait for
   // DNS lookups in flight, whose resolver threads are abandoned until the process exits.
-  void CancelAll();
-
- private:
-  struct Impl;
-  explicit HttpClient(std::unique_ptr<Impl> impl);
-  // Calls the callbacks of finished transfers; true if there were any.
-  bool FinishDone();
-  std::unique_ptr<Impl> impl_;
+  virtual void CancelAll() = 0;
 };
 
 }  // namespace feedwatch::net
