@@ -76,23 +76,29 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
   return notifiers;
 }
 
+std::string MessageIdFor(std::string_view instance, MessageKind kind, std::int64_t first_delivery) {
+  return std::string(instance) + (kind == MessageKind::kDigest ? "-g" : "-a") +
+         std::to_string(first_delivery);
+}
+
+MessageKind KindOfMessageId(std::string_view id) {
+  const size_t dash = id.rfind('-');
+  return dash != std::string_view::npos && id.substr(dash).starts_with("-g") ? MessageKind::kDigest
+                                                                             : MessageKind::kAlert;
+}
+
 Dispatcher::Dispatcher(const config::Config& config, store::Store& store, const Clock& clock,
-                       std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics)
+                       Random& random, std::map<std::string, notify::Notifier*> notifiers,
+                       Metrics* metrics)
     : config_(config),
       store_(store),
       clock_(clock),
+      random_(random),
       notifiers_(std::move(notifiers)),
       metrics_(metrics) {}
 
-TimePoint Dispatcher::DueAt(const std::string& notifier, TimePoint now) const {
-  for (const config::NotifierConfig& n : config_.notifiers) {
-    if (n.name == notifier) return n.digest.Next(now);
-  }
-  return now;
-}
-
 void Dispatcher::DeliverDue() {
-  const auto steady = std::chrono::steady_clock::now();
+  const MonoTime steady = clock_.Monotonic();
   if (!woken_ && steady - last_read_ < std::chrono::seconds(1)) return;
   woken_ = false;
   last_read_ = steady;
@@ -121,7 +127,7 @@ void Dispatcher::DeliverDue() {
       const std::string error = "notifier \"" + name + "\" is not in the configuration";
       spdlog::error("outbox: {} deliveries given up: {}", deliveries.size(), error);
       Check(store_.MarkDead(Ids(deliveries), error));
-      Count(name, "dead", deliveries.size());
+      Count(name, DeliveryResult::kDead, deliveries.size());
       continue;
     }
     DeliverFor(*config, *sender->second, std::move(deliveries), now);
@@ -139,7 +145,7 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
     } else {
       Plan& plan = retries[d.message_id];
       plan.message_id = d.message_id;
-      plan.digest = d.message_id.find("-g") != std::string::npos;
+      plan.kind = KindOfMessageId(d.message_id);
       plan.deliveries.push_back(std::move(d));
     }
   }
@@ -167,14 +173,15 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
   size_t next = 0;
   if (!digest) {
     const size_t singles = fresh.size() <= budget ? fresh.size() : (budget > 0 ? budget - 1 : 0);
-    for (; next < singles; ++next, --budget) plans.push_back({{fresh[next]}, "", false});
+    for (; next < singles; ++next, --budget)
+      plans.push_back({{fresh[next]}, "", MessageKind::kAlert});
   }
   while (next < fresh.size() && budget > 0) {
     const size_t end = std::min(fresh.size(), next + kDigestSize);
     Plan plan;
     plan.deliveries.assign(fresh.begin() + static_cast<std::ptrdiff_t>(next),
                            fresh.begin() + static_cast<std::ptrdiff_t>(end));
-    plan.digest = true;
+    plan.kind = MessageKind::kDigest;
     plans.push_back(std::move(plan));
     next = end;
     --budget;
@@ -211,13 +218,13 @@ std::string Dispatcher::MessageId(const Plan& plan) {
     instance_ = *instance;
   }
   // Digests and single alerts have ids of their own kinds, named after their first delivery.
-  return instance_ + (plan.digest ? "-g" : "-a") + std::to_string(plan.deliveries.front().id);
+  return MessageIdFor(instance_, plan.kind, plan.deliveries.front().id);
 }
 
 void Dispatcher::Send(const config::NotifierConfig& notifier, notify::Notifier& sender, Plan plan) {
   notify::Message message;
   message.id = plan.message_id;
-  message.digest = plan.digest;
+  message.digest = plan.kind == MessageKind::kDigest;
   for (const store::Delivery& d : plan.deliveries) {
     message.alerts.push_back(ToAlert(d));
     in_flight_.insert(d.id);
@@ -238,18 +245,19 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
   const TimePoint now = clock_.Now();
   const std::vector<std::int64_t> ids = Ids(plan.deliveries);
   const std::string what =
-      plan.digest ? "digest " + plan.message_id + " (" + std::to_string(ids.size()) + " alerts)"
-                  : "alert " + plan.message_id;
+      plan.kind == MessageKind::kDigest
+          ? "digest " + plan.message_id + " (" + std::to_string(ids.size()) + " alerts)"
+          : "alert " + plan.message_id;
   switch (result.kind) {
     case notify::SendResult::Kind::kSent:
       spdlog::info("notifier {}: sent {}", notifier.name, what);
       Check(store_.MarkSent(ids, now));
-      Count(notifier.name, "sent", ids.size());
+      Count(notifier.name, DeliveryResult::kSent, ids.size());
       return;
     case notify::SendResult::Kind::kPermanent:
       spdlog::error("notifier {}: {} given up: {}", notifier.name, what, result.error);
       Check(store_.MarkDead(ids, result.error));
-      Count(notifier.name, "dead", ids.size());
+      Count(notifier.name, DeliveryResult::kDead, ids.size());
       return;
     case notify::SendResult::Kind::kRetry:
       break;
@@ -266,20 +274,21 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
                               Hours(notifier.max_age) + " (max_age): " + result.error;
     spdlog::error("notifier {}: {} {}", notifier.name, what, error);
     Check(store_.MarkDead(ids, error));
-    Count(notifier.name, "dead", ids.size());
+    Count(notifier.name, DeliveryResult::kDead, ids.size());
     return;
   }
-  std::uniform_real_distribution<double> jitter(-1.0, 1.0);
+  // -1.0 .. 1.0 in steps of 0.001.
+  const double jitter = static_cast<double>(random_.Below(2001)) / 1000.0 - 1.0;
   const Seconds delay =
-      notify::RetryDelay(attempts, ParseRetryAfter(result.retry_after, now), jitter(random_));
+      notify::RetryDelay(attempts, ParseRetryAfter(result.retry_after, now), jitter);
   const TimePoint next = std::min(now + delay, deadline);
   spdlog::warn("notifier {}: {} failed (attempt {}): {}; next attempt at {}", notifier.name, what,
                attempts, result.error, FormatIso8601(next));
   Check(store_.MarkFailed(ids, next, result.error));
-  Count(notifier.name, "failed", ids.size());
+  Count(notifier.name, DeliveryResult::kFailed, ids.size());
 }
 
-void Dispatcher::Count(const std::string& notifier, std::string_view result, size_t deliveries) {
+void Dispatcher::Count(const std::string& notifier, DeliveryResult result, size_t deliveries) {
   if (metrics_ != nullptr) metrics_->Delivered(notifier, result, static_cast<int>(deliveries));
 }
 

@@ -10,9 +10,9 @@
 #include <cstdio>
 #include <map>
 #include <memory>
-#include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
@@ -30,15 +30,19 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
                                                                        const Clock& clock,
                                                                        std::FILE* console);
 
+// What a message carries: one alert, or a digest of several. A message's id says which:
+// "<instance>-a<first delivery>" or "<instance>-g<first delivery>", so that a retry after a
+// restart goes out as the same kind under the same id.
+enum class MessageKind : std::uint8_t { kAlert, kDigest };
+std::string MessageIdFor(std::string_view instance, MessageKind kind, std::int64_t first_delivery);
+MessageKind KindOfMessageId(std::string_view id);
+
 class Dispatcher {
  public:
-  // Every argument must outlive the Dispatcher.
-  // `metrics` may be null.
-  Dispatcher(const config::Config& config, store::Store& store, const Clock& clock,
+  // Every argument must outlive the Dispatcher. `random` spreads the retries of messages that
+  // failed together. `metrics` may be null.
+  Dispatcher(const config::Config& config, store::Store& store, const Clock& clock, Random& random,
              std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics);
-
-  // When a delivery to `notifier` of a match made at `now` falls due: now, or its next digest.
-  TimePoint DueAt(const std::string& notifier, TimePoint now) const;
 
   // Sends the deliveries that are due and not on their way already. The outbox is read at most
   // once a second unless Wake() was called since: the loop calls this after every event.
@@ -53,7 +57,7 @@ class Dispatcher {
   struct Plan {
     std::vector<store::Delivery> deliveries;
     std::string message_id;
-    bool digest = false;
+    MessageKind kind = MessageKind::kAlert;
   };
 
   void DeliverFor(const config::NotifierConfig& notifier, notify::Notifier& sender,
@@ -62,11 +66,12 @@ class Dispatcher {
   void Finished(const config::NotifierConfig& notifier, const Plan& plan,
                 const notify::SendResult& result);
   std::string MessageId(const Plan& plan);
-  void Count(const std::string& notifier, std::string_view result, size_t deliveries);
+  void Count(const std::string& notifier, DeliveryResult result, size_t deliveries);
 
   const config::Config& config_;
   store::Store& store_;
   const Clock& clock_;
+  Random& random_;
   std::map<std::string, notify::Notifier*> notifiers_;
   Metrics* metrics_;
   std::string instance_;                      // the database's, read on first use
@@ -74,8 +79,7 @@ class Dispatcher {
   std::map<std::string, int> notifier_busy_;  // messages in flight per notifier
   size_t in_flight_messages_ = 0;
   bool woken_ = true;
-  std::chrono::steady_clock::time_point last_read_;
-  std::minstd_rand random_{std::random_device{}()};
+  MonoTime last_read_;
 };
 
 }  // namespace feedwatch::daemon

@@ -1,91 +1,24 @@
 #include "daemon/engine.h"
 
 #include <spdlog/spdlog.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <csignal>
-#include <unordered_map>
 #include <utility>
 
 #include "base/hash.h"
-#include "base/text.h"
-#include "daemon/item_document.h"
+#include "daemon/feed_health.h"
 #include "daemon/schedule.h"
-#include "daemon/systemd.h"
-#include "feeds/canonical.h"
 #include "feeds/parser.h"
-#include "filters/headline.h"
-#include "filters/query.h"
 
 namespace feedwatch::daemon {
 
 using config::Duration;
 namespace {
 
-// The summary an item keeps for webhooks, at most.
-constexpr size_t kSummaryBytes = 600;
-
-// How far back a new match looks for the story it may belong to.
-constexpr Seconds kStoryWindow{72 * 3600};
-
 // The longest wait before a feed whose poll the database refused is fetched again.
 constexpr Seconds kNotStoredRetry{300};
-
-// The longest the loop sleeps, so that due deliveries (retries, digests) go out without a
-// timer of their own.
-constexpr std::chrono::milliseconds kMaxSleep{10'000};
-
-// Drains the signalfd: a stop (SIGINT, SIGTERM) wins over a reload (SIGHUP).
-LoopExit ReadSignals(int signal_fd) {
-  LoopExit exit = LoopExit::kDone;
-  signalfd_siginfo info{};
-  while (read(signal_fd, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-    if (info.ssi_signo == SIGHUP) {
-      if (exit == LoopExit::kDone) exit = LoopExit::kReload;
-    } else {
-      spdlog::info("{}: stopping", info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
-      exit = LoopExit::kStopped;
-    }
-  }
-  return exit;
-}
-
-}  // namespace
-
-Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-               const Clock& clock, std::map<std::string, notify::Notifier*> notifiers,
-               Metrics* metrics)
-    : config_(config),
-      store_(store),
-      http_(http),
-      clock_(clock),
-      metrics_(metrics),
-      dispatcher_(config, store, clock, std::move(notifiers), metrics),
-      runtime_(config.feeds.size()) {
-  for (FeedRuntime& runtime : runtime_) runtime.next_due = clock.Now();
-  // Validated with the configuration.
-  Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
-  assert(internal);
-  internal_networks_ = std::make_shared<const net::AddressSet>(std::move(*internal));
-  for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
-}
-
-namespace {
-
-// "https://host:port" in lower case: what the per-host limit counts by.
-std::string HostOf(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return "file";
-  const size_t end = url.find_first_of("/?#", scheme + 3);
-  std::string host(url.substr(0, end));
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return host;
-}
 
 std::string FormatDelay(Seconds delay) {
   const int64_t s = delay.count();
@@ -94,7 +27,39 @@ std::string FormatDelay(Seconds delay) {
   return std::to_string(s) + " s";
 }
 
+FetchResult ResultOf(const Error& error) {
+  switch (error.code) {
+    case Error::Code::kTimeout:
+      return FetchResult::kTimeout;
+    case Error::Code::kTooLarge:
+      return FetchResult::kTooLarge;
+    default:
+      return FetchResult::kNetworkError;
+  }
+}
+
 }  // namespace
+
+Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
+               const Clock& clock, Random& random,
+               std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics)
+    : config_(config),
+      store_(store),
+      http_(http),
+      clock_(clock),
+      metrics_(metrics),
+      dispatcher_(config, store, clock, random, std::move(notifiers), metrics),
+      pipeline_(config),
+      scheduler_(config.feeds.size(), config.http.concurrency, config.http.per_host),
+      runtime_(config.feeds.size()),
+      stories_([&store](const std::string& watch, TimePoint since) {
+        return store.RecentStories(watch, since);
+      }) {
+  // Validated with the configuration.
+  Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
+  assert(internal);
+  internal_networks_ = std::make_shared<const net::AddressSet>(std::move(*internal));
+}
 
 void Engine::ForgetOldItems() {
   const TimePoint now = clock_.Now();
@@ -108,7 +73,8 @@ void Engine::ForgetOldItems() {
   }
 }
 
-Status Engine::LoadSchedule(bool spread_start) {
+Status Engine::Load(Mode mode) {
+  mode_ = mode;
   ForgetOldItems();
   const TimePoint now = clock_.Now();
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
@@ -128,13 +94,17 @@ Status Engine::LoadSchedule(bool spread_start) {
     if (runtime.state.gone) {
       spdlog::warn("feed {}: disabled: {} answered 410 Gone; change its url to poll it again",
                    feed.name, feed.url);
+      continue;
     }
-    runtime.next_due = runtime.state.next_due_at.value_or(now);
-    if (spread_start && runtime.next_due <= now) {
+    ++unpolled_;
+    TimePoint due = runtime.state.next_due_at.value_or(now);
+    if (mode == Mode::kStart && due <= now) {
       // Feeds due at start are spread over the first two minutes (or their interval).
-      runtime.next_due =
+      due =
           now + StartOffset(feed.name, std::min<Duration>(feed.interval, std::chrono::minutes(2)));
     }
+    scheduler_.SetUrl(i, FetchUrl(i));
+    scheduler_.Schedule(i, due);
   }
   return Status::Ok();
 }
@@ -144,32 +114,18 @@ std::string Engine::FetchUrl(size_t index) const {
   return runtime.state.moved_to.empty() ? config_.feeds[index].url : runtime.state.moved_to;
 }
 
-void Engine::StartFetches(bool once) {
-  const TimePoint now = clock_.Now();
-  std::vector<size_t> due;
-  for (size_t i = 0; i < config_.feeds.size(); ++i) {
-    const FeedRuntime& runtime = runtime_[i];
-    if (runtime.in_flight || runtime.state.gone) continue;
-    if (once ? runtime.polled : runtime.next_due > now) continue;
-    due.push_back(i);
-  }
-  // Longest overdue first.
-  std::stable_sort(due.begin(), due.end(),
-                   [&](size_t a, size_t b) { return runtime_[a].next_due < runtime_[b].next_due; });
-  for (const size_t i : due) {
-    if (in_flight_ >= config_.http.concurrency) break;
-    const std::string url = FetchUrl(i);
-    const std::string host = HostOf(url);
-    int& host_in_flight = host_in_flight_[host];
-    if (host != "file" && host_in_flight >= config_.http.per_host) continue;
-    ++host_in_flight;
-    Start(i, url);
-  }
+void Engine::StartFetches() {
+  for (const size_t feed : scheduler_.Take(once() ? TimePoint::max() : clock_.Now())) Start(feed);
 }
 
-void Engine::Start(size_t index, const std::string& url) {
+void Engine::Reschedule(size_t feed, TimePoint due) {
+  if (!once()) scheduler_.Schedule(feed, due);
+}
+
+void Engine::Start(size_t index) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
+  const std::string url = FetchUrl(index);
   net::Request request;
   request.url = url;
   request.allow_file = url.starts_with("file:");
@@ -189,12 +145,9 @@ void Engine::Start(size_t index, const std::string& url) {
   if (!runtime.state.last_modified.empty()) {
     request.headers.push_back("If-Modified-Since: " + runtime.state.last_modified);
   }
-  runtime.in_flight = true;
-  runtime.started = std::chrono::steady_clock::now();
-  ++in_flight_;
+  runtime.started = clock_.Monotonic();
   spdlog::debug("feed {}: fetching {}", feed.name, url);
-  http_.Start(request, [this, index, host = HostOf(url)](Result<net::Response> response) {
-    --host_in_flight_[host];
+  http_.Start(request, [this, index](Result<net::Response> response) {
     OnFetched(index, std::move(response));
   });
 }
@@ -202,19 +155,13 @@ void Engine::Start(size_t index, const std::string& url) {
 void Engine::OnFetched(size_t index, Result<net::Response> response) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
-  runtime.in_flight = false;
-  runtime.polled = true;
-  --in_flight_;
+  scheduler_.Finished(index);
+  if (!std::exchange(runtime.polled, true)) --unpolled_;
   const TimePoint now = clock_.Now();
   if (!response) {
-    const Error& error = response.error();
-    const char* status = error.code == Error::Code::kTimeout    ? "timeout"
-                         : error.code == Error::Code::kTooLarge ? "too large"
-                                                                : "network error";
-    Count(index, error.code == Error::Code::kTimeout    ? "timeout"
-                 : error.code == Error::Code::kTooLarge ? "too_large"
-                                                        : "network_error");
-    Fail(index, status, error.message, std::nullopt);
+    const FetchResult result = ResultOf(response.error());
+    Count(index, result);
+    Fail(index, result, 0, response.error().message, std::nullopt);
     return;
   }
   const long status = response->status;
@@ -227,10 +174,11 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
         feed.name, FetchUrl(index), response->effective_url);
     poll.moved_to = response->effective_url;
     runtime.state.moved_to = response->effective_url;
+    scheduler_.SetUrl(index, runtime.state.moved_to);
   }
   if (status == 304) {
-    Count(index, "not_modified");
-    Unchanged(index, "304 not modified", *response, poll);
+    Count(index, FetchResult::kNotModified);
+    Unchanged(index, FetchResult::kNotModified, *response, poll);
     return;
   }
   if (status == 410) {
@@ -238,13 +186,13 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
         "feed {}: {} answered 410 Gone: disabled until its url changes in the "
         "configuration",
         feed.name, FetchUrl(index));
-    Count(index, "gone");
-    poll.status = "410 gone";
+    Count(index, FetchResult::kGone);
+    poll.status = StatusText(FetchResult::kGone, status);
     poll.error = "410 Gone: the feed was removed; change its url to poll it again";
     poll.gone = true;
     poll.next_due = now;
     runtime.state.gone = true;
-    Record(index, poll);
+    Record(index, poll);  // not scheduled again
     return;
   }
   if (status < 200 || status > 299) {
@@ -252,18 +200,19 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     if (status == 429 || status == 503) {
       retry_after = ParseRetryAfter(response->Header("retry-after"), now);
     }
-    Count(index, "http_error");
-    Fail(index, "HTTP " + std::to_string(status), "HTTP " + std::to_string(status), retry_after,
+    Count(index, FetchResult::kHttpError);
+    Fail(index, FetchResult::kHttpError, status, "HTTP " + std::to_string(status), retry_after,
          poll.moved_to);
     return;
   }
   const std::string hash = Sha256Hex(response->body);
   if (hash == runtime.state.body_hash) {
-    Count(index, "unchanged");
-    Unchanged(index, std::to_string(status) + " unchanged", *response, poll);
+    Count(index, FetchResult::kUnchanged);
+    poll.status = StatusText(FetchResult::kUnchanged, status);
+    Unchanged(index, FetchResult::kUnchanged, *response, poll);
     return;
   }
-  poll.status = std::to_string(status);
+  poll.status = StatusText(FetchResult::kOk, status);
   poll.etag = Validator(index, *response, "etag");
   poll.last_modified = Validator(index, *response, "last-modified");
   poll.body_hash = hash;
@@ -272,36 +221,39 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
       NotStored(index, s.error());
       return;
     }
-    Count(index, "unreadable");
-    Fail(index, "unreadable", s.error().message, std::nullopt, poll.moved_to);
+    Count(index, FetchResult::kUnreadable);
+    Fail(index, FetchResult::kUnreadable, status, s.error().message, std::nullopt, poll.moved_to);
     return;
   }
-  Count(index, "ok");
+  Count(index, FetchResult::kOk);
   DeliverDue();
 }
 
-void Engine::Count(size_t index, std::string_view result) {
+void Engine::Count(size_t index, FetchResult result) {
   if (metrics_ == nullptr) return;
-  metrics_->FetchDone(result, std::chrono::steady_clock::now() - runtime_[index].started);
+  metrics_->FetchDone(result, clock_.Monotonic() - runtime_[index].started);
 }
 
-void Engine::Unchanged(size_t index, std::string status, const net::Response& response,
+void Engine::Unchanged(size_t index, FetchResult result, const net::Response& response,
                        store::PollRecord& poll) {
-  const config::FeedConfig& feed = config_.feeds[index];
-  poll.status = std::move(status);
+  if (poll.status.empty()) poll.status = StatusText(result, response.status);
   // A 304 may carry fresh validators.
   poll.etag = Validator(index, response, "etag");
   poll.last_modified = Validator(index, response, "last-modified");
-  poll.next_due = poll.at + NextSuccessDelay(index, response);
-  spdlog::debug("feed {}: {}", feed.name, poll.status);
+  poll.next_due = NextSuccessDue(index, response);
+  spdlog::debug("feed {}: {}", config_.feeds[index].name, poll.status);
   Record(index, poll);
 }
 
-Seconds Engine::NextSuccessDelay(size_t index, const net::Response& response) const {
+TimePoint Engine::NextSuccessDue(size_t index, const net::Response& response) const {
   const config::FeedConfig& feed = config_.feeds[index];
-  std::optional<Seconds> hint = FreshnessHint(response, clock_.Now());
-  if (const auto ttl = runtime_[index].ttl; ttl && (!hint || *ttl > *hint)) hint = *ttl;
-  return Jitter(DelayAfterSuccess(feed.interval, hint), feed.name, clock_.Now());
+  const FeedRuntime& runtime = runtime_[index];
+  const TimePoint now = clock_.Now();
+  std::optional<Seconds> hint = FreshnessHint(response, now);
+  if (runtime.hint && (!hint || *runtime.hint > *hint)) hint = runtime.hint;
+  const TimePoint due = now + Jitter(DelayAfterSuccess(feed.interval, hint), feed.name, now);
+  const TimePoint latest = now + DelayAfterSuccess(feed.interval, Seconds::max());
+  return OutsideSkipped(due, runtime.skip_hours, runtime.skip_days, std::max(due, latest));
 }
 
 std::string Engine::Validator(size_t index, const net::Response& response, std::string_view name) {
@@ -317,7 +269,7 @@ std::string Engine::Validator(size_t index, const net::Response& response, std::
 void Engine::Record(size_t index, const store::PollRecord& poll) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
-  runtime.next_due = poll.next_due;
+  if (!poll.gone) Reschedule(index, poll.next_due);
   runtime.state.consecutive_failures = poll.error.empty() ? 0 : runtime.state.consecutive_failures;
   if (!poll.etag.empty()) runtime.state.etag = poll.etag;
   if (!poll.last_modified.empty()) runtime.state.last_modified = poll.last_modified;
@@ -330,7 +282,7 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
 
 void Engine::NotStored(size_t index, const Error& error) {
   const config::FeedConfig& feed = config_.feeds[index];
-  Count(index, "not_stored");
+  Count(index, FetchResult::kNotStored);
   // Sooner than the interval when that is long, so that the items are not late once the disk
   // has room again.
   const Seconds delay =
@@ -338,7 +290,7 @@ void Engine::NotStored(size_t index, const Error& error) {
              feed.name, clock_.Now());
   spdlog::error("feed {}: fetched but not stored ({}); fetching it again in {}", feed.name,
                 error.message, FormatDelay(delay));
-  runtime_[index].next_due = clock_.Now() + delay;
+  Reschedule(index, clock_.Now() + delay);
   WriteFailed(error);
 }
 
@@ -350,6 +302,7 @@ void Engine::WriteFailed(const Error& error) {
 
 Status Engine::Process(size_t index, const net::Response& response, store::PollRecord& poll) {
   const config::FeedConfig& feed = config_.feeds[index];
+  FeedRuntime& runtime = runtime_[index];
   const TimePoint now = poll.at;
   feeds::ParseOptions options;
   options.base_url = response.effective_url.empty() ? feed.url : response.effective_url;
@@ -357,113 +310,56 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   options.max_parse_time = config_.http.max_parse_time;
   Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
   if (!parsed) return parsed.error();
-  runtime_[index].ttl = parsed->ttl;
+  runtime.hint = parsed->ttl ? std::optional<Seconds>(*parsed->ttl) : std::nullopt;
+  if (parsed->update_period && (!runtime.hint || *parsed->update_period > *runtime.hint)) {
+    runtime.hint = parsed->update_period;
+  }
+  runtime.skip_hours = parsed->skip_hours;
+  runtime.skip_days = parsed->skip_days;
   if (metrics_ != nullptr) metrics_->ItemsParsed(static_cast<int>(parsed->items.size()));
-  poll.next_due = now + NextSuccessDelay(index, response);
+  poll.next_due = NextSuccessDue(index, response);
   for (const std::string& warning : parsed->warnings) {
     spdlog::warn("feed {}: {}", feed.name, warning);
   }
 
-  std::vector<std::string> keys;
-  keys.reserve(parsed->items.size());
-  for (const feeds::Item& item : parsed->items) keys.push_back(feeds::ItemKey(item));
-  Result<std::unordered_map<std::string, std::string>> known = store_.KnownItems(feed.name, keys);
+  const std::vector<std::string> keys = ItemPipeline::Keys(*parsed);
+  Result<KnownItems> known = store_.KnownItems(feed.name, keys);
   if (!known) return known.error();
-
-  // On a feed's first successful poll, old items are recorded as seen but do not alert:
-  // subscribing to a feed must not flood its subscribers with its back catalogue.
-  std::optional<TimePoint> cutoff;
-  if (!runtime_[index].state.last_success_at && feed.initial_lookback) {
-    cutoff = now - std::chrono::duration_cast<Seconds>(*feed.initial_lookback);
-  }
-
-  std::vector<store::ItemRecord> records;
-  records.reserve(parsed->items.size());
-  for (size_t i = 0; i < parsed->items.size(); ++i) {
-    const feeds::Item& item = parsed->items[i];
-    store::ItemRecord& record = records.emplace_back();
-    record.key = keys[i];
-    record.title = item.title;
-    record.link = item.link;
-    record.canonical_url = feeds::CanonicalUrl(item.link);
-    record.published = item.published;
-    record.content_hash =
-        Sha256Hex(item.title + '\n' + item.summary_text + '\n' + item.content_text);
-    const auto seen = known->find(record.key);
-    const bool is_new = seen == known->end();
-    // An edited item is matched again: a watch it now matches for the first time alerts; one
-    // that matched it before does not (the store keeps one match per watch and item). Items
-    // recorded before hashes were kept are taken as unchanged.
-    const bool edited = !is_new && !seen->second.empty() && seen->second != record.content_hash;
-    if (!is_new && !edited) continue;
-    if (edited)
-      spdlog::debug("feed {}: \"{}\" was edited; matching it again", feed.name, item.title);
-    if (cutoff && item.published && *item.published < *cutoff) continue;
-    const filters::Document document =
-        ItemDocument(item, feed.name + '\n' + parsed->title, watches_.needs_accent_folding());
-    for (const size_t watch_index : watches_.Match(document)) {
-      const config::WatchConfig& watch = config_.watches[watch_index];
-      const std::optional<filters::Explanation> why = watch.query->Explain(document);
-      store::MatchRecord& match = record.matches.emplace_back();
-      match.watch = watch.name;
-      match.notifiers = watch.notify;
-      for (const std::string& notifier : watch.notify) {
-        if (const TimePoint due = dispatcher_.DueAt(notifier, now); due != now) {
-          match.due_at[notifier] = due;
-        }
-      }
-      match.terms = why ? why->Summary(document) : "";
-      match.snippet = why ? why->snippet.Marked("**", "**") : "";
-      Result<std::optional<std::int64_t>> story = SameStory(watch.name, record, now);
-      if (!story) return story.error();
-      match.story_of = *story;
-      if (metrics_ != nullptr && is_new && !match.story_of) metrics_->Matched(watch.name);
-      if (match.story_of && is_new) {
-        spdlog::info("feed {}: \"{}\" is a story watch {} alerted on already; linked, not sent",
-                     feed.name, item.title, watch.name);
+  const Result<PipelineResult> piped =
+      pipeline_.Run({.feed_config = feed,
+                     .feed = *parsed,
+                     .keys = keys,
+                     .known = *known,
+                     .first_success = !runtime.state.last_success_at,
+                     .now = now},
+                    stories_);
+  if (!piped) return piped.error();
+  const PipelineResult& result = *piped;
+  Result<std::vector<store::StoryHead>> heads =
+      store_.CommitPoll(feed.name, feed.url, poll, result.records);
+  if (!heads) return heads.error();
+  if (!heads->empty()) dispatcher_.Wake();
+  for (const store::StoryHead& head : *heads) stories_.Add(head);
+  if (metrics_ != nullptr) {
+    for (size_t i = 0; i < result.records.size(); ++i) {
+      if (result.fates[i] != ItemFate::kNew) continue;
+      for (const store::MatchRecord& match : result.records[i].matches) {
+        if (!match.story_of) metrics_->Matched(match.watch);
       }
     }
   }
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].matches.empty()) continue;  // only a match's item is ever rendered
-    const feeds::Item& item = parsed->items[i];
-    records[i].summary = ShortenUtf8(
-        item.summary_text.empty() ? item.content_text : item.summary_text, kSummaryBytes);
-  }
-  Result<std::vector<store::StoryHead>> heads =
-      store_.CommitPoll(feed.name, feed.url, poll, records);
-  if (!heads) return heads.error();
-  if (!heads->empty()) dispatcher_.Wake();
-  for (const store::StoryHead& head : *heads) {
-    // An index not read yet reads this head from the store when it is.
-    if (const auto it = stories_.find(head.watch); it != stories_.end()) it->second.Add(head);
-  }
-  FeedRuntime& runtime = runtime_[index];
-  runtime.next_due = poll.next_due;
+  Reschedule(index, poll.next_due);
   runtime.state.last_success_at = now;
   runtime.state.consecutive_failures = 0;
   runtime.state.etag = poll.etag;
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
-  spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, records.size(),
-               records.size() - known->size(), heads->size());
+  spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, result.records.size(),
+               result.new_items, heads->size());
   return Status::Ok();
 }
 
-Result<std::optional<std::int64_t>> Engine::SameStory(const std::string& watch,
-                                                      const store::ItemRecord& item,
-                                                      TimePoint now) {
-  auto it = stories_.find(watch);
-  if (it == stories_.end()) {
-    Result<std::vector<store::StoryHead>> heads = store_.RecentStories(watch, now - kStoryWindow);
-    if (!heads) return heads.error();
-    it = stories_.emplace(watch, StoryIndex(kStoryWindow)).first;
-    for (const store::StoryHead& head : *heads) it->second.Add(head);
-  }
-  return it->second.Find(item.canonical_url, filters::HeadlineWords(item.title), now);
-}
-
-void Engine::Fail(size_t index, std::string status, const std::string& error,
+void Engine::Fail(size_t index, FetchResult result, long http_status, const std::string& error,
                   std::optional<Seconds> retry_after, std::string moved_to) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
@@ -482,34 +378,31 @@ void Engine::Fail(size_t index, std::string status, const std::string& error,
   store::PollRecord poll;
   poll.at = now;
   poll.next_due = now + delay;
-  poll.status = std::move(status);
+  poll.status = StatusText(result, http_status);
   poll.error = error;
   poll.moved_to = std::move(moved_to);
-  runtime.next_due = poll.next_due;
+  Reschedule(index, poll.next_due);
   if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
     spdlog::error("feed {}: cannot record the failure: {}", feed.name, s.error().message);
     WriteFailed(s.error());
   }
 }
 
-std::optional<TimePoint> Engine::NextDue() const {
-  std::optional<TimePoint> next;
-  for (const FeedRuntime& runtime : runtime_) {
-    if (runtime.in_flight || runtime.state.gone) continue;
-    if (!next || runtime.next_due < *next) next = runtime.next_due;
-  }
-  return next;
-}
-
 std::string Engine::Summary() const {
   int ok = 0, failing = 0, disabled = 0;
   for (const FeedRuntime& runtime : runtime_) {
-    if (runtime.state.gone) {
-      ++disabled;
-    } else if (runtime.state.consecutive_failures > 0) {
-      ++failing;
-    } else if (runtime.state.last_success_at) {
-      ++ok;
+    switch (HealthOf(runtime.state)) {
+      case FeedHealth::kOk:
+        ++ok;
+        break;
+      case FeedHealth::kFailing:
+        ++failing;
+        break;
+      case FeedHealth::kDisabled:
+        ++disabled;
+        break;
+      case FeedHealth::kNew:
+        break;
     }
   }
   std::string summary = std::to_string(runtime_.size()) + " feeds: " + std::to_string(ok) +
@@ -546,7 +439,7 @@ void Engine::Housekeeping() {
   Metrics::Gauges gauges;
   gauges.feeds = static_cast<int>(runtime_.size());
   for (const FeedRuntime& runtime : runtime_) {
-    if (runtime.state.consecutive_failures > 0) ++gauges.feeds_failing;
+    if (HealthOf(runtime.state) == FeedHealth::kFailing) ++gauges.feeds_failing;
     if (runtime.state.last_success_at &&
         (!gauges.last_successful_poll ||
          *runtime.state.last_success_at > *gauges.last_successful_poll)) {
@@ -558,79 +451,6 @@ void Engine::Housekeeping() {
     gauges.outbox_dead = outbox->dead;
   }
   metrics_->SetGauges(gauges);
-}
-
-namespace {
-
-// Shutting down: no new work, but transfers in flight may finish and be recorded until the
-// deadline; a second SIGINT or SIGTERM cuts the wait short. (`once` is stopped at once: it is
-// run by hand.)
-void FinishInFlight(Engine& engine, net::HttpClient& http, int signal_fd, bool forever) {
-  if (!forever || !engine.busy()) return;
-  const auto deadline = std::chrono::steady_clock::now() + engine.shutdown_deadline();
-  spdlog::info("waiting up to {} s for {} transfers in flight",
-               std::chrono::duration_cast<std::chrono::seconds>(engine.shutdown_deadline()).count(),
-               engine.in_flight());
-  while (engine.busy()) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      spdlog::warn("shutdown deadline passed; abandoning {} transfers", engine.in_flight());
-      return;
-    }
-    if (http.Poll(left, signal_fd) && ReadSignals(signal_fd) == LoopExit::kStopped) {
-      spdlog::info("second stop signal: abandoning {} transfers", engine.in_flight());
-      return;
-    }
-  }
-}
-
-}  // namespace
-
-LoopExit RunLoop(Engine& engine, net::HttpClient& http, const Clock& clock, int signal_fd,
-                 bool forever, Systemd* systemd) {
-  const bool once = !forever;
-  constexpr auto kStatusEvery = std::chrono::seconds(5);
-  auto last_status = std::chrono::steady_clock::now();
-  engine.DeliverDue();  // whatever a previous run left in the outbox
-  if (forever) engine.Housekeeping();
-  engine.StartFetches(once);
-  while (forever || engine.busy() || !engine.polled_all()) {
-    std::chrono::milliseconds sleep = kMaxSleep;
-    if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
-      sleep = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock.Now()),
-                         std::chrono::milliseconds(0), kMaxSleep);
-      // A due feed that waits for a free transfer slot starts when one finishes: wait for the
-      // network rather than spin.
-      if (sleep.count() == 0 && engine.fetching()) sleep = kMaxSleep;
-    }
-    if (systemd != nullptr) sleep = std::min(sleep, systemd->KeepAlive());
-    if (http.Poll(sleep, signal_fd)) {
-      const LoopExit exit = ReadSignals(signal_fd);
-      if (exit == LoopExit::kStopped) {
-        if (systemd != nullptr) systemd->Stopping();
-        FinishInFlight(engine, http, signal_fd, forever);
-        http.CancelAll();
-        return exit;
-      }
-      if (exit == LoopExit::kReload) {
-        if (forever) return exit;  // the caller loads the configuration again
-        spdlog::info("SIGHUP: feedwatch once does not reload");
-      }
-    }
-    engine.StartFetches(once);
-    engine.DeliverDue();
-    if (forever) {
-      engine.LoopTurned();
-      if (std::chrono::steady_clock::now() - last_status >= kStatusEvery) {
-        engine.Housekeeping();
-        if (systemd != nullptr) systemd->Status(engine.Summary());
-        last_status = std::chrono::steady_clock::now();
-      }
-      if (clock.Now() - engine.last_forget() >= std::chrono::hours(24)) engine.ForgetOldItems();
-    }
-  }
-  return LoopExit::kDone;
 }
 
 }  // namespace feedwatch::daemon

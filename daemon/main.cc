@@ -1,6 +1,6 @@
 // feedwatch: the command line. Subcommands: run (the daemon), once (one poll of every feed),
-// check-config, status, matches, parse, test-filter. Exit codes follow sysexits(3): see
-// docs/operations.md.
+// check-config, status, matches, outbox, parse, test-filter. Each returns a Status; ExitCode maps
+// its error to the exit code (sysexits(3), listed in docs/operations.md) in one place.
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -19,10 +19,12 @@
 #include <set>
 #include <sstream>
 
+#include "base/text.h"
 #include "config/config.h"
-#include "daemon/engine.h"
+#include "daemon/daemon.h"
+#include "daemon/feed_health.h"
 #include "daemon/fetch_one.h"
-#include "daemon/item_document.h"
+#include "daemon/item_pipeline.h"
 #include "daemon/systemd.h"
 #include "feeds/feed_json.h"
 #include "filters/query.h"
@@ -35,28 +37,43 @@ namespace {
 
 std::string UserAgent() { return std::string("feedwatch/") + FEEDWATCH_VERSION; }
 
-// sysexits(3)
-constexpr int kExitOk = 0;
-constexpr int kExitUsage = 64;
-constexpr int kExitDataError = 65;
-constexpr int kExitNoInput = 66;
-constexpr int kExitUnavailable = 69;
-constexpr int kExitCantCreate = 73;
-constexpr int kExitIoError = 74;
-constexpr int kExitConfig = 78;
+// The exit code for a command that failed with `error`: sysexits(3).
+int ExitCode(const Error& error) {
+  switch (error.code) {
+    case Error::Code::kUsage:
+      return 64;  // EX_USAGE
+    case Error::Code::kInvalidInput:
+      return 65;  // EX_DATAERR: not a feed; no such delivery
+    case Error::Code::kNotFound:
+      return 66;  // EX_NOINPUT: no such file; no database yet
+    case Error::Code::kNetwork:
+    case Error::Code::kTimeout:
+    case Error::Code::kTooLarge:
+    case Error::Code::kHttpStatus:
+    case Error::Code::kUnsupported:
+      return 69;  // EX_UNAVAILABLE
+    case Error::Code::kCantCreate:
+      return 73;  // EX_CANTCREAT
+    case Error::Code::kIo:
+      return 74;  // EX_IOERR: the database
+    case Error::Code::kConfig:
+      return 78;  // EX_CONFIG
+  }
+  return 1;
+}
+
+// The configuration at `path`; any error in it is a configuration error (78).
+Result<config::Config> LoadConfig(const std::string& path) {
+  Result<config::Config> config = config::LoadConfigFile(path);
+  if (!config) return Error::Config(config.error().message);
+  return config;
+}
 
 std::string DefaultConfigPath() {
   if (const char* dir = std::getenv("CONFIGURATION_DIRECTORY"); dir != nullptr && *dir != '\0') {
     return std::string(dir) + "/feedwatch.toml";
   }
   return "/etc/feedwatch/feedwatch.toml";
-}
-
-std::filesystem::path StateDir(const std::string& flag, const config::Config& config) {
-  if (!flag.empty()) return flag;
-  if (!config.daemon.state_dir.empty()) return config.daemon.state_dir;
-  if (const char* dir = std::getenv("STATE_DIRECTORY"); dir != nullptr && *dir != '\0') return dir;
-  return "/var/lib/feedwatch";
 }
 
 // "<N>", the syslog priority of the message's level, which journald reads off the start of each
@@ -120,15 +137,12 @@ int OpenSignalFd() {
   return signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
-int CheckConfig(const std::string& path) {
-  Result<config::Config> config = config::LoadConfigFile(path);
-  if (!config) {
-    std::cerr << config.error().message << "\n";
-    return kExitConfig;
-  }
+Status CheckConfig(const std::string& path) {
+  Result<config::Config> config = LoadConfig(path);
+  if (!config) return config.error();
   std::cout << path << ": OK (" << config->feeds.size() << " feeds, " << config->watches.size()
             << " watches, " << config->notifiers.size() << " notifiers)\n";
-  return kExitOk;
+  return Status::Ok();
 }
 
 std::string FormatDate(const std::optional<TimePoint>& date) {
@@ -163,99 +177,101 @@ void PrintFeed(const feeds::Feed& feed) {
   }
 }
 
-// The feed at `file_or_url`, fetched and parsed; on failure the error is on standard error and
-// `exit_code` says which kind it was.
-std::optional<feeds::Feed> ReadFeed(const std::string& file_or_url, int& exit_code) {
+// The feed at `file_or_url`, fetched and parsed. A file that cannot be read is NotFound (66),
+// whatever the reason; a document that is not a feed is InvalidInput (65).
+Result<feeds::Feed> ReadFeed(const std::string& file_or_url) {
   Result<Document> document = FetchOne(file_or_url, UserAgent());
   if (!document) {
-    std::cerr << document.error().message << "\n";
     const Error::Code code = document.error().code;
-    exit_code = code == Error::Code::kNotFound || code == Error::Code::kIo ? kExitNoInput
-                                                                           : kExitUnavailable;
-    return std::nullopt;
+    if (code == Error::Code::kNotFound || code == Error::Code::kIo) {
+      return Error::NotFound(document.error().message);
+    }
+    return document.error();
   }
   Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options);
-  if (!feed) {
-    std::cerr << file_or_url << ": " << feed.error().message << "\n";
-    exit_code = kExitDataError;
-    return std::nullopt;
-  }
-  return std::move(*feed);
+  if (!feed) return Error::InvalidInput(file_or_url + ": " + feed.error().message);
+  return feed;
 }
 
-int Parse(const std::string& file_or_url, bool json) {
-  int exit_code = kExitOk;
-  const std::optional<feeds::Feed> feed = ReadFeed(file_or_url, exit_code);
-  if (!feed) return exit_code;
+Status Parse(const std::string& file_or_url, bool json) {
+  const Result<feeds::Feed> feed = ReadFeed(file_or_url);
+  if (!feed) return feed.error();
   if (json) {
     std::cout << feeds::FeedToJson(*feed);
   } else {
     PrintFeed(*feed);
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
-// Reads one feed and shows, for every item, whether the query matches and why: how an operator
-// tunes a watch before deploying it.
-int TestFilter(const std::string& config_path, const std::string& query_text,
-               const std::string& watch_name, const std::string& file_or_url) {
-  std::shared_ptr<const filters::Query> query;
+// Reads one feed and shows, for every item, whether the query or watch matches and why: how an
+// operator tunes a watch before deploying it. The items go through the daemon's ItemPipeline
+// as if new, so what it shows is what the daemon would alert on.
+Status TestFilter(const std::string& config_path, const std::string& query_text,
+                  const std::string& watch_name, const std::string& file_or_url) {
+  config::Config config;  // the one watch to try, and the feed's name if it is configured
   std::string source = "query";
   if (!watch_name.empty()) {
-    Result<config::Config> config = config::LoadConfigFile(config_path);
-    if (!config) {
-      std::cerr << config.error().message << "\n";
-      return kExitConfig;
-    }
+    Result<config::Config> loaded = LoadConfig(config_path);
+    if (!loaded) return loaded.error();
     const auto it =
-        std::find_if(config->watches.begin(), config->watches.end(),
+        std::find_if(loaded->watches.begin(), loaded->watches.end(),
                      [&](const config::WatchConfig& w) { return w.name == watch_name; });
-    if (it == config->watches.end()) {
-      std::cerr << config_path << ": no [[watch]] named \"" << watch_name << "\"\n";
-      return kExitConfig;
+    if (it == loaded->watches.end()) {
+      return Error::Config(config_path + ": no [[watch]] named \"" + watch_name + "\"");
     }
-    query = it->query;
+    config.watches = {*it};
+    config.feeds = loaded->feeds;
     source = "watch \"" + watch_name + "\"";
   } else {
     Result<filters::Query> parsed = filters::Query::Parse(query_text);
     if (!parsed) {
-      // "query:1:14: message", the query and a caret under the column.
-      const std::string& message = parsed.error().message;
-      std::cerr << "query:" << message << "\n";
-      const size_t colon = message.find(':');
-      const int line = std::atoi(message.c_str());
-      const int column = std::atoi(message.c_str() + colon + 1);
+      // "query:1:14: message", the query's line and a caret under the column.
+      const Error& error = parsed.error();
       std::istringstream lines(query_text);
-      std::string text;
-      for (int i = 0; i < line && std::getline(lines, text); ++i) {
+      std::string line;
+      for (int i = 0; i < error.line && std::getline(lines, line); ++i) {
       }
-      std::cerr << "  " << text << "\n  ";
-      size_t characters = 0;
-      for (size_t i = 0; i < text.size() && characters + 1 < static_cast<size_t>(column); ++i) {
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++characters;
-      }
-      std::cerr << std::string(characters, ' ') << "^\n";
-      return kExitConfig;
+      return Error::Config("query:" + error.message + "\n" +
+                           Caret(line, static_cast<size_t>(error.column)));
     }
-    query = std::make_shared<const filters::Query>(std::move(*parsed));
+    config::WatchConfig& watch = config.watches.emplace_back();
+    watch.name = "query";
+    watch.query_text = query_text;
+    watch.query = std::make_shared<const filters::Query>(std::move(*parsed));
   }
+  for (config::WatchConfig& watch : config.watches) watch.notify.clear();
 
-  int exit_code = kExitOk;
-  const std::optional<feeds::Feed> feed = ReadFeed(file_or_url, exit_code);
-  if (!feed) return exit_code;
+  const Result<feeds::Feed> feed = ReadFeed(file_or_url);
+  if (!feed) return feed.error();
+  config::FeedConfig feed_config;
+  feed_config.name = file_or_url;
+  feed_config.url = file_or_url;
+  for (const config::FeedConfig& configured : config.feeds) {
+    if (configured.url == file_or_url) feed_config = configured;
+  }
+  feed_config.initial_lookback.reset();
+  const ItemPipeline pipeline(config);
+  const std::vector<std::string> keys = ItemPipeline::Keys(*feed);
+  StoryIndexes no_stories;
+  const Result<PipelineResult> result = pipeline.Run({.feed_config = feed_config,
+                                                      .feed = *feed,
+                                                      .keys = keys,
+                                                      .known = {},
+                                                      .now = SystemClock().Now()},
+                                                     no_stories);
   int matched = 0;
-  for (const feeds::Item& item : feed->items) {
-    const filters::Document searchable = ItemDocument(item, feed->title, query->fold_accents());
-    const std::optional<filters::Explanation> why = query->Explain(searchable);
-    std::cout << (why ? "MATCH  " : "-      ") << item.title << "\n";
-    if (!why) continue;
+  if (!result) return result.error();  // there is no store to read: never
+  for (const store::ItemRecord& item : result->records) {
+    std::cout << (item.matches.empty() ? "-      " : "MATCH  ") << item.title << "\n";
+    if (item.matches.empty()) continue;
     ++matched;
-    std::cout << "       hits:    " << why->Summary(searchable) << "\n"
-              << "       snippet: " << why->snippet.Marked("**", "**") << "\n";
+    std::cout << "       hits:    " << item.matches.front().terms << "\n"
+              << "       snippet: " << item.matches.front().snippet << "\n";
   }
   std::cout << "\n"
             << source << ": " << matched << " of " << feed->items.size() << " items match\n";
-  return kExitOk;
+  return Status::Ok();
 }
 
 std::string Ago(const std::optional<TimePoint>& when, TimePoint now) {
@@ -269,41 +285,28 @@ std::string Ago(const std::optional<TimePoint>& when, TimePoint now) {
   return seconds < 0 ? "in " + amount : amount + " ago";
 }
 
-// The database the daemon keeps, for the commands that only read it; null, with the error on
-// standard error and `exit_code` set, when there is none yet or it cannot be opened.
-std::unique_ptr<store::Store> OpenExistingStore(const std::string& state_dir_flag,
-                                                const config::Config& config, int& exit_code) {
+// The database the daemon keeps, for the commands that only read it. NotFound when there is
+// none yet; Io when it cannot be opened.
+Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& config,
+                                                        const std::string& state_dir_flag) {
   const std::filesystem::path database = StateDir(state_dir_flag, config) / "feedwatch.db";
   if (!std::filesystem::exists(database)) {
-    std::cerr << database.string() << ": no database yet; feedwatch has not polled anything\n";
-    exit_code = kExitNoInput;
-    return nullptr;
+    return Error::NotFound(database.string() +
+                           ": no database yet; feedwatch has not polled anything");
   }
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
-  if (!store) {
-    std::cerr << store.error().message << "\n";
-    exit_code = kExitIoError;
-    return nullptr;
-  }
-  return std::move(*store);
+  return store::Store::Open(database);
 }
 
 // `feedwatch outbox`: deliveries not sent yet (pending, dead) with their last error; with `all`,
 // sent ones as well.
-int PrintOutbox(const std::string& config_path, const std::string& state_dir_flag, bool all) {
-  Result<config::Config> config = config::LoadConfigFile(config_path);
-  if (!config) {
-    std::cerr << config.error().message << "\n";
-    return kExitConfig;
-  }
-  int exit_code = kExitOk;
-  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
-  if (!store) return exit_code;
+Status PrintOutbox(const std::string& config_path, const std::string& state_dir_flag, bool all) {
+  Result<config::Config> config = LoadConfig(config_path);
+  if (!config) return config.error();
+  Result<std::unique_ptr<store::Store>> opened = OpenExistingStore(*config, state_dir_flag);
+  if (!opened) return opened.error();
+  store::Store* const store = opened->get();
   Result<std::vector<store::Delivery>> deliveries = store->ListDeliveries(all);
-  if (!deliveries) {
-    std::cerr << deliveries.error().message << "\n";
-    return kExitIoError;
-  }
+  if (!deliveries) return deliveries.error();
   const TimePoint now = SystemClock().Now();
   std::map<std::string, int> counts;
   std::printf("%-6s %-14s %-8s %-8s %-10s %-16s %s\n", "ID", "NOTIFIER", "STATE", "ATTEMPTS",
@@ -319,69 +322,57 @@ int PrintOutbox(const std::string& config_path, const std::string& state_dir_fla
   std::printf("%d pending, %d dead", counts["pending"], counts["dead"]);
   if (all) std::printf(", %d sent", counts["sent"]);
   std::printf("\n");
-  return kExitOk;
+  return Status::Ok();
 }
 
 // `feedwatch outbox retry (ID | --dead)`: due again now, as if new. A running daemon sends them
 // within seconds.
-int RetryOutbox(const std::string& config_path, const std::string& state_dir_flag,
-                const std::vector<std::int64_t>& ids, bool dead) {
-  Result<config::Config> config = config::LoadConfigFile(config_path);
-  if (!config) {
-    std::cerr << config.error().message << "\n";
-    return kExitConfig;
-  }
-  if (ids.empty() == !dead) {
-    std::cerr << "outbox retry: give delivery IDs or --dead\n";
-    return kExitUsage;
-  }
-  int exit_code = kExitOk;
-  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
-  if (!store) return exit_code;
+Status RetryOutbox(const std::string& config_path, const std::string& state_dir_flag,
+                   const std::vector<std::int64_t>& ids, bool dead) {
+  Result<config::Config> config = LoadConfig(config_path);
+  if (!config) return config.error();
+  if (ids.empty() == !dead) return Error::Usage("outbox retry: give delivery IDs or --dead");
+  Result<std::unique_ptr<store::Store>> opened = OpenExistingStore(*config, state_dir_flag);
+  if (!opened) return opened.error();
+  store::Store* const store = opened->get();
   const TimePoint now = SystemClock().Now();
   if (dead) {
     Result<int> count = store->RetryDead(now);
-    if (!count) {
-      std::cerr << count.error().message << "\n";
-      return kExitIoError;
-    }
+    if (!count) return count.error();
     std::cout << *count << " dead deliveries queued again\n";
-    return kExitOk;
+    return Status::Ok();
   }
+  // Every ID is tried; the last failure decides the exit code. No such delivery, or one sent
+  // already, is bad data (65).
+  Status result;
   for (const std::int64_t id : ids) {
     if (Status s = store->Retry(id, now); !s) {
       std::cerr << s.error().message << "\n";
-      exit_code = s.error().code == Error::Code::kIo ? kExitIoError : kExitDataError;
+      result = s.error().code == Error::Code::kIo ? s.error() : Error::InvalidInput("");
       continue;
     }
     std::cout << "delivery " << id << " queued again\n";
   }
-  return exit_code;
+  return result;
 }
 
 // Each configured feed's health from the store: one line per feed, then feeds the store knows
 // that the configuration no longer lists.
-int PrintStatus(const std::string& config_path, const std::string& state_dir_flag, bool json) {
-  Result<config::Config> config = config::LoadConfigFile(config_path);
-  if (!config) {
-    std::cerr << config.error().message << "\n";
-    return kExitConfig;
-  }
-  int exit_code = kExitOk;
-  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
-  if (!store) return exit_code;
+Status PrintStatus(const std::string& config_path, const std::string& state_dir_flag, bool json) {
+  Result<config::Config> config = LoadConfig(config_path);
+  if (!config) return config.error();
+  Result<std::unique_ptr<store::Store>> opened = OpenExistingStore(*config, state_dir_flag);
+  if (!opened) return opened.error();
+  store::Store* const store = opened->get();
   Result<std::vector<store::FeedState>> states = store->ListFeeds();
-  if (!states) {
-    std::cerr << states.error().message << "\n";
-    return kExitIoError;
-  }
+  if (!states) return states.error();
   std::map<std::string, store::FeedState> by_name;
   for (store::FeedState& state : *states) by_name[state.name] = std::move(state);
 
   struct Row {
     std::string name;
     std::string url;
-    std::string health = "new";
+    std::string health{HealthName(FeedHealth::kNew)};
     const store::FeedState* state = nullptr;  // null: nothing known (never polled, url changed)
     std::string detail;
   };
@@ -396,15 +387,7 @@ int PrintStatus(const std::string& config_path, const std::string& state_dir_fla
     }
     row.state = state;
     if (state == nullptr) return;
-    if (configured_url.empty()) {
-      row.health = "removed";
-    } else if (state->gone) {
-      row.health = "disabled";
-    } else if (state->consecutive_failures > 0) {
-      row.health = "failing";
-    } else if (state->last_success_at) {
-      row.health = "ok";
-    }
+    row.health = configured_url.empty() ? "removed" : HealthName(HealthOf(*state));
     row.detail = state->last_error;
     if (state->consecutive_failures > 1 && !row.detail.empty()) {
       row.detail += " (" + std::to_string(state->consecutive_failures) + " in a row)";
@@ -444,7 +427,7 @@ int PrintStatus(const std::string& config_path, const std::string& state_dir_fla
            {"moved_to", state != nullptr ? state->moved_to : ""}});
     }
     std::cout << nlohmann::ordered_json{{"feeds", feeds}}.dump(2) << "\n";
-    return kExitOk;
+    return Status::Ok();
   }
   const TimePoint now = SystemClock().Now();
   std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", "FEED", "HEALTH", "LAST STATUS", "LAST SUCCESS",
@@ -459,32 +442,22 @@ int PrintStatus(const std::string& config_path, const std::string& state_dir_fla
                     : "-",
                 row.detail.c_str());
   }
-  return kExitOk;
+  return Status::Ok();
 }
 
 // The stories matched in the last `since`, newest first, with the feeds that also reported each.
-int PrintMatches(const std::string& config_path, const std::string& state_dir_flag,
-                 const std::string& since_text) {
-  Result<config::Config> config = config::LoadConfigFile(config_path);
-  if (!config) {
-    std::cerr << config.error().message << "\n";
-    return kExitConfig;
-  }
+Status PrintMatches(const std::string& config_path, const std::string& state_dir_flag,
+                    const std::string& since_text) {
+  Result<config::Config> config = LoadConfig(config_path);
+  if (!config) return config.error();
   const Result<config::Duration> since = config::ParseDuration(since_text);
-  if (!since) {
-    std::cerr << "--since: " << since.error().message << "\n";
-    return kExitUsage;
-  }
-  int exit_code = kExitOk;
-  const std::unique_ptr<store::Store> store = OpenExistingStore(state_dir_flag, *config, exit_code);
-  if (!store) return exit_code;
+  if (!since) return Error::Usage("--since: " + since.error().message);
+  Result<std::unique_ptr<store::Store>> store = OpenExistingStore(*config, state_dir_flag);
+  if (!store) return store.error();
   const TimePoint now = SystemClock().Now();
   Result<std::vector<store::StoryMatch>> stories =
-      store->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
-  if (!stories) {
-    std::cerr << stories.error().message << "\n";
-    return kExitIoError;
-  }
+      (*store)->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
+  if (!stories) return stories.error();
   for (const store::StoryMatch& story : *stories) {
     std::cout << FormatIso8601(story.matched_at) << "  " << story.watch << "  " << story.feed
               << "\n  " << story.title << "\n  " << story.link << "\n";
@@ -495,109 +468,44 @@ int PrintMatches(const std::string& config_path, const std::string& state_dir_fl
     }
   }
   std::cout << stories->size() << " stories in the last " << since_text << "\n";
-  return kExitOk;
+  return Status::Ok();
 }
 
-std::map<std::string, notify::Notifier*> Pointers(
-    const std::map<std::string, std::unique_ptr<notify::Notifier>>& notifiers) {
-  std::map<std::string, notify::Notifier*> out;
-  for (const auto& [name, notifier] : notifiers) out[name] = notifier.get();
-  return out;
-}
-
-int Poll(const std::string& config_path, const std::string& state_dir_flag,
-         const std::string& log_level, bool forever) {
+// `feedwatch run` (`forever`) and `feedwatch once`: the Daemon, built from the configuration.
+Status Poll(const std::string& config_path, const std::string& state_dir_flag,
+            const std::string& log_level, bool forever) {
   const int signal_fd = OpenSignalFd();
-  Result<config::Config> config = config::LoadConfigFile(config_path);
+  Result<config::Config> config = LoadConfig(config_path);
   SetUpLogging(log_level.empty() && config ? config->daemon.log_level
                                            : (log_level.empty() ? "info" : log_level));
-  if (!config) {
-    std::cerr << config.error().message << "\n";
-    return kExitConfig;
-  }
-
-  const std::filesystem::path state_dir = StateDir(state_dir_flag, *config);
-  std::error_code ec;
-  // Readable by feedwatch alone, whatever the umask (under systemd, StateDirectory= is 0700).
-  if (std::filesystem::create_directories(state_dir, ec)) {
-    std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
-  }
-  if (ec) {
-    spdlog::critical("state directory {}: {}", state_dir.string(), ec.message());
-    return kExitCantCreate;
-  }
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(state_dir / "feedwatch.db");
-  if (!store) {
-    spdlog::critical("{}", store.error().message);
-    return kExitIoError;
-  }
-
-  net::HttpClient::Options http_options;
-  http_options.max_transfers = config->http.concurrency;
-  http_options.user_agent = UserAgent();
-  const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create(http_options);
-  const SystemClock clock;
-  auto running = std::make_unique<config::Config>(std::move(*config));
-  Metrics metrics;
-  std::unique_ptr<MetricsServer> metrics_server;
-  if (forever && !running->daemon.metrics_listen.empty()) {
-    Result<std::unique_ptr<MetricsServer>> started =
-        MetricsServer::Start(running->daemon.metrics_listen, metrics);
-    if (!started) {
-      spdlog::critical("{}", started.error().message);
-      return kExitUnavailable;
-    }
-    metrics_server = std::move(*started);
-    spdlog::info("metrics: http://{}/metrics and /healthz", metrics_server->address());
-  }
-  auto notifiers = MakeNotifiers(*running, *http, clock, stdout);
-  auto engine =
-      std::make_unique<Engine>(*running, **store, *http, clock, Pointers(notifiers), &metrics);
-  if (Status s = engine->LoadSchedule(/*spread_start=*/forever); !s) {
-    spdlog::critical("{}", s.error().message);
-    return kExitIoError;
-  }
-
-  spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}", FEEDWATCH_VERSION,
-               running->feeds.size(), running->watches.size(), state_dir.string());
+  if (!config) return config.error();
+  Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(
+      std::move(*config),
+      {.config_path = config_path, .state_dir_flag = state_dir_flag, .forever = forever});
+  if (!daemon) return daemon.error();
   Systemd systemd;
-  if (forever) systemd.Ready(engine->Summary());
-  while (RunLoop(*engine, *http, clock, signal_fd, forever, forever ? &systemd : nullptr) ==
-         LoopExit::kReload) {
-    // SIGHUP: a bad configuration is reported in full and the running one kept; a good one
-    // replaces it. Feed, watch and outbox state live in the database under their names, so what
-    // did not change carries on; transfers in flight are dropped and their feeds polled again.
-    Result<config::Config> next = config::LoadConfigFile(config_path);
-    if (!next) {
-      spdlog::error("SIGHUP: {} is not valid; keeping the running configuration:\n{}", config_path,
-                    next.error().message);
-      continue;
-    }
-    if (StateDir(state_dir_flag, *next) != state_dir) {
-      spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
-    }
-    if (next->daemon.metrics_listen != running->daemon.metrics_listen) {
-      spdlog::warn("SIGHUP: metrics_listen changed; it applies after a restart");
-    }
-    auto reloaded = std::make_unique<config::Config>(std::move(*next));
-    auto next_notifiers = MakeNotifiers(*reloaded, *http, clock, stdout);
-    auto replacement = std::make_unique<Engine>(*reloaded, **store, *http, clock,
-                                                Pointers(next_notifiers), &metrics);
-    if (Status s = replacement->LoadSchedule(/*spread_start=*/false); !s) {
-      spdlog::error("SIGHUP: {}; keeping the running configuration", s.error().message);
-      continue;
-    }
-    systemd.Reloading();
-    http->CancelAll();  // their callbacks belong to the engine being replaced
-    engine = std::move(replacement);
-    notifiers = std::move(next_notifiers);
-    running = std::move(reloaded);
-    spdlog::info("SIGHUP: reloaded {}: {} feeds, {} watches", config_path, running->feeds.size(),
-                 running->watches.size());
-    systemd.Ready(engine->Summary());
+  (*daemon)->Run(signal_fd, &systemd);
+  return Status::Ok();
+}
+
+// `test-filter QUERY FILE|URL` or `test-filter --watch NAME FILE|URL`.
+Status RunTestFilter(std::string config_path, bool config_given, const std::string& filter_watch,
+                     const std::vector<std::string>& filter_args) {
+  const size_t wanted = filter_watch.empty() ? 2 : 1;
+  if (filter_args.size() != wanted) {
+    return Error::Usage(std::string("test-filter: expected ") +
+                        (wanted == 2 ? "QUERY FILE|URL" : "FILE|URL") +
+                        (filter_watch.empty() ? "" : " after --watch NAME"));
   }
-  return kExitOk;
+  // Tuning a watch in a source checkout, before anything is installed: with no -c and no
+  // installed configuration, the bundled example's watches are the ones to try.
+  if (!filter_watch.empty() && !config_given && !std::filesystem::exists(config_path) &&
+      std::filesystem::exists("config/feedwatch.example.toml")) {
+    std::cerr << "(no " << config_path << "; using config/feedwatch.example.toml)\n";
+    config_path = "config/feedwatch.example.toml";
+  }
+  return TestFilter(config_path, wanted == 2 ? filter_args[0] : "", filter_watch,
+                    filter_args.back());
 }
 
 int Main(int argc, char** argv) {
@@ -658,35 +566,32 @@ int Main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? kExitOk : kExitUsage;
+    return app.exit(e) == 0 ? 0 : ExitCode(Error::Usage(""));
   }
-  if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
-  if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
-  if (*parse) return Parse(parse_source, parse_json);
-  if (*status) return PrintStatus(config_path, state_dir, status_json);
-  if (*matches) return PrintMatches(config_path, state_dir, matches_since);
-  if (*outbox_retry) return RetryOutbox(config_path, state_dir, retry_ids, retry_dead);
-  if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
-  if (*test_filter) {
-    const size_t wanted = filter_watch.empty() ? 2 : 1;
-    if (filter_args.size() != wanted) {
-      std::cerr << "test-filter: expected " << (wanted == 2 ? "QUERY FILE|URL" : "FILE|URL")
-                << (filter_watch.empty() ? "" : " after --watch NAME") << "\n";
-      return kExitUsage;
+  const Status status_of_command = [&]() -> Status {
+    if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
+    if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
+    if (*parse) return Parse(parse_source, parse_json);
+    if (*status) return PrintStatus(config_path, state_dir, status_json);
+    if (*matches) return PrintMatches(config_path, state_dir, matches_since);
+    if (*outbox_retry) return RetryOutbox(config_path, state_dir, retry_ids, retry_dead);
+    if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
+    if (*test_filter)
+      return RunTestFilter(config_path, config_option->count() > 0, filter_watch, filter_args);
+    return CheckConfig(config_path);
+  }();
+  if (status_of_command) return 0;
+  const Error& error = status_of_command.error();
+  // run and once log through spdlog once it is set up (under journald, with a priority);
+  // a configuration error is printed as it is, caret lines and all.
+  if (!error.message.empty()) {
+    if ((*run || *once) && error.code != Error::Code::kConfig) {
+      spdlog::critical("{}", error.message);
+    } else {
+      std::cerr << error.message << "\n";
     }
-    // Tuning a watch in a source checkout, before anything is installed: with no -c and no
-    // installed configuration, the bundled example's watches are the ones to try.
-    if (!filter_watch.empty() && config_option->count() == 0 &&
-        !std::filesystem::exists(config_path) &&
-        std::filesystem::exists("config/feedwatch.example.toml")) {
-      std::cerr << "(no " << config_path << "; using config/feedwatch.example.toml)\n";
-      config_path = "config/feedwatch.example.toml";
-    }
-    return TestFilter(config_path, wanted == 2 ? filter_args[0] : "", filter_watch,
-                      filter_args.back());
   }
-  return CheckConfig(config_path);
+  return ExitCode(error);
 }
 
 }  // namespace

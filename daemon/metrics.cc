@@ -40,13 +40,23 @@ void Family(std::string& out, std::string_view name, std::string_view type, std:
   out += '\n';
 }
 
+std::string_view DeliveryResultName(DeliveryResult result) {
+  switch (result) {
+    case DeliveryResult::kSent:
+      return "sent";
+    case DeliveryResult::kFailed:
+      return "failed";
+    case DeliveryResult::kDead:
+      return "dead";
+  }
+  return "";
+}
+
 }  // namespace
 
-void Metrics::FetchDone(std::string_view result, std::chrono::duration<double> took) {
+void Metrics::FetchDone(FetchResult result, std::chrono::duration<double> took) {
   const std::lock_guard lock(mutex_);
-  auto it = fetches_.find(result);
-  if (it == fetches_.end()) it = fetches_.emplace(std::string(result), 0).first;
-  ++it->second;
+  ++fetches_[static_cast<size_t>(result)];
   const double seconds = took.count();
   size_t bucket = 0;
   while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
@@ -65,9 +75,10 @@ void Metrics::Matched(const std::string& watch) {
   ++matches_[watch];
 }
 
-void Metrics::Delivered(const std::string& notifier, std::string_view result, int count) {
+void Metrics::Delivered(const std::string& notifier, DeliveryResult result, int count) {
   const std::lock_guard lock(mutex_);
-  deliveries_[{notifier, std::string(result)}] += static_cast<std::uint64_t>(count);
+  deliveries_[{notifier, std::string(DeliveryResultName(result))}] +=
+      static_cast<std::uint64_t>(count);
 }
 
 void Metrics::SetGauges(const Gauges& gauges) {
@@ -77,7 +88,7 @@ void Metrics::SetGauges(const Gauges& gauges) {
 
 void Metrics::LoopTurned() {
   const std::lock_guard lock(mutex_);
-  last_turn_ = std::chrono::steady_clock::now();
+  last_turn_ = clock_.Monotonic();
 }
 
 void Metrics::SetDatabase(const Status& writable) {
@@ -87,7 +98,7 @@ void Metrics::SetDatabase(const Status& writable) {
 
 Status Metrics::Health(std::chrono::steady_clock::duration stall) const {
   const std::lock_guard lock(mutex_);
-  const auto since = std::chrono::steady_clock::now() - last_turn_;
+  const auto since = clock_.Monotonic() - last_turn_;
   if (since > stall) {
     return Error::Timeout(
         "the event loop has not turned for " +
@@ -101,9 +112,9 @@ std::string Metrics::Render() const {
   const std::lock_guard lock(mutex_);
   std::string out;
   Family(out, "feedwatch_fetches_total", "counter", "Feed fetches finished, by result.");
-  for (const auto& [result, count] : fetches_) {
-    out +=
-        "feedwatch_fetches_total{result=\"" + Label(result) + "\"} " + std::to_string(count) + "\n";
+  for (const FetchResult result : kFetchResults) {
+    out += "feedwatch_fetches_total{result=\"" + std::string(MetricName(result)) + "\"} " +
+           std::to_string(fetches_[static_cast<size_t>(result)]) + "\n";
   }
   Family(out, "feedwatch_fetch_duration_seconds", "histogram",
          "Time from starting a feed fetch to its result.");

@@ -17,19 +17,23 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "daemon/fetch_result.h"
 #include "daemon/http_listener.h"
 
 namespace feedwatch::daemon {
 
+// What became of the deliveries a message carried.
+enum class DeliveryResult : std::uint8_t { kSent, kFailed, kDead };
+
 class Metrics {
  public:
-  // A fetch finished: `result` is "ok", "not_modified", "unchanged", "gone", "http_error",
-  // "timeout", "network_error", "too_large" or "unreadable".
-  void FetchDone(std::string_view result, std::chrono::duration<double> took);
+  // `clock` (must outlive the Metrics; read from other threads too) times the loop's turns.
+  explicit Metrics(const Clock& clock) : clock_(clock), last_turn_(clock.Monotonic()) {}
+
+  void FetchDone(FetchResult result, std::chrono::duration<double> took);
   void ItemsParsed(int count);
   void Matched(const std::string& watch);
-  // Deliveries that a message carried: `result` is "sent", "failed" or "dead".
-  void Delivered(const std::string& notifier, std::string_view result, int count);
+  void Delivered(const std::string& notifier, DeliveryResult result, int count);
 
   struct Gauges {
     int feeds = 0;
@@ -54,8 +58,9 @@ class Metrics {
  private:
   static constexpr std::array<double, 9> kBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 
+  const Clock& clock_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::uint64_t, std::less<>> fetches_;          // by result
+  std::array<std::uint64_t, kFetchResults.size()> fetches_{};          // by FetchResult
   std::array<std::uint64_t, kBuckets.size() + 1> duration_buckets_{};  // the last is +Inf
   double duration_sum_ = 0;
   std::uint64_t duration_count_ = 0;
@@ -63,7 +68,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> matches_;  // by watch
   std::map<std::pair<std::string, std::string>, std::uint64_t> deliveries_;
   Gauges gauges_;
-  std::chrono::steady_clock::time_point last_turn_ = std::chrono::steady_clock::now();
+  MonoTime last_turn_;
   Status database_;
 };
 

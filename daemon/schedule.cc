@@ -1,22 +1,16 @@
 #include "daemon/schedule.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <functional>
 
+#include "base/text.h"
 #include "feeds/date.h"
 
 namespace feedwatch::daemon {
 namespace {
 
 constexpr Seconds kMaxRetryAfter{24 * 3600};
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::optional<int64_t> Number(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -32,7 +26,7 @@ Seconds ToSeconds(Duration d) { return std::chrono::duration_cast<Seconds>(d); }
 }  // namespace
 
 std::optional<Seconds> FreshnessHint(const net::Response& response, TimePoint now) {
-  const std::string cache_control = Lower(response.Header("cache-control"));
+  const std::string cache_control = AsciiLower(response.Header("cache-control"));
   if (const size_t at = cache_control.find("max-age="); at != std::string::npos) {
     const size_t end = cache_control.find_first_of(", ", at);
     if (const auto seconds = Number(std::string_view(cache_control).substr(at + 8, end - at - 8))) {
@@ -70,6 +64,21 @@ Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
   delay = std::min(delay, cap);
   if (retry_after) delay = std::max(delay, std::min(*retry_after, kMaxRetryAfter));
   return delay;
+}
+
+TimePoint OutsideSkipped(TimePoint due, std::uint32_t skip_hours, std::uint8_t skip_days,
+                         TimePoint latest) {
+  if ((skip_hours & 0xFFFFFFu) == 0xFFFFFFu || (skip_days & 0x7Fu) == 0x7Fu) return due;
+  TimePoint at = due;
+  // A week of hours at most: past that every hour was skipped, which the check above excludes.
+  for (int i = 0; i < 7 * 24 && at <= latest; ++i) {
+    const auto day = std::chrono::floor<std::chrono::days>(at);
+    const auto hour = std::chrono::duration_cast<std::chrono::hours>(at - day).count();
+    const unsigned weekday = std::chrono::weekday(day).c_encoding();
+    if ((skip_hours & (1u << hour)) == 0 && (skip_days & (1u << weekday)) == 0) return at;
+    at = day + std::chrono::hours(hour + 1);  // the start of the next hour
+  }
+  return std::min(at, latest);
 }
 
 Seconds Jitter(Seconds delay, std::string_view name, TimePoint now) {

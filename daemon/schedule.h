@@ -9,6 +9,7 @@
 // not stay in step.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string_view>
 
@@ -35,6 +36,13 @@ Seconds DelayAfterSuccess(Duration interval, std::optional<Seconds> hint);
 // Delay until the next attempt after `failures` consecutive failures (1 for the first).
 Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
                           std::optional<Seconds> retry_after);
+
+// The first time at or after `due` outside the hours and days a feed asks not to be polled in
+// (RSS <skipHours>, <skipDays>; bit h of `skip_hours` is hour h UTC, bit d of `skip_days` day d
+// with 0 = Sunday), but never later than `latest`: like every hint, they lengthen a delay only
+// up to four intervals.
+TimePoint OutsideSkipped(TimePoint due, std::uint32_t skip_hours, std::uint8_t skip_days,
+                         TimePoint latest);
 
 // `delay` spread by up to +-10%, deterministically from `seed` (the feed's name and the time).
 Seconds Jitter(Seconds delay, std::string_view name, TimePoint now);

@@ -10,8 +10,8 @@
 
 #include "config/config.h"
 #include "daemon/dispatch.h"
-#include "daemon/engine.h"
 #include "tests/daemon/log_capture.h"
+#include "tests/daemon/run_daemon.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -143,23 +143,14 @@ class AlertsTest : public ::testing::Test {
   void Deliver(const std::string& config_text) { Run(config_text, /*poll=*/false); }
 
   void Run(const std::string& config_text, bool poll) {
-    const std::filesystem::path path = dir_.path() / "feedwatch.toml";
-    testing::WriteFile(path, config_text);
-    const Result<config::Config> config = config::LoadConfigFile(path);
-    ASSERT_TRUE(config.ok()) << config.error().message;
-    Result<std::unique_ptr<store::Store>> store = store::Store::Open(dir_.path() / "feedwatch.db");
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
-    const auto notifiers = MakeNotifiers(*config, *http, clock_, stdout);
-    std::map<std::string, notify::Notifier*> pointers;
-    for (const auto& [name, notifier] : notifiers) pointers[name] = notifier.get();
-    Engine engine(*config, **store, *http, clock_, pointers);
-    ASSERT_TRUE(engine.LoadSchedule(/*spread_start=*/false).ok());
+    testing::WriteFile(dir_.path() / "feedwatch.toml", config_text);  // for the CLI's commands
+    const std::unique_ptr<Daemon> daemon =
+        MakeDaemon(config_text, {.dir = dir_.path(), .clock = &clock_});
+    ASSERT_NE(daemon, nullptr);
     if (poll) {
-      RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
+      daemon->Run(/*signal_fd=*/-1);
     } else {
-      engine.DeliverDue();
-      while (engine.busy()) http->Poll(50ms);
+      daemon->Flush();
     }
   }
 

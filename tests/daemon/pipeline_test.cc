@@ -1,15 +1,16 @@
-// The `once` pipeline against a real HTTP server on 127.0.0.1 and a real SQLite file.
+// The `once` pipeline, from fetched feeds to console alerts, through the Daemon on a real SQLite
+// file. The feeds come from a scripted HTTP client: what is under test here is what happens to
+// a feed after it arrives (polling_test.cc tests HTTP against a real server).
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <cstdio>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "config/config.h"
-#include "daemon/engine.h"
 #include "tests/daemon/log_capture.h"
+#include "tests/daemon/run_daemon.h"
+#include "tests/support/fake_http_client.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -48,31 +49,19 @@ class PipelineTest : public ::testing::Test {
   void SetUp() override {
     const std::string en = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
     const std::string ru = testing::ReadFile(testing::DataDir() / "feeds" / "talks-ru.atom");
-    httplib::Server& server = server_.server();
-    server.Get("/en.rss", [en](const httplib::Request&, httplib::Response& res) {
-      res.set_content(en, "application/rss+xml");
+    http_.Serve(Url("/en.rss"), en);
+    http_.Serve(Url("/ru.atom"), ru, "application/atom+xml");
+    http_.On(Url("/500"), [](const net::Request&) {
+      return Result<net::Response>(testing::FakeHttpClient::Reply(500, "internal error"));
     });
-    server.Get("/ru.atom", [ru](const httplib::Request&, httplib::Response& res) {
-      res.set_content(ru, "application/atom+xml");
-    });
-    server.Get("/500", [](const httplib::Request&, httplib::Response& res) {
-      res.status = 500;
-      res.set_content("internal error", "text/plain");
-    });
-    server.Get("/not-xml", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("Service temporarily unavailable, try later", "text/plain");
-    });
-    server.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
-      for (int i = 0; i < 100 && !stop_; ++i) std::this_thread::sleep_for(50ms);
-      res.set_content("<rss/>", "application/rss+xml");
-    });
-    server_.Start();
+    http_.Serve(Url("/not-xml"), "Service temporarily unavailable, try later", "text/plain");
+    http_.Stall(Url("/slow"));
   }
 
-  void TearDown() override { stop_ = true; }
+  static std::string Url(const std::string& path) { return "http://feeds.example" + path; }
 
   std::string FeedToml(const std::string& name, const std::string& path) const {
-    return "[[feed]]\nname = \"" + name + "\"\nurl = \"" + server_.Url(path) + "\"\n";
+    return "[[feed]]\nname = \"" + name + "\"\nurl = \"" + Url(path) + "\"\n";
   }
 
   std::string ConfigText(const std::string& extra_feeds = "",
@@ -94,21 +83,11 @@ query = '"diplomatic propert*" OR дипсобственност*'
 
   // One `feedwatch once` on `config_text` against the database in dir_, alerts written to `out`.
   void RunOnceTo(const std::string& config_text, std::FILE* out) {
-    const Result<config::Config> config =
-        config::LoadConfigText(config_text, dir_.path() / "feedwatch.toml");
-    ASSERT_TRUE(config.ok()) << config.error().message;
-    Result<std::unique_ptr<store::Store>> store = store::Store::Open(dir_.path() / "feedwatch.db");
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    notify::ConsoleNotifier console(out);
-    const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
-    Engine engine(*config, **store, *http, clock_, {{"console", &console}});
-    const Status loaded = engine.LoadSchedule(/*spread_start=*/false);
-    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
+    RunOnce(config_text, {.dir = dir_.path(), .clock = &clock_, .http = &http_, .console = out});
   }
 
   // The same, returning the console output.
-  std::string RunOnce(const std::string& config_text) {
+  std::string RunOnceText(const std::string& config_text) {
     char* buffer = nullptr;
     size_t size = 0;
     std::FILE* out = open_memstream(&buffer, &size);
@@ -119,10 +98,9 @@ query = '"diplomatic propert*" OR дипсобственност*'
     return text;
   }
 
-  std::atomic<bool> stop_{false};
-  testing::LoopbackServer server_;
   testing::TempDir dir_;
   testing::FakeClock clock_{kNow};
+  testing::FakeHttpClient http_{clock_};
   testing::LogCapture log_;
 };
 
@@ -141,24 +119,23 @@ const std::set<Alert> kExpectedAlerts = {
 };
 
 TEST_F(PipelineTest, FirstRunAlertsExactlyTheMatchesAndSecondRunNothing) {
-  const std::string first = RunOnce(ConfigText());
+  const std::string first = RunOnceText(ConfigText());
   EXPECT_EQ(ParseConsole(first), kExpectedAlerts) << first;
   EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 5) << first;
 
   clock_.Advance(Seconds(3600));
-  const std::string second = RunOnce(ConfigText());
+  const std::string second = RunOnceText(ConfigText());
   EXPECT_EQ(second, "");
 }
 
 TEST_F(PipelineTest, BrokenFeedsAreLoggedWithTheReasonWhileTheOthersAlert) {
   const std::string broken =
       FeedToml("broken-500", "/500") + FeedToml("not-xml", "/not-xml") + FeedToml("slow", "/slow");
-  const std::string output = RunOnce(ConfigText(broken));
+  const std::string output = RunOnceText(ConfigText(broken));
   EXPECT_EQ(ParseConsole(output), kExpectedAlerts) << output;
 
   const std::string log = log_.str();
-  EXPECT_NE(log.find("feed broken-500: HTTP 500 (" + server_.Url("/500") + ")"), std::string::npos)
-      << log;
+  EXPECT_NE(log.find("feed broken-500: HTTP 500 (" + Url("/500") + ")"), std::string::npos) << log;
   EXPECT_NE(log.find("feed not-xml: not a feed: neither XML nor JSON"), std::string::npos) << log;
   EXPECT_NE(log.find("feed slow: timed out after 1000 ms"), std::string::npos) << log;
 
@@ -171,14 +148,14 @@ TEST_F(PipelineTest, BrokenFeedsAreLoggedWithTheReasonWhileTheOthersAlert) {
 TEST_F(PipelineTest, FirstPollOfANewFeedAlertsOnlyWithinTheLookback) {
   // 48 h before kNow is 2025-04-10T12:00Z: the wire's March item is too old; its April item,
   // its undated item and every Russian item may alert.
-  const std::set<Alert> alerts = ParseConsole(RunOnce(ConfigText("", "48h")));
+  const std::set<Alert> alerts = ParseConsole(RunOnceText(ConfigText("", "48h")));
   std::set<Alert> expected = kExpectedAlerts;
   expected.erase({"darchiev", "wire-en", "Darchiev presents credentials at the White House",
                   "**Darchiev** presents credentials at the White House"});
   EXPECT_EQ(alerts, expected);
   // The old item was remembered, not dropped: it does not alert on a later poll either.
   clock_.Advance(Seconds(3600));
-  EXPECT_EQ(RunOnce(ConfigText("", "48h")), "");
+  EXPECT_EQ(RunOnceText(ConfigText("", "48h")), "");
 }
 
 TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
@@ -197,7 +174,7 @@ TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
       << log_.str();
   // After the retry delay, the next run sends them all; no item is new, so none is re-matched.
   clock_.Advance(Seconds(60));
-  EXPECT_EQ(ParseConsole(RunOnce(ConfigText())), kExpectedAlerts);
+  EXPECT_EQ(ParseConsole(RunOnceText(ConfigText())), kExpectedAlerts);
 }
 
 }  // namespace

@@ -8,12 +8,12 @@
 #include <thread>
 
 #include "config/config.h"
-#include "daemon/engine.h"
 #include "daemon/schedule.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
 #include "tests/daemon/log_capture.h"
+#include "tests/daemon/run_daemon.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -67,15 +67,7 @@ class PollingTest : public ::testing::Test {
     const std::string text =
         "[http]\ntimeout = \"5s\"\nlow_speed_time = \"1s\"\nmax_body = \"1MiB\"\n" + http +
         "[defaults]\nmax_backoff = \"6h\"\n" + feeds;
-    const Result<config::Config> config =
-        config::LoadConfigText(text, dir_.path() / "feedwatch.toml");
-    ASSERT_TRUE(config.ok()) << config.error().message;
-    Result<std::unique_ptr<store::Store>> store = store::Store::Open(dir_.path() / "feedwatch.db");
-    ASSERT_TRUE(store.ok()) << store.error().message;
-    const std::unique_ptr<net::HttpClient> http_client = net::HttpClient::Create({});
-    Engine engine(*config, **store, *http_client, clock_, {});
-    ASSERT_TRUE(engine.LoadSchedule(/*spread_start=*/false).ok());
-    RunLoop(engine, *http_client, clock_, /*signal_fd=*/-1, /*forever=*/false);
+    RunOnce(text, {.dir = dir_.path(), .clock = &clock_});
   }
 
   store::FeedState State(const std::string& name) {

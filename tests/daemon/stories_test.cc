@@ -2,14 +2,12 @@
 // once; different stories with similar headlines alert separately.
 #include <gtest/gtest.h>
 
-#include <atomic>
+#include <cstdio>
+#include <sstream>
 
-#include "config/config.h"
-#include "daemon/engine.h"
-#include "net/http_client.h"
-#include "notify/notifier.h"
-#include "store/store.h"
 #include "tests/daemon/log_capture.h"
+#include "tests/daemon/run_daemon.h"
+#include "tests/support/fake_http_client.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -30,19 +28,6 @@ class StoriesTest : public ::testing::Test {
  protected:
   void Serve(const std::string& path, std::string body) { feeds_[path] = std::move(body); }
 
-  void SetUp() override {
-    server_.server().Get(R"(/(.*))", [this](const httplib::Request& req, httplib::Response& res) {
-      const std::lock_guard lock(mutex_);
-      const auto it = feeds_.find(req.path);
-      if (it == feeds_.end()) {
-        res.status = 404;
-        return;
-      }
-      res.set_content(it->second, "application/rss+xml");
-    });
-    server_.Start();
-  }
-
   // One `feedwatch once` over every served feed; the console lines it printed.
   std::vector<std::string> RunOnce() {
     std::string text =
@@ -51,22 +36,14 @@ class StoriesTest : public ::testing::Test {
         "Istanbul)'\n";
     for (const auto& [path, body] : feeds_) {
       text += "[[feed]]\nname = \"" + path.substr(1, path.find('.') - 1) + "\"\nurl = \"" +
-              server_.Url(path) + "\"\n";
+              Url(path) + "\"\n";
     }
-    const Result<config::Config> config =
-        config::LoadConfigText(text, dir_.path() / "feedwatch.toml");
-    EXPECT_TRUE(config.ok()) << config.error().message;
-    auto store = store::Store::Open(dir_.path() / "feedwatch.db");
+    testing::FakeHttpClient http(clock_);
+    for (const auto& [path, body] : feeds_) http.Serve(Url(path), body);
     char* buffer = nullptr;
     size_t size = 0;
     std::FILE* out = open_memstream(&buffer, &size);
-    {
-      notify::ConsoleNotifier console(out);
-      const std::unique_ptr<net::HttpClient> http = net::HttpClient::Create({});
-      Engine engine(*config, **store, *http, clock_, {{"console", &console}});
-      EXPECT_TRUE(engine.LoadSchedule(/*spread_start=*/false).ok());
-      RunLoop(engine, *http, clock_, /*signal_fd=*/-1, /*forever=*/false);
-    }
+    daemon::RunOnce(text, {.dir = dir_.path(), .clock = &clock_, .http = &http, .console = out});
     std::fclose(out);
     std::vector<std::string> titles;  // the title column of each alert
     std::istringstream lines(std::string(buffer, size));
@@ -81,9 +58,9 @@ class StoriesTest : public ::testing::Test {
     return titles;
   }
 
-  std::mutex mutex_;
+  static std::string Url(const std::string& path) { return "http://feeds.example" + path; }
+
   std::map<std::string, std::string> feeds_;
-  testing::LoopbackServer server_;
   testing::TempDir dir_;
   testing::FakeClock clock_{kNow};
   testing::LogCapture log_;

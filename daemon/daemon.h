@@ -1,0 +1,102 @@
+// The service as one object: built from a Config, it owns what `feedwatch run` and
+// `feedwatch once` need (the store in the state directory, the HTTP client, the notifiers, the
+// metrics and their listener, the Engine) and runs the loop that drives them. On SIGHUP it
+// reads the configuration file again and swaps in a new Engine; a bad file is reported and the
+// running configuration kept.
+//
+// Tests build it with a fake clock, a seeded random source and, where real HTTP is not the
+// point, a scripted HttpClient.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "daemon/engine.h"
+#include "daemon/metrics.h"
+#include "net/http_client.h"
+#include "notify/notifier.h"
+#include "store/store.h"
+
+namespace feedwatch::daemon {
+
+class Systemd;
+
+// Where the database lives: --state-dir, else the configuration's state_dir, else
+// $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/feedwatch.
+std::filesystem::path StateDir(const std::string& flag, const config::Config& config);
+
+class Daemon {
+ public:
+  struct Options {
+    std::filesystem::path config_path;  // read again on SIGHUP
+    std::string state_dir_flag;         // --state-dir; empty: StateDir's other sources
+    bool forever = false;               // `run`; otherwise `once`
+    std::FILE* console = stdout;        // where console notifiers write
+    // Injected by tests (they must outlive the Daemon); null: the system's clock, a random
+    // source seeded from the system, and curl.
+    const Clock* clock = nullptr;
+    Random* random = nullptr;
+    net::HttpClient* http = nullptr;
+  };
+
+  // Errors: CantCreate (the state directory), Io (the database), Unavailable (metrics_listen).
+  static Result<std::unique_ptr<Daemon>> Create(config::Config config, Options options);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Why Run returned.
+  enum class Exit { kDone, kStopped };
+
+  // `once`: polls every feed one time, delivers what it can, and returns. `run`: polls each
+  // feed on its interval until SIGINT or SIGTERM on `signal_fd` (a signalfd, or -1), reloading
+  // on SIGHUP. `systemd` (may be null) hears READY=1, STATUS=, the watchdog and STOPPING=1.
+  Exit Run(int signal_fd, Systemd* systemd = nullptr);
+
+  // Sends the deliveries that are due and waits for them, polling no feed.
+  void Flush();
+
+  // Reads the configuration file again and, if it is valid and its schedule loads, replaces the
+  // running one; transfers in flight are dropped and their feeds polled again.
+  Status Reload();
+
+  const config::Config& config() const { return *config_; }
+  const Engine& engine() const { return *engine_; }
+  const Metrics& metrics() const { return *metrics_; }
+  // Where /metrics is served ("127.0.0.1:9464"), or "" when it is not.
+  std::string metrics_address() const;
+
+ private:
+  enum class LoopExit { kDone, kStopped, kReload };
+
+  Daemon() = default;
+  // A new Engine (and its notifiers) for `config`, its schedule loaded.
+  Status Build(std::unique_ptr<config::Config> config, Engine::Mode mode);
+  LoopExit Loop(int signal_fd, Systemd* systemd);
+  // Shutting down: transfers in flight may finish until the deadline (`run` only).
+  void FinishInFlight(int signal_fd);
+
+  Options options_;
+  std::filesystem::path state_dir_;
+  std::unique_ptr<SystemClock> system_clock_;
+  std::unique_ptr<SystemRandom> system_random_;
+  const Clock* clock_ = nullptr;
+  Random* random_ = nullptr;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<net::HttpClient> curl_;
+  net::HttpClient* http_ = nullptr;  // options_.http or curl_
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<MetricsServer> metrics_server_;
+  // Destroyed in reverse: the engine before the notifiers and configuration it points into.
+  std::unique_ptr<config::Config> config_;
+  std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers_;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace feedwatch::daemon

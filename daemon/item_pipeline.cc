@@ -1,0 +1,136 @@
+#include "daemon/item_pipeline.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/hash.h"
+#include "base/text.h"
+#include "daemon/item_document.h"
+#include "feeds/canonical.h"
+#include "filters/headline.h"
+#include "filters/query.h"
+
+namespace feedwatch::daemon {
+
+void StoryIndexes::Add(const store::StoryHead& head) {
+  if (const auto it = by_watch_.find(head.watch); it != by_watch_.end()) it->second.Add(head);
+  // Otherwise the store has it when the watch's index is read.
+}
+
+Result<std::optional<std::int64_t>> StoryIndexes::Find(const std::string& watch,
+                                                       const std::string& canonical_url,
+                                                       const std::string& title, TimePoint now) {
+  auto it = by_watch_.find(watch);
+  if (it == by_watch_.end()) {
+    StoryIndex index(kStoryWindow);
+    if (load_ != nullptr) {
+      Result<std::vector<store::StoryHead>> heads = load_(watch, now - kStoryWindow);
+      if (!heads) return heads.error();
+      for (const store::StoryHead& head : *heads) index.Add(head);
+    }
+    it = by_watch_.emplace(watch, std::move(index)).first;
+  }
+  return it->second.Find(canonical_url, filters::HeadlineWords(title), now);
+}
+
+ItemPipeline::ItemPipeline(const config::Config& config) : config_(config) {
+  for (const config::WatchConfig& watch : config_.watches) watches_.Add(watch.query.get());
+}
+
+std::vector<std::string> ItemPipeline::Keys(const feeds::Feed& feed) {
+  std::vector<std::string> keys;
+  keys.reserve(feed.items.size());
+  for (const feeds::Item& item : feed.items) keys.push_back(feeds::ItemKey(item));
+  return keys;
+}
+
+namespace {
+
+// When a delivery to `notifier` of a match made at `now` falls due: now, or its next digest.
+TimePoint DueAt(const config::Config& config, const std::string& notifier, TimePoint now) {
+  for (const config::NotifierConfig& n : config.notifiers) {
+    if (n.name == notifier) return n.digest.Next(now);
+  }
+  return now;
+}
+
+}  // namespace
+
+Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stories) const {
+  const feeds::Feed& feed = input.feed;
+  const std::string& feed_name = input.feed_config.name;
+  PipelineResult result;
+  result.records.reserve(feed.items.size());
+  result.fates.reserve(feed.items.size());
+
+  // On a feed's first successful poll, old items are recorded as seen but do not alert:
+  // subscribing to a feed must not flood its subscribers with its back catalogue.
+  std::optional<TimePoint> cutoff;
+  if (input.first_success && input.feed_config.initial_lookback) {
+    cutoff = input.now - std::chrono::duration_cast<Seconds>(*input.feed_config.initial_lookback);
+  }
+  const std::string feed_names = feed_name + '\n' + feed.title;
+
+  for (size_t i = 0; i < feed.items.size(); ++i) {
+    const feeds::Item& item = feed.items[i];
+    store::ItemRecord& record = result.records.emplace_back();
+    ItemFate& fate = result.fates.emplace_back(ItemFate::kSeen);
+    record.key = input.keys[i];
+    record.title = item.title;
+    record.link = item.link;
+    record.canonical_url = feeds::CanonicalUrl(item.link);
+    record.published = item.published;
+    record.content_hash =
+        Sha256Hex(item.title + '\n' + item.summary_text + '\n' + item.content_text);
+    const auto seen = input.known.find(record.key);
+    if (seen == input.known.end()) {
+      fate = ItemFate::kNew;
+      ++result.new_items;
+      if (cutoff && item.published && *item.published < *cutoff) {
+        fate = ItemFate::kBeforeLookback;
+        continue;
+      }
+    } else if (!seen->second.empty() && seen->second != record.content_hash) {
+      // An edited item is matched again: a watch it now matches for the first time alerts; one
+      // that matched it before does not (the store keeps one match per watch and item).
+      fate = ItemFate::kEdited;
+      spdlog::debug("feed {}: \"{}\" was edited; matching it again", feed_name, item.title);
+    } else {
+      continue;
+    }
+
+    const filters::Document document =
+        ItemDocument(item, feed_names, watches_.needs_accent_folding());
+    for (const size_t watch_index : watches_.Match(document)) {
+      const config::WatchConfig& watch = config_.watches[watch_index];
+      const std::optional<filters::Explanation> why = watch.query->Explain(document);
+      store::MatchRecord& match = record.matches.emplace_back();
+      match.watch = watch.name;
+      match.notifiers = watch.notify;
+      for (const std::string& notifier : watch.notify) {
+        if (const TimePoint due = DueAt(config_, notifier, input.now); due != input.now) {
+          match.due_at[notifier] = due;
+        }
+      }
+      match.terms = why ? why->Summary(document) : "";
+      match.snippet = why ? why->snippet.Marked("**", "**") : "";
+      Result<std::optional<std::int64_t>> story =
+          stories.Find(watch.name, record.canonical_url, item.title, input.now);
+      if (!story) return story.error();
+      match.story_of = *story;
+      if (fate != ItemFate::kNew) continue;
+      if (match.story_of) {
+        spdlog::info("feed {}: \"{}\" is a story watch {} alerted on already; linked, not sent",
+                     feed_name, item.title, watch.name);
+      } else {
+        ++result.new_alerts;
+      }
+    }
+    if (!record.matches.empty()) {  // only a match's item is ever rendered
+      record.summary = ShortenUtf8(
+          item.summary_text.empty() ? item.content_text : item.summary_text, kSummaryBytes);
+    }
+  }
+  return result;
+}
+
+}  // namespace feedwatch::daemon
