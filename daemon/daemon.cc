@@ -143,11 +143,11 @@ Status Daemon::Reload() {
   return Status::Ok();
 }
 
-Daemon::Exit Daemon::Run(int signal_fd, Systemd* systemd) {
+Daemon::Exit Daemon::Run(int signal_fd, Systemd* systemd, std::optional<MonoTime> until) {
   if (!options_.forever) systemd = nullptr;
   if (systemd != nullptr) systemd->Ready(engine_->Summary());
   while (true) {
-    switch (Loop(signal_fd, systemd)) {
+    switch (Loop(signal_fd, systemd, until)) {
       case LoopExit::kDone:
         return Exit::kDone;
       case LoopExit::kStopped:
@@ -188,7 +188,7 @@ void Daemon::FinishInFlight(int signal_fd) {
   }
 }
 
-Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd) {
+Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<MonoTime> until) {
   Engine& engine = *engine_;
   const bool forever = options_.forever;
   MonoTime last_status = clock_->Monotonic();
@@ -196,6 +196,7 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd) {
   if (forever) engine.Housekeeping();
   engine.StartFetches();
   while (forever || engine.busy() || !engine.polled_all()) {
+    if (until && clock_->Monotonic() >= *until) return LoopExit::kDone;
     std::chrono::milliseconds sleep = kMaxSleep;
     if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
       sleep =
@@ -203,6 +204,10 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd) {
                      std::chrono::milliseconds(0), kMaxSleep);
     }
     if (systemd != nullptr) sleep = std::min(sleep, systemd->KeepAlive());
+    if (until) {
+      sleep = std::min(sleep,
+                       std::chrono::ceil<std::chrono::milliseconds>(*until - clock_->Monotonic()));
+    }
     if (http_->Poll(sleep, signal_fd)) {
       const Signal signal = ReadSignals(signal_fd);
       if (signal == Signal::kStop) {

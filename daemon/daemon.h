@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/clock.h"
@@ -56,8 +57,10 @@ class Daemon {
 
   // `once`: polls every feed one time, delivers what it can, and returns. `run`: polls each
   // feed on its interval until SIGINT or SIGTERM on `signal_fd` (a signalfd, or -1), reloading
-  // on SIGHUP. `systemd` (may be null) hears READY=1, STATUS=, the watchdog and STOPPING=1.
-  Exit Run(int signal_fd, Systemd* systemd = nullptr);
+  // on SIGHUP, or until the clock's monotonic time reaches `until` (tests run the daemon for a
+  // while in fake time). `systemd` (may be null) hears READY=1, STATUS=, the watchdog and
+  // STOPPING=1.
+  Exit Run(int signal_fd, Systemd* systemd = nullptr, std::optional<MonoTime> until = {});
 
   // Sends the deliveries that are due and waits for them, polling no feed.
   void Flush();
@@ -78,7 +81,7 @@ class Daemon {
   Daemon() = default;
   // A new Engine (and its notifiers) for `config`, its schedule loaded.
   Status Build(std::unique_ptr<config::Config> config, Engine::Mode mode);
-  LoopExit Loop(int signal_fd, Systemd* systemd);
+  LoopExit Loop(int signal_fd, Systemd* systemd, std::optional<MonoTime> until);
   // Shutting down: transfers in flight may finish until the deadline (`run` only).
   void FinishInFlight(int signal_fd);
 

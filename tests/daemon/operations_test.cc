@@ -16,6 +16,9 @@
 #include <regex>
 #include <thread>
 
+#include "tests/daemon/log_capture.h"
+#include "tests/daemon/run_daemon.h"
+#include "tests/support/fake_http_client.h"
 #include "tests/support/support.h"
 
 namespace feedwatch {
@@ -207,16 +210,6 @@ int Shell(const std::string& command) {
   return shell.Wait(60s).value_or(-1);
 }
 
-// Polls `done` every 100 ms for up to `timeout`; its last answer.
-template <typename Predicate>
-bool WaitFor(Predicate done, std::chrono::milliseconds timeout) {
-  for (auto waited = 0ms; waited < timeout; waited += 100ms) {
-    if (done()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return done();
-}
-
 // A filesystem the test mounts at DIR/mnt and unmounts when done. Needs root (mount, and a loop
 // device for ext4); `error` says why when it cannot be made, and the test skips.
 class TestMount {
@@ -292,29 +285,58 @@ class TestMount {
   std::string error_;
 };
 
-// `feedwatch run` with its database on a filesystem the test mounts (KIND), polling a copy of
-// the English fixture every second, its metrics endpoint up. Skips where the filesystem cannot
-// be mounted.
+// The daemon (in this process, in fake time, its feed scripted) with its database on a
+// filesystem the test mounts (KIND), polling a copy of the English fixture every second. Fake
+// time lets it run for minutes of housekeeping (every 5 s) in milliseconds. Skips where the
+// filesystem cannot be mounted.
 template <TestMount::Kind kKind>
 class DiskFault : public ::testing::Test {
  protected:
+  static constexpr const char* kUrl = "http://wire.example/rss";
+
   void SetUp() override {
     disk_.emplace(dir_.path(), kKind);
     if (!disk_->error().empty()) GTEST_SKIP() << disk_->error();
-    config_ = WriteConfig(dir_.path(), disk_->path() / "state");
-    daemon_.emplace(std::vector<std::string>{"run", "--config", config_.string()});
-    const int port = MetricsPort(*daemon_);
-    ASSERT_GT(port, 0) << daemon_->err();
-    client_.emplace("127.0.0.1", port);
+    rss_ = testing::ReadFile(testing::DataDir() / "feeds" / "talks-en.rss");
+    http_.On(kUrl, [this](const net::Request&) {
+      return Result<net::Response>(
+          testing::FakeHttpClient::Reply(200, rss_, {{"content-type", "application/rss+xml"}}));
+    });
+    daemon_ = Start(/*forever=*/true, alerts_);
+    ASSERT_NE(daemon_, nullptr);
     // The fixture's Darchiev item alerts on the first poll.
-    ASSERT_TRUE(WaitFor([&] { return Alerted("darchiev-credentials") == 1; }, 20s))
-        << daemon_->err();
-    EXPECT_EQ(Health().first, 200) << Health().second;
+    RunFor(5s);
+    ASSERT_EQ(Alerted("darchiev-credentials"), 1u) << log_.str();
+    EXPECT_TRUE(daemon_->metrics().Health(30s).ok());
+  }
+
+  void TearDown() override {
+    daemon_.reset();  // before the filesystem is unmounted
+    if (alerts_ != nullptr) std::fclose(alerts_);
+  }
+
+  std::unique_ptr<daemon::Daemon> Start(bool forever, std::FILE*& console) {
+    console = std::fopen((dir_.path() / (forever ? "alerts.txt" : "again.txt")).c_str(), "w");
+    return daemon::MakeDaemon(std::string("[defaults]\ninitial_lookback = \"all\"\n") +
+                                  "[[feed]]\nname = \"wire\"\nurl = \"" + kUrl +
+                                  "\"\ninterval = \"1s\"\n[[watch]]\nname = \"darchiev\"\n"
+                                  "query = \"Darchiev\"\n[[notify]]\nname = \"console\"\n"
+                                  "type = \"console\"\n",
+                              {.dir = disk_->path() / "state",
+                               .clock = &clock_,
+                               .http = &http_,
+                               .console = console,
+                               .forever = forever});
+  }
+
+  void RunFor(std::chrono::seconds time) {
+    daemon_->Run(/*signal_fd=*/-1, /*systemd=*/nullptr, clock_.Monotonic() + time);
   }
 
   // How many alerts the daemon has printed for the item whose link contains `link`.
   size_t Alerted(std::string_view link) const {
-    const std::string out = daemon_->out();
+    std::fflush(alerts_);
+    const std::string out = testing::ReadFile(dir_.path() / "alerts.txt");
     size_t count = 0;
     for (size_t at = out.find(link); at != std::string::npos; at = out.find(link, at + 1)) {
       ++count;
@@ -322,32 +344,30 @@ class DiskFault : public ::testing::Test {
     return count;
   }
 
-  // /healthz's status and body; 0 when it does not answer.
-  std::pair<int, std::string> Health() {
-    const httplib::Result res = client_->Get("/healthz");
-    if (!res) return {0, ""};
-    return {res->status, res->body};
+  // /healthz's answer: "" when healthy, else why not.
+  std::string Unhealthy() const {
+    const Status health = daemon_->metrics().Health(30s);
+    return health ? "" : health.error().message;
   }
 
-  // SIGTERM: the daemon, unhealthy or not, stops cleanly.
-  void Stop() {
-    daemon_->Signal(SIGTERM);
-    EXPECT_EQ(daemon_->Wait(15s), 0) << daemon_->err();
-  }
-
-  // `feedwatch once` on the same database alerts nothing: every item committed is known.
+  // A `feedwatch once` on the same database alerts nothing: every item committed is known.
   void ExpectNothingAlertsAgain() {
-    const testing::CommandResult again = testing::RunFeedwatch({"once", "--config", config_});
-    EXPECT_EQ(again.exit_code, 0) << again.err;
-    EXPECT_EQ(again.out, "") << again.err;
+    std::FILE* console = nullptr;
+    if (const std::unique_ptr<daemon::Daemon> again = Start(/*forever=*/false, console)) {
+      again->Run(-1);
+    }
+    std::fclose(console);
+    EXPECT_EQ(testing::ReadFile(dir_.path() / "again.txt"), "");
   }
 
-  // Members go in reverse: the daemon stops before its filesystem is unmounted.
+  testing::LogCapture log_;
   testing::TempDir dir_;
   std::optional<TestMount> disk_;
-  std::filesystem::path config_;
-  std::optional<testing::FeedwatchProcess> daemon_;
-  std::optional<httplib::Client> client_;
+  testing::FakeClock clock_{TimePoint(Seconds(1'750'000'000))};
+  testing::FakeHttpClient http_{clock_};
+  std::string rss_;
+  std::FILE* alerts_ = nullptr;
+  std::unique_ptr<daemon::Daemon> daemon_;
 };
 
 using ReadOnlyDisk = DiskFault<TestMount::Kind::kExt4>;
@@ -356,12 +376,10 @@ using FullDisk = DiskFault<TestMount::Kind::kSmallTmpfs>;
 TEST_F(ReadOnlyDisk, TurnsHealthzUnhealthyAndLosesNothing) {
   ASSERT_EQ(disk_->MakeReadOnly(), 0);
   // The database is checked every 5 s.
-  EXPECT_TRUE(WaitFor([&] { return Health().first == 503; }, 15s)) << daemon_->err();
-  EXPECT_TRUE(Health().second.starts_with("the database is not writable: ")) << Health().second;
-  const httplib::Result scrape = client_->Get("/metrics");
-  ASSERT_TRUE(scrape);
-  EXPECT_EQ(Sample(scrape->body, "feedwatch_database_writable"), 0);
-  Stop();
+  RunFor(10s);
+  EXPECT_TRUE(Unhealthy().starts_with("the database is not writable: ")) << Unhealthy();
+  EXPECT_EQ(Sample(daemon_->metrics().Render(), "feedwatch_database_writable"), 0);
+  daemon_.reset();
   // After the operator's repair, what was committed before the fault is all there.
   ASSERT_EQ(disk_->Repair(), 0);
   ExpectNothingAlertsAgain();
@@ -370,24 +388,20 @@ TEST_F(ReadOnlyDisk, TurnsHealthzUnhealthyAndLosesNothing) {
 TEST_F(FullDisk, HoldsBackNewItemsUntilSpaceReturnsAndLosesNothing) {
   ASSERT_GT(disk_->Fill(disk_->path() / "filler"), 0u);
   // A new story appears while the disk is full.
-  std::string rss = testing::ReadFile(dir_.path() / "wire.rss");
-  rss.insert(rss.find("</channel>"),
-             "<item><title>Darchiev meets State Department officials</title>"
-             "<link>http://wire.test/world/darchiev-state</link></item>\n");
-  testing::WriteFile(dir_.path() / "wire.rss.new", rss);
-  std::filesystem::rename(dir_.path() / "wire.rss.new", dir_.path() / "wire.rss");
-
-  EXPECT_TRUE(WaitFor([&] { return Health().first == 503; }, 15s)) << daemon_->err();
-  EXPECT_NE(Health().second.find("full"), std::string::npos) << Health().second;
-  EXPECT_NE(daemon_->err().find("feed wire: fetched but not stored"), std::string::npos)
-      << daemon_->err();
+  rss_.insert(rss_.find("</channel>"),
+              "<item><title>Darchiev meets State Department officials</title>"
+              "<link>http://wire.test/world/darchiev-state</link></item>\n");
+  RunFor(10s);
+  EXPECT_NE(Unhealthy().find("full"), std::string::npos) << Unhealthy();
+  EXPECT_NE(log_.str().find("feed wire: fetched but not stored"), std::string::npos) << log_.str();
   EXPECT_EQ(Alerted("darchiev-state"), 0u);
 
   // Space returns: the new story alerts, once, and the daemon is healthy again.
   std::filesystem::remove(disk_->path() / "filler");
-  EXPECT_TRUE(WaitFor([&] { return Alerted("darchiev-state") == 1; }, 20s)) << daemon_->err();
-  EXPECT_TRUE(WaitFor([&] { return Health().first == 200; }, 15s)) << Health().second;
-  Stop();
+  RunFor(10s);
+  EXPECT_EQ(Alerted("darchiev-state"), 1u) << log_.str();
+  EXPECT_EQ(Unhealthy(), "");
+  daemon_.reset();
   EXPECT_EQ(Alerted("darchiev-credentials"), 1u);
   EXPECT_EQ(Alerted("darchiev-state"), 1u);
   ExpectNothingAlertsAgain();

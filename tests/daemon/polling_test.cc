@@ -1,5 +1,7 @@
-// The fetch and schedule policy against a real HTTP server on 127.0.0.1, one test per behaviour.
-// The clock is fake: schedules are read from the store, never waited for.
+// What needs real HTTP, against a server on 127.0.0.1, one test per behaviour: stalls, size
+// limits, redirects, hostile validators, internal addresses. The clock is fake: schedules are
+// read from the store, never waited for. What the engine does with each kind of answer is in
+// engine_test.cc, on a scripted client.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -8,7 +10,6 @@
 #include <thread>
 
 #include "config/config.h"
-#include "daemon/schedule.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -47,11 +48,10 @@ class PollingTest : public ::testing::Test {
     });
   }
 
-  // A hit counter per path, and the If-None-Match each request sent.
+  // A hit counter per path.
   void Count(const httplib::Request& request) {
     const std::lock_guard lock(mutex_);
     ++hits_[request.path];
-    last_if_none_match_ = request.get_header_value("If-None-Match");
   }
   int Hits(const std::string& path) {
     const std::lock_guard lock(mutex_);
@@ -75,99 +75,14 @@ class PollingTest : public ::testing::Test {
     return *(*store)->GetFeedState(name);
   }
 
-  // Seconds from the last attempt to the next one.
-  int64_t Delay(const std::string& name) {
-    const store::FeedState state = State(name);
-    return (*state.next_due_at - *state.last_attempt_at).count();
-  }
-
   std::atomic<bool> stop_{false};
   std::mutex mutex_;
   std::map<std::string, int> hits_;
-  std::string last_if_none_match_;
   testing::LoopbackServer server_;
   testing::TempDir dir_;
   testing::FakeClock clock_{kNow};
   testing::LogCapture log_;
 };
-
-TEST_F(PollingTest, NotModifiedCostsNoParse) {
-  server_.server().Get("/rss", [this](const httplib::Request& req, httplib::Response& res) {
-    Count(req);
-    if (req.get_header_value("If-None-Match") == "\"v1\"") {
-      res.status = 304;
-      return;
-    }
-    res.set_header("ETag", "\"v1\"");
-    res.set_header("Last-Modified", "Wed, 11 Jun 2025 06:00:00 GMT");
-    res.set_content(kRss, "application/rss+xml");
-  });
-  server_.Start();
-  PollOnce(Feed("f", server_.Url("/rss")));
-  EXPECT_EQ(State("f").last_status, "200");
-  EXPECT_EQ(State("f").etag, "\"v1\"");
-  clock_.Advance(kInterval);
-  PollOnce(Feed("f", server_.Url("/rss")));
-  EXPECT_EQ(last_if_none_match_, "\"v1\"");
-  const store::FeedState state = State("f");
-  EXPECT_EQ(state.last_status, "304 not modified");
-  EXPECT_EQ(state.last_success_at, kNow + kInterval);
-  EXPECT_EQ(state.consecutive_failures, 0);
-}
-
-TEST_F(PollingTest, AnUnchangedBodyWithoutValidatorsIsNotParsedAgain) {
-  server_.server().Get("/rss", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kRss, "application/rss+xml");
-  });
-  server_.Start();
-  PollOnce(Feed("f", server_.Url("/rss")));
-  EXPECT_EQ(State("f").last_status, "200");
-  PollOnce(Feed("f", server_.Url("/rss")));
-  EXPECT_EQ(State("f").last_status, "200 unchanged");
-}
-
-TEST_F(PollingTest, RetryAfterOn429IsHonoured) {
-  server_.server().Get("/rss", [](const httplib::Request&, httplib::Response& res) {
-    res.status = 429;
-    res.set_header("Retry-After", "7200");
-  });
-  server_.Start();
-  PollOnce(Feed("f", server_.Url("/rss")));
-  EXPECT_EQ(State("f").last_status, "HTTP 429");
-  EXPECT_GE(Delay("f"), 7200);  // never sooner than asked; jitter only lengthens it
-  EXPECT_LE(Delay("f"), 7200 * 11 / 10);
-}
-
-TEST_F(PollingTest, BackoffDoublesOnFailuresAndResetsOnSuccess) {
-  std::atomic<bool> failing{true};
-  server_.server().Get("/rss", [&](const httplib::Request&, httplib::Response& res) {
-    if (failing) {
-      res.status = 500;
-      return;
-    }
-    res.set_content(kRss, "application/rss+xml");
-  });
-  server_.Start();
-  int64_t expected = kInterval.count();
-  for (int failure = 1; failure <= 4; ++failure) {
-    PollOnce(Feed("f", server_.Url("/rss")));
-    EXPECT_EQ(State("f").consecutive_failures, failure);
-    EXPECT_GE(Delay("f"), expected * 9 / 10) << failure;
-    EXPECT_LE(Delay("f"), expected * 11 / 10) << failure;
-    clock_.Advance(Seconds(Delay("f")));
-    expected *= 2;
-  }
-  failing = false;
-  PollOnce(Feed("f", server_.Url("/rss")));
-  EXPECT_EQ(State("f").consecutive_failures, 0);
-  EXPECT_LE(Delay("f"), kInterval.count() * 11 / 10);
-}
-
-TEST_F(PollingTest, BackoffStopsAtTheCap) {
-  EXPECT_EQ(DelayAfterFailure(10min, 30, 6h, std::nullopt), Seconds(6 * 3600));
-  EXPECT_EQ(DelayAfterFailure(10min, 3, 6h, std::nullopt), Seconds(2400));
-  EXPECT_EQ(DelayAfterFailure(10min, 1, 6h, Seconds(999'999)), Seconds(24 * 3600));
-}
 
 TEST_F(PollingTest, AStalledServerIsCutByTheLowSpeedTimeout) {
   ServeStall("/stall");
@@ -225,46 +140,6 @@ TEST_F(PollingTest, PermanentRedirectUpdatesTheUrlUntilTheConfigChanges) {
   PollOnce(Feed("f", server_.Url("/old")));
   EXPECT_EQ(Hits("/old"), 1);  // the second poll went straight to the new address
   EXPECT_EQ(Hits("/new"), 2);
-}
-
-TEST_F(PollingTest, GoneDisablesTheFeedUntilItsUrlChanges) {
-  server_.server().Get("/gone", [this](const httplib::Request& req, httplib::Response& res) {
-    Count(req);
-    res.status = 410;
-  });
-  server_.server().Get("/rss", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kRss, "application/rss+xml");
-  });
-  server_.Start();
-  PollOnce(Feed("f", server_.Url("/gone")));
-  EXPECT_TRUE(State("f").gone);
-  EXPECT_EQ(State("f").last_status, "410 gone");
-  PollOnce(Feed("f", server_.Url("/gone")));
-  EXPECT_EQ(Hits("/gone"), 1);               // not polled again
-  PollOnce(Feed("f", server_.Url("/rss")));  // the operator fixed the URL
-  EXPECT_FALSE(State("f").gone);
-  EXPECT_EQ(State("f").last_status, "200");
-}
-
-TEST_F(PollingTest, TwoFeedsOnOneHostNeverExceedThePerHostLimit) {
-  std::atomic<int> active{0}, peak{0};
-  server_.server().Get(R"(/feed/(\d+))", [&](const httplib::Request&, httplib::Response& res) {
-    const int now_active = ++active;
-    int seen = peak;
-    while (now_active > seen && !peak.compare_exchange_weak(seen, now_active)) {
-    }
-    std::this_thread::sleep_for(100ms);
-    --active;
-    res.set_content(kRss, "application/rss+xml");
-  });
-  server_.Start();
-  std::string feeds;
-  for (int i = 0; i < 8; ++i) {
-    feeds += Feed("f" + std::to_string(i), server_.Url("/feed/" + std::to_string(i)));
-  }
-  PollOnce(feeds, "per_host = 2\n");
-  EXPECT_EQ(peak, 2);
-  for (int i = 0; i < 8; ++i) EXPECT_EQ(State("f" + std::to_string(i)).last_status, "200");
 }
 
 TEST_F(PollingTest, AMisbehavingFeedDoesNotDelayTheOthers) {
@@ -344,51 +219,6 @@ TEST_F(PollingTest, ARedirectFromOutsideToAnInternalAddressIsRefused) {
   PollOnce(Feed("private", server_.Url("/inside")), internal);
   EXPECT_EQ(Hits("/internal"), 1);
   EXPECT_EQ(State("private").last_error, "");
-}
-
-TEST(Schedule, ServerHintsLengthenTheIntervalWithinBounds) {
-  net::Response response;
-  response.headers = {{"cache-control", "public, max-age=1800"}};
-  EXPECT_EQ(FreshnessHint(response, kNow), Seconds(1800));
-  EXPECT_EQ(DelayAfterSuccess(10min, Seconds(1800)), Seconds(1800));
-  EXPECT_EQ(DelayAfterSuccess(10min, Seconds(60)), Seconds(600));      // never sooner
-  EXPECT_EQ(DelayAfterSuccess(10min, Seconds(86400)), Seconds(2400));  // at most 4 intervals
-  response.headers = {{"date", "Wed, 11 Jun 2025 06:00:00 GMT"},
-                      {"expires", "Wed, 11 Jun 2025 07:00:00 GMT"}};
-  EXPECT_EQ(FreshnessHint(response, kNow), Seconds(3600));
-  response.headers = {{"cache-control", "no-cache"}};
-  EXPECT_EQ(FreshnessHint(response, kNow), std::nullopt);
-}
-
-TEST(Schedule, RetryAfterTakesSecondsOrADate) {
-  const TimePoint now = TimePoint(Seconds(1749621600));  // Wed, 11 Jun 2025 06:00:00 GMT
-  EXPECT_EQ(ParseRetryAfter("120", now), Seconds(120));
-  EXPECT_EQ(ParseRetryAfter("Wed, 11 Jun 2025 07:00:00 GMT", now), Seconds(3600));
-  EXPECT_EQ(ParseRetryAfter("soon", now), std::nullopt);
-  EXPECT_EQ(ParseRetryAfter("", now), std::nullopt);
-}
-
-TEST(Schedule, TheFirstCycleIsSpreadOut) {
-  std::map<int64_t, int> per_second;
-  for (int i = 0; i < 10'000; ++i) {
-    const Seconds offset = StartOffset("feed-" + std::to_string(i), 2min);
-    ASSERT_GE(offset.count(), 0);
-    ASSERT_LT(offset.count(), 120);
-    ++per_second[offset.count()];
-  }
-  EXPECT_EQ(per_second.size(), 120u);
-  for (const auto& [second, count] : per_second) EXPECT_LT(count, 150) << second;  // ~83 each
-}
-
-TEST(Schedule, JitterStaysWithinTenPercent) {
-  std::set<int64_t> seen;
-  for (int i = 0; i < 1000; ++i) {
-    const Seconds delay = Jitter(Seconds(1000), "feed", kNow + Seconds(i));
-    ASSERT_GE(delay.count(), 900);
-    ASSERT_LE(delay.count(), 1100);
-    seen.insert(delay.count());
-  }
-  EXPECT_GT(seen.size(), 100u);
 }
 
 }  // namespace
