@@ -4,15 +4,10 @@
 #include <array>
 #include <vector>
 
+#include "base/text.h"
+
 namespace feedwatch::feeds {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool IsTracking(std::string_view name) {
   static constexpr std::array<std::string_view, 22> kExact{
@@ -24,7 +19,7 @@ bool IsTracking(std::string_view name) {
 
 bool IsAmpParameter(std::string_view name, std::string_view value) {
   return (name == "amp" && (value.empty() || value == "1" || value == "true")) ||
-         (name == "outputtype" && Lower(value) == "amp");
+         (name == "outputtype" && AsciiLower(value) == "amp");
 }
 
 }  // namespace
@@ -32,12 +27,12 @@ bool IsAmpParameter(std::string_view name, std::string_view value) {
 std::string CanonicalUrl(std::string_view url) {
   const size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return std::string(url);
-  const std::string scheme = Lower(url.substr(0, scheme_end));
+  const std::string scheme = AsciiLower(url.substr(0, scheme_end));
   if (scheme != "http" && scheme != "https") return std::string(url);
   std::string_view rest = url.substr(scheme_end + 3);
   rest = rest.substr(0, rest.find('#'));
   const size_t authority_end = rest.find_first_of("/?");
-  std::string host = Lower(rest.substr(0, authority_end));
+  std::string host = AsciiLower(rest.substr(0, authority_end));
   rest = authority_end == std::string_view::npos ? std::string_view() : rest.substr(authority_end);
   if ((scheme == "http" && host.ends_with(":80")) ||
       (scheme == "https" && host.ends_with(":443"))) {
@@ -61,7 +56,7 @@ std::string CanonicalUrl(std::string_view url) {
     const std::string_view pair =
         query.substr(pos, amp == std::string_view::npos ? std::string_view::npos : amp - pos);
     const size_t equals = pair.find('=');
-    const std::string name = Lower(pair.substr(0, equals));
+    const std::string name = AsciiLower(pair.substr(0, equals));
     const std::string_view value =
         equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
     if (!pair.empty() && !IsTracking(name) && !IsAmpParameter(name, value)) {

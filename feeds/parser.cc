@@ -83,8 +83,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
                                    " at " + Position(strict.input, parsed.offset) + ")");
       }
       std::string what = parsed.description();
-      if (!what.empty())
-        what[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(what[0])));
+      if (!what.empty()) what[0] = AsciiLower(what[0]);
       feed.warnings.push_back(open_at_end.empty()
                                   ? "malformed XML: " + what + " at " +
                                         Position(strict.input, parsed.offset) + "; read leniently"

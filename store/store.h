@@ -32,8 +32,11 @@ struct FeedState {
   std::optional<TimePoint> last_success_at;  // nullopt: never polled successfully
   std::optional<TimePoint> next_due_at;
   int consecutive_failures = 0;
-  std::string last_status;  // "200", "304", "unchanged", "HTTP 500", "timeout", ...
-  std::string last_error;   // empty after a success
+  // The last fetch's result as daemon::StatusText wrote it: "200", "304 not modified",
+  // "200 unchanged", "410 gone", "HTTP 500", "timeout", "network error", "too large",
+  // "unreadable", "not stored".
+  std::string last_status;
+  std::string last_error;  // empty after a success
   std::string etag;
   std::string last_modified;
   std::string body_hash;
