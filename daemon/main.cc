@@ -285,26 +285,32 @@ std::string Ago(const std::optional<TimePoint>& when, TimePoint now) {
   return seconds < 0 ? "in " + amount : amount + " ago";
 }
 
-// The database the daemon keeps, for the commands that only read it. NotFound when there is
-// none yet; Io when it cannot be opened.
-Result<std::unique_ptr<store::Store>> OpenExistingStore(const config::Config& config,
-                                                        const std::string& state_dir_flag) {
-  const std::filesystem::path database = StateDir(state_dir_flag, config) / "feedwatch.db";
+// The configuration and the database the daemon keeps, for the commands that read or mend it.
+struct Existing {
+  config::Config config;
+  std::unique_ptr<store::Store> store;
+};
+
+// Errors: Config; NotFound when there is no database yet; Io when it cannot be opened.
+Result<Existing> OpenExisting(const std::string& config_path, const std::string& state_dir_flag) {
+  Result<config::Config> config = LoadConfig(config_path);
+  if (!config) return config.error();
+  const std::filesystem::path database = StateDir(state_dir_flag, *config) / "feedwatch.db";
   if (!std::filesystem::exists(database)) {
     return Error::NotFound(database.string() +
                            ": no database yet; feedwatch has not polled anything");
   }
-  return store::Store::Open(database);
+  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
+  if (!store) return store.error();
+  return Existing{std::move(*config), std::move(*store)};
 }
 
 // `feedwatch outbox`: deliveries not sent yet (pending, dead) with their last error; with `all`,
 // sent ones as well.
 Status PrintOutbox(const std::string& config_path, const std::string& state_dir_flag, bool all) {
-  Result<config::Config> config = LoadConfig(config_path);
-  if (!config) return config.error();
-  Result<std::unique_ptr<store::Store>> opened = OpenExistingStore(*config, state_dir_flag);
-  if (!opened) return opened.error();
-  store::Store* const store = opened->get();
+  Result<Existing> existing = OpenExisting(config_path, state_dir_flag);
+  if (!existing) return existing.error();
+  store::Store* const store = existing->store.get();
   Result<std::vector<store::Delivery>> deliveries = store->ListDeliveries(all);
   if (!deliveries) return deliveries.error();
   const TimePoint now = SystemClock().Now();
@@ -329,12 +335,10 @@ Status PrintOutbox(const std::string& config_path, const std::string& state_dir_
 // within seconds.
 Status RetryOutbox(const std::string& config_path, const std::string& state_dir_flag,
                    const std::vector<std::int64_t>& ids, bool dead) {
-  Result<config::Config> config = LoadConfig(config_path);
-  if (!config) return config.error();
   if (ids.empty() == !dead) return Error::Usage("outbox retry: give delivery IDs or --dead");
-  Result<std::unique_ptr<store::Store>> opened = OpenExistingStore(*config, state_dir_flag);
-  if (!opened) return opened.error();
-  store::Store* const store = opened->get();
+  Result<Existing> existing = OpenExisting(config_path, state_dir_flag);
+  if (!existing) return existing.error();
+  store::Store* const store = existing->store.get();
   const TimePoint now = SystemClock().Now();
   if (dead) {
     Result<int> count = store->RetryDead(now);
@@ -359,11 +363,9 @@ Status RetryOutbox(const std::string& config_path, const std::string& state_dir_
 // Each configured feed's health from the store: one line per feed, then feeds the store knows
 // that the configuration no longer lists.
 Status PrintStatus(const std::string& config_path, const std::string& state_dir_flag, bool json) {
-  Result<config::Config> config = LoadConfig(config_path);
-  if (!config) return config.error();
-  Result<std::unique_ptr<store::Store>> opened = OpenExistingStore(*config, state_dir_flag);
-  if (!opened) return opened.error();
-  store::Store* const store = opened->get();
+  Result<Existing> existing = OpenExisting(config_path, state_dir_flag);
+  if (!existing) return existing.error();
+  store::Store* const store = existing->store.get();
   Result<std::vector<store::FeedState>> states = store->ListFeeds();
   if (!states) return states.error();
   std::map<std::string, store::FeedState> by_name;
@@ -397,7 +399,7 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
     }
   };
   std::set<std::string> configured;  // rows point into by_name: nothing is erased from it
-  for (const config::FeedConfig& feed : config->feeds) {
+  for (const config::FeedConfig& feed : existing->config.feeds) {
     const auto it = by_name.find(feed.name);
     add(feed.name, it == by_name.end() ? nullptr : &it->second, feed.url);
     configured.insert(feed.name);
@@ -448,15 +450,13 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
 // The stories matched in the last `since`, newest first, with the feeds that also reported each.
 Status PrintMatches(const std::string& config_path, const std::string& state_dir_flag,
                     const std::string& since_text) {
-  Result<config::Config> config = LoadConfig(config_path);
-  if (!config) return config.error();
   const Result<config::Duration> since = config::ParseDuration(since_text);
   if (!since) return Error::Usage("--since: " + since.error().message);
-  Result<std::unique_ptr<store::Store>> store = OpenExistingStore(*config, state_dir_flag);
-  if (!store) return store.error();
+  Result<Existing> existing = OpenExisting(config_path, state_dir_flag);
+  if (!existing) return existing.error();
   const TimePoint now = SystemClock().Now();
   Result<std::vector<store::StoryMatch>> stories =
-      (*store)->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
+      existing->store->StoriesSince(now - std::chrono::duration_cast<Seconds>(*since));
   if (!stories) return stories.error();
   for (const store::StoryMatch& story : *stories) {
     std::cout << FormatIso8601(story.matched_at) << "  " << story.watch << "  " << story.feed
