@@ -19,7 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::FakeHttpClient;
 
-const TimePoint kNow{Seconds(1'750'000'000)};  // 2025-06-15T15:06:40Z, a Sunday
+constexpr TimePoint kNow{Seconds(1'750'000'000)};  // 2025-06-15T15:06:40Z, a Sunday
 constexpr Seconds kInterval{600};
 const std::string kUrl = "http://feeds.example/rss";
 

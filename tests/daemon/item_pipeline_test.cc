@@ -9,7 +9,7 @@
 namespace feedwatch::daemon {
 namespace {
 
-const TimePoint kNow{Seconds(1'750'000'000)};  // 2025-06-15T15:06:40Z
+constexpr TimePoint kNow{Seconds(1'750'000'000)};  // 2025-06-15T15:06:40Z
 
 config::Config LoadConfig(const std::string& extra = "") {
   Result<config::Config> config = config::LoadConfigText(

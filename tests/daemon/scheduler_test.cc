@@ -12,7 +12,7 @@
 namespace feedwatch::daemon {
 namespace {
 
-const TimePoint kNow{Seconds(1'750'000'000)};
+constexpr TimePoint kNow{Seconds(1'750'000'000)};
 
 TEST(Scheduler, StartsDueFeedsLongestOverdueFirst) {
   Scheduler scheduler(4, /*concurrency=*/10, /*per_host=*/10);
