@@ -214,6 +214,14 @@ std::string DeclaredEncoding(std::string_view text) {
   return AsciiLower(declaration.substr(pos, close - pos));
 }
 
+// Whether `encoding` maps every byte to one character: the legacy encodings a feed's prolog or
+// server claims out of habit (the CJK multi-byte ones are not among them).
+bool IsSingleByte(const std::string& encoding) {
+  return encoding.starts_with("windows-125") || encoding.starts_with("iso-8859-") ||
+         encoding.starts_with("koi8") || encoding == "ibm866" || encoding == "cp866" ||
+         encoding.starts_with("mac") || encoding.starts_with("x-mac");
+}
+
 bool IsUtf16Or32(const std::string& encoding) {
   return encoding.starts_with("utf-16") || encoding.starts_with("utf-32");
 }
@@ -345,6 +353,23 @@ Decoded DecodeToUtf8(std::string_view bytes, std::string_view http_charset) {
                                     : candidates[0].source + " says utf-8";
       out.warning += (out.warning.empty() ? "" : "; ") + std::string("not UTF-8 but ") + claim +
                      "; read as " + candidates[chosen].encoding;
+    }
+  }
+  // The reverse: a single-byte claim over bytes that are valid UTF-8 with multi-byte sequences
+  // in them. A site that moved to UTF-8 and kept its old prolog (or its server's default
+  // charset) does this; read as the claim, "Café" would become "CafÃ©". Text really in a
+  // single-byte encoding is almost never valid UTF-8 once it has bytes above 0x7F: an accented
+  // or Cyrillic letter would have to be followed by exactly the right continuation bytes, every
+  // time.
+  if (IsSingleByte(candidates[chosen].encoding)) {
+    if (!valid_utf8) valid_utf8 = IsValidUtf8(bytes);
+    if (*valid_utf8 && CountUtf8(bytes).multibyte > 0) {
+      out.warning += (out.warning.empty() ? "" : "; ") + candidates[chosen].source + " says " +
+                     candidates[chosen].encoding +
+                     ", but the bytes are UTF-8 with multi-byte characters; read as utf-8";
+      out.source = "valid UTF-8";
+      Decode(bytes, "utf-8", out, true);
+      return out;
     }
   }
   out.source = candidates[chosen].source;
