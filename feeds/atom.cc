@@ -60,6 +60,7 @@ void ReadEntry(const XmlNode& node, const std::string& base, const std::string& 
   Text content = AtomText(children[Name::kAtomContent]);
   item.content_text = std::move(content.text);
   item.content_html = std::move(content.html);
+  ReadMediaText(node, item);
   // RFC 4287 4.2.1: an entry without an author has its source's, else its feed's.
   item.author = Person(children[Name::kAtomAuthor]);
   if (item.author.empty()) {

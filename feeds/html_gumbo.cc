@@ -258,7 +258,8 @@ void AppendStripped(std::string_view html, std::string& out) {
         const std::string_view name = html.substr(pos + 1, semicolon - pos - 1);
         if (name.starts_with('#')) {
           if (const std::optional<char32_t> value = NumericReferenceValue(name.substr(1))) {
-            AppendUtf8(*value > 0x10FFFF || *value == 0 ? U'\uFFFD' : *value, out);
+            AppendUtf8(*value > 0x10FFFF || *value == 0 ? U'\uFFFD' : ReferencedCharacter(*value),
+                       out);
             pos = semicolon + 1;
             continue;
           }

@@ -104,6 +104,10 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
     internal::ReadRss(root, normalised, options.base_url, feed);
   } else if (internal::NameIs(root, "atom:feed")) {
     internal::ReadAtom(root, normalised, options.base_url, feed);
+    if (!normalised.atom_alias.empty()) {
+      feed.warnings.push_back("<feed> is in namespace \"" + normalised.atom_alias +
+                              "\", not Atom's; read as Atom");
+    }
   } else if (EqualsIgnoringCase(name, "html")) {
     return HtmlPage(*tree);  // XHTML, its prefix normalised away
   } else {

@@ -126,6 +126,7 @@ void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
   if (content.text.empty()) content = AtomText(children[Name::kAtomContent]);
   item.content_text = std::move(content.text);
   item.content_html = std::move(content.html);
+  ReadMediaText(node, item);
 
   item.author = AuthorName(HtmlElement(children.FirstOf({Name::kAuthor, Name::kDcCreator,
                                                          Name::kDcAuthor, Name::kItunesAuthor}),

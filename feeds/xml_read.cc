@@ -61,6 +61,12 @@ class NamespaceWalker {
   // Atom written without its namespace (<feed version="0.3">) is still Atom.
   void BindDefault(std::string_view uri) { Bind("", std::string(uri), -1); }
 
+  // Elements in namespace `uri` are read as if in `as` (a known namespace URI).
+  void Alias(std::string uri, std::string_view as) {
+    alias_uri_ = std::move(uri);
+    alias_ = FindNamespace(as);
+  }
+
   // Whether visiting the root alone may leave an element misnamed: a namespace is declared
   // somewhere below the root, or one of the root's declarations or the default bound already
   // gives elements another prefix.
@@ -120,6 +126,9 @@ class NamespaceWalker {
  private:
   static constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
+  std::string alias_uri_;
+  const KnownNamespace* alias_ = nullptr;
+
   struct Binding {
     std::string prefix;
     std::string uri;
@@ -138,7 +147,8 @@ class NamespaceWalker {
   void Bind(std::string_view prefix, std::string uri, int depth) {
     const auto [innermost, fresh] = innermost_.try_emplace(std::string(prefix), bindings_.size());
     const size_t shadowed = fresh ? kNone : std::exchange(innermost->second, bindings_.size());
-    const KnownNamespace* known = FindNamespace(uri);
+    const KnownNamespace* known =
+        !alias_uri_.empty() && uri == alias_uri_ ? alias_ : FindNamespace(uri);
     bindings_.push_back({std::string(prefix), std::move(uri), known, depth, shadowed});
   }
 
@@ -280,10 +290,23 @@ Document NormaliseNamespaces(XmlTree& tree) {
   Document result;
   NamespaceWalker walker(tree, result);
   const XmlNode root = tree.root();
-  if (root.name() == "feed" && !root.attribute("xmlns")) {
-    walker.BindDefault(root.attribute("version") == "0.3" ? kAtom03 : kAtom10);
+  const std::string_view atom = root.attribute("version") == "0.3" ? kAtom03 : kAtom10;
+  if (root.name() == "feed" && !root.attribute("xmlns")) walker.BindDefault(atom);
+  // <feed xmlns="a URI that is not Atom's">: a typo in the URI, or an old draft's. Whatever
+  // else it could be, its entries are what a reader of it wants; read as Atom.
+  const std::string_view root_name = root.name();
+  const size_t colon = root_name.find(':');
+  const std::string_view local =
+      colon == std::string_view::npos ? root_name : root_name.substr(colon + 1);
+  const std::string declaration = colon == std::string_view::npos
+                                      ? "xmlns"
+                                      : "xmlns:" + std::string(root_name.substr(0, colon));
+  if (const auto uri = root.attribute(declaration);
+      local == "feed" && uri && FindNamespace(*uri) == nullptr) {
+    walker.Alias(std::string(*uri), atom);
+    result.atom_alias = std::string(*uri);
   }
-  if (walker.BelowRootMayNeedRenaming(root)) {
+  if (!result.atom_alias.empty() || walker.BelowRootMayNeedRenaming(root)) {
     walker.VisitAll();
   } else {
     walker.Visit(root, 0);  // no element below the root is renamed: most RSS
@@ -399,6 +422,52 @@ Text HtmlElement(const XmlNode& node, Keep keep) {
   if (HasElementChildren(node)) return FromHtml(InnerXml(node), keep);
   std::string storage;
   return FromHtml(DirectText(node, storage), keep);
+}
+
+namespace {
+
+// media:title or media:description, typed "plain" or "html".
+Text MediaText(const XmlNode& node, Keep keep) {
+  std::string storage;
+  const std::string_view raw = DirectText(node, storage);
+  return AsciiLower(node.attribute("type").value_or("plain")) == "html" ? FromHtml(raw, keep)
+                                                                        : FromPlain(raw, keep);
+}
+
+}  // namespace
+
+void ReadMediaText(const XmlNode& item, Item& out) {
+  const bool wants_title = out.title.empty();
+  const bool wants_text = out.summary_text.empty() && out.content_text.empty();
+  if (!wants_title && !wants_text) return;
+  XmlNode title;
+  XmlNode description;
+  // On the item first, then in its groups and contents, in document order; the first wins.
+  const auto look = [&](const XmlNode& parent) {
+    for (XmlNode child = parent.first_child(); child; child = child.next_sibling()) {
+      if (child.kind() != NodeKind::kElement) continue;
+      if (!title && NameIs(child, "media:title")) title = child;
+      if (!description && NameIs(child, "media:description")) description = child;
+    }
+  };
+  look(item);
+  for (XmlNode child = item.first_child(); child && (!title || !description);
+       child = child.next_sibling()) {
+    if (child.kind() != NodeKind::kElement) continue;
+    if (NameIs(child, "media:group") || NameIs(child, "media:content")) {
+      look(child);
+      // media:content inside media:group.
+      for (XmlNode inner = child.first_child(); inner; inner = inner.next_sibling()) {
+        if (inner.kind() == NodeKind::kElement && NameIs(inner, "media:content")) look(inner);
+      }
+    }
+  }
+  if (wants_title && title) out.title = MediaText(title, Keep::kText).text;
+  if (wants_text && description) {
+    Text text = MediaText(description, Keep::kTextAndHtml);
+    out.summary_text = std::move(text.text);
+    out.summary_html = std::move(text.html);
+  }
 }
 
 Text AtomText(const XmlNode& node, Keep keep) {

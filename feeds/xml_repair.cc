@@ -81,7 +81,7 @@ void AppendDecoded(std::string_view raw, std::string& out) {
       const bool hex = name[1] == 'x' || name[1] == 'X';
       const std::optional<char32_t> value = NumericReferenceValue(name.substr(1));
       if (value && name.size() - (hex ? 2 : 1) <= 8 && *value != 0) {
-        AppendUtf8(*value, out);  // U+FFFD past U+10FFFF
+        AppendUtf8(ReferencedCharacter(*value), out);  // U+FFFD past U+10FFFF
         pos = semicolon + 1;
         continue;
       }
@@ -271,6 +271,7 @@ class SoupBuilder {
       }
       if (!attribute.empty()) attributes.emplace_back(std::move(attribute), std::move(value));
     }
+    CloseUpToContainerOf(name);
     pugi::xml_node element = stack_.back().append_child(name.c_str());
     for (const auto& [attribute, value] : attributes) {
       if (!element.attribute(attribute.c_str())) {
@@ -280,6 +281,28 @@ class SoupBuilder {
     // Past kMaxDepth nothing nests further: no walk over the tree can run out of stack.
     if (!self_closing && stack_.size() <= kMaxDepth) stack_.push_back(element);
     return pos;
+  }
+
+  // An <item> or <entry> is never inside anything but its channel or feed: one that starts
+  // inside an element left unclosed (a podcast's nested <itunes:category> in the header, an
+  // item without its end tag) closes what is open back to its container, as HTML's parser
+  // closes a <p> at a <div>. Without this every item became a child of the unclosed element
+  // and the feed read as empty.
+  void CloseUpToContainerOf(std::string_view name) {
+    const bool item = EqualsIgnoringCase(name, "item");
+    if (!item && !EqualsIgnoringCase(name, "entry")) return;
+    for (size_t i = stack_.size() - 1; i >= 1; --i) {
+      const std::string_view open = stack_[i].name();
+      const std::string_view local = open.substr(open.find(':') + 1);
+      const bool container = item ? EqualsIgnoringCase(local, "channel") ||
+                                        EqualsIgnoringCase(local, "rss") ||
+                                        EqualsIgnoringCase(local, "RDF")
+                                  : EqualsIgnoringCase(local, "feed");
+      if (container) {
+        stack_.resize(i + 1);
+        return;
+      }
+    }
   }
 
   std::vector<pugi::xml_node> stack_;  // stack_[0] is the document
@@ -322,9 +345,16 @@ std::optional<std::string> ReplaceHtmlReferences(std::string_view xml) {
     const std::string_view name = xml.substr(special + 1, end - special - 1);
     std::string text;
     if (numeric) {
-      // pugixml would write a surrogate or a value past U+10FFFF as invalid UTF-8.
-      if (!IsUnrepresentable(name.substr(1))) continue;
-      text = "\uFFFD";
+      // pugixml would write a surrogate or a value past U+10FFFF as invalid UTF-8, and 128-159
+      // as the C1 controls XML says they are.
+      const std::optional<char32_t> value = NumericReferenceValue(name.substr(1));
+      if (IsUnrepresentable(name.substr(1))) {
+        text = "\uFFFD";
+      } else if (value && ReferencedCharacter(*value) != *value) {
+        AppendUtf8(ReferencedCharacter(*value), text);
+      } else {
+        continue;
+      }
     } else if (IsXmlPredefined(name) || !IsNameStart(name[0]) ||
                !DecodeNamedReference(name, text)) {
       continue;

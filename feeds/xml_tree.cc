@@ -385,7 +385,7 @@ class WellFormedReader {
       if (!value || *value == 0 || (*value >= 0xD800 && *value <= 0xDFFF) || *value > 0x10FFFF) {
         return false;
       }
-      AppendUtf8(*value, decoded);
+      AppendUtf8(ReferencedCharacter(*value), decoded);
     } else if (name == "quot" || name == "apos") {
       decoded.push_back(name == "quot" ? '"' : '\'');
     } else if (!IsNameStart(name[0]) || !DecodeNamedReference(name, decoded)) {

@@ -25,6 +25,7 @@ namespace feedwatch::feeds::internal {
 struct Document {
   std::string root_namespace;  // the URI of the root element, empty when none
   bool rss090 = false;         // the RSS 0.90 namespace is declared
+  std::string atom_alias;      // the unknown namespace of a root <feed>, read as Atom
 };
 
 // Renames the elements of `tree` as the invariant above says; returns what format detection
@@ -116,6 +117,12 @@ Text HtmlElement(const XmlNode& node, Keep keep = Keep::kTextAndHtml);
 Text AtomText(const XmlNode& node, Keep keep = Keep::kTextAndHtml);
 
 bool IsHttpUrl(std::string_view url);
+
+// Media RSS text for an item that has no title, or no summary and content, of its own:
+// media:title and media:description on the item, or inside its media:group or media:content
+// (YouTube's channel feeds put every video's description there). Type "plain" (the default)
+// or "html".
+void ReadMediaText(const XmlNode& item, Item& out);
 
 // The format readers. `base` is the document's URL (may be empty); they append to `feed`.
 void ReadRss(const XmlNode& root, const Document& document, const std::string& base, Feed& feed);
