@@ -462,10 +462,17 @@ class Evaluator {
       for (size_t j = 0; j < right.size(); ++j) {
         const Span& a = left[i];
         const Span& b = right[j];
-        if (a.field != b.field) continue;
+        // Title, summary and content are one running text, read in that order; other fields
+        // are each a text of their own.
+        const bool running = IsRunningText(a.field) && IsRunningText(b.field);
+        if (!running && a.field != b.field) continue;
+        const uint64_t a_first = RunningPosition(a.field, a.first);
+        const uint64_t a_last = RunningPosition(a.field, a.last);
+        const uint64_t b_first = RunningPosition(b.field, b.first);
+        const uint64_t b_last = RunningPosition(b.field, b.last);
         bool close = false;
-        if (a.last < b.first) close = b.first - a.last - 1 <= node.distance;
-        if (!node.ordered && b.last < a.first) close = a.first - b.last - 1 <= node.distance;
+        if (a_last < b_first) close = b_first - a_last - 1 <= node.distance;
+        if (!node.ordered && b_last < a_first) close = a_first - b_last - 1 <= node.distance;
         if (!close) continue;
         found = true;
         if (spans == nullptr) return true;
@@ -481,6 +488,21 @@ class Evaluator {
       }
     }
     return found;
+  }
+
+  static bool IsRunningText(Field field) {
+    return field == Field::kTitle || field == Field::kSummary || field == Field::kContent;
+  }
+
+  // A token's place in the running text title + summary + content; other fields' positions
+  // are their own.
+  uint64_t RunningPosition(Field field, uint32_t position) const {
+    uint64_t before = 0;
+    if (field == Field::kSummary || field == Field::kContent) {
+      before += document_.tokens(Field::kTitle, accents_).size();
+    }
+    if (field == Field::kContent) before += document_.tokens(Field::kSummary, accents_).size();
+    return before + position;
   }
 
   const Document& document_;

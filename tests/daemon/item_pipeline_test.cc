@@ -230,5 +230,24 @@ TEST_F(ItemPipelineTest, TheFeedsNameAndTitleAreSearchableAsFeed) {
   EXPECT_EQ(Watches(result->records[0]), (std::vector<std::string>{"darchiev", "from-wire"}));
 }
 
+TEST_F(ItemPipelineTest, ProximityRunsFromTheHeadlineIntoTheLede) {
+  // The topic split between headline and lede, as agencies write it.
+  config_ = LoadConfig(
+      "[[watch]]\nname = \"round\"\nquery = 'Moscow NEAR/10 (round OR consultations)'\n"
+      "notify = [\"mail\"]\n");
+  const ItemPipeline pipeline(config_);
+  feeds::Item item = Item("tass-1", "US delegation arrives in Moscow", "https://tass.test/1");
+  item.summary_text = "The sides will hold a round of consultations on the irritants.";
+  feed_.items = {item};
+  keys_ = ItemPipeline::Keys(feed_);
+  feed_config_ = config_.feeds.front();
+  const KnownItems known;
+  const Result<PipelineResult> result = pipeline.Run(
+      {.feed_config = feed_config_, .feed = feed_, .keys = keys_, .known = known, .now = kNow},
+      stories_);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(Watches(result->records[0]), std::vector<std::string>{"round"});
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon

@@ -110,7 +110,8 @@ TEST(Query, NearIsProximityInEitherOrderWithinAField) {
   EXPECT_TRUE(Matches("round NEAR/3 Moscow", "Moscow will host the round"));  // 3 between
   EXPECT_FALSE(Matches("round NEAR/2 Moscow", "Moscow will host the round"));
   EXPECT_TRUE(Matches("round NEAR/0 Moscow", "Moscow round"));
-  EXPECT_FALSE(Matches("round NEAR/5 Moscow", Item{.title = "round", .summary = "Moscow"}));
+  // Across fields: see ProximityReadsTitleSummaryAndContentAsOneText.
+  EXPECT_TRUE(Matches("round NEAR/5 Moscow", Item{.title = "round", .summary = "Moscow"}));
   EXPECT_TRUE(Matches("round ONEAR/3 Moscow", "round held in Moscow"));
   EXPECT_FALSE(Matches("round ONEAR/3 Moscow", "Moscow held a round"));
 }
@@ -249,6 +250,34 @@ TEST(Query, RandomInputNeverCrashesTheParser) {
       EXPECT_FALSE(query.error().message.empty());
     }
   }
+}
+
+TEST(Query, ProximityReadsTitleSummaryAndContentAsOneText) {
+  // The headline ends and the lede begins: one sentence after the other, as a reader reads.
+  const Item split{.title = "US delegation led by Sonata Coulter arrives in Moscow",
+                   .summary = "The sides will hold a new round of consultations on irritants."};
+  // Eight words between the headline's last and "consultations".
+  EXPECT_TRUE(Matches("Moscow NEAR/8 consultations", split));
+  EXPECT_FALSE(Matches("Moscow NEAR/7 consultations", split));
+  EXPECT_TRUE(Matches("Moscow ONEAR/8 consultations", split));
+  EXPECT_FALSE(Matches("consultations ONEAR/8 Moscow", split));  // the title comes first
+  // The positions count every word of the title before the summary's first.
+  EXPECT_FALSE(Matches("delegation NEAR/6 consultations", split));
+  EXPECT_TRUE(Matches("delegation NEAR/15 consultations", split));
+  // Content follows the summary.
+  EXPECT_TRUE(Matches(
+      "irritants NEAR/3 property",
+      Item{.title = "Talks", .summary = "Talks on irritants.", .content = "And property."}));
+  // A field scope still restricts its term to its field.
+  EXPECT_FALSE(Matches("title:consultations NEAR/8 Moscow", split));
+  EXPECT_TRUE(Matches("summary:consultations NEAR/8 title:Moscow", split));
+  // Other fields are texts of their own: the feed's name does not run into the title.
+  EXPECT_FALSE(Matches("Wire NEAR/1 Darchiev", Item{.title = "Darchiev", .feed = "Wire"}));
+  EXPECT_TRUE(Matches("feed:Wire NEAR/1 feed:Agency", Item{.title = "x", .feed = "Wire Agency"}));
+  // A phrase is never split between fields: "... in Moscow" / "Round two ..." is not
+  // "Moscow round".
+  EXPECT_FALSE(Matches("\"Moscow round\"",
+                       Item{.title = "Delegation arrives in Moscow", .summary = "Round two of"}));
 }
 
 }  // namespace
