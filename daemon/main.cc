@@ -22,6 +22,7 @@
 #include "base/text.h"
 #include "config/config.h"
 #include "daemon/daemon.h"
+#include "daemon/evaluate.h"
 #include "daemon/feed_health.h"
 #include "daemon/fetch_one.h"
 #include "daemon/item_pipeline.h"
@@ -488,6 +489,48 @@ Status Poll(const std::string& config_path, const std::string& state_dir_flag,
   return Status::Ok();
 }
 
+// `feedwatch eval`: the configured watches against a labelled file (daemon/evaluate.h):
+// precision, recall and F1 per watch, per split and overall, then every mistake.
+Status Eval(const std::string& config_path, const std::string& labels_path,
+            const std::string& only_watch) {
+  Result<config::Config> config = LoadConfig(config_path);
+  if (!config) return config.error();
+  Result<std::vector<LabelledItem>> items = ReadLabels(labels_path);
+  if (!items && items.error().code == Error::Code::kIo) {
+    return Error::NotFound(items.error().message);  // an unreadable input file, like parse's
+  }
+  if (!items) return items.error();
+  Result<EvalReport> report = Evaluate(*config, *items, only_watch);
+  if (!report) return Error::InvalidInput(labels_path + ": " + report.error().message);
+  const auto row = [](const std::string& name, const Score& score) {
+    std::printf("%-24s %9.3f %7.3f %6.3f %5d %5d %5d\n", name.c_str(), score.precision(),
+                score.recall(), score.f1(), score.true_positives, score.false_positives,
+                score.false_negatives);
+  };
+  std::printf("%zu labelled items\n%-24s %9s %7s %6s %5s %5s %5s\n", items->size(), "WATCH",
+              "PRECISION", "RECALL", "F1", "TP", "FP", "FN");
+  for (const auto& [watch, score] : report->per_watch) row(watch, score);
+  row("all", report->overall);
+  if (report->per_split.size() > 1) {
+    std::printf("\n%-24s\n", "BY SPLIT");
+    for (const auto& [split, score] : report->per_split) {
+      row(split.empty() ? "(no split)" : split, score);
+    }
+  }
+  for (const Mistake& mistake : report->mistakes) {
+    const LabelledItem& item = *mistake.item;
+    std::printf("\n%s %s, line %d%s%s: %s\n", mistake.fired ? "FALSE ALARM" : "MISS",
+                mistake.watch.c_str(), item.line, item.id.empty() ? "" : " ", item.id.c_str(),
+                item.title.c_str());
+    if (mistake.fired) {
+      std::printf("  hits:    %s\n  snippet: %s\n", mistake.hits.c_str(), mistake.snippet.c_str());
+    } else if (!item.summary.empty()) {
+      std::printf("  summary: %s\n", ShortenUtf8(item.summary, 300).c_str());
+    }
+  }
+  return Status::Ok();
+}
+
 // `test-filter QUERY FILE|URL` or `test-filter --watch NAME FILE|URL`.
 Status RunTestFilter(std::string config_path, bool config_given, const std::string& filter_watch,
                      const std::vector<std::string>& filter_args) {
@@ -559,6 +602,12 @@ int Main(int argc, char** argv) {
   test_filter->add_option("args", filter_args, "QUERY FILE|URL, or FILE|URL with --watch")
       ->required()
       ->expected(1, 2);
+  CLI::App* eval = app.add_subcommand(
+      "eval", "score the watches against labelled items: precision, recall, every mistake");
+  std::string eval_labels;
+  std::string eval_watch;
+  eval->add_option("--labels", eval_labels, "a JSON Lines file of labelled items")->required();
+  eval->add_option("--watch", eval_watch, "score only this [[watch]]");
   for (CLI::App* sub : {run, once}) {
     sub->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   }
@@ -576,6 +625,7 @@ int Main(int argc, char** argv) {
     if (*matches) return PrintMatches(config_path, state_dir, matches_since);
     if (*outbox_retry) return RetryOutbox(config_path, state_dir, retry_ids, retry_dead);
     if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
+    if (*eval) return Eval(config_path, eval_labels, eval_watch);
     if (*test_filter)
       return RunTestFilter(config_path, config_option->count() > 0, filter_watch, filter_args);
     return CheckConfig(config_path);
