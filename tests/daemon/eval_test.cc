@@ -1,0 +1,123 @@
+// `feedwatch eval` and the labelled set it scores the example watches on
+// (tests/data/filters/talks-labelled.jsonl: 401 English and Russian items, a quarter held out).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "daemon/evaluate.h"
+#include "tests/support/support.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+const std::filesystem::path kLabels = testing::DataDir() / "filters" / "talks-labelled.jsonl";
+
+config::Config ExampleConfig() {
+  Result<config::Config> config =
+      config::LoadConfigFile(testing::SourceDir() / "config" / "feedwatch.example.toml");
+  EXPECT_TRUE(config.ok()) << config.error().message;
+  return std::move(*config);
+}
+
+void Print(const std::string& name, const Score& score) {
+  std::printf("%-20s precision %.3f recall %.3f F1 %.3f (TP %d, FP %d, FN %d)\n", name.c_str(),
+              score.precision(), score.recall(), score.f1(), score.true_positives,
+              score.false_positives, score.false_negatives);
+}
+
+TEST(Eval, ExampleWatchesReachPrecisionAndRecallOf97PercentOnTheLabelledSet) {
+  const config::Config config = ExampleConfig();
+  const Result<std::vector<LabelledItem>> items = ReadLabels(kLabels);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  ASSERT_GE(items->size(), 400u);
+  const Result<EvalReport> report = Evaluate(config, *items, "");
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  for (const auto& [watch, score] : report->per_watch) Print(watch, score);
+  Print("all", report->overall);
+  // The held-out quarter was scored once, after tuning on the rest; it is printed, not held to
+  // a threshold.
+  for (const auto& [split, score] : report->per_split) Print("split " + split, score);
+  for (const Mistake& mistake : report->mistakes) {
+    std::printf("  %s %s: %s\n", mistake.fired ? "false alarm" : "miss       ",
+                mistake.watch.c_str(), mistake.item->title.c_str());
+  }
+  EXPECT_GE(report->overall.precision(), 0.97);
+  EXPECT_GE(report->overall.recall(), 0.97);
+}
+
+TEST(Eval, TheSetLooksLikeTheNews) {
+  const Result<std::vector<LabelledItem>> items = ReadLabels(kLabels);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  size_t relevant = 0, held_out = 0, russian = 0;
+  for (const LabelledItem& item : *items) {
+    relevant += item.watches.empty() ? 0 : 1;
+    held_out += item.split == "held-out" ? 1 : 0;
+    russian += item.title.find("\xD0") != std::string::npos ? 1 : 0;  // Cyrillic lead byte
+  }
+  EXPECT_GE(items->size() - relevant, relevant);  // at least as many hard negatives
+  EXPECT_GE(held_out * 4, items->size() - 4);     // a quarter held out
+  EXPECT_GE(russian, items->size() / 4);
+}
+
+TEST(Eval, ScoresCountEveryItemAndWatchDecision) {
+  config::Config config = ExampleConfig();
+  const std::vector<LabelledItem> items = {
+      {.line = 1, .title = "Ambassador Darchiev presents credentials", .watches = {"darchiev"}},
+      {.line = 2, .title = "Weather in Moscow", .watches = {"darchiev"}},  // a miss
+      {.line = 3,
+       .title = "Ambassador Darchiev on the Moscow round of consultations with the US",
+       .watches = {"darchiev"},  // moscow-round fires too: a false alarm
+       .split = "held-out"},
+  };
+  const Result<EvalReport> report = Evaluate(config, items, "");
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  const Score& darchiev = report->per_watch.at("darchiev");
+  EXPECT_EQ(darchiev.true_positives, 2);
+  EXPECT_EQ(darchiev.false_negatives, 1);
+  EXPECT_EQ(darchiev.false_positives, 0);
+  EXPECT_DOUBLE_EQ(darchiev.recall(), 2.0 / 3.0);
+  EXPECT_EQ(report->per_watch.at("moscow-round").false_positives, 1);
+  EXPECT_EQ(report->per_split.at("held-out").false_positives, 1);
+  ASSERT_EQ(report->mistakes.size(), 2u);
+  EXPECT_FALSE(report->mistakes[0].fired);
+  EXPECT_EQ(report->mistakes[0].item->line, 2);
+  EXPECT_TRUE(report->mistakes[1].fired);
+  EXPECT_EQ(report->mistakes[1].watch, "moscow-round");
+  EXPECT_NE(report->mistakes[1].hits.find("Moscow round"), std::string::npos);
+  // One watch alone; a label naming no configured watch is an error.
+  EXPECT_EQ(Evaluate(config, items, "darchiev")->per_watch.size(), 1u);
+  const std::vector<LabelledItem> unknown = {{.line = 7, .title = "x", .watches = {"nope"}}};
+  EXPECT_EQ(Evaluate(config, unknown, "").error().message,
+            "line 7: no [[watch]] named \"nope\" in the configuration");
+}
+
+TEST(Eval, ABadLabelsLineSaysWhereAndWhatWasExpected) {
+  const testing::TempDir dir;
+  const std::filesystem::path file = dir.path() / "labels.jsonl";
+  testing::WriteFile(file,
+                     "# comment\n\n{\"title\": \"a\", \"watches\": []}\n{\"title\": \"b\"}\n");
+  EXPECT_EQ(ReadLabels(file).error().message,
+            file.string() +
+                ":4: expected \"watches\": a list of the watches that should fire ([] for none)");
+  testing::WriteFile(file, "{\"title\": \"a\", \"watches\": []\n");
+  EXPECT_EQ(ReadLabels(file).error().message, file.string() + ":1: not a JSON object");
+  EXPECT_EQ(ReadLabels(dir.path() / "missing.jsonl").error().code, Error::Code::kNotFound);
+}
+
+TEST(Eval, TheCommandPrintsTheFiguresAndEveryMistake) {
+  const testing::CommandResult run = testing::RunFeedwatch(
+      {"eval", "-c", (testing::SourceDir() / "config" / "feedwatch.example.toml").string(),
+       "--labels", kLabels.string()});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("401 labelled items\nWATCH"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\nall "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("\nheld-out "), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("FALSE ALARM "), std::string::npos) << run.out;
+  const testing::CommandResult bad = testing::RunFeedwatch(
+      {"eval", "-c", (testing::SourceDir() / "config" / "feedwatch.example.toml").string(),
+       "--labels", "/nonexistent.jsonl"});
+  EXPECT_EQ(bad.exit_code, 66) << bad.err;
+}
+
+}  // namespace
+}  // namespace feedwatch::daemon
