@@ -18,6 +18,8 @@ struct Query::Node {
   uint32_t distance = 0;
   bool ordered = false;
   std::vector<Node> children;
+  // kTerm: how telling a hit of this term is, for choosing the snippet (SetSpecificity).
+  int specificity = 0;
 };
 
 namespace {
@@ -32,7 +34,36 @@ struct Span {
   uint32_t first;
   uint32_t last;
   const std::string* label;
+  int specificity;  // the term's
 };
+
+// An OR of this many alternatives or more is a context list ("Russia* OR Moscow OR Kremlin OR
+// ..."): any of its words says little about what the item is about.
+constexpr size_t kContextListSize = 6;
+
+// How telling each term's hit is: a phrase more than a word, a term in a proximity clause more
+// than one that may stand anywhere, one of a long list of alternatives less. The snippet is
+// cut around the most telling hit, so that a watch on diplomatic property shows the words
+// about the property, not the "Russia" every item of the beat contains.
+void SetSpecificity(Node& node, int near, int lists) {
+  switch (node.kind) {
+    case Node::Kind::kTerm:
+      node.specificity = 1 + (node.parts.size() > 1 ? 2 : 0) + near - lists;
+      return;
+    case Node::Kind::kNear:
+      for (Node& child : node.children) SetSpecificity(child, 1, lists);
+      return;
+    case Node::Kind::kOr:
+      for (Node& child : node.children) {
+        SetSpecificity(child, near, lists + (node.children.size() >= kContextListSize ? 1 : 0));
+      }
+      return;
+    case Node::Kind::kAnd:
+    case Node::Kind::kNot:
+      for (Node& child : node.children) SetSpecificity(child, near, lists);
+      return;
+  }
+}
 
 // Line and column (in characters, from 1) of byte `offset` in `text`.
 std::pair<int, int> Position(std::string_view text, size_t offset) {
@@ -448,7 +479,7 @@ class Evaluator {
       if (spans == nullptr) return true;
       spans->push_back({posting.field, posting.position,
                         static_cast<uint32_t>(posting.position + node.parts.size() - 1),
-                        &node.label});
+                        &node.label, node.specificity});
     }
     return found;
   }
@@ -556,7 +587,10 @@ constexpr std::array<Field, kFieldCount> kFieldOrder{
 Snippet MakeSnippet(const Document& document, const std::vector<Hit>& hits, bool accents) {
   Snippet snippet;
   if (hits.empty()) return snippet;
-  const Hit& first = hits.front();
+  // Around the most telling hit; of equals, the first as read (title, summary, content, ...).
+  const Hit& first = *std::max_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+    return a.specificity < b.specificity;
+  });
   const std::vector<Token>& tokens = document.tokens(first.field, accents);
   const std::string_view text = document.text(first.field);
   constexpr uint32_t kBefore = 8, kAfter = 16;
@@ -617,6 +651,7 @@ Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
   Query query;
   query.options_ = options;
   query.root_ = std::make_unique<Node>(std::move(*root));
+  SetSpecificity(*query.root_, /*near=*/0, /*lists=*/0);
   return query;
 }
 
@@ -643,7 +678,7 @@ std::optional<Explanation> Query::Explain(const Document& document) const {
     }
     const std::vector<Token>& tokens = document.tokens(span.field, options_.fold_accents);
     explanation.hits.push_back({span.field, span.first, span.last, tokens[span.first].begin,
-                                tokens[span.last].end, *span.label});
+                                tokens[span.last].end, *span.label, span.specificity});
   }
   explanation.snippet = MakeSnippet(document, explanation.hits, options_.fold_accents);
   return explanation;

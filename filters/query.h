@@ -41,10 +41,12 @@ struct Hit {
   uint32_t last = 0;
   uint32_t begin = 0;
   uint32_t end = 0;
-  std::string term;  // the query term as written, e.g. "Дарчиев*" or "\"Moscow round\""
+  std::string term;     // the query term as written, e.g. "Дарчиев*" or "\"Moscow round\""
+  int specificity = 0;  // how telling: phrases and proximity clauses high, context lists low
 };
 
-// A few words of one field around the first hit, with the hits in it marked.
+// A few words of one field around the most telling hit (a phrase, a term of a proximity
+// clause; a word from a long list of alternatives last), with the hits in it marked.
 struct Snippet {
   Field field = Field::kTitle;
   std::string text;

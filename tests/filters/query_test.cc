@@ -280,5 +280,45 @@ TEST(Query, ProximityReadsTitleSummaryAndContentAsOneText) {
                        Item{.title = "Delegation arrives in Moscow", .summary = "Round two of"}));
 }
 
+TEST(Query, TheSnippetIsCutAroundTheMostTellingHit) {
+  // A watch on the property, on the report that mentions Russia first and the property last:
+  // the snippet is about the property, not the first "Russia".
+  const Item report{
+      .title = "Third round of Russia-US talks in Moscow soon: Russian ambassador",
+      .summary =
+          "Alexander Darchiev says the sides will focus on irritants, and Moscow wants "
+          "Russian diplomatic property confiscated in the US back."};
+  const Result<Query> property = Query::Parse(
+      "(\"diplomatic propert*\" OR dacha* OR compound*) AND (Russia* OR Moscow OR Kremlin OR "
+      "Lavrov OR Росси* OR Москв*)");
+  ASSERT_TRUE(property.ok());
+  const std::optional<Explanation> why = property->Explain(Doc(report));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->snippet.field, Field::kSummary);
+  EXPECT_NE(why->snippet.Marked("**", "**").find("**diplomatic property**"), std::string::npos)
+      << why->snippet.Marked("**", "**");
+  // A term of a proximity clause beats a context word that comes first.
+  const Result<Query> round = Query::Parse(
+      "(round NEAR/8 Moscow) AND (US OR USA OR Washington OR American OR \"State Department\" "
+      "OR irritants)");
+  ASSERT_TRUE(round.ok());
+  const std::optional<Explanation> round_why = round->Explain(
+      Doc({.title = "Ryabkov: no date yet",
+           .summary = "Washington has not replied to the latest note, officials said "
+                      "on Monday. The next round will be in "
+                      "Moscow, the minister said, after a long pause in contacts "
+                      "that began last year with many irritants on the table."}));
+  ASSERT_TRUE(round_why);
+  EXPECT_TRUE(round_why->snippet.text.starts_with("…")) << round_why->snippet.text;
+  EXPECT_NE(round_why->snippet.Marked("[", "]").find("[round] will be in [Moscow]"),
+            std::string::npos)
+      << round_why->snippet.Marked("[", "]");
+  // Of equally telling hits, the first as read: the title.
+  EXPECT_EQ(Query::Parse("Darchiev")
+                ->Explain(Doc({.title = "Darchiev", .summary = "Darchiev"}))
+                ->snippet.field,
+            Field::kTitle);
+}
+
 }  // namespace
 }  // namespace feedwatch::filters
