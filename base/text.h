@@ -46,6 +46,19 @@ inline std::string ShortenUtf8(std::string_view text, size_t max_bytes) {
   return std::string(text.substr(0, end)) + "…";
 }
 
+// At most about `max_bytes` of `text`, cut after the last whole word that fits and ended with
+// "…" when cut: for ledes shown to people. A text with no space in reach is cut at a character
+// boundary instead.
+inline std::string ShortenAtWord(std::string_view text, size_t max_bytes = 400) {
+  if (text.size() <= max_bytes) return std::string(text);
+  size_t end = text.rfind(' ', max_bytes);
+  if (end == std::string_view::npos || end < max_bytes / 2) return ShortenUtf8(text, max_bytes);
+  while (end > 0 && std::string_view(",;:-(").find(text[end - 1]) != std::string_view::npos) {
+    --end;
+  }
+  return std::string(text.substr(0, end)) + "…";
+}
+
 // `line` of an input and a caret under its `column`th character (counted from 1, in characters),
 // each indented by two spaces: "  a AND (b\n         ^". Tabs before the column are copied, so
 // the caret lines up however the terminal sets its tab stops.

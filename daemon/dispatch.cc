@@ -25,21 +25,56 @@ std::vector<std::int64_t> Ids(const std::vector<store::Delivery>& deliveries) {
   return ids;
 }
 
-notify::Alert ToAlert(const store::Delivery& d) {
-  notify::Alert alert;
-  alert.delivery = d.id;
-  alert.watch = d.watch;
-  alert.feed = d.feed;
-  alert.title = d.title;
-  alert.link = d.link;
-  alert.published = d.published;
-  alert.matched_at = d.matched_at;
-  alert.summary = d.summary;
-  alert.terms = d.terms;
-  alert.snippet = d.snippet;
-  alert.story = d.story;
-  alert.also_reported_by = d.also_reported_by;
-  return alert;
+// `deliveries` grouped by the item they are about, in the order of each item's first one.
+std::vector<std::vector<store::Delivery>> ByItem(std::vector<store::Delivery> deliveries) {
+  std::vector<std::vector<store::Delivery>> groups;
+  std::map<std::int64_t, size_t> group_of;  // item -> index in groups
+  for (store::Delivery& d : deliveries) {
+    const auto [it, added] = group_of.try_emplace(d.item, groups.size());
+    if (added) groups.emplace_back();
+    groups[it->second].push_back(std::move(d));
+  }
+  return groups;
+}
+
+// One alert per item: the watches of its deliveries (to one notifier) named together.
+std::vector<notify::Alert> ToAlerts(const std::vector<store::Delivery>& deliveries) {
+  std::vector<notify::Alert> alerts;
+  for (const std::vector<store::Delivery>& group : ByItem(deliveries)) {
+    const store::Delivery& d = group.front();
+    notify::Alert& alert = alerts.emplace_back();
+    alert.delivery = d.id;
+    alert.watch = d.watch;
+    alert.feed = d.feed;
+    alert.title = d.title;
+    alert.link = d.link;
+    alert.published = d.published;
+    alert.matched_at = d.matched_at;
+    alert.summary = d.summary;
+    alert.terms = d.terms;
+    alert.snippet = d.snippet;
+    alert.story = d.story;
+    alert.also_reported_by = d.also_reported_by;
+    for (const store::Delivery& each : group) {
+      alert.matches.push_back({each.watch, each.terms, each.snippet});
+      for (const std::string& feed : each.also_reported_by) {
+        if (std::find(alert.also_reported_by.begin(), alert.also_reported_by.end(), feed) ==
+            alert.also_reported_by.end()) {
+          alert.also_reported_by.push_back(feed);
+        }
+      }
+    }
+  }
+  return alerts;
+}
+
+std::vector<store::Delivery> Flatten(std::vector<std::vector<store::Delivery>>::iterator begin,
+                                     std::vector<std::vector<store::Delivery>>::iterator end) {
+  std::vector<store::Delivery> out;
+  for (auto it = begin; it != end; ++it) {
+    for (store::Delivery& d : *it) out.push_back(std::move(d));
+  }
+  return out;
 }
 
 std::string Hours(config::Duration d) {
@@ -153,10 +188,12 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
   plans.reserve(retries.size() + fresh.size());
   for (auto& [id, plan] : retries) plans.push_back(std::move(plan));
 
+  // One alert per item: the deliveries of several watches that matched it go out together.
+  std::vector<std::vector<store::Delivery>> items = ByItem(std::move(fresh));
   // How many new messages the rate limit allows now.
-  size_t budget = fresh.size() + (fresh.size() + kDigestSize - 1) / kDigestSize;
+  size_t budget = items.size() + (items.size() + kDigestSize - 1) / kDigestSize;
   std::optional<TimePoint> window_opens;
-  if (notifier.max_per_hour > 0 && !fresh.empty()) {
+  if (notifier.max_per_hour > 0 && !items.empty()) {
     Result<store::SentMessages> sent = store_.SentMessagesSince(notifier.name, now - kRateWindow);
     if (!sent) {
       spdlog::error("outbox: {}", sent.error().message);
@@ -171,26 +208,24 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
   // deliveries fall due at digest time) or when more are due than the rate limit allows.
   const bool digest = !notifier.digest.off();
   size_t next = 0;
+  const auto at = [&](size_t i) { return items.begin() + static_cast<std::ptrdiff_t>(i); };
   if (!digest) {
-    const size_t singles = fresh.size() <= budget ? fresh.size() : (budget > 0 ? budget - 1 : 0);
-    for (; next < singles; ++next, --budget)
-      plans.push_back({{fresh[next]}, "", MessageKind::kAlert});
+    const size_t singles = items.size() <= budget ? items.size() : (budget > 0 ? budget - 1 : 0);
+    for (; next < singles; ++next, --budget) {
+      plans.push_back({std::move(items[next]), "", MessageKind::kAlert});
+    }
   }
-  while (next < fresh.size() && budget > 0) {
-    const size_t end = std::min(fresh.size(), next + kDigestSize);
-    Plan plan;
-    plan.deliveries.assign(fresh.begin() + static_cast<std::ptrdiff_t>(next),
-                           fresh.begin() + static_cast<std::ptrdiff_t>(end));
-    plan.kind = MessageKind::kDigest;
-    plans.push_back(std::move(plan));
+  while (next < items.size() && budget > 0) {
+    const size_t end = std::min(items.size(), next + kDigestSize);
+    plans.push_back({Flatten(at(next), at(end)), "", MessageKind::kDigest});
     next = end;
     --budget;
   }
-  if (next < fresh.size()) {
-    const std::vector<store::Delivery> held(fresh.begin() + static_cast<std::ptrdiff_t>(next),
-                                            fresh.end());
+  if (next < items.size()) {
+    const size_t held_items = items.size() - next;
+    const std::vector<store::Delivery> held = Flatten(at(next), items.end());
     spdlog::warn("notifier {}: max_per_hour {} reached; {} alerts go out as one digest at {}",
-                 notifier.name, notifier.max_per_hour, held.size(),
+                 notifier.name, notifier.max_per_hour, held_items,
                  FormatIso8601(window_opens.value_or(now)));
     Check(store_.Defer(Ids(held), window_opens.value_or(now)));
   }
@@ -225,10 +260,8 @@ void Dispatcher::Send(const config::NotifierConfig& notifier, notify::Notifier& 
   notify::Message message;
   message.id = plan.message_id;
   message.digest = plan.kind == MessageKind::kDigest;
-  for (const store::Delivery& d : plan.deliveries) {
-    message.alerts.push_back(ToAlert(d));
-    in_flight_.insert(d.id);
-  }
+  message.alerts = ToAlerts(plan.deliveries);
+  for (const store::Delivery& d : plan.deliveries) in_flight_.insert(d.id);
   ++notifier_busy_[notifier.name];
   ++in_flight_messages_;
   auto shared = std::make_shared<Plan>(std::move(plan));

@@ -126,7 +126,7 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
       }
     }
     if (!record.matches.empty()) {  // only a match's item is ever rendered
-      record.summary = ShortenUtf8(
+      record.summary = ShortenAtWord(
           item.summary_text.empty() ? item.content_text : item.summary_text, kSummaryBytes);
     }
   }

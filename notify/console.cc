@@ -20,7 +20,11 @@ std::string OneLine(std::string_view text) {
 void ConsoleNotifier::Send(const Message& message, std::function<void(SendResult)> done) {
   std::string lines;
   for (const Alert& alert : message.alerts) {
-    lines += FormatIso8601(alert.matched_at) + '\t' + OneLine(alert.watch) + '\t' +
+    std::string watches;  // "darchiev,moscow-round"
+    for (const WatchMatch& match : MatchesOf(alert)) {
+      watches += (watches.empty() ? "" : ",") + match.watch;
+    }
+    lines += FormatIso8601(alert.matched_at) + '\t' + OneLine(watches) + '\t' +
              OneLine(alert.feed) + '\t' + OneLine(alert.title) + '\t' + OneLine(alert.link) + '\t' +
              OneLine(alert.snippet) + '\n';
   }

@@ -113,8 +113,10 @@ std::string DomainOf(std::string_view address) {
 std::string WatchList(const Message& message) {
   std::vector<std::string> watches;
   for (const Alert& alert : message.alerts) {
-    if (std::find(watches.begin(), watches.end(), alert.watch) == watches.end()) {
-      watches.push_back(alert.watch);
+    for (const WatchMatch& match : MatchesOf(alert)) {
+      if (std::find(watches.begin(), watches.end(), match.watch) == watches.end()) {
+        watches.push_back(match.watch);
+      }
     }
   }
   std::string out;
@@ -125,7 +127,7 @@ std::string WatchList(const Message& message) {
 std::string Subject(const Message& message) {
   if (!message.digest) {
     const Alert& alert = message.alerts.front();
-    return "[feedwatch] " + alert.watch + ": " +
+    return "[feedwatch] " + WatchNames(alert) + ": " +
            ShortenUtf8(OneLine(alert.title), kSubjectTitleBytes);
   }
   const size_t n = message.alerts.size();
@@ -133,13 +135,15 @@ std::string Subject(const Message& message) {
          WatchList(message) + ")";
 }
 
+// What an editor decides on first: the headline, where it is from, the lede; then why each
+// watch matched, in its own words; the query detail last and small.
 void AppendText(const Alert& alert, std::string& out) {
-  out += "Watch:     " + alert.watch + "\n";
-  out += "Feed:      " + alert.feed + "\n";
   out += "Title:     " + OneLine(alert.title) + "\n";
   out += "Link:      " + OneLine(alert.link) + "\n";
+  out += "Feed:      " + alert.feed + "\n";
   out += "Published: " + FormatPublished(alert.published) + "\n";
-  if (!alert.terms.empty()) out += "Matched:   " + OneLine(alert.terms) + "\n";
+  const std::vector<WatchMatch> matches = MatchesOf(alert);
+  out += std::string(matches.size() > 1 ? "Watches:   " : "Watch:     ") + WatchNames(alert) + "\n";
   if (!alert.also_reported_by.empty()) {
     out += "Also in:   ";
     for (size_t i = 0; i < alert.also_reported_by.size(); ++i) {
@@ -147,7 +151,14 @@ void AppendText(const Alert& alert, std::string& out) {
     }
     out += "\n";
   }
-  if (!alert.snippet.empty()) out += "\n" + OneLine(alert.snippet) + "\n";
+  if (!alert.summary.empty()) out += "\n" + ShortenAtWord(OneLine(alert.summary)) + "\n";
+  out += "\n";
+  for (const WatchMatch& match : matches) {
+    if (!match.snippet.empty()) out += match.watch + ": " + OneLine(match.snippet) + "\n";
+  }
+  for (const WatchMatch& match : matches) {
+    if (!match.terms.empty()) out += "(" + match.watch + " matched " + OneLine(match.terms) + ")\n";
+  }
 }
 
 void AppendHtml(const Alert& alert, std::string& out) {
@@ -155,18 +166,29 @@ void AppendHtml(const Alert& alert, std::string& out) {
   out += "<h3>";
   out += IsWebLink(alert.link) ? "<a href=\"" + HtmlEscape(alert.link) + "\">" + title + "</a>"
                                : title;
-  out += "</h3>\n<p>" + HtmlEscape(alert.watch) + " &middot; " + HtmlEscape(alert.feed) +
-         " &middot; " + HtmlEscape(FormatPublished(alert.published)) + "</p>\n";
-  if (!alert.snippet.empty())
-    out += "<blockquote>" + HtmlSnippet(OneLine(alert.snippet)) + "</blockquote>\n";
-  if (!alert.terms.empty())
-    out += "<p><small>Matched: " + HtmlEscape(OneLine(alert.terms)) + "</small></p>\n";
+  out += "</h3>\n<p>" + HtmlEscape(alert.feed) + " &middot; " +
+         HtmlEscape(FormatPublished(alert.published)) + " &middot; " +
+         HtmlEscape(WatchNames(alert)) + "</p>\n";
+  if (!alert.summary.empty()) {
+    out += "<p>" + HtmlEscape(ShortenAtWord(OneLine(alert.summary))) + "</p>\n";
+  }
+  const std::vector<WatchMatch> matches = MatchesOf(alert);
+  for (const WatchMatch& match : matches) {
+    if (match.snippet.empty()) continue;
+    out += "<blockquote><small>" + HtmlEscape(match.watch) + ":</small> " +
+           HtmlSnippet(OneLine(match.snippet)) + "</blockquote>\n";
+  }
   if (!alert.also_reported_by.empty()) {
     out += "<p><small>Also reported by: ";
     for (size_t i = 0; i < alert.also_reported_by.size(); ++i) {
       out += (i == 0 ? "" : ", ") + HtmlEscape(alert.also_reported_by[i]);
     }
     out += "</small></p>\n";
+  }
+  for (const WatchMatch& match : matches) {
+    if (match.terms.empty()) continue;
+    out += "<p><small>" + HtmlEscape(match.watch) + " matched " + HtmlEscape(OneLine(match.terms)) +
+           "</small></p>\n";
   }
 }
 

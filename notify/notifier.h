@@ -16,26 +16,44 @@
 
 namespace feedwatch::notify {
 
+// Why one watch matched an item.
+struct WatchMatch {
+  std::string watch;
+  std::string terms;    // which query terms hit in which field
+  std::string snippet;  // words around the most telling hit, each hit marked **like this**
+};
+
+// One item, with every watch that matched it and sends to this notifier: several watches on
+// one article make one alert, not one each.
 struct Alert {
-  std::int64_t delivery = 0;
+  std::int64_t delivery = 0;        // the first of its deliveries
+  std::vector<WatchMatch> matches;  // at least one, in the order they were matched
+  // Of the first match, for the formats that name one watch (and older receivers).
   std::string watch;
   std::string feed;
   std::string title;
   std::string link;
   std::optional<TimePoint> published;
   TimePoint matched_at;
-  std::string summary;     // plain text, shortened
-  std::string terms;       // which query terms hit in which field
-  std::string snippet;     // words around the first hit, each hit marked **like this**
-  std::int64_t story = 0;  // the id of the story's first match
+  std::string summary;  // plain text, shortened
+  std::string terms;
+  std::string snippet;
+  std::int64_t story = 0;                     // the id of the story's first match
   std::vector<std::string> also_reported_by;  // other feeds with the same story, so far
 };
+
+// The watches that matched `alert`'s item: its `matches`, or the one its `watch`, `terms` and
+// `snippet` describe when a caller filled in only those.
+std::vector<WatchMatch> MatchesOf(const Alert& alert);
+
+// "darchiev, moscow-round": every watch of `alert`.
+std::string WatchNames(const Alert& alert);
 
 struct Message {
   // Unique across databases (it starts with the database's random instance id) and stable
   // across retries: receivers use it to drop duplicates.
   std::string id;
-  bool digest = false;        // a digest lists its alerts; otherwise there is exactly one
+  bool digest = false;        // a digest lists its alerts (one per item); else there is one
   std::vector<Alert> alerts;  // in the order matched
 };
 
@@ -65,7 +83,8 @@ class Notifier {
 };
 
 // One line per alert on `out`, tab-separated so that it can be cut or grepped:
-//   MATCHED_AT <TAB> WATCH <TAB> FEED <TAB> TITLE <TAB> LINK <TAB> SNIPPET
+//   MATCHED_AT <TAB> WATCHES <TAB> FEED <TAB> TITLE <TAB> LINK <TAB> SNIPPET
+// WATCHES is every watch that matched, comma-separated; SNIPPET is the first one's.
 // A digest is its alerts' lines. `out` must outlive the notifier.
 class ConsoleNotifier final : public Notifier {
  public:

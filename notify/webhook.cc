@@ -29,9 +29,17 @@ json Nullable(const std::optional<TimePoint>& t) {
 }
 
 json AlertJson(const Alert& alert) {
+  json watches = json::array();
+  json matches = json::array();
+  for (const WatchMatch& match : MatchesOf(alert)) {
+    watches.push_back(match.watch);
+    matches.push_back({{"watch", match.watch}, {"terms", match.terms}, {"snippet", match.snippet}});
+  }
   return {
       {"delivery", alert.delivery},
       {"watch", alert.watch},
+      {"watches", watches},
+      {"matches", matches},
       {"feed", alert.feed},
       {"title", alert.title},
       {"link", alert.link},
@@ -133,7 +141,7 @@ std::string SlackText(const Message& message) {
     std::string entry = IsWebLink(alert.link)
                             ? "*<" + SlackEscape(LinkEscape(alert.link)) + "|" + title + ">*"
                             : "*" + title + "*";
-    entry += "\n" + SlackEscape(alert.watch) + " · " + SlackEscape(alert.feed);
+    entry += "\n" + SlackEscape(WatchNames(alert)) + " · " + SlackEscape(alert.feed);
     if (!alert.snippet.empty()) {
       std::string snippet = SlackEscape(EntrySnippet(alert));
       for (size_t at; (at = snippet.find("**")) != std::string::npos;) snippet.replace(at, 2, "*");
@@ -151,7 +159,7 @@ std::string DiscordText(const Message& message) {
     std::string entry = IsWebLink(alert.link)
                             ? "**[" + title + "](<" + LinkEscape(alert.link) + ">)**"
                             : "**" + title + "**";
-    entry += "\n" + DiscordEscape(alert.watch) + " · " + DiscordEscape(alert.feed);
+    entry += "\n" + DiscordEscape(WatchNames(alert)) + " · " + DiscordEscape(alert.feed);
     entries.push_back(std::move(entry));
   }
   return JoinWithin(entries, kDiscordLimit);
@@ -162,7 +170,7 @@ std::string NtfyText(const Message& message) {
   for (const Alert& alert : message.alerts) {
     std::string entry;
     if (message.digest) entry += EntryTitle(alert) + "\n";
-    entry += alert.watch + " · " + alert.feed;
+    entry += WatchNames(alert) + " · " + alert.feed;
     if (!alert.snippet.empty()) entry += "\n" + EntrySnippet(alert);
     if (message.digest && alert.link.size() <= kEntryLinkBytes) entry += "\n" + alert.link;
     entries.push_back(std::move(entry));

@@ -589,7 +589,7 @@ constexpr std::string_view kDeliverySelect =
     "i.title, i.link, i.published_at, m.matched_at, i.summary, m.terms, m.snippet, m.id, "
     "(SELECT group_concat(name, char(10)) FROM (SELECT DISTINCT ofd.name AS name "
     "   FROM matches om JOIN items oi ON oi.id = om.item_id JOIN feeds ofd ON ofd.id = oi.feed_id "
-    "   WHERE om.story_of = m.id AND ofd.id != f.id ORDER BY om.id)) "
+    "   WHERE om.story_of = m.id AND ofd.id != f.id ORDER BY om.id)), m.item_id "
     "FROM deliveries d JOIN matches m ON m.id = d.match_id "
     "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
 
@@ -619,6 +619,7 @@ Delivery ReadDelivery(const Statement& stmt) {
     d.also_reported_by.push_back(others.substr(at, end - at));
     at = end + 1;
   }
+  d.item = stmt.Int(19);
   return d;
 }
 

@@ -119,6 +119,7 @@ struct Delivery {
   std::string terms;
   std::string snippet;
   std::int64_t story = 0;                     // the match id of the story's first match
+  std::int64_t item = 0;                      // the item matched: one message per item
   std::vector<std::string> also_reported_by;  // other feeds' matches linked to it, so far
 };
 

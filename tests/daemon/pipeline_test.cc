@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -175,6 +177,62 @@ TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
   // After the retry delay, the next run sends them all; no item is new, so none is re-matched.
   clock_.Advance(Seconds(60));
   EXPECT_EQ(ParseConsole(RunOnceText(ConfigText())), kExpectedAlerts);
+}
+
+// The report this project started from (TRT World, 11 June 2025), written for this test: one
+// article about all three subjects. Each notifier gets one message naming the three watches,
+// with a snippet about each one's subject.
+TEST_F(PipelineTest, OneArticleMatchingThreeWatchesIsOneMessagePerNotifier) {
+  http_.Serve(Url("/trt.rss"), R"(<rss version="2.0"><channel><title>TRT World</title>
+<item><title>Third round of Russia-US talks in Moscow soon: Russian ambassador</title>
+<link>https://www.trtworld.com/world/third-round-of-russia-us-talks-in-moscow-soon</link>
+<guid>trt-18313202</guid><pubDate>Wed, 11 Jun 2025 09:40:00 GMT</pubDate>
+<description>Alexander Darchiev says the sides will focus on 'irritants' in the bilateral relations, and
+that Moscow wants Russian diplomatic property confiscated in the US back.</description>
+</item></channel></rss>)");
+  std::vector<std::string> bodies;
+  http_.On("http://hooks.example/in", [&](const net::Request& request) {
+    bodies.push_back(request.post_body.value_or(""));
+    return Result<net::Response>(testing::FakeHttpClient::Reply(204));
+  });
+  testing::WriteFile(dir_.path() / "hook-secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n");
+  // The example configuration's three watches, sending to the console and a webhook.
+  const std::string example =
+      testing::ReadFile(testing::SourceDir() / "config" / "feedwatch.example.toml");
+  std::string watches = example.substr(example.find("[[watch]]"));
+  watches = watches.substr(0, watches.find("[[notify]]"));
+  for (size_t at = 0; (at = watches.find("notify = [\"console\"]", at)) != std::string::npos;) {
+    watches.replace(at, 20, "notify = [\"console\", \"hook\"]");
+    at += 20;
+  }
+  const std::string config =
+      "[defaults]\ninitial_lookback = \"all\"\n[[notify]]\nname = \"console\"\ntype = "
+      "\"console\"\n[[notify]]\nname = \"hook\"\ntype = \"webhook\"\nurl = "
+      "\"http://hooks.example/in\"\nsecret_file = \"hook-secret\"\n" +
+      FeedToml("trtworld", "/trt.rss") + watches;
+  const std::string console = RunOnceText(config);
+
+  // The console: one line, naming the three watches.
+  EXPECT_EQ(std::count(console.begin(), console.end(), '\n'), 1) << console;
+  EXPECT_NE(console.find("\tdarchiev,moscow-round,diplomatic-property\ttrtworld\t"),
+            std::string::npos)
+      << console;
+  // The webhook: one POST, one alert with every watch and each one's snippet.
+  ASSERT_EQ(bodies.size(), 1u);
+  const nlohmann::json payload = nlohmann::json::parse(bodies[0]);
+  const nlohmann::json& alert = payload["data"]["alerts"][0];
+  EXPECT_EQ(payload["data"]["alerts"].size(), 1u) << payload.dump(2);
+  EXPECT_EQ(alert["watches"], (nlohmann::json{"darchiev", "moscow-round", "diplomatic-property"}));
+  EXPECT_EQ(alert["watch"], "darchiev");  // as before, for receivers that read one
+  std::map<std::string, std::string> snippets;
+  for (const nlohmann::json& match : alert["matches"]) snippets[match["watch"]] = match["snippet"];
+  EXPECT_NE(snippets["darchiev"].find("**Alexander Darchiev**"), std::string::npos)
+      << snippets["darchiev"];
+  EXPECT_NE(snippets["moscow-round"].find("round"), std::string::npos) << snippets["moscow-round"];
+  EXPECT_NE(snippets["moscow-round"].find("**Moscow**"), std::string::npos)
+      << snippets["moscow-round"];
+  EXPECT_NE(snippets["diplomatic-property"].find("**diplomatic property**"), std::string::npos)
+      << snippets["diplomatic-property"];
 }
 
 }  // namespace

@@ -85,7 +85,7 @@ void FakeHttpClient::StartMail(const net::MailRequest& request, Callback done) {
 
 bool FakeHttpClient::Poll(std::chrono::milliseconds timeout, int wake_fd) {
   if (wake_fd >= 0) {
-    pollfd fd{.fd = wake_fd, .events = POLLIN};
+    pollfd fd{.fd = wake_fd, .events = POLLIN, .revents = 0};
     if (poll(&fd, 1, 0) > 0) return true;
   }
   const MonoTime deadline = clock_.Monotonic() + timeout;
