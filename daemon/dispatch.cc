@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "daemon/schedule.h"
 #include "notify/email.h"
@@ -23,6 +24,18 @@ std::vector<std::int64_t> Ids(const std::vector<store::Delivery>& deliveries) {
   ids.reserve(deliveries.size());
   for (const store::Delivery& d : deliveries) ids.push_back(d.id);
   return ids;
+}
+
+// A match's hits from the JSON the pipeline stored; none for matches recorded before it did.
+std::vector<notify::TermHit> Hits(const std::string& json) {
+  std::vector<notify::TermHit> hits;
+  const nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!parsed.is_array()) return hits;
+  for (const nlohmann::json& hit : parsed) {
+    if (!hit.is_object()) continue;
+    hits.push_back({hit.value("field", ""), hit.value("term", ""), hit.value("text", "")});
+  }
+  return hits;
 }
 
 // `deliveries` grouped by the item they are about, in the order of each item's first one.
@@ -51,12 +64,13 @@ std::vector<notify::Alert> ToAlerts(const std::vector<store::Delivery>& deliveri
     alert.published = d.published;
     alert.matched_at = d.matched_at;
     alert.summary = d.summary;
+    alert.summary_marked = d.summary_marked;
     alert.terms = d.terms;
     alert.snippet = d.snippet;
     alert.story = d.story;
     alert.also_reported_by = d.also_reported_by;
     for (const store::Delivery& each : group) {
-      alert.matches.push_back({each.watch, each.terms, each.snippet});
+      alert.matches.push_back({each.watch, each.terms, each.snippet, Hits(each.hits)});
       for (const std::string& feed : each.also_reported_by) {
         if (std::find(alert.also_reported_by.begin(), alert.also_reported_by.end(), feed) ==
             alert.also_reported_by.end()) {

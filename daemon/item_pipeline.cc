@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include "base/hash.h"
 #include "base/text.h"
 #include "daemon/item_document.h"
@@ -53,6 +56,43 @@ TimePoint DueAt(const config::Config& config, const std::string& notifier, TimeP
   return now;
 }
 
+// A match's hits as data: [{"field": "title", "term": "Дарчиев*", "text": "Дарчиевым"}, ...].
+std::string HitsJson(const filters::Explanation& why, const filters::Document& document) {
+  nlohmann::json hits = nlohmann::json::array();
+  for (const filters::Hit& hit : why.hits) {
+    hits.push_back({{"field", filters::FieldName(hit.field)},
+                    {"term", hit.term},
+                    {"text", document.text(hit.field).substr(hit.begin, hit.end - hit.begin)}});
+  }
+  return hits.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// `summary` (a prefix of `field`'s text) with the hits in `field` that lie inside it marked
+// **like this**; overlapping hits are marked as one.
+std::string MarkSummary(const std::string& summary, filters::Field field,
+                        std::vector<filters::Hit> hits) {
+  std::erase_if(hits, [&](const filters::Hit& hit) {
+    return hit.field != field || hit.end > summary.size() || hit.begin >= hit.end;
+  });
+  std::sort(hits.begin(), hits.end(),
+            [](const filters::Hit& a, const filters::Hit& b) { return a.begin < b.begin; });
+  std::string out;
+  size_t copied = 0;
+  for (size_t i = 0; i < hits.size();) {
+    const size_t begin = hits[i].begin;
+    size_t end = hits[i].end;
+    for (++i; i < hits.size() && hits[i].begin <= end; ++i)
+      end = std::max<size_t>(end, hits[i].end);
+    out.append(summary, copied, begin - copied);
+    out += "**";
+    out.append(summary, begin, end - begin);
+    out += "**";
+    copied = end;
+  }
+  out.append(summary, copied);
+  return out;
+}
+
 }  // namespace
 
 Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stories) const {
@@ -100,6 +140,7 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
 
     const filters::Document document =
         ItemDocument(item, feed_names, watches_.needs_accent_folding());
+    std::vector<filters::Hit> hits;  // of every watch that matches, for the marked summary
     for (const size_t watch_index : watches_.Match(document)) {
       const config::WatchConfig& watch = config_.watches[watch_index];
       const std::optional<filters::Explanation> why = watch.query->Explain(document);
@@ -112,6 +153,8 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
         }
       }
       match.terms = why ? why->Summary(document) : "";
+      match.hits = why ? HitsJson(*why, document) : "[]";
+      if (why) hits.insert(hits.end(), why->hits.begin(), why->hits.end());
       match.snippet = why ? why->snippet.Marked("**", "**") : "";
       Result<std::optional<std::int64_t>> story =
           stories.Find(watch.name, record.canonical_url, item.title, input.now);
@@ -126,8 +169,13 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
       }
     }
     if (!record.matches.empty()) {  // only a match's item is ever rendered
-      record.summary = ShortenAtWord(
-          item.summary_text.empty() ? item.content_text : item.summary_text, kSummaryBytes);
+      const bool from_content = item.summary_text.empty();
+      record.summary =
+          ShortenAtWord(from_content ? item.content_text : item.summary_text, kSummaryBytes);
+      // The summary text is a prefix of the field the document read: hit offsets hold.
+      record.summary_marked = MarkSummary(
+          record.summary, from_content ? filters::Field::kContent : filters::Field::kSummary,
+          std::move(hits));
     }
   }
   return result;

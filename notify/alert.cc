@@ -1,15 +1,35 @@
+#include "base/text.h"
 #include "notify/notifier.h"
 
 namespace feedwatch::notify {
 
 std::vector<WatchMatch> MatchesOf(const Alert& alert) {
   if (!alert.matches.empty()) return alert.matches;
-  return {{alert.watch, alert.terms, alert.snippet}};
+  return {{alert.watch, alert.terms, alert.snippet, {}}};
 }
 
 std::string WatchNames(const Alert& alert) {
   std::string out;
   for (const WatchMatch& match : MatchesOf(alert)) out += (out.empty() ? "" : ", ") + match.watch;
+  return out;
+}
+
+std::string Lede(const Alert& alert) {
+  return alert.summary_marked.empty() ? alert.summary : alert.summary_marked;
+}
+
+std::string ShortenMarked(std::string_view marked, size_t max_bytes) {
+  std::string out = ShortenAtWord(marked, max_bytes);
+  size_t marks = 0;
+  for (size_t at = out.find("**"); at != std::string::npos; at = out.find("**", at + 2)) ++marks;
+  if (marks % 2 == 1) {
+    // Cut inside a mark: close it before the ellipsis.
+    const std::string_view ellipsis = "…";
+    const bool cut = out.size() < marked.size() && out.ends_with(ellipsis);
+    if (cut) out.resize(out.size() - ellipsis.size());
+    out += "**";
+    if (cut) out += ellipsis;
+  }
   return out;
 }
 

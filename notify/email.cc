@@ -17,6 +17,8 @@ namespace {
 constexpr size_t kEncodedWordBytes = 45;
 // Longer titles are cut in a Subject: a mail client shows less than this anyway.
 constexpr size_t kSubjectTitleBytes = 200;
+// The item's lede in the body, at most.
+constexpr size_t kLedeBytes = 400;
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
@@ -151,7 +153,9 @@ void AppendText(const Alert& alert, std::string& out) {
     }
     out += "\n";
   }
-  if (!alert.summary.empty()) out += "\n" + ShortenAtWord(OneLine(alert.summary)) + "\n";
+  if (const std::string lede = Lede(alert); !lede.empty()) {
+    out += "\n" + ShortenMarked(OneLine(lede), kLedeBytes) + "\n";
+  }
   out += "\n";
   for (const WatchMatch& match : matches) {
     if (!match.snippet.empty()) out += match.watch + ": " + OneLine(match.snippet) + "\n";
@@ -169,8 +173,8 @@ void AppendHtml(const Alert& alert, std::string& out) {
   out += "</h3>\n<p>" + HtmlEscape(alert.feed) + " &middot; " +
          HtmlEscape(FormatPublished(alert.published)) + " &middot; " +
          HtmlEscape(WatchNames(alert)) + "</p>\n";
-  if (!alert.summary.empty()) {
-    out += "<p>" + HtmlEscape(ShortenAtWord(OneLine(alert.summary))) + "</p>\n";
+  if (const std::string lede = Lede(alert); !lede.empty()) {
+    out += "<p>" + HtmlSnippet(ShortenMarked(OneLine(lede), kLedeBytes)) + "</p>\n";
   }
   const std::vector<WatchMatch> matches = MatchesOf(alert);
   for (const WatchMatch& match : matches) {

@@ -16,11 +16,19 @@
 
 namespace feedwatch::notify {
 
+// Where a query term hit: "summary", "Дарчиев*", "Дарчиевым".
+struct TermHit {
+  std::string field;
+  std::string term;  // as the query writes it
+  std::string text;  // as the item writes it
+};
+
 // Why one watch matched an item.
 struct WatchMatch {
   std::string watch;
-  std::string terms;    // which query terms hit in which field
-  std::string snippet;  // words around the most telling hit, each hit marked **like this**
+  std::string terms;          // which query terms hit in which field, in one line
+  std::string snippet;        // words around the most telling hit, each hit marked **like this**
+  std::vector<TermHit> hits;  // the same as `terms`, as data
 };
 
 // One item, with every watch that matched it and sends to this notifier: several watches on
@@ -35,7 +43,8 @@ struct Alert {
   std::string link;
   std::optional<TimePoint> published;
   TimePoint matched_at;
-  std::string summary;  // plain text, shortened
+  std::string summary;         // plain text, shortened at a word
+  std::string summary_marked;  // the same with the hits of every match **marked**
   std::string terms;
   std::string snippet;
   std::int64_t story = 0;                     // the id of the story's first match
@@ -48,6 +57,12 @@ std::vector<WatchMatch> MatchesOf(const Alert& alert);
 
 // "darchiev, moscow-round": every watch of `alert`.
 std::string WatchNames(const Alert& alert);
+
+// The lede to show: the marked summary when there is one, else the plain one.
+std::string Lede(const Alert& alert);
+
+// `marked` (with **marks**) cut after a word within `max_bytes`, its marks still paired.
+std::string ShortenMarked(std::string_view marked, size_t max_bytes);
 
 struct Message {
   // Unique across databases (it starts with the database's random instance id) and stable

@@ -31,9 +31,18 @@ json Nullable(const std::optional<TimePoint>& t) {
 json AlertJson(const Alert& alert) {
   json watches = json::array();
   json matches = json::array();
+  json first_hits = json::array();
   for (const WatchMatch& match : MatchesOf(alert)) {
+    json hits = json::array();
+    for (const TermHit& hit : match.hits) {
+      hits.push_back({{"field", hit.field}, {"term", hit.term}, {"text", hit.text}});
+    }
+    if (watches.empty()) first_hits = hits;
     watches.push_back(match.watch);
-    matches.push_back({{"watch", match.watch}, {"terms", match.terms}, {"snippet", match.snippet}});
+    matches.push_back({{"watch", match.watch},
+                       {"terms", match.terms},
+                       {"hits", std::move(hits)},
+                       {"snippet", match.snippet}});
   }
   return {
       {"delivery", alert.delivery},
@@ -47,6 +56,7 @@ json AlertJson(const Alert& alert) {
       {"matched_at", FormatIso8601(alert.matched_at)},
       {"summary", alert.summary},
       {"terms", alert.terms},
+      {"hits", first_hits},
       {"snippet", alert.snippet},
       {"story", alert.story},
       {"also_reported_by", alert.also_reported_by},
@@ -114,8 +124,10 @@ std::string LinkEscape(std::string_view link) {
 
 // The entry's title and snippet, each shortened to its share of a chat message.
 std::string EntryTitle(const Alert& alert) { return ShortenUtf8(alert.title, kEntryTitleBytes); }
+// The lede with its hits marked, else the snippet.
 std::string EntrySnippet(const Alert& alert) {
-  return ShortenUtf8(alert.snippet, kEntrySnippetBytes);
+  const std::string lede = Lede(alert);
+  return ShortenMarked(lede.empty() ? alert.snippet : lede, kEntrySnippetBytes);
 }
 
 // Joins `entries` while they fit in `limit` bytes, then says how many did not.
@@ -142,8 +154,8 @@ std::string SlackText(const Message& message) {
                             ? "*<" + SlackEscape(LinkEscape(alert.link)) + "|" + title + ">*"
                             : "*" + title + "*";
     entry += "\n" + SlackEscape(WatchNames(alert)) + " · " + SlackEscape(alert.feed);
-    if (!alert.snippet.empty()) {
-      std::string snippet = SlackEscape(EntrySnippet(alert));
+    if (const std::string lede = EntrySnippet(alert); !lede.empty()) {
+      std::string snippet = SlackEscape(lede);
       for (size_t at; (at = snippet.find("**")) != std::string::npos;) snippet.replace(at, 2, "*");
       entry += "\n> " + snippet;
     }
@@ -160,6 +172,9 @@ std::string DiscordText(const Message& message) {
                             ? "**[" + title + "](<" + LinkEscape(alert.link) + ">)**"
                             : "**" + title + "**";
     entry += "\n" + DiscordEscape(WatchNames(alert)) + " · " + DiscordEscape(alert.feed);
+    if (const std::string lede = EntrySnippet(alert); !lede.empty()) {
+      entry += "\n> " + DiscordEscape(lede);
+    }
     entries.push_back(std::move(entry));
   }
   return JoinWithin(entries, kDiscordLimit);
@@ -171,7 +186,7 @@ std::string NtfyText(const Message& message) {
     std::string entry;
     if (message.digest) entry += EntryTitle(alert) + "\n";
     entry += WatchNames(alert) + " · " + alert.feed;
-    if (!alert.snippet.empty()) entry += "\n" + EntrySnippet(alert);
+    if (const std::string lede = EntrySnippet(alert); !lede.empty()) entry += "\n" + lede;
     if (message.digest && alert.link.size() <= kEntryLinkBytes) entry += "\n" + alert.link;
     entries.push_back(std::move(entry));
   }

@@ -7,7 +7,7 @@
 
 namespace feedwatch::store {
 
-inline constexpr std::array<std::string_view, 7> kMigrations = {
+inline constexpr std::array<std::string_view, 8> kMigrations = {
     // 1: feeds, the items seen in them, and matches.
     R"sql(
 CREATE TABLE feeds (
@@ -97,6 +97,13 @@ UPDATE deliveries SET first_due_at = next_attempt_at;
 CREATE INDEX deliveries_sent ON deliveries (notifier, sent_at);
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(8))));
+)sql",
+    // 8: what a subscriber reads. A match keeps its hits as data (a JSON array of field, query
+    // term and matched text) beside the one-line `terms`; an item keeps its summary with every
+    // hit in it marked.
+    R"sql(
+ALTER TABLE matches ADD COLUMN hits TEXT NOT NULL DEFAULT '';
+ALTER TABLE items ADD COLUMN summary_marked TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -424,18 +424,19 @@ Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::str
 
   Statement insert_item(db,
                         "INSERT INTO items (feed_id, item_key, title, link, published_at, "
-                        "first_seen_at, last_seen_at, canonical_url, content_hash, summary) "
-                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9) "
+                        "first_seen_at, last_seen_at, canonical_url, content_hash, summary, "
+                        "summary_marked) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8, ?9, ?10) "
                         "ON CONFLICT (feed_id, item_key) DO NOTHING RETURNING id");
   Statement touch_item(db,
                        "UPDATE items SET last_seen_at = ?3, title = ?5, link = ?6, "
                        "canonical_url = ?7, content_hash = iif(?4 != '', ?4, content_hash), "
-                       "summary = iif(?8 != '', ?8, summary) "
+                       "summary = iif(?8 != '', ?8, summary), "
+                       "summary_marked = iif(?9 != '', ?9, summary_marked) "
                        "WHERE feed_id = ?1 AND item_key = ?2 RETURNING id");
   Statement insert_match(
       db,
-      "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+      "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of, hits) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
       "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
   Statement insert_delivery(db,
                             "INSERT INTO deliveries (match_id, notifier, created_at, "
@@ -446,14 +447,14 @@ Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::str
     insert_item.Reset();
     insert_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
     insert_item.Bind(5, item.published).Bind(6, ToUnix(now)).Bind(7, item.canonical_url);
-    insert_item.Bind(8, item.content_hash).Bind(9, item.summary);
+    insert_item.Bind(8, item.content_hash).Bind(9, item.summary).Bind(10, item.summary_marked);
     const int rc = insert_item.Step();
     std::int64_t item_id = 0;
     if (rc == SQLITE_DONE) {  // seen before: still there, perhaps edited
       touch_item.Reset();
       touch_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, ToUnix(now));
       touch_item.Bind(4, item.content_hash).Bind(5, item.title).Bind(6, item.link);
-      touch_item.Bind(7, item.canonical_url).Bind(8, item.summary);
+      touch_item.Bind(7, item.canonical_url).Bind(8, item.summary).Bind(9, item.summary_marked);
       if (touch_item.Step() != SQLITE_ROW) return DbError(db, "updating item");
       item_id = touch_item.Int(0);
       touch_item.Step();  // finishes the RETURNING statement
@@ -466,7 +467,7 @@ Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::str
     for (const MatchRecord& match : item.matches) {
       insert_match.Reset();
       insert_match.Bind(1, match.watch).Bind(2, item_id).Bind(3, ToUnix(now));
-      insert_match.Bind(4, match.terms).Bind(5, match.snippet);
+      insert_match.Bind(4, match.terms).Bind(5, match.snippet).Bind(7, match.hits);
       if (match.story_of) {
         insert_match.Bind(6, *match.story_of);
       } else {
@@ -589,7 +590,8 @@ constexpr std::string_view kDeliverySelect =
     "i.title, i.link, i.published_at, m.matched_at, i.summary, m.terms, m.snippet, m.id, "
     "(SELECT group_concat(name, char(10)) FROM (SELECT DISTINCT ofd.name AS name "
     "   FROM matches om JOIN items oi ON oi.id = om.item_id JOIN feeds ofd ON ofd.id = oi.feed_id "
-    "   WHERE om.story_of = m.id AND ofd.id != f.id ORDER BY om.id)), m.item_id "
+    "   WHERE om.story_of = m.id AND ofd.id != f.id ORDER BY om.id)), m.item_id, "
+    "i.summary_marked, m.hits "
     "FROM deliveries d JOIN matches m ON m.id = d.match_id "
     "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
 
@@ -620,6 +622,8 @@ Delivery ReadDelivery(const Statement& stmt) {
     at = end + 1;
   }
   d.item = stmt.Int(19);
+  d.summary_marked = stmt.Text(20);
+  d.hits = stmt.Text(21);
   return d;
 }
 

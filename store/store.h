@@ -63,7 +63,9 @@ struct MatchRecord {
   std::vector<std::string> notifiers;  // one delivery is enqueued for each
   // When a notifier's delivery falls due (a digest's time); absent: at the poll.
   std::map<std::string, TimePoint> due_at;
-  std::string terms;    // which terms hit where (filters::Explanation::Summary)
+  std::string terms;  // which terms hit where (filters::Explanation::Summary)
+  // The same as data: a JSON array of {"field", "term", "text"}, in reading order.
+  std::string hits;
   std::string snippet;  // words around the first hit, hits marked **like this**
   // The first match of the same story for this watch: recorded and linked, nothing is sent.
   std::optional<std::int64_t> story_of;
@@ -73,9 +75,10 @@ struct ItemRecord {
   std::string key;  // feeds::ItemKey
   std::string title;
   std::string link;
-  std::string canonical_url;  // feeds::CanonicalUrl of the link
-  std::string content_hash;   // of the text the item was matched on
-  std::string summary;        // plain text, for webhooks; kept short
+  std::string canonical_url;   // feeds::CanonicalUrl of the link
+  std::string content_hash;    // of the text the item was matched on
+  std::string summary;         // plain text, for webhooks; kept short
+  std::string summary_marked;  // the same with every hit of the item's matches **marked**
   std::optional<TimePoint> published;
   std::vector<MatchRecord> matches;  // recorded only if the item is new to the feed
 };
@@ -116,7 +119,9 @@ struct Delivery {
   std::optional<TimePoint> published;
   TimePoint matched_at;
   std::string summary;
+  std::string summary_marked;
   std::string terms;
+  std::string hits;  // MatchRecord::hits
   std::string snippet;
   std::int64_t story = 0;                     // the match id of the story's first match
   std::int64_t item = 0;                      // the item matched: one message per item
@@ -131,7 +136,7 @@ struct SentMessages {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 7;
+  static constexpr int kSchemaVersion = 8;
 
   // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
   // database whose schema is newer than this build.

@@ -233,6 +233,18 @@ that Moscow wants Russian diplomatic property confiscated in the US back.</descr
       << snippets["moscow-round"];
   EXPECT_NE(snippets["diplomatic-property"].find("**diplomatic property**"), std::string::npos)
       << snippets["diplomatic-property"];
+  // The matched terms as data, beside the one-line string kept for older receivers.
+  const nlohmann::json& darchiev = alert["matches"][0];
+  EXPECT_EQ(darchiev["watch"], "darchiev");
+  const nlohmann::json name_hit = {
+      {"field", "summary"}, {"term", "\"Alexander Darchiev\""}, {"text", "Alexander Darchiev"}};
+  EXPECT_NE(std::find(darchiev["hits"].begin(), darchiev["hits"].end(), name_hit),
+            darchiev["hits"].end())
+      << darchiev.dump(2);
+  EXPECT_EQ(alert["hits"], darchiev["hits"]);
+  EXPECT_EQ(alert["terms"], darchiev["terms"]);
+  // The lede stays plain text in the payload.
+  EXPECT_EQ(alert["summary"].get<std::string>().find("**"), std::string::npos);
 }
 
 }  // namespace

@@ -245,5 +245,43 @@ TEST(RetryDelay, DoublesFromThirtySecondsToAnHourAndHonoursRetryAfter) {
   EXPECT_EQ(RetryDelay(8, 10s, 0.0), 3600s);  // never sooner than the backoff
 }
 
+TEST(Alert, TheLedeIsCutAtAWordWithItsMarksPaired) {
+  EXPECT_EQ(ShortenMarked("short **lede**", 100), "short **lede**");
+  // Cut inside a mark: the mark is closed before the ellipsis.
+  EXPECT_EQ(ShortenMarked("The envoy **Alexander Darchiev said** more", 30),
+            "The envoy **Alexander Darchiev**…");
+  EXPECT_EQ(ShortenMarked("Посол России **Дарчиев** заявил сегодня", 44),
+            "Посол России **Дарчиев**…");
+}
+
+TEST(Webhook, OneArticleNamesEveryWatchWithItsHitsAsData) {
+  using nlohmann::json;
+  Alert alert = SampleAlert();
+  alert.summary_marked = "Посол России в США Александр **Дарчиев**…";
+  alert.matches = {{"darchiev",
+                    "title: Дарчиев* (Дарчиев)",
+                    "**Дарчиев**: «раздражители»",
+                    {{"title", "Дарчиев*", "Дарчиев"}}},
+                   {"moscow-round",
+                    "title: Москв* (Москве)",
+                    "обсудят в **Москве**",
+                    {{"title", "Москв*", "Москве"}}}};
+  const Message message{"0123456789abcdef-a7", false, {alert}};
+  const json payload =
+      json::parse(RenderWebhook(message, WebhookFormat::kStandard, At(2026, 11, 25, 9, 31)).body);
+  const json& rendered = payload["data"]["alerts"][0];
+  EXPECT_EQ(rendered["watch"], "darchiev");
+  EXPECT_EQ(rendered["watches"], (json{"darchiev", "moscow-round"}));
+  EXPECT_EQ(rendered["matches"][1]["hits"][0],
+            (json{{"field", "title"}, {"term", "Москв*"}, {"text", "Москве"}}));
+  EXPECT_EQ(rendered["hits"], rendered["matches"][0]["hits"]);
+  EXPECT_EQ(rendered["summary"], alert.summary);  // plain in the payload
+  // Chat formats show the lede with its hits marked, and every watch.
+  const std::string slack = json::parse(
+      RenderWebhook(message, WebhookFormat::kSlack, At(2026, 11, 25, 9, 31)).body)["text"];
+  EXPECT_NE(slack.find("darchiev, moscow-round · tass-ru"), std::string::npos) << slack;
+  EXPECT_NE(slack.find("> Посол России в США Александр *Дарчиев*"), std::string::npos) << slack;
+}
+
 }  // namespace
 }  // namespace feedwatch::notify

@@ -328,7 +328,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (7); upgrade feedwatch");
+                                       "understands (8); upgrade feedwatch");
 }
 
 TEST(Store, ReportsAFileThatIsNotADatabase) {
