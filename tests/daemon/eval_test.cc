@@ -57,6 +57,15 @@ TEST(Eval, TheSetLooksLikeTheNews) {
   EXPECT_GE(items->size() - relevant, relevant);  // at least as many hard negatives
   EXPECT_GE(held_out * 4, items->size() - 4);     // a quarter held out
   EXPECT_GE(russian, items->size() / 4);
+  // Items whose topic is split between headline and lede, which only the running-text reading
+  // of NEAR matches.
+  const std::string text = testing::ReadFile(kLabels);
+  size_t split = 0;
+  for (size_t at = text.find("\"evidence\": \"split\""); at != std::string::npos;
+       at = text.find("\"evidence\": \"split\"", at + 1)) {
+    ++split;
+  }
+  EXPECT_GE(split, 40u);
 }
 
 TEST(Eval, ScoresCountEveryItemAndWatchDecision) {

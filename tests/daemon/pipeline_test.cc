@@ -247,5 +247,42 @@ that Moscow wants Russian diplomatic property confiscated in the US back.</descr
   EXPECT_EQ(alert["summary"].get<std::string>().find("**"), std::string::npos);
 }
 
+TEST_F(PipelineTest, ADigestListsAnArticleOnceWithAllItsWatches) {
+  // Two wire items: one about the round and the property, one about Darchiev alone.
+  http_.Serve(Url("/wire.rss"), R"(<rss version="2.0"><channel><title>Wire</title>
+<item><title>US delegation arrives in Moscow</title><guid>w-1</guid>
+<description>The sides will hold a round of consultations on irritants, including the return of
+Russian diplomatic property seized in the US.</description></item>
+<item><title>Ambassador Darchiev meets State Department officials</title><guid>w-2</guid></item>
+</channel></rss>)");
+  const std::string config =
+      "[defaults]\ninitial_lookback = \"all\"\n[[notify]]\nname = \"desk\"\ntype = "
+      "\"console\"\ndigest = \"hourly\"\n" +
+      FeedToml("wire", "/wire.rss") + R"(
+[[watch]]
+name = "darchiev"
+query = 'Darchiev'
+notify = ["desk"]
+[[watch]]
+name = "round"
+query = 'round NEAR/8 Moscow'
+notify = ["desk"]
+[[watch]]
+name = "property"
+query = '"diplomatic property"'
+notify = ["desk"]
+)";
+  clock_.Advance(Seconds(1800));       // 12:30
+  EXPECT_EQ(RunOnceText(config), "");  // due at the top of the hour
+  clock_.Advance(Seconds(3600));
+  const std::string digest = RunOnceText(config);
+  EXPECT_EQ(std::count(digest.begin(), digest.end(), '\n'), 2) << digest;
+  EXPECT_NE(digest.find("\tround,property\twire\tUS delegation arrives in Moscow\t"),
+            std::string::npos)
+      << digest;
+  EXPECT_NE(digest.find("\tdarchiev\twire\tAmbassador Darchiev meets"), std::string::npos)
+      << digest;
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon
