@@ -29,8 +29,8 @@ namespace feedwatch::daemon {
 class Engine {
  public:
   // How the engine runs: `feedwatch once` polls every feed one time; the daemon polls each on
-  // its interval, spreading the feeds already due at start over the first two minutes (or
-  // their interval) but not at a reload.
+  // its interval, spreading the network feeds already due at start over the first two minutes
+  // (or their interval) but not at a reload; file feeds due at start are read at once.
   enum class Mode { kOnce, kStart, kReload };
 
   // Every argument must outlive the Engine. `notifiers` maps each configured notifier name to

@@ -203,6 +203,24 @@ TEST_F(EngineTest, TheDaemonSpreadsTheFirstCycleAndThenPollsOnTheInterval) {
   }
 }
 
+TEST_F(EngineTest, AFileFeedIsReadAtStartWhileNetworkFeedsAreSpread) {
+  // The bundled sample is a file: its alerts must not wait up to two minutes for its turn.
+  std::string feeds = Feed("sample", "file:///srv/feedwatch/sample.rss");
+  http_.Serve("file:///srv/feedwatch/sample.rss", kRss);
+  for (int i = 0; i < 20; ++i) {
+    const std::string url = "http://host.example/" + std::to_string(i);
+    http_.Serve(url, kRss);
+    feeds += Feed("f" + std::to_string(i), url);
+  }
+  const std::unique_ptr<Daemon> daemon = MakeDaemon(
+      Config(feeds), {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
+  ASSERT_NE(daemon, nullptr);
+  daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+  ASSERT_GE(http_.requests().size(), 1u);
+  EXPECT_EQ(http_.requests().front().url, "file:///srv/feedwatch/sample.rss");
+  EXPECT_LT(http_.requests().size(), 5u);  // the network feeds wait their turn
+}
+
 TEST_F(EngineTest, AFeedsSkipHoursAndUpdatePeriodLengthenTheDelayWithinFourIntervals) {
   // kNow is 15:06 UTC on a Sunday. The feed asks not to be polled from 15:00 to 17:59 UTC:
   // the next poll, due an hour later, moves to 18:00.
