@@ -10,7 +10,10 @@
 #include <array>
 #include <atomic>
 #include <csignal>
+#include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/support/support.h"
 
@@ -526,6 +529,52 @@ TEST(Cli, SigtermLetsATransferInFlightFinishAndBeRecorded) {
   const testing::CommandResult status = RunFeedwatch({"status", "--config", config.string()});
   EXPECT_NE(status.out.find("slow                     ok        200"), std::string::npos)
       << status.out;
+}
+
+// The lines of `help` after "Subcommands:" (or "Options:"): each entry's first word.
+std::vector<std::string> HelpEntries(const std::string& help, const std::string& section) {
+  std::vector<std::string> entries;
+  const size_t at = help.find("\n" + section + ":\n");
+  if (at == std::string::npos) return entries;
+  std::istringstream lines(help.substr(at + section.size() + 3));
+  for (std::string line; std::getline(lines, line) && !line.empty();) {
+    if (line.size() < 3 || line[0] != ' ' || line[2] == ' ') continue;  // a wrapped description
+    std::string entry = line.substr(2, line.find_first_of(" :=", 2) - 2);
+    if (const size_t comma = entry.find(','); comma != std::string::npos) {
+      entry = entry.substr(comma + 1);  // "-c,--config": the long name
+    }
+    entries.push_back(entry);
+  }
+  return entries;
+}
+
+TEST(Cli, TheManPageDescribesEveryCommandAndOptionHelpLists) {
+  std::string page = testing::ReadFile(testing::SourceDir() / "docs" / "feedwatch.1");
+  // troff's \- is a plain '-' in the rendered page.
+  for (size_t at; (at = page.find("\\-")) != std::string::npos;) page.replace(at, 2, "-");
+  const testing::CommandResult help = RunFeedwatch({"--help"});
+  ASSERT_EQ(help.exit_code, 0) << help.err;
+  const std::vector<std::string> commands = HelpEntries(help.out, "Subcommands");
+  ASSERT_GE(commands.size(), 9u) << help.out;
+  for (const std::string& option : HelpEntries(help.out, "Options")) {
+    EXPECT_NE(page.find(option), std::string::npos) << "option " << option;
+  }
+  std::vector<std::string> all = commands;
+  for (const std::string& command : commands) {
+    const testing::CommandResult sub = RunFeedwatch({command, "--help"});
+    for (const std::string& nested : HelpEntries(sub.out, "Subcommands")) {
+      all.push_back(command + " " + nested);
+    }
+    for (const std::string& option : HelpEntries(sub.out, "Options")) {
+      EXPECT_NE(page.find(option), std::string::npos) << command << " option " << option;
+    }
+  }
+  for (const std::string& command : all) {
+    EXPECT_TRUE(page.find("\n.SS " + command + "\n") != std::string::npos ||
+                page.find("\n.SS " + command + " ") != std::string::npos ||
+                page.find("\n.SS \"" + command + "\"") != std::string::npos)
+        << "no section for `feedwatch " << command << "` in docs/feedwatch.1";
+  }
 }
 
 }  // namespace
