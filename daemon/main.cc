@@ -27,6 +27,7 @@
 #include "daemon/fetch_one.h"
 #include "daemon/item_pipeline.h"
 #include "daemon/systemd.h"
+#include "feeds/discover.h"
 #include "feeds/feed_json.h"
 #include "filters/query.h"
 #include "net/http_client.h"
@@ -489,6 +490,66 @@ Status Poll(const std::string& config_path, const std::string& state_dir_flag,
   return Status::Ok();
 }
 
+// A name for a [[feed]] from `text` (a title or a host): lower-case ASCII letters and digits,
+// words joined by '-'; "" when there are none (a Cyrillic title).
+std::string Slug(std::string_view text) {
+  std::string slug;
+  for (const char c : text) {
+    const char lower = AsciiLower(c);
+    if ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9')) {
+      slug += lower;
+    } else if (!slug.empty() && slug.back() != '-') {
+      slug += '-';
+    }
+    if (slug.size() >= 40) break;
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
+}
+
+// `feedwatch discover URL`: the feeds a page advertises, as [[feed]] tables to paste into the
+// configuration. A URL that is a feed itself is given as one.
+Status Discover(const std::string& file_or_url) {
+  Result<Document> document = FetchOne(file_or_url, UserAgent());
+  if (!document) {
+    const Error::Code code = document.error().code;
+    if (code == Error::Code::kNotFound || code == Error::Code::kIo) {
+      return Error::NotFound(document.error().message);
+    }
+    return document.error();
+  }
+  std::vector<feeds::AdvertisedFeed> found;
+  const std::string base =
+      document->options.base_url.empty() ? file_or_url : document->options.base_url;
+  if (Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options)) {
+    found.push_back({base, feed->title, feed->format});
+  } else {
+    found = feeds::FindFeedLinks(document->bytes, base);
+  }
+  if (found.empty()) {
+    return Error::InvalidInput(file_or_url +
+                               ": advertises no feed (no <link rel=\"alternate\"> of an RSS, "
+                               "Atom or JSON Feed type) and is not a feed itself");
+  }
+  const size_t scheme = base.find("://");
+  const std::string host = scheme == std::string::npos
+                               ? ""
+                               : base.substr(scheme + 3, base.find('/', scheme + 3) - scheme - 3);
+  std::set<std::string> names;
+  std::cout << "# " << found.size() << (found.size() == 1 ? " feed" : " feeds") << " advertised by "
+            << file_or_url << "\n";
+  for (const feeds::AdvertisedFeed& feed : found) {
+    std::string name = Slug(feed.title);
+    if (name.empty()) name = Slug(host);
+    if (name.empty()) name = "feed";
+    const std::string first_choice = name;
+    for (int n = 2; !names.insert(name).second; ++n) name = first_choice + "-" + std::to_string(n);
+    std::cout << "\n# " << (feed.title.empty() ? "(no title)" : feed.title) << " (" << feed.type
+              << ")\n[[feed]]\nname = \"" << name << "\"\nurl = \"" << feed.url << "\"\n";
+  }
+  return Status::Ok();
+}
+
 // `feedwatch eval`: the configured watches against a labelled file (daemon/evaluate.h):
 // precision, recall and F1 per watch, per split and overall, then every mistake.
 Status Eval(const std::string& config_path, const std::string& labels_path,
@@ -602,6 +663,11 @@ int Main(int argc, char** argv) {
   test_filter->add_option("args", filter_args, "QUERY FILE|URL, or FILE|URL with --watch")
       ->required()
       ->expected(1, 2);
+  CLI::App* discover =
+      app.add_subcommand("discover", "list the feeds a web page advertises, ready for the config");
+  std::string discover_source;
+  discover->add_option("url", discover_source, "a page's http(s):// URL, or a saved HTML file")
+      ->required();
   CLI::App* eval = app.add_subcommand(
       "eval", "score the watches against labelled items: precision, recall, every mistake");
   std::string eval_labels;
@@ -626,6 +692,7 @@ int Main(int argc, char** argv) {
     if (*outbox_retry) return RetryOutbox(config_path, state_dir, retry_ids, retry_dead);
     if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
     if (*eval) return Eval(config_path, eval_labels, eval_watch);
+    if (*discover) return Discover(discover_source);
     if (*test_filter)
       return RunTestFilter(config_path, config_option->count() > 0, filter_watch, filter_args);
     return CheckConfig(config_path);

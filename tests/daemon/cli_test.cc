@@ -577,5 +577,48 @@ TEST(Cli, TheManPageDescribesEveryCommandAndOptionHelpLists) {
   }
 }
 
+TEST(Cli, DiscoverListsAPagesFeedsReadyToPasteIntoTheConfig) {
+  testing::LoopbackServer server;
+  const std::string page = testing::ReadFile(testing::DataDir() / "discover" / "news-site.html");
+  server.server().Get("/world/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(page, "text/html; charset=utf-8");
+  });
+  server.server().Get("/rss/world.xml", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "<rss version=\"2.0\"><channel><title>Eurasia Wire: World</title>"
+        "</channel></rss>",
+        "application/rss+xml");
+  });
+  server.server().Get("/plain", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<html><body>No feeds here</body></html>", "text/html");
+  });
+  server.Start();
+  const testing::CommandResult found = RunFeedwatch({"discover", server.Url("/world/")});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  EXPECT_NE(found.out.find("# 4 feeds advertised by"), std::string::npos) << found.out;
+  EXPECT_NE(found.out.find("# Eurasia Wire — World (rss)\n[[feed]]\nname = "
+                           "\"eurasia-wire-world\"\nurl = \"" +
+                           server.Url("/rss/world.xml") + "\"\n"),
+            std::string::npos)
+      << found.out;
+  // What it prints is configuration: with a watch added, it loads.
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "feedwatch.toml",
+                     found.out +
+                         "[[watch]]\nname = \"w\"\nquery = \"Darchiev\"\n"
+                         "notify = [\"c\"]\n[[notify]]\nname = \"c\"\ntype = \"console\"\n");
+  const testing::CommandResult check =
+      RunFeedwatch({"check-config", "-c", (dir.path() / "feedwatch.toml").string()});
+  EXPECT_EQ(check.exit_code, 0) << check.err << found.out;
+  // A feed's own URL is listed as itself; a page without feeds is an error.
+  const testing::CommandResult itself = RunFeedwatch({"discover", server.Url("/rss/world.xml")});
+  EXPECT_EQ(itself.exit_code, 0) << itself.err;
+  EXPECT_NE(itself.out.find("url = \"" + server.Url("/rss/world.xml") + "\""), std::string::npos)
+      << itself.out;
+  const testing::CommandResult none = RunFeedwatch({"discover", server.Url("/plain")});
+  EXPECT_EQ(none.exit_code, 65);
+  EXPECT_NE(none.err.find("advertises no feed"), std::string::npos) << none.err;
+}
+
 }  // namespace
 }  // namespace feedwatch
