@@ -522,7 +522,7 @@ class Loader {
         notifier.type = NotifierType::kWebhook;
         CheckKeys(*table,
                   {"name", "type", "digest", "max_per_hour", "max_age", "url", "secret_file",
-                   "format", "headers", "timeout"},
+                   "format", "headers", "timeout", "token_file", "chat", "room"},
                   "[[notify]]");
         ok = LoadWebhook(*table, config.http, notifier.webhook) && ok;
       } else if (type) {
@@ -587,6 +587,32 @@ class Loader {
     return ok;
   }
 
+  // Telegram's token_file and chat, or Matrix's token_file and room.
+  bool LoadChatApi(const toml::table& table, notify::WebhookSettings& webhook) {
+    const bool telegram = webhook.format == notify::WebhookFormat::kTelegram;
+    const char* what =
+        telegram ? "[[notify]] of format \"telegram\"" : "[[notify]] of format \"matrix\"";
+    bool ok = true;
+    if (auto token = Secret(table, "token_file", what, true)) {
+      if (token->empty() || token->find_first_of(" \t\r\n/?#") != std::string::npos) {
+        Add(table.get("token_file")->source().begin,
+            "the token in " + Quote(table.get("token_file")->as_string()->get()) +
+                " must be one line without spaces, '/', '?' or '#'");
+        ok = false;
+      }
+      webhook.token = std::move(*token);
+    } else {
+      ok = false;
+    }
+    const char* key = telegram ? "chat" : "room";
+    if (auto chat = String(table, key, what, true)) {
+      webhook.chat = *chat;
+    } else {
+      ok = false;
+    }
+    return ok;
+  }
+
   bool LoadWebhook(const toml::table& table, const HttpSettings& http,
                    notify::WebhookSettings& webhook) {
     bool ok = true;
@@ -595,17 +621,6 @@ class Loader {
     webhook.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(http.timeout);
     if (auto d = DurationValue(table, "timeout")) {
       webhook.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-    }
-    if (auto url = String(table, "url", "[[notify]] of type \"webhook\"", true)) {
-      const bool web = url->starts_with("http://") || url->starts_with("https://");
-      if (!web || url->find_first_of(" \r\n") != std::string::npos) {
-        Add(table.get("url")->source().begin,
-            "webhook url " + Quote(*url) + " must be an http:// or https:// URL");
-        ok = false;
-      }
-      webhook.url = *url;
-    } else {
-      ok = false;
     }
     if (auto format = String(table, "format", "[[notify]]", false)) {
       if (*format == "standard") {
@@ -616,13 +631,34 @@ class Loader {
         webhook.format = notify::WebhookFormat::kDiscord;
       } else if (*format == "ntfy") {
         webhook.format = notify::WebhookFormat::kNtfy;
+      } else if (*format == "telegram") {
+        webhook.format = notify::WebhookFormat::kTelegram;
+      } else if (*format == "matrix") {
+        webhook.format = notify::WebhookFormat::kMatrix;
       } else {
         Add(table.get("format")->source().begin,
             "unknown webhook format " + Quote(*format) +
-                R"(; expected "standard", "slack", "discord" or "ntfy")");
+                R"(; expected "standard", "slack", "discord", "ntfy", "telegram" or "matrix")");
         ok = false;
       }
     }
+    const bool telegram = webhook.format == notify::WebhookFormat::kTelegram;
+    const bool matrix = webhook.format == notify::WebhookFormat::kMatrix;
+    if (telegram || matrix) ok = LoadChatApi(table, webhook) && ok;
+    if (telegram && table.get("url") == nullptr) {
+      webhook.url = "https://api.telegram.org";  // the Bot API; a test or a proxy sets its own
+    } else if (auto url = String(table, "url", "[[notify]] of type \"webhook\"", true)) {
+      const bool web = url->starts_with("http://") || url->starts_with("https://");
+      if (!web || url->find_first_of(" \r\n") != std::string::npos) {
+        Add(table.get("url")->source().begin,
+            "webhook url " + Quote(*url) + " must be an http:// or https:// URL");
+        ok = false;
+      }
+      webhook.url = *url;
+    } else {
+      ok = false;
+    }
+    while (webhook.url.ends_with('/') && (telegram || matrix)) webhook.url.pop_back();
     if (table.get("secret_file") != nullptr) {
       if (auto secret = Secret(table, "secret_file", "[[notify]]", true)) {
         std::string_view text = *secret;

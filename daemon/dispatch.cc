@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/schedule.h"
+#include "notify/chat_apis.h"
 #include "notify/email.h"
 #include "notify/policy.h"
 #include "notify/webhook.h"
@@ -118,7 +119,13 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
         made = std::make_unique<notify::EmailNotifier>(http, *config.smtp, notifier.email, clock);
         break;
       case config::NotifierType::kWebhook:
-        made = std::make_unique<notify::WebhookNotifier>(http, notifier.webhook, clock);
+        if (notifier.webhook.format == notify::WebhookFormat::kTelegram) {
+          made = std::make_unique<notify::TelegramNotifier>(http, notifier.webhook);
+        } else if (notifier.webhook.format == notify::WebhookFormat::kMatrix) {
+          made = std::make_unique<notify::MatrixNotifier>(http, notifier.webhook);
+        } else {
+          made = std::make_unique<notify::WebhookNotifier>(http, notifier.webhook, clock);
+        }
         break;
     }
   }

@@ -271,6 +271,7 @@ void CurlHttpClient::Start(const Request& request, Callback done) {
     curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
                      static_cast<curl_off_t>(request.post_body->size()));
     curl_easy_setopt(easy, CURLOPT_COPYPOSTFIELDS, request.post_body->c_str());
+    if (request.put) curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, "PUT");
   }
   curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // every encoding this libcurl decodes
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &OnBody);

@@ -32,8 +32,10 @@ struct Request {
   std::string proxy;    // empty: http_proxy, https_proxy, no_proxy from the environment
   std::uint64_t max_body = 10ULL << 20;  // decoded bytes; the transfer is aborted past it
   bool allow_file = false;               // file:// is refused unless the caller allows it
-  // With a body the request is a POST; "Content-Type: ..." belongs in `headers`.
+  // With a body the request is a POST (or `put`: a PUT); "Content-Type: ..." belongs in
+  // `headers`.
   std::optional<std::string> post_body;
+  bool put = false;
   bool follow_redirects = true;  // false: a 3xx is the response
   // When set: a redirect that leads from an address outside this set to one inside it fails
   // the transfer ("redirect from A to internal address B refused"), judged by the address

@@ -33,4 +33,49 @@ std::string ShortenMarked(std::string_view marked, size_t max_bytes) {
   return out;
 }
 
+std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string MarkedToHtml(std::string_view snippet) {
+  const std::string escaped = HtmlEscape(snippet);
+  std::string out;
+  size_t at = 0;
+  bool open = false;
+  while (true) {
+    const size_t mark = escaped.find("**", at);
+    if (mark == std::string::npos) break;
+    if (!open && escaped.find("**", mark + 2) == std::string::npos) break;
+    out.append(escaped, at, mark - at);
+    out += open ? "</b>" : "<b>";
+    open = !open;
+    at = mark + 2;
+  }
+  out.append(escaped, at);
+  return out;
+}
+
 }  // namespace feedwatch::notify

@@ -39,55 +39,11 @@ std::string OneLine(std::string_view text) {
   return out;
 }
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 bool IsWebLink(std::string_view link) {
   return link.starts_with("https://") || link.starts_with("http://");
 }
 
 // An escaped snippet with its **hits** in <b>; an unpaired ** stays as it is.
-std::string HtmlSnippet(std::string_view snippet) {
-  const std::string escaped = HtmlEscape(snippet);
-  std::string out;
-  size_t at = 0;
-  bool open = false;
-  while (true) {
-    const size_t mark = escaped.find("**", at);
-    if (mark == std::string::npos) break;
-    if (!open && escaped.find("**", mark + 2) == std::string::npos) break;
-    out.append(escaped, at, mark - at);
-    out += open ? "</b>" : "<b>";
-    open = !open;
-    at = mark + 2;
-  }
-  out.append(escaped, at);
-  return out;
-}
 
 // Base64 in lines of 76 characters, each ended by CRLF (RFC 2045).
 std::string Base64Lines(std::string_view data) {
@@ -174,13 +130,13 @@ void AppendHtml(const Alert& alert, std::string& out) {
          HtmlEscape(FormatPublished(alert.published)) + " &middot; " +
          HtmlEscape(WatchNames(alert)) + "</p>\n";
   if (const std::string lede = Lede(alert); !lede.empty()) {
-    out += "<p>" + HtmlSnippet(ShortenMarked(OneLine(lede), kLedeBytes)) + "</p>\n";
+    out += "<p>" + MarkedToHtml(ShortenMarked(OneLine(lede), kLedeBytes)) + "</p>\n";
   }
   const std::vector<WatchMatch> matches = MatchesOf(alert);
   for (const WatchMatch& match : matches) {
     if (match.snippet.empty()) continue;
     out += "<blockquote><small>" + HtmlEscape(match.watch) + ":</small> " +
-           HtmlSnippet(OneLine(match.snippet)) + "</blockquote>\n";
+           MarkedToHtml(OneLine(match.snippet)) + "</blockquote>\n";
   }
   if (!alert.also_reported_by.empty()) {
     out += "<p><small>Also reported by: ";

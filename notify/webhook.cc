@@ -4,6 +4,7 @@
 
 #include "base/hash.h"
 #include "base/text.h"
+#include "notify/chat_apis.h"
 #include "notify/email.h"
 
 namespace feedwatch::notify {
@@ -239,6 +240,14 @@ WebhookRequest RenderWebhook(const Message& message, WebhookFormat format, TimeP
       }
       break;
     }
+    case WebhookFormat::kTelegram:
+      request.body = Dump({{"text", TelegramTexts(message).front()}, {"parse_mode", "HTML"}});
+      request.headers.emplace_back("Content-Type: application/json");
+      break;
+    case WebhookFormat::kMatrix:
+      request.body = MatrixEvent(message);
+      request.headers.emplace_back("Content-Type: application/json");
+      break;
   }
   return request;
 }

@@ -15,13 +15,16 @@
 
 namespace feedwatch::notify {
 
-enum class WebhookFormat { kStandard, kSlack, kDiscord, kNtfy };
+enum class WebhookFormat { kStandard, kSlack, kDiscord, kNtfy, kTelegram, kMatrix };
 
 struct WebhookSettings {
   std::string url;
   // The signing key: the bytes that the "whsec_..." secret's base64 encodes. Empty: unsigned.
   std::string secret;
   std::vector<std::string> headers;  // "Name: value", sent with every request
+  // Telegram and Matrix (chat_apis.h): the bot or access token, and the chat or room.
+  std::string token;
+  std::string chat;
   WebhookFormat format = WebhookFormat::kStandard;
   std::chrono::milliseconds timeout{30'000};
   std::string ca_file;
@@ -37,7 +40,8 @@ struct WebhookRequest {
   std::vector<std::string> headers;  // Content-Type and any format-specific ones
 };
 
-// The request body and headers for `message` in `format` (signature headers excluded).
+// The request body and headers for `message` in `format` (signature headers excluded); for
+// Telegram, the first of its sendMessage calls.
 // `now` is the document's timestamp.
 WebhookRequest RenderWebhook(const Message& message, WebhookFormat format, TimePoint now);
 
