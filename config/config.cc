@@ -775,7 +775,8 @@ class Loader {
   void LoadWatches(const toml::table& root, Config& config) {
     std::map<std::string, toml::source_index> first_line;
     for (const toml::table* table : TableArray(root, "watch")) {
-      CheckKeys(*table, {"name", "query", "accent_folding", "notify"}, "[[watch]]");
+      CheckKeys(*table, {"name", "query", "accent_folding", "notify", "feed_token_file"},
+                "[[watch]]");
       WatchConfig watch;
       const auto name = Name(*table, "[[watch]]", first_line, "watch");
       const auto query = String(*table, "query", "[[watch]]", true);
@@ -794,6 +795,21 @@ class Loader {
         }
       }
       ok = LoadWatchNotify(*table, config.notifiers, watch.notify) && ok;
+      if (table->get("feed_token_file") != nullptr) {
+        if (auto token = Secret(*table, "feed_token_file", "[[watch]]", true)) {
+          if (token->empty() || token->find_first_not_of(
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+                                    "-._~") != std::string::npos) {
+            Add(table->get("feed_token_file")->source().begin,
+                "the token in " + Quote(table->get("feed_token_file")->as_string()->get()) +
+                    " must be letters, digits, '-', '.', '_' or '~' (it goes in a URL)");
+            ok = false;
+          }
+          watch.feed_token = std::move(*token);
+        } else {
+          ok = false;
+        }
+      }
       if (!ok) continue;
       watch.name = *name;
       watch.query_text = *query;

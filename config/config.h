@@ -80,6 +80,8 @@ struct WatchConfig {
   bool accent_folding = false;                  // match "Lávrov" as "Lavrov"
   std::shared_ptr<const filters::Query> query;  // compiled; never null in a loaded config
   std::vector<std::string> notify;              // notifier names, never empty
+  // What /feeds/NAME.atom asks for in ?token= (from feed_token_file); empty: nothing.
+  std::string feed_token;
 };
 
 enum class NotifierType { kConsole, kEmail, kWebhook };

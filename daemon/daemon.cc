@@ -88,7 +88,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   d.metrics_ = std::make_unique<Metrics>(*d.clock_);
   if (d.options_.forever && !config.daemon.metrics_listen.empty()) {
     Result<std::unique_ptr<MetricsServer>> started =
-        MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_);
+        MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_, &d.feeds_);
     if (!started) return Error::Network(started.error().message);
     d.metrics_server_ = std::move(*started);
     spdlog::info("metrics: http://{}/metrics and /healthz", d.metrics_server_->address());
@@ -109,7 +109,10 @@ std::string Daemon::metrics_address() const {
 Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) {
   auto notifiers = MakeNotifiers(*config, *http_, *clock_, options_.console);
   auto engine = std::make_unique<Engine>(*config, *store_, *http_, *clock_, *random_,
-                                         Pointers(notifiers), metrics_.get());
+                                         Pointers(notifiers), metrics_.get(), &feeds_);
+  std::map<std::string, std::string> tokens;
+  for (const config::WatchConfig& watch : config->watches) tokens[watch.name] = watch.feed_token;
+  feeds_.Configure(std::move(tokens));
   if (Status s = engine->Load(mode); !s) return s;
   engine_.reset();     // before what it points into
   http_->CancelAll();  // their callbacks belong to the engine being replaced

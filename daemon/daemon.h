@@ -18,6 +18,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "config/config.h"
+#include "daemon/alert_feeds.h"
 #include "daemon/engine.h"
 #include "daemon/metrics.h"
 #include "net/http_client.h"
@@ -72,6 +73,7 @@ class Daemon {
   const config::Config& config() const { return *config_; }
   const Engine& engine() const { return *engine_; }
   const Metrics& metrics() const { return *metrics_; }
+  const AlertFeeds& alert_feeds() const { return feeds_; }
   // Where /metrics is served ("127.0.0.1:9464"), or "" when it is not.
   std::string metrics_address() const;
 
@@ -95,6 +97,7 @@ class Daemon {
   std::unique_ptr<net::HttpClient> curl_;
   net::HttpClient* http_ = nullptr;  // options_.http or curl_
   std::unique_ptr<Metrics> metrics_;
+  AlertFeeds feeds_;  // before the listener that serves them
   std::unique_ptr<MetricsServer> metrics_server_;
   // Destroyed in reverse: the engine before the notifiers and configuration it points into.
   std::unique_ptr<config::Config> config_;

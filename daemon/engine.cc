@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <set>
 #include <utility>
 
 #include "base/hash.h"
@@ -42,12 +43,14 @@ FetchResult ResultOf(const Error& error) {
 
 Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
                const Clock& clock, Random& random,
-               std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics)
+               std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics,
+               AlertFeeds* feeds)
     : config_(config),
       store_(store),
       http_(http),
       clock_(clock),
       metrics_(metrics),
+      feeds_(feeds),
       dispatcher_(config, store, clock, random, std::move(notifiers), metrics),
       pipeline_(config),
       scheduler_(config.feeds.size(), config.http.concurrency, config.http.per_host),
@@ -77,6 +80,7 @@ Status Engine::Load(Mode mode) {
   mode_ = mode;
   ForgetOldItems();
   const TimePoint now = clock_.Now();
+  for (const config::WatchConfig& watch : config_.watches) PublishFeed(watch.name);
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
     const config::FeedConfig& feed = config_.feeds[i];
     Result<store::FeedState> state = store_.GetFeedState(feed.name);
@@ -118,6 +122,20 @@ std::string Engine::FetchUrl(size_t index) const {
 
 void Engine::StartFetches() {
   for (const size_t feed : scheduler_.Take(once() ? TimePoint::max() : clock_.Now())) Start(feed);
+}
+
+void Engine::PublishFeed(const std::string& watch) {
+  if (feeds_ == nullptr) return;
+  Result<std::string> instance = store_.InstanceId();
+  Result<std::vector<store::StoryMatch>> stories = store_.LatestStories(watch, kAlertFeedEntries);
+  if (!instance || !stories) {
+    spdlog::error("watch {}: cannot render its Atom feed: {}", watch,
+                  (!instance ? instance.error() : stories.error()).message);
+    return;
+  }
+  const TimePoint now = clock_.Now();
+  feeds_->Publish(watch, RenderAlertFeed(watch, *stories, *instance, now),
+                  stories->empty() ? now : stories->front().matched_at);
 }
 
 void Engine::Reschedule(size_t feed, TimePoint due) {
@@ -341,7 +359,12 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
       store_.CommitPoll(feed.name, feed.url, poll, result.records);
   if (!heads) return heads.error();
   if (!heads->empty()) dispatcher_.Wake();
-  for (const store::StoryHead& head : *heads) stories_.Add(head);
+  std::set<std::string> changed;
+  for (const store::StoryHead& head : *heads) {
+    stories_.Add(head);
+    changed.insert(head.watch);
+  }
+  for (const std::string& watch : changed) PublishFeed(watch);
   if (metrics_ != nullptr) {
     for (size_t i = 0; i < result.records.size(); ++i) {
       if (result.fates[i] != ItemFate::kNew) continue;

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "config/config.h"
+#include "daemon/alert_feeds.h"
 #include "daemon/dispatch.h"
 #include "daemon/fetch_result.h"
 #include "daemon/item_pipeline.h"
@@ -35,9 +36,10 @@ class Engine {
 
   // Every argument must outlive the Engine. `notifiers` maps each configured notifier name to
   // its implementation. `metrics` (may be null) is told what happens.
+  // `feeds` (may be null) is given each watch's Atom feed as its stories change.
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
          const Clock& clock, Random& random, std::map<std::string, notify::Notifier*> notifiers,
-         Metrics* metrics = nullptr);
+         Metrics* metrics = nullptr, AlertFeeds* feeds = nullptr);
 
   // Reads each feed's state from the store: when it is due, its validators, a permanent
   // redirect, 410 Gone. Call once before starting fetches.
@@ -116,12 +118,15 @@ class Engine {
   void WriteFailed(const Error& error);
   // The feed is due at `due` again (not in `once`, which polls each feed one time).
   void Reschedule(size_t feed, TimePoint due);
+  // Renders `watch`'s Atom feed from the store into feeds_ (when there is one).
+  void PublishFeed(const std::string& watch);
 
   const config::Config& config_;
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
   Metrics* metrics_;
+  AlertFeeds* feeds_;
   Mode mode_ = Mode::kStart;
   bool database_writable_ = true;       // as of the last Housekeeping
   std::optional<Error> write_failure_;  // since the last Housekeeping

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "base/text.h"
+
 namespace feedwatch::daemon {
 namespace {
 
@@ -24,6 +26,8 @@ std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 304:
+      return "Not Modified";
     case 400:
       return "Bad Request";
     case 404:
@@ -39,11 +43,33 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
+// The value of header `name` (lower case) in a request head, trimmed; "" when absent.
+std::string HeaderValue(std::string_view head, std::string_view name) {
+  size_t at = head.find("\r\n");
+  while (at != std::string_view::npos && at + 2 < head.size()) {
+    const size_t end = head.find("\r\n", at + 2);
+    const std::string_view line = head.substr(at + 2, end - at - 2);
+    const size_t colon = line.find(':');
+    if (colon != std::string_view::npos && EqualsIgnoringCase(line.substr(0, colon), name)) {
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+        value.remove_prefix(1);
+      }
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+      return std::string(value);
+    }
+    at = end;
+  }
+  return "";
+}
+
 std::string Render(const HttpListener::Reply& reply, bool head) {
   std::string out =
       "HTTP/1.1 " + std::to_string(reply.status) + " " + std::string(ReasonPhrase(reply.status)) +
       "\r\nContent-Type: " + reply.content_type +
       "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n";
+  for (const std::string& header : reply.headers) out += header + "\r\n";
   if (reply.status == 405) out += "Allow: GET, HEAD\r\n";
   out += "\r\n";
   if (!head) out += reply.body;
@@ -147,7 +173,7 @@ struct HttpListener::Impl {
     const size_t end = connection.in.find("\r\n\r\n", scanned_from);
     if (end == std::string::npos) {
       if (connection.in.size() > limits.max_request_bytes) {
-        return Answer(connection, {431, "text/plain", "request head too large\n"}, false);
+        return Answer(connection, {431, "text/plain", "request head too large\n", {}}, false);
       }
       return true;
     }
@@ -160,25 +186,39 @@ struct HttpListener::Impl {
     const size_t line_end = head.find("\r\n");
     const std::string_view line = head.substr(0, line_end);
     if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) > limits.max_headers + 1) {
-      return Answer(connection, {431, "text/plain", "too many headers\n"}, false);
+      return Answer(connection, {431, "text/plain", "too many headers\n", {}}, false);
     }
     const size_t first = line.find(' ');
     const size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
     if (second == std::string_view::npos || !line.substr(second + 1).starts_with("HTTP/1.")) {
-      return Answer(connection, {400, "text/plain", "bad request line\n"}, false);
+      return Answer(connection, {400, "text/plain", "bad request line\n", {}}, false);
     }
     const std::string_view method = line.substr(0, first);
-    std::string_view target = line.substr(first + 1, second - first - 1);
-    target = target.substr(0, target.find('?'));
+    const std::string_view target = line.substr(first + 1, second - first - 1);
+    Request request;
+    request.path = std::string(target.substr(0, target.find('?')));
+    if (const size_t query = target.find('?'); query != std::string_view::npos) {
+      request.query = std::string(target.substr(query + 1));
+    }
+    request.if_none_match = HeaderValue(head, "if-none-match");
+    request.if_modified_since = HeaderValue(head, "if-modified-since");
     const bool head_only = method == "HEAD";
     if (method != "GET" && !head_only) {
-      return Answer(connection, {405, "text/plain", "only GET and HEAD\n"}, false);
+      return Answer(connection, {405, "text/plain", "only GET and HEAD\n", {}}, false);
     }
-    const auto route = routes.find(std::string(target));
+    auto route = routes.find(request.path);
     if (route == routes.end()) {
-      return Answer(connection, {404, "text/plain", "not found\n"}, head_only);
+      route = std::find_if(routes.begin(), routes.end(), [&](const auto& entry) {
+        const std::string& key = entry.first;
+        return key.ends_with('*') &&
+               std::string_view(request.path)
+                   .starts_with(std::string_view(key).substr(0, key.size() - 1));
+      });
     }
-    return Answer(connection, route->second(), head_only);
+    if (route == routes.end()) {
+      return Answer(connection, {404, "text/plain", "not found\n", {}}, head_only);
+    }
+    return Answer(connection, route->second(request), head_only);
   }
 
   bool Answer(Connection& connection, const Reply& reply, bool head_only) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -33,11 +34,19 @@ class HttpListener {
     int status = 200;
     std::string content_type = "text/plain";
     std::string body;
+    std::vector<std::string> headers;  // "Name: value", e.g. ETag
   };
 
-  // Called on the listener's thread for a GET (or HEAD) of its path; the query string is
-  // ignored.
-  using Handler = std::function<Reply()>;
+  struct Request {
+    std::string path;   // without the query
+    std::string query;  // after '?', as sent
+    std::string if_none_match;
+    std::string if_modified_since;
+  };
+
+  // Called on the listener's thread for a GET (or HEAD) of its path. A route ending in '*'
+  // serves every path that starts with what comes before it.
+  using Handler = std::function<Reply(const Request&)>;
 
   // Listens on `listen` ("127.0.0.1:9464", "[::1]:9464"; port 0 picks a free port) and serves
   // `routes` until destroyed. InvalidInput for a malformed address, Network when the socket

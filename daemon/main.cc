@@ -21,6 +21,7 @@
 
 #include "base/text.h"
 #include "config/config.h"
+#include "daemon/alert_feeds.h"
 #include "daemon/daemon.h"
 #include "daemon/evaluate.h"
 #include "daemon/feed_health.h"
@@ -550,6 +551,26 @@ Status Discover(const std::string& file_or_url) {
   return Status::Ok();
 }
 
+// `feedwatch feed --watch NAME`: the watch's recent stories as the Atom feed the daemon serves
+// at /feeds/NAME.atom.
+Status PrintAlertFeed(const std::string& config_path, const std::string& state_dir_flag,
+                      const std::string& watch) {
+  Result<Existing> existing = OpenExisting(config_path, state_dir_flag);
+  if (!existing) return existing.error();
+  const auto& watches = existing->config.watches;
+  if (std::none_of(watches.begin(), watches.end(),
+                   [&](const config::WatchConfig& w) { return w.name == watch; })) {
+    return Error::Config(config_path + ": no [[watch]] named \"" + watch + "\"");
+  }
+  Result<std::string> instance = existing->store->InstanceId();
+  if (!instance) return instance.error();
+  Result<std::vector<store::StoryMatch>> stories =
+      existing->store->LatestStories(watch, kAlertFeedEntries);
+  if (!stories) return stories.error();
+  std::cout << RenderAlertFeed(watch, *stories, *instance, SystemClock().Now());
+  return Status::Ok();
+}
+
 // `feedwatch eval`: the configured watches against a labelled file (daemon/evaluate.h):
 // precision, recall and F1 per watch, per split and overall, then every mistake.
 Status Eval(const std::string& config_path, const std::string& labels_path,
@@ -663,6 +684,12 @@ int Main(int argc, char** argv) {
   test_filter->add_option("args", filter_args, "QUERY FILE|URL, or FILE|URL with --watch")
       ->required()
       ->expected(1, 2);
+  CLI::App* feed_command = app.add_subcommand(
+      "feed", "a watch's recent stories as the Atom feed /feeds/WATCH.atom serves");
+  std::string feed_watch;
+  feed_command->add_option("--watch", feed_watch, "the [[watch]]")->required();
+  feed_command->add_option("--state-dir", state_dir,
+                           "where feedwatch.db lives (overrides the config)");
   CLI::App* discover =
       app.add_subcommand("discover", "list the feeds a web page advertises, ready for the config");
   std::string discover_source;
@@ -693,6 +720,7 @@ int Main(int argc, char** argv) {
     if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
     if (*eval) return Eval(config_path, eval_labels, eval_watch);
     if (*discover) return Discover(discover_source);
+    if (*feed_command) return PrintAlertFeed(config_path, state_dir, feed_watch);
     if (*test_filter)
       return RunTestFilter(config_path, config_option->count() > 0, filter_watch, filter_args);
     return CheckConfig(config_path);

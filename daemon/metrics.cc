@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "daemon/alert_feeds.h"
+
 namespace feedwatch::daemon {
 namespace {
 
@@ -170,16 +172,23 @@ MetricsServer::~MetricsServer() = default;
 const std::string& MetricsServer::address() const { return listener_->address(); }
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
-                                                            const Metrics& metrics) {
+                                                            const Metrics& metrics,
+                                                            const AlertFeeds* feeds) {
   std::map<std::string, HttpListener::Handler> routes;
-  routes["/metrics"] = [&metrics] {
-    return HttpListener::Reply{200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render()};
+  routes["/metrics"] = [&metrics](const HttpListener::Request&) {
+    return HttpListener::Reply{
+        200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};
   };
-  routes["/healthz"] = [&metrics] {
+  if (feeds != nullptr) {
+    routes["/feeds/*"] = [feeds](const HttpListener::Request& request) {
+      return feeds->Serve(request);
+    };
+  }
+  routes["/healthz"] = [&metrics](const HttpListener::Request&) {
     // The loop sleeps 10 s at most between turns.
     const Status health = metrics.Health(std::chrono::seconds(30));
-    return HttpListener::Reply{health ? 200 : 503, "text/plain",
-                               health ? "ok\n" : health.error().message + "\n"};
+    return HttpListener::Reply{
+        health ? 200 : 503, "text/plain", health ? "ok\n" : health.error().message + "\n", {}};
   };
   Result<std::unique_ptr<HttpListener>> listener = HttpListener::Start(listen, std::move(routes));
   if (!listener) return listener.error();

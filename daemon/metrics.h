@@ -72,13 +72,17 @@ class Metrics {
   Status database_;
 };
 
+class AlertFeeds;
+
 // The HTTP endpoint: GET /metrics and GET /healthz on `listen` ("127.0.0.1:9464", "[::1]:9464";
-// port 0 picks a free port), served by an HttpListener (its limits: http_listener.h) on a thread
-// of its own until destroyed.
+// port 0 picks a free port), and the watches' Atom feeds under /feeds/ when `feeds` is given,
+// served by an HttpListener (its limits: http_listener.h) on a thread of its own until
+// destroyed. `metrics` and `feeds` must outlive it.
 class MetricsServer {
  public:
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
-                                                      const Metrics& metrics);
+                                                      const Metrics& metrics,
+                                                      const AlertFeeds* feeds = nullptr);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

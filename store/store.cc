@@ -523,25 +523,26 @@ Status Store::Heartbeat(TimePoint now) {
   return Status::Ok();
 }
 
-Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
-  Statement heads(impl_->db.get(),
-                  "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at FROM matches m "
-                  "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id "
-                  "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
-                  "ORDER BY m.matched_at DESC, m.id DESC");
-  heads.Bind(1, ToUnix(since));
-  Statement others(impl_->db.get(),
+namespace {
+
+// The stories `heads` selects (m.id, m.watch, f.name, i.title, i.link, m.matched_at,
+// i.published_at, m.snippet), with the other feeds that reported each.
+Result<std::vector<StoryMatch>> ReadStories(sqlite3* db, Statement& heads) {
+  Statement others(db,
                    "SELECT f.name FROM matches m JOIN items i ON i.id = m.item_id "
                    "JOIN feeds f ON f.id = i.feed_id WHERE m.story_of = ?1 ORDER BY m.id");
   std::vector<StoryMatch> stories;
   int rc = 0;
   while ((rc = heads.Step()) == SQLITE_ROW) {
     StoryMatch& story = stories.emplace_back();
+    story.id = heads.Int(0);
     story.watch = heads.Text(1);
     story.feed = heads.Text(2);
     story.title = heads.Text(3);
     story.link = heads.Text(4);
     story.matched_at = FromUnix(heads.Int(5));
+    story.published = heads.Time(6);
+    story.snippet = heads.Text(7);
     others.Reset();
     others.Bind(1, heads.Int(0));
     int other_rc = 0;
@@ -553,10 +554,32 @@ Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
         story.also_reported_by.push_back(std::move(feed));
       }
     }
-    if (other_rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading stories");
+    if (other_rc != SQLITE_DONE) return DbError(db, "reading stories");
   }
-  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading stories");
+  if (rc != SQLITE_DONE) return DbError(db, "reading stories");
   return stories;
+}
+
+constexpr std::string_view kStoryColumns =
+    "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at, i.published_at, m.snippet "
+    "FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
+
+}  // namespace
+
+Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
+  Statement heads(impl_->db.get(), std::string(kStoryColumns) +
+                                       "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
+                                       "ORDER BY m.matched_at DESC, m.id DESC");
+  heads.Bind(1, ToUnix(since));
+  return ReadStories(impl_->db.get(), heads);
+}
+
+Result<std::vector<StoryMatch>> Store::LatestStories(std::string_view watch, int limit) {
+  Statement heads(impl_->db.get(), std::string(kStoryColumns) +
+                                       "WHERE m.watch = ?1 AND m.story_of IS NULL "
+                                       "ORDER BY m.matched_at DESC, m.id DESC LIMIT ?2");
+  heads.Bind(1, watch).Bind(2, static_cast<std::int64_t>(limit));
+  return ReadStories(impl_->db.get(), heads);
 }
 
 Result<std::vector<StoryHead>> Store::RecentStories(std::string_view watch, TimePoint since) {

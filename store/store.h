@@ -94,12 +94,15 @@ struct StoryHead {
 
 // A story a watch alerted on, with the other feeds that reported it.
 struct StoryMatch {
+  std::int64_t id = 0;  // the match id of the story's first match: stable
   std::string watch;
   std::string feed;
   std::string title;
   std::string link;
   TimePoint matched_at;
   std::vector<std::string> also_reported_by;  // feed names, in the order they reported it
+  std::optional<TimePoint> published;
+  std::string snippet;  // marked **like this**
 };
 
 // A delivery joined with what it is about: everything a notifier needs to render it.
@@ -187,6 +190,8 @@ class Store {
 
   // Every story matched at or after `since`, newest first.
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since);
+  // The `limit` latest stories of `watch`, newest first.
+  Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit);
 
   // The stories `watch` matched at or after `since` (first matches only), oldest first.
   Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);

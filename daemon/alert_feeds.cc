@@ -1,0 +1,112 @@
+#include "daemon/alert_feeds.h"
+
+#include "base/hash.h"
+#include "notify/email.h"
+#include "notify/notifier.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+// Text for XML: escaped, and without the control characters XML 1.0 forbids.
+std::string Xml(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 || c == '\t' || c == '\n' || c == '\r') clean += c;
+  }
+  return notify::HtmlEscape(clean);
+}
+
+std::string HttpDate(TimePoint t) {
+  std::string date = notify::FormatRfc5322Date(t);
+  if (date.ends_with("+0000")) date.replace(date.size() - 5, 5, "GMT");
+  return date;
+}
+
+}  // namespace
+
+std::string RenderAlertFeed(const std::string& watch, const std::vector<store::StoryMatch>& stories,
+                            const std::string& instance, TimePoint now) {
+  const TimePoint updated = stories.empty() ? now : stories.front().matched_at;
+  std::string out =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+      "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
+  out += "  <title>feedwatch: " + Xml(watch) + "</title>\n";
+  out += "  <id>urn:feedwatch:" + Xml(instance) + ":watch:" + Xml(watch) + "</id>\n";
+  out += "  <updated>" + FormatIso8601(updated) + "</updated>\n";
+  out += "  <author><name>feedwatch</name></author>\n";
+  out += "  <generator>feedwatch</generator>\n";
+  for (const store::StoryMatch& story : stories) {
+    out += "  <entry>\n";
+    out += "    <title>" + Xml(story.title) + "</title>\n";
+    if (story.link.starts_with("http://") || story.link.starts_with("https://")) {
+      out += "    <link rel=\"alternate\" href=\"" + Xml(story.link) + "\"/>\n";
+    }
+    out +=
+        "    <id>urn:feedwatch:" + Xml(instance) + ":story:" + std::to_string(story.id) + "</id>\n";
+    out += "    <published>" + FormatIso8601(story.published.value_or(story.matched_at)) +
+           "</published>\n";
+    out += "    <updated>" + FormatIso8601(story.matched_at) + "</updated>\n";
+    out += "    <author><name>" + Xml(story.feed) + "</name></author>\n";
+    std::string summary = "<p>" + notify::MarkedToHtml(story.snippet) + "</p>";
+    if (!story.also_reported_by.empty()) {
+      std::string others;
+      for (const std::string& feed : story.also_reported_by) {
+        others += (others.empty() ? "" : ", ") + feed;
+      }
+      summary += "<p>Also reported by: " + notify::HtmlEscape(others) + "</p>";
+    }
+    out += "    <summary type=\"html\">" + Xml(summary) + "</summary>\n";
+    out += "  </entry>\n";
+  }
+  out += "</feed>\n";
+  return out;
+}
+
+void AlertFeeds::Configure(std::map<std::string, std::string> tokens) {
+  const std::lock_guard lock(mutex_);
+  tokens_ = std::move(tokens);
+  std::erase_if(feeds_, [&](const auto& entry) { return !tokens_.contains(entry.first); });
+}
+
+void AlertFeeds::Publish(const std::string& watch, std::string atom, TimePoint updated) {
+  Published published;
+  published.etag = "\"" + Sha256Hex(atom).substr(0, 32) + "\"";
+  published.last_modified = HttpDate(updated);
+  published.atom = std::move(atom);
+  const std::lock_guard lock(mutex_);
+  feeds_[watch] = std::move(published);
+}
+
+HttpListener::Reply AlertFeeds::Serve(const HttpListener::Request& request) const {
+  const HttpListener::Reply not_found{404, "text/plain", "no such feed\n", {}};
+  std::string_view name = request.path;
+  if (!name.starts_with("/feeds/") || !name.ends_with(".atom")) return not_found;
+  name = name.substr(7, name.size() - 7 - 5);
+  std::string token;
+  for (std::string_view query = request.query; !query.empty();) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    if (pair.starts_with("token=")) token = std::string(pair.substr(6));
+    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
+  }
+  const std::lock_guard lock(mutex_);
+  const auto expected = tokens_.find(std::string(name));
+  const auto feed = feeds_.find(std::string(name));
+  // A wrong token looks like no feed at all: it does not confirm the watch exists.
+  if (expected == tokens_.end() || feed == feeds_.end() || token != expected->second) {
+    return not_found;
+  }
+  const Published& published = feed->second;
+  std::vector<std::string> headers = {"ETag: " + published.etag,
+                                      "Last-Modified: " + published.last_modified,
+                                      "Cache-Control: no-cache"};
+  const bool fresh = request.if_none_match.empty()
+                         ? request.if_modified_since == published.last_modified
+                         : request.if_none_match == published.etag;
+  if (fresh) return {304, "application/atom+xml; charset=utf-8", "", std::move(headers)};
+  return {200, "application/atom+xml; charset=utf-8", published.atom, std::move(headers)};
+}
+
+}  // namespace feedwatch::daemon

@@ -1,0 +1,51 @@
+// Each watch's recent stories as an Atom 1.0 feed, for people who follow alerts in a feed
+// reader (as Google Alerts' "deliver to RSS" does): one entry per story with a stable id, its
+// title, link, dates, the marked snippet and the other feeds that reported it.
+//
+// The loop thread renders a watch's feed when its stories change and publishes it here; the
+// metrics listener's thread serves /feeds/WATCH.atom from the published copies, with ETag and
+// Last-Modified for conditional GET, and never touches the database.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "daemon/http_listener.h"
+#include "store/store.h"
+
+namespace feedwatch::daemon {
+
+// Entries in a watch's feed, at most.
+inline constexpr int kAlertFeedEntries = 50;
+
+// The Atom document of `watch`'s `stories` (newest first). `instance` (the database's id) makes
+// the ids unique across databases; `now` is the feed's <updated> when it has no entry.
+std::string RenderAlertFeed(const std::string& watch, const std::vector<store::StoryMatch>& stories,
+                            const std::string& instance, TimePoint now);
+
+class AlertFeeds {
+ public:
+  // The watches that may be served, and the token each asks for in `?token=` ("" for none).
+  void Configure(std::map<std::string, std::string> tokens);
+  // A watch's feed, rendered anew.
+  void Publish(const std::string& watch, std::string atom, TimePoint updated);
+
+  // GET /feeds/WATCH.atom[?token=T]: 200 with the feed, 304 when the request's If-None-Match
+  // or If-Modified-Since says the client has it, 404 for an unknown watch or a wrong token.
+  HttpListener::Reply Serve(const HttpListener::Request& request) const;
+
+ private:
+  struct Published {
+    std::string atom;
+    std::string etag;           // "\"<sha256 prefix>\""
+    std::string last_modified;  // IMF-fixdate
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> tokens_;
+  std::map<std::string, Published> feeds_;
+};
+
+}  // namespace feedwatch::daemon
