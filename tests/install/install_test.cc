@@ -45,7 +45,7 @@ TEST(Install, StagedInstallHasEveryFileWithPathsThatAgree) {
             std::string::npos);
   EXPECT_TRUE(
       std::filesystem::exists(stage / "usr" / "share" / "doc" / "feedwatch" / "operations.md"));
-  EXPECT_TRUE(std::filesystem::exists(stage / "usr" / "share" / "man" / "man1" / "feedwatch.1"));
+  EXPECT_TRUE(std::filesystem::exists(stage / "usr" / "share" / "man" / "man1" / "feedwatch.1.gz"));
   EXPECT_NE(unit.find("\nLoadCredential=feedwatch:/etc/feedwatch/credentials\n"),
             std::string::npos);
   struct stat credentials {};
