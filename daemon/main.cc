@@ -180,17 +180,24 @@ void PrintFeed(const feeds::Feed& feed) {
   }
 }
 
-// The feed at `file_or_url`, fetched and parsed. A file that cannot be read is NotFound (66),
-// whatever the reason; a document that is not a feed is InvalidInput (65).
-Result<feeds::Feed> ReadFeed(const std::string& file_or_url) {
+// The document at `file_or_url`. A file that cannot be read is NotFound (66), whatever the
+// reason; a URL's errors are as FetchOne says.
+Result<Document> FetchInput(const std::string& file_or_url) {
   Result<Document> document = FetchOne(file_or_url, UserAgent());
   if (!document) {
     const Error::Code code = document.error().code;
     if (code == Error::Code::kNotFound || code == Error::Code::kIo) {
       return Error::NotFound(document.error().message);
     }
-    return document.error();
   }
+  return document;
+}
+
+// The feed at `file_or_url`, fetched and parsed; a document that is not a feed is InvalidInput
+// (65).
+Result<feeds::Feed> ReadFeed(const std::string& file_or_url) {
+  Result<Document> document = FetchInput(file_or_url);
+  if (!document) return document.error();
   Result<feeds::Feed> feed = feeds::ParseFeed(document->bytes, document->options);
   if (!feed) return Error::InvalidInput(file_or_url + ": " + feed.error().message);
   return feed;
@@ -511,14 +518,8 @@ std::string Slug(std::string_view text) {
 // `feedwatch discover URL`: the feeds a page advertises, as [[feed]] tables to paste into the
 // configuration. A URL that is a feed itself is given as one.
 Status Discover(const std::string& file_or_url) {
-  Result<Document> document = FetchOne(file_or_url, UserAgent());
-  if (!document) {
-    const Error::Code code = document.error().code;
-    if (code == Error::Code::kNotFound || code == Error::Code::kIo) {
-      return Error::NotFound(document.error().message);
-    }
-    return document.error();
-  }
+  Result<Document> document = FetchInput(file_or_url);
+  if (!document) return document.error();
   std::vector<feeds::AdvertisedFeed> found;
   const std::string base =
       document->options.base_url.empty() ? file_or_url : document->options.base_url;

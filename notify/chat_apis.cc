@@ -136,14 +136,8 @@ void TelegramNotifier::SendPart(std::vector<std::string> texts, size_t part,
     done(SendResult::Sent());
     return;
   }
-  net::Request request;
-  request.url = settings_.url + "/bot" + settings_.token + "/sendMessage";
-  request.timeout = settings_.timeout;
-  request.connect_timeout = std::min(settings_.timeout, request.connect_timeout);
-  request.ca_file = settings_.ca_file;
-  request.proxy = settings_.proxy;
-  request.max_body = std::uint64_t{64} * 1024;
-  request.follow_redirects = false;
+  net::Request request =
+      NotifierRequest(settings_, settings_.url + "/bot" + settings_.token + "/sendMessage");
   request.headers = {"Content-Type: application/json"};
   request.post_body = Dump({{"chat_id", settings_.chat},
                             {"text", texts[part]},
@@ -199,16 +193,10 @@ std::string MatrixEvent(const Message& message) {
 }
 
 void MatrixNotifier::Send(const Message& message, std::function<void(SendResult)> done) {
-  net::Request request;
   // The message id is the transaction id: the homeserver shows a retried message once.
-  request.url = settings_.url + "/_matrix/client/v3/rooms/" + PathSegment(settings_.chat) +
-                "/send/m.room.message/" + PathSegment(message.id);
-  request.timeout = settings_.timeout;
-  request.connect_timeout = std::min(settings_.timeout, request.connect_timeout);
-  request.ca_file = settings_.ca_file;
-  request.proxy = settings_.proxy;
-  request.max_body = std::uint64_t{64} * 1024;
-  request.follow_redirects = false;
+  net::Request request = NotifierRequest(
+      settings_, settings_.url + "/_matrix/client/v3/rooms/" + PathSegment(settings_.chat) +
+                     "/send/m.room.message/" + PathSegment(message.id));
   request.headers = {"Content-Type: application/json", "Authorization: Bearer " + settings_.token};
   request.post_body = MatrixEvent(message);
   request.put = true;

@@ -252,17 +252,22 @@ WebhookRequest RenderWebhook(const Message& message, WebhookFormat format, TimeP
   return request;
 }
 
+net::Request NotifierRequest(const WebhookSettings& settings, std::string url) {
+  net::Request request;
+  request.url = std::move(url);
+  request.timeout = settings.timeout;
+  request.connect_timeout = std::min(settings.timeout, request.connect_timeout);
+  request.ca_file = settings.ca_file;
+  request.proxy = settings.proxy;
+  request.max_body = std::uint64_t{64} * 1024;
+  request.follow_redirects = false;
+  return request;
+}
+
 void WebhookNotifier::Send(const Message& message, std::function<void(SendResult)> done) {
   const TimePoint now = clock_.Now();
   WebhookRequest rendered = RenderWebhook(message, settings_.format, now);
-  net::Request request;
-  request.url = settings_.url;
-  request.timeout = settings_.timeout;
-  request.connect_timeout = std::min(settings_.timeout, request.connect_timeout);
-  request.ca_file = settings_.ca_file;
-  request.proxy = settings_.proxy;
-  request.max_body = std::uint64_t{64} * 1024;
-  request.follow_redirects = false;
+  net::Request request = NotifierRequest(settings_, settings_.url);
   request.headers = std::move(rendered.headers);
   for (const std::string& header : settings_.headers) request.headers.push_back(header);
   // Standard Webhooks: the id stays the same on every attempt; the timestamp and signature are

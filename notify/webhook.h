@@ -31,6 +31,10 @@ struct WebhookSettings {
   std::string proxy;
 };
 
+// A request to `url` with what every notifier over HTTP sets from its settings: the timeout, the
+// CA file and proxy, no redirects followed, and a small limit on the answer.
+net::Request NotifierRequest(const WebhookSettings& settings, std::string url);
+
 // "v1," + base64(HMAC-SHA256(secret, id + "." + timestamp + "." + body)).
 std::string StandardWebhookSignature(std::string_view secret, std::string_view id,
                                      std::int64_t timestamp, std::string_view body);
