@@ -41,7 +41,7 @@ std::string RenderAlertFeed(const std::string& watch, const std::vector<store::S
     out += "  <entry>\n";
     out += "    <title>" + Xml(story.title) + "</title>\n";
     if (story.link.starts_with("http://") || story.link.starts_with("https://")) {
-      out += "    <link rel=\"alternate\" href=\"" + Xml(story.link) + "\"/>\n";
+      out += R"(    <link rel="alternate" href=")" + Xml(story.link) + R"("/>)" + "\n";
     }
     out +=
         "    <id>urn:feedwatch:" + Xml(instance) + ":story:" + std::to_string(story.id) + "</id>\n";
@@ -80,7 +80,7 @@ void AlertFeeds::Publish(const std::string& watch, std::string atom, TimePoint u
 }
 
 HttpListener::Reply AlertFeeds::Serve(const HttpListener::Request& request) const {
-  const HttpListener::Reply not_found{404, "text/plain", "no such feed\n", {}};
+  HttpListener::Reply not_found{404, "text/plain", "no such feed\n", {}};
   std::string_view name = request.path;
   if (!name.starts_with("/feeds/") || !name.ends_with(".atom")) return not_found;
   name = name.substr(7, name.size() - 7 - 5);

@@ -61,7 +61,7 @@ Result<LabelledItem> ParseLine(const std::string& text) {
     *field = std::move(*value);
   }
   if (item.title.empty() && item.summary.empty() && item.content.empty()) {
-    return Error::InvalidInput("expected a \"title\", \"summary\" or \"content\"");
+    return Error::InvalidInput(R"(expected a "title", "summary" or "content")");
   }
   const auto watches = object.find("watches");
   if (watches == object.end() || !watches->is_array()) {

@@ -11,7 +11,7 @@ using nlohmann::json;
 
 constexpr size_t kErrorBodyBytes = 200;
 // Matrix events are capped at 64 KiB; a digest's HTML stays well under it.
-constexpr size_t kMatrixBodyBytes = 48 * 1024;
+constexpr size_t kMatrixBodyBytes = size_t{48} * 1024;
 // An alert's lede in a chat message, at most.
 constexpr size_t kLedeBytes = 600;
 
@@ -53,7 +53,7 @@ std::string AlertText(const Alert& alert) {
 
 // Percent-encodes everything but RFC 3986's unreserved characters: for a path segment.
 std::string PathSegment(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
   std::string out;
   for (const char c : text) {
     const auto byte = static_cast<unsigned char>(c);
