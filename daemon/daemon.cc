@@ -108,8 +108,9 @@ std::string Daemon::metrics_address() const {
 
 Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) {
   auto notifiers = MakeNotifiers(*config, *http_, *clock_, options_.console);
-  auto engine = std::make_unique<Engine>(*config, *store_, *http_, *clock_, *random_,
-                                         Pointers(notifiers), metrics_.get(), &feeds_);
+  auto engine =
+      std::make_unique<Engine>(*config, *store_, *http_, *clock_, *random_, Pointers(notifiers),
+                               metrics_.get(), metrics_server_ != nullptr ? &feeds_ : nullptr);
   std::map<std::string, std::string> tokens;
   for (const config::WatchConfig& watch : config->watches) tokens[watch.name] = watch.feed_token;
   feeds_.Configure(std::move(tokens));

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <set>
 #include <utility>
 
 #include "base/hash.h"
@@ -359,12 +358,12 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
       store_.CommitPoll(feed.name, feed.url, poll, result.records);
   if (!heads) return heads.error();
   if (!heads->empty()) dispatcher_.Wake();
-  std::set<std::string> changed;
   for (const store::StoryHead& head : *heads) {
     stories_.Add(head);
-    changed.insert(head.watch);
+    // Rendered at the next Housekeeping: a cold cycle of thousands of polls renders each
+    // watch's feed once every few seconds, not once per poll.
+    if (feeds_ != nullptr) stale_feeds_.insert(head.watch);
   }
-  for (const std::string& watch : changed) PublishFeed(watch);
   if (metrics_ != nullptr) {
     for (size_t i = 0; i < result.records.size(); ++i) {
       if (result.fates[i] != ItemFate::kNew) continue;
@@ -446,6 +445,8 @@ std::string Engine::Summary() const {
 }
 
 void Engine::Housekeeping() {
+  for (const std::string& watch : stale_feeds_) PublishFeed(watch);
+  stale_feeds_.clear();
   Status writable = store_.Heartbeat(clock_.Now());
   // A heartbeat may fit where a poll's commit did not (a full disk): a write that failed since
   // the last Housekeeping counts too.

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,8 @@ class Engine {
 
   // Every argument must outlive the Engine. `notifiers` maps each configured notifier name to
   // its implementation. `metrics` (may be null) is told what happens.
-  // `feeds` (may be null) is given each watch's Atom feed as its stories change.
+  // `feeds` (may be null: nothing serves them) is given each watch's Atom feed at Load and, as
+  // its stories change, at the next Housekeeping.
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
          const Clock& clock, Random& random, std::map<std::string, notify::Notifier*> notifiers,
          Metrics* metrics = nullptr, AlertFeeds* feeds = nullptr);
@@ -138,6 +140,7 @@ class Engine {
   // config_.http.internal_networks: where a redirect from outside may not lead.
   std::shared_ptr<const net::AddressSet> internal_networks_;
   StoryIndexes stories_;
+  std::set<std::string> stale_feeds_;  // watches with stories their published feed lacks
   TimePoint last_forget_;
 };
 
