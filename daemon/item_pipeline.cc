@@ -56,10 +56,12 @@ TimePoint DueAt(const config::Config& config, const std::string& notifier, TimeP
   return now;
 }
 
-// A match's hits as data: [{"field": "title", "term": "Дарчиев*", "text": "Дарчиевым"}, ...].
+// A match's hits as data: [{"field": "title", "term": "Дарчиев*", "text": "Дарчиевым"}, ...],
+// the first filters::Explanation::kSummaryHits of them, as the `terms` line lists.
 std::string HitsJson(const filters::Explanation& why, const filters::Document& document) {
   nlohmann::json hits = nlohmann::json::array();
   for (const filters::Hit& hit : why.hits) {
+    if (hits.size() == filters::Explanation::kSummaryHits) break;
     hits.push_back({{"field", filters::FieldName(hit.field)},
                     {"term", hit.term},
                     {"text", document.text(hit.field).substr(hit.begin, hit.end - hit.begin)}});

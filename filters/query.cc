@@ -632,7 +632,12 @@ std::string Snippet::Marked(std::string_view open, std::string_view close) const
 
 std::string Explanation::Summary(const Document& document) const {
   std::string out;
-  for (const Hit& hit : hits) {
+  for (size_t i = 0; i < hits.size(); ++i) {
+    if (i == kSummaryHits) {
+      out += "; and " + std::to_string(hits.size() - i) + " more";
+      break;
+    }
+    const Hit& hit = hits[i];
     if (!out.empty()) out += "; ";
     out += std::string(FieldName(hit.field)) + ": " + hit.term + " (" +
            std::string(document.text(hit.field).substr(hit.begin, hit.end - hit.begin)) + ")";

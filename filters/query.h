@@ -60,7 +60,9 @@ struct Explanation {
   std::vector<Hit> hits;  // in field order, then position
   Snippet snippet;
 
-  // "title: Дарчиев* (Дарчиевым); summary: "Moscow round" (Moscow round)".
+  // "title: Дарчиев* (Дарчиевым); summary: "Moscow round" (Moscow round)": the first
+  // kSummaryHits hits, then "; and N more" (an item may repeat a word ten thousand times).
+  static constexpr size_t kSummaryHits = 20;
   std::string Summary(const Document& document) const;
 };
 

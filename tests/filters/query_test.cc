@@ -320,5 +320,17 @@ TEST(Query, TheSnippetIsCutAroundTheMostTellingHit) {
             Field::kTitle);
 }
 
+TEST(Query, AWordRepeatedThousandsOfTimesListsTwentyHits) {
+  std::string content;
+  for (int i = 0; i < 5000; ++i) content += "Darchiev ";
+  const std::optional<Explanation> why =
+      Query::Parse("Darchiev")->Explain(Doc({.title = "x", .content = content}));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->hits.size(), 5000u);
+  const std::string summary = why->Summary(Doc({.title = "x", .content = content}));
+  EXPECT_TRUE(summary.ends_with("; and 4980 more")) << summary.substr(summary.size() - 40);
+  EXPECT_LT(summary.size(), 1000u);
+}
+
 }  // namespace
 }  // namespace feedwatch::filters
