@@ -63,6 +63,12 @@ def cases():
     # XML structure itself.
     yield 'xml-1m-nested-elements.xml', rss(rss_item('deep XML', extra='<a>' * 1_000_000 + '</a>' * 1_000_000))
     yield 'xml-1m-unclosed-elements.xml', rss(rss_item('unclosed XML', extra='<a>' * 1_000_000))
+    # The lenient reader looks open elements up by name: 600 elements deep, then end tags that
+    # close nothing, or items with no channel to close back to, must not walk the stack each.
+    yield 'xml-deep-then-stray-end-tags.xml', rss(rss_item(
+        'stray end tags', extra='<x>' * 600 + '</nomatch>' * 700_000))
+    yield 'xml-deep-then-items-no-channel.xml', (
+        '<foo>' + '<x>' * 600 + '<item><title>a</title></item>' * 250_000)
     yield 'xml-nested-namespaces.xml', rss(rss_item(
         'namespaces', extra=''.join(f'<e xmlns:p{i}="urn:{i}">' for i in range(200_000))
         + '</e>' * 200_000))
