@@ -59,6 +59,35 @@ inline std::string ShortenAtWord(std::string_view text, size_t max_bytes = 400) 
   return std::string(text.substr(0, end)) + "…";
 }
 
+// `text` with &, <, >, " and ' escaped: safe as HTML or XML text and inside a quoted
+// attribute (and in Telegram's and Matrix's HTML subsets).
+inline std::string HtmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
 // `line` of an input and a caret under its `column`th character (counted from 1, in characters),
 // each indented by two spaces: "  a AND (b\n         ^". Tabs before the column are copied, so
 // the caret lines up however the terminal sets its tab stops.

@@ -1,6 +1,7 @@
 #include "daemon/alert_feeds.h"
 
 #include "base/hash.h"
+#include "base/text.h"
 #include "notify/email.h"
 #include "notify/notifier.h"
 
@@ -15,7 +16,7 @@ std::string Xml(std::string_view text) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x20 || c == '\t' || c == '\n' || c == '\r') clean += c;
   }
-  return notify::HtmlEscape(clean);
+  return HtmlEscape(clean);
 }
 
 std::string HttpDate(TimePoint t) {
@@ -55,7 +56,7 @@ std::string RenderAlertFeed(const std::string& watch, const std::vector<store::S
       for (const std::string& feed : story.also_reported_by) {
         others += (others.empty() ? "" : ", ") + feed;
       }
-      summary += "<p>Also reported by: " + notify::HtmlEscape(others) + "</p>";
+      summary += "<p>Also reported by: " + HtmlEscape(others) + "</p>";
     }
     out += "    <summary type=\"html\">" + Xml(summary) + "</summary>\n";
     out += "  </entry>\n";

@@ -26,8 +26,9 @@ struct Decoded {
 // (windows-1252 for Western text, windows-1251 or koi8-r for runs of Cyrillic); a single-byte
 // claim (windows-125x, iso-8859-x, koi8-x, ...) over bytes that are valid UTF-8 with multi-byte
 // sequences gives way to UTF-8, with a warning; and iso-8859-1 / us-ascii are read as
-// windows-1252, their superset (as browsers do), so curly quotes from Windows editors survive. An encoding iconv does not know is reported and skipped. Invalid
-// sequences are replaced, counted and never fatal.
+// windows-1252, their superset (as browsers do), so curly quotes from Windows editors survive. An
+// encoding iconv does not know is reported and skipped. Invalid sequences are replaced, counted and
+// never fatal.
 Decoded DecodeToUtf8(std::string_view bytes, std::string_view http_charset);
 
 // The charset parameter of a Content-Type header value, lower case; empty when absent.

@@ -676,30 +676,6 @@ std::string DescribeHtmlLimit(HtmlLimit limit) {
   return "";
 }
 
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 bool DecodeNamedReference(std::string_view name, std::string& out) {
   if (name.empty() || name.size() > 32) return false;
   if (const Reference* reference = FindCommon(name)) {

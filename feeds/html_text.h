@@ -58,9 +58,6 @@ std::string HtmlToText(std::string_view html);
 // "Dar&shy;chiev" reads as one word.
 std::string CollapseWhitespace(std::string_view text);
 
-// `text` with &, <, > and " escaped, for putting plain text into HTML.
-std::string EscapeHtml(std::string_view text);
-
 // Appends the characters of the HTML5 named character reference `name` (without '&' and ';',
 // e.g. "nbsp") to `out`. False, leaving `out` alone, when HTML5 has no such reference.
 bool DecodeNamedReference(std::string_view name, std::string& out);

@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "feeds/date.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/parse_budget.h"
@@ -51,13 +52,13 @@ void ReadItem(const json& object, const std::string& base, const std::string& fe
   if (link.empty()) link = CollapseWhitespace(String(object, "external_url"));
   if (!link.empty()) item.link = ResolveUrl(base, std::move(link));
   item.summary_text = CollapseWhitespace(String(object, "summary"));
-  item.summary_html = EscapeHtml(item.summary_text);
+  item.summary_html = HtmlEscape(item.summary_text);
   if (std::string html = String(object, "content_html"); !html.empty()) {
     item.content_text = HtmlToText(html);
     item.content_html = std::move(html);
   } else {
     item.content_text = CollapseWhitespace(String(object, "content_text"));
-    item.content_html = EscapeHtml(item.content_text);
+    item.content_html = HtmlEscape(item.content_text);
   }
   item.author = AuthorName(object);
   if (item.author.empty()) item.author = feed_author;

@@ -267,7 +267,7 @@ void AppendMarkup(const XmlNode& element, std::string& out) {
 Text FromPlain(std::string_view raw, Keep keep) {
   Text text;
   text.text = CollapseWhitespace(raw);
-  if (keep == Keep::kTextAndHtml) text.html = EscapeHtml(text.text);
+  if (keep == Keep::kTextAndHtml) text.html = HtmlEscape(text.text);
   return text;
 }
 
@@ -380,7 +380,7 @@ std::string InnerXml(const XmlNode& node) {
   std::string out;
   for (XmlNode child = node.first_child(); child; child = child.next_sibling()) {
     if (child.kind() == NodeKind::kText) {
-      out += EscapeHtml(child.value());
+      out += HtmlEscape(child.value());
     } else if (child.kind() == NodeKind::kCdata) {
       out += child.value();  // CDATA inside markup holds escaped-free HTML
     } else {

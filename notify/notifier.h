@@ -64,9 +64,6 @@ std::string Lede(const Alert& alert);
 // `marked` (with **marks**) cut after a word within `max_bytes`, its marks still paired.
 std::string ShortenMarked(std::string_view marked, size_t max_bytes);
 
-// `text` with &, <, >, " and ' escaped for HTML (and Telegram's and Matrix's HTML subsets).
-std::string HtmlEscape(std::string_view text);
-
 // `marked` escaped for HTML, its **marks** turned into <b> elements (an unpaired last mark is
 // left as text).
 std::string MarkedToHtml(std::string_view marked);

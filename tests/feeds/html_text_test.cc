@@ -7,6 +7,7 @@
 #include <random>
 #include <string_view>
 
+#include "base/text.h"
 #include "feeds/internal/html_text_gumbo.h"
 
 namespace feedwatch::feeds {
@@ -323,8 +324,8 @@ TEST(StrippedText, DropsTagsCommentsAndScriptsAndDecodesReferences) {
   EXPECT_EQ(CollapseWhitespace(internal::StrippedText("tail<style>never closed")), "tail");
 }
 
-TEST(EscapeHtml, EscapesMarkupCharacters) {
-  EXPECT_EQ(EscapeHtml("a < b & \"c\" > d"), "a &lt; b &amp; &quot;c&quot; &gt; d");
+TEST(HtmlEscape, EscapesMarkupCharacters) {
+  EXPECT_EQ(HtmlEscape("a < b & \"c\" > d's"), "a &lt; b &amp; &quot;c&quot; &gt; d&#39;s");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 
+#include "base/text.h"
 #include "feeds/encoding.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/xml_read.h"
@@ -72,7 +73,7 @@ TEST(ReadWellFormed, BuildsWhatPugixmlBuildsForEveryFixtureWholeCutAndCorrupted)
 std::string PugixmlInnerXml(const pugi::xml_node& node) {
   std::ostringstream out;
   for (const pugi::xml_node child : node.children()) {
-    if (child.type() == pugi::node_pcdata) out << EscapeHtml(child.value());
+    if (child.type() == pugi::node_pcdata) out << HtmlEscape(child.value());
     if (child.type() == pugi::node_cdata) out << child.value();
     if (child.type() == pugi::node_element) child.print(out, "", pugi::format_raw);
   }
