@@ -333,6 +333,26 @@ TEST(Config, WatchNeedsSomewhereToSend) {
       << errors;
 }
 
+TEST(Config, AWatchsFeedTokenMustFitInAUrl) {
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "good-token", "Abc-123_x.y~z\n");
+  testing::WriteFile(dir.path() / "bad-token", "has space&amp\n");
+  const std::string watch =
+      "[[notify]]\nname = \"c\"\ntype = \"console\"\n[[watch]]\nname = \"w\"\n"
+      "query = \"x\"\nfeed_token_file = ";
+  const Result<Config> good =
+      LoadConfigText(watch + "\"good-token\"\n", dir.path() / "feedwatch.toml");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->watches[0].feed_token, "Abc-123_x.y~z");
+  const Result<Config> bad =
+      LoadConfigText(watch + "\"bad-token\"\n", dir.path() / "feedwatch.toml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find(":7:19: the token in \"bad-token\" must be letters, digits"),
+            std::string::npos)
+      << bad.error().message;
+  EXPECT_EQ(bad.error().message.find("has space"), std::string::npos);  // a secret stays one
+}
+
 TEST(Config, MissingFileIsNotFound) {
   const Result<Config> config = LoadConfigFile("/nonexistent/feedwatch.toml");
   ASSERT_FALSE(config.ok());
