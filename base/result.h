@@ -23,6 +23,7 @@ struct Error {
     kConfig,      // the configuration is invalid
     kUsage,       // the command line is wrong
     kCantCreate,  // a file or folder we own could not be created
+    kConflict,    // another writer got there first: read again and retry
   };
 
   Code code;
@@ -43,6 +44,7 @@ struct Error {
   static Error Config(std::string m) { return {Code::kConfig, std::move(m)}; }
   static Error Usage(std::string m) { return {Code::kUsage, std::move(m)}; }
   static Error CantCreate(std::string m) { return {Code::kCantCreate, std::move(m)}; }
+  static Error Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
 };
 
 template <typename T>

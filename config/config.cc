@@ -144,9 +144,10 @@ class Loader {
     }
     Config config;
     config.path = path_;
-    CheckKeys(root, {"daemon", "http", "defaults", "smtp", "feed", "watch", "notify"},
+    CheckKeys(root, {"daemon", "http", "store", "defaults", "smtp", "feed", "watch", "notify"},
               "the top level");
     LoadDaemon(root, config.daemon);
+    LoadStore(root, config.store);
     LoadHttp(root, config.http);
     LoadDefaults(root);
     config.schedule.max_backoff = max_backoff_;
@@ -343,6 +344,44 @@ class Loader {
                 "; expected one of: trace, debug, info, warn, error, critical, off");
       } else {
         daemon.log_level = *level;
+      }
+    }
+  }
+
+  void LoadStore(const toml::table& root, StoreSettings& store) {
+    const toml::table* table = Section(root, "store");
+    if (table == nullptr) return;
+    CheckKeys(*table, {"url", "password_file", "instance", "lease"}, "[store]");
+    if (auto url = String(*table, "url", "[store]", false)) {
+      if (!url->empty() && !url->starts_with("postgresql://") && !url->starts_with("postgres://")) {
+        Add(table->get("url")->source().begin,
+            "[store] url " + Quote(*url) +
+                " must be a PostgreSQL URI (postgresql://USER@HOST/DATABASE); leave it out for "
+                "SQLite in state_dir");
+      } else {
+        store.url = *url;
+      }
+    }
+    if (table->get("password_file") != nullptr) {
+      if (auto password = Secret(*table, "password_file", "[store]", true)) {
+        store.password = std::move(*password);
+      }
+    }
+    if (auto instance = String(*table, "instance", "[store]", false)) {
+      if (instance->size() > 200 ||
+          std::any_of(instance->begin(), instance->end(),
+                      [](unsigned char c) { return c < 0x20 || c == 0x7f || c == '"'; })) {
+        Add(table->get("instance")->source().begin,
+            "[store] instance must be at most 200 printable characters, without quotes");
+      } else {
+        store.instance = *instance;
+      }
+    }
+    if (auto d = DurationValue(*table, "lease")) {
+      if (*d < std::chrono::seconds(5)) {
+        Add(table->get("lease")->source().begin, "[store] lease must be at least 5s");
+      } else {
+        store.lease = *d;
       }
     }
   }

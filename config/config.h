@@ -58,6 +58,18 @@ struct HttpSettings {
   std::vector<std::string> internal_networks = net::AddressSet::InternalDefaults();
 };
 
+// [store]: where the state lives. Without a url, SQLite in state_dir (one instance).
+struct StoreSettings {
+  // A libpq connection URI ("postgresql://user@host/db"); empty: SQLite in state_dir.
+  std::string url;
+  std::string password;  // read from password_file; empty: the URI's or libpq's own sources
+  // This instance's name in leases, logs, `feedwatch status` and metrics; empty: "HOST:PID".
+  std::string instance;
+  // How long a feed or delivery claimed by an instance stays its own without being renewed:
+  // an instance that dies leaves its work to the others after this long.
+  Duration lease = std::chrono::seconds(60);
+};
+
 struct ScheduleSettings {
   // The longest a failing feed waits between attempts (the backoff doubles up to it).
   Duration max_backoff = 6h;
@@ -104,6 +116,7 @@ struct Config {
   DaemonSettings daemon;
   HttpSettings http;
   ScheduleSettings schedule;
+  StoreSettings store;
   std::vector<FeedConfig> feeds;
   std::vector<WatchConfig> watches;
   std::vector<NotifierConfig> notifiers;

@@ -5,9 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdlib>
 
+#include "base/hash.h"
 #include "daemon/dispatch.h"
 #include "daemon/systemd.h"
 
@@ -48,6 +50,42 @@ Signal ReadSignals(int signal_fd) {
 
 }  // namespace
 
+std::string InstanceName(const config::Config& config) {
+  if (!config.store.instance.empty()) return config.store.instance;
+  std::array<char, 256> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  return std::string(host.data()) + ":" + std::to_string(getpid());
+}
+
+std::string ConfigHash(const config::Config& config) {
+  std::string text;
+  const auto add = [&text](std::string_view field) {
+    text += std::to_string(field.size()) + ":";
+    text += field;
+  };
+  for (const config::WatchConfig& watch : config.watches) {
+    add(watch.name);
+    add(watch.query_text);
+    add(watch.accent_folding ? "folded" : "exact");
+    for (const std::string& notifier : watch.notify) add(notifier);
+  }
+  for (const config::NotifierConfig& notifier : config.notifiers) {
+    add(notifier.name);
+    add(std::to_string(static_cast<int>(notifier.type)));
+    add(std::to_string(notifier.max_per_hour));
+    add(notifier.webhook.url);
+    add(notifier.webhook.chat);
+    for (const std::string& to : notifier.email.to) add(to);
+  }
+  return Sha256Hex(text).substr(0, 12);
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config,
+                                                const std::filesystem::path& state_dir) {
+  if (!config.store.url.empty()) return store::Store::Connect(config.store.url, config.store.password);
+  return store::Store::Open(state_dir / "feedwatch.db");
+}
+
 std::filesystem::path StateDir(const std::string& flag, const config::Config& config) {
   if (!flag.empty()) return flag;
   if (!config.daemon.state_dir.empty()) return config.daemon.state_dir;
@@ -75,9 +113,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   }
   if (ec)
     return Error::CantCreate("state directory " + d.state_dir_.string() + ": " + ec.message());
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(d.state_dir_ / "feedwatch.db");
+  Result<std::unique_ptr<store::Store>> store = OpenStore(config, d.state_dir_);
   if (!store) return store.error();
   d.store_ = std::move(*store);
+  d.store_->SetInstance(InstanceName(config), ConfigHash(config), FEEDWATCH_VERSION);
 
   d.http_ = d.options_.http;
   if (d.http_ == nullptr) {
@@ -86,6 +125,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
     d.http_ = d.curl_.get();
   }
   d.metrics_ = std::make_unique<Metrics>(*d.clock_);
+  d.metrics_->SetInstance(d.store_->instance(), std::string(d.store_->backend()));
   if (d.options_.forever && !config.daemon.metrics_listen.empty()) {
     Result<std::unique_ptr<MetricsServer>> started =
         MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_, &d.feeds_);
@@ -97,8 +137,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   if (Status s = d.Build(std::make_unique<config::Config>(std::move(config)), mode); !s) {
     return s.error();
   }
-  spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}", FEEDWATCH_VERSION,
-               d.config_->feeds.size(), d.config_->watches.size(), d.state_dir_.string());
+  spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}; instance {}", FEEDWATCH_VERSION,
+               d.config_->feeds.size(), d.config_->watches.size(), d.store_->location(),
+               d.store_->instance());
   return daemon;
 }
 
@@ -135,6 +176,9 @@ Status Daemon::Reload() {
   if (StateDir(options_.state_dir_flag, *next) != state_dir_) {
     spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
   }
+  if (next->store.url != config_->store.url || next->store.instance != config_->store.instance) {
+    spdlog::warn("SIGHUP: [store] url or instance changed; it applies after a restart");
+  }
   if (next->daemon.metrics_listen != config_->daemon.metrics_listen) {
     spdlog::warn("SIGHUP: metrics_listen changed; it applies after a restart");
   }
@@ -142,6 +186,7 @@ Status Daemon::Reload() {
       !s) {
     return Error::Io(s.error().message + "; keeping the running configuration");
   }
+  store_->SetInstance(store_->instance(), ConfigHash(*config_), FEEDWATCH_VERSION);
   spdlog::info("SIGHUP: reloaded {}: {} feeds, {} watches", options_.config_path.string(),
                config_->feeds.size(), config_->watches.size());
   return Status::Ok();
@@ -155,6 +200,7 @@ Daemon::Exit Daemon::Run(int signal_fd, Systemd* systemd, std::optional<MonoTime
       case LoopExit::kDone:
         return Exit::kDone;
       case LoopExit::kStopped:
+        engine_->ReleaseLeases();
         return Exit::kStopped;
       case LoopExit::kReload:
         if (systemd != nullptr) systemd->Reloading();

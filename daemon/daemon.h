@@ -33,6 +33,18 @@ class Systemd;
 // $STATE_DIRECTORY (systemd's StateDirectory=), else /var/lib/feedwatch.
 std::filesystem::path StateDir(const std::string& flag, const config::Config& config);
 
+// The store the configuration names: [store] url (PostgreSQL), else feedwatch.db in
+// `state_dir`.
+Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config,
+                                                const std::filesystem::path& state_dir);
+
+// This instance's id: [store] instance, else "HOST:PID".
+std::string InstanceName(const config::Config& config);
+
+// A short hash of what decides which alerts go out (the watches and the notifiers): instances
+// sharing a store compare theirs.
+std::string ConfigHash(const config::Config& config);
+
 class Daemon {
  public:
   struct Options {

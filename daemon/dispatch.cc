@@ -159,7 +159,16 @@ void Dispatcher::DeliverDue() {
   woken_ = false;
   last_read_ = steady;
   const TimePoint now = clock_.Now();
-  Result<std::vector<store::Delivery>> due = store_.DueDeliveries(now, kBatch);
+  // On a shared store the deliveries read are this instance's until the lease ends: long
+  // enough to send them, however slow the slowest notifier's server is before it times out.
+  const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
+  Seconds send_time = lease;
+  for (const config::NotifierConfig& notifier : config_.notifiers) {
+    send_time = std::max(send_time, std::chrono::ceil<Seconds>(notifier.webhook.timeout));
+  }
+  if (config_.smtp) send_time = std::max(send_time, std::chrono::ceil<Seconds>(config_.smtp->timeout));
+  Result<std::vector<store::Delivery>> due =
+      store_.DueDeliveries(now, kBatch, now + lease + send_time);
   if (!due) {
     spdlog::error("outbox: {}", due.error().message);
     return;

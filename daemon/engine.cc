@@ -19,6 +19,14 @@ namespace {
 
 // The longest wait before a feed whose poll the database refused is fetched again.
 constexpr Seconds kNotStoredRetry{300};
+// How soon a feed is asked for again when the store could not be asked, or when another
+// instance is committing its poll right now.
+constexpr Seconds kClaimRetry{10};
+// How many times a poll's commit is tried when other instances record the same watches'
+// stories at once (each try reads their new stories first).
+constexpr int kCommitAttempts = 4;
+// Instances are live while their heartbeat (every few seconds) is this recent.
+constexpr Seconds kInstanceLive{60};
 
 std::string FormatDelay(Seconds delay) {
   const int64_t s = delay.count();
@@ -54,8 +62,8 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       pipeline_(config),
       scheduler_(config.feeds.size(), config.http.concurrency, config.http.per_host),
       runtime_(config.feeds.size()),
-      stories_([&store](const std::string& watch, TimePoint since) {
-        return store.RecentStories(watch, since);
+      stories_([&store](const std::string& watch, TimePoint since, std::int64_t after_seq) {
+        return store.RecentStories(watch, since, after_seq);
       }) {
   // Validated with the configuration.
   Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
@@ -85,15 +93,7 @@ Status Engine::Load(Mode mode) {
     Result<store::FeedState> state = store_.GetFeedState(feed.name);
     if (!state) return state.error();
     FeedRuntime& runtime = runtime_[i];
-    runtime.state = std::move(*state);
-    if (runtime.state.url != feed.url) {
-      // A changed URL starts afresh (the store forgets the same on the next write).
-      runtime.state.etag.clear();
-      runtime.state.last_modified.clear();
-      runtime.state.body_hash.clear();
-      runtime.state.moved_to.clear();
-      runtime.state.gone = false;
-    }
+    Adopt(i, std::move(*state));
     if (runtime.state.gone) {
       spdlog::warn("feed {}: disabled: {} answered 410 Gone; change its url to poll it again",
                    feed.name, feed.url);
@@ -114,13 +114,70 @@ Status Engine::Load(Mode mode) {
   return Status::Ok();
 }
 
+void Engine::Adopt(size_t index, store::FeedState state) {
+  FeedRuntime& runtime = runtime_[index];
+  runtime.state = std::move(state);
+  if (runtime.state.url != config_.feeds[index].url) {
+    // A changed URL starts afresh (the store forgets the same on the next write).
+    runtime.state.etag.clear();
+    runtime.state.last_modified.clear();
+    runtime.state.body_hash.clear();
+    runtime.state.moved_to.clear();
+    runtime.state.gone = false;
+  }
+}
+
 std::string Engine::FetchUrl(size_t index) const {
   const FeedRuntime& runtime = runtime_[index];
   return runtime.state.moved_to.empty() ? config_.feeds[index].url : runtime.state.moved_to;
 }
 
 void Engine::StartFetches() {
-  for (const size_t feed : scheduler_.Take(once() ? TimePoint::max() : clock_.Now())) Start(feed);
+  std::vector<size_t> ready = scheduler_.Take(once() ? TimePoint::max() : clock_.Now());
+  if (!ready.empty() && !once() && store_.shared()) ready = Claim(std::move(ready));
+  for (const size_t feed : ready) Start(feed);
+}
+
+std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
+  const TimePoint now = clock_.Now();
+  std::vector<store::FeedRef> refs;
+  refs.reserve(ready.size());
+  for (const size_t i : ready) refs.push_back({config_.feeds[i].name, config_.feeds[i].url});
+  const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
+  Result<std::vector<store::FeedClaim>> claims = store_.ClaimFeeds(refs, now, now + lease);
+  if (!claims) {
+    spdlog::error("cannot claim feeds to poll ({}); asking again in {}", claims.error().message,
+                  FormatDelay(kClaimRetry));
+    WriteFailed(claims.error());
+    for (const size_t i : ready) {
+      scheduler_.Finished(i);
+      scheduler_.Schedule(i, now + kClaimRetry);
+    }
+    return {};
+  }
+  std::vector<size_t> mine;
+  for (size_t k = 0; k < ready.size(); ++k) {
+    const size_t i = ready[k];
+    store::FeedClaim& claim = (*claims)[k];
+    if (claim.claimed) {
+      if (claim.state) Adopt(i, std::move(*claim.state));
+      if (runtime_[i].state.gone) {  // another instance found it gone
+        scheduler_.Finished(i);
+        continue;
+      }
+      leased_.insert(i);
+      mine.push_back(i);
+      continue;
+    }
+    // Polled by another instance, or being polled: due again when the store says, or soon
+    // when its commit is under way.
+    spdlog::debug("feed {}: another instance polls it; next due {}", config_.feeds[i].name,
+                  FormatDelay(std::chrono::duration_cast<Seconds>(
+                      std::max(claim.retry_at, now + Seconds(1)) - now)));
+    scheduler_.Finished(i);
+    scheduler_.Schedule(i, claim.retry_at > now ? claim.retry_at : now + kClaimRetry);
+  }
+  return mine;
 }
 
 void Engine::PublishFeed(const std::string& watch) {
@@ -175,6 +232,7 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   scheduler_.Finished(index);
+  leased_.erase(index);  // the poll is recorded below, which ends the lease
   if (!std::exchange(runtime.polled, true)) --unpolled_;
   const TimePoint now = clock_.Now();
   if (!response) {
@@ -344,19 +402,31 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   const std::vector<std::string> keys = ItemPipeline::Keys(*parsed);
   Result<KnownItems> known = store_.KnownItems(feed.name, keys);
   if (!known) return known.error();
-  const Result<PipelineResult> piped =
-      pipeline_.Run({.feed_config = feed,
-                     .feed = *parsed,
-                     .keys = keys,
-                     .known = *known,
-                     .first_success = !runtime.state.last_success_at,
-                     .now = now},
-                    stories_);
-  if (!piped) return piped.error();
-  const PipelineResult& result = *piped;
-  Result<std::vector<store::StoryHead>> heads =
-      store_.CommitPoll(feed.name, feed.url, poll, result.records);
+  // Another instance may record a story of the same watch between the pipeline and the commit:
+  // the commit then fails with Conflict, and the items' stories are decided again with it.
+  Result<PipelineResult> piped = Error::Conflict("");
+  Result<std::vector<store::StoryHead>> heads = Error::Conflict("");
+  for (int attempt = 1;; ++attempt) {
+    piped = pipeline_.Run({.feed_config = feed,
+                           .feed = *parsed,
+                           .keys = keys,
+                           .known = *known,
+                           .first_success = !runtime.state.last_success_at,
+                           .now = now},
+                          stories_);
+    if (!piped) return piped.error();
+    heads = store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
+    if (heads || heads.error().code != Error::Code::kConflict) break;
+    if (attempt == kCommitAttempts) {
+      return Error::Io(heads.error().message + ", " + std::to_string(kCommitAttempts) +
+                       " times");
+    }
+    spdlog::info("feed {}: {}; reading its stories and deciding again", feed.name,
+                 heads.error().message);
+    if (Status s = stories_.Refresh(now); !s) return s.error();
+  }
   if (!heads) return heads.error();
+  const PipelineResult& result = *piped;
   if (!heads->empty()) dispatcher_.Wake();
   for (const store::StoryHead& head : *heads) {
     stories_.Add(head);
@@ -444,9 +514,51 @@ std::string Engine::Summary() const {
   return summary;
 }
 
+void Engine::ReleaseLeases() {
+  if (!store_.shared()) return;
+  if (Status s = store_.ReleaseLeases(); !s) {
+    spdlog::warn("cannot release this instance's leases ({}); they end in {}", s.error().message,
+                 FormatDelay(std::chrono::duration_cast<Seconds>(config_.store.lease)));
+  }
+}
+
+void Engine::CheckDrift(Metrics::Gauges& gauges) {
+  const TimePoint now = clock_.Now();
+  Result<std::vector<store::InstanceInfo>> instances = store_.Instances(now - kInstanceLive);
+  if (!instances) {
+    spdlog::warn("cannot read the other instances' heartbeats: {}", instances.error().message);
+    return;
+  }
+  gauges.instances = std::max<int>(1, static_cast<int>(instances->size()));
+  std::string mine;
+  for (const store::InstanceInfo& instance : *instances) {
+    if (instance.id == store_.instance()) mine = instance.config_hash;
+  }
+  for (const store::InstanceInfo& other : *instances) {
+    if (other.id == store_.instance() || other.config_hash == mine) continue;
+    ++gauges.config_drift;
+    if (told_drift_.insert({other.id, other.config_hash}).second) {
+      spdlog::error(
+          "instance {} runs different watches or notifiers than this one ({}): configuration "
+          "{} there, {} here. Which alerts go out now depends on which instance polls a feed; "
+          "give every instance the same configuration",
+          other.id, store_.instance(), other.config_hash, mine);
+    }
+  }
+}
+
 void Engine::Housekeeping() {
   for (const std::string& watch : stale_feeds_) PublishFeed(watch);
   stale_feeds_.clear();
+  if (store_.shared() && !leased_.empty()) {
+    std::vector<std::string> names;
+    for (const size_t i : leased_) names.push_back(config_.feeds[i].name);
+    const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
+    if (Status s = store_.RenewLeases(names, clock_.Now() + lease); !s) {
+      spdlog::error("cannot renew the leases of {} feeds being fetched: {}", names.size(),
+                    s.error().message);
+    }
+  }
   Status writable = store_.Heartbeat(clock_.Now());
   // A heartbeat may fit where a poll's commit did not (a full disk): a write that failed since
   // the last Housekeeping counts too.
@@ -476,6 +588,7 @@ void Engine::Housekeeping() {
     gauges.outbox_pending = outbox->pending;
     gauges.outbox_dead = outbox->dead;
   }
+  if (store_.shared()) CheckDrift(gauges);
   metrics_->SetGauges(gauges);
 }
 

@@ -48,7 +48,8 @@ class Engine {
   Status Load(Mode mode);
 
   // Starts fetches of due feeds (`once`: of every feed not yet polled) within the limits; the
-  // rest wait for transfers to finish.
+  // rest wait for transfers to finish. On a shared store a feed is fetched only once its lease
+  // is taken; one another instance holds, or polled already, waits until it is due again.
   void StartFetches();
 
   bool once() const { return mode_ == Mode::kOnce; }
@@ -75,8 +76,12 @@ class Engine {
   // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
   std::string Summary() const;
 
-  // Every few seconds: checks that the database takes writes and updates the metrics' gauges.
+  // Every few seconds: checks that the database takes writes (the instance's heartbeat),
+  // renews the leases of feeds being fetched, compares the configuration with the other live
+  // instances', and updates the metrics' gauges.
   void Housekeeping();
+  // Gives the leases this instance holds to the others (a clean stop).
+  void ReleaseLeases();
   // The loop turned (for /healthz).
   void LoopTurned() {
     if (metrics_ != nullptr) metrics_->LoopTurned();
@@ -95,6 +100,13 @@ class Engine {
   };
 
   std::string FetchUrl(size_t feed) const;  // the configured URL, or where it moved
+  // Of the feeds the scheduler made ready, those whose lease this instance took; the others go
+  // back to the scheduler, due when the store says.
+  std::vector<size_t> Claim(std::vector<size_t> ready);
+  // Takes what the store knows of a feed (another instance may have polled it since).
+  void Adopt(size_t feed, store::FeedState state);
+  // Another live instance runs a different configuration: logged once per instance and hash.
+  void CheckDrift(Metrics::Gauges& gauges);
   void Start(size_t feed);
   void OnFetched(size_t feed, Result<net::Response> response);
   // Parses, runs the pipeline and commits a fetched body; an Error means the poll failed (Io:
@@ -141,6 +153,8 @@ class Engine {
   std::shared_ptr<const net::AddressSet> internal_networks_;
   StoryIndexes stories_;
   std::set<std::string> stale_feeds_;  // watches with stories their published feed lacks
+  std::set<size_t> leased_;            // feeds being fetched under this instance's lease
+  std::set<std::pair<std::string, std::string>> told_drift_;  // (instance, config hash)
   TimePoint last_forget_;
 };
 

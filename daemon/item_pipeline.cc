@@ -15,8 +15,19 @@
 namespace feedwatch::daemon {
 
 void StoryIndexes::Add(const store::StoryHead& head) {
-  if (const auto it = by_watch_.find(head.watch); it != by_watch_.end()) it->second.Add(head);
-  // Otherwise the store has it when the watch's index is read.
+  const auto it = by_watch_.find(head.watch);
+  if (it == by_watch_.end()) return;  // the store has it when the watch's index is read
+  it->second.index.Add(head);
+  it->second.last_seq = std::max(it->second.last_seq, head.seq);
+}
+
+Status StoryIndexes::Load(const std::string& name, Watch& watch, TimePoint now) {
+  if (load_ == nullptr) return Status::Ok();
+  Result<store::StoryHeads> heads = load_(name, now - kStoryWindow, watch.last_seq);
+  if (!heads) return heads.error();
+  for (const store::StoryHead& head : heads->heads) watch.index.Add(head);
+  watch.last_seq = std::max(watch.last_seq, heads->last_seq);
+  return Status::Ok();
 }
 
 Result<std::optional<std::int64_t>> StoryIndexes::Find(const std::string& watch,
@@ -24,15 +35,26 @@ Result<std::optional<std::int64_t>> StoryIndexes::Find(const std::string& watch,
                                                        const std::string& title, TimePoint now) {
   auto it = by_watch_.find(watch);
   if (it == by_watch_.end()) {
-    StoryIndex index(kStoryWindow);
-    if (load_ != nullptr) {
-      Result<std::vector<store::StoryHead>> heads = load_(watch, now - kStoryWindow);
-      if (!heads) return heads.error();
-      for (const store::StoryHead& head : *heads) index.Add(head);
+    it = by_watch_.try_emplace(watch).first;
+    if (Status s = Load(watch, it->second, now); !s) {
+      by_watch_.erase(it);
+      return s.error();
     }
-    it = by_watch_.emplace(watch, std::move(index)).first;
   }
-  return it->second.Find(canonical_url, filters::HeadlineWords(title), now);
+  return it->second.index.Find(canonical_url, filters::HeadlineWords(title), now);
+}
+
+Status StoryIndexes::Refresh(TimePoint now) {
+  for (auto& [name, watch] : by_watch_) {
+    if (Status s = Load(name, watch, now); !s) return s;
+  }
+  return Status::Ok();
+}
+
+std::map<std::string, std::int64_t> StoryIndexes::LastSeqs() const {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& [name, watch] : by_watch_) out[name] = watch.last_seq;
+  return out;
 }
 
 ItemPipeline::ItemPipeline(const config::Config& config) : config_(config) {

@@ -37,12 +37,14 @@ using KnownItems = std::unordered_map<std::string, std::string>;
 
 // The stories each watch alerted on within kStoryWindow, by watch name. A watch's index is read
 // (through `load`, from the store) when an item first matches it, so a cycle in which nothing
-// matches reads no story at all.
+// matches reads no story at all. Each index knows the last number of its watch's story
+// sequence that it holds: a commit numbers new heads after it, and when another instance took
+// that number first (Error::Conflict), Refresh reads the heads recorded since.
 class StoryIndexes {
  public:
-  // A watch's story heads since a time.
-  using Loader = std::function<Result<std::vector<store::StoryHead>>(const std::string& watch,
-                                                                     TimePoint since)>;
+  // A watch's story heads since a time with a sequence number above `after_seq`.
+  using Loader = std::function<Result<store::StoryHeads>(const std::string& watch,
+                                                         TimePoint since, std::int64_t after_seq)>;
   // Without a loader every watch starts with no stories.
   explicit StoryIndexes(Loader load = nullptr) : load_(std::move(load)) {}
 
@@ -53,10 +55,20 @@ class StoryIndexes {
   Result<std::optional<std::int64_t>> Find(const std::string& watch,
                                            const std::string& canonical_url,
                                            const std::string& title, TimePoint now);
+  // Reads the heads of every watch read so far that were recorded after those it holds.
+  Status Refresh(TimePoint now);
+  // The last story number each watch read so far holds: CommitPoll's `last_seq`.
+  std::map<std::string, std::int64_t> LastSeqs() const;
 
  private:
+  struct Watch {
+    StoryIndex index{kStoryWindow};
+    std::int64_t last_seq = 0;
+  };
+  Status Load(const std::string& name, Watch& watch, TimePoint now);
+
   Loader load_;
-  std::unordered_map<std::string, StoryIndex> by_watch_;
+  std::unordered_map<std::string, Watch> by_watch_;
 };
 
 enum class ItemFate : std::uint8_t {

@@ -58,6 +58,7 @@ int ExitCode(const Error& error) {
     case Error::Code::kCantCreate:
       return 73;  // EX_CANTCREAT
     case Error::Code::kIo:
+    case Error::Code::kConflict:
       return 74;  // EX_IOERR: the database
     case Error::Code::kConfig:
       return 78;  // EX_CONFIG
@@ -114,15 +115,22 @@ class SyslogPriority final : public spdlog::custom_flag_formatter {
 // Under journald (systemd sets JOURNAL_STREAM for a service whose output goes to the journal)
 // a line is "<N>message": the journal adds the time and keeps the level. Elsewhere, a timestamp
 // and the level in words.
-void SetUpLogging(const std::string& level) {
+// On a shared store every line names the instance: "[host:pid] ".
+void SetUpLogging(const std::string& level, const std::string& instance) {
   auto logger = spdlog::stderr_color_mt("feedwatch");
   const char* journal = std::getenv("JOURNAL_STREAM");
+  // The instance is the logger's text, not a pattern: '%' in it stays as it is.
+  std::string prefix;
+  for (const char c : instance.empty() ? "" : "[" + instance + "] ") {
+    prefix += c;
+    if (c == '%') prefix += '%';
+  }
   if (journal != nullptr && *journal != '\0') {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<SyslogPriority>('*').set_pattern("%*%v");
+    formatter->add_flag<SyslogPriority>('*').set_pattern("%*" + prefix + "%v");
     logger->set_formatter(std::move(formatter));
   } else {
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ %v");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S%z %^%l%$ " + prefix + "%v");
   }
   spdlog::set_default_logger(logger);
   spdlog::set_level(spdlog::level::from_str(level));
@@ -305,12 +313,13 @@ struct Existing {
 Result<Existing> OpenExisting(const std::string& config_path, const std::string& state_dir_flag) {
   Result<config::Config> config = LoadConfig(config_path);
   if (!config) return config.error();
-  const std::filesystem::path database = StateDir(state_dir_flag, *config) / "feedwatch.db";
-  if (!std::filesystem::exists(database)) {
+  const std::filesystem::path state_dir = StateDir(state_dir_flag, *config);
+  const std::filesystem::path database = state_dir / "feedwatch.db";
+  if (config->store.url.empty() && !std::filesystem::exists(database)) {
     return Error::NotFound(database.string() +
                            ": no database yet; feedwatch has not polled anything");
   }
-  Result<std::unique_ptr<store::Store>> store = store::Store::Open(database);
+  Result<std::unique_ptr<store::Store>> store = OpenStore(*config, state_dir);
   if (!store) return store.error();
   return Existing{std::move(*config), std::move(*store)};
 }
@@ -417,6 +426,20 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
   for (const auto& [name, state] : by_name) {
     if (!configured.contains(name)) add(name, &state, "");
   }
+  // On a shared store: who is polling which feed now, and the instances seen within a day.
+  const TimePoint now_for_leases = SystemClock().Now();
+  for (Row& row : rows) {
+    const store::FeedState* state = row.state;
+    if (state == nullptr || state->lease_owner.empty() || !state->lease_until ||
+        *state->lease_until < now_for_leases) {
+      continue;
+    }
+    row.detail += (row.detail.empty() ? "" : "; ") + ("polling: " + state->lease_owner);
+  }
+  std::vector<store::InstanceInfo> no_instances;
+  Result<std::vector<store::InstanceInfo>> instances =
+      store->shared() ? store->Instances(now_for_leases - std::chrono::hours(24)) : no_instances;
+  if (!instances) return instances.error();
 
   if (json) {
     const auto time = [](const std::optional<TimePoint>& t) {
@@ -436,12 +459,35 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
            {"next_due", time(polls ? state->next_due_at : std::nullopt)},
            {"consecutive_failures", state != nullptr ? state->consecutive_failures : 0},
            {"last_error", state != nullptr ? state->last_error : ""},
-           {"moved_to", state != nullptr ? state->moved_to : ""}});
+           {"moved_to", state != nullptr ? state->moved_to : ""},
+           {"polled_by", state != nullptr ? state->lease_owner : ""}});
     }
-    std::cout << nlohmann::ordered_json{{"feeds", feeds}}.dump(2) << "\n";
+    nlohmann::ordered_json out{{"store", store->backend()}, {"feeds", feeds}};
+    if (store->shared()) {
+      nlohmann::ordered_json list = nlohmann::ordered_json::array();
+      for (const store::InstanceInfo& instance : *instances) {
+        list.push_back({{"id", instance.id},
+                        {"started", FormatIso8601(instance.started_at)},
+                        {"last_seen", FormatIso8601(instance.last_seen_at)},
+                        {"config", instance.config_hash},
+                        {"version", instance.version}});
+      }
+      out["instances"] = list;
+    }
+    std::cout << out.dump(2) << "\n";
     return Status::Ok();
   }
   const TimePoint now = SystemClock().Now();
+  if (store->shared()) {
+    std::printf("%-32s %-10s %-10s %-13s %s\n", "INSTANCE", "STARTED", "LAST SEEN", "CONFIG",
+                "VERSION");
+    for (const store::InstanceInfo& instance : *instances) {
+      std::printf("%-32s %-10s %-10s %-13s %s\n", instance.id.c_str(),
+                  Ago(instance.started_at, now).c_str(), Ago(instance.last_seen_at, now).c_str(),
+                  instance.config_hash.c_str(), instance.version.c_str());
+    }
+    std::printf("\n");
+  }
   std::printf("%-24s %-9s %-18s %-13s %-10s %s\n", "FEED", "HEALTH", "LAST STATUS", "LAST SUCCESS",
               "NEXT", "DETAIL");
   for (const Row& row : rows) {
@@ -487,7 +533,8 @@ Status Poll(const std::string& config_path, const std::string& state_dir_flag,
   const int signal_fd = OpenSignalFd();
   Result<config::Config> config = LoadConfig(config_path);
   SetUpLogging(log_level.empty() && config ? config->daemon.log_level
-                                           : (log_level.empty() ? "info" : log_level));
+                                           : (log_level.empty() ? "info" : log_level),
+               config && !config->store.url.empty() ? InstanceName(*config) : "");
   if (!config) return config.error();
   Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(
       std::move(*config),
@@ -495,6 +542,31 @@ Status Poll(const std::string& config_path, const std::string& state_dir_flag,
   if (!daemon) return daemon.error();
   Systemd systemd;
   (*daemon)->Run(signal_fd, &systemd);
+  return Status::Ok();
+}
+
+// `feedwatch store copy --from URL --to URL`: every feed's state, seen item, match, story and
+// delivery (sent, pending, dead) from one store into an empty one, in one transaction; the
+// database id goes along, so message ids and Atom ids stay the same. Stop every instance
+// first: what they record during the copy is not copied.
+Status CopyStore(const std::string& from, const std::string& to) {
+  if (from == to) return Error::Usage("store copy: --from and --to are the same store");
+  Result<std::unique_ptr<store::Store>> source = store::Store::Connect(from, "");
+  if (!source) return source.error();
+  Result<std::unique_ptr<store::Store>> target = store::Store::Connect(to, "");
+  if (!target) return target.error();
+  std::vector<store::TableRows> tables;
+  for (const std::string_view table : store::Store::kTables) {
+    Result<store::TableRows> rows = (*source)->ReadTable(table);
+    if (!rows) return rows.error();
+    tables.push_back(std::move(*rows));
+  }
+  if (Status s = (*target)->WriteTables(tables); !s) return s;
+  std::cout << "copied " << (*source)->location() << " to " << (*target)->location() << ":";
+  for (const store::TableRows& table : tables) {
+    if (table.table != "meta") std::cout << " " << table.rows.size() << " " << table.table;
+  }
+  std::cout << "\n";
   return Status::Ok();
 }
 
@@ -702,6 +774,15 @@ int Main(int argc, char** argv) {
   std::string eval_watch;
   eval->add_option("--labels", eval_labels, "a JSON Lines file of labelled items")->required();
   eval->add_option("--watch", eval_watch, "score only this [[watch]]");
+  CLI::App* store_command = app.add_subcommand("store", "move the state between stores");
+  CLI::App* store_copy = store_command->add_subcommand(
+      "copy", "copy the state into an empty store: SQLite to PostgreSQL or back");
+  std::string copy_from;
+  std::string copy_to;
+  store_copy->add_option("--from", copy_from, "a postgresql:// URI, or a SQLite file")
+      ->required();
+  store_copy->add_option("--to", copy_to, "a postgresql:// URI, or a SQLite file")->required();
+  store_command->require_subcommand(1);
   for (CLI::App* sub : {run, once}) {
     sub->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   }
@@ -721,6 +802,7 @@ int Main(int argc, char** argv) {
     if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
     if (*eval) return Eval(config_path, eval_labels, eval_watch);
     if (*discover) return Discover(discover_source);
+    if (*store_copy) return CopyStore(copy_from, copy_to);
     if (*feed_command) return PrintAlertFeed(config_path, state_dir, feed_watch);
     if (*test_filter)
       return RunTestFilter(config_path, config_option->count() > 0, filter_watch, filter_args);

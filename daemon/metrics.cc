@@ -110,9 +110,25 @@ Status Metrics::Health(std::chrono::steady_clock::duration stall) const {
   return Status::Ok();
 }
 
+void Metrics::SetInstance(std::string id, std::string backend) {
+  const std::lock_guard lock(mutex_);
+  instance_ = std::move(id);
+  backend_ = std::move(backend);
+}
+
 std::string Metrics::Render() const {
   const std::lock_guard lock(mutex_);
   std::string out;
+  Family(out, "feedwatch_instance_info", "gauge",
+         "This instance: its id in leases and logs, and its store's backend.");
+  out += "feedwatch_instance_info{instance=\"" + Label(instance_) + "\",store=\"" +
+         Label(backend_) + "\"} 1\n";
+  Family(out, "feedwatch_instances", "gauge",
+         "Instances with a heartbeat on the store in the last minute, this one included.");
+  out += "feedwatch_instances " + std::to_string(gauges_.instances) + "\n";
+  Family(out, "feedwatch_config_drift", "gauge",
+         "Other live instances running different watches or notifiers than this one.");
+  out += "feedwatch_config_drift " + std::to_string(gauges_.config_drift) + "\n";
   Family(out, "feedwatch_fetches_total", "counter", "Feed fetches finished, by result.");
   for (const FetchResult result : kFetchResults) {
     out += "feedwatch_fetches_total{result=\"" + std::string(MetricName(result)) + "\"} " +

@@ -41,8 +41,13 @@ class Metrics {
     int outbox_pending = 0;
     int outbox_dead = 0;
     std::optional<TimePoint> last_successful_poll;
+    int instances = 1;     // live on the store, this one included
+    int config_drift = 0;  // of them, those running another configuration
   };
   void SetGauges(const Gauges& gauges);
+
+  // Who this instance is (store::Store::instance) and on which store backend.
+  void SetInstance(std::string id, std::string backend);
 
   // The loop is turning; called on every turn.
   void LoopTurned();
@@ -68,6 +73,8 @@ class Metrics {
   std::map<std::string, std::uint64_t> matches_;  // by watch
   std::map<std::pair<std::string, std::string>, std::uint64_t> deliveries_;
   Gauges gauges_;
+  std::string instance_;
+  std::string backend_;
   MonoTime last_turn_;
   Status database_;
 };

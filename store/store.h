@@ -1,5 +1,7 @@
-// The durable state of feedwatch in one SQLite file: feeds' poll state, the items seen in each
-// feed, the matches, and the delivery outbox.
+// The durable state of feedwatch: feeds' poll state, the items seen in each feed, the matches,
+// and the delivery outbox. Two implementations share one schema history (store/schema.h):
+// SQLite in one file (the default: one instance) and PostgreSQL (several instances on one
+// database, coordinating through row locks: docs/scaling.md).
 //
 // Invariants:
 // - An item is in `items` only after a poll that saw it committed; its matches and their
@@ -7,9 +9,16 @@
 //   it, so a match is never lost and never recorded twice.
 // - A (watch, item) pair is matched at most once; a (match, notifier) pair has one delivery.
 //
-// Threading: one thread uses a Store. Errors are Error::Io with SQLite's message.
+// - Several instances may share a PostgreSQL store. A feed is polled by the instance holding its
+//   lease (ClaimFeeds), a delivery sent by the one holding its lease (DueDeliveries); a story
+//   head takes the next number of its watch's story sequence, unique per watch, so two
+//   instances that see one story at once cannot both alert on it (CommitPoll's kConflict).
+//
+// Threading: one thread uses a Store. Errors are Error::Io with the database's message, and
+// Error::Conflict as CommitPoll says.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -42,6 +51,8 @@ struct FeedState {
   std::string body_hash;
   std::string moved_to;  // where a permanent redirect leads; empty when none
   bool gone = false;     // answered 410 Gone: not polled until its URL changes
+  std::string lease_owner;  // the instance polling it now; empty when none
+  std::optional<TimePoint> lease_until;
 };
 
 // What one poll of a feed found, besides items.
@@ -86,6 +97,7 @@ struct ItemRecord {
 // The first match of a story: what later items are compared with.
 struct StoryHead {
   std::int64_t match_id = 0;
+  std::int64_t seq = 0;  // its number in the watch's story sequence
   std::string watch;
   std::string title;
   std::string canonical_url;
@@ -137,98 +149,191 @@ struct SentMessages {
   std::optional<TimePoint> oldest;  // when the first of them was sent
 };
 
+// A watch's story heads since a time, and the last number of its story sequence (0: none yet).
+struct StoryHeads {
+  std::vector<StoryHead> heads;
+  std::int64_t last_seq = 0;
+};
+
+// A feed as the configuration names it.
+struct FeedRef {
+  std::string name;
+  std::string url;
+};
+
+// What ClaimFeeds found for one feed.
+struct FeedClaim {
+  std::string name;
+  bool claimed = false;  // the caller holds its lease now
+  // Claimed: the feed's state as recorded (another instance may have polled it last).
+  std::optional<FeedState> state;
+  // Not claimed: when to ask again (its next due time, or when another's lease ends).
+  TimePoint retry_at;
+};
+
+// An instance that runs on the store, as its heartbeats say.
+struct InstanceInfo {
+  std::string id;  // "host:pid" unless configured
+  TimePoint started_at;
+  TimePoint last_seen_at;
+  std::string config_hash;  // of the watches and notifiers it runs
+  std::string version;
+};
+
+// One table's rows as text (a null cell: nullopt), for `feedwatch store copy`.
+struct TableRows {
+  std::string table;
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::optional<std::string>>> rows;
+};
+
 class Store {
  public:
-  static constexpr int kSchemaVersion = 8;
+  static constexpr int kSchemaVersion = 9;
+  // The tables `feedwatch store copy` moves, parents first.
+  static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
+                                                             "deliveries"};
 
-  // Opens or creates the database at `file` and migrates it to kSchemaVersion. Refuses a
-  // database whose schema is newer than this build.
+  // Opens or creates the SQLite database at `file` and migrates it to kSchemaVersion. Refuses
+  // a database whose schema is newer than this build.
   static Result<std::unique_ptr<Store>> Open(const std::filesystem::path& file);
-  ~Store();
+  // Opens the store at `url`: a libpq connection URI ("postgresql://…" or "postgres://…"),
+  // with `password` (may be empty: the URI's, or libpq's usual sources) — or "sqlite:PATH" or a
+  // plain path, a SQLite file. Migrates it as Open does.
+  static Result<std::unique_ptr<Store>> Connect(std::string_view url, std::string_view password);
+
+  virtual ~Store() = default;
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // "sqlite" or "postgresql".
+  virtual std::string_view backend() const = 0;
+  // Whether several instances may share it: then feeds and deliveries are leased. On a store
+  // that is not shared (SQLite: one instance), every claim succeeds and nothing is leased.
+  virtual bool shared() const = 0;
+  // Where it is, without a password: for messages.
+  virtual std::string location() const = 0;
+
+  // Who this process is to the store: the id its leases and heartbeats carry, and the hash of
+  // the configuration it runs (watches, notifiers). Set before the first ClaimFeeds.
+  void SetInstance(std::string id, std::string config_hash, std::string version) {
+    instance_ = {std::move(id), {}, {}, std::move(config_hash), std::move(version)};
+  }
+  const std::string& instance() const { return instance_.id; }
+
   // The state of `feed` (default values when it was never polled).
-  Result<FeedState> GetFeedState(std::string_view feed);
+  virtual Result<FeedState> GetFeedState(std::string_view feed) = 0;
 
   // Every feed the store knows, by name.
-  Result<std::vector<FeedState>> ListFeeds();
+  virtual Result<std::vector<FeedState>> ListFeeds() = 0;
+
+  // Of `feeds`, takes the lease of those due at `now` (never polled, or next due by then) that
+  // no other instance holds a live lease on, until `until`; one answer per feed, in order.
+  // Feeds new to the store are recorded. A lease ends when the poll is recorded (CommitPoll,
+  // RecordPoll), at ReleaseLeases, or at its time.
+  virtual Result<std::vector<FeedClaim>> ClaimFeeds(const std::vector<FeedRef>& feeds,
+                                                    TimePoint now, TimePoint until) = 0;
+  // Extends this instance's leases on `feeds` to `until` (a fetch that takes long).
+  virtual Status RenewLeases(const std::vector<std::string>& feeds, TimePoint until) = 0;
+  // Gives up every lease this instance holds, feeds' and deliveries' (a clean stop).
+  virtual Status ReleaseLeases() = 0;
 
   // Of `keys`, those the feed has recorded, each with its content hash as last recorded (empty
   // for items recorded before hashes were kept).
-  Result<std::unordered_map<std::string, std::string>> KnownItems(
-      std::string_view feed, const std::vector<std::string>& keys);
+  virtual Result<std::unordered_map<std::string, std::string>> KnownItems(
+      std::string_view feed, const std::vector<std::string>& keys) = 0;
 
   // One transaction: records a successful poll of `feed` (configured at `url`), remembers
   // every item as seen (with its latest content hash), and records the matches given for any
   // item, new or edited, enqueueing deliveries (due at `poll.at`) for those that are new: a
   // watch that matched an item before never matches it again. Returns the new matches that
-  // send alerts: the heads of new stories, in the order recorded.
-  Result<std::vector<StoryHead>> CommitPoll(std::string_view feed, std::string_view url,
-                                            const PollRecord& poll,
-                                            const std::vector<ItemRecord>& items);
+  // send alerts: the heads of new stories, in the order recorded. Ends the feed's lease.
+  //
+  // Each new head of watch W takes the next number of W's story sequence after
+  // `last_seq[W]` (0 when absent): the heads the caller compared its items with. When another
+  // writer took that number first, nothing is recorded and the error is Conflict: read W's
+  // new heads (RecentStories), decide the items' stories again, and commit again.
+  virtual Result<std::vector<StoryHead>> CommitPoll(
+      std::string_view feed, std::string_view url, const PollRecord& poll,
+      const std::vector<ItemRecord>& items,
+      const std::map<std::string, std::int64_t>& last_seq) = 0;
 
   // Records a poll that brought no items to read: not modified, the same body, a failure
-  // (`poll.error` set: consecutive failures count up) or 410 Gone.
-  Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll);
+  // (`poll.error` set: consecutive failures count up) or 410 Gone. Ends the feed's lease.
+  virtual Status RecordPoll(std::string_view feed, std::string_view url,
+                            const PollRecord& poll) = 0;
 
   // Forgets the items last seen before `cutoff` that were absent when their feed's items were
   // last read (a 304 or an unchanged body reads none), with their matches and deliveries.
   // Returns how many.
-  Result<int> ForgetItemsSeenBefore(TimePoint cutoff);
+  virtual Result<int> ForgetItemsSeenBefore(TimePoint cutoff) = 0;
 
   // For the daemon's status line.
-  Result<int> CountMatchesSince(TimePoint since);
+  virtual Result<int> CountMatchesSince(TimePoint since) = 0;
   struct OutboxCounts {
     int pending = 0;
     int dead = 0;
   };
-  Result<OutboxCounts> CountDeliveries();
+  virtual Result<OutboxCounts> CountDeliveries() = 0;
 
-  // A small write, to learn whether the database still takes them (for /healthz).
-  Status Heartbeat(TimePoint now);
+  // A small write, to learn whether the database still takes them (for /healthz); it is this
+  // instance's heartbeat (InstanceInfo) as well.
+  virtual Status Heartbeat(TimePoint now) = 0;
+  // The instances whose heartbeat is at or after `since`, by id.
+  virtual Result<std::vector<InstanceInfo>> Instances(TimePoint since) = 0;
 
   // Every story matched at or after `since`, newest first.
-  Result<std::vector<StoryMatch>> StoriesSince(TimePoint since);
+  virtual Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) = 0;
   // The `limit` latest stories of `watch`, newest first.
-  Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit);
+  virtual Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit) = 0;
 
-  // The stories `watch` matched at or after `since` (first matches only), oldest first.
-  Result<std::vector<StoryHead>> RecentStories(std::string_view watch, TimePoint since);
+  // The story heads of `watch` matched at or after `since` whose sequence number is above
+  // `after_seq`, oldest first, and the watch's last sequence number.
+  virtual Result<StoryHeads> RecentStories(std::string_view watch, TimePoint since,
+                                           std::int64_t after_seq = 0) = 0;
 
-  // This database's instance id: 16 random hex digits made when it was created.
-  Result<std::string> InstanceId();
+  // This database's id: 16 random hex digits made when it was created.
+  virtual Result<std::string> InstanceId() = 0;
 
-  // Pending deliveries due at or before `now`, oldest first, at most `limit`.
-  Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit);
+  // Takes the lease, until `until`, of the pending deliveries due at or before `now` that no
+  // other instance holds, oldest first, at most `limit`, and returns them. Each change below
+  // ends the lease of the deliveries it names.
+  virtual Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit,
+                                                      TimePoint until) = 0;
   // Deliveries not sent (pending and dead), or with `all` every one, oldest first.
-  Result<std::vector<Delivery>> ListDeliveries(bool all);
+  virtual Result<std::vector<Delivery>> ListDeliveries(bool all) = 0;
 
   // Each change below applies to every delivery in `ids` in one transaction.
   // Names the message the deliveries go out in; it stays theirs through retries.
-  Status AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id);
-  Status MarkSent(const std::vector<std::int64_t>& ids, TimePoint now);
+  virtual Status AssignMessage(const std::vector<std::int64_t>& ids,
+                               std::string_view message_id) = 0;
+  virtual Status MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) = 0;
   // A failed attempt: counted, and the next one due at `next_attempt`.
-  Status MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
-                    std::string_view error);
+  virtual Status MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
+                            std::string_view error) = 0;
   // Given up: kept, listed by `feedwatch outbox`, never attempted unless retried.
-  Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error);
+  virtual Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) = 0;
   // Not attempted now (a rate limit): due again at `next_attempt`, no attempt counted.
-  Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt);
+  virtual Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) = 0;
 
   // Makes a pending or dead delivery due at `now` as if new (attempts 0, age from now), in its
   // message of before. NotFound when there is no such delivery; InvalidInput when it was sent.
-  Status Retry(std::int64_t id, TimePoint now);
+  virtual Status Retry(std::int64_t id, TimePoint now) = 0;
   // The same for every dead delivery; returns how many.
-  Result<int> RetryDead(TimePoint now);
+  virtual Result<int> RetryDead(TimePoint now) = 0;
 
   // Distinct messages `notifier` sent at or after `since`.
-  Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since);
+  virtual Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) = 0;
 
- private:
-  struct Impl;
-  explicit Store(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  // For `feedwatch store copy`: every row of `table` (one of kTables), by id.
+  virtual Result<TableRows> ReadTable(std::string_view table) = 0;
+  // Writes every table of `tables` into this store, which must hold no feeds, items, matches
+  // or deliveries, in one transaction; ids are kept.
+  virtual Status WriteTables(const std::vector<TableRows>& tables) = 0;
+
+ protected:
+  Store() = default;
+  InstanceInfo instance_;
 };
 
 }  // namespace feedwatch::store

@@ -71,8 +71,8 @@ class ItemPipelineTest : public ::testing::Test {
     for (const store::ItemRecord& record : result.records) {
       for (const store::MatchRecord& match : record.matches) {
         if (match.story_of) continue;
-        const store::StoryHead head{next_id_++, match.watch, record.title, record.canonical_url,
-                                    kNow};
+        const std::int64_t id = next_id_++;
+        const store::StoryHead head{id, id, match.watch, record.title, record.canonical_url, kNow};
         stored_heads_.push_back(head);
         stories_.Add(head);
       }
@@ -89,12 +89,14 @@ class ItemPipelineTest : public ::testing::Test {
   ItemPipeline pipeline_{config_};
   // The store's story heads, as the engine's loader reads them.
   std::vector<store::StoryHead> stored_heads_;
-  StoryIndexes stories_{[this](const std::string& watch, TimePoint since) {
-    std::vector<store::StoryHead> heads;
+  StoryIndexes stories_{[this](const std::string& watch, TimePoint since, std::int64_t after) {
+    store::StoryHeads heads;
     for (const store::StoryHead& head : stored_heads_) {
-      if (head.watch == watch && head.matched_at >= since) heads.push_back(head);
+      if (head.watch != watch) continue;
+      heads.last_seq = std::max(heads.last_seq, head.seq);
+      if (head.matched_at >= since && head.seq > after) heads.heads.push_back(head);
     }
-    return Result<std::vector<store::StoryHead>>(std::move(heads));
+    return Result<store::StoryHeads>(std::move(heads));
   }};
   std::int64_t next_id_ = 100;
   feeds::Feed feed_;

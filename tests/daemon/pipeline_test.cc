@@ -168,7 +168,7 @@ TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
   RunOnceTo(ConfigText(), unwritable);
   std::fclose(unwritable);
   EXPECT_EQ((*store::Store::Open(dir_.path() / "feedwatch.db"))
-                ->DueDeliveries(kNow + Seconds(3600), 100)
+                ->DueDeliveries(kNow + Seconds(3600), 100, kNow + Seconds(3600))
                 ->size(),
             5u);
   EXPECT_NE(log_.str().find("failed (attempt 1): console: No space left on device"),

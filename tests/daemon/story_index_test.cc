@@ -18,7 +18,7 @@ constexpr Seconds kWindow{72 * 3600};
 
 store::StoryHead Head(std::int64_t id, std::string title, std::string url = "",
                       TimePoint at = kStart) {
-  return {id, "w", std::move(title), std::move(url), at};
+  return {id, id, "w", std::move(title), std::move(url), at};
 }
 
 std::optional<std::int64_t> Find(StoryIndex& index, const std::string& title,

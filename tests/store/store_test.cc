@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include "tests/support/pg.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::store {
@@ -24,6 +25,7 @@ PollRecord Failed(TimePoint at, std::string error) {
 }
 
 constexpr TimePoint kNow{Seconds(1'750'000'000)};
+constexpr TimePoint kForever = TimePoint::max();
 
 std::unique_ptr<Store> OpenOrDie(const std::filesystem::path& file) {
   Result<std::unique_ptr<Store>> store = Store::Open(file);
@@ -62,7 +64,41 @@ ItemRecord Item(const std::string& key, std::vector<MatchRecord> matches = {}) {
   return item;
 }
 
-TEST(Store, CreatesTheCurrentSchemaInWalMode) {
+// The store's behaviour, the same on both backends: each test runs on a new SQLite file and on
+// a new PostgreSQL database.
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // The store under test (a new one: a new file or database).
+  std::unique_ptr<Store> Open() {
+    location_ = NewLocation();
+    return Reopen();
+  }
+  // The same store opened again (another connection, as a restart or a second instance).
+  std::unique_ptr<Store> Reopen() {
+    Result<std::unique_ptr<Store>> store = Store::Connect(location_, "");
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  // Another new store.
+  std::unique_ptr<Store> OpenAnother() {
+    Result<std::unique_ptr<Store>> store = Store::Connect(NewLocation(), "");
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  std::string NewLocation() {
+    if (GetParam() == "postgresql") return testing::NewPgDatabase();
+    return (dir_.path() / ("feedwatch-" + std::to_string(files_++) + ".db")).string();
+  }
+
+  testing::TempDir dir_;
+  int files_ = 0;
+  std::string location_;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST(SqliteStore, CreatesTheCurrentSchemaInWalMode) {
   const testing::TempDir dir;
   const auto file = dir.path() / "feedwatch.db";
   ASSERT_NE(OpenOrDie(file), nullptr);
@@ -77,25 +113,24 @@ TEST(Store, CreatesTheCurrentSchemaInWalMode) {
   sqlite3_close(db);
 }
 
-TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
+  const auto store = Open();
   const std::vector<ItemRecord> items = {
       Item("a", {{"darchiev", {"console", "desk"}}}),
       Item("b"),
   };
   Result<std::vector<StoryHead>> first =
-      store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
+      store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items, {});
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_EQ(first->size(), 1u);
   EXPECT_EQ((*first)[0].watch, "darchiev");
   EXPECT_EQ((*first)[0].matched_at, kNow);
   Result<std::vector<StoryHead>> second =
-      store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items);
+      store->CommitPoll("tass", "https://tass.test/rss", Ok(kNow), items, {});
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->empty());
 
-  Result<std::vector<Delivery>> due = store->DueDeliveries(kNow, 10);
+  Result<std::vector<Delivery>> due = store->DueDeliveries(kNow, 10, kForever);
   ASSERT_TRUE(due.ok());
   ASSERT_EQ(due->size(), 2u);
   EXPECT_EQ((*due)[0].notifier, "console");
@@ -113,40 +148,37 @@ TEST(Store, CommitPollRecordsNewItemsMatchesAndDeliveriesOnce) {
   EXPECT_TRUE(store->KnownItems("other-feed", {"a"})->empty());
 }
 
-TEST(Store, AWatchMatchesAnItemOnceAndAnEditedItemMayMatchAnother) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, AWatchMatchesAnItemOnceAndAnEditedItemMayMatchAnother) {
+  const auto store = Open();
   ItemRecord item = Item("a", {{"w", {"console"}}});
   item.content_hash = "v1";
-  EXPECT_EQ(store->CommitPoll("f", "u", Ok(kNow), {item})->size(), 1u);
+  EXPECT_EQ(store->CommitPoll("f", "u", Ok(kNow), {item}, {})->size(), 1u);
   item.content_hash = "v2";  // edited: matches w again and now w2 as well
   item.matches.push_back({"w2", {"console"}});
-  EXPECT_EQ(store->CommitPoll("f", "u", Ok(kNow), {item})->size(), 1u);
-  EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 2u);
+  EXPECT_EQ(store->CommitPoll("f", "u", Ok(kNow), {item}, {})->size(), 1u);
+  EXPECT_EQ(store->DueDeliveries(kNow, 10, kForever)->size(), 2u);
   EXPECT_EQ(store->KnownItems("f", {"a"})->at("a"), "v2");
 }
 
-TEST(Store, ForgetsItemsGoneFromTheirFeedForLong) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, ForgetsItemsGoneFromTheirFeedForLong) {
+  const auto store = Open();
   ASSERT_TRUE(
-      store->CommitPoll("f", "u", Ok(kNow), {Item("old", {{"w", {"console"}}}), Item("kept")})
+      store->CommitPoll("f", "u", Ok(kNow), {Item("old", {{"w", {"console"}}}), Item("kept")}, {})
           .ok());
-  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow + Seconds(86400)), {Item("kept")}).ok());
+  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow + Seconds(86400)), {Item("kept")}, {}).ok());
   EXPECT_EQ(*store->ForgetItemsSeenBefore(kNow + Seconds(3600)), 1);
   EXPECT_EQ(store->KnownItems("f", {"old", "kept"})->size(), 1u);
-  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());  // its delivery went with it
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10, kForever)->empty());  // its delivery went with it
 }
 
-TEST(Store, DeliveriesMoveThroughTheOutbox) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, DeliveriesMoveThroughTheOutbox) {
+  const auto store = Open();
   ASSERT_TRUE(store
                   ->CommitPoll("f", "u", Ok(kNow),
                                {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}}),
-                                Item("c", {{"w", {"n1"}}})})
+                                Item("c", {{"w", {"n1"}}})}, {})
                   .ok());
-  std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
+  std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
   ASSERT_EQ(due.size(), 3u);
   EXPECT_EQ(due[0].state, "pending");
   EXPECT_EQ(due[0].first_due_at, kNow);
@@ -156,14 +188,14 @@ TEST(Store, DeliveriesMoveThroughTheOutbox) {
   ASSERT_TRUE(store->AssignMessage({due[1].id}, "inst-a2").ok());
   ASSERT_TRUE(store->MarkFailed({due[1].id}, kNow + Seconds(30), "connection refused").ok());
   ASSERT_TRUE(store->MarkDead({due[2].id}, "HTTP 400").ok());
-  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10, kForever)->empty());
 
-  std::vector<Delivery> retry = *store->DueDeliveries(kNow + Seconds(30), 10);
+  std::vector<Delivery> retry = *store->DueDeliveries(kNow + Seconds(30), 10, kForever);
   ASSERT_EQ(retry.size(), 1u);
   EXPECT_EQ(retry[0].attempts, 1);
   EXPECT_EQ(retry[0].message_id, "inst-a2");  // the same message on every attempt
   EXPECT_EQ(retry[0].last_error, "connection refused");
-  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(30), 0)->size(), 0u);
+  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(30), 0, kForever)->size(), 0u);
 
   // `feedwatch outbox` lists the unsent ones; sent ones only when asked.
   const std::vector<Delivery> listed = *store->ListDeliveries(false);
@@ -174,7 +206,7 @@ TEST(Store, DeliveriesMoveThroughTheOutbox) {
 
   // Retried dead deliveries are due now, counted afresh; a sent one cannot be retried.
   EXPECT_EQ(*store->RetryDead(kNow + Seconds(60)), 1);
-  std::vector<Delivery> again = *store->DueDeliveries(kNow + Seconds(60), 10);
+  std::vector<Delivery> again = *store->DueDeliveries(kNow + Seconds(60), 10, kForever);
   ASSERT_EQ(again.size(), 2u);
   EXPECT_EQ(again[1].id, due[2].id);
   EXPECT_EQ(again[1].attempts, 0);
@@ -184,18 +216,17 @@ TEST(Store, DeliveriesMoveThroughTheOutbox) {
 
   // A deferred delivery waits without an attempt counted.
   ASSERT_TRUE(store->Defer({due[2].id}, kNow + Seconds(3600)).ok());
-  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(3599), 10)->size(), 1u);
+  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(3599), 10, kForever)->size(), 1u);
 }
 
-TEST(Store, CountsSentMessagesNotDeliveries) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, CountsSentMessagesNotDeliveries) {
+  const auto store = Open();
   ASSERT_TRUE(store
                   ->CommitPoll("f", "u", Ok(kNow),
                                {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}}),
-                                Item("c", {{"w", {"n1"}}})})
+                                Item("c", {{"w", {"n1"}}})}, {})
                   .ok());
-  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
   ASSERT_TRUE(store->AssignMessage({due[0].id, due[1].id}, "x-g1").ok());  // a digest of two
   ASSERT_TRUE(store->MarkSent({due[0].id, due[1].id}, kNow + Seconds(10)).ok());
   ASSERT_TRUE(store->AssignMessage({due[2].id}, "x-a3").ok());
@@ -207,15 +238,14 @@ TEST(Store, CountsSentMessagesNotDeliveries) {
   EXPECT_EQ(store->SentMessagesSince("other", kNow)->count, 0);
 }
 
-TEST(Store, DigestDeliveriesFallDueAtTheirTimeAndCarryTheirStory) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, DigestDeliveriesFallDueAtTheirTimeAndCarryTheirStory) {
+  const auto store = Open();
   MatchRecord match{"w", {"now", "digest"}};
   match.due_at["digest"] = kNow + Seconds(3600);
   ItemRecord item = Item("a", {match});
   item.summary = "what the item says";
-  ASSERT_TRUE(store->CommitPoll("tass", "u1", Ok(kNow), {item}).ok());
-  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10);
+  ASSERT_TRUE(store->CommitPoll("tass", "u1", Ok(kNow), {item}, {}).ok());
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].notifier, "now");
   EXPECT_EQ(due[0].summary, "what the item says");
@@ -223,26 +253,24 @@ TEST(Store, DigestDeliveriesFallDueAtTheirTimeAndCarryTheirStory) {
   // Another feed's item of the same story: linked, reported with the first.
   MatchRecord linked{"w", {"now", "digest"}};
   linked.story_of = due[0].story;
-  ASSERT_TRUE(store->CommitPoll("ria", "u2", Ok(kNow), {Item("b", {linked})}).ok());
-  const std::vector<Delivery> later = *store->DueDeliveries(kNow + Seconds(3600), 10);
+  ASSERT_TRUE(store->CommitPoll("ria", "u2", Ok(kNow), {Item("b", {linked})}, {}).ok());
+  const std::vector<Delivery> later = *store->DueDeliveries(kNow + Seconds(3600), 10, kForever);
   ASSERT_EQ(later.size(), 2u);
   EXPECT_EQ(later[1].notifier, "digest");
   EXPECT_EQ(later[1].first_due_at, kNow + Seconds(3600));
   EXPECT_EQ(later[1].also_reported_by, std::vector<std::string>{"ria"});
 }
 
-TEST(Store, EachDatabaseHasItsOwnInstanceId) {
-  const testing::TempDir dir;
-  const std::string a = *OpenOrDie(dir.path() / "a.db")->InstanceId();
-  const std::string b = *OpenOrDie(dir.path() / "b.db")->InstanceId();
+TEST_P(StoreTest, EachDatabaseHasItsOwnInstanceId) {
+  const std::string a = *Open()->InstanceId();
+  const std::string b = *OpenAnother()->InstanceId();
   EXPECT_EQ(a.size(), 16u);
   EXPECT_NE(a, b);
-  EXPECT_EQ(*OpenOrDie(dir.path() / "a.db")->InstanceId(), a);  // kept
+  EXPECT_EQ(*Reopen()->InstanceId(), a);  // kept
 }
 
-TEST(Store, FeedStateRecordsSuccessAndFailures) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, FeedStateRecordsSuccessAndFailures) {
+  const auto store = Open();
   FeedState state = *store->GetFeedState("f");
   EXPECT_EQ(state.last_success_at, std::nullopt);
   ASSERT_TRUE(store->RecordPoll("f", "u", Failed(kNow, "HTTP 500")).ok());
@@ -252,22 +280,21 @@ TEST(Store, FeedStateRecordsSuccessAndFailures) {
   EXPECT_EQ(state.last_error, "HTTP 503");
   EXPECT_EQ(state.last_attempt_at, kNow + Seconds(60));
   EXPECT_EQ(state.last_success_at, std::nullopt);
-  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow + Seconds(120)), {}).ok());
+  ASSERT_TRUE(store->CommitPoll("f", "u", Ok(kNow + Seconds(120)), {}, {}).ok());
   state = *store->GetFeedState("f");
   EXPECT_EQ(state.consecutive_failures, 0);
   EXPECT_EQ(state.last_error, "");
   EXPECT_EQ(state.last_success_at, kNow + Seconds(120));
 }
 
-TEST(Store, PollStateBelongsToTheConfiguredUrl) {
-  const testing::TempDir dir;
-  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
+  const auto store = Open();
   PollRecord poll = Ok(kNow);
   poll.etag = "\"v1\"";
   poll.last_modified = "Wed, 11 Jun 2025 06:00:00 GMT";
   poll.body_hash = "abc";
   poll.moved_to = "https://new.test/rss";
-  ASSERT_TRUE(store->CommitPoll("f", "https://old.test/rss", poll, {}).ok());
+  ASSERT_TRUE(store->CommitPoll("f", "https://old.test/rss", poll, {}, {}).ok());
   FeedState state = *store->GetFeedState("f");
   EXPECT_EQ(state.etag, "\"v1\"");
   EXPECT_EQ(state.last_modified, "Wed, 11 Jun 2025 06:00:00 GMT");
@@ -297,7 +324,7 @@ TEST(Store, PollStateBelongsToTheConfiguredUrl) {
   EXPECT_EQ(store->ListFeeds()->size(), 1u);
 }
 
-TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
+TEST(SqliteStore, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   const testing::TempDir dir;
   const auto file = dir.path() / "feedwatch.db";
   ExecSql(file, testing::ReadFile(testing::DataDir() / "store" / "schema-v1.sql"));
@@ -310,17 +337,20 @@ TEST(Store, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   EXPECT_EQ(store->GetFeedState("tass-en")->last_success_at, TimePoint(Seconds(1741700000)));
   EXPECT_EQ(store->KnownItems("tass-en", {"tass-1", "tass-2"})->size(), 2u);
   // Old matches were delivered by the version that made them: nothing is re-sent.
-  EXPECT_TRUE(store->DueDeliveries(kNow, 10)->empty());
-  // The new outbox works on the migrated file.
+  EXPECT_TRUE(store->DueDeliveries(kNow, 10, kForever)->empty());
+  // The new outbox works on the migrated file; old stories are numbered.
+  const std::int64_t last_seq = store->RecentStories("darchiev", TimePoint{}, 0)->last_seq;
+  EXPECT_GT(last_seq, 0);
   EXPECT_EQ(store
                 ->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", Ok(kNow),
-                             {Item("tass-3", {{"darchiev", {"console"}}})})
+                             {Item("tass-3", {{"darchiev", {"console"}}})},
+                             {{"darchiev", last_seq}})
                 ->size(),
             1u);
-  EXPECT_EQ(store->DueDeliveries(kNow, 10)->size(), 1u);
+  EXPECT_EQ(store->DueDeliveries(kNow, 10, kForever)->size(), 1u);
 }
 
-TEST(Store, RefusesADatabaseFromANewerVersion) {
+TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {
   const testing::TempDir dir;
   const auto file = dir.path() / "feedwatch.db";
   ExecSql(file, "PRAGMA user_version = 99");
@@ -328,10 +358,10 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (8); upgrade feedwatch");
+                                       "understands (9); upgrade feedwatch");
 }
 
-TEST(Store, ReportsAFileThatIsNotADatabase) {
+TEST(SqliteStore, ReportsAFileThatIsNotADatabase) {
   const testing::TempDir dir;
   const auto file = dir.path() / "feedwatch.db";
   testing::WriteFile(file, std::string(4096, 'x'));

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/internal.h"
 #include "store/schema.h"
 
 namespace feedwatch::store {
@@ -83,8 +84,6 @@ Error DbError(sqlite3* db, std::string_view what) {
   return Error::Io("database: " + std::string(what) + ": " + sqlite3_errmsg(db));
 }
 
-std::int64_t ToUnix(TimePoint t) { return t.time_since_epoch().count(); }
-TimePoint FromUnix(std::int64_t s) { return TimePoint(Seconds(s)); }
 
 // A prepared statement with bound parameters, from the connection's StatementCache and given
 // back to it, reset, on destruction.
@@ -218,7 +217,7 @@ Status Migrate(sqlite3* db, const std::filesystem::path& file) {
   for (int v = *version; v < Store::kSchemaVersion; ++v) {
     Transaction transaction(db);
     if (!transaction.begun()) return transaction.begun();
-    if (Status s = Exec(db, std::string(kMigrations[v]).c_str()); !s) {
+    if (Status s = Exec(db, std::string(kMigrations[v].sqlite).c_str()); !s) {
       return Error::Io("migrating the database to schema version " + std::to_string(v + 1) + ": " +
                        s.error().message);
     }
@@ -229,16 +228,56 @@ Status Migrate(sqlite3* db, const std::filesystem::path& file) {
   return Status::Ok();
 }
 
-}  // namespace
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(Database db, std::filesystem::path file) : db_(std::move(db)), file_(std::move(file)) {}
 
-struct Store::Impl {
-  Database db;
+  std::string_view backend() const override { return "sqlite"; }
+  bool shared() const override { return false; }
+  std::string location() const override { return file_.string(); }
+  Result<FeedState> GetFeedState(std::string_view feed) override;
+  Result<std::vector<FeedState>> ListFeeds() override;
+  Result<std::vector<FeedClaim>> ClaimFeeds(const std::vector<FeedRef>& feeds, TimePoint now,
+                                            TimePoint until) override;
+  Status RenewLeases(const std::vector<std::string>& feeds, TimePoint until) override;
+  Status ReleaseLeases() override;
+  Result<std::unordered_map<std::string, std::string>> KnownItems(
+      std::string_view feed, const std::vector<std::string>& keys) override;
+  Result<std::vector<StoryHead>> CommitPoll(
+      std::string_view feed, std::string_view url, const PollRecord& poll,
+      const std::vector<ItemRecord>& items,
+      const std::map<std::string, std::int64_t>& last_seq) override;
+  Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) override;
+  Result<int> ForgetItemsSeenBefore(TimePoint cutoff) override;
+  Result<int> CountMatchesSince(TimePoint since) override;
+  Result<OutboxCounts> CountDeliveries() override;
+  Status Heartbeat(TimePoint now) override;
+  Result<std::vector<InstanceInfo>> Instances(TimePoint since) override;
+  Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) override;
+  Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit) override;
+  Result<StoryHeads> RecentStories(std::string_view watch, TimePoint since,
+                                   std::int64_t after_seq) override;
+  Result<std::string> InstanceId() override;
+  Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override;
+  Result<std::vector<Delivery>> ListDeliveries(bool all) override;
+  Status AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) override;
+  Status MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) override;
+  Status MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
+                    std::string_view error) override;
+  Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) override;
+  Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) override;
+  Status Retry(std::int64_t id, TimePoint now) override;
+  Result<int> RetryDead(TimePoint now) override;
+  Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) override;
+  Result<TableRows> ReadTable(std::string_view table) override;
+  Status WriteTables(const std::vector<TableRows>& tables) override;
 
+ private:
   // The id of the feed called `name`, created (with `url`) when new; the URL is kept current.
   Result<std::int64_t> FeedId(std::string_view name, std::string_view url) {
     // A new URL in the configuration starts afresh: what was learnt about the old one (its
     // validators, a redirect, 410 Gone) does not apply.
-    Statement upsert(db.get(),
+    Statement upsert(db_.get(),
                      "INSERT INTO feeds (name, url) VALUES (?1, ?2) "
                      "ON CONFLICT (name) DO UPDATE SET "
                      "etag = iif(url = excluded.url, etag, ''), "
@@ -248,15 +287,17 @@ struct Store::Impl {
                      "gone = iif(url = excluded.url, gone, 0), "
                      "url = excluded.url RETURNING id");
     upsert.Bind(1, name).Bind(2, url);
-    if (upsert.Step() != SQLITE_ROW) return DbError(db.get(), "recording feed");
+    if (upsert.Step() != SQLITE_ROW) return DbError(db_.get(), "recording feed");
     return upsert.Int(0);
   }
+
+  Database db_;
+  std::filesystem::path file_;
 };
 
-static_assert(Store::kSchemaVersion == kMigrations.size(), "a migration per schema version");
+}  // namespace
 
-Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Store::~Store() = default;
+static_assert(Store::kSchemaVersion == kMigrations.size(), "a migration per schema version");
 
 Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
   // The database holds subscribers' addresses and the outbox: readable by its owner alone,
@@ -293,16 +334,15 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
                          ? s.error().message
                          : file.string() + ": " + s.error().message);
   }
-  auto impl = std::make_unique<Impl>();
-  impl->db = std::move(db);
-  return std::unique_ptr<Store>(new Store(std::move(impl)));
+  return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(db), file));
 }
 
 namespace {
 
 constexpr std::string_view kFeedColumns =
     "name, url, last_attempt_at, last_success_at, next_due_at, consecutive_failures, "
-    "last_status, coalesce(last_error, ''), etag, last_modified, body_hash, moved_to, gone";
+    "last_status, coalesce(last_error, ''), etag, last_modified, body_hash, moved_to, gone, "
+    "coalesce(lease_owner, ''), lease_until";
 
 FeedState ReadFeedState(Statement& stmt) {
   FeedState state;
@@ -319,6 +359,8 @@ FeedState ReadFeedState(Statement& stmt) {
   state.body_hash = stmt.Text(10);
   state.moved_to = stmt.Text(11);
   state.gone = stmt.Int(12) != 0;
+  state.lease_owner = stmt.Text(13);
+  state.lease_until = stmt.Time(14);
   return state;
 }
 
@@ -344,43 +386,43 @@ Status UpdateFeed(sqlite3* db, std::int64_t feed_id, const PollRecord& poll) {
 
 }  // namespace
 
-Result<FeedState> Store::GetFeedState(std::string_view feed) {
-  Statement stmt(impl_->db.get(),
+Result<FeedState> SqliteStore::GetFeedState(std::string_view feed) {
+  Statement stmt(db_.get(),
                  "SELECT " + std::string(kFeedColumns) + " FROM feeds WHERE name = ?1");
   stmt.Bind(1, feed);
   const int rc = stmt.Step();
   if (rc == SQLITE_ROW) return ReadFeedState(stmt);
-  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading feed state");
+  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading feed state");
   FeedState state;
   state.name = std::string(feed);
   return state;
 }
 
-Result<std::vector<FeedState>> Store::ListFeeds() {
-  Statement stmt(impl_->db.get(),
+Result<std::vector<FeedState>> SqliteStore::ListFeeds() {
+  Statement stmt(db_.get(),
                  "SELECT " + std::string(kFeedColumns) + " FROM feeds ORDER BY name");
   std::vector<FeedState> feeds;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) feeds.push_back(ReadFeedState(stmt));
-  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "listing feeds");
+  if (rc != SQLITE_DONE) return DbError(db_.get(), "listing feeds");
   return feeds;
 }
 
-Status Store::RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) {
-  sqlite3* db = impl_->db.get();
+Status SqliteStore::RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) {
+  sqlite3* db = db_.get();
   Transaction transaction(db);
   if (!transaction.begun()) return transaction.begun();
-  Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
+  Result<std::int64_t> feed_id = FeedId(feed, url);
   if (!feed_id) return feed_id.error();
   if (Status s = UpdateFeed(db, *feed_id, poll); !s) return s;
   return transaction.Commit();
 }
 
-Result<std::unordered_map<std::string, std::string>> Store::KnownItems(
+Result<std::unordered_map<std::string, std::string>> SqliteStore::KnownItems(
     std::string_view feed, const std::vector<std::string>& keys) {
-  Transaction read(impl_->db.get(), Sync::kRelaxed, "BEGIN DEFERRED");
+  Transaction read(db_.get(), Sync::kRelaxed, "BEGIN DEFERRED");
   if (!read.begun()) return read.begun().error();
-  Statement stmt(impl_->db.get(),
+  Statement stmt(db_.get(),
                  "SELECT items.content_hash FROM items JOIN feeds ON feeds.id = items.feed_id "
                  "WHERE feeds.name = ?1 AND items.item_key = ?2");
   std::unordered_map<std::string, std::string> known;
@@ -391,7 +433,7 @@ Result<std::unordered_map<std::string, std::string>> Store::KnownItems(
     if (rc == SQLITE_ROW) {
       known[key] = stmt.Text(0);
     } else if (rc != SQLITE_DONE) {
-      return DbError(impl_->db.get(), "looking up items");
+      return DbError(db_.get(), "looking up items");
     }
   }
   stmt.Reset();
@@ -399,27 +441,27 @@ Result<std::unordered_map<std::string, std::string>> Store::KnownItems(
   return known;
 }
 
-Result<int> Store::ForgetItemsSeenBefore(TimePoint cutoff) {
+Result<int> SqliteStore::ForgetItemsSeenBefore(TimePoint cutoff) {
   // Gone: not in the feed when its items were last read, and not for that long. An item in a
   // feed that has answered 304 since is still there.
-  Statement stmt(impl_->db.get(),
+  Statement stmt(db_.get(),
                  "DELETE FROM items WHERE last_seen_at < ?1 AND last_seen_at < "
                  "(SELECT coalesce(last_read_at, 0) FROM feeds WHERE feeds.id = items.feed_id)");
   stmt.Bind(1, ToUnix(cutoff));
-  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "forgetting old items");
-  return sqlite3_changes(impl_->db.get());
+  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "forgetting old items");
+  return sqlite3_changes(db_.get());
 }
 
-Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::string_view url,
-                                                 const PollRecord& poll,
-                                                 const std::vector<ItemRecord>& items) {
+Result<std::vector<StoryHead>> SqliteStore::CommitPoll(
+    std::string_view feed, std::string_view url, const PollRecord& poll,
+    const std::vector<ItemRecord>& items, const std::map<std::string, std::int64_t>& last_seq) {
   const TimePoint now = poll.at;
-  sqlite3* db = impl_->db.get();
+  sqlite3* db = db_.get();
   const bool matched = std::any_of(items.begin(), items.end(),
                                    [](const ItemRecord& item) { return !item.matches.empty(); });
   Transaction transaction(db, matched ? Sync::kDurable : Sync::kRelaxed);
   if (!transaction.begun()) return transaction.begun().error();
-  Result<std::int64_t> feed_id = impl_->FeedId(feed, url);
+  Result<std::int64_t> feed_id = FeedId(feed, url);
   if (!feed_id) return feed_id.error();
 
   Statement insert_item(db,
@@ -435,9 +477,10 @@ Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::str
                        "WHERE feed_id = ?1 AND item_key = ?2 RETURNING id");
   Statement insert_match(
       db,
-      "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of, hits) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-      "ON CONFLICT (watch, item_id) DO NOTHING RETURNING id");
+      "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of, hits, story_seq) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING RETURNING id");
+  Statement matched_before(db, "SELECT 1 FROM matches WHERE watch = ?1 AND item_id = ?2");
+  std::map<std::string, std::int64_t> seq(last_seq.begin(), last_seq.end());
   Statement insert_delivery(db,
                             "INSERT INTO deliveries (match_id, notifier, created_at, "
                             "next_attempt_at, first_due_at) VALUES (?1, ?2, ?3, ?4, ?4) "
@@ -468,18 +511,30 @@ Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::str
       insert_match.Reset();
       insert_match.Bind(1, match.watch).Bind(2, item_id).Bind(3, ToUnix(now));
       insert_match.Bind(4, match.terms).Bind(5, match.snippet).Bind(7, match.hits);
+      std::int64_t story_seq = 0;
       if (match.story_of) {
-        insert_match.Bind(6, *match.story_of);
+        insert_match.Bind(6, *match.story_of).BindNull(8);
       } else {
-        insert_match.BindNull(6);
+        story_seq = seq[match.watch] + 1;
+        insert_match.BindNull(6).Bind(8, story_seq);
       }
       const int match_rc = insert_match.Step();
-      if (match_rc == SQLITE_DONE) continue;
+      if (match_rc == SQLITE_DONE) {
+        // Matched before, or another writer took the story number: then nothing is recorded.
+        matched_before.Reset();
+        matched_before.Bind(1, match.watch).Bind(2, item_id);
+        const int before_rc = matched_before.Step();
+        if (before_rc == SQLITE_ROW) continue;
+        if (before_rc != SQLITE_DONE) return DbError(db, "recording match");
+        return Error::Conflict("watch " + match.watch + ": story " + std::to_string(story_seq) +
+                               " was recorded by another writer");
+      }
       if (match_rc != SQLITE_ROW) return DbError(db, "recording match");
       const std::int64_t match_id = insert_match.Int(0);
       insert_match.Step();
       if (match.story_of) continue;  // the story alerted already: linked, not sent
-      heads.push_back({match_id, match.watch, item.title, item.canonical_url, now});
+      seq[match.watch] = story_seq;
+      heads.push_back({match_id, story_seq, match.watch, item.title, item.canonical_url, now});
       for (const std::string& notifier : match.notifiers) {
         insert_delivery.Reset();
         const auto due = match.due_at.find(notifier);
@@ -497,31 +552,69 @@ Result<std::vector<StoryHead>> Store::CommitPoll(std::string_view feed, std::str
   return heads;
 }
 
-Result<int> Store::CountMatchesSince(TimePoint since) {
-  Statement stmt(impl_->db.get(),
+Result<int> SqliteStore::CountMatchesSince(TimePoint since) {
+  Statement stmt(db_.get(),
                  "SELECT count(*) FROM matches WHERE matched_at >= ?1 AND story_of IS NULL");
   stmt.Bind(1, ToUnix(since));
-  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting matches");
+  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "counting matches");
   return static_cast<int>(stmt.Int(0));
 }
 
-Result<Store::OutboxCounts> Store::CountDeliveries() {
-  Statement stmt(impl_->db.get(),
+Result<Store::OutboxCounts> SqliteStore::CountDeliveries() {
+  Statement stmt(db_.get(),
                  "SELECT count(*) FILTER (WHERE state = 'pending'), "
                  "count(*) FILTER (WHERE state = 'dead') FROM deliveries "
                  "WHERE state IN ('pending', 'dead')");
-  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting deliveries");
+  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "counting deliveries");
   return OutboxCounts{static_cast<int>(stmt.Int(0)), static_cast<int>(stmt.Int(1))};
 }
 
-Status Store::Heartbeat(TimePoint now) {
-  Statement stmt(impl_->db.get(),
+Status SqliteStore::Heartbeat(TimePoint now) {
+  Statement stmt(db_.get(),
                  "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) "
                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   stmt.Bind(1, std::to_string(ToUnix(now)));
-  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "writing");
+  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "writing");
+  if (instance_.id.empty()) return Status::Ok();
+  Statement beat(db_.get(),
+                 "INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
+                 "VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+                 "last_seen_at = excluded.last_seen_at, config_hash = excluded.config_hash, "
+                 "version = excluded.version");
+  beat.Bind(1, instance_.id).Bind(2, ToUnix(now)).Bind(3, instance_.config_hash);
+  beat.Bind(4, instance_.version);
+  if (beat.Step() != SQLITE_DONE) return DbError(db_.get(), "writing");
   return Status::Ok();
 }
+
+Result<std::vector<InstanceInfo>> SqliteStore::Instances(TimePoint since) {
+  Statement stmt(db_.get(),
+                 "SELECT id, started_at, last_seen_at, config_hash, version FROM instances "
+                 "WHERE last_seen_at >= ?1 ORDER BY id");
+  stmt.Bind(1, ToUnix(since));
+  std::vector<InstanceInfo> out;
+  int rc = 0;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    out.push_back({stmt.Text(0), FromUnix(stmt.Int(1)), FromUnix(stmt.Int(2)), stmt.Text(3),
+                   stmt.Text(4)});
+  }
+  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading instances");
+  return out;
+}
+
+// One instance runs on a SQLite file: every feed is its own, and nothing is leased.
+Result<std::vector<FeedClaim>> SqliteStore::ClaimFeeds(const std::vector<FeedRef>& feeds,
+                                                       TimePoint /*now*/, TimePoint /*until*/) {
+  std::vector<FeedClaim> out;
+  for (const FeedRef& feed : feeds) out.push_back({feed.name, true, std::nullopt, {}});
+  return out;
+}
+
+Status SqliteStore::RenewLeases(const std::vector<std::string>& /*feeds*/, TimePoint /*until*/) {
+  return Status::Ok();
+}
+
+Status SqliteStore::ReleaseLeases() { return Status::Ok(); }
 
 namespace {
 
@@ -566,42 +659,50 @@ constexpr std::string_view kStoryColumns =
 
 }  // namespace
 
-Result<std::vector<StoryMatch>> Store::StoriesSince(TimePoint since) {
-  Statement heads(impl_->db.get(), std::string(kStoryColumns) +
+Result<std::vector<StoryMatch>> SqliteStore::StoriesSince(TimePoint since) {
+  Statement heads(db_.get(), std::string(kStoryColumns) +
                                        "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
                                        "ORDER BY m.matched_at DESC, m.id DESC");
   heads.Bind(1, ToUnix(since));
-  return ReadStories(impl_->db.get(), heads);
+  return ReadStories(db_.get(), heads);
 }
 
-Result<std::vector<StoryMatch>> Store::LatestStories(std::string_view watch, int limit) {
-  Statement heads(impl_->db.get(), std::string(kStoryColumns) +
+Result<std::vector<StoryMatch>> SqliteStore::LatestStories(std::string_view watch, int limit) {
+  Statement heads(db_.get(), std::string(kStoryColumns) +
                                        "WHERE m.watch = ?1 AND m.story_of IS NULL "
                                        "ORDER BY m.matched_at DESC, m.id DESC LIMIT ?2");
   heads.Bind(1, watch).Bind(2, static_cast<std::int64_t>(limit));
-  return ReadStories(impl_->db.get(), heads);
+  return ReadStories(db_.get(), heads);
 }
 
-Result<std::vector<StoryHead>> Store::RecentStories(std::string_view watch, TimePoint since) {
-  Statement stmt(impl_->db.get(),
-                 "SELECT m.id, i.title, i.canonical_url, m.matched_at FROM matches m "
-                 "JOIN items i ON i.id = m.item_id "
+Result<StoryHeads> SqliteStore::RecentStories(std::string_view watch, TimePoint since,
+                                              std::int64_t after_seq) {
+  Transaction read(db_.get(), Sync::kRelaxed, "BEGIN DEFERRED");
+  if (!read.begun()) return read.begun().error();
+  Statement stmt(db_.get(),
+                 "SELECT m.id, i.title, i.canonical_url, m.matched_at, coalesce(m.story_seq, 0) "
+                 "FROM matches m JOIN items i ON i.id = m.item_id "
                  "WHERE m.watch = ?1 AND m.matched_at >= ?2 AND m.story_of IS NULL "
-                 "ORDER BY m.matched_at, m.id");
-  stmt.Bind(1, watch).Bind(2, ToUnix(since));
-  std::vector<StoryHead> heads;
+                 "AND (?3 = 0 OR m.story_seq > ?3) ORDER BY m.matched_at, m.id");
+  stmt.Bind(1, watch).Bind(2, ToUnix(since)).Bind(3, after_seq);
+  StoryHeads out;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) {
-    heads.push_back(
-        {stmt.Int(0), std::string(watch), stmt.Text(1), stmt.Text(2), FromUnix(stmt.Int(3))});
+    out.heads.push_back({stmt.Int(0), stmt.Int(4), std::string(watch), stmt.Text(1), stmt.Text(2),
+                         FromUnix(stmt.Int(3))});
   }
-  if (rc != SQLITE_DONE) return DbError(impl_->db.get(), "reading recent stories");
-  return heads;
+  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading recent stories");
+  Statement last(db_.get(), "SELECT coalesce(max(story_seq), 0) FROM matches WHERE watch = ?1");
+  last.Bind(1, watch);
+  if (last.Step() != SQLITE_ROW) return DbError(db_.get(), "reading recent stories");
+  out.last_seq = last.Int(0);
+  if (Status s = read.Commit(); !s) return s.error();
+  return out;
 }
 
-Result<std::string> Store::InstanceId() {
-  Statement stmt(impl_->db.get(), "SELECT value FROM meta WHERE key = 'instance'");
-  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "reading the instance id");
+Result<std::string> SqliteStore::InstanceId() {
+  Statement stmt(db_.get(), "SELECT value FROM meta WHERE key = 'instance'");
+  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "reading the instance id");
   return stmt.Text(0);
 }
 
@@ -660,18 +761,19 @@ Result<std::vector<Delivery>> ReadDeliveries(sqlite3* db, Statement& stmt) {
 
 }  // namespace
 
-Result<std::vector<Delivery>> Store::DueDeliveries(TimePoint now, int limit) {
-  Statement stmt(impl_->db.get(), std::string(kDeliverySelect) +
-                                      "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
-                                      "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
+Result<std::vector<Delivery>> SqliteStore::DueDeliveries(TimePoint now, int limit,
+                                                         TimePoint /*until*/) {
+  Statement stmt(db_.get(), std::string(kDeliverySelect) +
+                                "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
+                                "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
   stmt.Bind(1, ToUnix(now)).Bind(2, static_cast<std::int64_t>(limit));
-  return ReadDeliveries(impl_->db.get(), stmt);
+  return ReadDeliveries(db_.get(), stmt);
 }
 
-Result<std::vector<Delivery>> Store::ListDeliveries(bool all) {
-  Statement stmt(impl_->db.get(), std::string(kDeliverySelect) +
+Result<std::vector<Delivery>> SqliteStore::ListDeliveries(bool all) {
+  Statement stmt(db_.get(), std::string(kDeliverySelect) +
                                       (all ? "" : "WHERE d.state != 'sent' ") + "ORDER BY d.id");
-  return ReadDeliveries(impl_->db.get(), stmt);
+  return ReadDeliveries(db_.get(), stmt);
 }
 
 namespace {
@@ -691,76 +793,151 @@ Status ForEachDelivery(sqlite3* db, Statement& stmt, const std::vector<std::int6
 
 }  // namespace
 
-Status Store::AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) {
-  Statement stmt(impl_->db.get(), "UPDATE deliveries SET message_id = ?2 WHERE id = ?1");
+Status SqliteStore::AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) {
+  Statement stmt(db_.get(), "UPDATE deliveries SET message_id = ?2 WHERE id = ?1");
   stmt.Bind(2, message_id);
-  return ForEachDelivery(impl_->db.get(), stmt, ids, "naming a message");
+  return ForEachDelivery(db_.get(), stmt, ids, "naming a message");
 }
 
-Status Store::MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) {
-  Statement stmt(impl_->db.get(),
+Status SqliteStore::MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) {
+  Statement stmt(db_.get(),
                  "UPDATE deliveries SET state = 'sent', sent_at = ?2, attempts = attempts + 1, "
                  "last_error = NULL WHERE id = ?1");
   stmt.Bind(2, ToUnix(now));
-  return ForEachDelivery(impl_->db.get(), stmt, ids, "marking delivery sent");
+  return ForEachDelivery(db_.get(), stmt, ids, "marking delivery sent");
 }
 
-Status Store::MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
+Status SqliteStore::MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
                          std::string_view error) {
-  Statement stmt(impl_->db.get(),
+  Statement stmt(db_.get(),
                  "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, "
                  "last_error = ?3 WHERE id = ?1");
   stmt.Bind(2, ToUnix(next_attempt)).Bind(3, error);
-  return ForEachDelivery(impl_->db.get(), stmt, ids, "recording delivery failure");
+  return ForEachDelivery(db_.get(), stmt, ids, "recording delivery failure");
 }
 
-Status Store::MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) {
-  Statement stmt(impl_->db.get(),
+Status SqliteStore::MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) {
+  Statement stmt(db_.get(),
                  "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, "
                  "last_error = ?2 WHERE id = ?1");
   stmt.Bind(2, error);
-  return ForEachDelivery(impl_->db.get(), stmt, ids, "giving up a delivery");
+  return ForEachDelivery(db_.get(), stmt, ids, "giving up a delivery");
 }
 
-Status Store::Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) {
-  Statement stmt(impl_->db.get(), "UPDATE deliveries SET next_attempt_at = ?2 WHERE id = ?1");
+Status SqliteStore::Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) {
+  Statement stmt(db_.get(),
+                 "UPDATE deliveries SET next_attempt_at = ?2, lease_owner = NULL, "
+                 "lease_until = NULL WHERE id = ?1");
   stmt.Bind(2, ToUnix(next_attempt));
-  return ForEachDelivery(impl_->db.get(), stmt, ids, "deferring a delivery");
+  return ForEachDelivery(db_.get(), stmt, ids, "deferring a delivery");
 }
 
-Status Store::Retry(std::int64_t id, TimePoint now) {
-  Statement find(impl_->db.get(), "SELECT state FROM deliveries WHERE id = ?1");
+Status SqliteStore::Retry(std::int64_t id, TimePoint now) {
+  Statement find(db_.get(), "SELECT state FROM deliveries WHERE id = ?1");
   find.Bind(1, id);
   const int rc = find.Step();
   if (rc == SQLITE_DONE) return Error::NotFound("no delivery " + std::to_string(id));
-  if (rc != SQLITE_ROW) return DbError(impl_->db.get(), "reading the outbox");
+  if (rc != SQLITE_ROW) return DbError(db_.get(), "reading the outbox");
   if (find.Text(0) == "sent") {
     return Error::InvalidInput("delivery " + std::to_string(id) + " was sent already");
   }
-  Statement stmt(impl_->db.get(),
+  Statement stmt(db_.get(),
                  "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = ?2, "
                  "next_attempt_at = ?2 WHERE id = ?1");
   stmt.Bind(1, id).Bind(2, ToUnix(now));
-  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "requeueing a delivery");
+  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "requeueing a delivery");
   return Status::Ok();
 }
 
-Result<int> Store::RetryDead(TimePoint now) {
-  Statement stmt(impl_->db.get(),
+Result<int> SqliteStore::RetryDead(TimePoint now) {
+  Statement stmt(db_.get(),
                  "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = ?1, "
                  "next_attempt_at = ?1 WHERE state = 'dead'");
   stmt.Bind(1, ToUnix(now));
-  if (stmt.Step() != SQLITE_DONE) return DbError(impl_->db.get(), "requeueing deliveries");
-  return sqlite3_changes(impl_->db.get());
+  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "requeueing deliveries");
+  return sqlite3_changes(db_.get());
 }
 
-Result<SentMessages> Store::SentMessagesSince(std::string_view notifier, TimePoint since) {
-  Statement stmt(impl_->db.get(),
+Result<SentMessages> SqliteStore::SentMessagesSince(std::string_view notifier, TimePoint since) {
+  Statement stmt(db_.get(),
                  "SELECT count(DISTINCT coalesce(message_id, id)), min(sent_at) FROM deliveries "
                  "WHERE notifier = ?1 AND state = 'sent' AND sent_at >= ?2");
   stmt.Bind(1, notifier).Bind(2, ToUnix(since));
-  if (stmt.Step() != SQLITE_ROW) return DbError(impl_->db.get(), "counting sent messages");
+  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "counting sent messages");
   return SentMessages{static_cast<int>(stmt.Int(0)), stmt.Time(1)};
+}
+
+Result<TableRows> SqliteStore::ReadTable(std::string_view table) {
+  if (!IsCopiedTable(table)) return Error::InvalidInput("no table " + std::string(table));
+  Statement stmt(db_.get(), "SELECT * FROM " + std::string(table) + " ORDER BY 1");
+  TableRows out;
+  out.table = std::string(table);
+  for (int c = 0; c < sqlite3_column_count(stmt.get()); ++c) {
+    std::string column = sqlite3_column_name(stmt.get(), c);
+    if (!IsLeaseColumn(column)) out.columns.push_back(std::move(column));
+  }
+  int rc = 0;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    auto& row = out.rows.emplace_back();
+    for (int c = 0; c < sqlite3_column_count(stmt.get()); ++c) {
+      if (IsLeaseColumn(sqlite3_column_name(stmt.get(), c))) continue;
+      row.push_back(sqlite3_column_type(stmt.get(), c) == SQLITE_NULL
+                        ? std::nullopt
+                        : std::optional<std::string>(stmt.Text(c)));
+    }
+  }
+  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading " + std::string(table));
+  return out;
+}
+
+Status SqliteStore::WriteTables(const std::vector<TableRows>& tables) {
+  Transaction transaction(db_.get(), Sync::kDurable);
+  if (!transaction.begun()) return transaction.begun();
+  Statement count(db_.get(),
+                  "SELECT (SELECT count(*) FROM feeds) + (SELECT count(*) FROM items) + "
+                  "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)");
+  if (count.Step() != SQLITE_ROW) return DbError(db_.get(), "reading");
+  if (count.Int(0) != 0) {
+    return Error::InvalidInput(file_.string() + " holds feedwatch state already; copy into an "
+                               "empty store");
+  }
+  for (const TableRows& table : tables) {
+    if (!IsCopiedTable(table.table)) return Error::InvalidInput("no table " + table.table);
+    std::string sql = "INSERT INTO " + table.table + " (";
+    std::string values;
+    for (size_t c = 0; c < table.columns.size(); ++c) {
+      sql += (c > 0 ? ", " : "") + table.columns[c];
+      values += (c > 0 ? ", ?" : "?") + std::to_string(c + 1);
+    }
+    sql += ") VALUES (" + values + ")";
+    if (table.table == "meta") sql += " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    Statement insert(db_.get(), sql);
+    for (const auto& row : table.rows) {
+      insert.Reset();
+      for (size_t c = 0; c < row.size(); ++c) {
+        if (row[c]) {
+          insert.Bind(static_cast<int>(c + 1), std::string_view(*row[c]));
+        } else {
+          insert.BindNull(static_cast<int>(c + 1));
+        }
+      }
+      if (insert.Step() != SQLITE_DONE) return DbError(db_.get(), "writing " + table.table);
+    }
+  }
+  return transaction.Commit();
+}
+
+}  // namespace feedwatch::store
+
+namespace feedwatch::store {
+
+Result<std::unique_ptr<Store>> Store::Connect(std::string_view url, std::string_view password) {
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+    return OpenPostgres(url, password);
+  }
+  if (url.starts_with("sqlite:")) url.remove_prefix(7);
+  if (url.empty()) return Error::Usage("a store URL is empty");
+  return Open(std::filesystem::path(url));
 }
 
 }  // namespace feedwatch::store

@@ -1,0 +1,986 @@
+// The store on PostgreSQL, through libpq: the C client library PostgreSQL ships (Debian's
+// libpq5), with nothing between it and us. libpqxx would add a C++ layer, its own exceptions
+// and a second Debian package for what a few dozen lines here do: prepared statements,
+// parameters as text, one connection.
+//
+// Several instances share the database. What each guarantee rests on:
+// - a feed is polled by one instance at a time: ClaimFeeds takes due, unleased rows with
+//   FOR UPDATE SKIP LOCKED and writes a lease (owner, deadline) in the same statement;
+// - a delivery is sent by one instance: DueDeliveries claims the same way;
+// - a story alerts once per watch: a head's story_seq is UNIQUE per watch (CommitPoll);
+// - an item is matched once per watch: UNIQUE (watch, item_id), as in SQLite.
+// A lost connection is opened again on the next call; the call that found it lost fails (Io).
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <charconv>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/internal.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+namespace feedwatch::store {
+namespace {
+
+struct ConnectionCloser {
+  void operator()(PGconn* conn) const { PQfinish(conn); }
+};
+using Connection = std::unique_ptr<PGconn, ConnectionCloser>;
+
+struct ResultClearer {
+  void operator()(PGresult* result) const { PQclear(result); }
+};
+
+// A statement's parameters, as text (nullopt: NULL).
+class Params {
+ public:
+  Params& Add(std::string_view text) {
+    values_.emplace_back(std::string(text));
+    return *this;
+  }
+  Params& Add(std::int64_t value) {
+    values_.emplace_back(std::to_string(value));
+    return *this;
+  }
+  Params& Add(std::optional<TimePoint> value) {
+    values_.push_back(value ? std::optional(std::to_string(ToUnix(*value))) : std::nullopt);
+    return *this;
+  }
+  Params& Null() {
+    values_.emplace_back(std::nullopt);
+    return *this;
+  }
+  // A text[] or bigint[] literal: {"a","b\"c"}; nullopt elements are NULL.
+  Params& Array(const std::vector<std::optional<std::string>>& elements) {
+    std::string literal = "{";
+    for (size_t i = 0; i < elements.size(); ++i) {
+      if (i > 0) literal += ',';
+      if (!elements[i]) {
+        literal += "NULL";
+        continue;
+      }
+      literal += '"';
+      for (const char c : *elements[i]) {
+        if (c == '"' || c == '\\') literal += '\\';
+        literal += c;
+      }
+      literal += '"';
+    }
+    literal += '}';
+    values_.emplace_back(std::move(literal));
+    return *this;
+  }
+  Params& Array(const std::vector<std::string>& elements) {
+    return Array(std::vector<std::optional<std::string>>(elements.begin(), elements.end()));
+  }
+
+  int size() const { return static_cast<int>(values_.size()); }
+  std::vector<const char*> Pointers() const {
+    std::vector<const char*> out;
+    out.reserve(values_.size());
+    for (const auto& value : values_) out.push_back(value ? value->c_str() : nullptr);
+    return out;
+  }
+
+ private:
+  std::vector<std::optional<std::string>> values_;
+};
+
+// A query's rows.
+class Rows {
+ public:
+  explicit Rows(PGresult* result) : result_(result) {}
+  ExecStatusType status() const { return PQresultStatus(result_.get()); }
+  std::string ErrorMessage() const {
+    std::string message = PQresultErrorMessage(result_.get());
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return message;
+  }
+  int size() const { return PQntuples(result_.get()); }
+  bool Null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
+  std::string Text(int row, int column) const {
+    return {PQgetvalue(result_.get(), row, column),
+            static_cast<size_t>(PQgetlength(result_.get(), row, column))};
+  }
+  std::int64_t Int(int row, int column) const {
+    const char* text = PQgetvalue(result_.get(), row, column);
+    std::int64_t value = 0;
+    std::from_chars(text, text + PQgetlength(result_.get(), row, column), value);
+    return value;
+  }
+  std::optional<TimePoint> Time(int row, int column) const {
+    if (Null(row, column)) return std::nullopt;
+    return FromUnix(Int(row, column));
+  }
+  int columns() const { return PQnfields(result_.get()); }
+  std::string ColumnName(int column) const { return PQfname(result_.get(), column); }
+  // The number of rows a command changed.
+  int Changed() const {
+    const char* text = PQcmdTuples(result_.get());
+    return text[0] != '\0' ? std::stoi(text) : 0;
+  }
+
+ private:
+  std::unique_ptr<PGresult, ResultClearer> result_;
+};
+
+// What `url` says of where the database is, without its password.
+std::string Redacted(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.find('@');
+  if (scheme == std::string_view::npos || at == std::string_view::npos) return std::string(url);
+  const size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon)) + std::string(url.substr(at));
+}
+
+constexpr std::string_view kFeedColumns =
+    "name, url, last_attempt_at, last_success_at, next_due_at, consecutive_failures, "
+    "last_status, coalesce(last_error, ''), etag, last_modified, body_hash, moved_to, gone, "
+    "coalesce(lease_owner, ''), lease_until";
+
+FeedState ReadFeedState(const Rows& rows, int r) {
+  FeedState state;
+  state.name = rows.Text(r, 0);
+  state.url = rows.Text(r, 1);
+  state.last_attempt_at = rows.Time(r, 2);
+  state.last_success_at = rows.Time(r, 3);
+  state.next_due_at = rows.Time(r, 4);
+  state.consecutive_failures = static_cast<int>(rows.Int(r, 5));
+  state.last_status = rows.Text(r, 6);
+  state.last_error = rows.Text(r, 7);
+  state.etag = rows.Text(r, 8);
+  state.last_modified = rows.Text(r, 9);
+  state.body_hash = rows.Text(r, 10);
+  state.moved_to = rows.Text(r, 11);
+  state.gone = rows.Int(r, 12) != 0;
+  state.lease_owner = rows.Text(r, 13);
+  state.lease_until = rows.Time(r, 14);
+  return state;
+}
+
+constexpr std::string_view kStoryColumns =
+    "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at, i.published_at, m.snippet, "
+    "(SELECT string_agg(name, E'\\n' ORDER BY first) FROM (SELECT ofd.name, min(om.id) AS first "
+    "   FROM matches om JOIN items oi ON oi.id = om.item_id JOIN feeds ofd ON ofd.id = oi.feed_id "
+    "   WHERE om.story_of = m.id AND ofd.id <> f.id GROUP BY ofd.name) o) "
+    "FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
+
+constexpr std::string_view kDeliverySelect =
+    "SELECT d.id, d.notifier, d.state, d.attempts, coalesce(d.first_due_at, d.created_at), "
+    "d.next_attempt_at, coalesce(d.last_error, ''), coalesce(d.message_id, ''), m.watch, f.name, "
+    "i.title, i.link, i.published_at, m.matched_at, i.summary, m.terms, m.snippet, m.id, "
+    "(SELECT string_agg(name, E'\\n' ORDER BY first) FROM (SELECT ofd.name, min(om.id) AS first "
+    "   FROM matches om JOIN items oi ON oi.id = om.item_id JOIN feeds ofd ON ofd.id = oi.feed_id "
+    "   WHERE om.story_of = m.id AND ofd.id <> f.id GROUP BY ofd.name) o), m.item_id, "
+    "i.summary_marked, m.hits "
+    "FROM deliveries d JOIN matches m ON m.id = d.match_id "
+    "JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (size_t at = 0; at < text.size();) {
+    const size_t end = std::min(text.find('\n', at), text.size());
+    out.push_back(text.substr(at, end - at));
+    at = end + 1;
+  }
+  return out;
+}
+
+Delivery ReadDelivery(const Rows& rows, int r) {
+  Delivery d;
+  d.id = rows.Int(r, 0);
+  d.notifier = rows.Text(r, 1);
+  d.state = rows.Text(r, 2);
+  d.attempts = static_cast<int>(rows.Int(r, 3));
+  d.first_due_at = FromUnix(rows.Int(r, 4));
+  d.next_attempt_at = FromUnix(rows.Int(r, 5));
+  d.last_error = rows.Text(r, 6);
+  d.message_id = rows.Text(r, 7);
+  d.watch = rows.Text(r, 8);
+  d.feed = rows.Text(r, 9);
+  d.title = rows.Text(r, 10);
+  d.link = rows.Text(r, 11);
+  d.published = rows.Time(r, 12);
+  d.matched_at = FromUnix(rows.Int(r, 13));
+  d.summary = rows.Text(r, 14);
+  d.terms = rows.Text(r, 15);
+  d.snippet = rows.Text(r, 16);
+  d.story = rows.Int(r, 17);
+  d.also_reported_by = Lines(rows.Text(r, 18));
+  d.item = rows.Int(r, 19);
+  d.summary_marked = rows.Text(r, 20);
+  d.hits = rows.Text(r, 21);
+  return d;
+}
+
+std::vector<std::string> IdTexts(const std::vector<std::int64_t>& ids) {
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (const std::int64_t id : ids) out.push_back(std::to_string(id));
+  return out;
+}
+
+class PgStore final : public Store {
+ public:
+  PgStore(Connection conn, std::string location)
+      : conn_(std::move(conn)), location_(std::move(location)) {}
+
+  static Result<std::unique_ptr<Store>> Open(std::string_view url, std::string_view password);
+
+  std::string_view backend() const override { return "postgresql"; }
+  bool shared() const override { return true; }
+  std::string location() const override { return location_; }
+
+  Result<FeedState> GetFeedState(std::string_view feed) override {
+    Result<Rows> rows = Query("SELECT " + std::string(kFeedColumns) + " FROM feeds WHERE name = $1",
+                              Params().Add(feed), "reading feed state");
+    if (!rows) return rows.error();
+    if (rows->size() > 0) return ReadFeedState(*rows, 0);
+    FeedState state;
+    state.name = std::string(feed);
+    return state;
+  }
+
+  Result<std::vector<FeedState>> ListFeeds() override {
+    Result<Rows> rows = Query("SELECT " + std::string(kFeedColumns) + " FROM feeds ORDER BY name",
+                              Params(), "listing feeds");
+    if (!rows) return rows.error();
+    std::vector<FeedState> feeds;
+    for (int r = 0; r < rows->size(); ++r) feeds.push_back(ReadFeedState(*rows, r));
+    return feeds;
+  }
+
+  Result<std::vector<FeedClaim>> ClaimFeeds(const std::vector<FeedRef>& feeds, TimePoint now,
+                                            TimePoint until) override {
+    std::vector<std::string> names, urls;
+    for (const FeedRef& feed : feeds) {
+      names.push_back(feed.name);
+      urls.push_back(feed.url);
+    }
+    if (Status s = Exec("INSERT INTO feeds (name, url) SELECT n, u FROM unnest($1::text[], "
+                        "$2::text[]) AS x(n, u) WHERE NOT EXISTS (SELECT 1 FROM feeds "
+                        "WHERE name = x.n) ON CONFLICT DO NOTHING",
+                        Params().Array(names).Array(urls), "recording feeds");
+        !s) {
+      return s.error();
+    }
+    Result<Rows> claimed = Query(
+        "WITH due AS (SELECT id FROM feeds WHERE name = ANY($1::text[]) "
+        "AND coalesce(next_due_at, 0) <= $2 "
+        "AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until < $2) "
+        "FOR UPDATE SKIP LOCKED) "
+        "UPDATE feeds f SET lease_owner = $3, lease_until = $4 FROM due WHERE f.id = due.id "
+        "RETURNING " + std::string(kFeedColumns),
+        Params().Array(names).Add(ToUnix(now)).Add(instance_.id).Add(ToUnix(until)),
+        "claiming feeds");
+    if (!claimed) return claimed.error();
+    std::unordered_map<std::string, FeedState> won;
+    for (int r = 0; r < claimed->size(); ++r) {
+      FeedState state = ReadFeedState(*claimed, r);
+      won.emplace(state.name, std::move(state));
+    }
+    std::unordered_map<std::string, TimePoint> retry;
+    if (static_cast<size_t>(claimed->size()) < feeds.size()) {
+      Result<Rows> state = Query(
+          "SELECT name, greatest(coalesce(next_due_at, 0), coalesce(lease_until, 0)) FROM feeds "
+          "WHERE name = ANY($1::text[])",
+          Params().Array(names), "claiming feeds");
+      if (!state) return state.error();
+      for (int r = 0; r < state->size(); ++r) {
+        retry[state->Text(r, 0)] = FromUnix(state->Int(r, 1));
+      }
+    }
+    std::vector<FeedClaim> out;
+    for (const FeedRef& feed : feeds) {
+      FeedClaim& claim = out.emplace_back();
+      claim.name = feed.name;
+      if (const auto it = won.find(feed.name); it != won.end()) {
+        claim.claimed = true;
+        claim.state = std::move(it->second);
+      } else {
+        claim.retry_at = retry.contains(feed.name) ? retry[feed.name] : now;
+      }
+    }
+    return out;
+  }
+
+  Status RenewLeases(const std::vector<std::string>& feeds, TimePoint until) override {
+    return Exec(
+        "UPDATE feeds SET lease_until = $3 WHERE name = ANY($1::text[]) AND lease_owner = $2",
+        Params().Array(feeds).Add(instance_.id).Add(ToUnix(until)), "renewing leases");
+  }
+
+  Status ReleaseLeases() override {
+    for (const char* sql : {"UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
+                            "WHERE lease_owner = $1",
+                            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL "
+                            "WHERE lease_owner = $1"}) {
+      if (Status s = Exec(sql, Params().Add(instance_.id), "releasing leases"); !s) return s;
+    }
+    return Status::Ok();
+  }
+
+  Result<std::unordered_map<std::string, std::string>> KnownItems(
+      std::string_view feed, const std::vector<std::string>& keys) override {
+    Result<Rows> rows = Query(
+        "SELECT i.item_key, i.content_hash FROM items i JOIN feeds f ON f.id = i.feed_id "
+        "WHERE f.name = $1 AND i.item_key = ANY($2::text[])",
+        Params().Add(feed).Array(keys), "looking up items");
+    if (!rows) return rows.error();
+    std::unordered_map<std::string, std::string> known;
+    for (int r = 0; r < rows->size(); ++r) known[rows->Text(r, 0)] = rows->Text(r, 1);
+    return known;
+  }
+
+  Result<std::vector<StoryHead>> CommitPoll(
+      std::string_view feed, std::string_view url, const PollRecord& poll,
+      const std::vector<ItemRecord>& items,
+      const std::map<std::string, std::int64_t>& last_seq) override;
+
+  Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) override {
+    Transaction transaction(*this, /*durable=*/false);
+    if (!transaction.begun()) return transaction.begun();
+    Result<std::int64_t> feed_id = FeedId(feed, url);
+    if (!feed_id) return feed_id.error();
+    if (Status s = UpdateFeed(*feed_id, poll); !s) return s;
+    return transaction.Commit();
+  }
+
+  Result<int> ForgetItemsSeenBefore(TimePoint cutoff) override {
+    Result<Rows> rows = Query(
+        "DELETE FROM items i USING feeds f WHERE f.id = i.feed_id AND i.last_seen_at < $1 "
+        "AND i.last_seen_at < coalesce(f.last_read_at, 0)",
+        Params().Add(ToUnix(cutoff)), "forgetting old items");
+    if (!rows) return rows.error();
+    return rows->Changed();
+  }
+
+  Result<int> CountMatchesSince(TimePoint since) override {
+    Result<Rows> rows = Query(
+        "SELECT count(*) FROM matches WHERE matched_at >= $1 AND story_of IS NULL",
+        Params().Add(ToUnix(since)), "counting matches");
+    if (!rows) return rows.error();
+    return static_cast<int>(rows->Int(0, 0));
+  }
+
+  Result<OutboxCounts> CountDeliveries() override {
+    Result<Rows> rows = Query(
+        "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = "
+        "'dead') FROM deliveries WHERE state IN ('pending', 'dead')",
+        Params(), "counting deliveries");
+    if (!rows) return rows.error();
+    return OutboxCounts{static_cast<int>(rows->Int(0, 0)), static_cast<int>(rows->Int(0, 1))};
+  }
+
+  Status Heartbeat(TimePoint now) override {
+    if (instance_.id.empty()) {
+      return Exec("INSERT INTO meta (key, value) VALUES ('heartbeat', $1) "
+                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                  Params().Add(std::to_string(ToUnix(now))), "writing");
+    }
+    return Exec(
+        "INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
+        "VALUES ($1, $2, $2, $3, $4) ON CONFLICT (id) DO UPDATE SET "
+        "last_seen_at = excluded.last_seen_at, config_hash = excluded.config_hash, "
+        "version = excluded.version",
+        Params()
+            .Add(instance_.id)
+            .Add(ToUnix(now))
+            .Add(instance_.config_hash)
+            .Add(instance_.version),
+        "writing");
+  }
+
+  Result<std::vector<InstanceInfo>> Instances(TimePoint since) override {
+    Result<Rows> rows = Query(
+        "SELECT id, started_at, last_seen_at, config_hash, version FROM instances "
+        "WHERE last_seen_at >= $1 ORDER BY id",
+        Params().Add(ToUnix(since)), "reading instances");
+    if (!rows) return rows.error();
+    std::vector<InstanceInfo> out;
+    for (int r = 0; r < rows->size(); ++r) {
+      out.push_back({rows->Text(r, 0), FromUnix(rows->Int(r, 1)), FromUnix(rows->Int(r, 2)),
+                     rows->Text(r, 3), rows->Text(r, 4)});
+    }
+    return out;
+  }
+
+  Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) override {
+    return Stories(std::string(kStoryColumns) +
+                       "WHERE m.matched_at >= $1 AND m.story_of IS NULL "
+                       "ORDER BY m.matched_at DESC, m.id DESC",
+                   Params().Add(ToUnix(since)));
+  }
+
+  Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit) override {
+    return Stories(std::string(kStoryColumns) +
+                       "WHERE m.watch = $1 AND m.story_of IS NULL "
+                       "ORDER BY m.matched_at DESC, m.id DESC LIMIT $2",
+                   Params().Add(watch).Add(static_cast<std::int64_t>(limit)));
+  }
+
+  Result<StoryHeads> RecentStories(std::string_view watch, TimePoint since,
+                                   std::int64_t after_seq) override {
+    Result<Rows> rows = Query(
+        "SELECT m.id, i.title, i.canonical_url, m.matched_at, coalesce(m.story_seq, 0), "
+        "(SELECT coalesce(max(story_seq), 0) FROM matches WHERE watch = $1) "
+        "FROM matches m JOIN items i ON i.id = m.item_id "
+        "WHERE m.watch = $1 AND m.matched_at >= $2 AND m.story_of IS NULL "
+        "AND ($3 = 0 OR m.story_seq > $3) ORDER BY m.matched_at, m.id",
+        Params().Add(watch).Add(ToUnix(since)).Add(after_seq), "reading recent stories");
+    if (!rows) return rows.error();
+    StoryHeads out;
+    for (int r = 0; r < rows->size(); ++r) {
+      out.heads.push_back({rows->Int(r, 0), rows->Int(r, 4), std::string(watch),
+                           rows->Text(r, 1), rows->Text(r, 2), FromUnix(rows->Int(r, 3))});
+    }
+    if (rows->size() > 0) {
+      out.last_seq = rows->Int(0, 5);
+      return out;
+    }
+    Result<Rows> last = Query("SELECT coalesce(max(story_seq), 0) FROM matches WHERE watch = $1",
+                              Params().Add(watch), "reading recent stories");
+    if (!last) return last.error();
+    out.last_seq = last->Int(0, 0);
+    return out;
+  }
+
+  Result<std::string> InstanceId() override {
+    Result<Rows> rows = Query("SELECT value FROM meta WHERE key = 'instance'", Params(),
+                              "reading the instance id");
+    if (!rows) return rows.error();
+    if (rows->size() == 0) return Error::Io("database: no instance id");
+    return rows->Text(0, 0);
+  }
+
+  Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override {
+    Result<Rows> claimed = Query(
+        "WITH due AS (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 "
+        "AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $1) "
+        "ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
+        "UPDATE deliveries d SET lease_owner = $2, lease_until = $4 FROM due "
+        "WHERE d.id = due.id RETURNING d.id",
+        Params()
+            .Add(ToUnix(now))
+            .Add(instance_.id)
+            .Add(static_cast<std::int64_t>(limit))
+            .Add(ToUnix(until)),
+        "claiming deliveries");
+    if (!claimed) return claimed.error();
+    if (claimed->size() == 0) return std::vector<Delivery>{};
+    std::vector<std::string> ids;
+    for (int r = 0; r < claimed->size(); ++r) ids.push_back(claimed->Text(r, 0));
+    return Deliveries(std::string(kDeliverySelect) +
+                          "WHERE d.id = ANY($1::bigint[]) ORDER BY d.next_attempt_at, d.id",
+                      Params().Array(ids));
+  }
+
+  Result<std::vector<Delivery>> ListDeliveries(bool all) override {
+    return Deliveries(
+        std::string(kDeliverySelect) + (all ? "" : "WHERE d.state <> 'sent' ") + "ORDER BY d.id",
+        Params());
+  }
+
+  Status AssignMessage(const std::vector<std::int64_t>& ids,
+                       std::string_view message_id) override {
+    return Exec("UPDATE deliveries SET message_id = $2 WHERE id = ANY($1::bigint[])",
+                Params().Array(IdTexts(ids)).Add(message_id), "naming a message");
+  }
+
+  Status MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) override {
+    return Exec(
+        "UPDATE deliveries SET state = 'sent', sent_at = $2, attempts = attempts + 1, "
+        "last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[])",
+        Params().Array(IdTexts(ids)).Add(ToUnix(now)), "marking delivery sent");
+  }
+
+  Status MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
+                    std::string_view error) override {
+    return Exec(
+        "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, "
+        "lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[])",
+        Params().Array(IdTexts(ids)).Add(ToUnix(next_attempt)).Add(error),
+        "recording delivery failure");
+  }
+
+  Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) override {
+    return Exec(
+        "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = $2, "
+        "lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[])",
+        Params().Array(IdTexts(ids)).Add(error), "giving up a delivery");
+  }
+
+  Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) override {
+    return Exec(
+        "UPDATE deliveries SET next_attempt_at = $2, lease_owner = NULL, lease_until = NULL "
+        "WHERE id = ANY($1::bigint[])",
+        Params().Array(IdTexts(ids)).Add(ToUnix(next_attempt)), "deferring a delivery");
+  }
+
+  Status Retry(std::int64_t id, TimePoint now) override {
+    Result<Rows> rows = Query("SELECT state FROM deliveries WHERE id = $1", Params().Add(id),
+                              "reading the outbox");
+    if (!rows) return rows.error();
+    if (rows->size() == 0) return Error::NotFound("no delivery " + std::to_string(id));
+    if (rows->Text(0, 0) == "sent") {
+      return Error::InvalidInput("delivery " + std::to_string(id) + " was sent already");
+    }
+    return Exec(
+        "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = $2, "
+        "next_attempt_at = $2, lease_owner = NULL, lease_until = NULL WHERE id = $1",
+        Params().Add(id).Add(ToUnix(now)), "requeueing a delivery");
+  }
+
+  Result<int> RetryDead(TimePoint now) override {
+    Result<Rows> rows = Query(
+        "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = $1, "
+        "next_attempt_at = $1, lease_owner = NULL, lease_until = NULL WHERE state = 'dead'",
+        Params().Add(ToUnix(now)), "requeueing deliveries");
+    if (!rows) return rows.error();
+    return rows->Changed();
+  }
+
+  Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) override {
+    Result<Rows> rows = Query(
+        "SELECT count(DISTINCT coalesce(message_id, id::text)), min(sent_at) FROM deliveries "
+        "WHERE notifier = $1 AND state = 'sent' AND sent_at >= $2",
+        Params().Add(notifier).Add(ToUnix(since)), "counting sent messages");
+    if (!rows) return rows.error();
+    return SentMessages{static_cast<int>(rows->Int(0, 0)), rows->Time(0, 1)};
+  }
+
+  Result<TableRows> ReadTable(std::string_view table) override {
+    if (!IsCopiedTable(table)) return Error::InvalidInput("no table " + std::string(table));
+    Result<Rows> rows =
+        Query("SELECT * FROM " + std::string(table) + " ORDER BY 1", Params(), "reading");
+    if (!rows) return rows.error();
+    TableRows out;
+    out.table = std::string(table);
+    std::vector<int> kept;
+    for (int c = 0; c < rows->columns(); ++c) {
+      if (IsLeaseColumn(rows->ColumnName(c))) continue;
+      kept.push_back(c);
+      out.columns.push_back(rows->ColumnName(c));
+    }
+    for (int r = 0; r < rows->size(); ++r) {
+      auto& row = out.rows.emplace_back();
+      for (const int c : kept) {
+        row.push_back(rows->Null(r, c) ? std::nullopt : std::optional(rows->Text(r, c)));
+      }
+    }
+    return out;
+  }
+
+  Status WriteTables(const std::vector<TableRows>& tables) override;
+
+ private:
+  // BEGIN on construction; ROLLBACK on destruction unless Commit() succeeded. Not durable: the
+  // commit returns before the WAL reaches the disk (synchronous_commit off), as SQLite's
+  // relaxed transactions: for bookkeeping whose loss costs a poll done again.
+  class Transaction {
+   public:
+    Transaction(PgStore& store, bool durable) : store_(store) {
+      status_ = store_.Exec("BEGIN", Params(), "beginning a transaction");
+      if (status_ && !durable) {
+        status_ = store_.Exec("SET LOCAL synchronous_commit = off", Params(), "beginning");
+      }
+    }
+    ~Transaction() {
+      if (status_.ok() && !committed_) (void)store_.Exec("ROLLBACK", Params(), "rolling back");
+    }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    const Status& begun() const { return status_; }
+    Status Commit() {
+      Status status = store_.Exec("COMMIT", Params(), "committing");
+      committed_ = status.ok();
+      return status;
+    }
+
+   private:
+    PgStore& store_;
+    Status status_;
+    bool committed_ = false;
+  };
+
+  // Runs `sql` as a prepared statement (prepared on first use on this connection). A lost
+  // connection is opened again first; the call fails if that fails.
+  Result<Rows> Query(const std::string& sql, const Params& params, std::string_view what) {
+    if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      PQreset(conn_.get());
+      prepared_.clear();
+      if (PQstatus(conn_.get()) != CONNECTION_OK) return Failed(what);
+    }
+    auto [it, added] = prepared_.try_emplace(sql, "");
+    if (added) {
+      it->second = "s" + std::to_string(prepared_.size());
+      Rows prepared(PQprepare(conn_.get(), it->second.c_str(), sql.c_str(), 0, nullptr));
+      if (prepared.status() != PGRES_COMMAND_OK) {
+        prepared_.erase(it);
+        return Error::Io("database: " + std::string(what) + ": " + prepared.ErrorMessage());
+      }
+    }
+    const std::vector<const char*> values = params.Pointers();
+    Rows rows(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(),
+                             nullptr, nullptr, 0));
+    if (rows.status() != PGRES_COMMAND_OK && rows.status() != PGRES_TUPLES_OK) {
+      return Error::Io("database: " + std::string(what) + ": " + rows.ErrorMessage());
+    }
+    return rows;
+  }
+  Status Exec(const std::string& sql, const Params& params, std::string_view what) {
+    Result<Rows> rows = Query(sql, params, what);
+    if (!rows) return rows.error();
+    return Status::Ok();
+  }
+  Error Failed(std::string_view what) const {
+    std::string message = PQerrorMessage(conn_.get());
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Error::Io("database: " + std::string(what) + ": " + message);
+  }
+  Result<std::int64_t> FeedId(std::string_view name, std::string_view url) {
+    // A new URL in the configuration starts afresh, as in SQLite.
+    Result<Rows> rows = Query(
+        "INSERT INTO feeds AS f (name, url) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET "
+        "etag = CASE WHEN f.url = excluded.url THEN f.etag ELSE '' END, "
+        "last_modified = CASE WHEN f.url = excluded.url THEN f.last_modified ELSE '' END, "
+        "body_hash = CASE WHEN f.url = excluded.url THEN f.body_hash ELSE '' END, "
+        "moved_to = CASE WHEN f.url = excluded.url THEN f.moved_to ELSE '' END, "
+        "gone = CASE WHEN f.url = excluded.url THEN f.gone ELSE 0 END, "
+        "url = excluded.url RETURNING id",
+        Params().Add(name).Add(url), "recording feed");
+    if (!rows) return rows.error();
+    return rows->Int(0, 0);
+  }
+
+  Status UpdateFeed(std::int64_t feed_id, const PollRecord& poll) {
+    const bool ok = poll.error.empty();
+    return Exec(
+        "UPDATE feeds SET last_attempt_at = $2, next_due_at = $3, last_status = $4, "
+        "last_error = nullif($5, ''), "
+        "last_success_at = CASE WHEN $6 THEN $2 ELSE last_success_at END, "
+        "consecutive_failures = CASE WHEN $6 THEN 0 ELSE consecutive_failures + 1 END, "
+        "etag = CASE WHEN $7 <> '' THEN $7 ELSE etag END, "
+        "last_modified = CASE WHEN $8 <> '' THEN $8 ELSE last_modified END, "
+        "body_hash = CASE WHEN $9 <> '' THEN $9 ELSE body_hash END, "
+        "moved_to = CASE WHEN $10 <> '' THEN $10 ELSE moved_to END, gone = $11, "
+        "lease_until = CASE WHEN lease_owner = $12 THEN NULL ELSE lease_until END, "
+        "lease_owner = CASE WHEN lease_owner = $12 THEN NULL ELSE lease_owner END WHERE id = $1",
+        Params()
+            .Add(feed_id)
+            .Add(ToUnix(poll.at))
+            .Add(ToUnix(poll.next_due))
+            .Add(poll.status)
+            .Add(poll.error)
+            .Add(ok ? "true" : "false")
+            .Add(poll.etag)
+            .Add(poll.last_modified)
+            .Add(poll.body_hash)
+            .Add(poll.moved_to)
+            .Add(static_cast<std::int64_t>(poll.gone))
+            .Add(instance_.id),
+        "recording poll");
+  }
+
+  Result<std::vector<StoryMatch>> Stories(const std::string& sql, const Params& params) {
+    Result<Rows> rows = Query(sql, params, "reading stories");
+    if (!rows) return rows.error();
+    std::vector<StoryMatch> stories;
+    for (int r = 0; r < rows->size(); ++r) {
+      StoryMatch& story = stories.emplace_back();
+      story.id = rows->Int(r, 0);
+      story.watch = rows->Text(r, 1);
+      story.feed = rows->Text(r, 2);
+      story.title = rows->Text(r, 3);
+      story.link = rows->Text(r, 4);
+      story.matched_at = FromUnix(rows->Int(r, 5));
+      story.published = rows->Time(r, 6);
+      story.snippet = rows->Text(r, 7);
+      story.also_reported_by = Lines(rows->Text(r, 8));
+    }
+    return stories;
+  }
+
+  Result<std::vector<Delivery>> Deliveries(const std::string& sql, const Params& params) {
+    Result<Rows> rows = Query(sql, params, "reading the outbox");
+    if (!rows) return rows.error();
+    std::vector<Delivery> out;
+    for (int r = 0; r < rows->size(); ++r) out.push_back(ReadDelivery(*rows, r));
+    return out;
+  }
+
+  Status Migrate();
+
+  Connection conn_;
+  std::string location_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+};
+
+Result<std::vector<StoryHead>> PgStore::CommitPoll(
+    std::string_view feed, std::string_view url, const PollRecord& poll,
+    const std::vector<ItemRecord>& items, const std::map<std::string, std::int64_t>& last_seq) {
+  const TimePoint now = poll.at;
+  const bool matched = std::any_of(items.begin(), items.end(),
+                                   [](const ItemRecord& item) { return !item.matches.empty(); });
+  Transaction transaction(*this, /*durable=*/matched);
+  if (!transaction.begun()) return transaction.begun().error();
+  Result<std::int64_t> feed_id = FeedId(feed, url);
+  if (!feed_id) return feed_id.error();
+
+  // Every item in one statement: new ones inserted, known ones touched (a feed listing one key
+  // twice is read once, as its first).
+  std::unordered_map<std::string, std::int64_t> ids;
+  if (!items.empty()) {
+    std::vector<std::optional<std::string>> keys, titles, links, published, urls, hashes,
+        summaries, marked;
+    std::unordered_map<std::string_view, bool> listed;
+    for (const ItemRecord& item : items) {
+      if (!listed.try_emplace(item.key, true).second) continue;
+      keys.emplace_back(item.key);
+      titles.emplace_back(item.title);
+      links.emplace_back(item.link);
+      published.push_back(item.published ? std::optional(std::to_string(ToUnix(*item.published)))
+                                         : std::nullopt);
+      urls.emplace_back(item.canonical_url);
+      hashes.emplace_back(item.content_hash);
+      summaries.emplace_back(item.summary);
+      marked.emplace_back(item.summary_marked);
+    }
+    Result<Rows> rows = Query(
+        "INSERT INTO items AS i (feed_id, item_key, title, link, published_at, first_seen_at, "
+        "last_seen_at, canonical_url, content_hash, summary, summary_marked) "
+        "SELECT $1, k, t, l, p, $2, $2, c, h, s, sm FROM unnest($3::text[], $4::text[], "
+        "$5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[]) "
+        "AS x(k, t, l, p, c, h, s, sm) "
+        "ON CONFLICT (feed_id, item_key) DO UPDATE SET last_seen_at = excluded.last_seen_at, "
+        "title = excluded.title, link = excluded.link, canonical_url = excluded.canonical_url, "
+        "content_hash = CASE WHEN excluded.content_hash <> '' THEN excluded.content_hash "
+        "ELSE i.content_hash END, "
+        "summary = CASE WHEN excluded.summary <> '' THEN excluded.summary ELSE i.summary END, "
+        "summary_marked = CASE WHEN excluded.summary_marked <> '' THEN excluded.summary_marked "
+        "ELSE i.summary_marked END RETURNING id, item_key",
+        Params()
+            .Add(*feed_id)
+            .Add(ToUnix(now))
+            .Array(keys)
+            .Array(titles)
+            .Array(links)
+            .Array(published)
+            .Array(urls)
+            .Array(hashes)
+            .Array(summaries)
+            .Array(marked),
+        "recording items");
+    if (!rows) return rows.error();
+    for (int r = 0; r < rows->size(); ++r) ids[rows->Text(r, 1)] = rows->Int(r, 0);
+  }
+
+  std::map<std::string, std::int64_t> seq(last_seq.begin(), last_seq.end());
+  std::vector<StoryHead> heads;
+  for (const ItemRecord& item : items) {
+    const std::int64_t item_id = ids[item.key];
+    for (const MatchRecord& match : item.matches) {
+      Params params;
+      params.Add(match.watch).Add(item_id).Add(ToUnix(now)).Add(match.terms).Add(match.snippet);
+      std::int64_t story_seq = 0;
+      if (match.story_of) {
+        params.Add(*match.story_of).Null();
+      } else {
+        story_seq = seq[match.watch] + 1;
+        params.Null().Add(story_seq);
+      }
+      params.Add(match.hits);
+      // DO NOTHING on either key: the item matched the watch before, or another instance took
+      // the story number (told apart below). An error would abort the transaction.
+      Result<Rows> inserted = Query(
+          "INSERT INTO matches (watch, item_id, matched_at, terms, snippet, story_of, story_seq, "
+          "hits) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING id",
+          params, "recording match");
+      if (!inserted) return inserted.error();
+      if (inserted->size() == 0) {
+        Result<Rows> before =
+            Query("SELECT 1 FROM matches WHERE watch = $1 AND item_id = $2",
+                  Params().Add(match.watch).Add(item_id), "recording match");
+        if (!before) return before.error();
+        if (before->size() > 0) continue;
+        return Error::Conflict("watch " + match.watch + ": story " + std::to_string(story_seq) +
+                               " was recorded by another instance");
+      }
+      const std::int64_t match_id = inserted->Int(0, 0);
+      if (match.story_of) continue;  // the story alerted already: linked, not sent
+      seq[match.watch] = story_seq;
+      heads.push_back({match_id, story_seq, match.watch, item.title, item.canonical_url, now});
+      for (const std::string& notifier : match.notifiers) {
+        const auto due = match.due_at.find(notifier);
+        if (Status s = Exec("INSERT INTO deliveries (match_id, notifier, created_at, "
+                            "next_attempt_at, first_due_at) VALUES ($1, $2, $3, $4, $4) "
+                            "ON CONFLICT (match_id, notifier) DO NOTHING",
+                            Params()
+                                .Add(match_id)
+                                .Add(notifier)
+                                .Add(ToUnix(now))
+                                .Add(ToUnix(due != match.due_at.end() ? due->second : now)),
+                            "enqueuing delivery");
+            !s) {
+          return s.error();
+        }
+      }
+    }
+  }
+  if (Status s = UpdateFeed(*feed_id, poll); !s) return s.error();
+  if (Status s = Exec("UPDATE feeds SET last_read_at = $2 WHERE id = $1",
+                      Params().Add(*feed_id).Add(ToUnix(now)), "recording poll");
+      !s) {
+    return s.error();
+  }
+  if (Status s = transaction.Commit(); !s) return s.error();
+  return heads;
+}
+
+Status PgStore::WriteTables(const std::vector<TableRows>& tables) {
+  Transaction transaction(*this, /*durable=*/true);
+  if (!transaction.begun()) return transaction.begun();
+  Result<Rows> count = Query(
+      "SELECT (SELECT count(*) FROM feeds) + (SELECT count(*) FROM items) + "
+      "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)",
+      Params(), "reading");
+  if (!count) return count.error();
+  if (count->Int(0, 0) != 0) {
+    return Error::InvalidInput(location_ +
+                               " holds feedwatch state already; copy into an empty store");
+  }
+  for (const TableRows& table : tables) {
+    if (!IsCopiedTable(table.table)) return Error::InvalidInput("no table " + table.table);
+    std::string sql = "INSERT INTO " + table.table + " (";
+    std::string values;
+    for (size_t c = 0; c < table.columns.size(); ++c) {
+      sql += (c > 0 ? ", " : "") + table.columns[c];
+      values += (c > 0 ? ", $" : "$") + std::to_string(c + 1);
+    }
+    sql += ") VALUES (" + values + ")";
+    if (table.table == "meta") sql += " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    for (const auto& row : table.rows) {
+      Params params;
+      for (const auto& cell : row) {
+        if (cell) {
+          params.Add(std::string_view(*cell));
+        } else {
+          params.Null();
+        }
+      }
+      if (Status s = Exec(sql, params, "writing " + table.table); !s) return s;
+    }
+    // Ids were copied: the identity columns go on after the largest.
+    if (table.table != "meta") {
+      if (Status s = Exec("SELECT setval(pg_get_serial_sequence('" + table.table +
+                              "', 'id'), coalesce((SELECT max(id) FROM " + table.table +
+                              "), 0) + 1, false)",
+                          Params(), "writing " + table.table);
+          !s) {
+        return s;
+      }
+    }
+  }
+  return transaction.Commit();
+}
+
+// Migrations run under an advisory lock, so that instances starting together migrate once;
+// each in its own transaction (PostgreSQL's DDL is transactional).
+Status PgStore::Migrate() {
+  constexpr std::int64_t kMigrationLock = 0x66656564776174;  // "feedwat"
+  if (Status s = Exec("SELECT pg_advisory_lock($1)", Params().Add(kMigrationLock), "migrating");
+      !s) {
+    return s;
+  }
+  struct Unlock {
+    PgStore& store;
+    ~Unlock() {
+      (void)store.Exec("SELECT pg_advisory_unlock($1)", Params().Add(kMigrationLock),
+                       "migrating");
+    }
+  } unlock{*this};
+  if (Status s = Exec("CREATE TABLE IF NOT EXISTS feedwatch_schema (version INTEGER NOT NULL)",
+                      Params(), "migrating");
+      !s) {
+    return s;
+  }
+  Result<Rows> rows = Query("SELECT version FROM feedwatch_schema", Params(), "migrating");
+  if (!rows) return rows.error();
+  int version = 0;
+  if (rows->size() == 0) {
+    if (Status s = Exec("INSERT INTO feedwatch_schema (version) VALUES (0)", Params(),
+                        "migrating");
+        !s) {
+      return s;
+    }
+  } else {
+    version = static_cast<int>(rows->Int(0, 0));
+  }
+  if (version > kSchemaVersion) {
+    return Error::Io(location_ + ": database schema version " + std::to_string(version) +
+                     " is newer than this feedwatch understands (" +
+                     std::to_string(kSchemaVersion) + "); upgrade feedwatch");
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction transaction(*this, /*durable=*/true);
+    if (!transaction.begun()) return transaction.begun();
+    // Several statements: the simple query protocol, which takes them in one string.
+    Rows migrated(PQexec(conn_.get(), std::string(kMigrations[v].postgresql).c_str()));
+    if (migrated.status() != PGRES_COMMAND_OK && migrated.status() != PGRES_TUPLES_OK) {
+      return Error::Io("migrating the database to schema version " + std::to_string(v + 1) +
+                       ": " + migrated.ErrorMessage());
+    }
+    if (Status s = Exec("UPDATE feedwatch_schema SET version = $1",
+                        Params().Add(static_cast<std::int64_t>(v + 1)), "migrating");
+        !s) {
+      return s;
+    }
+    if (Status s = transaction.Commit(); !s) return s;
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_view password) {
+  const std::string dbname(url);
+  const std::string pass(password);
+  // The URI expands into its parts (expand_dbname); a password given apart overrides the URI's.
+  std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name"};
+  std::vector<const char*> values = {dbname.c_str(), "10", "feedwatch"};
+  if (!pass.empty()) {
+    keywords.push_back("password");
+    values.push_back(pass.c_str());
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  Connection conn(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
+  const std::string location = Redacted(url);
+  if (conn == nullptr) return Error::Io(location + ": cannot connect: out of memory");
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn.get());
+    while (!message.empty() && message.back() == '\n') message.pop_back();
+    return Error::Io(location + ": cannot connect: " + message);
+  }
+  // Notices (such as "relation already exists, skipping") are not ours to print.
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  auto store = std::make_unique<PgStore>(std::move(conn), location);
+  if (Status s = store->Migrate(); !s) {
+    return Error::Io(s.error().message.starts_with(location) ? s.error().message
+                                                             : location + ": " + s.error().message);
+  }
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenPostgres(std::string_view url, std::string_view password) {
+  return PgStore::Open(url, password);
+}
+
+}  // namespace feedwatch::store
