@@ -27,6 +27,8 @@ constexpr Seconds kClaimRetry{10};
 constexpr int kCommitAttempts = 4;
 // Instances are live while their heartbeat (every few seconds) is this recent.
 constexpr Seconds kInstanceLive{60};
+// On a shared store a feed falls due locally up to this much after the store says.
+constexpr std::uint64_t kShareSpreadSeconds = 5;
 
 std::string FormatDelay(Seconds delay) {
   const int64_t s = delay.count();
@@ -56,6 +58,7 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       store_(store),
       http_(http),
       clock_(clock),
+      random_(random),
       metrics_(metrics),
       feeds_(feeds),
       dispatcher_(config, store, clock, random, std::move(notifiers), metrics),
@@ -133,9 +136,17 @@ std::string Engine::FetchUrl(size_t index) const {
 }
 
 void Engine::StartFetches() {
-  std::vector<size_t> ready = scheduler_.Take(once() ? TimePoint::max() : clock_.Now());
-  if (!ready.empty() && !once() && store_.shared()) ready = Claim(std::move(ready));
-  for (const size_t feed : ready) Start(feed);
+  const TimePoint now = once() ? TimePoint::max() : clock_.Now();
+  while (true) {
+    std::vector<size_t> ready = scheduler_.Take(now);
+    const size_t taken = ready.size();
+    if (taken > 0 && !once() && store_.shared()) ready = Claim(std::move(ready));
+    for (const size_t feed : ready) Start(feed);
+    // A feed another instance polls gave its slot back, and no transfer's end will wake the
+    // loop for the feeds waiting behind it: take again. Each pass starts a fetch or moves a
+    // feed past `now`, so this ends.
+    if (ready.size() == taken) return;
+  }
 }
 
 std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
@@ -175,7 +186,7 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
                   FormatDelay(std::chrono::duration_cast<Seconds>(
                       std::max(claim.retry_at, now + Seconds(1)) - now)));
     scheduler_.Finished(i);
-    scheduler_.Schedule(i, claim.retry_at > now ? claim.retry_at : now + kClaimRetry);
+    Reschedule(i, claim.retry_at > now ? claim.retry_at : now + kClaimRetry);
   }
   return mine;
 }
@@ -195,7 +206,9 @@ void Engine::PublishFeed(const std::string& watch) {
 }
 
 void Engine::Reschedule(size_t feed, TimePoint due) {
-  if (!once()) scheduler_.Schedule(feed, due);
+  if (once()) return;
+  if (store_.shared()) due += Seconds(random_.Below(kShareSpreadSeconds));
+  scheduler_.Schedule(feed, due);
 }
 
 void Engine::Start(size_t index) {

@@ -130,7 +130,9 @@ class Engine {
   // A write the database refused: /healthz reports it until a Housekeeping finds it writable
   // again with no write failing in between.
   void WriteFailed(const Error& error);
-  // The feed is due at `due` again (not in `once`, which polls each feed one time).
+  // The feed is due at `due` again (not in `once`, which polls each feed one time). On a
+  // shared store, a few seconds later at random: every instance schedules every feed, and
+  // whichever asks first polls it; the spread makes that any of them, not the fastest always.
   void Reschedule(size_t feed, TimePoint due);
   // Renders `watch`'s Atom feed from the store into feeds_ (when there is one).
   void PublishFeed(const std::string& watch);
@@ -139,6 +141,7 @@ class Engine {
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
+  Random& random_;
   Metrics* metrics_;
   AlertFeeds* feeds_;
   Mode mode_ = Mode::kStart;

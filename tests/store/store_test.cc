@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <algorithm>
+#include <set>
+#include <thread>
+
 #include "tests/support/pg.h"
 #include "tests/support/support.h"
 
@@ -96,7 +100,244 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgresql"),
-                         [](const auto& info) { return info.param; });
+                         [](const auto& param_info) { return param_info.param; });
+
+TEST_P(StoreTest, ASecondWriterOfTheSameStoryReadsItAndLinksInsteadOfAlerting) {
+  // Two instances match one story in two outlets at once: both compared their items with the
+  // stories they knew (none yet), so both would start it.
+  const auto a = Open();
+  const auto b = Reopen();
+  MatchRecord match{"darchiev", {"desk"}};
+  Result<std::vector<StoryHead>> first =
+      a->CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match})}, {{"darchiev", 0}});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->size(), 1u);
+  EXPECT_EQ((*first)[0].seq, 1);
+  Result<std::vector<StoryHead>> second =
+      b->CommitPoll("ria", "u2", Ok(kNow), {Item("r1", {match})}, {{"darchiev", 0}});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, Error::Code::kConflict) << second.error().message;
+  EXPECT_TRUE(b->KnownItems("ria", {"r1"})->empty());  // nothing of the poll was recorded
+  // The loser reads the stories recorded since, finds the item's, and links to it.
+  Result<StoryHeads> heads = b->RecentStories("darchiev", kNow - Seconds(3600), 0);
+  ASSERT_TRUE(heads.ok());
+  ASSERT_EQ(heads->heads.size(), 1u);
+  EXPECT_EQ(heads->last_seq, 1);
+  match.story_of = heads->heads[0].match_id;
+  second = b->CommitPoll("ria", "u2", Ok(kNow), {Item("r1", {match})}, {{"darchiev", 1}});
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_TRUE(second->empty());
+  EXPECT_EQ(a->DueDeliveries(kNow, 10, kForever)->size(), 1u);  // one alert for the story
+  // Another story of the watch takes the next number; other watches number their own.
+  MatchRecord other{"darchiev", {"desk"}};
+  MatchRecord property{"property", {"desk"}};
+  first = b->CommitPoll("ria", "u2", Ok(kNow), {Item("r2", {other, property})},
+                        {{"darchiev", 1}});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].seq, 2);
+  EXPECT_EQ((*first)[1].seq, 1);
+}
+
+TEST_P(StoreTest, InstancesLeaveHeartbeatsWithTheirConfiguration) {
+  const auto a = Open();
+  const auto b = Reopen();
+  a->SetInstance("host-a:10", "cfg1", "0.1.0");
+  b->SetInstance("host-b:20", "cfg2", "0.1.0");
+  ASSERT_TRUE(a->Heartbeat(kNow).ok());
+  ASSERT_TRUE(b->Heartbeat(kNow + Seconds(5)).ok());
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(10)).ok());
+  std::vector<InstanceInfo> live = *a->Instances(kNow);
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(live[0].id, "host-a:10");
+  EXPECT_EQ(live[0].started_at, kNow);
+  EXPECT_EQ(live[0].last_seen_at, kNow + Seconds(10));
+  EXPECT_EQ(live[1].config_hash, "cfg2");
+  EXPECT_EQ(a->Instances(kNow + Seconds(8))->size(), 1u);  // b's heartbeat is older
+}
+
+TEST_P(StoreTest, CopyMovesEveryItemMatchStoryAndDeliveryToTheOtherBackend) {
+  const auto source = Open();
+  MatchRecord match{"darchiev", {"desk", "mail"}};
+  ASSERT_TRUE(source->CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match}), Item("t2")}, {})
+                  .ok());
+  std::vector<Delivery> due = *source->DueDeliveries(kNow, 10, kForever);
+  ASSERT_EQ(due.size(), 2u);
+  ASSERT_TRUE(source->MarkSent({due[0].id}, kNow).ok());  // one sent, one pending
+  const std::string id = *source->InstanceId();
+
+  const std::string other = GetParam() == "postgresql"
+                                ? (dir_.path() / "copy.db").string()
+                                : testing::NewPgDatabase();
+  auto target = Store::Connect(other, "");
+  ASSERT_TRUE(target.ok()) << target.error().message;
+  std::vector<TableRows> tables;
+  for (const std::string_view table : Store::kTables) tables.push_back(*source->ReadTable(table));
+  ASSERT_TRUE((*target)->WriteTables(tables).ok());
+
+  Store& copy = **target;
+  EXPECT_EQ(*copy.InstanceId(), id);  // message ids and Atom ids stay the same
+  EXPECT_EQ(copy.KnownItems("tass", {"t1", "t2"})->size(), 2u);
+  const std::vector<Delivery> pending = *copy.DueDeliveries(kNow, 10, kForever);
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].id, due[1].id);
+  EXPECT_EQ(pending[0].title, "title of t1");
+  EXPECT_EQ(copy.SentMessagesSince("desk", kNow - Seconds(60))->count +
+                copy.SentMessagesSince("mail", kNow - Seconds(60))->count,
+            1);
+  // The item seen before is not matched again; the story numbers go on.
+  EXPECT_TRUE(copy.CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match})}, {{"darchiev", 1}})
+                  ->empty());
+  EXPECT_EQ(copy.RecentStories("darchiev", kNow - Seconds(60), 0)->last_seq, 1);
+  // New rows get new ids after the copied ones.
+  Result<std::vector<StoryHead>> heads =
+      copy.CommitPoll("ria", "u2", Ok(kNow), {Item("r9", {{"property", {"desk"}}})}, {});
+  ASSERT_TRUE(heads.ok()) << heads.error().message;
+  ASSERT_EQ(heads->size(), 1u);
+  EXPECT_GT((*heads)[0].match_id, pending[0].story);
+  // A store that holds state already is not written over.
+  const Status again = copy.WriteTables(tables);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("holds feedwatch state already"), std::string::npos);
+}
+
+// Several instances on one PostgreSQL database.
+class PgStoreTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Store> Connect(const std::string& instance) {
+    Result<std::unique_ptr<Store>> store = Store::Connect(url_, "");
+    EXPECT_TRUE(store.ok()) << store.error().message;
+    if (!store.ok()) return nullptr;
+    (*store)->SetInstance(instance, "cfg", "test");
+    return std::move(*store);
+  }
+  static std::vector<std::string> Claimed(Store& store, const std::vector<FeedRef>& feeds,
+                                          TimePoint now) {
+    std::vector<std::string> names;
+    const Result<std::vector<FeedClaim>> claims = store.ClaimFeeds(feeds, now, now + Seconds(60));
+    EXPECT_TRUE(claims.ok()) << claims.error().message;
+    if (!claims.ok()) return names;
+    for (const FeedClaim& claim : *claims) {
+      if (claim.claimed) names.push_back(claim.name);
+    }
+    return names;
+  }
+
+  std::string url_ = testing::NewPgDatabase();
+};
+
+TEST_F(PgStoreTest, AFeedIsPolledByOneInstanceAnIntervalAndADeadOnesLeaseEnds) {
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  const std::vector<FeedRef> feed = {{"tass", "https://tass.test/rss"}};
+  EXPECT_EQ(Claimed(*a, feed, kNow), std::vector<std::string>{"tass"});
+  // Held by a: b is told to ask again when the lease ends.
+  std::vector<FeedClaim> claims = *b->ClaimFeeds(feed, kNow + Seconds(1), kNow + Seconds(61));
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_FALSE(claims[0].claimed);
+  EXPECT_EQ(claims[0].retry_at, kNow + Seconds(60));
+  EXPECT_EQ(b->GetFeedState("tass")->lease_owner, "a:1");
+  // a records its poll: the lease ends and the feed is next due in ten minutes, for everyone.
+  PollRecord poll = Ok(kNow + Seconds(2));
+  poll.etag = "\"v1\"";
+  ASSERT_TRUE(a->RecordPoll("tass", "https://tass.test/rss", poll).ok());
+  claims = *b->ClaimFeeds(feed, kNow + Seconds(3), kNow + Seconds(63));
+  EXPECT_FALSE(claims[0].claimed);
+  EXPECT_EQ(claims[0].retry_at, poll.next_due);
+  EXPECT_EQ(b->GetFeedState("tass")->lease_owner, "");
+  // Due again: b may take it, and learns what a learnt.
+  claims = *b->ClaimFeeds(feed, poll.next_due, poll.next_due + Seconds(60));
+  ASSERT_TRUE(claims[0].claimed);
+  ASSERT_TRUE(claims[0].state.has_value());
+  EXPECT_EQ(claims[0].state->etag, "\"v1\"");
+  // b dies holding it: a takes it once the lease has ended, not before.
+  EXPECT_TRUE(Claimed(*a, feed, poll.next_due + Seconds(59)).empty());
+  EXPECT_EQ(Claimed(*a, feed, poll.next_due + Seconds(61)), std::vector<std::string>{"tass"});
+}
+
+TEST_F(PgStoreTest, InstancesClaimingTogetherShareTheFeedsWithoutOverlap) {
+  std::vector<FeedRef> feeds;
+  for (int i = 0; i < 300; ++i) feeds.push_back({"feed-" + std::to_string(i), "https://x.test/"});
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < 3; ++i) stores.push_back(Connect("i" + std::to_string(i)));
+  std::vector<std::vector<std::string>> won(3);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&, i] {
+      // Each asks for every feed, in its own order, in batches as the scheduler makes them.
+      std::vector<FeedRef> order = feeds;
+      std::rotate(order.begin(), order.begin() + 100 * i, order.end());
+      for (size_t at = 0; at < order.size(); at += 30) {
+        const std::vector<FeedRef> batch(order.begin() + static_cast<std::ptrdiff_t>(at),
+                                         order.begin() + static_cast<std::ptrdiff_t>(at + 30));
+        for (std::string& name : Claimed(*stores[i], batch, kNow)) won[i].push_back(name);
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::set<std::string> all;
+  size_t total = 0;
+  for (const auto& names : won) {
+    all.insert(names.begin(), names.end());
+    total += names.size();
+  }
+  EXPECT_EQ(all.size(), feeds.size());  // every feed polled
+  EXPECT_EQ(total, feeds.size());       // by one instance
+}
+
+TEST_F(PgStoreTest, ADeliveryIsSentByOneInstanceAndADeadOnesIsSentByAnother) {
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  ASSERT_TRUE(a->CommitPoll("tass", "u", Ok(kNow), {Item("t1", {{"darchiev", {"desk"}}})},
+                            {{"darchiev", 0}})
+                  .ok());
+  const std::vector<Delivery> mine = *a->DueDeliveries(kNow, 10, kNow + Seconds(60));
+  ASSERT_EQ(mine.size(), 1u);
+  EXPECT_TRUE(b->DueDeliveries(kNow + Seconds(1), 10, kNow + Seconds(61))->empty());
+  // a dies before sending it: after its lease, b sends it.
+  const std::vector<Delivery> taken = *b->DueDeliveries(kNow + Seconds(61), 10, kNow + Seconds(121));
+  ASSERT_EQ(taken.size(), 1u);
+  EXPECT_EQ(taken[0].id, mine[0].id);
+  ASSERT_TRUE(b->MarkSent({taken[0].id}, kNow + Seconds(62)).ok());
+  EXPECT_TRUE(a->DueDeliveries(kNow + Seconds(200), 10, kNow + Seconds(260))->empty());
+}
+
+TEST_F(PgStoreTest, ALostConnectionIsOpenedAgain) {
+  const auto store = Connect("a:1");
+  ASSERT_TRUE(store->Heartbeat(kNow).ok());
+  // The server ends every other session of the database (a restart, a failover).
+  testing::PgQuery(url_,
+                   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                   "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  Status first = store->Heartbeat(kNow + Seconds(5));
+  if (!first.ok()) {
+    EXPECT_EQ(first.error().code, Error::Code::kIo);
+  }
+  EXPECT_TRUE(store->Heartbeat(kNow + Seconds(10)).ok());
+  EXPECT_EQ(store->Instances(kNow)->size(), 1u);
+}
+
+TEST_F(PgStoreTest, RefusesADatabaseFromANewerVersion) {
+  ASSERT_NE(Connect("a:1"), nullptr);
+  testing::PgQuery(url_, "UPDATE feedwatch_schema SET version = 99");
+  const Result<std::unique_ptr<Store>> store = Store::Connect(url_, "");
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.error().message.find("database schema version 99 is newer than this feedwatch "
+                                       "understands (9); upgrade feedwatch"),
+            std::string::npos)
+      << store.error().message;
+}
+
+TEST(PgStore, SaysWhichServerItCannotReachWithoutThePassword) {
+  const Result<std::unique_ptr<Store>> store =
+      Store::Connect("postgresql://feedwatch:s3cret@/feedwatch?host=/nonexistent", "");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, Error::Code::kIo);
+  EXPECT_TRUE(store.error().message.starts_with(
+      "postgresql://feedwatch@/feedwatch?host=/nonexistent: cannot connect: "))
+      << store.error().message;
+  EXPECT_EQ(store.error().message.find("s3cret"), std::string::npos);
+}
 
 TEST(SqliteStore, CreatesTheCurrentSchemaInWalMode) {
   const testing::TempDir dir;
