@@ -279,6 +279,45 @@ TEST(Config, ReadsSecretsFromTheCredentialsDirectoryFirst) {
   EXPECT_EQ(config->notifiers[0].webhook.secret.size(), 24u);
 }
 
+TEST(Config, StoreTakesAPostgresqlUriAPasswordFromCredentialsAndALease) {
+  const testing::TempDir dir;
+  const testing::TempDir credentials;
+  testing::WriteFile(credentials.path() / "feedwatch_pg-password", "s3cret\n");
+  setenv("CREDENTIALS_DIRECTORY", credentials.path().c_str(), 1);
+  const Result<Config> config = LoadConfigText(
+      "[store]\nurl = \"postgresql://feedwatch@db.example.org/feedwatch\"\n"
+      "password_file = \"pg-password\"\ninstance = \"poller-1\"\nlease = \"90s\"\n",
+      dir.path() / "feedwatch.toml");
+  unsetenv("CREDENTIALS_DIRECTORY");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->store.url, "postgresql://feedwatch@db.example.org/feedwatch");
+  EXPECT_EQ(config->store.password, "s3cret");
+  EXPECT_EQ(config->store.instance, "poller-1");
+  EXPECT_EQ(config->store.lease, 90s);
+  // Without [store]: SQLite in state_dir, one instance.
+  const Result<Config> plain = LoadConfigText("", dir.path() / "feedwatch.toml");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->store.url, "");
+  EXPECT_EQ(plain->store.lease, 60s);
+}
+
+TEST(Config, StoreMistakesSayWhatIsExpected) {
+  EXPECT_EQ(ErrorsOf("[store]\nurl = \"mysql://db/feedwatch\"\nlease = \"2s\"\n"
+                     "instance = \"a\\u0007b\"\n"),
+            "/etc/feedwatch/feedwatch.toml:2:7: [store] url \"mysql://db/feedwatch\" must be a "
+            "PostgreSQL URI (postgresql://USER@HOST/DATABASE); leave it out for SQLite in "
+            "state_dir\n"
+            "  url = \"mysql://db/feedwatch\"\n"
+            "        ^\n"
+            "/etc/feedwatch/feedwatch.toml:3:9: [store] lease must be at least 5s\n"
+            "  lease = \"2s\"\n"
+            "          ^\n"
+            "/etc/feedwatch/feedwatch.toml:4:12: [store] instance must be at most 200 printable "
+            "characters, without quotes\n"
+            "  instance = \"a\\u0007b\"\n"
+            "             ^");
+}
+
 TEST(Config, ReportsEveryNotifierMistakeWithItsLine) {
   const testing::TempDir dir;
   testing::WriteFile(dir.path() / "not-base64", "whsec_not base64!");

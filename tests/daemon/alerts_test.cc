@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
+#include <map>
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include "daemon/dispatch.h"
 #include "tests/daemon/log_capture.h"
 #include "tests/daemon/run_daemon.h"
+#include "tests/support/pg.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -457,6 +459,59 @@ TEST_F(AlertsTest, AfterAKillNineEveryCommittedAlertArrives) {
   EXPECT_EQ(after, before) << "the same messages, by id, after the restart";
   EXPECT_EQ(titles.size(), 5u);
   for (const store::Delivery& d : Outbox()) EXPECT_EQ(d.state, "sent") << d.title;
+}
+
+TEST_F(AlertsTest, AfterStoreCopyAnInstanceOnPostgresqlSendsThePendingAlertsAndNothingTwice) {
+  // On SQLite: two alerts sent, then three more that the receiver, down, never took.
+  SetFeed(Numbered(2));
+  auto down = std::make_unique<testing::PythonServer>(
+      "webhook_receiver", std::vector<std::string>{"--log", (dir_.path() / "before.jsonl").string(),
+                                                   "--secret", std::string(kSecret)});
+  RunOnce(Config(WebhookToml(down->port())));
+  ASSERT_EQ(JsonLines(dir_.path() / "before.jsonl").size(), 2u) << log_.str();
+  down->Kill();
+  SetFeed(Numbered(5));
+  RunOnce(Config(WebhookToml(down->port())));
+  std::map<std::string, std::string> pending;  // title -> message id
+  for (const store::Delivery& d : Outbox()) {
+    if (d.state == "pending") pending[d.title] = d.message_id;
+  }
+  ASSERT_EQ(pending.size(), 3u) << log_.str();
+
+  // The operator grows: stops feedwatch, copies the state, points the config at PostgreSQL.
+  const std::string url = testing::NewPgDatabase();
+  const testing::CommandResult copy = testing::RunFeedwatch(
+      {"store", "copy", "--from", (dir_.path() / "feedwatch.db").string(), "--to", url});
+  ASSERT_EQ(copy.exit_code, 0) << copy.err;
+  EXPECT_EQ(copy.out.find("copied "), 0u) << copy.out;
+  EXPECT_NE(copy.out.find(": 1 feeds 5 items 5 matches 5 deliveries"), std::string::npos)
+      << copy.out;
+  const testing::CommandResult again = testing::RunFeedwatch(
+      {"store", "copy", "--from", (dir_.path() / "feedwatch.db").string(), "--to", url});
+  EXPECT_EQ(again.exit_code, 65);
+  EXPECT_NE(again.err.find("holds feedwatch state already; copy into an empty store"),
+            std::string::npos)
+      << again.err;
+
+  const testing::PythonServer up(
+      "webhook_receiver", {"--log", hooks().string(), "--secret", std::string(kSecret)});
+  clock_.Advance(120s);  // the failed attempts' retries are due
+  RunOnce(Config(WebhookToml(up.port())) + "[store]\nurl = \"" + url + "\"\n");
+  const std::vector<json> requests = JsonLines(hooks());
+  ASSERT_EQ(requests.size(), 3u) << log_.str();
+  std::map<std::string, std::string> sent;
+  for (const json& request : requests) {
+    EXPECT_TRUE(request["verified"].get<bool>());
+    const json body = json::parse(request["body"].get<std::string>());
+    sent[body["data"]["alerts"][0]["title"].get<std::string>()] = request["id"].get<std::string>();
+  }
+  EXPECT_EQ(sent, pending) << "the pending alerts, each once, in the messages they were";
+  // Everything is sent; the feed was polled again on PostgreSQL and alerted nothing new.
+  const auto store = store::Store::Connect(url, "");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  const std::vector<store::Delivery> outbox = *(*store)->ListDeliveries(/*all=*/true);
+  EXPECT_EQ(outbox.size(), 5u);
+  for (const store::Delivery& d : outbox) EXPECT_EQ(d.state, "sent") << d.title;
 }
 
 }  // namespace
