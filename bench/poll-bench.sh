@@ -4,8 +4,15 @@
 # (every feed new: fetch, parse, match, store) and warm (every feed answers 304), and the
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
-#   bench/poll-bench.sh [--single-host] [N]   (default 1000; needs nginx-light, time and a
-#                                               release build)
+#   bench/poll-bench.sh [--single-host] [--postgresql [--instances K]] [N]
+#     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
+#
+# --postgresql keeps the state in a throwaway PostgreSQL cluster (tests/support/pg-cluster) on a
+# Unix socket, and counts the server's CPU beside feedwatch's. With --instances K > 1, K
+# `feedwatch run` instances share it (interval 3m): the cold cycle ends when every feed has
+# been polled once, the warm one when every feed has answered 304 once; the CPU of the
+# instances and of the server is read from /proc at those moments. (`once` polls every feed
+# whatever the leases say: a single instance's tool.)
 #
 # Every feed is on the one loopback host. By default the per-host limit is raised to the global
 # one, as an operator polling one aggregator would do. With --single-host the defaults stay
@@ -14,10 +21,17 @@
 set -euo pipefail
 
 single_host=""
-if [[ "${1:-}" == "--single-host" ]]; then
-  single_host=1
+postgresql=""
+instances=1
+while [[ "${1:-}" == --* ]]; do
+  case "$1" in
+    --single-host) single_host=1 ;;
+    --postgresql) postgresql=1 ;;
+    --instances) instances="$2"; shift ;;
+    *) echo "unknown option $1" >&2; exit 64 ;;
+  esac
   shift
-fi
+done
 n="${1:-1000}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD:-$root/build/release}"
@@ -25,10 +39,14 @@ port="${PORT:-18231}"
 work="$(mktemp -d /tmp/feedwatch-poll-bench.XXXXXX)"
 nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
 
+pg="$work/pg"
 cleanup() {
   if [[ -f "$work/nginx.pid" ]]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
+  for pid in "${daemons[@]:-}"; do [[ -n "$pid" ]] && kill "$pid" 2>/dev/null || true; done
+  if [[ -n "$postgresql" ]]; then "$root/tests/support/pg-cluster" stop "$pg" || true; fi
   rm -rf "$work"
 }
+daemons=()
 trap cleanup EXIT
 [[ -n "${KEEP:-}" ]] && trap - EXIT  # KEEP=1 leaves the files, and nginx, for a profiler
 
@@ -58,11 +76,22 @@ http {
 EOF
 "$nginx_bin" -c "$work/nginx.conf" -p "$work"
 
+if [[ -n "$postgresql" ]]; then
+  chmod 755 "$work"  # the server runs as nobody when this runs as root
+  "$root/tests/support/pg-cluster" start "$pg"
+  psql -q -h "$pg" -U postgres -d postgres -c "CREATE DATABASE bench"
+fi
+sql() { psql -qtA -h "$pg" -U postgres -d bench -c "$1"; }
+
 config="$work/feedwatch.toml"
 {
   echo '[daemon]'
   echo "state_dir = \"$work/state\""
   echo 'log_level = "warn"'
+  if [[ -n "$postgresql" ]]; then
+    echo '[store]'
+    echo "url = \"postgresql://postgres@/bench?host=$pg\""
+  fi
   if [[ -z "$single_host" ]]; then
     echo '[http]'
     echo 'concurrency = 32'
@@ -70,6 +99,7 @@ config="$work/feedwatch.toml"
   fi
   echo '[defaults]'
   echo 'initial_lookback = "all"'
+  if (( instances > 1 )); then echo 'interval = "3m"'; fi
   # The example's three watches and a console notifier whose lines go to /dev/null.
   sed -n '/^\[\[watch\]\]/,$p' "$root/config/feedwatch.example.toml"
   for ((i = 0; i < n; i++)); do
@@ -77,8 +107,25 @@ config="$work/feedwatch.toml"
   done
 } > "$config"
 
+ticks="$(getconf CLK_TCK)"
+# CPU seconds of a process and its reaped children.
+cpu_of() { awk -v t="$ticks" '{printf "%.3f", ($14 + $15 + $16 + $17) / t}' "/proc/$1/stat"; }
+# CPU seconds of the PostgreSQL server: the postmaster, its reaped children, its live ones.
+pg_cpu() {
+  [[ -n "$postgresql" ]] || { echo 0; return; }
+  local pm total child
+  pm="$(head -1 "$pg/data/postmaster.pid")"
+  total="$(cpu_of "$pm")"
+  for child in $(pgrep -P "$pm"); do
+    total="$(echo "$total + $(cpu_of "$child" 2>/dev/null || echo 0)" | bc)"
+  done
+  echo "$total"
+}
+
 run() {
   local label="$1"
+  local pg_before
+  pg_before="$(pg_cpu)"
   # CPU to the millisecond from bash's `time` (GNU time rounds to 10 ms, too coarse for a warm
   # cycle of 1,000 feeds); peak RSS from GNU time.
   local TIMEFORMAT="%3R %3U %3S"
@@ -86,8 +133,29 @@ run() {
       > /dev/null 2> "$work/logs/$label.log"; } 2> "$work/time"
   read -r wall user sys < "$work/time"
   read -r rss < "$work/rss"
-  printf '%-5s %6d feeds: wall %7.3f s, CPU %7.3f s (user %.3f + sys %.3f), peak RSS %5.1f MB\n' \
+  printf '%-5s %6d feeds: wall %7.3f s, CPU %7.3f s (user %.3f + sys %.3f), peak RSS %5.1f MB' \
     "$label" "$n" "$wall" "$(echo "$user + $sys" | bc)" "$user" "$sys" "$(echo "$rss / 1024" | bc -l)"
+  if [[ -n "$postgresql" ]]; then
+    printf '; PostgreSQL server CPU %.3f s' "$(echo "$(pg_cpu) - $pg_before" | bc)"
+  fi
+  printf '\n'
+}
+
+# K instances in `run` mode: waits until `condition` (SQL counting feeds) reaches N, then
+# prints the CPU the instances and the server used since `mark`.
+instances_cpu() {
+  local total=0 pid
+  for pid in "${daemons[@]}"; do total="$(echo "$total + $(cpu_of "$pid")" | bc)"; done
+  echo "$total"
+}
+cycle() {
+  local label="$1" condition="$2" started="$3" fw_before="$4" pg_before="$5"
+  until [[ "$(sql "SELECT count(*) FROM feeds WHERE $condition")" -ge "$n" ]]; do sleep 1; done
+  local now
+  now="$(date +%s.%N)"
+  printf '%-5s %6d feeds, %d instances: wall %7.1f s (the start spreads polls over 2 min), feedwatch CPU %7.3f s, PostgreSQL server CPU %7.3f s\n' \
+    "$label" "$n" "$instances" "$(echo "$now - $started" | bc)" \
+    "$(echo "$(instances_cpu) - $fw_before" | bc)" "$(echo "$(pg_cpu) - $pg_before" | bc)"
 }
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
@@ -96,7 +164,29 @@ if [[ -n "$single_host" ]]; then
 else
   echo "mode: one host, per_host raised to concurrency (32)"
 fi
-run cold
-run warm
-statuses="$(sqlite3 "$work/state/feedwatch.db" 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
+if [[ -n "$postgresql" ]]; then
+  echo "store: PostgreSQL 15, Unix socket, $instances instance(s)"
+else
+  echo "store: SQLite"
+fi
+if (( instances == 1 )); then
+  run cold
+  run warm
+else
+  started="$(date +%s.%N)"
+  for ((i = 0; i < instances; i++)); do
+    "$build/feedwatch" run -c "$config" > /dev/null 2> "$work/logs/instance-$i.log" &
+    daemons+=("$!")
+  done
+  cycle cold "last_success_at IS NOT NULL" "$started" 0 "$(pg_cpu)"
+  started="$(date +%s.%N)"
+  fw="$(instances_cpu)"
+  pgc="$(pg_cpu)"
+  cycle warm "last_status = '304 not modified'" "$started" "$fw" "$pgc"
+fi
+if [[ -n "$postgresql" ]]; then
+  statuses="$(sql 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
+else
+  statuses="$(sqlite3 "$work/state/feedwatch.db" 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
+fi
 echo "feed statuses after the warm run: ${statuses//$'\n'/, }"

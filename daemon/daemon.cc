@@ -82,7 +82,8 @@ std::string ConfigHash(const config::Config& config) {
 
 Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config,
                                                 const std::filesystem::path& state_dir) {
-  if (!config.store.url.empty()) return store::Store::Connect(config.store.url, config.store.password);
+  if (!config.store.url.empty())
+    return store::Store::Connect(config.store.url, config.store.password);
   return store::Store::Open(state_dir / "feedwatch.db");
 }
 

@@ -166,7 +166,8 @@ void Dispatcher::DeliverDue() {
   for (const config::NotifierConfig& notifier : config_.notifiers) {
     send_time = std::max(send_time, std::chrono::ceil<Seconds>(notifier.webhook.timeout));
   }
-  if (config_.smtp) send_time = std::max(send_time, std::chrono::ceil<Seconds>(config_.smtp->timeout));
+  if (config_.smtp)
+    send_time = std::max(send_time, std::chrono::ceil<Seconds>(config_.smtp->timeout));
   Result<std::vector<store::Delivery>> due =
       store_.DueDeliveries(now, kBatch, now + lease + send_time);
   if (!due) {

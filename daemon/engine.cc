@@ -431,8 +431,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     heads = store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
     if (heads || heads.error().code != Error::Code::kConflict) break;
     if (attempt == kCommitAttempts) {
-      return Error::Io(heads.error().message + ", " + std::to_string(kCommitAttempts) +
-                       " times");
+      return Error::Io(heads.error().message + ", " + std::to_string(kCommitAttempts) + " times");
     }
     spdlog::info("feed {}: {}; reading its stories and deciding again", feed.name,
                  heads.error().message);

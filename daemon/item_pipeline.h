@@ -43,8 +43,8 @@ using KnownItems = std::unordered_map<std::string, std::string>;
 class StoryIndexes {
  public:
   // A watch's story heads since a time with a sequence number above `after_seq`.
-  using Loader = std::function<Result<store::StoryHeads>(const std::string& watch,
-                                                         TimePoint since, std::int64_t after_seq)>;
+  using Loader = std::function<Result<store::StoryHeads>(const std::string& watch, TimePoint since,
+                                                         std::int64_t after_seq)>;
   // Without a loader every watch starts with no stories.
   explicit StoryIndexes(Loader load = nullptr) : load_(std::move(load)) {}
 

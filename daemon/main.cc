@@ -779,8 +779,7 @@ int Main(int argc, char** argv) {
       "copy", "copy the state into an empty store: SQLite to PostgreSQL or back");
   std::string copy_from;
   std::string copy_to;
-  store_copy->add_option("--from", copy_from, "a postgresql:// URI, or a SQLite file")
-      ->required();
+  store_copy->add_option("--from", copy_from, "a postgresql:// URI, or a SQLite file")->required();
   store_copy->add_option("--to", copy_to, "a postgresql:// URI, or a SQLite file")->required();
   store_command->require_subcommand(1);
   for (CLI::App* sub : {run, once}) {

@@ -103,6 +103,7 @@ class Rows {
     return message;
   }
   int size() const { return PQntuples(result_.get()); }
+  size_t count() const { return static_cast<size_t>(size()); }
   bool Null(int row, int column) const { return PQgetisnull(result_.get(), row, column) != 0; }
   std::string Text(int row, int column) const {
     return {PQgetvalue(result_.get(), row, column),
@@ -253,6 +254,7 @@ class PgStore final : public Store {
                               Params(), "listing feeds");
     if (!rows) return rows.error();
     std::vector<FeedState> feeds;
+    feeds.reserve(rows->count());
     for (int r = 0; r < rows->size(); ++r) feeds.push_back(ReadFeedState(*rows, r));
     return feeds;
   }
@@ -277,7 +279,8 @@ class PgStore final : public Store {
         "AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until < $2) "
         "FOR UPDATE SKIP LOCKED) "
         "UPDATE feeds f SET lease_owner = $3, lease_until = $4 FROM due WHERE f.id = due.id "
-        "RETURNING " + std::string(kFeedColumns),
+        "RETURNING " +
+            std::string(kFeedColumns),
         Params().Array(names).Add(ToUnix(now)).Add(instance_.id).Add(ToUnix(until)),
         "claiming feeds");
     if (!claimed) return claimed.error();
@@ -363,9 +366,9 @@ class PgStore final : public Store {
   }
 
   Result<int> CountMatchesSince(TimePoint since) override {
-    Result<Rows> rows = Query(
-        "SELECT count(*) FROM matches WHERE matched_at >= $1 AND story_of IS NULL",
-        Params().Add(ToUnix(since)), "counting matches");
+    Result<Rows> rows =
+        Query("SELECT count(*) FROM matches WHERE matched_at >= $1 AND story_of IS NULL",
+              Params().Add(ToUnix(since)), "counting matches");
     if (!rows) return rows.error();
     return static_cast<int>(rows->Int(0, 0));
   }
@@ -381,9 +384,10 @@ class PgStore final : public Store {
 
   Status Heartbeat(TimePoint now) override {
     if (instance_.id.empty()) {
-      return Exec("INSERT INTO meta (key, value) VALUES ('heartbeat', $1) "
-                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                  Params().Add(std::to_string(ToUnix(now))), "writing");
+      return Exec(
+          "INSERT INTO meta (key, value) VALUES ('heartbeat', $1) "
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          Params().Add(std::to_string(ToUnix(now))), "writing");
     }
     return Exec(
         "INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
@@ -405,6 +409,7 @@ class PgStore final : public Store {
         Params().Add(ToUnix(since)), "reading instances");
     if (!rows) return rows.error();
     std::vector<InstanceInfo> out;
+    out.reserve(rows->count());
     for (int r = 0; r < rows->size(); ++r) {
       out.push_back({rows->Text(r, 0), FromUnix(rows->Int(r, 1)), FromUnix(rows->Int(r, 2)),
                      rows->Text(r, 3), rows->Text(r, 4)});
@@ -438,8 +443,8 @@ class PgStore final : public Store {
     if (!rows) return rows.error();
     StoryHeads out;
     for (int r = 0; r < rows->size(); ++r) {
-      out.heads.push_back({rows->Int(r, 0), rows->Int(r, 4), std::string(watch),
-                           rows->Text(r, 1), rows->Text(r, 2), FromUnix(rows->Int(r, 3))});
+      out.heads.push_back({rows->Int(r, 0), rows->Int(r, 4), std::string(watch), rows->Text(r, 1),
+                           rows->Text(r, 2), FromUnix(rows->Int(r, 3))});
     }
     if (rows->size() > 0) {
       out.last_seq = rows->Int(0, 5);
@@ -453,8 +458,8 @@ class PgStore final : public Store {
   }
 
   Result<std::string> InstanceId() override {
-    Result<Rows> rows = Query("SELECT value FROM meta WHERE key = 'instance'", Params(),
-                              "reading the instance id");
+    Result<Rows> rows =
+        Query("SELECT value FROM meta WHERE key = 'instance'", Params(), "reading the instance id");
     if (!rows) return rows.error();
     if (rows->size() == 0) return Error::Io("database: no instance id");
     return rows->Text(0, 0);
@@ -476,6 +481,7 @@ class PgStore final : public Store {
     if (!claimed) return claimed.error();
     if (claimed->size() == 0) return std::vector<Delivery>{};
     std::vector<std::string> ids;
+    ids.reserve(claimed->count());
     for (int r = 0; r < claimed->size(); ++r) ids.push_back(claimed->Text(r, 0));
     return Deliveries(std::string(kDeliverySelect) +
                           "WHERE d.id = ANY($1::bigint[]) ORDER BY d.next_attempt_at, d.id",
@@ -488,8 +494,7 @@ class PgStore final : public Store {
         Params());
   }
 
-  Status AssignMessage(const std::vector<std::int64_t>& ids,
-                       std::string_view message_id) override {
+  Status AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) override {
     return Exec("UPDATE deliveries SET message_id = $2 WHERE id = ANY($1::bigint[])",
                 Params().Array(IdTexts(ids)).Add(message_id), "naming a message");
   }
@@ -525,8 +530,8 @@ class PgStore final : public Store {
   }
 
   Status Retry(std::int64_t id, TimePoint now) override {
-    Result<Rows> rows = Query("SELECT state FROM deliveries WHERE id = $1", Params().Add(id),
-                              "reading the outbox");
+    Result<Rows> rows =
+        Query("SELECT state FROM deliveries WHERE id = $1", Params().Add(id), "reading the outbox");
     if (!rows) return rows.error();
     if (rows->size() == 0) return Error::NotFound("no delivery " + std::to_string(id));
     if (rows->Text(0, 0) == "sent") {
@@ -628,8 +633,8 @@ class PgStore final : public Store {
       }
     }
     const std::vector<const char*> values = params.Pointers();
-    Rows rows(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(),
-                             nullptr, nullptr, 0));
+    Rows rows(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(), nullptr,
+                             nullptr, 0));
     if (rows.status() != PGRES_COMMAND_OK && rows.status() != PGRES_TUPLES_OK) {
       return Error::Io("database: " + std::string(what) + ": " + rows.ErrorMessage());
     }
@@ -712,6 +717,7 @@ class PgStore final : public Store {
     Result<Rows> rows = Query(sql, params, "reading the outbox");
     if (!rows) return rows.error();
     std::vector<Delivery> out;
+    out.reserve(rows->count());
     for (int r = 0; r < rows->size(); ++r) out.push_back(ReadDelivery(*rows, r));
     return out;
   }
@@ -738,8 +744,8 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
   // twice is read once, as its first).
   std::unordered_map<std::string, std::int64_t> ids;
   if (!items.empty()) {
-    std::vector<std::optional<std::string>> keys, titles, links, published, urls, hashes,
-        summaries, marked;
+    std::vector<std::optional<std::string>> keys, titles, links, published, urls, hashes, summaries,
+        marked;
     std::unordered_map<std::string_view, bool> listed;
     for (const ItemRecord& item : items) {
       if (!listed.try_emplace(item.key, true).second) continue;
@@ -805,9 +811,8 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
           params, "recording match");
       if (!inserted) return inserted.error();
       if (inserted->size() == 0) {
-        Result<Rows> before =
-            Query("SELECT 1 FROM matches WHERE watch = $1 AND item_id = $2",
-                  Params().Add(match.watch).Add(item_id), "recording match");
+        Result<Rows> before = Query("SELECT 1 FROM matches WHERE watch = $1 AND item_id = $2",
+                                    Params().Add(match.watch).Add(item_id), "recording match");
         if (!before) return before.error();
         if (before->size() > 0) continue;
         return Error::Conflict("watch " + match.watch + ": story " + std::to_string(story_seq) +
@@ -902,8 +907,7 @@ Status PgStore::Migrate() {
   struct Unlock {
     PgStore& store;
     ~Unlock() {
-      (void)store.Exec("SELECT pg_advisory_unlock($1)", Params().Add(kMigrationLock),
-                       "migrating");
+      (void)store.Exec("SELECT pg_advisory_unlock($1)", Params().Add(kMigrationLock), "migrating");
     }
   } unlock{*this};
   if (Status s = Exec("CREATE TABLE IF NOT EXISTS feedwatch_schema (version INTEGER NOT NULL)",
@@ -915,8 +919,7 @@ Status PgStore::Migrate() {
   if (!rows) return rows.error();
   int version = 0;
   if (rows->size() == 0) {
-    if (Status s = Exec("INSERT INTO feedwatch_schema (version) VALUES (0)", Params(),
-                        "migrating");
+    if (Status s = Exec("INSERT INTO feedwatch_schema (version) VALUES (0)", Params(), "migrating");
         !s) {
       return s;
     }
@@ -934,11 +937,11 @@ Status PgStore::Migrate() {
     // Several statements: the simple query protocol, which takes them in one string.
     Rows migrated(PQexec(conn_.get(), std::string(kMigrations[v].postgresql).c_str()));
     if (migrated.status() != PGRES_COMMAND_OK && migrated.status() != PGRES_TUPLES_OK) {
-      return Error::Io("migrating the database to schema version " + std::to_string(v + 1) +
-                       ": " + migrated.ErrorMessage());
+      return Error::Io("migrating the database to schema version " + std::to_string(v + 1) + ": " +
+                       migrated.ErrorMessage());
     }
     if (Status s = Exec("UPDATE feedwatch_schema SET version = $1",
-                        Params().Add(static_cast<std::int64_t>(v + 1)), "migrating");
+                        Params().Add(static_cast<std::int64_t>(v) + 1), "migrating");
         !s) {
       return s;
     }
@@ -968,7 +971,8 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
     return Error::Io(location + ": cannot connect: " + message);
   }
   // Notices (such as "relation already exists, skipping") are not ours to print.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   auto store = std::make_unique<PgStore>(std::move(conn), location);
   if (Status s = store->Migrate(); !s) {
     return Error::Io(s.error().message.starts_with(location) ? s.error().message

@@ -1,5 +1,3 @@
-#include "store/store.h"
-
 #include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -14,6 +12,7 @@
 
 #include "store/internal.h"
 #include "store/schema.h"
+#include "store/store.h"
 
 namespace feedwatch::store {
 namespace {
@@ -83,7 +82,6 @@ using Database = std::unique_ptr<sqlite3, DatabaseCloser>;
 Error DbError(sqlite3* db, std::string_view what) {
   return Error::Io("database: " + std::string(what) + ": " + sqlite3_errmsg(db));
 }
-
 
 // A prepared statement with bound parameters, from the connection's StatementCache and given
 // back to it, reset, on destruction.
@@ -230,7 +228,8 @@ Status Migrate(sqlite3* db, const std::filesystem::path& file) {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(Database db, std::filesystem::path file) : db_(std::move(db)), file_(std::move(file)) {}
+  SqliteStore(Database db, std::filesystem::path file)
+      : db_(std::move(db)), file_(std::move(file)) {}
 
   std::string_view backend() const override { return "sqlite"; }
   bool shared() const override { return false; }
@@ -387,8 +386,7 @@ Status UpdateFeed(sqlite3* db, std::int64_t feed_id, const PollRecord& poll) {
 }  // namespace
 
 Result<FeedState> SqliteStore::GetFeedState(std::string_view feed) {
-  Statement stmt(db_.get(),
-                 "SELECT " + std::string(kFeedColumns) + " FROM feeds WHERE name = ?1");
+  Statement stmt(db_.get(), "SELECT " + std::string(kFeedColumns) + " FROM feeds WHERE name = ?1");
   stmt.Bind(1, feed);
   const int rc = stmt.Step();
   if (rc == SQLITE_ROW) return ReadFeedState(stmt);
@@ -399,8 +397,7 @@ Result<FeedState> SqliteStore::GetFeedState(std::string_view feed) {
 }
 
 Result<std::vector<FeedState>> SqliteStore::ListFeeds() {
-  Statement stmt(db_.get(),
-                 "SELECT " + std::string(kFeedColumns) + " FROM feeds ORDER BY name");
+  Statement stmt(db_.get(), "SELECT " + std::string(kFeedColumns) + " FROM feeds ORDER BY name");
   std::vector<FeedState> feeds;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) feeds.push_back(ReadFeedState(stmt));
@@ -408,7 +405,8 @@ Result<std::vector<FeedState>> SqliteStore::ListFeeds() {
   return feeds;
 }
 
-Status SqliteStore::RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) {
+Status SqliteStore::RecordPoll(std::string_view feed, std::string_view url,
+                               const PollRecord& poll) {
   sqlite3* db = db_.get();
   Transaction transaction(db);
   if (!transaction.begun()) return transaction.begun();
@@ -595,8 +593,8 @@ Result<std::vector<InstanceInfo>> SqliteStore::Instances(TimePoint since) {
   std::vector<InstanceInfo> out;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) {
-    out.push_back({stmt.Text(0), FromUnix(stmt.Int(1)), FromUnix(stmt.Int(2)), stmt.Text(3),
-                   stmt.Text(4)});
+    out.push_back(
+        {stmt.Text(0), FromUnix(stmt.Int(1)), FromUnix(stmt.Int(2)), stmt.Text(3), stmt.Text(4)});
   }
   if (rc != SQLITE_DONE) return DbError(db_.get(), "reading instances");
   return out;
@@ -606,6 +604,7 @@ Result<std::vector<InstanceInfo>> SqliteStore::Instances(TimePoint since) {
 Result<std::vector<FeedClaim>> SqliteStore::ClaimFeeds(const std::vector<FeedRef>& feeds,
                                                        TimePoint /*now*/, TimePoint /*until*/) {
   std::vector<FeedClaim> out;
+  out.reserve(feeds.size());
   for (const FeedRef& feed : feeds) out.push_back({feed.name, true, std::nullopt, {}});
   return out;
 }
@@ -661,16 +660,16 @@ constexpr std::string_view kStoryColumns =
 
 Result<std::vector<StoryMatch>> SqliteStore::StoriesSince(TimePoint since) {
   Statement heads(db_.get(), std::string(kStoryColumns) +
-                                       "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
-                                       "ORDER BY m.matched_at DESC, m.id DESC");
+                                 "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
+                                 "ORDER BY m.matched_at DESC, m.id DESC");
   heads.Bind(1, ToUnix(since));
   return ReadStories(db_.get(), heads);
 }
 
 Result<std::vector<StoryMatch>> SqliteStore::LatestStories(std::string_view watch, int limit) {
   Statement heads(db_.get(), std::string(kStoryColumns) +
-                                       "WHERE m.watch = ?1 AND m.story_of IS NULL "
-                                       "ORDER BY m.matched_at DESC, m.id DESC LIMIT ?2");
+                                 "WHERE m.watch = ?1 AND m.story_of IS NULL "
+                                 "ORDER BY m.matched_at DESC, m.id DESC LIMIT ?2");
   heads.Bind(1, watch).Bind(2, static_cast<std::int64_t>(limit));
   return ReadStories(db_.get(), heads);
 }
@@ -771,8 +770,8 @@ Result<std::vector<Delivery>> SqliteStore::DueDeliveries(TimePoint now, int limi
 }
 
 Result<std::vector<Delivery>> SqliteStore::ListDeliveries(bool all) {
-  Statement stmt(db_.get(), std::string(kDeliverySelect) +
-                                      (all ? "" : "WHERE d.state != 'sent' ") + "ORDER BY d.id");
+  Statement stmt(db_.get(), std::string(kDeliverySelect) + (all ? "" : "WHERE d.state != 'sent' ") +
+                                "ORDER BY d.id");
   return ReadDeliveries(db_.get(), stmt);
 }
 
@@ -793,7 +792,8 @@ Status ForEachDelivery(sqlite3* db, Statement& stmt, const std::vector<std::int6
 
 }  // namespace
 
-Status SqliteStore::AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) {
+Status SqliteStore::AssignMessage(const std::vector<std::int64_t>& ids,
+                                  std::string_view message_id) {
   Statement stmt(db_.get(), "UPDATE deliveries SET message_id = ?2 WHERE id = ?1");
   stmt.Bind(2, message_id);
   return ForEachDelivery(db_.get(), stmt, ids, "naming a message");
@@ -808,7 +808,7 @@ Status SqliteStore::MarkSent(const std::vector<std::int64_t>& ids, TimePoint now
 }
 
 Status SqliteStore::MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
-                         std::string_view error) {
+                               std::string_view error) {
   Statement stmt(db_.get(),
                  "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, "
                  "last_error = ?3 WHERE id = ?1");
@@ -898,7 +898,8 @@ Status SqliteStore::WriteTables(const std::vector<TableRows>& tables) {
                   "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)");
   if (count.Step() != SQLITE_ROW) return DbError(db_.get(), "reading");
   if (count.Int(0) != 0) {
-    return Error::InvalidInput(file_.string() + " holds feedwatch state already; copy into an "
+    return Error::InvalidInput(file_.string() +
+                               " holds feedwatch state already; copy into an "
                                "empty store");
   }
   for (const TableRows& table : tables) {

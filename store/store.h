@@ -49,8 +49,8 @@ struct FeedState {
   std::string etag;
   std::string last_modified;
   std::string body_hash;
-  std::string moved_to;  // where a permanent redirect leads; empty when none
-  bool gone = false;     // answered 410 Gone: not polled until its URL changes
+  std::string moved_to;     // where a permanent redirect leads; empty when none
+  bool gone = false;        // answered 410 Gone: not polled until its URL changes
   std::string lease_owner;  // the instance polling it now; empty when none
   std::optional<TimePoint> lease_until;
 };
@@ -192,7 +192,7 @@ class Store {
   static constexpr int kSchemaVersion = 9;
   // The tables `feedwatch store copy` moves, parents first.
   static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
-                                                             "deliveries"};
+                                                              "deliveries"};
 
   // Opens or creates the SQLite database at `file` and migrates it to kSchemaVersion. Refuses
   // a database whose schema is newer than this build.

@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <map>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -493,8 +493,8 @@ TEST_F(AlertsTest, AfterStoreCopyAnInstanceOnPostgresqlSendsThePendingAlertsAndN
             std::string::npos)
       << again.err;
 
-  const testing::PythonServer up(
-      "webhook_receiver", {"--log", hooks().string(), "--secret", std::string(kSecret)});
+  const testing::PythonServer up("webhook_receiver",
+                                 {"--log", hooks().string(), "--secret", std::string(kSecret)});
   clock_.Advance(120s);  // the failed attempts' retries are due
   RunOnce(Config(WebhookToml(up.port())) + "[store]\nurl = \"" + url + "\"\n");
   const std::vector<json> requests = JsonLines(hooks());

@@ -131,8 +131,7 @@ TEST_P(StoreTest, ASecondWriterOfTheSameStoryReadsItAndLinksInsteadOfAlerting) {
   // Another story of the watch takes the next number; other watches number their own.
   MatchRecord other{"darchiev", {"desk"}};
   MatchRecord property{"property", {"desk"}};
-  first = b->CommitPoll("ria", "u2", Ok(kNow), {Item("r2", {other, property})},
-                        {{"darchiev", 1}});
+  first = b->CommitPoll("ria", "u2", Ok(kNow), {Item("r2", {other, property})}, {{"darchiev", 1}});
   ASSERT_TRUE(first.ok()) << first.error().message;
   ASSERT_EQ(first->size(), 2u);
   EXPECT_EQ((*first)[0].seq, 2);
@@ -159,19 +158,19 @@ TEST_P(StoreTest, InstancesLeaveHeartbeatsWithTheirConfiguration) {
 TEST_P(StoreTest, CopyMovesEveryItemMatchStoryAndDeliveryToTheOtherBackend) {
   const auto source = Open();
   MatchRecord match{"darchiev", {"desk", "mail"}};
-  ASSERT_TRUE(source->CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match}), Item("t2")}, {})
-                  .ok());
+  ASSERT_TRUE(
+      source->CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match}), Item("t2")}, {}).ok());
   std::vector<Delivery> due = *source->DueDeliveries(kNow, 10, kForever);
   ASSERT_EQ(due.size(), 2u);
   ASSERT_TRUE(source->MarkSent({due[0].id}, kNow).ok());  // one sent, one pending
   const std::string id = *source->InstanceId();
 
-  const std::string other = GetParam() == "postgresql"
-                                ? (dir_.path() / "copy.db").string()
-                                : testing::NewPgDatabase();
+  const std::string other =
+      GetParam() == "postgresql" ? (dir_.path() / "copy.db").string() : testing::NewPgDatabase();
   auto target = Store::Connect(other, "");
   ASSERT_TRUE(target.ok()) << target.error().message;
   std::vector<TableRows> tables;
+  tables.reserve(Store::kTables.size());
   for (const std::string_view table : Store::kTables) tables.push_back(*source->ReadTable(table));
   ASSERT_TRUE((*target)->WriteTables(tables).ok());
 
@@ -186,8 +185,8 @@ TEST_P(StoreTest, CopyMovesEveryItemMatchStoryAndDeliveryToTheOtherBackend) {
                 copy.SentMessagesSince("mail", kNow - Seconds(60))->count,
             1);
   // The item seen before is not matched again; the story numbers go on.
-  EXPECT_TRUE(copy.CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match})}, {{"darchiev", 1}})
-                  ->empty());
+  EXPECT_TRUE(
+      copy.CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match})}, {{"darchiev", 1}})->empty());
   EXPECT_EQ(copy.RecentStories("darchiev", kNow - Seconds(60), 0)->last_seq, 1);
   // New rows get new ids after the copied ones.
   Result<std::vector<StoryHead>> heads =
@@ -256,17 +255,19 @@ TEST_F(PgStoreTest, AFeedIsPolledByOneInstanceAnIntervalAndADeadOnesLeaseEnds) {
 }
 
 TEST_F(PgStoreTest, InstancesClaimingTogetherShareTheFeedsWithoutOverlap) {
-  std::vector<FeedRef> feeds;
-  for (int i = 0; i < 300; ++i) feeds.push_back({"feed-" + std::to_string(i), "https://x.test/"});
-  std::vector<std::unique_ptr<Store>> stores;
-  for (int i = 0; i < 3; ++i) stores.push_back(Connect("i" + std::to_string(i)));
-  std::vector<std::vector<std::string>> won(3);
+  constexpr int kInstances = 3;
+  std::vector<FeedRef> feeds(300);
+  for (size_t i = 0; i < feeds.size(); ++i) feeds[i] = {"feed-" + std::to_string(i), "u"};
+  std::vector<std::unique_ptr<Store>> stores(kInstances);
+  for (int i = 0; i < kInstances; ++i) stores[i] = Connect("i" + std::to_string(i));
+  std::vector<std::vector<std::string>> won(kInstances);
   std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) {
+  threads.reserve(kInstances);
+  for (int i = 0; i < kInstances; ++i) {
     threads.emplace_back([&, i] {
       // Each asks for every feed, in its own order, in batches as the scheduler makes them.
       std::vector<FeedRef> order = feeds;
-      std::rotate(order.begin(), order.begin() + 100 * i, order.end());
+      std::rotate(order.begin(), order.begin() + std::ptrdiff_t{100} * i, order.end());
       for (size_t at = 0; at < order.size(); at += 30) {
         const std::vector<FeedRef> batch(order.begin() + static_cast<std::ptrdiff_t>(at),
                                          order.begin() + static_cast<std::ptrdiff_t>(at + 30));
@@ -295,7 +296,8 @@ TEST_F(PgStoreTest, ADeliveryIsSentByOneInstanceAndADeadOnesIsSentByAnother) {
   ASSERT_EQ(mine.size(), 1u);
   EXPECT_TRUE(b->DueDeliveries(kNow + Seconds(1), 10, kNow + Seconds(61))->empty());
   // a dies before sending it: after its lease, b sends it.
-  const std::vector<Delivery> taken = *b->DueDeliveries(kNow + Seconds(61), 10, kNow + Seconds(121));
+  const std::vector<Delivery> taken =
+      *b->DueDeliveries(kNow + Seconds(61), 10, kNow + Seconds(121));
   ASSERT_EQ(taken.size(), 1u);
   EXPECT_EQ(taken[0].id, mine[0].id);
   ASSERT_TRUE(b->MarkSent({taken[0].id}, kNow + Seconds(62)).ok());
@@ -417,7 +419,8 @@ TEST_P(StoreTest, DeliveriesMoveThroughTheOutbox) {
   ASSERT_TRUE(store
                   ->CommitPoll("f", "u", Ok(kNow),
                                {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}}),
-                                Item("c", {{"w", {"n1"}}})}, {})
+                                Item("c", {{"w", {"n1"}}})},
+                               {})
                   .ok());
   std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
   ASSERT_EQ(due.size(), 3u);
@@ -465,7 +468,8 @@ TEST_P(StoreTest, CountsSentMessagesNotDeliveries) {
   ASSERT_TRUE(store
                   ->CommitPoll("f", "u", Ok(kNow),
                                {Item("a", {{"w", {"n1"}}}), Item("b", {{"w", {"n1"}}}),
-                                Item("c", {{"w", {"n1"}}})}, {})
+                                Item("c", {{"w", {"n1"}}})},
+                               {})
                   .ok());
   const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
   ASSERT_TRUE(store->AssignMessage({due[0].id, due[1].id}, "x-g1").ok());  // a digest of two
@@ -582,12 +586,12 @@ TEST(SqliteStore, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
   // The new outbox works on the migrated file; old stories are numbered.
   const std::int64_t last_seq = store->RecentStories("darchiev", TimePoint{}, 0)->last_seq;
   EXPECT_GT(last_seq, 0);
-  EXPECT_EQ(store
-                ->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", Ok(kNow),
-                             {Item("tass-3", {{"darchiev", {"console"}}})},
-                             {{"darchiev", last_seq}})
-                ->size(),
-            1u);
+  EXPECT_EQ(
+      store
+          ->CommitPoll("tass-en", "https://tass.com/rss/v2.xml", Ok(kNow),
+                       {Item("tass-3", {{"darchiev", {"console"}}})}, {{"darchiev", last_seq}})
+          ->size(),
+      1u);
   EXPECT_EQ(store->DueDeliveries(kNow, 10, kForever)->size(), 1u);
 }
 

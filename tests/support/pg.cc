@@ -14,8 +14,8 @@ namespace feedwatch::testing {
 namespace {
 
 std::string PrivateCluster() {
-  char dir[] = "/tmp/feedwatch-pg.XXXXXX";
-  if (mkdtemp(dir) == nullptr) {
+  std::string dir = "/tmp/feedwatch-pg.XXXXXX";
+  if (mkdtemp(dir.data()) == nullptr) {
     std::fprintf(stderr, "cannot make a folder for PostgreSQL\n");
     std::abort();
   }
@@ -23,7 +23,7 @@ std::string PrivateCluster() {
   const std::string script = (SourceDir() / "tests" / "support" / "pg-cluster").string();
   stop = script + " stop " + dir;
   if (std::system((script + " start " + dir).c_str()) != 0) {
-    std::fprintf(stderr, "cannot start a PostgreSQL cluster in %s\n", dir);
+    std::fprintf(stderr, "cannot start a PostgreSQL cluster in %s\n", dir.c_str());
     std::abort();
   }
   std::atexit([] { (void)std::system(stop.c_str()); });
