@@ -7,6 +7,53 @@
 
 namespace feedwatch {
 
+// U+FFFD, in UTF-8: what stands for bytes that are not text.
+inline constexpr std::string_view kUtf8Replacement = "\xEF\xBF\xBD";
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid (overlong forms,
+// surrogates and values past U+10FFFF included).
+inline size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  const auto continuation = [&](size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
+  if (c >= 0xC2 && c <= 0xDF) return continuation(i + 1) ? 2 : 0;
+  if (c >= 0xE0 && c <= 0xEF) {
+    if (!continuation(i + 1) || !continuation(i + 2)) return 0;
+    const unsigned char c1 = byte(i + 1);
+    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
+    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
+    return 3;
+  }
+  if (c >= 0xF0 && c <= 0xF4) {
+    if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) return 0;
+    const unsigned char c1 = byte(i + 1);
+    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
+    if (c == 0xF4 && c1 >= 0x90) return 0;  // past U+10FFFF
+    return 4;
+  }
+  return 0;
+}
+
+// Appends `in` to `out` with each byte that starts no valid UTF-8 sequence replaced by U+FFFD;
+// returns how many were replaced.
+inline size_t CopyUtf8Replacing(std::string_view in, std::string& out) {
+  size_t replaced = 0;
+  out.reserve(out.size() + in.size());
+  for (size_t i = 0; i < in.size();) {
+    const size_t length = Utf8SequenceLength(in, i);
+    if (length == 0) {
+      out += kUtf8Replacement;
+      ++replaced;
+      ++i;
+    } else {
+      out.append(in.substr(i, length));
+      i += length;
+    }
+  }
+  return replaced;
+}
+
 // `c` in lower case if it is an ASCII capital letter, else as it is: unlike std::tolower, never
 // touched by the locale, and usable at compile time.
 constexpr char AsciiLower(char c) {

@@ -15,8 +15,6 @@
 namespace feedwatch::feeds {
 namespace {
 
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '"' ||
                         s.front() == '\'' || s.front() == '\r' || s.front() == '\n')) {
@@ -58,31 +56,6 @@ std::optional<Iconv> OpenDecoder(const std::string& encoding) {
 
 bool Known(const std::string& encoding) {
   return encoding == "utf-8" || OpenDecoder(encoding).has_value();
-}
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid (overlong forms,
-// surrogates and values past U+10FFFF included).
-size_t Utf8SequenceLength(std::string_view s, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  const auto continuation = [&](size_t k) { return k < s.size() && (byte(k) & 0xC0) == 0x80; };
-  if (c >= 0xC2 && c <= 0xDF) return continuation(i + 1) ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (!continuation(i + 1) || !continuation(i + 2)) return 0;
-    const unsigned char c1 = byte(i + 1);
-    if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-    if (c == 0xED && c1 >= 0xA0) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (!continuation(i + 1) || !continuation(i + 2) || !continuation(i + 3)) return 0;
-    const unsigned char c1 = byte(i + 1);
-    if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-    if (c == 0xF4 && c1 >= 0x90) return 0;  // past U+10FFFF
-    return 4;
-  }
-  return 0;
 }
 
 struct Utf8Census {
@@ -128,23 +101,6 @@ std::string GuessSingleByte(std::string_view s) {
   return c0_df > e0_ff ? "koi8-r" : "windows-1251";
 }
 
-size_t CopyUtf8Replacing(std::string_view in, std::string& out) {
-  size_t replaced = 0;
-  out.reserve(out.size() + in.size());
-  for (size_t i = 0; i < in.size();) {
-    const size_t length = Utf8SequenceLength(in, i);
-    if (length == 0) {
-      out += kReplacement;
-      ++replaced;
-      ++i;
-    } else {
-      out.append(in.substr(i, length));
-      i += length;
-    }
-  }
-  return replaced;
-}
-
 // Converts with iconv; each byte iconv rejects becomes U+FFFD.
 size_t Convert(iconv_t cd, std::string_view in, std::string& out) {
   size_t replaced = 0;
@@ -159,7 +115,7 @@ size_t Convert(iconv_t cd, std::string_view in, std::string& out) {
     if (rc != static_cast<size_t>(-1)) continue;
     if (errno == E2BIG) continue;
     // EILSEQ: an invalid sequence; EINVAL: an incomplete one at the end.
-    out += kReplacement;
+    out += kUtf8Replacement;
     ++replaced;
     ++in_ptr;
     --in_left;
