@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/text.h"
 #include "store/internal.h"
 #include "store/schema.h"
 #include "store/store.h"
@@ -37,11 +38,28 @@ struct ResultClearer {
   void operator()(PGresult* result) const { PQclear(result); }
 };
 
+// `text` as PostgreSQL's text type holds it: valid UTF-8 without NUL. What a server sent may be
+// neither (an ETag of raw bytes, a redirect's URL): such bytes become U+FFFD and NULs go, so
+// that what a peer sends cannot make every write about its feed fail. SQLite keeps the bytes.
+std::string StorableText(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size() && text[i] != '\0') {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) break;
+    i += length;
+  }
+  if (i == text.size()) return std::string(text);
+  std::string out;
+  CopyUtf8Replacing(text, out);
+  std::erase(out, '\0');
+  return out;
+}
+
 // A statement's parameters, as text (nullopt: NULL).
 class Params {
  public:
   Params& Add(std::string_view text) {
-    values_.emplace_back(std::string(text));
+    values_.emplace_back(StorableText(text));
     return *this;
   }
   Params& Add(std::int64_t value) {
@@ -66,7 +84,7 @@ class Params {
         continue;
       }
       literal += '"';
-      for (const char c : *elements[i]) {
+      for (const char c : StorableText(*elements[i])) {
         if (c == '"' || c == '\\') literal += '\\';
         literal += c;
       }
@@ -337,8 +355,14 @@ class PgStore final : public Store {
         "WHERE f.name = $1 AND i.item_key = ANY($2::text[])",
         Params().Add(feed).Array(keys), "looking up items");
     if (!rows) return rows.error();
+    // Keys as the caller gave them, which StorableText may have changed.
+    std::unordered_map<std::string, std::string> stored_as;
+    for (const std::string& key : keys) stored_as.try_emplace(StorableText(key), key);
     std::unordered_map<std::string, std::string> known;
-    for (int r = 0; r < rows->size(); ++r) known[rows->Text(r, 0)] = rows->Text(r, 1);
+    for (int r = 0; r < rows->size(); ++r) {
+      const auto key = stored_as.find(rows->Text(r, 0));
+      if (key != stored_as.end()) known[key->second] = rows->Text(r, 1);
+    }
     return known;
   }
 
@@ -593,12 +617,14 @@ class PgStore final : public Store {
    public:
     Transaction(PgStore& store, bool durable) : store_(store) {
       status_ = store_.Exec("BEGIN", Params(), "beginning a transaction");
+      store_.in_transaction_ = status_.ok();
       if (status_ && !durable) {
         status_ = store_.Exec("SET LOCAL synchronous_commit = off", Params(), "beginning");
       }
     }
     ~Transaction() {
       if (status_.ok() && !committed_) (void)store_.Exec("ROLLBACK", Params(), "rolling back");
+      store_.in_transaction_ = false;
     }
     Transaction(const Transaction&) = delete;
     Transaction& operator=(const Transaction&) = delete;
@@ -619,6 +645,11 @@ class PgStore final : public Store {
   // connection is opened again first; the call fails if that fails.
   Result<Rows> Query(const std::string& sql, const Params& params, std::string_view what) {
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
+      // Never inside a transaction: the rest of it would run on the new connection without
+      // the part before, each statement committing on its own.
+      if (in_transaction_) {
+        return Error::Io("database: " + std::string(what) + ": the connection was lost");
+      }
       PQreset(conn_.get());
       prepared_.clear();
       if (PQstatus(conn_.get()) != CONNECTION_OK) return Failed(what);
@@ -727,6 +758,7 @@ class PgStore final : public Store {
   Connection conn_;
   std::string location_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
+  bool in_transaction_ = false;                            // between a Transaction's BEGIN and end
 };
 
 Result<std::vector<StoryHead>> PgStore::CommitPoll(
@@ -746,9 +778,9 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
   if (!items.empty()) {
     std::vector<std::optional<std::string>> keys, titles, links, published, urls, hashes, summaries,
         marked;
-    std::unordered_map<std::string_view, bool> listed;
+    std::unordered_map<std::string, bool> listed;  // as stored
     for (const ItemRecord& item : items) {
-      if (!listed.try_emplace(item.key, true).second) continue;
+      if (!listed.try_emplace(StorableText(item.key), true).second) continue;
       keys.emplace_back(item.key);
       titles.emplace_back(item.title);
       links.emplace_back(item.link);
@@ -791,7 +823,7 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
   std::map<std::string, std::int64_t> seq(last_seq.begin(), last_seq.end());
   std::vector<StoryHead> heads;
   for (const ItemRecord& item : items) {
-    const std::int64_t item_id = ids[item.key];
+    const std::int64_t item_id = ids[StorableText(item.key)];
     for (const MatchRecord& match : item.matches) {
       Params params;
       params.Add(match.watch).Add(item_id).Add(ToUnix(now)).Add(match.terms).Add(match.snippet);
@@ -954,8 +986,9 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
   const std::string dbname(url);
   const std::string pass(password);
   // The URI expands into its parts (expand_dbname); a password given apart overrides the URI's.
-  std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name"};
-  std::vector<const char*> values = {dbname.c_str(), "10", "feedwatch"};
+  std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name",
+                                       "client_encoding"};
+  std::vector<const char*> values = {dbname.c_str(), "10", "feedwatch", "UTF8"};
   if (!pass.empty()) {
     keywords.push_back("password");
     values.push_back(pass.c_str());
@@ -969,6 +1002,15 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
     std::string message = PQerrorMessage(conn.get());
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return Error::Io(location + ": cannot connect: " + message);
+  }
+  // Feeds are in every script; a database in a single-byte encoding cannot hold Cyrillic and
+  // Latin together. SQL_ASCII stores the bytes as they come, which suits too.
+  const std::string encoding = PQparameterStatus(conn.get(), "server_encoding") != nullptr
+                                   ? PQparameterStatus(conn.get(), "server_encoding")
+                                   : "";
+  if (encoding != "UTF8" && encoding != "SQL_ASCII") {
+    return Error::Io(location + ": the database's encoding is " + encoding +
+                     "; feedwatch needs UTF8 (CREATE DATABASE ... ENCODING 'UTF8')");
   }
   // Notices (such as "relation already exists, skipping") are not ours to print.
   PQsetNoticeProcessor(

@@ -138,6 +138,31 @@ TEST_P(StoreTest, ASecondWriterOfTheSameStoryReadsItAndLinksInsteadOfAlerting) {
   EXPECT_EQ((*first)[1].seq, 1);
 }
 
+TEST_P(StoreTest, BytesAServerSentThatAreNotTextAreStoredAnyway) {
+  // An ETag of raw bytes and a NUL, a title that is not UTF-8: SQLite keeps the bytes,
+  // PostgreSQL (whose text must be valid UTF-8) keeps U+FFFD for them. Either way the poll is
+  // recorded: a hostile server cannot make every write about its feed fail.
+  const auto store = Open();
+  PollRecord poll = Ok(kNow);
+  poll.etag = std::string("\"\xff\xfe", 3) + std::string("\0x\"", 3);
+  ItemRecord item = Item("k\xc0\xaf", {{"w", {"desk"}}});
+  item.title = "Darchiev \xed\xa0\x80 talks";
+  const Result<std::vector<StoryHead>> heads = store->CommitPoll("f", "u", poll, {item}, {});
+  ASSERT_TRUE(heads.ok()) << heads.error().message;
+  ASSERT_TRUE(store->RecordPoll("f", "u", poll).ok());
+  const std::string etag = store->GetFeedState("f")->etag;
+  EXPECT_EQ(store->KnownItems("f", {item.key})->size(), 1u);  // known by the key as given
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
+  ASSERT_EQ(due.size(), 1u);
+  if (GetParam() == "postgresql") {
+    EXPECT_EQ(etag, "\"\xEF\xBF\xBD\xEF\xBF\xBDx\"");
+    EXPECT_EQ(due[0].title, "Darchiev \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD talks");
+  } else {
+    EXPECT_EQ(etag, poll.etag);
+    EXPECT_EQ(due[0].title, item.title);
+  }
+}
+
 TEST_P(StoreTest, InstancesLeaveHeartbeatsWithTheirConfiguration) {
   const auto a = Open();
   const auto b = Reopen();
