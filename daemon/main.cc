@@ -379,6 +379,11 @@ Status RetryOutbox(const std::string& config_path, const std::string& state_dir_
   return result;
 }
 
+// An instance whose heartbeat (every 5 s) is under a minute old; the others stopped or died.
+bool IsLive(const store::InstanceInfo& instance, TimePoint now) {
+  return now - instance.last_seen_at < std::chrono::minutes(1);
+}
+
 // Each configured feed's health from the store: one line per feed, then feeds the store knows
 // that the configuration no longer lists.
 Status PrintStatus(const std::string& config_path, const std::string& state_dir_flag, bool json) {
@@ -467,6 +472,7 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const store::InstanceInfo& instance : *instances) {
         list.push_back({{"id", instance.id},
+                        {"live", IsLive(instance, SystemClock().Now())},
                         {"started", FormatIso8601(instance.started_at)},
                         {"last_seen", FormatIso8601(instance.last_seen_at)},
                         {"config", instance.config_hash},
@@ -479,12 +485,13 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
   }
   const TimePoint now = SystemClock().Now();
   if (store->shared()) {
-    std::printf("%-32s %-10s %-10s %-13s %s\n", "INSTANCE", "STARTED", "LAST SEEN", "CONFIG",
-                "VERSION");
+    std::printf("%-32s %-5s %-10s %-10s %-13s %s\n", "INSTANCE", "STATE", "STARTED", "LAST SEEN",
+                "CONFIG", "VERSION");
     for (const store::InstanceInfo& instance : *instances) {
-      std::printf("%-32s %-10s %-10s %-13s %s\n", instance.id.c_str(),
-                  Ago(instance.started_at, now).c_str(), Ago(instance.last_seen_at, now).c_str(),
-                  instance.config_hash.c_str(), instance.version.c_str());
+      std::printf("%-32s %-5s %-10s %-10s %-13s %s\n", instance.id.c_str(),
+                  IsLive(instance, now) ? "live" : "gone", Ago(instance.started_at, now).c_str(),
+                  Ago(instance.last_seen_at, now).c_str(), instance.config_hash.c_str(),
+                  instance.version.c_str());
     }
     std::printf("\n");
   }

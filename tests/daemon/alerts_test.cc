@@ -512,6 +512,14 @@ TEST_F(AlertsTest, AfterStoreCopyAnInstanceOnPostgresqlSendsThePendingAlertsAndN
   const std::vector<store::Delivery> outbox = *(*store)->ListDeliveries(/*all=*/true);
   EXPECT_EQ(outbox.size(), 5u);
   for (const store::Delivery& d : outbox) EXPECT_EQ(d.state, "sent") << d.title;
+  // The commands that read the state read it there too.
+  const testing::CommandResult status = testing::RunFeedwatch(
+      {"status", "--json", "--config", (dir_.path() / "feedwatch.toml").string()});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const json document = json::parse(status.out);
+  EXPECT_EQ(document["store"], "postgresql");
+  EXPECT_EQ(document["feeds"][0]["health"], "ok");
+  EXPECT_TRUE(document["instances"].is_array());
 }
 
 }  // namespace
