@@ -4,12 +4,12 @@
 # (every feed new: fetch, parse, match, store) and warm (every feed answers 304), and the
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
-#   bench/poll-bench.sh [--single-host] [--postgresql [--instances K]] [N]
+#   bench/poll-bench.sh [--single-host] [--postgresql [--instances K] [--run]] [N]
 #     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
 #
 # --postgresql keeps the state in a throwaway PostgreSQL cluster (tests/support/pg-cluster) on a
-# Unix socket, and counts the server's CPU beside feedwatch's. With --instances K > 1, K
-# `feedwatch run` instances share it (interval 3m): the cold cycle ends when every feed has
+# Unix socket, and counts the server's CPU beside feedwatch's. With --instances K > 1 (or with
+# --run), K `feedwatch run` instances share it (interval 3m): the cold cycle ends when every feed has
 # been polled once, the warm one when every feed has answered 304 once; the CPU of the
 # instances and of the server is read from /proc at those moments. (`once` polls every feed
 # whatever the leases say: a single instance's tool.)
@@ -23,16 +23,19 @@ set -euo pipefail
 single_host=""
 postgresql=""
 instances=1
+run_mode=""
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --single-host) single_host=1 ;;
     --postgresql) postgresql=1 ;;
     --instances) instances="$2"; shift ;;
+    --run) run_mode=1 ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
   esac
   shift
 done
 n="${1:-1000}"
+if (( instances > 1 )); then run_mode=1; fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD:-$root/build/release}"
 port="${PORT:-18231}"
@@ -99,7 +102,7 @@ config="$work/feedwatch.toml"
   fi
   echo '[defaults]'
   echo 'initial_lookback = "all"'
-  if (( instances > 1 )); then echo 'interval = "3m"'; fi
+  if [[ -n "$run_mode" ]]; then echo 'interval = "3m"'; fi
   # The example's three watches and a console notifier whose lines go to /dev/null.
   sed -n '/^\[\[watch\]\]/,$p' "$root/config/feedwatch.example.toml"
   for ((i = 0; i < n; i++)); do
@@ -169,7 +172,7 @@ if [[ -n "$postgresql" ]]; then
 else
   echo "store: SQLite"
 fi
-if (( instances == 1 )); then
+if [[ -z "$run_mode" ]]; then
   run cold
   run warm
 else
