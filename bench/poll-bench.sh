@@ -139,6 +139,7 @@ run() {
   printf '%-5s %6d feeds: wall %7.3f s, CPU %7.3f s (user %.3f + sys %.3f), peak RSS %5.1f MB' \
     "$label" "$n" "$wall" "$(echo "$user + $sys" | bc)" "$user" "$sys" "$(echo "$rss / 1024" | bc -l)"
   if [[ -n "$postgresql" ]]; then
+    sleep 2  # the postmaster reaps the run's backend, adding its CPU to its own, within a second
     printf '; PostgreSQL server CPU %.3f s' "$(echo "$(pg_cpu) - $pg_before" | bc)"
   fi
   printf '\n'

@@ -372,12 +372,10 @@ class PgStore final : public Store {
       const std::map<std::string, std::int64_t>& last_seq) override;
 
   Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) override {
-    Transaction transaction(*this, /*durable=*/false);
-    if (!transaction.begun()) return transaction.begun();
-    Result<std::int64_t> feed_id = FeedId(feed, url);
+    // One statement, one round trip: a warm cycle is thousands of these.
+    Result<std::int64_t> feed_id = RecordFeed(feed, url, poll, /*items_read=*/false);
     if (!feed_id) return feed_id.error();
-    if (Status s = UpdateFeed(*feed_id, poll); !s) return s;
-    return transaction.Commit();
+    return Status::Ok();
   }
 
   Result<int> ForgetItemsSeenBefore(TimePoint cutoff) override {
@@ -519,12 +517,12 @@ class PgStore final : public Store {
   }
 
   Status AssignMessage(const std::vector<std::int64_t>& ids, std::string_view message_id) override {
-    return Exec("UPDATE deliveries SET message_id = $2 WHERE id = ANY($1::bigint[])",
-                Params().Array(IdTexts(ids)).Add(message_id), "naming a message");
+    return Durably("UPDATE deliveries SET message_id = $2 WHERE id = ANY($1::bigint[])",
+                   Params().Array(IdTexts(ids)).Add(message_id), "naming a message");
   }
 
   Status MarkSent(const std::vector<std::int64_t>& ids, TimePoint now) override {
-    return Exec(
+    return Durably(
         "UPDATE deliveries SET state = 'sent', sent_at = $2, attempts = attempts + 1, "
         "last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[])",
         Params().Array(IdTexts(ids)).Add(ToUnix(now)), "marking delivery sent");
@@ -532,7 +530,7 @@ class PgStore final : public Store {
 
   Status MarkFailed(const std::vector<std::int64_t>& ids, TimePoint next_attempt,
                     std::string_view error) override {
-    return Exec(
+    return Durably(
         "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3, "
         "lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[])",
         Params().Array(IdTexts(ids)).Add(ToUnix(next_attempt)).Add(error),
@@ -540,14 +538,14 @@ class PgStore final : public Store {
   }
 
   Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) override {
-    return Exec(
+    return Durably(
         "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_error = $2, "
         "lease_owner = NULL, lease_until = NULL WHERE id = ANY($1::bigint[])",
         Params().Array(IdTexts(ids)).Add(error), "giving up a delivery");
   }
 
   Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) override {
-    return Exec(
+    return Durably(
         "UPDATE deliveries SET next_attempt_at = $2, lease_owner = NULL, lease_until = NULL "
         "WHERE id = ANY($1::bigint[])",
         Params().Array(IdTexts(ids)).Add(ToUnix(next_attempt)), "deferring a delivery");
@@ -610,16 +608,18 @@ class PgStore final : public Store {
   Status WriteTables(const std::vector<TableRows>& tables) override;
 
  private:
-  // BEGIN on construction; ROLLBACK on destruction unless Commit() succeeded. Not durable: the
-  // commit returns before the WAL reaches the disk (synchronous_commit off), as SQLite's
-  // relaxed transactions: for bookkeeping whose loss costs a poll done again.
+  // BEGIN on construction; ROLLBACK on destruction unless Commit() succeeded. The session runs
+  // with synchronous_commit off, as SQLite's relaxed transactions: a commit returns before its
+  // WAL reaches the disk, so a crash of the server (not of feedwatch) may lose the last moment's
+  // bookkeeping, which costs a poll done again. A durable transaction waits for the disk: what
+  // alerts depend on (matches with their deliveries, a delivery's state).
   class Transaction {
    public:
     Transaction(PgStore& store, bool durable) : store_(store) {
       status_ = store_.Exec("BEGIN", Params(), "beginning a transaction");
       store_.in_transaction_ = status_.ok();
-      if (status_ && !durable) {
-        status_ = store_.Exec("SET LOCAL synchronous_commit = off", Params(), "beginning");
+      if (status_ && durable) {
+        status_ = store_.Exec("SET LOCAL synchronous_commit = on", Params(), "beginning");
       }
     }
     ~Transaction() {
@@ -641,9 +641,17 @@ class PgStore final : public Store {
     bool committed_ = false;
   };
 
-  // Runs `sql` as a prepared statement (prepared on first use on this connection). A lost
-  // connection is opened again first; the call fails if that fails.
-  Result<Rows> Query(const std::string& sql, const Params& params, std::string_view what) {
+  // How a statement is planned. kOnce: prepared on first use on this connection, and its plan
+  // reused (PostgreSQL settles on a generic plan after five runs). kEachTime: planned for each
+  // run with its parameters, for the joins across the tables that grow: a generic plan made
+  // while they were nearly empty (a new database's first minutes) scans them whole, and a
+  // prepared statement keeps it, which made reading the outbox cost in proportion to every
+  // match ever recorded.
+  enum class Plan { kOnce, kEachTime };
+
+  // Runs `sql`. A lost connection is opened again first; the call fails if that fails.
+  Result<Rows> Query(const std::string& sql, const Params& params, std::string_view what,
+                     Plan plan = Plan::kOnce) {
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
       // Never inside a transaction: the rest of it would run on the new connection without
       // the part before, each statement committing on its own.
@@ -654,6 +662,15 @@ class PgStore final : public Store {
       prepared_.clear();
       if (PQstatus(conn_.get()) != CONNECTION_OK) return Failed(what);
     }
+    const std::vector<const char*> values = params.Pointers();
+    if (plan == Plan::kEachTime) {
+      Rows rows(PQexecParams(conn_.get(), sql.c_str(), params.size(), nullptr, values.data(),
+                             nullptr, nullptr, 0));
+      if (rows.status() != PGRES_COMMAND_OK && rows.status() != PGRES_TUPLES_OK) {
+        return Error::Io("database: " + std::string(what) + ": " + rows.ErrorMessage());
+      }
+      return rows;
+    }
     auto [it, added] = prepared_.try_emplace(sql, "");
     if (added) {
       it->second = "s" + std::to_string(prepared_.size());
@@ -663,7 +680,6 @@ class PgStore final : public Store {
         return Error::Io("database: " + std::string(what) + ": " + prepared.ErrorMessage());
       }
     }
-    const std::vector<const char*> values = params.Pointers();
     Rows rows(PQexecPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(), nullptr,
                              nullptr, 0));
     if (rows.status() != PGRES_COMMAND_OK && rows.status() != PGRES_TUPLES_OK) {
@@ -676,41 +692,55 @@ class PgStore final : public Store {
     if (!rows) return rows.error();
     return Status::Ok();
   }
+  // Exec in a durable transaction of its own.
+  Status Durably(const std::string& sql, const Params& params, std::string_view what) {
+    Transaction transaction(*this, /*durable=*/true);
+    if (!transaction.begun()) return transaction.begun();
+    if (Status s = Exec(sql, params, what); !s) return s;
+    return transaction.Commit();
+  }
   Error Failed(std::string_view what) const {
     std::string message = PQerrorMessage(conn_.get());
     while (!message.empty() && message.back() == '\n') message.pop_back();
     return Error::Io("database: " + std::string(what) + ": " + message);
   }
-  Result<std::int64_t> FeedId(std::string_view name, std::string_view url) {
-    // A new URL in the configuration starts afresh, as in SQLite.
-    Result<Rows> rows = Query(
-        "INSERT INTO feeds AS f (name, url) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET "
-        "etag = CASE WHEN f.url = excluded.url THEN f.etag ELSE '' END, "
-        "last_modified = CASE WHEN f.url = excluded.url THEN f.last_modified ELSE '' END, "
-        "body_hash = CASE WHEN f.url = excluded.url THEN f.body_hash ELSE '' END, "
-        "moved_to = CASE WHEN f.url = excluded.url THEN f.moved_to ELSE '' END, "
-        "gone = CASE WHEN f.url = excluded.url THEN f.gone ELSE 0 END, "
-        "url = excluded.url RETURNING id",
-        Params().Add(name).Add(url), "recording feed");
-    if (!rows) return rows.error();
-    return rows->Int(0, 0);
-  }
-
-  Status UpdateFeed(std::int64_t feed_id, const PollRecord& poll) {
+  // Records `poll` in the row of the feed called `name` (created with `url` when new) and
+  // returns its id. A success resets the failure count; a validator, body hash or redirect is
+  // kept from before when the poll brings none, unless the configured URL changed: what was
+  // learnt about the old one (its validators, a redirect, 410 Gone) does not apply. Ends this
+  // instance's lease. `items_read`: the poll read the feed's items (CommitPoll).
+  Result<std::int64_t> RecordFeed(std::string_view name, std::string_view url,
+                                  const PollRecord& poll, bool items_read) {
     const bool ok = poll.error.empty();
-    return Exec(
-        "UPDATE feeds SET last_attempt_at = $2, next_due_at = $3, last_status = $4, "
-        "last_error = nullif($5, ''), "
-        "last_success_at = CASE WHEN $6 THEN $2 ELSE last_success_at END, "
-        "consecutive_failures = CASE WHEN $6 THEN 0 ELSE consecutive_failures + 1 END, "
-        "etag = CASE WHEN $7 <> '' THEN $7 ELSE etag END, "
-        "last_modified = CASE WHEN $8 <> '' THEN $8 ELSE last_modified END, "
-        "body_hash = CASE WHEN $9 <> '' THEN $9 ELSE body_hash END, "
-        "moved_to = CASE WHEN $10 <> '' THEN $10 ELSE moved_to END, gone = $11, "
-        "lease_until = CASE WHEN lease_owner = $12 THEN NULL ELSE lease_until END, "
-        "lease_owner = CASE WHEN lease_owner = $12 THEN NULL ELSE lease_owner END WHERE id = $1",
+    Result<Rows> rows = Query(
+        "INSERT INTO feeds AS f (name, url, last_attempt_at, next_due_at, last_status, "
+        "last_error, last_success_at, consecutive_failures, etag, last_modified, body_hash, "
+        "moved_to, gone, last_read_at) VALUES ($1, $2, $3::bigint, $4, $5, nullif($6, ''), "
+        "CASE WHEN $7::boolean THEN $3::bigint END, CASE WHEN $7::boolean THEN 0 ELSE 1 END, $8, "
+        "$9, $10, $11, $12, "
+        "CASE WHEN $14::boolean THEN $3::bigint END) "
+        "ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
+        "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
+        "last_error = excluded.last_error, "
+        "last_success_at = CASE WHEN $7::boolean THEN excluded.last_attempt_at ELSE "
+        "f.last_success_at END, "
+        "consecutive_failures = CASE WHEN $7::boolean THEN 0 ELSE f.consecutive_failures + 1 END, "
+        "etag = CASE WHEN $8 <> '' THEN $8 WHEN f.url = excluded.url THEN f.etag ELSE '' END, "
+        "last_modified = CASE WHEN $9 <> '' THEN $9 WHEN f.url = excluded.url "
+        "THEN f.last_modified ELSE '' END, "
+        "body_hash = CASE WHEN $10 <> '' THEN $10 WHEN f.url = excluded.url THEN f.body_hash "
+        "ELSE '' END, "
+        "moved_to = CASE WHEN $11 <> '' THEN $11 WHEN f.url = excluded.url THEN f.moved_to "
+        "ELSE '' END, "
+        "gone = excluded.gone, "
+        "last_read_at = CASE WHEN $14::boolean THEN excluded.last_attempt_at ELSE f.last_read_at "
+        "END, "
+        "lease_until = CASE WHEN f.lease_owner = $13 THEN NULL ELSE f.lease_until END, "
+        "lease_owner = CASE WHEN f.lease_owner = $13 THEN NULL ELSE f.lease_owner END, "
+        "url = excluded.url RETURNING id",
         Params()
-            .Add(feed_id)
+            .Add(name)
+            .Add(url)
             .Add(ToUnix(poll.at))
             .Add(ToUnix(poll.next_due))
             .Add(poll.status)
@@ -721,12 +751,15 @@ class PgStore final : public Store {
             .Add(poll.body_hash)
             .Add(poll.moved_to)
             .Add(static_cast<std::int64_t>(poll.gone))
-            .Add(instance_.id),
+            .Add(instance_.id)
+            .Add(items_read ? "true" : "false"),
         "recording poll");
+    if (!rows) return rows.error();
+    return rows->Int(0, 0);
   }
 
   Result<std::vector<StoryMatch>> Stories(const std::string& sql, const Params& params) {
-    Result<Rows> rows = Query(sql, params, "reading stories");
+    Result<Rows> rows = Query(sql, params, "reading stories", Plan::kEachTime);
     if (!rows) return rows.error();
     std::vector<StoryMatch> stories;
     for (int r = 0; r < rows->size(); ++r) {
@@ -745,7 +778,7 @@ class PgStore final : public Store {
   }
 
   Result<std::vector<Delivery>> Deliveries(const std::string& sql, const Params& params) {
-    Result<Rows> rows = Query(sql, params, "reading the outbox");
+    Result<Rows> rows = Query(sql, params, "reading the outbox", Plan::kEachTime);
     if (!rows) return rows.error();
     std::vector<Delivery> out;
     out.reserve(rows->count());
@@ -769,7 +802,7 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
                                    [](const ItemRecord& item) { return !item.matches.empty(); });
   Transaction transaction(*this, /*durable=*/matched);
   if (!transaction.begun()) return transaction.begun().error();
-  Result<std::int64_t> feed_id = FeedId(feed, url);
+  Result<std::int64_t> feed_id = RecordFeed(feed, url, poll, /*items_read=*/true);
   if (!feed_id) return feed_id.error();
 
   // Every item in one statement: new ones inserted, known ones touched (a feed listing one key
@@ -870,12 +903,6 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
         }
       }
     }
-  }
-  if (Status s = UpdateFeed(*feed_id, poll); !s) return s.error();
-  if (Status s = Exec("UPDATE feeds SET last_read_at = $2 WHERE id = $1",
-                      Params().Add(*feed_id).Add(ToUnix(now)), "recording poll");
-      !s) {
-    return s.error();
   }
   if (Status s = transaction.Commit(); !s) return s.error();
   return heads;
@@ -986,9 +1013,11 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
   const std::string dbname(url);
   const std::string pass(password);
   // The URI expands into its parts (expand_dbname); a password given apart overrides the URI's.
+  // The session commits without waiting for the disk unless a transaction asks (Transaction).
   std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name",
-                                       "client_encoding"};
-  std::vector<const char*> values = {dbname.c_str(), "10", "feedwatch", "UTF8"};
+                                       "client_encoding", "options"};
+  std::vector<const char*> values = {dbname.c_str(), "10", "feedwatch", "UTF8",
+                                     "-c synchronous_commit=off"};
   if (!pass.empty()) {
     keywords.push_back("password");
     values.push_back(pass.c_str());
