@@ -22,9 +22,6 @@ constexpr Seconds kNotStoredRetry{300};
 // How soon a feed is asked for again when the store could not be asked, or when another
 // instance is committing its poll right now.
 constexpr Seconds kClaimRetry{10};
-// How many times a poll's commit is tried when other instances record the same watches'
-// stories at once (each try reads their new stories first).
-constexpr int kCommitAttempts = 4;
 // Instances are live while their heartbeat (every few seconds) is this recent.
 constexpr Seconds kInstanceLive{60};
 // On a shared store a feed falls due locally up to this much after the store says.
@@ -416,26 +413,46 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   Result<KnownItems> known = store_.KnownItems(feed.name, keys);
   if (!known) return known.error();
   // Another instance may record a story of the same watch between the pipeline and the commit:
-  // the commit then fails with Conflict, and the items' stories are decided again with it.
-  Result<PipelineResult> piped = Error::Conflict("");
-  Result<std::vector<store::StoryHead>> heads = Error::Conflict("");
-  for (int attempt = 1;; ++attempt) {
-    piped = pipeline_.Run({.feed_config = feed,
-                           .feed = *parsed,
-                           .keys = keys,
-                           .known = *known,
-                           .first_success = !runtime.state.last_success_at,
-                           .now = now},
-                          stories_);
-    if (!piped) return piped.error();
-    heads = store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
-    if (heads || heads.error().code != Error::Code::kConflict) break;
-    if (attempt == kCommitAttempts) {
-      return Error::Io(heads.error().message + ", " + std::to_string(kCommitAttempts) + " times");
-    }
+  // the commit then fails with Conflict. The second try holds the other instances' new stories
+  // of the watches that matched back (Store::LockStories), reads those recorded since, decides
+  // the items' stories again and commits: it cannot lose again.
+  const auto run = [&] {
+    return pipeline_.Run({.feed_config = feed,
+                          .feed = *parsed,
+                          .keys = keys,
+                          .known = *known,
+                          .first_success = !runtime.state.last_success_at,
+                          .now = now},
+                         stories_);
+  };
+  Result<PipelineResult> piped = run();
+  if (!piped) return piped.error();
+  Result<std::vector<store::StoryHead>> heads =
+      store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
+  if (!heads && heads.error().code == Error::Code::kConflict) {
     spdlog::info("feed {}: {}; reading its stories and deciding again", feed.name,
                  heads.error().message);
-    if (Status s = stories_.Refresh(now); !s) return s.error();
+    std::set<std::string> watches;
+    for (const store::ItemRecord& record : piped->records) {
+      for (const store::MatchRecord& match : record.matches) watches.insert(match.watch);
+    }
+    Status locked = store_.LockStories(watches);
+    if (locked) locked = stories_.Refresh(now);
+    if (locked) {
+      piped = run();
+      if (piped) {
+        heads = store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
+      }
+    }
+    if (Status s = store_.UnlockStories(); !s) {
+      spdlog::warn("feed {}: cannot unlock stories: {}", feed.name, s.error().message);
+    }
+    if (!locked) return locked.error();
+    if (!piped) return piped.error();
+    // Only a writer not holding the locks could lose: say so, and let the poll be done again.
+    if (!heads && heads.error().code == Error::Code::kConflict) {
+      return Error::Io(heads.error().message + ", under the stories' locks");
+    }
   }
   if (!heads) return heads.error();
   const PipelineResult& result = *piped;

@@ -16,6 +16,7 @@
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -246,6 +247,10 @@ std::vector<std::string> IdTexts(const std::vector<std::int64_t>& ids) {
   return out;
 }
 
+// The first key of the advisory locks on a watch's stories ("fw" and 1); the second is the
+// watch name's hashtext. Two names with one hash share a lock, which only serialises more.
+constexpr std::int64_t kStoryLockClass = 0x66770001;
+
 class PgStore final : public Store {
  public:
   PgStore(Connection conn, std::string location)
@@ -370,6 +375,22 @@ class PgStore final : public Store {
       std::string_view feed, std::string_view url, const PollRecord& poll,
       const std::vector<ItemRecord>& items,
       const std::map<std::string, std::int64_t>& last_seq) override;
+
+  // Advisory locks keyed by the watch's name: a session lock here, a transaction lock in
+  // CommitPoll; the same session may hold both.
+  Status LockStories(const std::set<std::string>& watches) override {
+    for (const std::string& watch : watches) {
+      if (Status s = Exec("SELECT pg_advisory_lock($1, hashtext($2))",
+                          Params().Add(kStoryLockClass).Add(watch), "locking stories");
+          !s) {
+        return s;
+      }
+    }
+    return Status::Ok();
+  }
+  Status UnlockStories() override {
+    return Exec("SELECT pg_advisory_unlock_all()", Params(), "unlocking stories");
+  }
 
   Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) override {
     // One statement, one round trip: a warm cycle is thousands of these.
@@ -853,6 +874,21 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
     for (int r = 0; r < rows->size(); ++r) ids[rows->Text(r, 1)] = rows->Int(r, 0);
   }
 
+  // The watches this poll starts stories of, locked in name order for the transaction: a
+  // writer holding them (LockStories) finishes first.
+  std::set<std::string> starting;
+  for (const ItemRecord& item : items) {
+    for (const MatchRecord& match : item.matches) {
+      if (!match.story_of) starting.insert(match.watch);
+    }
+  }
+  for (const std::string& watch : starting) {
+    if (Status s = Exec("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                        Params().Add(kStoryLockClass).Add(watch), "locking stories");
+        !s) {
+      return s.error();
+    }
+  }
   std::map<std::string, std::int64_t> seq(last_seq.begin(), last_seq.end());
   std::vector<StoryHead> heads;
   for (const ItemRecord& item : items) {

@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -257,6 +258,13 @@ class Store {
       std::string_view feed, std::string_view url, const PollRecord& poll,
       const std::vector<ItemRecord>& items,
       const std::map<std::string, std::int64_t>& last_seq) = 0;
+
+  // Holds every other writer's new stories of `watches` back until UnlockStories: after a
+  // Conflict, the caller reads the new stories, decides again and commits under it, so that the
+  // second try cannot lose again however busy the watches are. Locks are taken in name order;
+  // CommitPoll takes the same ones, for its own transaction, before it records new stories.
+  virtual Status LockStories(const std::set<std::string>& watches) = 0;
+  virtual Status UnlockStories() = 0;
 
   // Records a poll that brought no items to read: not modified, the same body, a failure
   // (`poll.error` set: consecutive failures count up) or 410 Gone. Ends the feed's lease.

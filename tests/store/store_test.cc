@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -327,6 +328,35 @@ TEST_F(PgStoreTest, ADeliveryIsSentByOneInstanceAndADeadOnesIsSentByAnother) {
   EXPECT_EQ(taken[0].id, mine[0].id);
   ASSERT_TRUE(b->MarkSent({taken[0].id}, kNow + Seconds(62)).ok());
   EXPECT_TRUE(a->DueDeliveries(kNow + Seconds(200), 10, kNow + Seconds(260))->empty());
+}
+
+TEST_F(PgStoreTest, AWriterHoldingAWatchsStoriesCommitsBeforeAnyOtherStartsOne) {
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  // a lost a story number and holds the watch while it decides again.
+  ASSERT_TRUE(a->LockStories({"darchiev", "property"}).ok());
+  std::atomic<bool> done{false};
+  Result<std::vector<StoryHead>> b_heads = Error::Io("not run");
+  std::thread writer([&] {
+    b_heads = b->CommitPoll("ria", "u2", Ok(kNow), {Item("r1", {{"darchiev", {"desk"}}})},
+                            {{"darchiev", 0}});
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_FALSE(done) << "b's new story waits for a";
+  const Result<std::vector<StoryHead>> a_heads = a->CommitPoll(
+      "tass", "u1", Ok(kNow), {Item("t1", {{"darchiev", {"desk"}}})}, {{"darchiev", 0}});
+  ASSERT_TRUE(a_heads.ok()) << a_heads.error().message;
+  ASSERT_TRUE(a->UnlockStories().ok());
+  writer.join();
+  // b had decided without a's story: it finds its number taken, and tries again itself.
+  ASSERT_FALSE(b_heads.ok());
+  EXPECT_EQ(b_heads.error().code, Error::Code::kConflict);
+  // A poll that starts no story (items seen before, links) does not wait.
+  ASSERT_TRUE(a->LockStories({"darchiev"}).ok());
+  EXPECT_TRUE(b->RecordPoll("ria", "u2", Ok(kNow + Seconds(60))).ok());
+  EXPECT_TRUE(b->CommitPoll("ria", "u2", Ok(kNow + Seconds(60)), {Item("r0")}, {}).ok());
+  ASSERT_TRUE(a->UnlockStories().ok());
 }
 
 TEST_F(PgStoreTest, ALostConnectionIsOpenedAgain) {
