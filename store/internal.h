@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/clock.h"
@@ -21,6 +22,27 @@ inline bool IsCopiedTable(std::string_view table) {
 // Leases belong to the instances of one store: not copied.
 inline bool IsLeaseColumn(std::string_view column) {
   return column == "lease_owner" || column == "lease_until";
+}
+
+// For WriteTables: how many rows of state a store holds (it must be none), and the statement
+// that writes one row of `table`, its parameters written `placeholder` and a number ("?1",
+// "$1"). `meta` rows replace the target's own (its database id).
+inline constexpr std::string_view kCountState =
+    "SELECT (SELECT count(*) FROM feeds) + (SELECT count(*) FROM items) + "
+    "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)";
+inline Error NotEmpty(const std::string& location) {
+  return Error::InvalidInput(location + " holds feedwatch state already; copy into an empty store");
+}
+inline std::string InsertRowSql(const TableRows& table, char placeholder) {
+  std::string sql = "INSERT INTO " + table.table + " (";
+  std::string values;
+  for (size_t c = 0; c < table.columns.size(); ++c) {
+    sql += (c > 0 ? ", " : "") + table.columns[c];
+    values += (c > 0 ? ", " : "") + (placeholder + std::to_string(c + 1));
+  }
+  sql += ") VALUES (" + values + ")";
+  if (table.table == "meta") sql += " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+  return sql;
 }
 
 // Opens the PostgreSQL store at `url` (pg_store.cc).

@@ -947,25 +947,12 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
 Status PgStore::WriteTables(const std::vector<TableRows>& tables) {
   Transaction transaction(*this, /*durable=*/true);
   if (!transaction.begun()) return transaction.begun();
-  Result<Rows> count = Query(
-      "SELECT (SELECT count(*) FROM feeds) + (SELECT count(*) FROM items) + "
-      "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)",
-      Params(), "reading");
+  Result<Rows> count = Query(std::string(kCountState), Params(), "reading");
   if (!count) return count.error();
-  if (count->Int(0, 0) != 0) {
-    return Error::InvalidInput(location_ +
-                               " holds feedwatch state already; copy into an empty store");
-  }
+  if (count->Int(0, 0) != 0) return NotEmpty(location_);
   for (const TableRows& table : tables) {
     if (!IsCopiedTable(table.table)) return Error::InvalidInput("no table " + table.table);
-    std::string sql = "INSERT INTO " + table.table + " (";
-    std::string values;
-    for (size_t c = 0; c < table.columns.size(); ++c) {
-      sql += (c > 0 ? ", " : "") + table.columns[c];
-      values += (c > 0 ? ", $" : "$") + std::to_string(c + 1);
-    }
-    sql += ") VALUES (" + values + ")";
-    if (table.table == "meta") sql += " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    const std::string sql = InsertRowSql(table, '$');
     for (const auto& row : table.rows) {
       Params params;
       for (const auto& cell : row) {

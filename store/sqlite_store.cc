@@ -828,9 +828,7 @@ Status SqliteStore::MarkDead(const std::vector<std::int64_t>& ids, std::string_v
 }
 
 Status SqliteStore::Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) {
-  Statement stmt(db_.get(),
-                 "UPDATE deliveries SET next_attempt_at = ?2, lease_owner = NULL, "
-                 "lease_until = NULL WHERE id = ?1");
+  Statement stmt(db_.get(), "UPDATE deliveries SET next_attempt_at = ?2 WHERE id = ?1");
   stmt.Bind(2, ToUnix(next_attempt));
   return ForEachDelivery(db_.get(), stmt, ids, "deferring a delivery");
 }
@@ -896,25 +894,12 @@ Result<TableRows> SqliteStore::ReadTable(std::string_view table) {
 Status SqliteStore::WriteTables(const std::vector<TableRows>& tables) {
   Transaction transaction(db_.get(), Sync::kDurable);
   if (!transaction.begun()) return transaction.begun();
-  Statement count(db_.get(),
-                  "SELECT (SELECT count(*) FROM feeds) + (SELECT count(*) FROM items) + "
-                  "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)");
+  Statement count(db_.get(), kCountState);
   if (count.Step() != SQLITE_ROW) return DbError(db_.get(), "reading");
-  if (count.Int(0) != 0) {
-    return Error::InvalidInput(file_.string() +
-                               " holds feedwatch state already; copy into an "
-                               "empty store");
-  }
+  if (count.Int(0) != 0) return NotEmpty(file_.string());
   for (const TableRows& table : tables) {
     if (!IsCopiedTable(table.table)) return Error::InvalidInput("no table " + table.table);
-    std::string sql = "INSERT INTO " + table.table + " (";
-    std::string values;
-    for (size_t c = 0; c < table.columns.size(); ++c) {
-      sql += (c > 0 ? ", " : "") + table.columns[c];
-      values += (c > 0 ? ", ?" : "?") + std::to_string(c + 1);
-    }
-    sql += ") VALUES (" + values + ")";
-    if (table.table == "meta") sql += " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+    const std::string sql = InsertRowSql(table, '?');
     Statement insert(db_.get(), sql);
     for (const auto& row : table.rows) {
       insert.Reset();
