@@ -284,36 +284,34 @@ class PgStore final : public Store {
 
   Result<std::vector<FeedClaim>> ClaimFeeds(const std::vector<FeedRef>& feeds, TimePoint now,
                                             TimePoint until) override {
-    std::vector<std::string> names, urls;
-    for (const FeedRef& feed : feeds) {
-      names.push_back(feed.name);
-      urls.push_back(feed.url);
-    }
-    if (Status s = Exec("INSERT INTO feeds (name, url) SELECT n, u FROM unnest($1::text[], "
-                        "$2::text[]) AS x(n, u) WHERE NOT EXISTS (SELECT 1 FROM feeds "
-                        "WHERE name = x.n) ON CONFLICT DO NOTHING",
-                        Params().Array(names).Array(urls), "recording feeds");
-        !s) {
-      return s.error();
-    }
-    Result<Rows> claimed = Query(
-        "WITH due AS (SELECT id FROM feeds WHERE name = ANY($1::text[]) "
-        "AND coalesce(next_due_at, 0) <= $2 "
-        "AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until < $2) "
-        "FOR UPDATE SKIP LOCKED) "
-        "UPDATE feeds f SET lease_owner = $3, lease_until = $4 FROM due WHERE f.id = due.id "
-        "RETURNING " +
-            std::string(kFeedColumns),
-        Params().Array(names).Add(ToUnix(now)).Add(instance_.id).Add(ToUnix(until)),
-        "claiming feeds");
-    if (!claimed) return claimed.error();
     std::unordered_map<std::string, FeedState> won;
-    for (int r = 0; r < claimed->size(); ++r) {
-      FeedState state = ReadFeedState(*claimed, r);
-      won.emplace(state.name, std::move(state));
-    }
+    const auto claim = [&](const std::vector<std::string>& names) -> Status {
+      Result<Rows> claimed = Query(
+          "WITH due AS (SELECT id FROM feeds WHERE name = ANY($1::text[]) "
+          "AND coalesce(next_due_at, 0) <= $2 "
+          "AND (lease_owner IS NULL OR lease_owner = $3 OR lease_until < $2) "
+          "FOR UPDATE SKIP LOCKED) "
+          "UPDATE feeds f SET lease_owner = $3, lease_until = $4 FROM due WHERE f.id = due.id "
+          "RETURNING " +
+              std::string(kFeedColumns),
+          Params().Array(names).Add(ToUnix(now)).Add(instance_.id).Add(ToUnix(until)),
+          "claiming feeds");
+      if (!claimed) return claimed.error();
+      for (int r = 0; r < claimed->size(); ++r) {
+        FeedState state = ReadFeedState(*claimed, r);
+        won.emplace(state.name, std::move(state));
+      }
+      return Status::Ok();
+    };
+    std::vector<std::string> names;
+    names.reserve(feeds.size());
+    for (const FeedRef& feed : feeds) names.push_back(feed.name);
+    if (Status s = claim(names); !s) return s.error();
+    // Those not claimed: held by another instance, not due, or new to the store. The new ones
+    // are recorded and claimed (rarely: a feed's first poll), so that a cycle costs one
+    // statement a batch, two when another instance holds some.
     std::unordered_map<std::string, TimePoint> retry;
-    if (static_cast<size_t>(claimed->size()) < feeds.size()) {
+    if (won.size() < feeds.size()) {
       Result<Rows> state = Query(
           "SELECT name, greatest(coalesce(next_due_at, 0), coalesce(lease_until, 0)) FROM feeds "
           "WHERE name = ANY($1::text[])",
@@ -322,16 +320,33 @@ class PgStore final : public Store {
       for (int r = 0; r < state->size(); ++r) {
         retry[state->Text(r, 0)] = FromUnix(state->Int(r, 1));
       }
+      std::vector<std::string> new_names, new_urls;
+      for (const FeedRef& feed : feeds) {
+        if (won.contains(feed.name) || retry.contains(feed.name)) continue;
+        new_names.push_back(feed.name);
+        new_urls.push_back(feed.url);
+      }
+      if (!new_names.empty()) {
+        if (Status s = Exec("INSERT INTO feeds (name, url) SELECT * FROM unnest($1::text[], "
+                            "$2::text[]) ON CONFLICT DO NOTHING",
+                            Params().Array(new_names).Array(new_urls), "recording feeds");
+            !s) {
+          return s.error();
+        }
+        if (Status s = claim(new_names); !s) return s.error();
+      }
     }
     std::vector<FeedClaim> out;
+    out.reserve(feeds.size());
     for (const FeedRef& feed : feeds) {
-      FeedClaim& claim = out.emplace_back();
-      claim.name = feed.name;
+      FeedClaim& result = out.emplace_back();
+      result.name = feed.name;
       if (const auto it = won.find(feed.name); it != won.end()) {
-        claim.claimed = true;
-        claim.state = std::move(it->second);
+        result.claimed = true;
+        result.state = std::move(it->second);
       } else {
-        claim.retry_at = retry.contains(feed.name) ? retry[feed.name] : now;
+        const auto at = retry.find(feed.name);
+        result.retry_at = at != retry.end() ? at->second : now;
       }
     }
     return out;
