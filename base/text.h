@@ -2,6 +2,7 @@
 // names, charsets, zones), and UTF-8 for text rendered for people.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <string_view>
 
@@ -104,6 +105,16 @@ inline std::string ShortenAtWord(std::string_view text, size_t max_bytes = 400) 
     --end;
   }
   return std::string(text.substr(0, end)) + "…";
+}
+
+// Text with paragraphs (feeds::Item's summary and content: one '\n' between paragraphs) read as
+// one line, each break a space. The same bytes at the same offsets, so positions in the text
+// hold in the line; and the line is the text as feedwatch read it before it kept paragraphs,
+// which the identities it hashes (item keys, content hashes) rest on.
+inline std::string ParagraphsAsLine(std::string_view text) {
+  std::string out(text);
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
 }
 
 // `text` with &, <, >, " and ' escaped: safe as HTML or XML text and inside a quoted

@@ -143,8 +143,9 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
     record.link = item.link;
     record.canonical_url = feeds::CanonicalUrl(item.link);
     record.published = item.published;
-    record.content_hash =
-        Sha256Hex(item.title + '\n' + item.summary_text + '\n' + item.content_text);
+    // Over the text as one line: an item read before feedwatch kept paragraphs is not edited.
+    record.content_hash = Sha256Hex(item.title + '\n' + ParagraphsAsLine(item.summary_text) + '\n' +
+                                    ParagraphsAsLine(item.content_text));
     const auto seen = input.known.find(record.key);
     if (seen == input.known.end()) {
       fate = ItemFate::kNew;
@@ -194,8 +195,8 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
     }
     if (!record.matches.empty()) {  // only a match's item is ever rendered
       const bool from_content = item.summary_text.empty();
-      record.summary =
-          ShortenAtWord(from_content ? item.content_text : item.summary_text, kSummaryBytes);
+      record.summary = ShortenAtWord(
+          ParagraphsAsLine(from_content ? item.content_text : item.summary_text), kSummaryBytes);
       // The summary text is a prefix of the field the document read: hit offsets hold.
       record.summary_marked = MarkSummary(
           record.summary, from_content ? filters::Field::kContent : filters::Field::kSummary,

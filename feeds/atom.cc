@@ -51,7 +51,7 @@ std::string Person(const XmlNode& person) {
 void ReadEntry(const XmlNode& node, const std::string& base, const std::string& feed_author,
                Item& item) {
   const Children children(node);
-  item.title = AtomText(children[Name::kAtomTitle], Keep::kText).text;
+  item.title = AtomText(children[Name::kAtomTitle], Keep::kLine).text;
   item.id = Value(children[Name::kAtomId]);
   item.link = AlternateLink(children, base);
   Text summary = AtomText(children[Name::kAtomSummary]);
@@ -95,7 +95,7 @@ void ReadEntry(const XmlNode& node, const std::string& base, const std::string& 
 void ReadAtom(const XmlNode& root, const Document& document, const std::string& base, Feed& feed) {
   feed.format = document.root_namespace == "http://purl.org/atom/ns#" ? "atom0.3" : "atom1.0";
   const Children children(root);
-  feed.title = AtomText(children[Name::kAtomTitle], Keep::kText).text;
+  feed.title = AtomText(children[Name::kAtomTitle], Keep::kLine).text;
   feed.link = AlternateLink(children, base);
   const std::string feed_author = Person(children[Name::kAtomAuthor]);
   // A document read from a file has no web address; the feed's own link stands in.

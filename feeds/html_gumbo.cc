@@ -74,8 +74,32 @@ bool IsHidden(GumboTag tag) {
          tag == GUMBO_TAG_TEMPLATE || tag == GUMBO_TAG_HEAD || tag == GUMBO_TAG_TITLE;
 }
 
-// The text under `root` in document order, block elements bounded by spaces.
-void AppendText(const GumboNode* root, std::string& out) {
+// What entering (or leaving) an element of `tag` makes of the text around it: the same as
+// the scanner's (html_text.cc, Separate). Tables, which the scanner leaves to gumbo: a row is a
+// paragraph, a cell a word apart.
+void Separate(GumboTag tag, bool end, TextBuilder& out) {
+  switch (tag) {
+    case GUMBO_TAG_BR:
+      if (!end) out.Line();
+      return;
+    case GUMBO_TAG_IMG:
+    case GUMBO_TAG_TD:
+    case GUMBO_TAG_TH:
+      return out.Space();
+    case GUMBO_TAG_H1:
+    case GUMBO_TAG_H2:
+    case GUMBO_TAG_H3:
+    case GUMBO_TAG_H4:
+    case GUMBO_TAG_H5:
+    case GUMBO_TAG_H6:
+      return end ? out.Join() : out.Paragraph();
+    default:
+      return out.Paragraph();
+  }
+}
+
+// The text under `root` in document order, block elements separating paragraphs.
+void AppendText(const GumboNode* root, TextBuilder& out) {
   struct Open {
     const GumboNode* node;
     unsigned next_child;
@@ -87,14 +111,14 @@ void AppendText(const GumboNode* root, std::string& out) {
       case GUMBO_NODE_TEXT:
       case GUMBO_NODE_CDATA:
       case GUMBO_NODE_WHITESPACE:
-        out += node->v.text.text;
+        out.Append(node->v.text.text);
         return;
       case GUMBO_NODE_ELEMENT:
       case GUMBO_NODE_TEMPLATE: {
         const GumboTag tag = node->v.element.tag;
         if (IsHidden(tag)) return;
         const bool block = IsBlock(tag);
-        if (block) out += ' ';
+        if (block) Separate(tag, /*end=*/false, out);
         stack.push_back({node, 0, block});
         return;
       }
@@ -108,7 +132,7 @@ void AppendText(const GumboNode* root, std::string& out) {
     Open& open = stack.back();
     const GumboVector& children = open.node->v.element.children;
     if (open.next_child == children.length) {
-      if (open.block) out += ' ';
+      if (open.block) Separate(open.node->v.element.tag, /*end=*/true, out);
       stack.pop_back();
       continue;
     }
@@ -243,13 +267,15 @@ size_t TagEnd(std::string_view html, size_t pos, bool& self_closing) {
   return std::string_view::npos;
 }
 
-// Appends the text of `html` to `out` with every tag dropped (a block's tags becoming spaces),
-// comments, scripts and styles skipped, numeric and common named references decoded.
-void AppendStripped(std::string_view html, std::string& out) {
+// Appends the text of `html` to `out` with every tag dropped (a block's tags separating words
+// or paragraphs), comments, scripts and styles skipped, numeric and common named references
+// decoded.
+void AppendStripped(std::string_view html, TextBuilder& out) {
+  std::string scratch;
   size_t pos = 0;
   while (pos < html.size()) {
     const size_t special = html.find_first_of("<&", pos);
-    out.append(html.substr(pos, special - pos));
+    out.Append(html.substr(pos, special - pos));
     if (special == std::string_view::npos) return;
     pos = special;
     if (html[pos] == '&') {
@@ -258,17 +284,20 @@ void AppendStripped(std::string_view html, std::string& out) {
         const std::string_view name = html.substr(pos + 1, semicolon - pos - 1);
         if (name.starts_with('#')) {
           if (const std::optional<char32_t> value = NumericReferenceValue(name.substr(1))) {
+            scratch.clear();
             AppendUtf8(*value > 0x10FFFF || *value == 0 ? U'\uFFFD' : ReferencedCharacter(*value),
-                       out);
+                       scratch);
+            out.Append(scratch);
             pos = semicolon + 1;
             continue;
           }
-        } else if (DecodeCommonReference(name, out)) {
+        } else if (scratch.clear(); DecodeCommonReference(name, scratch)) {
+          out.Append(scratch);
           pos = semicolon + 1;
           continue;
         }
       }
-      out += '&';
+      out.Plain("&");
       ++pos;
       continue;
     }
@@ -288,7 +317,8 @@ void AppendStripped(std::string_view html, std::string& out) {
       }
       const size_t name_start = pos + (next == '/' ? 2 : 1);
       const std::string_view name = html.substr(name_start, name_end - name_start);
-      if (IsBlock(gumbo_tagn_enum(name.data(), static_cast<unsigned>(name.size())))) out += ' ';
+      const GumboTag tag = gumbo_tagn_enum(name.data(), static_cast<unsigned>(name.size()));
+      if (next != '!' && next != '?' && IsBlock(tag)) Separate(tag, next == '/', out);
       pos = end;
       if (next != '/' && IsRawText(name) && !self_closing) {
         // Skip to the element's end tag; with none, the rest is its content.
@@ -297,7 +327,7 @@ void AppendStripped(std::string_view html, std::string& out) {
         pos = close;
       }
     } else {
-      out += '<';
+      out.Plain("<");
       ++pos;
     }
   }
@@ -380,22 +410,28 @@ HtmlCut FindHtmlCut(std::string_view whole) {
   return {html.size(), HtmlLimit::kNone};
 }
 
-std::string GumboText(std::string_view html, HtmlLimit* limit) {
+void GumboText(std::string_view html, TextBuilder& out, HtmlLimit* limit) {
   BoundedParse parse{Arena(kHtmlMemoryPerByte * html.size() + kHtmlMemoryBase)};
-  std::string text;
   if (const GumboOutput* output = ParseWithin(parse, html)) {
-    AppendText(output->root, text);
+    AppendText(output->root, out);
   } else {
-    AppendStripped(html, text);
+    AppendStripped(html, out);
   }
   if (limit != nullptr) *limit = parse.limit;
-  return text;
 }
 
-std::string StrippedText(std::string_view html) {
-  std::string text;
-  AppendStripped(html, text);
-  return text;
+std::string GumboText(std::string_view html, TextBuilder::Mode mode, HtmlLimit* limit) {
+  TextBuilder out(html.size(), mode);
+  GumboText(html, out, limit);
+  return out.Take();
+}
+
+void StrippedText(std::string_view html, TextBuilder& out) { AppendStripped(html, out); }
+
+std::string StrippedText(std::string_view html, TextBuilder::Mode mode) {
+  TextBuilder out(html.size(), mode);
+  AppendStripped(html, out);
+  return out.Take();
 }
 
 }  // namespace feedwatch::feeds::internal

@@ -8,15 +8,18 @@
 #include <array>
 #include <memory>
 
+#include "base/text.h"
 #include "feeds/encoding.h"
 #include "feeds/internal/html_text_gumbo.h"
 #include "feeds/internal/name_table.h"
 #include "feeds/internal/parse_budget.h"
+#include "feeds/internal/text_builder.h"
 
 namespace feedwatch::feeds {
 namespace {
 
 using internal::NameTable;
+using internal::TextBuilder;
 
 bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsAsciiAlnum(char c) { return IsAsciiAlpha(c) || (c >= '0' && c <= '9'); }
@@ -165,11 +168,23 @@ constexpr NameTable<Tag, 76> kTags{{{
     {"section", Tag::kOtherBlock},
 }}};
 
+// What a block's start or end tag makes of the text around it (TextBuilder).
+void Separate(TextBuilder& out, Tag tag, bool end) {
+  if (tag == Tag::kBr) return out.Line();  // </br> is read as <br>
+  if (tag == Tag::kImg) return out.Space();
+  if (IsHeading(tag)) return end ? out.Join() : out.Paragraph();
+  out.Paragraph();
+}
+
 // The blocks open at a point of a fragment, innermost last, as HTML5's tree construction keeps
 // them as far as words go: which end tags close an element (and so separate words) and which
 // it ignores. Only blocks are tracked; every scope boundary is declined, so "in scope" is "open".
+// Each element a tag closes ends in `out` as gumbo's walk ends it, innermost first, so a heading
+// closed by its container still joins the paragraph after it.
 class OpenBlocks {
  public:
+  explicit OpenBlocks(TextBuilder& out) : out_(out) {}
+
   // A start tag; false when only a full parse can say what it closes, or the fragment nests
   // deeper than the scanner follows.
   bool Start(Tag tag) {
@@ -178,53 +193,61 @@ class OpenBlocks {
       for (size_t i = depth_; i-- > 0;) {
         const Tag open = open_[i];
         if (tag == Tag::kLi ? open == Tag::kLi : (open == Tag::kDd || open == Tag::kDt)) {
-          depth_ = i;
+          CloseTo(i);
           break;
         }
         if (open != Tag::kAddress && open != Tag::kDiv && open != Tag::kP) break;
       }
     }
-    if (tag == Tag::kBr || tag == Tag::kImg) return true;
+    if (tag == Tag::kBr || tag == Tag::kImg) return Started(tag);
     ClosePIfOpen();  // every other block start, <hr> included, closes a paragraph
-    if (tag == Tag::kHr) return true;
+    if (tag == Tag::kHr) return Started(tag);
     // A heading inside a heading closes it when it is the current node, which depends on the
     // inline elements between them that only a full parse tracks.
     if (IsHeading(tag) && depth_ > 0 && IsHeading(open_[depth_ - 1])) return false;
     if (depth_ == open_.size()) return false;
     open_[depth_++] = tag;
+    return Started(tag);
+  }
+
+  // An end tag. HTML5 ignores some: those separate nothing.
+  void End(Tag tag) {
+    if (tag == Tag::kBr) return Separate(out_, tag, true);  // </br> is read as <br>
+    if (tag == Tag::kP) {
+      if (!ClosePIfOpen()) Separate(out_, tag, true);  // a stray </p>: an empty paragraph
+      return;
+    }
+    if (tag == Tag::kHr || tag == Tag::kImg) return;
+    for (size_t i = depth_; i-- > 0;) {
+      const Tag open = open_[i];
+      if (open == tag || (IsHeading(tag) && IsHeading(open))) return CloseTo(i);
+      // A list item's scope also ends at its list.
+      if (tag == Tag::kLi && (open == Tag::kOl || open == Tag::kUl)) return;
+    }
+  }
+
+ private:
+  bool Started(Tag tag) {
+    Separate(out_, tag, /*end=*/false);
     return true;
   }
 
-  // An end tag; whether it separates words (false: HTML5 ignores it).
-  bool End(Tag tag) {
-    if (tag == Tag::kBr) return true;  // </br> is read as <br>
-    if (tag == Tag::kP) {
-      ClosePIfOpen();  // a stray </p> opens and closes an empty paragraph
-      return true;
-    }
-    if (tag == Tag::kHr || tag == Tag::kImg) return false;
+  // Closes the open elements from the innermost down to open_[depth].
+  void CloseTo(size_t depth) {
+    while (depth_ > depth) Separate(out_, open_[--depth_], /*end=*/true);
+  }
+
+  bool ClosePIfOpen() {
     for (size_t i = depth_; i-- > 0;) {
-      const Tag open = open_[i];
-      if (open == tag || (IsHeading(tag) && IsHeading(open))) {
-        depth_ = i;
+      if (open_[i] == Tag::kP) {
+        CloseTo(i);
         return true;
       }
-      // A list item's scope also ends at its list.
-      if (tag == Tag::kLi && (open == Tag::kOl || open == Tag::kUl)) return false;
     }
     return false;
   }
 
- private:
-  void ClosePIfOpen() {
-    for (size_t i = depth_; i-- > 0;) {
-      if (open_[i] == Tag::kP) {
-        depth_ = i;
-        return;
-      }
-    }
-  }
-
+  TextBuilder& out_;
   std::array<Tag, 64> open_{};
   size_t depth_ = 0;
 };
@@ -292,7 +315,7 @@ constexpr std::array<bool, 256> kWhitespaceLead = [] {
   return table;
 }();
 
-enum class CharKind : uint8_t { kText, kSpace, kInvisible };
+enum class CharKind : uint8_t { kText, kSpace, kLine, kParagraph, kInvisible };
 
 struct Character {
   size_t length;
@@ -311,11 +334,12 @@ constexpr Character ClassifyLead(std::string_view text, size_t i) {
   };
   if (c == 0xC2 && at(1) == 0xA0) return {2, CharKind::kSpace};      // U+00A0 no-break space
   if (c == 0xC2 && at(1) == 0xAD) return {2, CharKind::kInvisible};  // U+00AD soft hyphen
-  if ((c == 0xE2 && at(1) == 0x80 &&
-       ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xA8 || at(2) == 0xA9 || at(2) == 0xAF)) ||
+  if (c == 0xE2 && at(1) == 0x80 && at(2) == 0xA8) return {3, CharKind::kLine};       // U+2028
+  if (c == 0xE2 && at(1) == 0x80 && at(2) == 0xA9) return {3, CharKind::kParagraph};  // U+2029
+  if ((c == 0xE2 && at(1) == 0x80 && ((at(2) >= 0x80 && at(2) <= 0x8A) || at(2) == 0xAF)) ||
       (c == 0xE2 && at(1) == 0x81 && at(2) == 0x9F) ||
       (c == 0xE3 && at(1) == 0x80 && at(2) == 0x80)) {
-    return {3, CharKind::kSpace};  // U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000
+    return {3, CharKind::kSpace};  // U+2000..U+200A, U+202F, U+205F, U+3000
   }
   if (c == 0xEF && at(1) == 0xBB && at(2) == 0xBF) return {3, CharKind::kInvisible};  // U+FEFF
   const size_t expected = c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
@@ -464,60 +488,29 @@ size_t PlainRun(std::string_view text, size_t pos) {
   return PlainRunBytes<markup>(text, pos, pos);
 }
 
-// Builds collapsed text as it is appended: whitespace runs become one space, leading and
-// trailing whitespace disappear, invisible characters are dropped.
-class Collapser {
- public:
-  explicit Collapser(size_t capacity) { out_.reserve(capacity); }
-
-  void Append(std::string_view text) {
-    size_t i = 0;
-    while (i < text.size()) {
-      const size_t run = PlainRun</*markup=*/false>(text, i);
-      if (run > i) {
-        Plain(text.substr(i, run - i));
-        i = run;
-      } else {
-        i += Special(text, i);
-      }
-    }
+// One character (or, for kText, any run of text) of the given kind.
+void Add(TextBuilder& out, std::string_view text, CharKind kind) {
+  switch (kind) {
+    case CharKind::kText:
+      out.Plain(text);
+      return;
+    case CharKind::kSpace:
+      out.Space();
+      return;
+    case CharKind::kLine:
+      out.Line();
+      return;
+    case CharKind::kParagraph:
+      out.Paragraph();
+      return;
+    case CharKind::kInvisible:
+      return;
   }
-
-  void Space() { pending_space_ = true; }
-
-  // Appends text known to hold no whitespace lead byte.
-  void Plain(std::string_view run) {
-    if (pending_space_ && !out_.empty()) out_ += ' ';
-    pending_space_ = false;
-    out_.append(run);
-  }
-
-  // Reads the character at text[i], whose first byte is a whitespace lead; returns its length.
-  size_t Special(std::string_view text, size_t i) {
-    const Character character = ClassifyLead(text, i);
-    Add(text.substr(i, character.length), character.kind);
-    return character.length;
-  }
-
-  // Appends one character (or, for kText, any run of text) of the given kind.
-  void Add(std::string_view text, CharKind kind) {
-    if (kind == CharKind::kSpace) {
-      pending_space_ = true;
-    } else if (kind == CharKind::kText) {
-      Plain(text);
-    }
-  }
-
-  std::string Take() { return std::move(out_); }
-
- private:
-  std::string out_;
-  bool pending_space_ = false;
-};
+}
 
 // Decodes the reference at html[pos] == '&' into `out`; returns the position after it, or npos
 // when the scanner cannot be sure to decode it as gumbo would. `scratch` holds a numeric one.
-size_t ScanReference(std::string_view html, size_t pos, Collapser& out, std::string& scratch) {
+size_t ScanReference(std::string_view html, size_t pos, TextBuilder& out, std::string& scratch) {
   size_t p = pos + 1;
   if (p < html.size() && html[p] == '#') {
     ++p;
@@ -555,13 +548,87 @@ size_t ScanReference(std::string_view html, size_t pos, Collapser& out, std::str
   if (p >= html.size() || html[p] != ';') return std::string_view::npos;
   const Reference* reference = FindCommon(html.substr(name_start, p - name_start));
   if (reference == nullptr) return std::string_view::npos;
-  out.Add(reference->text, kCommonReferenceKinds[reference - kCommonReferences.data()]);
+  Add(out, reference->text, kCommonReferenceKinds[reference - kCommonReferences.data()]);
   return p + 1;
 }
 
 }  // namespace
 
 namespace internal {
+
+TextBuilder::TextBuilder(size_t capacity, Mode mode) : mode_(mode) { out_.reserve(capacity); }
+
+void TextBuilder::Append(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t run = PlainRun</*markup=*/false>(text, i);
+    if (run > i) {
+      Plain(text.substr(i, run - i));
+      i = run;
+    } else {
+      i += Special(text, i);
+    }
+  }
+}
+
+void TextBuilder::Plain(std::string_view run) {
+  if (!out_.empty()) {
+    if (pending_ == Pending::kParagraph) {
+      out_ += '\n';
+    } else if (pending_ != Pending::kNone) {
+      out_ += ' ';
+    }
+  }
+  pending_ = Pending::kNone;
+  joined_ = false;
+  out_.append(run);
+}
+
+size_t TextBuilder::Special(std::string_view text, size_t i) {
+  if (text[i] == '\n' && mode_ == Mode::kPlainParagraphs) {
+    Line();
+    return 1;
+  }
+  const Character character = ClassifyLead(text, i);
+  Add(*this, text.substr(i, character.length), character.kind);
+  return character.length;
+}
+
+void TextBuilder::Space() {
+  if (pending_ == Pending::kNone) pending_ = Pending::kSpace;
+}
+
+void TextBuilder::Line() {
+  if (mode_ == Mode::kOneLine || joined_) return Space();
+  if (pending_ == Pending::kLine || EndsSentence()) {
+    pending_ = Pending::kParagraph;
+  } else if (pending_ != Pending::kParagraph) {
+    pending_ = Pending::kLine;
+  }
+}
+
+void TextBuilder::Paragraph() {
+  if (mode_ == Mode::kOneLine || joined_) return Space();
+  pending_ = Pending::kParagraph;
+}
+
+void TextBuilder::Join() {
+  joined_ = true;
+  Space();
+}
+
+bool TextBuilder::EndsSentence() const {
+  if (out_.empty()) return false;
+  const std::string_view text = out_;
+  const char last = text.back();
+  if (last == '.' || last == '!' || last == '?' || last == ':' || last == ';' || last == '"' ||
+      last == ')') {
+    return true;
+  }
+  // … ” » ’
+  return text.ends_with("\u2026") || text.ends_with("\u201D") || text.ends_with("\u00BB") ||
+         text.ends_with("\u2019");
+}
 
 bool DecodeCommonReference(std::string_view name, std::string& out) {
   const Reference* reference = FindCommon(name);
@@ -570,12 +637,12 @@ bool DecodeCommonReference(std::string_view name, std::string& out) {
   return true;
 }
 
-std::optional<std::string> ScannerText(std::string_view html) {
+std::optional<std::string> ScannerText(std::string_view html, TextBuilder::Mode mode) {
   // Stop at markup, references, NUL and anything that may be whitespace; copy the rest in runs.
-  Collapser out(html.size());
+  TextBuilder out(html.size(), mode);
   std::string scratch;
   std::string_view name;
-  OpenBlocks blocks;
+  OpenBlocks blocks(out);
   size_t pos = 0;
   while (pos < html.size()) {
     const size_t run = PlainRun</*markup=*/true>(html, pos);
@@ -604,9 +671,9 @@ std::optional<std::string> ScannerText(std::string_view html) {
       const Tag tag = kTags.Find(name, Tag::kInline);
       if (tag == Tag::kDeclined) return std::nullopt;
       if (tag == Tag::kInline) continue;
-      if (end ? blocks.End(tag) : blocks.Start(tag)) {
-        out.Space();
-      } else if (!end) {
+      if (end) {
+        blocks.End(tag);
+      } else if (!blocks.Start(tag)) {
         return std::nullopt;
       }
       continue;
@@ -630,33 +697,70 @@ std::optional<std::string> ScannerText(std::string_view html) {
 
 }  // namespace internal
 
-std::string CollapseWhitespace(std::string_view text) {
-  Collapser collapser(text.size());
-  collapser.Append(text);
-  return collapser.Take();
-}
+namespace {
 
-HtmlText ReadHtml(std::string_view html) {
-  if (std::optional<std::string> text = internal::ScannerText(html)) return {std::move(*text)};
+HtmlText Read(std::string_view html, internal::TextBuilder::Mode mode) {
+  if (std::optional<std::string> text = internal::ScannerText(html, mode)) {
+    return {std::move(*text)};
+  }
   const internal::HtmlCut cut = internal::FindHtmlCut(html);
   HtmlText result;
-  std::string text = internal::GumboText(html.substr(0, cut.offset), &result.limit);
+  internal::TextBuilder out(html.size(), mode);
+  internal::GumboText(html.substr(0, cut.offset), out, &result.limit);
   if (cut.offset < html.size()) {
-    text += ' ';
-    text += internal::StrippedText(html.substr(cut.offset));
+    out.Space();
+    internal::StrippedText(html.substr(cut.offset), out);
     if (result.limit == HtmlLimit::kNone) result.limit = cut.limit;
   }
-  result.text = CollapseWhitespace(text);
+  result.text = out.Take();
   return result;
 }
 
-std::string HtmlToText(std::string_view html) {
-  HtmlText result = ReadHtml(html);
+std::string Counted(HtmlText result) {
   if (result.limit != HtmlLimit::kNone) {
     if (internal::ParseBudget* budget = internal::ParseBudget::Current()) ++budget->html_limited;
   }
   return std::move(result.text);
 }
+
+}  // namespace
+
+std::string CollapseWhitespace(std::string_view text) {
+  internal::TextBuilder out(text.size(), internal::TextBuilder::Mode::kOneLine);
+  out.Append(text);
+  return out.Take();
+}
+
+std::string TextParagraphs(std::string_view text) {
+  internal::TextBuilder out(text.size(), internal::TextBuilder::Mode::kPlainParagraphs);
+  out.Append(text);
+  return out.Take();
+}
+
+HtmlText ReadHtml(std::string_view html) {
+  return Read(html, internal::TextBuilder::Mode::kOneLine);
+}
+
+HtmlText ReadHtmlParagraphs(std::string_view html) {
+  return Read(html, internal::TextBuilder::Mode::kParagraphs);
+}
+
+std::string HtmlToText(std::string_view html) { return Counted(ReadHtml(html)); }
+
+std::string ParagraphsHtml(std::string_view paragraphs) {
+  std::string html;
+  if (paragraphs.empty()) return html;
+  html.reserve(paragraphs.size() + 16);
+  size_t start = 0;
+  while (start <= paragraphs.size()) {
+    const size_t end = std::min(paragraphs.find('\n', start), paragraphs.size());
+    html += "<p>" + HtmlEscape(paragraphs.substr(start, end - start)) + "</p>";
+    start = end + 1;
+  }
+  return html;
+}
+
+std::string HtmlToParagraphs(std::string_view html) { return Counted(ReadHtmlParagraphs(html)); }
 
 std::string DescribeHtmlLimit(HtmlLimit limit) {
   switch (limit) {
@@ -688,7 +792,7 @@ bool DecodeNamedReference(std::string_view name, std::string& out) {
   // gumbo's table has every HTML5 reference. It also reads legacy prefixes ("&notit;" as
   // "¬it;"), so only a reference consumed whole (no ';' left over) counts.
   const std::string probe = "&" + std::string(name) + ";";
-  std::string text = internal::GumboText(probe);
+  std::string text = internal::GumboText(probe, internal::TextBuilder::Mode::kOneLine);
   if (text == probe || (text.find(';') != std::string::npos && name != "semi")) return false;
   out += text;
   return true;

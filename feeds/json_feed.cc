@@ -51,14 +51,14 @@ void ReadItem(const json& object, const std::string& base, const std::string& fe
   std::string link = CollapseWhitespace(String(object, "url"));
   if (link.empty()) link = CollapseWhitespace(String(object, "external_url"));
   if (!link.empty()) item.link = ResolveUrl(base, std::move(link));
-  item.summary_text = CollapseWhitespace(String(object, "summary"));
-  item.summary_html = HtmlEscape(item.summary_text);
+  item.summary_text = TextParagraphs(String(object, "summary"));
+  item.summary_html = ParagraphsHtml(item.summary_text);
   if (std::string html = String(object, "content_html"); !html.empty()) {
-    item.content_text = HtmlToText(html);
+    item.content_text = HtmlToParagraphs(html);
     item.content_html = std::move(html);
   } else {
-    item.content_text = CollapseWhitespace(String(object, "content_text"));
-    item.content_html = HtmlEscape(item.content_text);
+    item.content_text = TextParagraphs(String(object, "content_text"));
+    item.content_html = ParagraphsHtml(item.content_text);
   }
   item.author = AuthorName(object);
   if (item.author.empty()) item.author = feed_author;

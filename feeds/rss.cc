@@ -97,7 +97,7 @@ std::string AuthorName(std::string raw) {
 void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
   const Children children(node);
   item.title =
-      HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle}), Keep::kText)
+      HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle}), Keep::kLine)
           .text;
 
   const XmlNode guid = children[Name::kGuid];
@@ -130,7 +130,7 @@ void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
 
   item.author = AuthorName(HtmlElement(children.FirstOf({Name::kAuthor, Name::kDcCreator,
                                                          Name::kDcAuthor, Name::kItunesAuthor}),
-                                       Keep::kText)
+                                       Keep::kLine)
                                .text);
   if (item.author.empty()) {
     item.author = Value(Children(children[Name::kAtomAuthor])[Name::kAtomName]);
@@ -177,7 +177,7 @@ void ReadRss(const XmlNode& root, const Document& document, const std::string& b
     feed.warnings.push_back("<" + std::string(root_name) + "> has neither <channel> nor <item>");
   }
   const Children in_channel(channel);
-  feed.title = HtmlElement(in_channel.FirstOf({Name::kTitle, Name::kDcTitle}), Keep::kText).text;
+  feed.title = HtmlElement(in_channel.FirstOf({Name::kTitle, Name::kDcTitle}), Keep::kLine).text;
   std::string link = LinkValue(in_channel[Name::kLink]);
   if (link.empty()) link = AtomAlternate(in_channel);
   std::string base_storage;

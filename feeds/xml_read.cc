@@ -266,15 +266,23 @@ void AppendMarkup(const XmlNode& element, std::string& out) {
 
 Text FromPlain(std::string_view raw, Keep keep) {
   Text text;
-  text.text = CollapseWhitespace(raw);
-  if (keep == Keep::kTextAndHtml) text.html = HtmlEscape(text.text);
+  if (keep == Keep::kBody) {
+    text.text = TextParagraphs(raw);
+    text.html = ParagraphsHtml(text.text);
+  } else {
+    text.text = CollapseWhitespace(raw);
+  }
   return text;
 }
 
 Text FromHtml(std::string_view html, Keep keep) {
   Text text;
-  text.text = HtmlToText(html);
-  if (keep == Keep::kTextAndHtml) text.html = html;
+  if (keep == Keep::kBody) {
+    text.text = HtmlToParagraphs(html);
+    text.html = html;
+  } else {
+    text.text = HtmlToText(html);
+  }
   return text;
 }
 
@@ -462,9 +470,9 @@ void ReadMediaText(const XmlNode& item, Item& out) {
       }
     }
   }
-  if (wants_title && title) out.title = MediaText(title, Keep::kText).text;
+  if (wants_title && title) out.title = MediaText(title, Keep::kLine).text;
   if (wants_text && description) {
-    Text text = MediaText(description, Keep::kTextAndHtml);
+    Text text = MediaText(description, Keep::kBody);
     out.summary_text = std::move(text.text);
     out.summary_html = std::move(text.html);
   }

@@ -7,13 +7,18 @@
 #include <string_view>
 
 #include "feeds/html_text.h"
+#include "feeds/internal/text_builder.h"
 
 namespace feedwatch::feeds::internal {
 
-// The text of `html` through gumbo's HTML5 parse, before whitespace is collapsed. The parse's
-// memory is capped (kHtmlMemoryPerByte) and it stops when the current ParseBudget runs out;
-// then the text is StrippedText's and `limit` (when given) says which.
-std::string GumboText(std::string_view html, HtmlLimit* limit = nullptr);
+// The text of `html` through gumbo's HTML5 parse, appended to `out`. The parse's memory is
+// capped (kHtmlMemoryPerByte) and it stops when the current ParseBudget runs out; then the text
+// is StrippedText's and `limit` (when given) says which.
+void GumboText(std::string_view html, TextBuilder& out, HtmlLimit* limit = nullptr);
+// The same into a TextBuilder of its own, in `mode`.
+std::string GumboText(std::string_view html,
+                      TextBuilder::Mode mode = TextBuilder::Mode::kParagraphs,
+                      HtmlLimit* limit = nullptr);
 
 // Where the full parse of `html` stops: the offset of the first tag past kHtmlMaxDepth or
 // kHtmlMaxElements (as far as a linear scan can tell gumbo's nesting), or the last tag before
@@ -24,18 +29,20 @@ struct HtmlCut {
 };
 HtmlCut FindHtmlCut(std::string_view html);
 
-// `html` read as plain text, before whitespace is collapsed: every tag, comment, script and
-// style dropped (a block's tags separating words), numeric and common named references decoded.
-// Linear.
-std::string StrippedText(std::string_view html);
+// `html` read as plain text, appended to `out`: every tag, comment, script and style dropped (a
+// block's tags separating words or paragraphs as in a parse), numeric and common named
+// references decoded. Linear.
+void StrippedText(std::string_view html, TextBuilder& out);
+std::string StrippedText(std::string_view html,
+                         TextBuilder::Mode mode = TextBuilder::Mode::kParagraphs);
 
 // Appends the text of one of the common named references (without '&' and ';') to `out`;
 // false for any other name.
 bool DecodeCommonReference(std::string_view name, std::string& out);
 
-// The text of `html` through the single-pass scanner, whitespace collapsed as by
-// CollapseWhitespace; nullopt when the fragment holds anything the scanner cannot read exactly
-// as gumbo would.
-std::optional<std::string> ScannerText(std::string_view html);
+// The text of `html` through the single-pass scanner, as a TextBuilder in `mode` builds it;
+// nullopt when the fragment holds anything the scanner cannot read exactly as gumbo would.
+std::optional<std::string> ScannerText(std::string_view html,
+                                       TextBuilder::Mode mode = TextBuilder::Mode::kParagraphs);
 
 }  // namespace feedwatch::feeds::internal

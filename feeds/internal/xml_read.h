@@ -105,16 +105,18 @@ struct Text {
   std::string html;  // markup to render; plain text escaped
 };
 
-// What a caller keeps of a text: titles and names need no markup, which spares a copy.
-enum class Keep : uint8_t { kText, kTextAndHtml };
+// What a caller reads a text as: a title or a name is one line of text with no markup, which
+// spares a copy; a summary or content keeps its paragraphs ('\n' between them) and its markup,
+// for rendering alerts.
+enum class Keep : uint8_t { kLine, kBody };
 
 // An element whose content is HTML, escaped or written inline (RSS description, title,
-// content:encoded). With Keep::kText, `html` is left empty.
-Text HtmlElement(const XmlNode& node, Keep keep = Keep::kTextAndHtml);
+// content:encoded). With Keep::kLine, `html` is left empty.
+Text HtmlElement(const XmlNode& node, Keep keep = Keep::kBody);
 
 // An Atom text or content construct per its type="text|html|xhtml|MIME" (1.0) or mode and type
-// (0.3). With Keep::kText, `html` is left empty.
-Text AtomText(const XmlNode& node, Keep keep = Keep::kTextAndHtml);
+// (0.3). With Keep::kLine, `html` is left empty.
+Text AtomText(const XmlNode& node, Keep keep = Keep::kBody);
 
 bool IsHttpUrl(std::string_view url);
 

@@ -71,7 +71,7 @@ TEST(HtmlToText, ScannerAgreesWithGumboOnWhatItAccepts) {
   for (const std::string& html : fragments) {
     const std::optional<std::string> scanned = internal::ScannerText(html);
     ASSERT_TRUE(scanned.has_value()) << "the scanner should accept: " << html;
-    EXPECT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html))) << html;
+    EXPECT_EQ(*scanned, internal::GumboText(html)) << html;
   }
 }
 
@@ -109,36 +109,16 @@ class NewsHtml {
 
   std::string Inline(int depth) {
     // Words in both scripts, references, typographic and invisible characters, bare '<' and '&'.
-    static constexpr std::array<std::string_view, 30> kPieces = {"Darchiev",
-                                                                 "talks",
-                                                                 "Дарчиев",
-                                                                 "переговоры",
-                                                                 "&nbsp;",
-                                                                 "&laquo;",
-                                                                 "&raquo;",
-                                                                 "&mdash;",
-                                                                 "&hellip;",
-                                                                 "&amp;",
-                                                                 "&#8470;",
-                                                                 "&#x41;",
-                                                                 "&shy;",
-                                                                 "&thinsp;",
-                                                                 "&zwnj;",
-                                                                 "\u201C",
-                                                                 "\u2019",
-                                                                 "\u00AB",
-                                                                 "\u2014",
-                                                                 "\u00A0",
-                                                                 "\u2009",
-                                                                 "\u3000",
-                                                                 "\uFEFF",
-                                                                 "\u00AD",
-                                                                 "\u00E9t\u00E9",
-                                                                 "1 < 2",
-                                                                 "a & b",
-                                                                 "<br>",
-                                                                 R"(<img src="i.jpg" alt="a">)",
-                                                                 "<!-- note -->"};
+    static constexpr std::array<std::string_view, 33> kPieces = {
+        "Darchiev",     "said.",   "\u00BB.",    "soon?\u201D",
+        "talks",        "Дарчиев", "переговоры", "&nbsp;",
+        "&laquo;",      "&raquo;", "&mdash;",    "&hellip;",
+        "&amp;",        "&#8470;", "&#x41;",     "&shy;",
+        "&thinsp;",     "&zwnj;",  "\u201C",     "\u2019",
+        "\u00AB",       "\u2014",  "\u00A0",     "\u2009",
+        "\u3000",       "\uFEFF",  "\u00AD",     "\u00E9t\u00E9",
+        "1 < 2",        "a & b",   "<br>",       R"(<img src="i.jpg" alt="a">)",
+        "<!-- note -->"};
     static constexpr std::array<std::string_view, 5> kSpaces{" ", "\n", "  ", "\t", " \r\n "};
     static constexpr std::array<std::string_view, 6> kInline{"b", "i", "em", "strong", "span", "a"};
     std::string html;
@@ -169,7 +149,7 @@ TEST(HtmlToText, ScannerAgreesWithGumboOnGeneratedNewsHtml) {
     const std::string html = generator.Blocks(2);
     const std::optional<std::string> scanned = internal::ScannerText(html);
     ASSERT_TRUE(scanned.has_value()) << "the scanner should accept: " << html;
-    ASSERT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html))) << html;
+    ASSERT_EQ(*scanned, internal::GumboText(html)) << html;
   }
 }
 
@@ -184,7 +164,7 @@ TEST(HtmlToText, ScannerAgreesWithGumboAtEveryOffsetOfABlock) {
             std::string(before, 'x') + std::string(stop) + std::string(after, 'y');
         const std::optional<std::string> scanned = internal::ScannerText(html);
         ASSERT_TRUE(scanned.has_value()) << html;
-        ASSERT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html)))
+        ASSERT_EQ(*scanned, internal::GumboText(html))
             << before << " bytes, then \"" << stop << "\"";
       }
     }
@@ -197,7 +177,10 @@ TEST(HtmlToText, ScannerAgreesWithGumboAtEveryOffsetOfABlock) {
 TEST(HtmlToText, ScannerReadsBrokenMarkupAsHtml5Does) {
   EXPECT_EQ(internal::ScannerText("<h0>404 Not Found</h1>here"), "404 Not Foundhere");
   EXPECT_EQ(internal::ScannerText("a</div>b</img>c</hr>d"), "abcd");
-  EXPECT_EQ(internal::ScannerText("<div>a</div>b</p>c</br>d"), "a b c d");
+  EXPECT_EQ(internal::ScannerText("<div>a</div>b</p>c</br>d"), "a\nb\nc d");
+  EXPECT_EQ(
+      internal::ScannerText("<div>a</div>b</p>c</br>d", internal::TextBuilder::Mode::kOneLine),
+      "a b c d");
   EXPECT_EQ(internal::ScannerText("<a\n=\t'b>c"), "c");  // '=' starts a name: the tag ends at '>'
   for (const char* html : {
            "<li>a<li>b</li></li>c",
@@ -217,8 +200,44 @@ TEST(HtmlToText, ScannerReadsBrokenMarkupAsHtml5Does) {
        }) {
     const std::optional<std::string> scanned = internal::ScannerText(html);
     ASSERT_TRUE(scanned.has_value()) << html;
-    EXPECT_EQ(*scanned, CollapseWhitespace(internal::GumboText(html))) << html;
+    EXPECT_EQ(*scanned, internal::GumboText(html)) << html;
   }
+}
+
+// Passages start where a reader sees a new paragraph: the shapes outlets give their items.
+TEST(HtmlToParagraphs, KeepsTheParagraphsOfNewsHtml) {
+  // Paragraphs, a list and a quote.
+  EXPECT_EQ(HtmlToParagraphs("<p>MOSCOW, March 3. /TASS/. The talks ended.</p>\n<p>The next "
+                             "round is due in spring.</p><ul><li>visas</li><li>property</li></ul>"
+                             "<blockquote>We are ready.</blockquote>"),
+            "MOSCOW, March 3. /TASS/. The talks ended.\nThe next round is due in spring.\nvisas\n"
+            "property\nWe are ready.");
+  // A subhead reads with the paragraph it introduces; a live blog's entry is its time and text.
+  EXPECT_EQ(HtmlToParagraphs("<h3>Property</h3><p>Moscow wants it back.</p><p>Next.</p>"),
+            "Property Moscow wants it back.\nNext.");
+  EXPECT_EQ(HtmlToParagraphs("<div class=\"entry\"><time>14:05</time><p>Lavrov spoke.</p></div>"
+                             "<div class=\"entry\"><time>14:20</time><p>Darchiev spoke.</p></div>"),
+            "14:05\nLavrov spoke.\n14:20\nDarchiev spoke.");
+  // <br>: a paragraph after a sentence or when doubled; inside a sentence, a space.
+  EXPECT_EQ(HtmlToParagraphs("First sentence.<br>Second one<br>wraps here<br><br>Third"),
+            "First sentence.\nSecond one wraps here\nThird");
+  EXPECT_EQ(HtmlToParagraphs("«Quote.»<br/>Next"), "«Quote.»\nNext");
+  // One line for titles, the same words.
+  EXPECT_EQ(HtmlToText("<p>One.</p><p>Two.</p>"), "One. Two.");
+  // Markup the scanner leaves to gumbo keeps its paragraphs too.
+  EXPECT_EQ(HtmlToParagraphs("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"
+                             "<p>after</p><script>x</script>"),
+            "a b\nc\nafter");
+}
+
+TEST(TextParagraphs, ABlankLineOrAFinishedSentenceEndsAParagraph) {
+  EXPECT_EQ(TextParagraphs("First paragraph,\nwrapped at a width.\n\n  Second paragraph.\n"),
+            "First paragraph, wrapped at a width.\nSecond paragraph.");
+  EXPECT_EQ(TextParagraphs("One sentence.\nAnother.\r\nA third"),
+            "One sentence.\nAnother.\nA third");
+  EXPECT_EQ(TextParagraphs("Para\u2029Graph"), "Para\nGraph");
+  EXPECT_EQ(CollapseWhitespace("Title\n\nwith\u2029breaks"), "Title with breaks");
+  EXPECT_EQ(ParagraphsHtml("a < b\nc"), "<p>a &lt; b</p><p>c</p>");
 }
 
 TEST(HtmlToText, ScannerDeclinesWhatOnlyAFullParseReadsRight) {
@@ -243,7 +262,9 @@ TEST(HtmlToText, ScannerDeclinesWhatOnlyAFullParseReadsRight) {
                            "<h2><y><h2></h1>o</h2>0",
                            "<h1>a<h2>b</h1>c</h2>d"}) {
     EXPECT_EQ(internal::ScannerText(html), std::nullopt) << html;
-    EXPECT_EQ(HtmlToText(html), CollapseWhitespace(internal::GumboText(html))) << html;
+    EXPECT_EQ(HtmlToText(html), internal::GumboText(html, internal::TextBuilder::Mode::kOneLine))
+        << html;
+    EXPECT_EQ(HtmlToParagraphs(html), internal::GumboText(html)) << html;
   }
 }
 
@@ -307,7 +328,8 @@ TEST(GumboText, FormattingElementsReopenedPastTheMemoryCapAreReadAsPlainText) {
   for (int i = 0; i < 2000; ++i) html += "<b class=c" + std::to_string(i) + ">";
   html += Repeat("</div>x", 2000);
   HtmlLimit limit = HtmlLimit::kNone;
-  const std::string text = internal::GumboText(html, &limit);
+  const std::string text =
+      internal::GumboText(html, internal::TextBuilder::Mode::kParagraphs, &limit);
   EXPECT_EQ(limit, HtmlLimit::kMemory);
   EXPECT_EQ(CollapseWhitespace(text), CollapseWhitespace(Repeat("x ", 2000)));
   EXPECT_EQ(ReadHtml(html).limit, HtmlLimit::kDepth);

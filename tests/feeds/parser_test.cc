@@ -172,7 +172,7 @@ TEST(ParseFeed, KeepsTheHtmlForRenderingNextToTheText) {
   const Result<Feed> atom_feed = ParseFeed(atom, {});
   ASSERT_TRUE(atom_feed.ok());
   EXPECT_EQ(atom_feed->items.at(0).summary_text, "5 < 6 & AT&T");
-  EXPECT_EQ(atom_feed->items.at(0).summary_html, "5 &lt; 6 &amp; AT&amp;T");
+  EXPECT_EQ(atom_feed->items.at(0).summary_html, "<p>5 &lt; 6 &amp; AT&amp;T</p>");
 }
 
 TEST(ParseFeed, KeepsSchedulingHintsCategoriesAndEnclosures) {
