@@ -144,7 +144,8 @@ class Loader {
     }
     Config config;
     config.path = path_;
-    CheckKeys(root, {"daemon", "http", "store", "defaults", "smtp", "feed", "watch", "notify"},
+    CheckKeys(root,
+              {"daemon", "http", "store", "defaults", "smtp", "feed", "terms", "watch", "notify"},
               "the top level");
     LoadDaemon(root, config.daemon);
     LoadStore(root, config.store);
@@ -154,6 +155,7 @@ class Loader {
     LoadSmtp(root, config.smtp);
     LoadNotifiers(root, config);
     LoadFeeds(root, config.feeds);
+    config.terms = LoadTerms(root);
     LoadWatches(root, config);
     return Finish(std::move(config));
   }
@@ -811,10 +813,86 @@ class Loader {
     }
   }
 
+  // [terms]: NAME = ["word", "two words", "prefix*", "=US", "@other"], or one string. Every
+  // list is checked here, each problem said at its entry; the queries that use one then need
+  // not repeat its problems.
+  std::shared_ptr<filters::TermLists> LoadTerms(const toml::table& root) {
+    auto terms = std::make_shared<filters::TermLists>();
+    const toml::table* section = Section(root, "terms");
+    if (section == nullptr) return terms;
+    std::vector<std::pair<std::string, const toml::node*>> lists;
+    for (const auto& [key, node] : *section) {
+      const std::string name(key.str());
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+          })) {
+        Add(key.source().begin,
+            "a term list's name is letters, digits, '_' and '-' (it is used as "
+            "@name in queries), not " +
+                Quote(name));
+        continue;
+      }
+      std::vector<std::string> entries;
+      bool ok = true;
+      if (const auto* value = node.as_string()) {
+        entries.push_back(value->get());
+      } else if (const toml::array* array = node.as_array()) {
+        for (const toml::node& element : *array) {
+          if (const auto* entry = element.as_string()) {
+            entries.push_back(entry->get());
+          } else {
+            Add(element.source().begin, "expected each entry of [terms] " + Quote(name) +
+                                            " to be a string, got " +
+                                            std::string(TypeName(element)));
+            ok = false;
+          }
+        }
+      } else {
+        Add(node.source().begin, "expected [terms] " + Quote(name) +
+                                     " to be a list of words and phrases, got " +
+                                     std::string(TypeName(node)));
+        ok = false;
+      }
+      if (!ok) continue;
+      terms->Add(name, std::move(entries));
+      lists.emplace_back(name, &node);
+    }
+    for (const auto& [name, node] : lists) {
+      const Status checked = terms->Check(name);
+      if (checked) continue;
+      // The entry the problem is in: Check() numbers them from 1 in `line`.
+      toml::source_position where = node->source().begin;
+      const toml::array* array = node->as_array();
+      const auto entry = static_cast<size_t>(checked.error().line);
+      if (array != nullptr && entry >= 1 && entry <= array->size()) {
+        where = (*array)[entry - 1].source().begin;
+      }
+      Add(where, "[terms] " + Quote(name) + ": " + checked.error().message);
+      broken_terms_.insert(name);
+    }
+    return terms;
+  }
+
+  // Whether `query` names a term list already reported broken: its own error would repeat it.
+  bool UsesBrokenTerms(std::string_view query) const {
+    return std::any_of(broken_terms_.begin(), broken_terms_.end(), [&](const std::string& name) {
+      const std::string word = "@" + name;
+      for (size_t at = query.find(word); at != std::string_view::npos;
+           at = query.find(word, at + 1)) {
+        const size_t end = at + word.size();
+        if (end == query.size() ||
+            std::string_view(" \t\r\n()").find(query[end]) != std::string_view::npos) {
+          return true;
+        }
+      }
+      return false;
+    });
+  }
+
   void LoadWatches(const toml::table& root, Config& config) {
     std::map<std::string, toml::source_index> first_line;
     for (const toml::table* table : TableArray(root, "watch")) {
-      CheckKeys(*table, {"name", "query", "accent_folding", "notify", "feed_token_file"},
+      CheckKeys(*table, {"name", "query", "scope", "accent_folding", "notify", "feed_token_file"},
                 "[[watch]]");
       WatchConfig watch;
       const auto name = Name(*table, "[[watch]]", first_line, "watch");
@@ -822,14 +900,31 @@ class Loader {
       const auto accent_folding = Bool(*table, "accent_folding");
       bool ok = name && query && accent_folding;
       watch.accent_folding = accent_folding.value_or(false);
+      if (const auto scope = String(*table, "scope", "[[watch]]", false)) {
+        if (const std::optional<filters::Scope> known = filters::ScopeNamed(*scope)) {
+          watch.scope = *known;
+        } else {
+          Add(table->get("scope")->source().begin,
+              "expected \"scope\" to be \"passage\" (the evidence in one passage, with the "
+              "title) or \"item\" (anywhere in the item), got " +
+                  Quote(*scope));
+          ok = false;
+        }
+      } else if (table->get("scope") != nullptr) {
+        ok = false;
+      }
       if (query) {
         Result<filters::Query> compiled =
-            filters::Query::Parse(*query, {.fold_accents = watch.accent_folding});
+            filters::Query::Parse(*query, {.fold_accents = watch.accent_folding,
+                                           .scope = watch.scope,
+                                           .lists = config.terms.get()});
         if (compiled) {
           watch.query = std::make_shared<const filters::Query>(std::move(*compiled));
         } else {
-          Add(QueryErrorPosition(table->get("query")->source().begin, compiled.error()),
-              "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);
+          if (!UsesBrokenTerms(*query)) {
+            Add(QueryErrorPosition(table->get("query")->source().begin, compiled.error()),
+                "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);
+          }
           ok = false;
         }
       }
@@ -898,6 +993,7 @@ class Loader {
   }
 
   std::filesystem::path path_;
+  std::set<std::string> broken_terms_;  // [terms] lists reported broken
   std::vector<std::string> lines_;
   std::vector<Diagnostic> diagnostics_;
   Duration default_interval_ = 10min;

@@ -89,7 +89,10 @@ struct FeedConfig {
 struct WatchConfig {
   std::string name;
   std::string query_text;
-  bool accent_folding = false;                  // match "Lávrov" as "Lavrov"
+  bool accent_folding = false;  // match "Lávrov" as "Lavrov"
+  // Where the query's evidence must stand: one passage with the title (the default), or
+  // anywhere in the item (docs/queries.md).
+  filters::Scope scope = filters::Scope::kPassage;
   std::shared_ptr<const filters::Query> query;  // compiled; never null in a loaded config
   std::vector<std::string> notify;              // notifier names, never empty
   // What /feeds/NAME.atom asks for in ?token= (from feed_token_file); empty: nothing.
@@ -118,6 +121,8 @@ struct Config {
   ScheduleSettings schedule;
   StoreSettings store;
   std::vector<FeedConfig> feeds;
+  // [terms]: the named term lists the watches' queries use as @name.
+  std::shared_ptr<const filters::TermLists> terms = std::make_shared<filters::TermLists>();
   std::vector<WatchConfig> watches;
   std::vector<NotifierConfig> notifiers;
   // [smtp]; required by email notifiers. The password has been read from its file.

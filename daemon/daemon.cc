@@ -67,7 +67,12 @@ std::string ConfigHash(const config::Config& config) {
     add(watch.name);
     add(watch.query_text);
     add(watch.accent_folding ? "folded" : "exact");
+    add(filters::ScopeName(watch.scope));
     for (const std::string& notifier : watch.notify) add(notifier);
+  }
+  for (const std::string& list : config.terms->Names()) {
+    add(list);
+    for (const std::string& entry : *config.terms->Find(list)) add(entry);
   }
   for (const config::NotifierConfig& notifier : config.notifiers) {
     add(notifier.name);

@@ -8,6 +8,8 @@ namespace {
 constexpr std::array<std::string_view, kFieldCount> kFieldNames{
     "title", "summary", "content", "author", "category", "feed", "link"};
 
+size_t BodyIndex(Field field) { return field == Field::kSummary ? 0 : 1; }
+
 }  // namespace
 
 std::string_view FieldName(Field field) { return kFieldNames[static_cast<size_t>(field)]; }
@@ -29,6 +31,46 @@ Document::Document(const DocumentFields& fields, bool fold_accents)
   }
   index_ = Index(tokens_);
   if (fold_accents) accent_index_ = Index(accent_tokens_);
+  CutPassages();
+}
+
+void Document::CutPassages() {
+  // Accent folding changes no token boundary, so one cut serves both token sets.
+  uint32_t next = 1;
+  for (const Field field : {Field::kSummary, Field::kContent}) {
+    const std::vector<Token>& tokens = tokens_[static_cast<size_t>(field)];
+    Passages& passages = passages_[BodyIndex(field)];
+    passages.first = std::min(next, kMaxPassages);
+    if (tokens.empty()) continue;
+    passages.starts.push_back(0);
+    if (next > kMaxPassages) continue;  // the summary took every passage: this joins its last
+    const std::string_view text = text_[static_cast<size_t>(field)];
+    size_t token = 0;
+    for (size_t newline = text.find('\n'); newline != std::string_view::npos;
+         newline = text.find('\n', newline + 1)) {
+      if (next + passages.starts.size() > kMaxPassages) break;
+      while (token < tokens.size() && tokens[token].begin < newline) ++token;
+      if (token == tokens.size()) break;
+      // Paragraphs with no words (a row of dashes, an image's place) make no passage.
+      if (passages.starts.back() != token) passages.starts.push_back(static_cast<uint32_t>(token));
+    }
+    next += static_cast<uint32_t>(passages.starts.size());
+  }
+  passage_count_ = std::clamp<uint32_t>(next - 1, 1, kMaxPassages);
+}
+
+Document::Place Document::PlaceOf(Field field, uint32_t position) const {
+  if (!IsBody(field)) {
+    return {0, position, 0, static_cast<uint32_t>(tokens_[static_cast<size_t>(field)].size())};
+  }
+  const Passages& passages = passages_[BodyIndex(field)];
+  const auto after = std::upper_bound(passages.starts.begin(), passages.starts.end(), position);
+  const auto index = static_cast<uint32_t>(after - passages.starts.begin()) - 1;
+  const uint32_t begin = passages.starts[index];
+  const uint32_t end = after == passages.starts.end()
+                           ? static_cast<uint32_t>(tokens_[static_cast<size_t>(field)].size())
+                           : *after;
+  return {passages.first + index, position - begin, begin, end};
 }
 
 std::vector<Document::Posting> Document::Index(const Tokens& tokens) {

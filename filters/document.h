@@ -1,5 +1,12 @@
 // The searchable text of one item: every field tokenised once, then every watch is evaluated
 // against it.
+//
+// Passages (docs/queries.md, "Passages"): the summary and the content are cut into passages at
+// their paragraph breaks, the '\n' that feeds::Item keeps between block elements of HTML and
+// between paragraphs of plain text. Passage 1 is the lede: the first paragraph of the summary,
+// or of the content when there is no summary. The title and the fields that describe the item
+// (author, category, feed, link) belong to no passage: they are the context every passage is
+// read with. An item with no body has one, empty, passage.
 #pragma once
 
 #include <array>
@@ -25,6 +32,9 @@ constexpr FieldMask Bit(Field field) {
 constexpr FieldMask kDefaultFields =
     Bit(Field::kTitle) | Bit(Field::kSummary) | Bit(Field::kContent);
 
+// Whether `field` is body text, cut into passages (summary, content).
+constexpr bool IsBody(Field field) { return field == Field::kSummary || field == Field::kContent; }
+
 // "title", "summary", ...: the names field scopes use (`title:Darchiev`).
 std::string_view FieldName(Field field);
 std::optional<Field> FieldNamed(std::string_view name);
@@ -32,13 +42,17 @@ std::optional<Field> FieldNamed(std::string_view name);
 // The texts of an item; the Document keeps its own copy.
 struct DocumentFields {
   std::string_view title;
-  std::string_view summary;
-  std::string_view content;
+  std::string_view summary;  // paragraphs separated by '\n'
+  std::string_view content;  // paragraphs separated by '\n'
   std::string_view author;
   std::string_view category;  // all categories, one per line
   std::string_view feed;      // the feed's name and title
   std::string_view link;
 };
+
+// At most this many passages an item; the paragraphs after the last are read as part of it. A
+// feed chooses how many paragraphs an item has, and a query's cost grows with the passages.
+inline constexpr uint32_t kMaxPassages = 1000;
 
 class Document {
  public:
@@ -63,16 +77,41 @@ class Document {
   }
   std::string_view text(Field field) const { return text_[static_cast<size_t>(field)]; }
 
+  // The token as written in the item (not folded).
+  std::string_view Written(Field field, const Token& token) const {
+    return text(field).substr(token.begin, token.end - token.begin);
+  }
+
+  // How many passages the body has, at least 1.
+  uint32_t passage_count() const { return passage_count_; }
+
+  // Where the token at `position` of `field` stands among the passages.
+  struct Place {
+    uint32_t passage = 0;  // 1..passage_count(); 0 for the title and the other context fields
+    uint32_t offset = 0;   // tokens before it in its passage (in its field, for context)
+    uint32_t begin = 0;    // the field's tokens [begin, end) that make its passage
+    uint32_t end = 0;
+  };
+  Place PlaceOf(Field field, uint32_t position) const;
+
  private:
   using Tokens = std::array<std::vector<Token>, kFieldCount>;
   static std::vector<Posting> Index(const Tokens& tokens);
   std::string_view TokenAt(const Posting& posting, bool accents) const;
+  // The body field's passages: where each starts (a token index) and the number of the first.
+  struct Passages {
+    std::vector<uint32_t> starts;
+    uint32_t first = 1;
+  };
+  void CutPassages();
 
   std::array<std::string, kFieldCount> text_;
   Tokens tokens_;
   Tokens accent_tokens_;
   std::vector<Posting> index_;  // sorted by token text
   std::vector<Posting> accent_index_;
+  std::array<Passages, 2> passages_;  // summary, content
+  uint32_t passage_count_ = 1;
 };
 
 }  // namespace feedwatch::filters

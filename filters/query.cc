@@ -1,20 +1,25 @@
 #include "filters/query.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <functional>
 
 #include "filters/tokenize.h"
 
 namespace feedwatch::filters {
 
 struct Query::Node {
-  enum class Kind { kTerm, kAnd, kOr, kNot, kNear };
+  enum class Kind { kTerm, kAnd, kOr, kNot, kNear, kNotNear };
   Kind kind = Kind::kTerm;
   // kTerm: one part per token; several make a phrase. The last part may be a prefix.
   std::vector<Trigger> parts;
+  // kTerm written with '=': each part as written, compared with the document's token as
+  // written (prefix parts as a prefix).
+  std::vector<std::string> written;
   std::string label;  // as written
   FieldMask fields = kDefaultFields;
-  // kNear
+  // kNear, kNotNear
   uint32_t distance = 0;
   bool ordered = false;
   std::vector<Node> children;
@@ -26,16 +31,7 @@ namespace {
 
 using Node = Query::Node;
 
-constexpr int kMaxDepth = 64;  // nesting of parentheses, NOT and field scopes
-
-// A stretch of tokens that matched, for NEAR and for explanations.
-struct Span {
-  Field field;
-  uint32_t first;
-  uint32_t last;
-  const std::string* label;
-  int specificity;  // the term's
-};
+constexpr int kMaxDepth = 64;  // nesting of parentheses, NOT, field scopes and term lists
 
 // An OR of this many alternatives or more is a context list ("Russia* OR Moscow OR Kremlin OR
 // ..."): any of its words says little about what the item is about.
@@ -52,6 +48,10 @@ void SetSpecificity(Node& node, int near, int lists) {
       return;
     case Node::Kind::kNear:
       for (Node& child : node.children) SetSpecificity(child, 1, lists);
+      return;
+    case Node::Kind::kNotNear:
+      SetSpecificity(node.children[0], near, lists);
+      SetSpecificity(node.children[1], near, lists);
       return;
     case Node::Kind::kOr:
       for (Node& child : node.children) {
@@ -88,17 +88,33 @@ std::string PositionText(std::string_view text, size_t offset) {
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 struct Lexeme {
-  enum class Kind { kEnd, kWord, kPhrase, kOpen, kClose, kAnd, kOr, kNot, kMinus, kNear, kField };
+  enum class Kind {
+    kEnd,
+    kWord,
+    kPhrase,
+    kList,
+    kOpen,
+    kClose,
+    kAnd,
+    kOr,
+    kNot,
+    kMinus,
+    kNear,
+    kField
+  };
   Kind kind = Kind::kEnd;
   size_t offset = 0;      // in the query text
-  std::string_view text;  // word or phrase content, field name
+  std::string_view text;  // word or phrase content, field or list name
   uint32_t distance = 0;  // kNear
   bool ordered = false;   // kNear: ONEAR
+  bool exact = false;     // kWord, kPhrase written with '='
 };
 
 class Parser {
  public:
-  Parser(std::string_view text, QueryOptions options) : text_(text), options_(options) {}
+  // `expanding`: the term lists being expanded around this parse, innermost last.
+  Parser(std::string_view text, QueryOptions options, std::vector<std::string_view>* expanding)
+      : text_(text), options_(options), expanding_(expanding) {}
 
   Result<Node> Parse() {
     if (Status s = Lex(); !s) return s.error();
@@ -115,6 +131,27 @@ class Parser {
     return root;
   }
 
+  // The entries of term list `name` as one OR (`fields` and `depth` as where it is used).
+  Result<Node> ExpandList(std::string_view name, const std::vector<std::string>& entries,
+                          FieldMask fields, int depth) {
+    Node node;
+    node.kind = Node::Kind::kOr;
+    node.label = "@" + std::string(name);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      text_ = entries[i];
+      Result<Node> entry = Entry(fields, depth);
+      if (!entry) {
+        Error error = entry.error();
+        error.message = "entry " + std::to_string(i + 1) + ": " + error.message;
+        error.line = static_cast<int>(i + 1);
+        return error;
+      }
+      node.children.push_back(std::move(*entry));
+    }
+    if (node.children.empty()) return Fail(0, "the list is empty");
+    return node;
+  }
+
  private:
   Error Fail(size_t offset, const std::string& message) const {
     const auto [line, column] = Position(text_, offset);
@@ -123,6 +160,32 @@ class Parser {
     error.line = line;
     error.column = column;
     return error;
+  }
+
+  // One entry of a term list: "@other", or a word or phrase, "=" first for one written so.
+  Result<Node> Entry(FieldMask fields, int depth) {
+    std::string_view entry = text_;
+    while (!entry.empty() && IsSpace(entry.front())) entry.remove_prefix(1);
+    while (!entry.empty() && IsSpace(entry.back())) entry.remove_suffix(1);
+    const size_t offset = static_cast<size_t>(entry.data() - text_.data());
+    Lexeme lexeme;
+    lexeme.offset = offset;
+    if (entry.starts_with('@')) {
+      lexeme.text = entry.substr(1);
+      if (lexeme.text.empty() ||
+          std::any_of(lexeme.text.begin(), lexeme.text.end(), [](char c) { return IsSpace(c); })) {
+        return Fail(offset, "expected @ and the name of a term list");
+      }
+      return List(lexeme, fields, depth);
+    }
+    lexeme.exact = entry.starts_with('=');
+    if (lexeme.exact) entry.remove_prefix(1);
+    if (entry.find_first_of("\"()") != std::string_view::npos) {
+      return Fail(offset + entry.find_first_of("\"()"),
+                  "a list entry is a word or words in order, without quotes or parentheses");
+    }
+    const std::string_view written = lexeme.exact ? text_.substr(offset, entry.size() + 1) : entry;
+    return Term(lexeme, entry, offset + (lexeme.exact ? 1 : 0), fields, written);
   }
 
   Status Lex() {
@@ -139,13 +202,15 @@ class Parser {
       if (c == '(' || c == ')') {
         lexeme.kind = c == '(' ? Lexeme::Kind::kOpen : Lexeme::Kind::kClose;
         ++pos;
-      } else if (c == '"') {
-        const size_t close = text_.find('"', pos + 1);
+      } else if (c == '"' || (c == '=' && pos + 1 < text_.size() && text_[pos + 1] == '"')) {
+        lexeme.exact = c == '=';
+        const size_t open = pos + (lexeme.exact ? 1 : 0);
+        const size_t close = text_.find('"', open + 1);
         if (close == std::string_view::npos) {
-          return Fail(pos, "unclosed '\"': expected a closing quote");
+          return Fail(open, "unclosed '\"': expected a closing quote");
         }
         lexeme.kind = Lexeme::Kind::kPhrase;
-        lexeme.text = text_.substr(pos + 1, close - pos - 1);
+        lexeme.text = text_.substr(open + 1, close - open - 1);
         pos = close + 1;
       } else if (c == '-' && pos + 1 < text_.size() && !IsSpace(text_[pos + 1])) {
         lexeme.kind = Lexeme::Kind::kMinus;
@@ -165,8 +230,8 @@ class Parser {
     }
   }
 
-  // Decides what a bare word is: operator, NEAR/n, field scope or term. May shorten `end` (a
-  // field scope ends at its colon).
+  // Decides what a bare word is: operator, NEAR/n, field scope, list or term. May shorten `end`
+  // (a field scope ends at its colon).
   Status Classify(std::string_view word, Lexeme& lexeme, size_t& end) {
     if (word == "AND") {
       lexeme.kind = Lexeme::Kind::kAnd;
@@ -192,6 +257,10 @@ class Parser {
       } else {
         lexeme.kind = Lexeme::Kind::kWord;
       }
+    } else if (word.starts_with('@')) {
+      if (word.size() == 1) return Fail(lexeme.offset, "expected the name of a term list after @");
+      lexeme.kind = Lexeme::Kind::kList;
+      lexeme.text = word.substr(1);
     } else if (const size_t colon = word.find(':');
                colon != std::string_view::npos && colon > 0 &&
                std::all_of(word.begin(), word.begin() + static_cast<std::ptrdiff_t>(colon),
@@ -207,17 +276,21 @@ class Parser {
       end = lexeme.offset + colon + 1;  // what follows the colon is lexed on its own
     } else {
       lexeme.kind = Lexeme::Kind::kWord;
+      lexeme.exact = word.size() > 1 && word.starts_with('=');
+      if (lexeme.exact) lexeme.text = word.substr(1);
     }
     return {};
   }
 
-  const Lexeme& Peek() const { return lexemes_[next_]; }
+  const Lexeme& Peek(size_t ahead = 0) const {
+    return lexemes_[std::min(next_ + ahead, lexemes_.size() - 1)];
+  }
   const Lexeme& Take() { return lexemes_[next_ < lexemes_.size() - 1 ? next_++ : next_]; }
 
   static bool StartsOperand(Lexeme::Kind kind) {
     using K = Lexeme::Kind;
-    return kind == K::kWord || kind == K::kPhrase || kind == K::kOpen || kind == K::kNot ||
-           kind == K::kMinus || kind == K::kField;
+    return kind == K::kWord || kind == K::kPhrase || kind == K::kList || kind == K::kOpen ||
+           kind == K::kNot || kind == K::kMinus || kind == K::kField;
   }
 
   // "after OR", "before NEAR/5": names the lexeme for error messages.
@@ -235,6 +308,8 @@ class Parser {
       case K::kNear:
         return std::string(text_.substr(
             lexeme.offset, text_.find_first_of(" \t\r\n()\"", lexeme.offset) - lexeme.offset));
+      case K::kList:
+        return "'@" + std::string(lexeme.text) + "'";
       default:
         return "'" + std::string(lexeme.text) + "'";
     }
@@ -248,12 +323,11 @@ class Parser {
     node.kind = Node::Kind::kOr;
     node.children.push_back(std::move(*left));
     while (Peek().kind == Lexeme::Kind::kOr) {
-      const Lexeme& op = Take();
+      Take();
       if (!StartsOperand(Peek().kind)) {
         return Fail(Peek().offset,
                     "expected a term, phrase or '(' after OR, found " + Describe(Peek()));
       }
-      (void)op;
       Result<Node> right = ParseAnd(fields, depth);
       if (!right) return right;
       node.children.push_back(std::move(*right));
@@ -306,24 +380,32 @@ class Parser {
     const size_t left_offset = Peek().offset;
     Result<Node> left = ParsePrimary(fields, depth);
     if (!left) return left;
-    while (Peek().kind == Lexeme::Kind::kNear) {
+    while (Peek().kind == Lexeme::Kind::kNear ||
+           (Peek().kind == Lexeme::Kind::kNot && Peek(1).kind == Lexeme::Kind::kNear)) {
+      const bool negated = Peek().kind == Lexeme::Kind::kNot;
+      const size_t op_offset = Peek().offset;
+      if (negated) Take();
       const Lexeme op = Take();
-      if (HasNot(*left)) {
-        return Fail(left_offset, "NOT cannot be an operand of " + Describe(op));
+      const std::string name = (negated ? "NOT " : "") + Describe(op);
+      if (HasNot(*left)) return Fail(left_offset, "NOT cannot be an operand of " + name);
+      if (negated && !OnlyTerms(*left)) {
+        return Fail(op_offset, name +
+                                   " removes hits of terms: what comes before it must be terms "
+                                   "or phrases, or an OR of them");
       }
       const size_t right_offset = Peek().offset;
       if (Peek().kind == Lexeme::Kind::kNot || Peek().kind == Lexeme::Kind::kMinus) {
-        return Fail(right_offset, "NOT cannot be an operand of " + Describe(op));
+        return Fail(right_offset, "NOT cannot be an operand of " + name);
       }
       if (!StartsOperand(Peek().kind)) {
-        return Fail(right_offset, "expected a term, phrase or '(' after " + Describe(op) +
-                                      ", found " + Describe(Peek()));
+        return Fail(right_offset,
+                    "expected a term, phrase or '(' after " + name + ", found " + Describe(Peek()));
       }
       Result<Node> right = ParsePrimary(fields, depth);
       if (!right) return right;
-      if (HasNot(*right)) return Fail(right_offset, "NOT cannot be an operand of " + Describe(op));
+      if (HasNot(*right)) return Fail(right_offset, "NOT cannot be an operand of " + name);
       Node node;
-      node.kind = Node::Kind::kNear;
+      node.kind = negated ? Node::Kind::kNotNear : Node::Kind::kNear;
       node.distance = op.distance;
       node.ordered = op.ordered;
       node.children.push_back(std::move(*left));
@@ -359,10 +441,16 @@ class Parser {
         Take();
         return inner;
       }
-      case K::kPhrase:
-        return Term(lexeme, lexeme.text, lexeme.offset + 1, fields, /*quoted=*/true);
+      case K::kPhrase: {
+        const size_t open = lexeme.offset + (lexeme.exact ? 1 : 0);
+        return Term(lexeme, lexeme.text, open + 1, fields,
+                    text_.substr(lexeme.offset, open + lexeme.text.size() + 2 - lexeme.offset));
+      }
       case K::kWord:
-        return Term(lexeme, lexeme.text, lexeme.offset, fields, /*quoted=*/false);
+        return Term(lexeme, lexeme.text, lexeme.offset + (lexeme.exact ? 1 : 0), fields,
+                    text_.substr(lexeme.offset, lexeme.text.size() + (lexeme.exact ? 1 : 0)));
+      case K::kList:
+        return List(lexeme, fields, depth + 1);
       case K::kClose:
         return Fail(lexeme.offset, "unexpected ')'");
       case K::kEnd:
@@ -372,13 +460,44 @@ class Parser {
     }
   }
 
+  // @name: the list's entries, parsed with this query's options.
+  Result<Node> List(const Lexeme& lexeme, FieldMask fields, int depth) {
+    if (depth > kMaxDepth) return Fail(lexeme.offset, "the query nests too deeply");
+    const std::vector<std::string>* entries =
+        options_.lists == nullptr ? nullptr : options_.lists->Find(lexeme.text);
+    if (entries == nullptr) {
+      std::string known;
+      if (options_.lists != nullptr) {
+        for (const std::string& name : options_.lists->Names()) {
+          known += (known.empty() ? "" : ", ") + ("@" + name);
+        }
+      }
+      return Fail(lexeme.offset,
+                  "unknown term list @" + std::string(lexeme.text) + "; " +
+                      (known.empty() ? "no [terms] are defined" : "defined term lists: " + known));
+    }
+    if (std::find(expanding_->begin(), expanding_->end(), lexeme.text) != expanding_->end()) {
+      return Fail(lexeme.offset, "term list @" + std::string(lexeme.text) + " refers to itself");
+    }
+    expanding_->push_back(lexeme.text);
+    Parser inner({}, options_, expanding_);
+    Result<Node> node = inner.ExpandList(lexeme.text, *entries, fields, depth);
+    expanding_->pop_back();
+    if (!node && text_.data() != nullptr && !text_.empty()) {
+      // An entry's error, said where the query names the list.
+      return Fail(lexeme.offset, "@" + std::string(lexeme.text) + " " + node.error().message);
+    }
+    return node;
+  }
+
   // A word, or the words of a phrase: each may end in '*'; each folds to one or more tokens.
+  // `written` is how the query wrote it (the term's label).
   Result<Node> Term(const Lexeme& lexeme, std::string_view words, size_t words_offset,
-                    FieldMask fields, bool quoted) {
+                    FieldMask fields, std::string_view written) {
     Node node;
     node.kind = Node::Kind::kTerm;
     node.fields = fields;
-    node.label = quoted ? "\"" + std::string(words) + "\"" : std::string(words);
+    node.label = std::string(written);
     size_t start = 0;
     while (start <= words.size()) {
       size_t end = start;
@@ -391,12 +510,18 @@ class Parser {
         if (word.find('*') != std::string_view::npos) {
           return Fail(offset + word.find('*'), "'*' may only end a word");
         }
-        const std::vector<std::string> tokens = Tokenize(word, options_.fold_accents);
+        std::vector<Token> tokens;
+        AppendTokens(word, options_.fold_accents, tokens);
         if (tokens.empty()) {
           return Fail(offset, "expected a word with at least one letter or digit");
         }
         for (size_t i = 0; i < tokens.size(); ++i) {
-          node.parts.push_back({tokens[i], prefix && i + 1 == tokens.size()});
+          const bool last = i + 1 == tokens.size();
+          node.parts.push_back({std::move(tokens[i].text), prefix && last});
+          if (lexeme.exact) {
+            node.written.emplace_back(
+                word.substr(tokens[i].begin, tokens[i].end - tokens[i].begin));
+          }
         }
       }
       start = end + 1;
@@ -410,14 +535,23 @@ class Parser {
     return std::any_of(node.children.begin(), node.children.end(), HasNot);
   }
 
+  // Terms, or an OR of them: what NOT NEAR can take hits away from one by one.
+  static bool OnlyTerms(const Node& node) {
+    if (node.kind == Node::Kind::kTerm) return true;
+    if (node.kind != Node::Kind::kOr) return false;
+    return std::all_of(node.children.begin(), node.children.end(), OnlyTerms);
+  }
+
   static bool HasPositiveTerm(const Node& node) {
     if (node.kind == Node::Kind::kTerm) return true;
     if (node.kind == Node::Kind::kNot) return false;
+    if (node.kind == Node::Kind::kNotNear) return HasPositiveTerm(node.children[0]);
     return std::any_of(node.children.begin(), node.children.end(), HasPositiveTerm);
   }
 
   std::string_view text_;
   QueryOptions options_;
+  std::vector<std::string_view>* expanding_;
   std::vector<Lexeme> lexemes_;
   size_t next_ = 0;
 };
@@ -426,118 +560,300 @@ bool PartMatches(const Query::Trigger& part, std::string_view token) {
   return part.prefix ? token.starts_with(part.text) : token == part.text;
 }
 
-class Evaluator {
+// Which passages (1..count) something holds in.
+class PassageSet {
  public:
-  Evaluator(const Document& document, bool accents) : document_(document), accents_(accents) {}
-
-  // Whether `node` matches; if `spans` is given and it does, appends where its positive terms
-  // hit (all of them, not just the first).
-  bool Eval(const Node& node, std::vector<Span>* spans) const {
-    switch (node.kind) {
-      case Node::Kind::kTerm:
-        return Term(node, spans);
-      case Node::Kind::kAnd: {
-        std::vector<Span> local;
-        for (const Node& child : node.children) {
-          if (!Eval(child, spans != nullptr ? &local : nullptr)) return false;
-        }
-        if (spans != nullptr) spans->insert(spans->end(), local.begin(), local.end());
-        return true;
-      }
-      case Node::Kind::kOr: {
-        bool any = false;
-        for (const Node& child : node.children) {
-          if (Eval(child, spans)) {
-            any = true;
-            if (spans == nullptr) return true;
-          }
-        }
-        return any;
-      }
-      case Node::Kind::kNot:
-        return !Eval(node.children[0], nullptr);
-      case Node::Kind::kNear:
-        return Near(node, spans);
-    }
-    return false;
+  PassageSet(uint32_t count, bool all) : count_(count) {
+    if (all) SetAll();
+  }
+  void Set(uint32_t passage) { words_[(passage - 1) / 64] |= uint64_t{1} << ((passage - 1) % 64); }
+  void SetAll() {
+    std::fill(words_.begin(), words_.begin() + Words(), ~uint64_t{0});
+    Trim();
+  }
+  bool Has(uint32_t passage) const {
+    return (words_[(passage - 1) / 64] >> ((passage - 1) % 64) & 1) != 0;
+  }
+  bool Any() const {
+    return std::any_of(words_.begin(), words_.begin() + Words(), [](uint64_t w) { return w != 0; });
+  }
+  bool All() const {
+    PassageSet all(count_, true);
+    return std::equal(words_.begin(), words_.begin() + Words(), all.words_.begin());
+  }
+  void Intersect(const PassageSet& other) {
+    for (size_t i = 0; i < Words(); ++i) words_[i] &= other.words_[i];
+  }
+  void Unite(const PassageSet& other) {
+    for (size_t i = 0; i < Words(); ++i) words_[i] |= other.words_[i];
+  }
+  void Invert() {
+    for (size_t i = 0; i < Words(); ++i) words_[i] = ~words_[i];
+    Trim();
   }
 
  private:
-  bool Term(const Node& node, std::vector<Span>* spans) const {
+  size_t Words() const { return (count_ + 63) / 64; }
+  void Trim() {
+    if (count_ % 64 != 0) words_[Words() - 1] &= (uint64_t{1} << (count_ % 64)) - 1;
+  }
+  uint32_t count_;
+  std::array<uint64_t, (kMaxPassages + 63) / 64> words_{};
+};
+
+// The title and the lede read as one text make the lede's reading.
+constexpr uint32_t kLede = 1;
+// Proximity is measured within a reading: the title with the lede (or, in item scope, title,
+// summary and content), one passage, or one of the other fields.
+constexpr uint32_t kFieldReadings = kMaxPassages + 1;  // + the field's number
+
+// A stretch of tokens that matched, for NEAR and for explanations.
+struct Span {
+  Field field;
+  uint32_t first;  // token positions in the field
+  uint32_t last;
+  const Node* term;
+  uint32_t passage;   // 0: in the title or another context field, so in every passage
+  uint32_t reading;   // spans are near only within one reading
+  uint64_t at_first;  // token positions in the reading
+  uint64_t at_last;
+};
+
+// What a node makes of a document: the passages it holds in and, when asked for, where its
+// positive terms hit in them.
+struct Outcome {
+  PassageSet holds;
+  std::vector<Span> spans;
+};
+
+// Spans sorted for "the nearest one before or after a point in a reading" in O(log n).
+class SpanIndex {
+ public:
+  template <typename Keep>
+  SpanIndex(const std::vector<Span>& spans, Keep keep) {
+    for (const Span& span : spans) {
+      if (!keep(span)) continue;
+      by_first_.emplace_back(span.reading, span.at_first);
+      by_last_.emplace_back(span.reading, span.at_last);
+    }
+    std::sort(by_first_.begin(), by_first_.end());
+    std::sort(by_last_.begin(), by_last_.end());
+  }
+
+  // Whether a span starts after `span` ends, with at most `distance` tokens between.
+  bool After(const Span& span, uint32_t distance) const {
+    const auto it =
+        std::lower_bound(by_first_.begin(), by_first_.end(), Key(span.reading, span.at_last + 1));
+    return it != by_first_.end() && it->first == span.reading &&
+           it->second - span.at_last - 1 <= distance;
+  }
+  // Whether a span ends before `span` starts, with at most `distance` tokens between.
+  bool Before(const Span& span, uint32_t distance) const {
+    auto it = std::lower_bound(by_last_.begin(), by_last_.end(), Key(span.reading, span.at_first));
+    if (it == by_last_.begin()) return false;
+    --it;
+    return it->first == span.reading && it->second < span.at_first &&
+           span.at_first - it->second - 1 <= distance;
+  }
+  bool Near(const Span& span, uint32_t distance, bool after_only) const {
+    return After(span, distance) || (!after_only && Before(span, distance));
+  }
+
+ private:
+  using Key = std::pair<uint32_t, uint64_t>;
+  std::vector<Key> by_first_;
+  std::vector<Key> by_last_;
+};
+
+class Evaluator {
+ public:
+  Evaluator(const Document& document, bool accents, Scope scope)
+      : document_(document),
+        accents_(accents),
+        scope_(scope),
+        passages_(scope == Scope::kPassage ? document.passage_count() : 1),
+        title_tokens_(document.tokens(Field::kTitle, accents).size()),
+        summary_tokens_(document.tokens(Field::kSummary, accents).size()) {}
+
+  // What `node` holds in; with `want_spans`, where its positive terms hit (all of them, in the
+  // passages where it holds and in the context fields).
+  Outcome Eval(const Node& node, bool want_spans) const {
+    switch (node.kind) {
+      case Node::Kind::kTerm:
+        return Term(node, want_spans);
+      case Node::Kind::kAnd: {
+        Outcome out{PassageSet(passages_, true), {}};
+        for (const Node& child : node.children) {
+          Outcome part = Eval(child, want_spans);
+          out.holds.Intersect(part.holds);
+          if (!out.holds.Any()) return None();
+          if (want_spans) out.spans.insert(out.spans.end(), part.spans.begin(), part.spans.end());
+        }
+        if (want_spans) {
+          std::erase_if(out.spans,
+                        [&](const Span& s) { return s.passage != 0 && !out.holds.Has(s.passage); });
+        }
+        return out;
+      }
+      case Node::Kind::kOr: {
+        Outcome out = None();
+        for (const Node& child : node.children) {
+          Outcome part = Eval(child, want_spans);
+          out.holds.Unite(part.holds);
+          if (want_spans) {
+            out.spans.insert(out.spans.end(), part.spans.begin(), part.spans.end());
+          } else if (out.holds.All()) {
+            break;
+          }
+        }
+        return out;
+      }
+      case Node::Kind::kNot: {
+        Outcome out{Eval(node.children[0], false).holds, {}};
+        out.holds.Invert();
+        return out;
+      }
+      case Node::Kind::kNear:
+        return Near(node, want_spans);
+      case Node::Kind::kNotNear:
+        return NotNear(node, want_spans);
+    }
+    return None();
+  }
+
+ private:
+  Outcome None() const { return {PassageSet(passages_, false), {}}; }
+
+  // Where a hit of `length` tokens at `position` of `field` stands; nullopt when it runs over
+  // the end of a paragraph (a phrase is never read across one).
+  std::optional<Span> Locate(Field field, uint32_t position, uint32_t length,
+                             const Node& term) const {
+    Span span{field, position, position + length - 1, &term, 0, 0, position, position + length - 1};
+    if (IsBody(field)) {
+      const Document::Place place = document_.PlaceOf(field, position);
+      if (position + length > place.end) return std::nullopt;
+      if (scope_ == Scope::kPassage) {
+        span.passage = place.passage;
+        span.reading = place.passage;
+        span.at_first = place.offset + (place.passage == kLede ? title_tokens_ : 0);
+        span.at_last = span.at_first + length - 1;
+        return span;
+      }
+    }
+    if (field == Field::kTitle || IsBody(field)) {
+      // Title, summary and content are one running text, read in that order.
+      uint64_t before = 0;
+      if (IsBody(field)) before += title_tokens_;
+      if (field == Field::kContent) before += summary_tokens_;
+      span.reading = kLede;
+      span.at_first += before;
+      span.at_last += before;
+    } else {
+      span.reading = kFieldReadings + static_cast<uint32_t>(field);
+    }
+    return span;
+  }
+
+  Outcome Term(const Node& node, bool want_spans) const {
+    Outcome out = None();
     const Query::Trigger& first = node.parts[0];
-    bool found = false;
+    const auto length = static_cast<uint32_t>(node.parts.size());
     for (const Document::Posting& posting : document_.Find(first.text, first.prefix, accents_)) {
       if ((node.fields & Bit(posting.field)) == 0) continue;
       const std::vector<Token>& tokens = document_.tokens(posting.field, accents_);
-      if (posting.position + node.parts.size() > tokens.size()) continue;
-      bool phrase = true;
-      for (size_t i = 1; i < node.parts.size() && phrase; ++i) {
-        phrase = PartMatches(node.parts[i], tokens[posting.position + i].text);
+      if (posting.position + length > tokens.size()) continue;
+      bool match = true;
+      for (size_t i = 1; i < length && match; ++i) {
+        match = PartMatches(node.parts[i], tokens[posting.position + i].text);
       }
-      if (!phrase) continue;
-      found = true;
-      if (spans == nullptr) return true;
-      spans->push_back({posting.field, posting.position,
-                        static_cast<uint32_t>(posting.position + node.parts.size() - 1),
-                        &node.label, node.specificity});
+      for (size_t i = 0; i < node.written.size() && match; ++i) {
+        const std::string_view written =
+            document_.Written(posting.field, tokens[posting.position + i]);
+        match = node.parts[i].prefix ? written.starts_with(node.written[i])
+                                     : written == node.written[i];
+      }
+      if (!match) continue;
+      const std::optional<Span> span = Locate(posting.field, posting.position, length, node);
+      if (!span) continue;
+      if (span->passage == 0) {
+        out.holds.SetAll();
+      } else {
+        out.holds.Set(span->passage);
+      }
+      if (want_spans) {
+        out.spans.push_back(*span);
+      } else if (out.holds.All()) {
+        break;
+      }
     }
-    return found;
+    return out;
   }
 
-  bool Near(const Node& node, std::vector<Span>* spans) const {
-    std::vector<Span> left, right;
-    if (!Eval(node.children[0], &left) || !Eval(node.children[1], &right)) return false;
-    bool found = false;
-    std::vector<bool> left_used(left.size()), right_used(right.size());
-    for (size_t i = 0; i < left.size(); ++i) {
-      for (size_t j = 0; j < right.size(); ++j) {
-        const Span& a = left[i];
-        const Span& b = right[j];
-        // Title, summary and content are one running text, read in that order; other fields
-        // are each a text of their own.
-        const bool running = IsRunningText(a.field) && IsRunningText(b.field);
-        if (!running && a.field != b.field) continue;
-        const uint64_t a_first = RunningPosition(a.field, a.first);
-        const uint64_t a_last = RunningPosition(a.field, a.last);
-        const uint64_t b_first = RunningPosition(b.field, b.first);
-        const uint64_t b_last = RunningPosition(b.field, b.last);
-        bool close = false;
-        if (a_last < b_first) close = b_first - a_last - 1 <= node.distance;
-        if (!node.ordered && b_last < a_first) close = a_first - b_last - 1 <= node.distance;
-        if (!close) continue;
-        found = true;
-        if (spans == nullptr) return true;
-        left_used[i] = right_used[j] = true;
+  // Both operands' hits, paired within a reading: the pair holds in its passage, or in every
+  // passage when both stand in the title (or another context field).
+  Outcome Near(const Node& node, bool want_spans) const {
+    Outcome left = Eval(node.children[0], /*want_spans=*/true);
+    if (!left.holds.Any()) return None();
+    Outcome right = Eval(node.children[1], /*want_spans=*/true);
+    if (!right.holds.Any()) return None();
+    const SpanIndex right_context(right.spans, [](const Span& s) { return s.passage == 0; });
+    const SpanIndex right_body(right.spans, [](const Span& s) { return s.passage != 0; });
+    Outcome out = None();
+    std::vector<char> left_used(left.spans.size());
+    for (size_t i = 0; i < left.spans.size(); ++i) {
+      const Span& span = left.spans[i];
+      const bool context = right_context.Near(span, node.distance, node.ordered);
+      const bool body = right_body.Near(span, node.distance, node.ordered);
+      if (!context && !body) continue;
+      left_used[i] = 1;
+      if (span.passage != 0) {
+        out.holds.Set(span.passage);
+      } else {
+        if (context) out.holds.SetAll();
+        // Only the title's reading holds both context and body: it is the lede's.
+        if (body) out.holds.Set(kLede);
       }
     }
-    if (spans != nullptr) {
-      for (size_t i = 0; i < left.size(); ++i) {
-        if (left_used[i]) spans->push_back(left[i]);
-      }
-      for (size_t j = 0; j < right.size(); ++j) {
-        if (right_used[j]) spans->push_back(right[j]);
+    if (!want_spans || !out.holds.Any()) return out;
+    for (size_t i = 0; i < left.spans.size(); ++i) {
+      if (left_used[i] != 0) out.spans.push_back(left.spans[i]);
+    }
+    const SpanIndex left_all(left.spans, [](const Span&) { return true; });
+    for (const Span& span : right.spans) {
+      // ONEAR: the left operand comes first, so look for it before.
+      if (node.ordered ? left_all.Before(span, node.distance)
+                       : left_all.Near(span, node.distance, false)) {
+        out.spans.push_back(span);
       }
     }
-    return found;
+    return out;
   }
 
-  static bool IsRunningText(Field field) {
-    return field == Field::kTitle || field == Field::kSummary || field == Field::kContent;
-  }
-
-  // A token's place in the running text title + summary + content; other fields' positions
-  // are their own.
-  uint64_t RunningPosition(Field field, uint32_t position) const {
-    uint64_t before = 0;
-    if (field == Field::kSummary || field == Field::kContent) {
-      before += document_.tokens(Field::kTitle, accents_).size();
+  // The left operand's hits that have no hit of the right operand near them.
+  Outcome NotNear(const Node& node, bool want_spans) const {
+    Outcome left = Eval(node.children[0], /*want_spans=*/true);
+    if (!left.holds.Any()) return None();
+    const Outcome right = Eval(node.children[1], /*want_spans=*/true);
+    const SpanIndex near(right.spans, [](const Span&) { return true; });
+    Outcome out = None();
+    for (const Span& span : left.spans) {
+      if (near.Near(span, node.distance, node.ordered)) continue;
+      if (span.passage == 0) {
+        out.holds.SetAll();
+      } else {
+        out.holds.Set(span.passage);
+      }
+      if (want_spans) out.spans.push_back(span);
     }
-    if (field == Field::kContent) before += document_.tokens(Field::kSummary, accents_).size();
-    return before + position;
+    return out;
   }
 
   const Document& document_;
   bool accents_;
+  Scope scope_;
+  uint32_t passages_;
+  uint64_t title_tokens_;
+  uint64_t summary_tokens_;
 };
 
 // The trigger set of `node` (see Query::Triggers), or nullopt.
@@ -555,6 +871,8 @@ std::optional<std::vector<Query::Trigger>> TriggersOf(const Node& node) {
       if (best == nullptr) return std::nullopt;  // the parser never makes an empty term
       return std::vector<Query::Trigger>{*best};
     }
+    case Node::Kind::kNotNear:
+      return TriggersOf(node.children[0]);
     case Node::Kind::kAnd:
     case Node::Kind::kNear: {
       // Any one child's set will do: the smallest.
@@ -584,28 +902,44 @@ constexpr std::array<Field, kFieldCount> kFieldOrder{
     Field::kTitle,    Field::kSummary, Field::kContent, Field::kAuthor,
     Field::kCategory, Field::kFeed,    Field::kLink};
 
+// A title of at most this many words is shown whole in a snippet.
+constexpr uint32_t kWholeTitleWords = 48;
+
 Snippet MakeSnippet(const Document& document, const std::vector<Hit>& hits, bool accents) {
   Snippet snippet;
   if (hits.empty()) return snippet;
   // Around the most telling hit; of equals, the first as read (title, summary, content, ...).
-  const Hit& first = *std::max_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
+  const Hit& best = *std::max_element(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
     return a.specificity < b.specificity;
   });
-  const std::vector<Token>& tokens = document.tokens(first.field, accents);
-  const std::string_view text = document.text(first.field);
+  const std::vector<Token>& tokens = document.tokens(best.field, accents);
+  const std::string_view text = document.text(best.field);
+  const Document::Place place = document.PlaceOf(best.field, best.first);
+  // The hit's paragraph, whole when short (a title), else a window of it, cut at token
+  // boundaries.
   constexpr uint32_t kBefore = 8, kAfter = 16;
-  const uint32_t from = first.first > kBefore ? first.first - kBefore : 0;
-  const uint32_t to =
-      std::min<uint32_t>(static_cast<uint32_t>(tokens.size()) - 1, first.last + kAfter);
-  // The whole field when it is short (a title), else the window, cut at token boundaries.
-  const size_t begin = from == 0 ? 0 : tokens[from].begin;
-  const size_t end = to + 1 == tokens.size() ? text.size() : tokens[to].end;
-  snippet.field = first.field;
-  std::string prefix = from == 0 ? "" : "…";
-  snippet.text =
-      prefix + std::string(text.substr(begin, end - begin)) + (to + 1 == tokens.size() ? "" : "…");
+  uint32_t from = std::max(place.begin, best.first > kBefore ? best.first - kBefore : 0);
+  uint32_t to = std::min(place.end - 1, best.last + kAfter);
+  if (best.field == Field::kTitle && tokens.size() <= kWholeTitleWords) {
+    from = 0;
+    to = static_cast<uint32_t>(tokens.size()) - 1;
+  }
+  const bool whole_start = from == 0 || (from == place.begin && IsBody(best.field));
+  const bool whole_end = to + 1 == place.end;
+  // A whole paragraph keeps the punctuation around its words (quotes, a full stop).
+  size_t begin = tokens[from].begin;
+  if (whole_start) {
+    const size_t newline = from == 0 ? std::string_view::npos : text.rfind('\n', begin);
+    begin = newline == std::string_view::npos ? 0 : newline + 1;
+  }
+  size_t end = tokens[to].end;
+  if (whole_end) end = std::min(text.size(), text.find('\n', end));
+  const std::string prefix = whole_start ? "" : "…";
+  snippet.field = best.field;
+  snippet.text = prefix + std::string(text.substr(begin, end - begin)) + (whole_end ? "" : "…");
+  std::replace(snippet.text.begin(), snippet.text.end(), '\n', ' ');  // categories, one a line
   for (const Hit& hit : hits) {
-    if (hit.field != first.field || hit.begin < begin || hit.end > end) continue;
+    if (hit.field != best.field || hit.begin < begin || hit.end > end) continue;
     const size_t mark_begin = prefix.size() + hit.begin - begin;
     const size_t mark_end = prefix.size() + hit.end - begin;
     if (!snippet.marks.empty() && mark_begin < snippet.marks.back().second) continue;
@@ -615,6 +949,40 @@ Snippet MakeSnippet(const Document& document, const std::vector<Hit>& hits, bool
 }
 
 }  // namespace
+
+std::string_view ScopeName(Scope scope) { return scope == Scope::kItem ? "item" : "passage"; }
+
+std::optional<Scope> ScopeNamed(std::string_view name) {
+  if (name == "passage") return Scope::kPassage;
+  if (name == "item") return Scope::kItem;
+  return std::nullopt;
+}
+
+void TermLists::Add(std::string name, std::vector<std::string> entries) {
+  lists_[std::move(name)] = std::move(entries);
+}
+
+const std::vector<std::string>* TermLists::Find(std::string_view name) const {
+  const auto it = lists_.find(name);
+  return it == lists_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> TermLists::Names() const {
+  std::vector<std::string> names;
+  names.reserve(lists_.size());
+  for (const auto& [name, entries] : lists_) names.push_back(name);
+  return names;
+}
+
+Status TermLists::Check(std::string_view name) const {
+  const std::vector<std::string>* entries = Find(name);
+  if (entries == nullptr) return Error::NotFound("no term list @" + std::string(name));
+  std::vector<std::string_view> expanding{name};
+  Parser parser({}, {.lists = this}, &expanding);
+  Result<Node> node = parser.ExpandList(name, *entries, kDefaultFields, 0);
+  if (!node) return node.error();
+  return Status::Ok();
+}
 
 std::string Snippet::Marked(std::string_view open, std::string_view close) const {
   std::string out;
@@ -651,22 +1019,25 @@ Query& Query::operator=(Query&&) noexcept = default;
 Query::~Query() = default;
 
 Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
-  Result<Node> root = Parser(text, options).Parse();
+  std::vector<std::string_view> expanding;
+  Result<Node> root = Parser(text, options, &expanding).Parse();
   if (!root) return root.error();
   Query query;
-  query.options_ = options;
+  query.fold_accents_ = options.fold_accents;
+  query.scope_ = options.scope;
   query.root_ = std::make_unique<Node>(std::move(*root));
   SetSpecificity(*query.root_, /*near=*/0, /*lists=*/0);
   return query;
 }
 
 bool Query::Matches(const Document& document) const {
-  return Evaluator(document, options_.fold_accents).Eval(*root_, nullptr);
+  return Evaluator(document, fold_accents_, scope_).Eval(*root_, false).holds.Any();
 }
 
 std::optional<Explanation> Query::Explain(const Document& document) const {
-  std::vector<Span> spans;
-  if (!Evaluator(document, options_.fold_accents).Eval(*root_, &spans)) return std::nullopt;
+  Outcome outcome = Evaluator(document, fold_accents_, scope_).Eval(*root_, true);
+  if (!outcome.holds.Any()) return std::nullopt;
+  std::vector<Span>& spans = outcome.spans;
   const auto order = [](Field field) {
     return std::find(kFieldOrder.begin(), kFieldOrder.end(), field) - kFieldOrder.begin();
   };
@@ -681,11 +1052,11 @@ std::optional<Explanation> Query::Explain(const Document& document) const {
         explanation.hits.back().first == span.first && explanation.hits.back().last == span.last) {
       continue;  // the same tokens through two branches
     }
-    const std::vector<Token>& tokens = document.tokens(span.field, options_.fold_accents);
+    const std::vector<Token>& tokens = document.tokens(span.field, fold_accents_);
     explanation.hits.push_back({span.field, span.first, span.last, tokens[span.first].begin,
-                                tokens[span.last].end, *span.label, span.specificity});
+                                tokens[span.last].end, span.term->label, span.term->specificity});
   }
-  explanation.snippet = MakeSnippet(document, explanation.hits, options_.fold_accents);
+  explanation.snippet = MakeSnippet(document, explanation.hits, fold_accents_);
   return explanation;
 }
 

@@ -200,6 +200,53 @@ query = '''
       "              ^");
 }
 
+TEST(Config, TermListsAreSharedByWatchesAndCheckedAtTheirEntries) {
+  const Result<Config> config = LoadConfigText(R"([[notify]]
+name = "console"
+type = "console"
+[terms]
+us = ["=US", "United States", "@capital"]
+capital = "Washington"
+[[watch]]
+name = "talks"
+query = 'talks AND @us'
+scope = "item"
+)",
+                                               "/tmp/x.toml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->watches[0].scope, filters::Scope::kItem);
+  EXPECT_EQ(config->terms->Names(), (std::vector<std::string>{"capital", "us"}));
+  const filters::Document document({.title = "talks in Washington"}, false);
+  EXPECT_TRUE(config->watches[0].query->Matches(document));
+
+  // A bad entry is said at the entry, once: not again by the watch that uses its list.
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[terms]
+us = ["=US", "\"United States\"", "@nowhere"]
+[[watch]]
+name = "talks"
+query = 'talks AND @us'
+scope = "passages"
+[[watch]]
+name = "other"
+query = 'talks AND @them'
+)"),
+            "/etc/feedwatch/feedwatch.toml:5:14: [terms] \"us\": entry 2: 1:1: a list entry is a "
+            "word or words in order, without quotes or parentheses\n"
+            "  us = [\"=US\", \"\\\"United States\\\"\", \"@nowhere\"]\n"
+            "               ^\n"
+            "/etc/feedwatch/feedwatch.toml:9:9: expected \"scope\" to be \"passage\" (the evidence "
+            "in one passage, with the title) or \"item\" (anywhere in the item), got \"passages\"\n"
+            "  scope = \"passages\"\n"
+            "          ^\n"
+            "/etc/feedwatch/feedwatch.toml:12:20: watch \"other\": query:1:11: unknown term list "
+            "@them; defined term lists: @us\n"
+            "  query = 'talks AND @them'\n"
+            "                     ^");
+}
+
 TEST(Config, RejectsUnknownNotifierTypes) {
   const std::string errors = ErrorsOf("[[notify]]\nname = \"desk\"\ntype = \"sms\"\n");
   EXPECT_EQ(errors,

@@ -252,32 +252,160 @@ TEST(Query, RandomInputNeverCrashesTheParser) {
   }
 }
 
-TEST(Query, ProximityReadsTitleSummaryAndContentAsOneText) {
+TEST(Query, ProximityReadsTheTitleAndTheLedeAsOneText) {
   // The headline ends and the lede begins: one sentence after the other, as a reader reads.
   const Item split{.title = "US delegation led by Sonata Coulter arrives in Moscow",
                    .summary = "The sides will hold a new round of consultations on irritants."};
-  // Eight words between the headline's last and "consultations".
-  EXPECT_TRUE(Matches("Moscow NEAR/8 consultations", split));
-  EXPECT_FALSE(Matches("Moscow NEAR/7 consultations", split));
-  EXPECT_TRUE(Matches("Moscow ONEAR/8 consultations", split));
-  EXPECT_FALSE(Matches("consultations ONEAR/8 Moscow", split));  // the title comes first
-  // The positions count every word of the title before the summary's first.
-  EXPECT_FALSE(Matches("delegation NEAR/6 consultations", split));
-  EXPECT_TRUE(Matches("delegation NEAR/15 consultations", split));
-  // Content follows the summary.
-  EXPECT_TRUE(Matches(
-      "irritants NEAR/3 property",
-      Item{.title = "Talks", .summary = "Talks on irritants.", .content = "And property."}));
-  // A field scope still restricts its term to its field.
-  EXPECT_FALSE(Matches("title:consultations NEAR/8 Moscow", split));
-  EXPECT_TRUE(Matches("summary:consultations NEAR/8 title:Moscow", split));
-  // Other fields are texts of their own: the feed's name does not run into the title.
-  EXPECT_FALSE(Matches("Wire NEAR/1 Darchiev", Item{.title = "Darchiev", .feed = "Wire"}));
-  EXPECT_TRUE(Matches("feed:Wire NEAR/1 feed:Agency", Item{.title = "x", .feed = "Wire Agency"}));
-  // A phrase is never split between fields: "... in Moscow" / "Round two ..." is not
-  // "Moscow round".
-  EXPECT_FALSE(Matches("\"Moscow round\"",
-                       Item{.title = "Delegation arrives in Moscow", .summary = "Round two of"}));
+  for (const Scope scope : {Scope::kPassage, Scope::kItem}) {
+    SCOPED_TRACE(std::string(ScopeName(scope)));
+    const QueryOptions options{.scope = scope};
+    // Eight words between the headline's last and "consultations".
+    EXPECT_TRUE(Matches("Moscow NEAR/8 consultations", split, options));
+    EXPECT_FALSE(Matches("Moscow NEAR/7 consultations", split, options));
+    EXPECT_TRUE(Matches("Moscow ONEAR/8 consultations", split, options));
+    EXPECT_FALSE(Matches("consultations ONEAR/8 Moscow", split, options));  // the title first
+    // The positions count every word of the title before the summary's first.
+    EXPECT_FALSE(Matches("delegation NEAR/6 consultations", split, options));
+    EXPECT_TRUE(Matches("delegation NEAR/15 consultations", split, options));
+    // A field scope still restricts its term to its field.
+    EXPECT_FALSE(Matches("title:consultations NEAR/8 Moscow", split, options));
+    EXPECT_TRUE(Matches("summary:consultations NEAR/8 title:Moscow", split, options));
+    // Other fields are texts of their own: the feed's name does not run into the title.
+    EXPECT_FALSE(
+        Matches("Wire NEAR/1 Darchiev", Item{.title = "Darchiev", .feed = "Wire"}, options));
+    EXPECT_TRUE(Matches("feed:Wire NEAR/1 feed:Agency", Item{.title = "x", .feed = "Wire Agency"},
+                        options));
+    // A phrase is never split between fields: "... in Moscow" / "Round two ..." is not
+    // "Moscow round".
+    EXPECT_FALSE(Matches("\"Moscow round\"",
+                         Item{.title = "Delegation arrives in Moscow", .summary = "Round two of"},
+                         options));
+  }
+  // Item scope: the content follows the summary in one running text.
+  const Item body{.title = "Talks", .summary = "Talks on irritants.", .content = "And property."};
+  EXPECT_TRUE(Matches("irritants NEAR/3 property", body, {.scope = Scope::kItem}));
+  // Passage scope: they are two passages, and proximity never crosses from one to the next.
+  EXPECT_FALSE(Matches("irritants NEAR/3 property", body));
+}
+
+// The whole-article defect: one unrelated sentence or paragraph must not silence a story, and
+// two unrelated paragraphs must not make one.
+TEST(Query, PassageScopeReadsEachPassageWithTheTitle) {
+  const Item report{
+      .title = "Russia and US to meet again",
+      .summary = "The next round of consultations on irritants will be held in Moscow.",
+      .content =
+          "The previous rounds took place in Istanbul.\n"
+          "Ukraine was not on the agenda, the ministry said.\n"
+          "Spartak beat CSKA in the 20th round on Sunday."};
+  // NOT excludes a passage, not the item: the lede still says it.
+  EXPECT_TRUE(Matches("(round NEAR/8 Moscow) NOT Ukraine", report));
+  EXPECT_FALSE(Matches("(round NEAR/8 Moscow) NOT Ukraine", report, {.scope = Scope::kItem}));
+  // ... but a word of the title stands in every passage.
+  EXPECT_FALSE(Matches("(round NEAR/8 Moscow) NOT meet", report));
+  // AND wants its evidence in one passage (with the title): "Spartak" and "Istanbul" stand in
+  // two.
+  EXPECT_FALSE(Matches("Spartak AND Istanbul", report));
+  EXPECT_TRUE(Matches("Spartak AND Istanbul", report, {.scope = Scope::kItem}));
+  // The title is context for every passage, far into the body too.
+  EXPECT_TRUE(Matches("US AND Spartak", report));
+  EXPECT_TRUE(Matches("title:US AND content:Istanbul", report));
+  // Proximity joins the title to the lede only: "again" (the title's last word) is two words
+  // from the lede's "round", and far from every later passage.
+  EXPECT_TRUE(Matches("again NEAR/3 round", report));
+  EXPECT_FALSE(Matches("again NEAR/3 Spartak", report));
+  EXPECT_FALSE(Matches("again NEAR/3 previous", report));
+  // Within a later passage, proximity counts from its own first word.
+  EXPECT_TRUE(Matches("Spartak NEAR/5 round", report));
+  EXPECT_FALSE(Matches("Istanbul NEAR/3 Ukraine", report));  // adjacent across a break
+  // A phrase never runs from one paragraph into the next.
+  EXPECT_FALSE(Matches("\"Istanbul Ukraine\"", report));
+  EXPECT_FALSE(Matches("\"Istanbul Ukraine\"", report, {.scope = Scope::kItem}));
+  // An item with no body is its title: one passage.
+  EXPECT_TRUE(Matches("Russia NOT Ukraine", Item{.title = "Russia and US to meet again"}));
+  EXPECT_FALSE(Matches("Russia NOT US", Item{.title = "Russia and US to meet again"}));
+}
+
+TEST(Query, ThePassagesOfAnItemHaveALimit) {
+  std::string content;
+  for (int i = 0; i < 3000; ++i) content += "filler paragraph " + std::to_string(i) + "\n";
+  content += "Moscow round\nUkraine";
+  const Document document = Doc({.title = "t", .summary = "lede", .content = content});
+  EXPECT_EQ(document.passage_count(), kMaxPassages);
+  // Past the limit the paragraphs read as one: the last passage.
+  EXPECT_FALSE(Matches("\"Moscow round\" NOT Ukraine", Item{.title = "t", .content = content}));
+  EXPECT_TRUE(Matches("\"Moscow round\" NOT Ukraine",
+                      Item{.title = "t", .content = "filler\nMoscow round\nUkraine"}));
+}
+
+TEST(Query, NotNearTakesAwayTheHitsItIsNearAndNotTheItem) {
+  const Item item{.title = "Envoys speak",
+                  .summary =
+                      "Former ambassador Antonov spoke first. Then the ambassador in "
+                      "Washington, Alexander Darchiev, took the floor."};
+  EXPECT_TRUE(Matches("ambassador NOT NEAR/2 (former OR Antonov)", item));
+  EXPECT_FALSE(Matches("ambassador NOT NEAR/2 (former OR Antonov)",
+                       Item{.title = "Former ambassador Antonov speaks"}));
+  // As an operand: only the hits left count.
+  EXPECT_TRUE(Matches("(ambassador NOT NEAR/2 former) NEAR/3 Washington", item));
+  EXPECT_FALSE(Matches("(ambassador NOT NEAR/1 Washington) NEAR/3 Washington", item));
+  // ONEAR: only what follows takes a hit away.
+  EXPECT_TRUE(Matches("ambassador NOT ONEAR/1 Antonov", Item{.title = "Antonov ambassador"}));
+  EXPECT_FALSE(Matches("ambassador NOT ONEAR/1 Antonov", Item{.title = "ambassador Antonov"}));
+  // The snippet shows the hit that is left.
+  const std::optional<Explanation> why =
+      Query::Parse("ambassador NOT NEAR/2 former")->Explain(Doc(item));
+  ASSERT_TRUE(why);
+  ASSERT_EQ(why->hits.size(), 1u);
+  EXPECT_EQ(why->hits[0].first, 7u);  // "... Then the [ambassador] in Washington"
+  // It takes hits of terms away one by one: what stands before it is terms or phrases.
+  EXPECT_EQ(ErrorOf("(a AND b) NOT NEAR/2 c"),
+            "1:11: NOT NEAR/2 removes hits of terms: what comes before it must be terms or "
+            "phrases, or an OR of them");
+  EXPECT_EQ(ErrorOf("a NOT NEAR/2 -c"), "1:14: NOT cannot be an operand of NOT NEAR/2");
+  EXPECT_EQ(ErrorOf("a NOT NEAR/x b"), "1:7: expected NEAR/n with a number of words, e.g. NEAR/5");
+}
+
+TEST(Query, AnEqualsSignMatchesOnlyAsWritten) {
+  EXPECT_TRUE(Matches("=US", "Russia-US talks"));
+  EXPECT_FALSE(Matches("=US", "Join us in Oman"));
+  EXPECT_TRUE(Matches("US", "Join us in Oman"));
+  EXPECT_TRUE(Matches("=\"U.S.\"", "U.S. officials said"));
+  EXPECT_FALSE(Matches("=\"U.S.\"", "u.s. officials said"));
+  EXPECT_TRUE(Matches("=NATO*", "NATO's summit"));
+  EXPECT_FALSE(Matches("=NATO*", "Nato's summit"));
+  EXPECT_TRUE(Matches("=США", "Россия и США"));
+  const std::optional<Explanation> why = Query::Parse("=US")->Explain(Doc({.title = "US talks"}));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->hits.at(0).term, "=US");
+}
+
+TEST(Query, TermListsStandForAnyOfTheirEntries) {
+  TermLists lists;
+  lists.Add("us", {"=US", "United States", "Washington", "США", "@capital"});
+  lists.Add("capital", {"Вашингтон*"});
+  lists.Add("loop", {"@loop2"});
+  lists.Add("loop2", {"x", "@loop"});
+  lists.Add("bad", {"fine", "two\"quotes\""});
+  const QueryOptions options{.lists = &lists};
+  EXPECT_TRUE(Matches("talks AND @us", Item{.title = "talks with the United States"}, options));
+  EXPECT_TRUE(Matches("talks AND @us", Item{.title = "talks in Вашингтоне"}, options));
+  EXPECT_FALSE(Matches("talks AND @us", Item{.title = "talks with us"}, options));
+  EXPECT_TRUE(Matches("title:@us", Item{.title = "US"}, options));
+  EXPECT_FALSE(Matches("title:@us", Item{.title = "x", .summary = "US"}, options));
+  EXPECT_TRUE(lists.Check("us"));
+  EXPECT_EQ(lists.Check("loop").error().message,
+            "entry 1: 1:1: @loop2 entry 2: 1:1: term list @loop refers to itself");
+  EXPECT_EQ(lists.Check("bad").error().message,
+            "entry 2: 1:4: a list entry is a word or words in order, without quotes or "
+            "parentheses");
+  EXPECT_EQ(lists.Check("bad").error().line, 2);
+  const Result<Query> unknown = Query::Parse("talks AND @nope", options);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(
+      unknown.error().message,
+      "1:11: unknown term list @nope; defined term lists: @bad, @capital, @loop, @loop2, @us");
+  EXPECT_EQ(ErrorOf("talks AND @us"), "1:11: unknown term list @us; no [terms] are defined");
 }
 
 TEST(Query, TheSnippetIsCutAroundTheMostTellingHit) {
@@ -318,6 +446,31 @@ TEST(Query, TheSnippetIsCutAroundTheMostTellingHit) {
                 ->Explain(Doc({.title = "Darchiev", .summary = "Darchiev"}))
                 ->snippet.field,
             Field::kTitle);
+}
+
+TEST(Query, TheSnippetComesFromThePassageThatMatched) {
+  const Item report{.title = "Lavrov travels to Beijing",
+                    .summary = "The minister will meet Wang Yi on Thursday.",
+                    .content =
+                        "Trade and energy top the agenda of the visit to China.\n"
+                        "Separately, the ministry said the next round of consultations "
+                        "with the US on embassy irritants would be held in Moscow.\n"
+                        "Moscow and Beijing also plan a round of security talks."};
+  const std::optional<Explanation> why =
+      Query::Parse("(round NEAR/12 Moscow) AND (US OR irritants)")->Explain(Doc(report));
+  ASSERT_TRUE(why);
+  EXPECT_EQ(why->snippet.Marked("[", "]"),
+            "Separately, the ministry said the next [round] of consultations with the [US] on "
+            "embassy [irritants] would be held in [Moscow].");
+  // Hits in passages where the query does not hold are not its evidence.
+  for (const Hit& hit : why->hits) EXPECT_NE(hit.begin, report.content.rfind("round"));
+  // A title is shown whole: its telling words are its last ones as often as its first.
+  const std::optional<Explanation> title =
+      Query::Parse("US")->Explain(Doc({.title = "Iran and US to resume indirect nuclear talks "
+                                                "in Muscat next week"}));
+  ASSERT_TRUE(title);
+  EXPECT_EQ(title->snippet.Marked("[", "]"),
+            "Iran and [US] to resume indirect nuclear talks in Muscat next week");
 }
 
 TEST(Query, AWordRepeatedThousandsOfTimesListsTwentyHits) {
