@@ -1,10 +1,13 @@
 #include "daemon/evaluate.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "daemon/item_pipeline.h"
+#include "feeds/html_text.h"
 
 namespace feedwatch::daemon {
 
@@ -98,17 +101,138 @@ Result<std::vector<LabelledItem>> ReadLabels(const std::filesystem::path& file) 
   return items;
 }
 
+namespace {
+
+// Whether a labelled text holds markup (as a feed's description does) rather than plain text.
+bool LooksLikeHtml(std::string_view text) {
+  for (size_t at = text.find('<'); at != std::string_view::npos; at = text.find('<', at + 1)) {
+    size_t name = at + 1;
+    if (name < text.size() && text[name] == '/') ++name;
+    size_t end = name;
+    while (end < text.size() && std::isalpha(static_cast<unsigned char>(text[end])) != 0) ++end;
+    if (end > name && end < text.size() &&
+        (text[end] == '>' || text[end] == ' ' || text[end] == '/' ||
+         std::isdigit(text[end]) != 0)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string BodyText(std::string_view text) {
+  return LooksLikeHtml(text) ? feeds::HtmlToParagraphs(text) : feeds::TextParagraphs(text);
+}
+
+// The item as a feed would give it to the pipeline.
+feeds::Item ToItem(const LabelledItem& item) {
+  feeds::Item parsed;
+  parsed.id = item.id.empty() ? "line-" + std::to_string(item.line) : item.id;
+  parsed.title = LooksLikeHtml(item.title) ? feeds::HtmlToText(item.title)
+                                           : feeds::CollapseWhitespace(item.title);
+  parsed.summary_text = BodyText(item.summary);
+  parsed.content_text = BodyText(item.content);
+  return parsed;
+}
+
+// Russian when its title and lede hold more Cyrillic letters than Latin ones.
+Language LanguageOf(const feeds::Item& item) {
+  int cyrillic = 0;
+  int latin = 0;
+  for (const std::string* text : {&item.title, &item.summary_text}) {
+    for (size_t i = 0; i < text->size(); ++i) {
+      const auto c = static_cast<unsigned char>((*text)[i]);
+      if (c == 0xD0 || c == 0xD1) ++cyrillic;
+      if (std::isalpha(c) != 0) ++latin;
+    }
+  }
+  return cyrillic > latin ? Language::kRussian : Language::kEnglish;
+}
+
+// `text` with `addition` at the end of its first paragraph, as a sentence or as a paragraph of
+// its own.
+std::string AfterFirstParagraph(const std::string& text, const std::string& addition,
+                                bool paragraph) {
+  const size_t end = std::min(text.find('\n'), text.size());
+  return text.substr(0, end) + (paragraph ? "\n" : " ") + addition + text.substr(end);
+}
+
+feeds::Item Perturbed(feeds::Item item, Insertion insertion, const std::string& text) {
+  std::string& lede = !item.summary_text.empty() ? item.summary_text : item.content_text;
+  switch (insertion) {
+    case Insertion::kLede:
+      lede = lede.empty() ? text : AfterFirstParagraph(lede, text, /*paragraph=*/false);
+      break;
+    case Insertion::kAfterLede:
+      lede = lede.empty() ? text : AfterFirstParagraph(lede, text, /*paragraph=*/true);
+      break;
+    case Insertion::kClosing: {
+      std::string& body = !item.content_text.empty() ? item.content_text : lede;
+      body = body.empty() ? text : body + "\n" + text;
+      break;
+    }
+  }
+  return item;
+}
+
+// Scores items through the daemon's pipeline, one at a time, as if each were new.
+class Scorer {
+ public:
+  // `watches` must outlive the scorer.
+  explicit Scorer(const config::Config& watches) : pipeline_(watches) {}
+
+  // The matches of `item` as if it came from feed `feed`.
+  Result<std::vector<store::MatchRecord>> Matches(const feeds::Item& item,
+                                                  const std::string& feed) const {
+    feeds::Feed parsed;
+    parsed.items.push_back(item);
+    config::FeedConfig feed_config;
+    feed_config.name = feed;
+    const std::vector<std::string> keys = ItemPipeline::Keys(parsed);
+    StoryIndexes no_stories;  // every item is scored on its own, as if new
+    Result<PipelineResult> result = pipeline_.Run(
+        {.feed_config = feed_config, .feed = parsed, .keys = keys, .known = {}, .now = TimePoint{}},
+        no_stories);
+    if (!result) return result.error();
+    return std::move(result->records.front().matches);
+  }
+
+ private:
+  const ItemPipeline pipeline_;
+};
+
+const store::MatchRecord* MatchOf(const std::vector<store::MatchRecord>& matches,
+                                  const std::string& watch) {
+  const auto it = std::find_if(matches.begin(), matches.end(),
+                               [&](const store::MatchRecord& m) { return m.watch == watch; });
+  return it == matches.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+std::string_view InsertionName(Insertion insertion) {
+  switch (insertion) {
+    case Insertion::kLede:
+      return "a sentence in the lede";
+    case Insertion::kAfterLede:
+      return "a paragraph after the lede";
+    case Insertion::kClosing:
+      return "a closing paragraph";
+  }
+  return "";
+}
+
 Result<EvalReport> Evaluate(const config::Config& config, const std::vector<LabelledItem>& items,
-                            const std::string& only_watch) {
+                            const EvalOptions& options) {
   // The watches to score, sending nowhere; the pipeline is the daemon's.
   config::Config watches;
+  watches.terms = config.terms;
   for (const config::WatchConfig& watch : config.watches) {
-    if (!only_watch.empty() && watch.name != only_watch) continue;
+    if (!options.only_watch.empty() && watch.name != options.only_watch) continue;
     watches.watches.push_back(watch);
     watches.watches.back().notify.clear();
   }
   if (watches.watches.empty()) {
-    return Error::InvalidInput("no [[watch]] named \"" + only_watch + "\"");
+    return Error::InvalidInput("no [[watch]] named \"" + options.only_watch + "\"");
   }
   std::set<std::string> known;
   for (const config::WatchConfig& watch : config.watches) known.insert(watch.name);
@@ -121,32 +245,21 @@ Result<EvalReport> Evaluate(const config::Config& config, const std::vector<Labe
     }
   }
 
-  const ItemPipeline pipeline(watches);
+  const Scorer scorer(watches);
   EvalReport report;
   for (const config::WatchConfig& watch : watches.watches) report.per_watch[watch.name];
-  const KnownItems none;
-  const TimePoint now{};
+  std::vector<feeds::Item> parsed;
+  std::vector<std::set<std::string>> fired_on;  // per item, the watches that fired
+  parsed.reserve(items.size());
   for (const LabelledItem& item : items) {
-    feeds::Feed feed;
-    feeds::Item& parsed = feed.items.emplace_back();
-    parsed.id = item.id.empty() ? "line-" + std::to_string(item.line) : item.id;
-    parsed.title = item.title;
-    parsed.summary_text = item.summary;
-    parsed.content_text = item.content;
-    config::FeedConfig feed_config;
-    feed_config.name = item.feed;
-    const std::vector<std::string> keys = ItemPipeline::Keys(feed);
-    StoryIndexes no_stories;  // every item is scored on its own, as if new
-    const Result<PipelineResult> result = pipeline.Run(
-        {.feed_config = feed_config, .feed = feed, .keys = keys, .known = none, .now = now},
-        no_stories);
-    if (!result) return result.error();
-    const std::vector<store::MatchRecord>& matches = result->records.front().matches;
+    parsed.push_back(ToItem(item));
+    Result<std::vector<store::MatchRecord>> matches = scorer.Matches(parsed.back(), item.feed);
+    if (!matches) return matches.error();
+    std::set<std::string>& fired_watches = fired_on.emplace_back();
     for (const config::WatchConfig& watch : watches.watches) {
-      const auto match =
-          std::find_if(matches.begin(), matches.end(),
-                       [&](const store::MatchRecord& m) { return m.watch == watch.name; });
-      const bool fired = match != matches.end();
+      const store::MatchRecord* match = MatchOf(*matches, watch.name);
+      const bool fired = match != nullptr;
+      if (fired) fired_watches.insert(watch.name);
       const bool expected = item.watches.contains(watch.name);
       report.per_watch[watch.name].Add(fired, expected);
       report.per_split[item.split].Add(fired, expected);
@@ -162,6 +275,51 @@ Result<EvalReport> Evaluate(const config::Config& config, const std::vector<Labe
       }
     }
   }
+  if (!options.perturb) return report;
+
+  for (const Insertion insertion : kInsertions) {
+    Robustness& robustness = report.robustness.emplace_back();
+    robustness.insertion = insertion;
+    // Per distractor (its language and index), the score over every item of that language.
+    std::map<std::pair<Language, size_t>, Score> per_text;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Language language = LanguageOf(parsed[i]);
+      const Distractors& distractors = BuiltInDistractors(language);
+      const std::vector<std::string>& texts =
+          insertion == Insertion::kLede ? distractors.sentences : distractors.paragraphs;
+      for (size_t t = 0; t < texts.size(); ++t) {
+        Result<std::vector<store::MatchRecord>> matches =
+            scorer.Matches(Perturbed(parsed[i], insertion, texts[t]), items[i].feed);
+        if (!matches) return matches.error();
+        for (const config::WatchConfig& watch : watches.watches) {
+          const bool fired = MatchOf(*matches, watch.name) != nullptr;
+          const bool expected = items[i].watches.contains(watch.name);
+          robustness.all.Add(fired, expected);
+          per_text[{language, t}].Add(fired, expected);
+          if (fired == fired_on[i].contains(watch.name)) continue;
+          report.flips.push_back({&items[i], watch.name, insertion, texts[t], fired});
+        }
+      }
+    }
+    bool first = true;
+    for (const auto& [key, score] : per_text) {
+      const Distractors& distractors = BuiltInDistractors(key.first);
+      const std::string& text =
+          (insertion == Insertion::kLede ? distractors.sentences
+                                         : distractors.paragraphs)[key.second];
+      if (first || score.precision() < robustness.worst_precision.precision()) {
+        robustness.worst_precision = score;
+        robustness.worst_precision_text = text;
+      }
+      if (first || score.recall() < robustness.worst_recall.recall()) {
+        robustness.worst_recall = score;
+        robustness.worst_recall_text = text;
+      }
+      first = false;
+    }
+  }
+  std::stable_sort(report.flips.begin(), report.flips.end(),
+                   [](const Flip& a, const Flip& b) { return a.item->line < b.item->line; });
   return report;
 }
 

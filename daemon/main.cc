@@ -183,8 +183,19 @@ void PrintFeed(const feeds::Feed& feed) {
       std::cout << "    enclosure: " << enclosure.url << " (" << enclosure.type << ", "
                 << enclosure.length << " bytes)\n";
     }
-    if (!item.summary_text.empty()) std::cout << "    summary:   " << item.summary_text << "\n";
-    if (!item.content_text.empty()) std::cout << "    content:   " << item.content_text << "\n";
+    // One paragraph a line, under the first.
+    const auto paragraphs = [](std::string text) {
+      for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 1)) {
+        text.insert(at + 1, 15, ' ');
+      }
+      return text;
+    };
+    if (!item.summary_text.empty()) {
+      std::cout << "    summary:   " << paragraphs(item.summary_text) << "\n";
+    }
+    if (!item.content_text.empty()) {
+      std::cout << "    content:   " << paragraphs(item.content_text) << "\n";
+    }
   }
 }
 
@@ -242,7 +253,14 @@ Status TestFilter(const std::string& config_path, const std::string& query_text,
     config.feeds = loaded->feeds;
     source = "watch \"" + watch_name + "\"";
   } else {
-    Result<filters::Query> parsed = filters::Query::Parse(query_text);
+    // A query that names term lists (@name) reads them from the configuration's [terms].
+    if (query_text.find('@') != std::string::npos) {
+      Result<config::Config> loaded = LoadConfig(config_path);
+      if (!loaded) return loaded.error();
+      config.terms = loaded->terms;
+    }
+    Result<filters::Query> parsed =
+        filters::Query::Parse(query_text, {.lists = config.terms.get()});
     if (!parsed) {
       // "query:1:14: message", the query's line and a caret under the column.
       const Error& error = parsed.error();
@@ -654,7 +672,7 @@ Status PrintAlertFeed(const std::string& config_path, const std::string& state_d
 // `feedwatch eval`: the configured watches against a labelled file (daemon/evaluate.h):
 // precision, recall and F1 per watch, per split and overall, then every mistake.
 Status Eval(const std::string& config_path, const std::string& labels_path,
-            const std::string& only_watch) {
+            const EvalOptions& options) {
   Result<config::Config> config = LoadConfig(config_path);
   if (!config) return config.error();
   Result<std::vector<LabelledItem>> items = ReadLabels(labels_path);
@@ -662,7 +680,7 @@ Status Eval(const std::string& config_path, const std::string& labels_path,
     return Error::NotFound(items.error().message);  // an unreadable input file, like parse's
   }
   if (!items) return items.error();
-  Result<EvalReport> report = Evaluate(*config, *items, only_watch);
+  Result<EvalReport> report = Evaluate(*config, *items, options);
   if (!report) return Error::InvalidInput(labels_path + ": " + report.error().message);
   const auto row = [](const std::string& name, const Score& score) {
     std::printf("%-24s %9.3f %7.3f %6.3f %5d %5d %5d\n", name.c_str(), score.precision(),
@@ -679,6 +697,18 @@ Status Eval(const std::string& config_path, const std::string& labels_path,
       row(split.empty() ? "(no split)" : split, score);
     }
   }
+  if (!report->robustness.empty()) {
+    std::printf("\nWITH UNRELATED TEXT ADDED (each item with each passage of its language)\n");
+    row("as labelled", report->overall);
+    for (const Robustness& robustness : report->robustness) {
+      row(std::string("+ ") + std::string(InsertionName(robustness.insertion)), robustness.all);
+      std::printf("  the worst for precision (%.3f): %s\n", robustness.worst_precision.precision(),
+                  ShortenUtf8(robustness.worst_precision_text, 100).c_str());
+      std::printf("  the worst for recall (%.3f):    %s\n", robustness.worst_recall.recall(),
+                  ShortenUtf8(robustness.worst_recall_text, 100).c_str());
+    }
+    std::printf("%zu decisions changed\n", report->flips.size());
+  }
   for (const Mistake& mistake : report->mistakes) {
     const LabelledItem& item = *mistake.item;
     std::printf("\n%s %s, line %d%s%s: %s\n", mistake.fired ? "FALSE ALARM" : "MISS",
@@ -689,6 +719,14 @@ Status Eval(const std::string& config_path, const std::string& labels_path,
     } else if (!item.summary.empty()) {
       std::printf("  summary: %s\n", ShortenUtf8(item.summary, 300).c_str());
     }
+  }
+  for (const Flip& flip : report->flips) {
+    const LabelledItem& item = *flip.item;
+    std::printf("\n%s %s with %s, line %d%s%s: %s\n  added: %s\n",
+                flip.fired ? "FIRES" : "FALLS SILENT", flip.watch.c_str(),
+                std::string(InsertionName(flip.insertion)).c_str(), item.line,
+                item.id.empty() ? "" : " ", item.id.c_str(), item.title.c_str(),
+                ShortenUtf8(flip.text, 200).c_str());
   }
   return Status::Ok();
 }
@@ -778,9 +816,11 @@ int Main(int argc, char** argv) {
   CLI::App* eval = app.add_subcommand(
       "eval", "score the watches against labelled items: precision, recall, every mistake");
   std::string eval_labels;
-  std::string eval_watch;
+  EvalOptions eval_options;
   eval->add_option("--labels", eval_labels, "a JSON Lines file of labelled items")->required();
-  eval->add_option("--watch", eval_watch, "score only this [[watch]]");
+  eval->add_option("--watch", eval_options.only_watch, "score only this [[watch]]");
+  eval->add_flag("--perturb", eval_options.perturb,
+                 "score again with unrelated text added to every item (robustness)");
   CLI::App* store_command = app.add_subcommand("store", "move the state between stores");
   CLI::App* store_copy = store_command->add_subcommand(
       "copy", "copy the state into an empty store: SQLite to PostgreSQL or back");
@@ -806,7 +846,7 @@ int Main(int argc, char** argv) {
     if (*matches) return PrintMatches(config_path, state_dir, matches_since);
     if (*outbox_retry) return RetryOutbox(config_path, state_dir, retry_ids, retry_dead);
     if (*outbox) return PrintOutbox(config_path, state_dir, outbox_all);
-    if (*eval) return Eval(config_path, eval_labels, eval_watch);
+    if (*eval) return Eval(config_path, eval_labels, eval_options);
     if (*discover) return Discover(discover_source);
     if (*store_copy) return CopyStore(copy_from, copy_to);
     if (*feed_command) return PrintAlertFeed(config_path, state_dir, feed_watch);

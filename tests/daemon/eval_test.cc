@@ -30,7 +30,7 @@ TEST(Eval, ExampleWatchesReachPrecisionAndRecallOf97PercentOnTheLabelledSet) {
   const Result<std::vector<LabelledItem>> items = ReadLabels(kLabels);
   ASSERT_TRUE(items.ok()) << items.error().message;
   ASSERT_GE(items->size(), 400u);
-  const Result<EvalReport> report = Evaluate(config, *items, "");
+  const Result<EvalReport> report = Evaluate(config, *items, {});
   ASSERT_TRUE(report.ok()) << report.error().message;
   for (const auto& [watch, score] : report->per_watch) Print(watch, score);
   Print("all", report->overall);
@@ -78,7 +78,7 @@ TEST(Eval, ScoresCountEveryItemAndWatchDecision) {
        .watches = {"darchiev"},  // moscow-round fires too: a false alarm
        .split = "held-out"},
   };
-  const Result<EvalReport> report = Evaluate(config, items, "");
+  const Result<EvalReport> report = Evaluate(config, items, {});
   ASSERT_TRUE(report.ok()) << report.error().message;
   const Score& darchiev = report->per_watch.at("darchiev");
   EXPECT_EQ(darchiev.true_positives, 2);
@@ -94,9 +94,9 @@ TEST(Eval, ScoresCountEveryItemAndWatchDecision) {
   EXPECT_EQ(report->mistakes[1].watch, "moscow-round");
   EXPECT_NE(report->mistakes[1].hits.find("Moscow round"), std::string::npos);
   // One watch alone; a label naming no configured watch is an error.
-  EXPECT_EQ(Evaluate(config, items, "darchiev")->per_watch.size(), 1u);
+  EXPECT_EQ(Evaluate(config, items, {.only_watch = "darchiev"})->per_watch.size(), 1u);
   const std::vector<LabelledItem> unknown = {{.line = 7, .title = "x", .watches = {"nope"}}};
-  EXPECT_EQ(Evaluate(config, unknown, "").error().message,
+  EXPECT_EQ(Evaluate(config, unknown, {}).error().message,
             "line 7: no [[watch]] named \"nope\" in the configuration");
 }
 
