@@ -835,8 +835,11 @@ class Loader {
       std::vector<std::string> entries;
       bool ok = true;
       if (const auto* value = node.as_string()) {
-        entries.push_back(value->get());
-      } else if (const toml::array* array = node.as_array()) {
+        terms->AddExpression(name, value->get());
+        lists.emplace_back(name, &node);
+        continue;
+      }
+      if (const toml::array* array = node.as_array()) {
         for (const toml::node& element : *array) {
           if (const auto* entry = element.as_string()) {
             entries.push_back(entry->get());
@@ -849,7 +852,7 @@ class Loader {
         }
       } else {
         Add(node.source().begin, "expected [terms] " + Quote(name) +
-                                     " to be a list of words and phrases, got " +
+                                     " to be a list of words and phrases, or a query, got " +
                                      std::string(TypeName(node)));
         ok = false;
       }
@@ -860,11 +863,14 @@ class Loader {
     for (const auto& [name, node] : lists) {
       const Status checked = terms->Check(name);
       if (checked) continue;
-      // The entry the problem is in: Check() numbers them from 1 in `line`.
+      // Where the problem is: in an expression, as in a query; in a list, at the entry, which
+      // Check() numbers from 1 in `line`.
       toml::source_position where = node->source().begin;
       const toml::array* array = node->as_array();
       const auto entry = static_cast<size_t>(checked.error().line);
-      if (array != nullptr && entry >= 1 && entry <= array->size()) {
+      if (array == nullptr) {
+        where = QueryErrorPosition(where, checked.error());
+      } else if (entry >= 1 && entry <= array->size()) {
         where = (*array)[entry - 1].source().begin;
       }
       Add(where, "[terms] " + Quote(name) + ": " + checked.error().message);

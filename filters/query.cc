@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <functional>
+#include <tuple>
 
 #include "filters/tokenize.h"
 
@@ -19,9 +20,12 @@ struct Query::Node {
   std::vector<std::string> written;
   std::string label;  // as written
   FieldMask fields = kDefaultFields;
-  // kNear, kNotNear
+  // kNear, kNotNear: how far, and which side. kNear: either side (NEAR) or the left operand
+  // first (ONEAR). kNotNear: a hit of the left operand goes when a hit of the right stands on
+  // either side of it (NOT NEAR), after it (NOT BEFORE) or before it (NOT AFTER).
+  enum class Side { kEither, kAfter, kBefore };
   uint32_t distance = 0;
-  bool ordered = false;
+  Side side = Side::kEither;
   std::vector<Node> children;
   // kTerm: how telling a hit of this term is, for choosing the snippet (SetSpecificity).
   int specificity = 0;
@@ -106,9 +110,40 @@ struct Lexeme {
   size_t offset = 0;      // in the query text
   std::string_view text;  // word or phrase content, field or list name
   uint32_t distance = 0;  // kNear
-  bool ordered = false;   // kNear: ONEAR
-  bool exact = false;     // kWord, kPhrase written with '='
+  // kNear: NEAR (either side), ONEAR (the right operand after), BEFORE and AFTER (which only
+  // follow NOT: the right operand after the left, before it).
+  enum class Proximity { kNear, kOnear, kBefore, kAfter };
+  Proximity proximity = Proximity::kNear;
+  bool exact = false;  // kWord, kPhrase written with '='
 };
+
+// The proximity operator a word starts with ("NEAR/5" is NEAR), if any.
+std::optional<Lexeme::Proximity> ProximityOf(std::string_view word) {
+  using P = Lexeme::Proximity;
+  for (const auto& [name, proximity] : {std::pair<std::string_view, P>("NEAR", P::kNear),
+                                        std::pair<std::string_view, P>("ONEAR", P::kOnear),
+                                        std::pair<std::string_view, P>("BEFORE", P::kBefore),
+                                        std::pair<std::string_view, P>("AFTER", P::kAfter)}) {
+    if (word.starts_with(name) && (word.size() == name.size() || word[name.size()] == '/')) {
+      return proximity;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string_view ProximityName(Lexeme::Proximity proximity) {
+  switch (proximity) {
+    case Lexeme::Proximity::kNear:
+      return "NEAR";
+    case Lexeme::Proximity::kOnear:
+      return "ONEAR";
+    case Lexeme::Proximity::kBefore:
+      return "BEFORE";
+    case Lexeme::Proximity::kAfter:
+      return "AFTER";
+  }
+  return "";
+}
 
 class Parser {
  public:
@@ -131,9 +166,26 @@ class Parser {
     return root;
   }
 
-  // The entries of term list `name` as one OR (`fields` and `depth` as where it is used).
-  Result<Node> ExpandList(std::string_view name, const std::vector<std::string>& entries,
-                          FieldMask fields, int depth) {
+  // Term list `name`, `fields` and `depth` as where it is used: its entries as one OR, or its
+  // expression.
+  Result<Node> ExpandList(std::string_view name, const TermLists& lists, FieldMask fields,
+                          int depth) {
+    const std::vector<std::string>& entries = *lists.Find(name);
+    if (lists.IsExpression(name)) {
+      text_ = entries.front();
+      if (Status s = Lex(); !s) return s.error();
+      if (lexemes_.size() == 1) return Fail(0, "empty query");
+      Result<Node> root = ParseOr(fields, depth);
+      if (!root) return root;
+      if (Peek().kind == Lexeme::Kind::kClose) return Fail(Peek().offset, "unexpected ')'");
+      if (Peek().kind != Lexeme::Kind::kEnd) {
+        return Fail(Peek().offset, "expected AND, OR or the end of the query");
+      }
+      if (!HasPositiveTerm(*root)) {
+        return Fail(0, "a query needs at least one term that is not negated");
+      }
+      return root;
+    }
     Node node;
     node.kind = Node::Kind::kOr;
     node.label = "@" + std::string(name);
@@ -239,20 +291,20 @@ class Parser {
       lexeme.kind = Lexeme::Kind::kOr;
     } else if (word == "NOT") {
       lexeme.kind = Lexeme::Kind::kNot;
-    } else if (word.starts_with("NEAR") || word.starts_with("ONEAR")) {
-      const bool ordered = word.starts_with("O");
-      std::string_view number = word.substr(ordered ? 5 : 4);
+    } else if (const std::optional<Lexeme::Proximity> proximity = ProximityOf(word)) {
+      const std::string_view name = ProximityName(*proximity);
+      std::string_view number = word.substr(name.size());
       const bool is_operator = number.empty() || number.starts_with('/');
       if (is_operator) {
         if (!number.starts_with('/') || number.size() < 2 || number.size() > 4 ||
             !std::all_of(number.begin() + 1, number.end(),
                          [](char d) { return d >= '0' && d <= '9'; })) {
-          return Fail(lexeme.offset, std::string("expected ") + (ordered ? "ONEAR" : "NEAR") +
-                                         "/n with a number of words, e.g. " +
-                                         (ordered ? "ONEAR" : "NEAR") + "/5");
+          return Fail(lexeme.offset, "expected " + std::string(name) +
+                                         "/n with a number of words, e.g. " + std::string(name) +
+                                         "/5");
         }
         lexeme.kind = Lexeme::Kind::kNear;
-        lexeme.ordered = ordered;
+        lexeme.proximity = *proximity;
         lexeme.distance = static_cast<uint32_t>(std::stoi(std::string(number.substr(1))));
       } else {
         lexeme.kind = Lexeme::Kind::kWord;
@@ -387,6 +439,17 @@ class Parser {
       if (negated) Take();
       const Lexeme op = Take();
       const std::string name = (negated ? "NOT " : "") + Describe(op);
+      using P = Lexeme::Proximity;
+      if (!negated && (op.proximity == P::kBefore || op.proximity == P::kAfter)) {
+        return Fail(op.offset, Describe(op) + " only follows NOT: a NOT " + Describe(op) +
+                                   " b drops the hits of a that b " +
+                                   (op.proximity == P::kBefore ? "follows" : "precedes"));
+      }
+      if (negated && op.proximity == P::kOnear) {
+        return Fail(op_offset,
+                    "expected NOT NEAR/n, NOT BEFORE/n (drops the hits of a that b follows) or "
+                    "NOT AFTER/n (those that b precedes)");
+      }
       if (HasNot(*left)) return Fail(left_offset, "NOT cannot be an operand of " + name);
       if (negated && !OnlyTerms(*left)) {
         return Fail(op_offset, name +
@@ -407,7 +470,9 @@ class Parser {
       Node node;
       node.kind = negated ? Node::Kind::kNotNear : Node::Kind::kNear;
       node.distance = op.distance;
-      node.ordered = op.ordered;
+      node.side = op.proximity == P::kOnear || op.proximity == P::kBefore ? Node::Side::kAfter
+                  : op.proximity == P::kAfter                             ? Node::Side::kBefore
+                                                                          : Node::Side::kEither;
       node.children.push_back(std::move(*left));
       node.children.push_back(std::move(*right));
       left = std::move(node);
@@ -434,6 +499,10 @@ class Parser {
         if (Peek().kind == K::kClose) return Fail(Peek().offset, "empty parentheses");
         Result<Node> inner = ParseOr(fields, depth + 1);
         if (!inner) return inner;
+        if (Peek().kind == K::kEnd) {
+          // Said where the '(' is: the end of a long query is no help in finding it.
+          return Fail(lexeme.offset, "'(' is never closed: expected ')' before the end");
+        }
         if (Peek().kind != K::kClose) {
           return Fail(Peek().offset,
                       "expected ')' to close '(' opened at " + PositionText(text_, lexeme.offset));
@@ -463,9 +532,7 @@ class Parser {
   // @name: the list's entries, parsed with this query's options.
   Result<Node> List(const Lexeme& lexeme, FieldMask fields, int depth) {
     if (depth > kMaxDepth) return Fail(lexeme.offset, "the query nests too deeply");
-    const std::vector<std::string>* entries =
-        options_.lists == nullptr ? nullptr : options_.lists->Find(lexeme.text);
-    if (entries == nullptr) {
+    if (options_.lists == nullptr || !options_.lists->Has(lexeme.text)) {
       std::string known;
       if (options_.lists != nullptr) {
         for (const std::string& name : options_.lists->Names()) {
@@ -481,7 +548,7 @@ class Parser {
     }
     expanding_->push_back(lexeme.text);
     Parser inner({}, options_, expanding_);
-    Result<Node> node = inner.ExpandList(lexeme.text, *entries, fields, depth);
+    Result<Node> node = inner.ExpandList(lexeme.text, *options_.lists, fields, depth);
     expanding_->pop_back();
     if (!node && text_.data() != nullptr && !text_.empty()) {
       // An entry's error, said where the query names the list.
@@ -535,9 +602,11 @@ class Parser {
     return std::any_of(node.children.begin(), node.children.end(), HasNot);
   }
 
-  // Terms, or an OR of them: what NOT NEAR can take hits away from one by one.
+  // Terms, an OR of them, or what another NOT NEAR left of them: hits that each stand on their
+  // own, which NOT NEAR can take away one by one.
   static bool OnlyTerms(const Node& node) {
     if (node.kind == Node::Kind::kTerm) return true;
+    if (node.kind == Node::Kind::kNotNear) return OnlyTerms(node.children[0]);
     if (node.kind != Node::Kind::kOr) return false;
     return std::all_of(node.children.begin(), node.children.end(), OnlyTerms);
   }
@@ -626,26 +695,33 @@ struct Outcome {
   std::vector<Span> spans;
 };
 
-// Spans sorted for "the nearest one before or after a point in a reading" in O(log n).
+// Spans sorted for "the nearest one before or after a point in a reading", and "one that
+// overlaps a stretch", in O(log n).
 class SpanIndex {
  public:
   template <typename Keep>
   SpanIndex(const std::vector<Span>& spans, Keep keep) {
     for (const Span& span : spans) {
       if (!keep(span)) continue;
-      by_first_.emplace_back(span.reading, span.at_first);
+      by_first_.push_back({span.reading, span.at_first, span.at_last});
       by_last_.emplace_back(span.reading, span.at_last);
     }
     std::sort(by_first_.begin(), by_first_.end());
     std::sort(by_last_.begin(), by_last_.end());
+    // The furthest end of the spans starting at or before each, within its reading.
+    reach_.reserve(by_first_.size());
+    for (size_t i = 0; i < by_first_.size(); ++i) {
+      const bool same = i > 0 && by_first_[i - 1].reading == by_first_[i].reading;
+      reach_.push_back(same ? std::max(reach_.back(), by_first_[i].last) : by_first_[i].last);
+    }
   }
 
   // Whether a span starts after `span` ends, with at most `distance` tokens between.
   bool After(const Span& span, uint32_t distance) const {
-    const auto it =
-        std::lower_bound(by_first_.begin(), by_first_.end(), Key(span.reading, span.at_last + 1));
-    return it != by_first_.end() && it->first == span.reading &&
-           it->second - span.at_last - 1 <= distance;
+    const auto it = std::lower_bound(by_first_.begin(), by_first_.end(),
+                                     Stretch{span.reading, span.at_last + 1, 0});
+    return it != by_first_.end() && it->reading == span.reading &&
+           it->first - span.at_last - 1 <= distance;
   }
   // Whether a span ends before `span` starts, with at most `distance` tokens between.
   bool Before(const Span& span, uint32_t distance) const {
@@ -655,13 +731,40 @@ class SpanIndex {
     return it->first == span.reading && it->second < span.at_first &&
            span.at_first - it->second - 1 <= distance;
   }
-  bool Near(const Span& span, uint32_t distance, bool after_only) const {
-    return After(span, distance) || (!after_only && Before(span, distance));
+  // Whether a span shares a token with `span` ("round" in "Moscow round").
+  bool Overlaps(const Span& span) const {
+    const auto it = std::upper_bound(by_first_.begin(), by_first_.end(),
+                                     Stretch{span.reading, span.at_last, UINT64_MAX});
+    if (it == by_first_.begin()) return false;
+    const size_t last = static_cast<size_t>(it - by_first_.begin()) - 1;
+    return by_first_[last].reading == span.reading && reach_[last] >= span.at_first;
+  }
+  // A span within `distance` on `side` of `span`: after it, before it, or either (overlapping
+  // counts then).
+  bool Near(const Span& span, uint32_t distance, Query::Node::Side side) const {
+    switch (side) {
+      case Query::Node::Side::kAfter:
+        return After(span, distance);
+      case Query::Node::Side::kBefore:
+        return Before(span, distance);
+      case Query::Node::Side::kEither:
+        return After(span, distance) || Before(span, distance) || Overlaps(span);
+    }
+    return false;
   }
 
  private:
+  struct Stretch {
+    uint32_t reading;
+    uint64_t first;
+    uint64_t last;
+    bool operator<(const Stretch& other) const {
+      return std::tie(reading, first, last) < std::tie(other.reading, other.first, other.last);
+    }
+  };
   using Key = std::pair<uint32_t, uint64_t>;
-  std::vector<Key> by_first_;
+  std::vector<Stretch> by_first_;
+  std::vector<uint64_t> reach_;  // parallel to by_first_
   std::vector<Key> by_last_;
 };
 
@@ -790,43 +893,49 @@ class Evaluator {
   }
 
   // Both operands' hits, paired within a reading: the pair holds in its passage, or in every
-  // passage when both stand in the title (or another context field).
+  // passage when both stand in the title (or another context field). A title hit that pairs
+  // only with the lede's comes out as the lede's: what uses it next must not take it for a hit
+  // that holds in every passage.
   Outcome Near(const Node& node, bool want_spans) const {
     Outcome left = Eval(node.children[0], /*want_spans=*/true);
     if (!left.holds.Any()) return None();
     Outcome right = Eval(node.children[1], /*want_spans=*/true);
     if (!right.holds.Any()) return None();
-    const SpanIndex right_context(right.spans, [](const Span& s) { return s.passage == 0; });
-    const SpanIndex right_body(right.spans, [](const Span& s) { return s.passage != 0; });
     Outcome out = None();
-    std::vector<char> left_used(left.spans.size());
-    for (size_t i = 0; i < left.spans.size(); ++i) {
-      const Span& span = left.spans[i];
-      const bool context = right_context.Near(span, node.distance, node.ordered);
-      const bool body = right_body.Near(span, node.distance, node.ordered);
-      if (!context && !body) continue;
-      left_used[i] = 1;
-      if (span.passage != 0) {
-        out.holds.Set(span.passage);
-      } else {
-        if (context) out.holds.SetAll();
-        // Only the title's reading holds both context and body: it is the lede's.
-        if (body) out.holds.Set(kLede);
-      }
-    }
+    // The right operand on `node.side` of each left hit; then the left on the other side of
+    // each right hit, for the spans only.
+    const Node::Side mirrored = node.side == Node::Side::kAfter ? Node::Side::kBefore : node.side;
+    Pair(left.spans, right.spans, node.distance, node.side, &out.holds,
+         want_spans ? &out.spans : nullptr);
     if (!want_spans || !out.holds.Any()) return out;
-    for (size_t i = 0; i < left.spans.size(); ++i) {
-      if (left_used[i] != 0) out.spans.push_back(left.spans[i]);
-    }
-    const SpanIndex left_all(left.spans, [](const Span&) { return true; });
-    for (const Span& span : right.spans) {
-      // ONEAR: the left operand comes first, so look for it before.
-      if (node.ordered ? left_all.Before(span, node.distance)
-                       : left_all.Near(span, node.distance, false)) {
-        out.spans.push_back(span);
-      }
-    }
+    Pair(right.spans, left.spans, node.distance, mirrored, nullptr, &out.spans);
     return out;
+  }
+
+  // For each of `spans` with one of `others` within `distance` on `side`: adds the passages
+  // where the pair holds to `holds`, and the span (a title's localised to the lede when it
+  // pairs with the lede only) to `kept`.
+  static void Pair(const std::vector<Span>& spans, const std::vector<Span>& others,
+                   uint32_t distance, Node::Side side, PassageSet* holds, std::vector<Span>* kept) {
+    const SpanIndex context(others, [](const Span& s) { return s.passage == 0; });
+    const SpanIndex body(others, [](const Span& s) { return s.passage != 0; });
+    for (const Span& span : spans) {
+      const bool near_context = context.Near(span, distance, side);
+      const bool near_body = body.Near(span, distance, side);
+      if (!near_context && !near_body) continue;
+      if (holds != nullptr) {
+        if (span.passage != 0) {
+          holds->Set(span.passage);
+        } else {
+          if (near_context) holds->SetAll();
+          // Only the title's reading holds both context and body: it is the lede's.
+          if (near_body) holds->Set(kLede);
+        }
+      }
+      if (kept == nullptr) continue;
+      kept->push_back(span);
+      if (span.passage == 0 && !near_context) kept->back().passage = kLede;
+    }
   }
 
   // The left operand's hits that have no hit of the right operand near them.
@@ -837,7 +946,7 @@ class Evaluator {
     const SpanIndex near(right.spans, [](const Span&) { return true; });
     Outcome out = None();
     for (const Span& span : left.spans) {
-      if (near.Near(span, node.distance, node.ordered)) continue;
+      if (near.Near(span, node.distance, node.side)) continue;
       if (span.passage == 0) {
         out.holds.SetAll();
       } else {
@@ -959,12 +1068,21 @@ std::optional<Scope> ScopeNamed(std::string_view name) {
 }
 
 void TermLists::Add(std::string name, std::vector<std::string> entries) {
-  lists_[std::move(name)] = std::move(entries);
+  lists_[std::move(name)] = {std::move(entries), /*expression=*/false};
+}
+
+void TermLists::AddExpression(std::string name, std::string query) {
+  lists_[std::move(name)] = {{std::move(query)}, /*expression=*/true};
 }
 
 const std::vector<std::string>* TermLists::Find(std::string_view name) const {
   const auto it = lists_.find(name);
-  return it == lists_.end() ? nullptr : &it->second;
+  return it == lists_.end() ? nullptr : &it->second.entries;
+}
+
+bool TermLists::IsExpression(std::string_view name) const {
+  const auto it = lists_.find(name);
+  return it != lists_.end() && it->second.expression;
 }
 
 std::vector<std::string> TermLists::Names() const {
@@ -975,11 +1093,10 @@ std::vector<std::string> TermLists::Names() const {
 }
 
 Status TermLists::Check(std::string_view name) const {
-  const std::vector<std::string>* entries = Find(name);
-  if (entries == nullptr) return Error::NotFound("no term list @" + std::string(name));
+  if (!Has(name)) return Error::NotFound("no term list @" + std::string(name));
   std::vector<std::string_view> expanding{name};
   Parser parser({}, {.lists = this}, &expanding);
-  Result<Node> node = parser.ExpandList(name, *entries, kDefaultFields, 0);
+  Result<Node> node = parser.ExpandList(name, *this, kDefaultFields, 0);
   if (!node) return node.error();
   return Status::Ok();
 }

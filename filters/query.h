@@ -5,7 +5,7 @@
 //   Дарчиев*  consult*    a prefix term
 //   "Moscow round"        a phrase: consecutive tokens in one paragraph of one field
 //   =US  ="U.S."          only as written, case included ("US", not "us")
-//   @property             any entry of the named term list (TermLists, config's [terms])
+//   @property             any entry of the named term list, or its expression (TermLists)
 //   a b   a AND b         both (adjacent terms are ANDed)
 //   a OR b                either
 //   NOT a   -a            not
@@ -55,23 +55,32 @@ std::optional<Scope> ScopeNamed(std::string_view name);
 // Named lists of words and phrases that queries share: `@name` in a query stands for any one
 // of the list's entries, so the vocabulary of a concept lives in one place. An entry is a word
 // or a phrase (its words in order), each word may end in '*'; "=US" matches only as written;
-// "@other" stands for every entry of another list.
+// "@other" stands for every entry of another list. A name may also stand for an expression in
+// the query language: a part of a query that several queries, or one query twice, use.
 class TermLists {
  public:
   // Adds (or replaces) a list; Check() says whether its entries are good.
   void Add(std::string name, std::vector<std::string> entries);
+  // Adds (or replaces) a named expression.
+  void AddExpression(std::string name, std::string query);
   bool Has(std::string_view name) const { return lists_.contains(name); }
+  // The entries; an expression's one entry is its text.
   const std::vector<std::string>* Find(std::string_view name) const;
+  bool IsExpression(std::string_view name) const;
   // The names, sorted.
   std::vector<std::string> Names() const;
 
-  // The first problem of list `name`, as InvalidInput with `line` set to the entry's index
-  // (from 1) and the message "entry N: ..." (a bad word, an unknown list, a list that refers
-  // back to itself).
+  // The first problem of list `name`, as InvalidInput: for a list of entries, `line` set to the
+  // entry's index (from 1) and the message "entry N: ..." (a bad word, an unknown list, a list
+  // that refers back to itself); for an expression, "LINE:COLUMN: ..." within it, as a query's.
   Status Check(std::string_view name) const;
 
  private:
-  std::map<std::string, std::vector<std::string>, std::less<>> lists_;
+  struct List {
+    std::vector<std::string> entries;
+    bool expression = false;
+  };
+  std::map<std::string, List, std::less<>> lists_;
 };
 
 struct QueryOptions {

@@ -247,6 +247,25 @@ query = 'talks AND @them'
             "                     ^");
 }
 
+TEST(Config, ANamedExpressionsErrorPointsIntoIt) {
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[terms]
+round = '''
+(round OR talks)
+  NEAR/8 (Moscow
+'''
+[[watch]]
+name = "r"
+query = '@round AND US'
+)"),
+            "/etc/feedwatch/feedwatch.toml:7:10: [terms] \"round\": 2:10: '(' is never closed: "
+            "expected ')' before the end\n"
+            "    NEAR/8 (Moscow\n"
+            "           ^");
+}
+
 TEST(Config, RejectsUnknownNotifierTypes) {
   const std::string errors = ErrorsOf("[[notify]]\nname = \"desk\"\ntype = \"sms\"\n");
   EXPECT_EQ(errors,

@@ -285,9 +285,9 @@ TEST(Cli, TestFilterRejectsABadQueryWithACaretAndExits78) {
       {"test-filter", "(Moscow round", (testing::DataDir() / "feeds" / "talks-en.rss").string()});
   EXPECT_EQ(result.exit_code, kExitConfig);
   EXPECT_EQ(result.err,
-            "query:1:14: expected ')' to close '(' opened at 1:1\n"
+            "query:1:1: '(' is never closed: expected ')' before the end\n"
             "  (Moscow round\n"
-            "               ^\n");
+            "  ^\n");
   EXPECT_EQ(result.out, "");
 }
 

@@ -116,6 +116,14 @@ TEST(Query, NearIsProximityInEitherOrderWithinAField) {
   EXPECT_FALSE(Matches("round ONEAR/3 Moscow", "Moscow held a round"));
 }
 
+TEST(Query, HitsThatShareAWordAreNear) {
+  // "round" is in "Moscow round": the two hits share a token, which is as near as they come.
+  EXPECT_TRUE(Matches("round NEAR/3 \"Moscow round\"", "the Moscow round is off"));
+  EXPECT_TRUE(Matches("\"Moscow round\" NEAR/0 round", "the Moscow round is off"));
+  EXPECT_FALSE(Matches("round ONEAR/3 \"Moscow round\"", "the Moscow round is off"));
+  EXPECT_FALSE(Matches("round NOT NEAR/0 \"round is\"", "the Moscow round is off"));
+}
+
 TEST(Query, NearOperandsMayBePhrasesAndGroups) {
   EXPECT_TRUE(Matches("\"next round\" NEAR/2 (Moscow OR Москв*)", "next round in Moscow"));
   EXPECT_TRUE(Matches("\"next round\" NEAR/2 (Moscow OR Москв*)", "next round in Москве"));
@@ -156,7 +164,8 @@ TEST(Query, ParseErrorsSayWhereAndWhat) {
             "1:5: expected a term, phrase or '(' after OR, found the end of the query");
   EXPECT_EQ(ErrorOf("OR a"), "1:1: expected a term, phrase or '(' before OR");
   EXPECT_EQ(ErrorOf("a AND OR b"), "1:7: expected a term, phrase or '(' after AND, found OR");
-  EXPECT_EQ(ErrorOf("a (Moscow round"), "1:16: expected ')' to close '(' opened at 1:3");
+  EXPECT_EQ(ErrorOf("a (Moscow round"), "1:3: '(' is never closed: expected ')' before the end");
+  EXPECT_EQ(ErrorOf("a (Moscow round) b)"), "1:19: unexpected ')'");
   EXPECT_EQ(ErrorOf("a)"), "1:2: unexpected ')'");
   EXPECT_EQ(ErrorOf("()"), "1:2: empty parentheses");
   EXPECT_EQ(ErrorOf("\"Moscow round"), "1:1: unclosed '\"': expected a closing quote");
@@ -178,7 +187,7 @@ TEST(Query, ParseErrorsSayWhereAndWhat) {
             "1:1: unknown field \"titel\"; expected title, summary, content, author, category, "
             "feed or link");
   EXPECT_EQ(ErrorOf("title: a"), "1:7: expected a term, phrase or '(' right after \"title:\"");
-  EXPECT_EQ(ErrorOf("a\nb OR\n  (c"), "3:5: expected ')' to close '(' opened at 3:3");
+  EXPECT_EQ(ErrorOf("a\nb OR\n  (c"), "3:3: '(' is never closed: expected ')' before the end");
   EXPECT_EQ(ErrorOf("«Дарчиев» OR"),
             "1:13: expected a term, phrase or '(' after OR, found the end of the query");
   EXPECT_EQ(ErrorOf(std::string(100, '(') + "a" + std::string(100, ')')),
@@ -346,12 +355,26 @@ TEST(Query, NotNearTakesAwayTheHitsItIsNearAndNotTheItem) {
   EXPECT_TRUE(Matches("ambassador NOT NEAR/2 (former OR Antonov)", item));
   EXPECT_FALSE(Matches("ambassador NOT NEAR/2 (former OR Antonov)",
                        Item{.title = "Former ambassador Antonov speaks"}));
+  // Exclusions chain: each takes away what it is near from the hits the last one left.
+  EXPECT_FALSE(Matches("(ambassador NOT NEAR/2 former) NOT NEAR/4 Washington", item));
+  EXPECT_TRUE(Matches("(ambassador NOT NEAR/2 former) NOT NEAR/0 Washington", item));
   // As an operand: only the hits left count.
   EXPECT_TRUE(Matches("(ambassador NOT NEAR/2 former) NEAR/3 Washington", item));
   EXPECT_FALSE(Matches("(ambassador NOT NEAR/1 Washington) NEAR/3 Washington", item));
-  // ONEAR: only what follows takes a hit away.
-  EXPECT_TRUE(Matches("ambassador NOT ONEAR/1 Antonov", Item{.title = "Antonov ambassador"}));
-  EXPECT_FALSE(Matches("ambassador NOT ONEAR/1 Antonov", Item{.title = "ambassador Antonov"}));
+  // NOT BEFORE: only what follows takes a hit away; NOT AFTER: only what precedes it.
+  EXPECT_TRUE(Matches("ambassador NOT BEFORE/1 Antonov", Item{.title = "Antonov ambassador"}));
+  EXPECT_FALSE(Matches("ambassador NOT BEFORE/1 Antonov", Item{.title = "ambassador Antonov"}));
+  EXPECT_TRUE(Matches("\"in Moscow\" NOT AFTER/1 embassy",
+                      Item{.title = "Officials meet in Moscow for embassy talks"}));
+  EXPECT_FALSE(
+      Matches("\"in Moscow\" NOT AFTER/1 embassy", Item{.title = "the embassy in Moscow"}));
+  EXPECT_EQ(ErrorOf("a BEFORE/2 b"),
+            "1:3: BEFORE/2 only follows NOT: a NOT BEFORE/2 b drops the hits of a that b follows");
+  EXPECT_EQ(ErrorOf("a NOT ONEAR/2 b"),
+            "1:3: expected NOT NEAR/n, NOT BEFORE/n (drops the hits of a that b follows) or NOT "
+            "AFTER/n (those that b precedes)");
+  // BEFORE and AFTER are words without a number and without NOT.
+  EXPECT_TRUE(Matches("before AND after", Item{.title = "Before and after"}));
   // The snippet shows the hit that is left.
   const std::optional<Explanation> why =
       Query::Parse("ambassador NOT NEAR/2 former")->Explain(Doc(item));
@@ -446,6 +469,38 @@ TEST(Query, TheSnippetIsCutAroundTheMostTellingHit) {
                 ->Explain(Doc({.title = "Darchiev", .summary = "Darchiev"}))
                 ->snippet.field,
             Field::kTitle);
+}
+
+TEST(Query, ANamedExpressionIsAPartOfAQueryUsedByName) {
+  TermLists lists;
+  lists.Add("venue", {"in Moscow", "Russian capital"});
+  lists.AddExpression("round", "(round OR consultations) NEAR/8 @venue");
+  lists.AddExpression("broken", "(round OR talks");
+  const QueryOptions options{.lists = &lists};
+  const Item report{.title = "Envoy speaks", .summary = "The next round will be in Moscow."};
+  EXPECT_TRUE(Matches("@round", report, options));
+  // Used twice, once bound near the US and once with the US in the title.
+  EXPECT_TRUE(Matches(
+      "(@round NEAR/5 US) OR (@round AND title:US)",
+      Item{.title = "US envoy speaks", .summary = "The next round will be in Moscow."}, options));
+  EXPECT_FALSE(Matches("(@round NEAR/5 US) OR (@round AND title:US)", report, options));
+  EXPECT_TRUE(lists.IsExpression("round"));
+  EXPECT_EQ(lists.Check("broken").error().message,
+            "1:1: '(' is never closed: expected ')' before the end");
+  EXPECT_EQ(lists.Check("broken").error().column, 1);
+}
+
+// The title reads with every passage, and with the lede as one text: a title hit that a NEAR
+// paired only with the lede is evidence in the lede, not in every passage.
+TEST(Query, ATitleHitPairedWithTheLedeStaysTheLedes) {
+  const Item sale{.title = "Maryland county approves sale of historic waterfront estate",
+                  .summary =
+                      "The 1920s mansion on the Chester River sold for $7.2 million.\n"
+                      "Meanwhile, Russia launched drones at Ukraine."};
+  // "Chester River" (lede) near "estate" (title): the lede; then near "Maryland" (title).
+  const std::string query = "((\"Chester River\" NEAR/15 estate) NEAR/20 Maryland) AND Russia";
+  EXPECT_FALSE(Matches(query, sale));
+  EXPECT_TRUE(Matches("((\"Chester River\" NEAR/15 estate) NEAR/20 Maryland) AND mansion", sale));
 }
 
 TEST(Query, TheSnippetComesFromThePassageThatMatched) {
