@@ -1,5 +1,7 @@
 #include "filters/document.h"
 
+#include <utf8proc.h>
+
 #include <algorithm>
 
 namespace feedwatch::filters {
@@ -9,6 +11,44 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames{
     "title", "summary", "content", "author", "category", "feed", "link"};
 
 size_t BodyIndex(Field field) { return field == Field::kSummary ? 0 : 1; }
+
+// Words that end in a full stop without ending a sentence, folded.
+constexpr std::array<std::string_view, 38> kAbbreviations{
+    "mr",  "mrs", "ms",  "dr",  "st",  "gen", "sen",  "rep", "gov", "lt",  "col", "jan",  "feb",
+    "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "ltd",
+    "jr",  "vs",  "no",  "г",   "гг",  "им",  "ул",   "см",  "стр", "тыс", "млн", "млрд"};
+
+// Whether the text between two words ends a sentence: a paragraph break, or sentence-ending
+// punctuation followed (past closing quotes and brackets, spaces, opening quotes and dashes) by
+// the next word.
+bool EndsSentence(std::string_view gap) {
+  if (gap.find('\n') != std::string_view::npos) return true;
+  for (size_t i = 0; i < gap.size(); ++i) {
+    const char c = gap[i];
+    if (c == '.' || c == '!' || c == '?') return true;
+    if (gap.substr(i).starts_with("\u2026")) return true;  // …
+  }
+  return false;
+}
+
+size_t CodepointCount(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+// Whether `word` (as written) starts with a capital letter or a digit.
+bool StartsSentence(std::string_view word) {
+  if (word.empty()) return false;
+  utf8proc_int32_t cp = 0;
+  if (utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(word.data()),
+                       static_cast<utf8proc_ssize_t>(word.size()), &cp) <= 0) {
+    return false;
+  }
+  const utf8proc_category_t category = utf8proc_category(cp);
+  return category == UTF8PROC_CATEGORY_LU || category == UTF8PROC_CATEGORY_LT ||
+         category == UTF8PROC_CATEGORY_ND;
+}
 
 }  // namespace
 
@@ -26,11 +66,13 @@ Document::Document(const DocumentFields& fields, bool fold_accents)
             std::string(fields.author), std::string(fields.category), std::string(fields.feed),
             std::string(fields.link)} {
   for (size_t f = 0; f < kFieldCount; ++f) {
+    // About a word in seven bytes of news text, either script: growing the vector copies them.
+    tokens_[f].reserve(text_[f].size() / 7 + 1);
     AppendTokens(text_[f], /*fold_accents=*/false, tokens_[f]);
     if (fold_accents) AppendTokens(text_[f], /*fold_accents=*/true, accent_tokens_[f]);
   }
-  index_ = Index(tokens_);
-  if (fold_accents) accent_index_ = Index(accent_tokens_);
+  index_ = MakeIndex(tokens_);
+  if (fold_accents) accent_index_ = MakeIndex(accent_tokens_);
   CutPassages();
 }
 
@@ -59,6 +101,39 @@ void Document::CutPassages() {
   passage_count_ = std::clamp<uint32_t>(next - 1, 1, kMaxPassages);
 }
 
+std::vector<uint32_t> Document::CutSentences(Field field) const {
+  const std::vector<Token>& tokens = tokens_[static_cast<size_t>(field)];
+  const std::string_view text = text_[static_cast<size_t>(field)];
+  std::vector<uint32_t> starts;
+  for (size_t t = 1; t < tokens.size(); ++t) {
+    const Token& before = tokens[t - 1];
+    const std::string_view gap = text.substr(before.end, tokens[t].begin - before.end);
+    if (!EndsSentence(gap)) continue;
+    if (gap.find('\n') == std::string_view::npos) {
+      if (!StartsSentence(text.substr(tokens[t].begin, tokens[t].end - tokens[t].begin))) continue;
+      // An initial ("A.", "U.S.") or an abbreviation ends in a full stop, not a sentence.
+      const bool full_stop = gap.find_first_of("!?") == std::string_view::npos &&
+                             gap.find("\u2026") == std::string_view::npos;
+      const bool initial =
+          CodepointCount(text.substr(before.begin, before.end - before.begin)) == 1;
+      if (full_stop && (initial || std::find(kAbbreviations.begin(), kAbbreviations.end(),
+                                             before.text) != kAbbreviations.end())) {
+        continue;
+      }
+    }
+    starts.push_back(static_cast<uint32_t>(t));
+  }
+  return starts;
+}
+
+uint32_t Document::SentenceOf(Field field, uint32_t position) const {
+  std::optional<std::vector<uint32_t>>& cut = sentences_[static_cast<size_t>(field)];
+  if (!cut) cut = CutSentences(field);
+  const std::vector<uint32_t>& starts = *cut;
+  return static_cast<uint32_t>(std::upper_bound(starts.begin(), starts.end(), position) -
+                               starts.begin());
+}
+
 Document::Place Document::PlaceOf(Field field, uint32_t position) const {
   if (!IsBody(field)) {
     return {0, position, 0, static_cast<uint32_t>(tokens_[static_cast<size_t>(field)].size())};
@@ -73,53 +148,77 @@ Document::Place Document::PlaceOf(Field field, uint32_t position) const {
   return {passages.first + index, position - begin, begin, end};
 }
 
-std::vector<Document::Posting> Document::Index(const Tokens& tokens) {
-  std::vector<Posting> index;
+Document::Index Document::MakeIndex(const Tokens& tokens) {
+  // Each token's distinct number by hashing (an open-addressing table, each token hashed once,
+  // the hash kept for the queries that look many words up), the distinct tokens sorted, then the
+  // postings placed by counting: linear but for sorting the distinct tokens, where sorting every
+  // posting by its text compared strings n log n times.
   size_t count = 0;
   for (const std::vector<Token>& field : tokens) count += field.size();
-  index.reserve(count);
-  for (size_t f = 0; f < kFieldCount; ++f) {
-    for (uint32_t p = 0; p < tokens[f].size(); ++p) index.push_back({static_cast<Field>(f), p});
+  size_t size = 16;
+  while (size < 2 * count) size *= 2;
+  std::vector<uint32_t> table(size, 0);  // distinct number + 1; 0 for none
+  std::vector<std::string_view> distinct;
+  std::vector<uint64_t> hashes;
+  std::vector<uint32_t> id_of;  // per token, in field and position order
+  id_of.reserve(count);
+  for (const std::vector<Token>& field : tokens) {
+    for (const Token& token : field) {
+      const uint64_t hash = std::hash<std::string_view>{}(token.text);
+      size_t slot = hash & (size - 1);
+      while (table[slot] != 0 &&
+             (hashes[table[slot] - 1] != hash || distinct[table[slot] - 1] != token.text)) {
+        slot = (slot + 1) & (size - 1);
+      }
+      if (table[slot] == 0) {
+        distinct.push_back(token.text);
+        hashes.push_back(hash);
+        table[slot] = static_cast<uint32_t>(distinct.size());
+      }
+      id_of.push_back(table[slot] - 1);
+    }
   }
-  const auto text = [&](const Posting& posting) -> const std::string& {
-    return tokens[static_cast<size_t>(posting.field)][posting.position].text;
-  };
-  // Equal tokens in field and position order.
-  std::sort(index.begin(), index.end(), [&](const Posting& a, const Posting& b) {
-    const int order = text(a).compare(text(b));
-    if (order != 0) return order < 0;
-    return a.field != b.field ? a.field < b.field : a.position < b.position;
-  });
-  return index;
-}
+  std::vector<uint32_t> order(distinct.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return distinct[a] < distinct[b]; });
+  std::vector<uint32_t> rank(distinct.size());
+  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
 
-std::string_view Document::TokenAt(const Posting& posting, bool accents) const {
-  return tokens(posting.field, accents)[posting.position].text;
+  Index index;
+  index.distinct.reserve(distinct.size());
+  index.hashes.reserve(distinct.size());
+  for (const uint32_t id : order) {
+    index.distinct.push_back(distinct[id]);
+    index.hashes.push_back(hashes[id]);
+  }
+  index.starts.assign(distinct.size() + 1, 0);
+  for (const uint32_t id : id_of) ++index.starts[rank[id] + 1];
+  for (size_t r = 1; r < index.starts.size(); ++r) index.starts[r] += index.starts[r - 1];
+  index.postings.resize(count);
+  std::vector<uint32_t> next(index.starts.begin(), index.starts.end() - 1);
+  size_t i = 0;
+  for (size_t f = 0; f < kFieldCount; ++f) {
+    for (uint32_t p = 0; p < tokens[f].size(); ++p) {
+      index.postings[next[rank[id_of[i++]]]++] = {static_cast<Field>(f), p};
+    }
+  }
+  return index;
 }
 
 std::span<const Document::Posting> Document::Find(std::string_view text, bool prefix,
                                                   bool accents) const {
-  const std::vector<Posting>& index = accents ? accent_index_ : index_;
-  const auto first = std::lower_bound(
-      index.begin(), index.end(), text,
-      [&](const Posting& posting, std::string_view t) { return TokenAt(posting, accents) < t; });
+  const Index& index = accents ? accent_index_ : index_;
+  if (index.distinct.empty()) return {};
+  const auto first = std::lower_bound(index.distinct.begin(), index.distinct.end(), text);
   auto last = first;
   if (prefix) {
-    while (last != index.end() && TokenAt(*last, accents).starts_with(text)) ++last;
-  } else {
-    while (last != index.end() && TokenAt(*last, accents) == text) ++last;
+    while (last != index.distinct.end() && last->starts_with(text)) ++last;
+  } else if (last != index.distinct.end() && *last == text) {
+    ++last;
   }
-  return {first, last};
-}
-
-std::vector<std::string_view> Document::DistinctTokens(bool accents) const {
-  const std::vector<Posting>& index = accents ? accent_index_ : index_;
-  std::vector<std::string_view> out;
-  for (const Posting& posting : index) {
-    const std::string_view token = TokenAt(posting, accents);
-    if (out.empty() || out.back() != token) out.push_back(token);
-  }
-  return out;
+  return PostingsOf(static_cast<size_t>(first - index.distinct.begin()),
+                    static_cast<size_t>(last - index.distinct.begin()), accents);
 }
 
 }  // namespace feedwatch::filters

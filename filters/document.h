@@ -70,7 +70,21 @@ class Document {
   std::span<const Posting> Find(std::string_view text, bool prefix, bool accents) const;
 
   // The distinct tokens of the document in sorted order (for the watch index).
-  std::vector<std::string_view> DistinctTokens(bool accents) const;
+  const std::vector<std::string_view>& DistinctTokens(bool accents) const {
+    return (accents ? accent_index_ : index_).distinct;
+  }
+  // std::hash of each distinct token, parallel to DistinctTokens(): worked out once a document,
+  // for queries that look many words up.
+  const std::vector<uint64_t>& DistinctHashes(bool accents) const {
+    return (accents ? accent_index_ : index_).hashes;
+  }
+  // The postings of the distinct tokens [first, last) (indexes into DistinctTokens()), which
+  // are next to each other.
+  std::span<const Posting> PostingsOf(size_t first, size_t last, bool accents) const {
+    const Index& index = accents ? accent_index_ : index_;
+    return std::span<const Posting>(index.postings)
+        .subspan(index.starts[first], index.starts[last] - index.starts[first]);
+  }
 
   const std::vector<Token>& tokens(Field field, bool accents) const {
     return (accents ? accent_tokens_ : tokens_)[static_cast<size_t>(field)];
@@ -94,23 +108,41 @@ class Document {
   };
   Place PlaceOf(Field field, uint32_t position) const;
 
+  // The sentence of `field` the token at `position` stands in, numbered from 0 in the field. A
+  // sentence ends at a paragraph break, or at '.', '!', '?' or '…' followed by a word that
+  // starts with a capital letter or a digit, unless what ends with the full stop is an initial
+  // ("A. Darchiev", "U.S.") or a common abbreviation ("Mr.", "Sept.", "г."). A guess, and one
+  // that errs towards one long sentence.
+  uint32_t SentenceOf(Field field, uint32_t position) const;
+
  private:
   using Tokens = std::array<std::vector<Token>, kFieldCount>;
-  static std::vector<Posting> Index(const Tokens& tokens);
-  std::string_view TokenAt(const Posting& posting, bool accents) const;
+  // Every posting sorted by token, and the distinct tokens with where each one's postings start:
+  // a lookup is a binary search over a compact array of strings.
+  struct Index {
+    std::vector<Posting> postings;
+    std::vector<std::string_view> distinct;  // sorted
+    std::vector<uint64_t> hashes;            // parallel to distinct
+    std::vector<uint32_t> starts;            // distinct.size() + 1 offsets into postings
+  };
+  static Index MakeIndex(const Tokens& tokens);
   // The body field's passages: where each starts (a token index) and the number of the first.
   struct Passages {
     std::vector<uint32_t> starts;
     uint32_t first = 1;
   };
   void CutPassages();
+  std::vector<uint32_t> CutSentences(Field field) const;
 
   std::array<std::string, kFieldCount> text_;
   Tokens tokens_;
   Tokens accent_tokens_;
-  std::vector<Posting> index_;  // sorted by token text
-  std::vector<Posting> accent_index_;
+  Index index_;
+  Index accent_index_;
   std::array<Passages, 2> passages_;  // summary, content
+  // Per field, the token where each sentence after the first starts: cut when first asked for
+  // (only exclusions ask), so the documents no watch could match never pay for it.
+  mutable std::array<std::optional<std::vector<uint32_t>>, kFieldCount> sentences_;
   uint32_t passage_count_ = 1;
 };
 

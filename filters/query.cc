@@ -29,6 +29,14 @@ struct Query::Node {
   std::vector<Node> children;
   // kTerm: how telling a hit of this term is, for choosing the snippet (SetSpecificity).
   int specificity = 0;
+  // kTerm: the index of its first part among the query's distinct lookups (Intern), so that a
+  // word that several lists share is looked up in a document once.
+  uint32_t lookup = 0;
+  // A term list's expansion: "name/fields", the same for every use of the list with the same
+  // field scope; Intern gives those one `memo` slot, so that the evaluator works one out once
+  // per document. Empty, and -1, for anything else.
+  std::string expansion;
+  int32_t memo = -1;
 };
 
 namespace {
@@ -66,6 +74,48 @@ void SetSpecificity(Node& node, int near, int lists) {
     case Node::Kind::kNot:
       for (Node& child : node.children) SetSpecificity(child, near, lists);
       return;
+  }
+}
+
+// Gives every term the index of its first part in `lookups`, adding the parts not there yet,
+// and every term list expansion its memo slot.
+void Intern(Node& node, Query::Lookups& lookups,
+            std::map<std::pair<std::string, bool>, uint32_t>& seen,
+            std::map<std::string, int32_t>& expansions, size_t& exact_count) {
+  if (!node.expansion.empty()) {
+    node.memo = expansions.try_emplace(node.expansion, static_cast<int32_t>(expansions.size()))
+                    .first->second;
+  }
+  if (node.kind == Node::Kind::kTerm) {
+    const Query::Trigger& first = node.parts[0];
+    const auto [it, added] =
+        seen.try_emplace({first.text, first.prefix}, static_cast<uint32_t>(lookups.count));
+    if (added) {
+      lookups.all.push_back(first);
+      if (first.prefix) {
+        lookups.prefixes.emplace_back(first.text, it->second);
+      } else {
+        ++exact_count;
+      }
+      ++lookups.count;
+    }
+    node.lookup = it->second;
+    return;
+  }
+  for (Node& child : node.children) Intern(child, lookups, seen, expansions, exact_count);
+}
+
+// Fills lookups.exact (Query::Lookups) with the exact words of lookups.all.
+void HashExactWords(Query::Lookups& lookups, size_t exact_count) {
+  size_t size = 4;
+  while (size < 2 * exact_count) size *= 2;
+  lookups.exact.assign(size, {0, 0});
+  for (uint32_t i = 0; i < lookups.all.size(); ++i) {
+    if (lookups.all[i].prefix) continue;
+    const uint64_t hash = std::hash<std::string_view>{}(lookups.all[i].text);
+    size_t slot = hash & (size - 1);
+    while (lookups.exact[slot].second != 0) slot = (slot + 1) & (size - 1);
+    lookups.exact[slot] = {hash, i + 1};
   }
 }
 
@@ -236,7 +286,10 @@ class Parser {
       return Fail(offset + entry.find_first_of("\"()"),
                   "a list entry is a word or words in order, without quotes or parentheses");
     }
-    const std::string_view written = lexeme.exact ? text_.substr(offset, entry.size() + 1) : entry;
+    // Labelled as the query would write it: a phrase in quotes.
+    const bool phrase = entry.find_first_of(" \t") != std::string_view::npos;
+    const std::string written = std::string(lexeme.exact ? "=" : "") + (phrase ? "\"" : "") +
+                                std::string(entry) + (phrase ? "\"" : "");
     return Term(lexeme, entry, offset + (lexeme.exact ? 1 : 0), fields, written);
   }
 
@@ -550,6 +603,7 @@ class Parser {
     Parser inner({}, options_, expanding_);
     Result<Node> node = inner.ExpandList(lexeme.text, *options_.lists, fields, depth);
     expanding_->pop_back();
+    if (node) node->expansion = std::string(lexeme.text) + "/" + std::to_string(fields);
     if (!node && text_.data() != nullptr && !text_.empty()) {
       // An entry's error, said where the query names the list.
       return Fail(lexeme.offset, "@" + std::string(lexeme.text) + " " + node.error().message);
@@ -633,41 +687,54 @@ bool PartMatches(const Query::Trigger& part, std::string_view token) {
 class PassageSet {
  public:
   PassageSet(uint32_t count, bool all) : count_(count) {
+    if (Words() > kInline) overflow_.assign(Words(), 0);
     if (all) SetAll();
   }
-  void Set(uint32_t passage) { words_[(passage - 1) / 64] |= uint64_t{1} << ((passage - 1) % 64); }
+  void Set(uint32_t passage) { word(passage - 1) |= uint64_t{1} << ((passage - 1) % 64); }
   void SetAll() {
-    std::fill(words_.begin(), words_.begin() + Words(), ~uint64_t{0});
+    for (size_t i = 0; i < Words(); ++i) at(i) = ~uint64_t{0};
     Trim();
   }
   bool Has(uint32_t passage) const {
-    return (words_[(passage - 1) / 64] >> ((passage - 1) % 64) & 1) != 0;
+    return (at((passage - 1) / 64) >> ((passage - 1) % 64) & 1) != 0;
   }
   bool Any() const {
-    return std::any_of(words_.begin(), words_.begin() + Words(), [](uint64_t w) { return w != 0; });
+    for (size_t i = 0; i < Words(); ++i) {
+      if (at(i) != 0) return true;
+    }
+    return false;
   }
   bool All() const {
-    PassageSet all(count_, true);
-    return std::equal(words_.begin(), words_.begin() + Words(), all.words_.begin());
+    for (size_t i = 0; i + 1 < Words(); ++i) {
+      if (at(i) != ~uint64_t{0}) return false;
+    }
+    return at(Words() - 1) == LastWordFull();
   }
   void Intersect(const PassageSet& other) {
-    for (size_t i = 0; i < Words(); ++i) words_[i] &= other.words_[i];
+    for (size_t i = 0; i < Words(); ++i) at(i) &= other.at(i);
   }
   void Unite(const PassageSet& other) {
-    for (size_t i = 0; i < Words(); ++i) words_[i] |= other.words_[i];
+    for (size_t i = 0; i < Words(); ++i) at(i) |= other.at(i);
   }
   void Invert() {
-    for (size_t i = 0; i < Words(); ++i) words_[i] = ~words_[i];
+    for (size_t i = 0; i < Words(); ++i) at(i) = ~at(i);
     Trim();
   }
 
  private:
+  // Most items have a few dozen passages: their sets live inline.
+  static constexpr size_t kInline = 2;
   size_t Words() const { return (count_ + 63) / 64; }
-  void Trim() {
-    if (count_ % 64 != 0) words_[Words() - 1] &= (uint64_t{1} << (count_ % 64)) - 1;
+  uint64_t& at(size_t i) { return Words() > kInline ? overflow_[i] : inline_[i]; }
+  uint64_t at(size_t i) const { return Words() > kInline ? overflow_[i] : inline_[i]; }
+  uint64_t& word(uint32_t bit) { return at(bit / 64); }
+  uint64_t LastWordFull() const {
+    return count_ % 64 == 0 ? ~uint64_t{0} : (uint64_t{1} << (count_ % 64)) - 1;
   }
+  void Trim() { at(Words() - 1) &= LastWordFull(); }
   uint32_t count_;
-  std::array<uint64_t, (kMaxPassages + 63) / 64> words_{};
+  std::array<uint64_t, kInline> inline_{};
+  std::vector<uint64_t> overflow_;
 };
 
 // The title and the lede read as one text make the lede's reading.
@@ -676,14 +743,19 @@ constexpr uint32_t kLede = 1;
 // summary and content), one passage, or one of the other fields.
 constexpr uint32_t kFieldReadings = kMaxPassages + 1;  // + the field's number
 
+constexpr uint32_t kUnknownSentence = UINT32_MAX;
+
 // A stretch of tokens that matched, for NEAR and for explanations.
 struct Span {
   Field field;
   uint32_t first;  // token positions in the field
   uint32_t last;
   const Node* term;
-  uint32_t passage;   // 0: in the title or another context field, so in every passage
-  uint32_t reading;   // spans are near only within one reading
+  uint32_t passage;  // 0: in the title or another context field, so in every passage
+  uint32_t reading;  // spans are near only within one reading
+  // And excluded only within one sentence: its field and number in it (Evaluator::SentenceKey),
+  // worked out where an exclusion needs it; kUnknownSentence until then.
+  uint32_t sentence;
   uint64_t at_first;  // token positions in the reading
   uint64_t at_last;
 };
@@ -696,48 +768,84 @@ struct Outcome {
 };
 
 // Spans sorted for "the nearest one before or after a point in a reading", and "one that
-// overlaps a stretch", in O(log n).
+// overlaps a stretch", in O(log n). With `within_sentences`, only a span of the same sentence
+// counts: exclusions describe what one sentence says ("the former ambassador"), and must not
+// reach into the next one.
 class SpanIndex {
  public:
   template <typename Keep>
-  SpanIndex(const std::vector<Span>& spans, Keep keep) {
+  SpanIndex(const std::vector<Span>& spans, Keep keep, bool within_sentences = false)
+      : within_sentences_(within_sentences) {
+    // A few spans (the usual case) are scanned; many are sorted for binary searches.
+    size_t kept = 0;
     for (const Span& span : spans) {
       if (!keep(span)) continue;
-      by_first_.push_back({span.reading, span.at_first, span.at_last});
-      by_last_.emplace_back(span.reading, span.at_last);
+      if (kept < few_.size()) few_[kept] = {Group(span), span.at_first, span.at_last};
+      ++kept;
+    }
+    if (kept <= few_.size()) {
+      few_count_ = kept;
+      return;
+    }
+    few_count_ = kNotFew;
+    for (const Span& span : spans) {
+      if (!keep(span)) continue;
+      by_first_.push_back({Group(span), span.at_first, span.at_last});
+      by_last_.emplace_back(Group(span), span.at_last);
     }
     std::sort(by_first_.begin(), by_first_.end());
     std::sort(by_last_.begin(), by_last_.end());
-    // The furthest end of the spans starting at or before each, within its reading.
+    // The furthest end of the spans starting at or before each, within its group.
     reach_.reserve(by_first_.size());
     for (size_t i = 0; i < by_first_.size(); ++i) {
-      const bool same = i > 0 && by_first_[i - 1].reading == by_first_[i].reading;
+      const bool same = i > 0 && by_first_[i - 1].group == by_first_[i].group;
       reach_.push_back(same ? std::max(reach_.back(), by_first_[i].last) : by_first_[i].last);
     }
   }
 
   // Whether a span starts after `span` ends, with at most `distance` tokens between.
   bool After(const Span& span, uint32_t distance) const {
+    if (few_count_ != kNotFew) {
+      return std::any_of(few_.begin(), few_.begin() + static_cast<std::ptrdiff_t>(few_count_),
+                         [&](const Stretch& s) {
+                           return s.group == Group(span) && s.first > span.at_last &&
+                                  s.first - span.at_last - 1 <= distance;
+                         });
+    }
     const auto it = std::lower_bound(by_first_.begin(), by_first_.end(),
-                                     Stretch{span.reading, span.at_last + 1, 0});
-    return it != by_first_.end() && it->reading == span.reading &&
+                                     Stretch{Group(span), span.at_last + 1, 0});
+    return it != by_first_.end() && it->group == Group(span) &&
            it->first - span.at_last - 1 <= distance;
   }
   // Whether a span ends before `span` starts, with at most `distance` tokens between.
   bool Before(const Span& span, uint32_t distance) const {
-    auto it = std::lower_bound(by_last_.begin(), by_last_.end(), Key(span.reading, span.at_first));
+    if (few_count_ != kNotFew) {
+      return std::any_of(few_.begin(), few_.begin() + static_cast<std::ptrdiff_t>(few_count_),
+                         [&](const Stretch& s) {
+                           return s.group == Group(span) && s.last < span.at_first &&
+                                  span.at_first - s.last - 1 <= distance;
+                         });
+    }
+    auto it = std::lower_bound(by_last_.begin(), by_last_.end(), Key(Group(span), span.at_first));
     if (it == by_last_.begin()) return false;
     --it;
-    return it->first == span.reading && it->second < span.at_first &&
+    return it->first == Group(span) && it->second < span.at_first &&
            span.at_first - it->second - 1 <= distance;
   }
   // Whether a span shares a token with `span` ("round" in "Moscow round").
   bool Overlaps(const Span& span) const {
+    if (few_count_ != kNotFew) {
+      return std::any_of(few_.begin(), few_.begin() + static_cast<std::ptrdiff_t>(few_count_),
+                         [&](const Stretch& s) {
+                           return s.group == Group(span) && s.first <= span.at_last &&
+                                  s.last >= span.at_first;
+                         });
+    }
     const auto it = std::upper_bound(by_first_.begin(), by_first_.end(),
-                                     Stretch{span.reading, span.at_last, UINT64_MAX});
+                                     Stretch{Group(span), span.at_last, UINT64_MAX});
     if (it == by_first_.begin()) return false;
     const size_t last = static_cast<size_t>(it - by_first_.begin()) - 1;
-    return by_first_[last].reading == span.reading && reach_[last] >= span.at_first;
+    return by_first_[last].group == Group(span) && reach_[last] >= span.at_first;
   }
   // A span within `distance` on `side` of `span`: after it, before it, or either (overlapping
   // counts then).
@@ -754,15 +862,23 @@ class SpanIndex {
   }
 
  private:
+  // Spans compare positions only within one group: a reading, or a sentence of one.
+  uint64_t Group(const Span& span) const {
+    return within_sentences_ ? uint64_t{span.reading} << 32 | span.sentence : span.reading;
+  }
   struct Stretch {
-    uint32_t reading;
+    uint64_t group;
     uint64_t first;
     uint64_t last;
     bool operator<(const Stretch& other) const {
-      return std::tie(reading, first, last) < std::tie(other.reading, other.first, other.last);
+      return std::tie(group, first, last) < std::tie(other.group, other.first, other.last);
     }
   };
-  using Key = std::pair<uint32_t, uint64_t>;
+  using Key = std::pair<uint64_t, uint64_t>;
+  static constexpr size_t kNotFew = SIZE_MAX;
+  bool within_sentences_;
+  std::array<Stretch, 16> few_{};
+  size_t few_count_ = 0;  // how many of few_ hold spans; kNotFew when the vectors do
   std::vector<Stretch> by_first_;
   std::vector<uint64_t> reach_;  // parallel to by_first_
   std::vector<Key> by_last_;
@@ -770,17 +886,65 @@ class SpanIndex {
 
 class Evaluator {
  public:
-  Evaluator(const Document& document, bool accents, Scope scope)
-      : document_(document),
+  Evaluator(const Document& document, bool accents, Scope scope, const Query::Lookups& lookups,
+            size_t memos)
+      : lookups_(lookups),
+        found_(lookups.count),
+        memo_{std::vector<std::optional<Outcome>>(memos),
+              std::vector<std::optional<Outcome>>(memos)},
+        possible_(memos, -1),
+        document_(document),
         accents_(accents),
         scope_(scope),
         passages_(scope == Scope::kPassage ? document.passage_count() : 1),
         title_tokens_(document.tokens(Field::kTitle, accents).size()),
-        summary_tokens_(document.tokens(Field::kSummary, accents).size()) {}
+        summary_tokens_(document.tokens(Field::kSummary, accents).size()),
+        lede_field_(summary_tokens_ > 0 ? Field::kSummary : Field::kContent) {}
+
+  // Every term's postings at once, for a query of many terms about to be evaluated: the
+  // document's distinct tokens against the query's exact words (a hash each) and its prefixes
+  // (both sorted, merged). A query of a thousand terms (term lists) costs the words of the
+  // document, not a thousand searches. A query of a few terms looks them up one by one, as
+  // Possible does.
+  void ResolveAll() const {
+    const std::vector<std::string_view>& tokens = document_.DistinctTokens(accents_);
+    if (lookups_.count * 4 <= tokens.size() || lookups_.count <= 8) return;
+    for (auto& found : found_) found = std::span<const Document::Posting>();
+    const std::vector<uint64_t>& hashes = document_.DistinctHashes(accents_);
+    const size_t mask = lookups_.exact.size() - 1;
+    for (size_t t = 0; t < tokens.size(); ++t) {
+      for (size_t slot = hashes[t] & mask; lookups_.exact[slot].second != 0;
+           slot = (slot + 1) & mask) {
+        const auto [hash, index] = lookups_.exact[slot];
+        if (hash == hashes[t] && lookups_.all[index - 1].text == tokens[t]) {
+          found_[index - 1] = document_.PostingsOf(t, t + 1, accents_);
+          break;
+        }
+      }
+    }
+    size_t from = 0;
+    for (const auto& [prefix, index] : lookups_.prefixes) {
+      while (from < tokens.size() && tokens[from] < prefix) ++from;
+      size_t to = from;
+      while (to < tokens.size() && tokens[to].starts_with(prefix)) ++to;
+      found_[index] = document_.PostingsOf(from, to, accents_);
+    }
+  }
 
   // What `node` holds in; with `want_spans`, where its positive terms hit (all of them, in the
   // passages where it holds and in the context fields).
   Outcome Eval(const Node& node, bool want_spans) const {
+    if (node.memo >= 0) {
+      // A list used more than once: worked out once, with its spans, in each mode.
+      std::optional<Outcome>& memo = memo_[in_sentence_ > 0 ? 1 : 0][node.memo];
+      if (!memo) memo = Evaluate(node, /*want_spans=*/true);
+      return *memo;
+    }
+    return Evaluate(node, want_spans);
+  }
+
+ private:
+  Outcome Evaluate(const Node& node, bool want_spans) const {
     switch (node.kind) {
       case Node::Kind::kTerm:
         return Term(node, want_spans);
@@ -801,6 +965,8 @@ class Evaluator {
       case Node::Kind::kOr: {
         Outcome out = None();
         for (const Node& child : node.children) {
+          // A list's words are mostly absent: skip them without building an outcome.
+          if (child.kind == Node::Kind::kTerm && Postings(child.lookup).empty()) continue;
           Outcome part = Eval(child, want_spans);
           out.holds.Unite(part.holds);
           if (want_spans) {
@@ -824,14 +990,21 @@ class Evaluator {
     return None();
   }
 
- private:
   Outcome None() const { return {PassageSet(passages_, false), {}}; }
 
   // Where a hit of `length` tokens at `position` of `field` stands; nullopt when it runs over
   // the end of a paragraph (a phrase is never read across one).
   std::optional<Span> Locate(Field field, uint32_t position, uint32_t length,
                              const Node& term) const {
-    Span span{field, position, position + length - 1, &term, 0, 0, position, position + length - 1};
+    Span span{field,
+              position,
+              position + length - 1,
+              &term,
+              0,
+              0,
+              kUnknownSentence,
+              position,
+              position + length - 1};
     if (IsBody(field)) {
       const Document::Place place = document_.PlaceOf(field, position);
       if (position + length > place.end) return std::nullopt;
@@ -857,11 +1030,67 @@ class Evaluator {
     return span;
   }
 
+ public:
+  // Whether `node` can hold at all: every term it needs has a posting. Cheaper than Eval: no
+  // positions, no passages.
+  bool Possible(const Node& node) const {
+    if (node.memo >= 0) {
+      int8_t& known = possible_[node.memo];
+      if (known < 0) known = PossibleHere(node) ? 1 : 0;
+      return known != 0;
+    }
+    return PossibleHere(node);
+  }
+
+ private:
+  bool PossibleHere(const Node& node) const {
+    switch (node.kind) {
+      case Node::Kind::kTerm:
+        return !Postings(node.lookup).empty();
+      case Node::Kind::kOr:
+        return std::any_of(node.children.begin(), node.children.end(),
+                           [&](const Node& child) { return Possible(child); });
+      case Node::Kind::kAnd:
+        return std::all_of(node.children.begin(), node.children.end(), [&](const Node& child) {
+          return child.kind == Node::Kind::kNot || Possible(child);
+        });
+      case Node::Kind::kNear:
+        return Possible(node.children[0]) && Possible(node.children[1]);
+      case Node::Kind::kNotNear:
+        return Possible(node.children[0]);
+      case Node::Kind::kNot:
+        return true;
+    }
+    return true;
+  }
+
+  // The postings of the query's lookup `index`.
+  std::span<const Document::Posting> Postings(uint32_t index) const {
+    std::optional<std::span<const Document::Posting>>& found = found_[index];
+    if (!found)
+      found = document_.Find(lookups_.all[index].text, lookups_.all[index].prefix, accents_);
+    return *found;
+  }
+
+  // Gives `spans` their sentences, for an exclusion.
+  void SetSentences(std::vector<Span>& spans) const {
+    for (Span& span : spans) {
+      if (span.sentence == kUnknownSentence) span.sentence = SentenceKey(span.field, span.first);
+    }
+  }
+
+  // A key for the sentence a token stands in. The title reads as one sentence with the lede's
+  // first: the headline and the lede tell one thing, and what the headline excludes ("Wrestler
+  // Darchiev ...") holds in the lede's first words.
+  uint32_t SentenceKey(Field field, uint32_t position) const {
+    if (field == Field::kTitle) return static_cast<uint32_t>(lede_field_) << 24;
+    return static_cast<uint32_t>(field) << 24 | document_.SentenceOf(field, position);
+  }
+
   Outcome Term(const Node& node, bool want_spans) const {
     Outcome out = None();
-    const Query::Trigger& first = node.parts[0];
     const auto length = static_cast<uint32_t>(node.parts.size());
-    for (const Document::Posting& posting : document_.Find(first.text, first.prefix, accents_)) {
+    for (const Document::Posting& posting : Postings(node.lookup)) {
       if ((node.fields & Bit(posting.field)) == 0) continue;
       const std::vector<Token>& tokens = document_.tokens(posting.field, accents_);
       if (posting.position + length > tokens.size()) continue;
@@ -897,18 +1126,24 @@ class Evaluator {
   // only with the lede's comes out as the lede's: what uses it next must not take it for a hit
   // that holds in every passage.
   Outcome Near(const Node& node, bool want_spans) const {
+    // The operands are often large (lists, exclusions): find out first whether both can hold.
+    if (!Possible(node.children[1]) || !Possible(node.children[0])) return None();
     Outcome left = Eval(node.children[0], /*want_spans=*/true);
     if (!left.holds.Any()) return None();
     Outcome right = Eval(node.children[1], /*want_spans=*/true);
     if (!right.holds.Any()) return None();
+    if (in_sentence_ > 0) {
+      SetSentences(left.spans);
+      SetSentences(right.spans);
+    }
     Outcome out = None();
     // The right operand on `node.side` of each left hit; then the left on the other side of
     // each right hit, for the spans only.
     const Node::Side mirrored = node.side == Node::Side::kAfter ? Node::Side::kBefore : node.side;
-    Pair(left.spans, right.spans, node.distance, node.side, &out.holds,
+    Pair(left.spans, right.spans, node.distance, node.side, in_sentence_ > 0, &out.holds,
          want_spans ? &out.spans : nullptr);
     if (!want_spans || !out.holds.Any()) return out;
-    Pair(right.spans, left.spans, node.distance, mirrored, nullptr, &out.spans);
+    Pair(right.spans, left.spans, node.distance, mirrored, in_sentence_ > 0, nullptr, &out.spans);
     return out;
   }
 
@@ -916,9 +1151,12 @@ class Evaluator {
   // where the pair holds to `holds`, and the span (a title's localised to the lede when it
   // pairs with the lede only) to `kept`.
   static void Pair(const std::vector<Span>& spans, const std::vector<Span>& others,
-                   uint32_t distance, Node::Side side, PassageSet* holds, std::vector<Span>* kept) {
-    const SpanIndex context(others, [](const Span& s) { return s.passage == 0; });
-    const SpanIndex body(others, [](const Span& s) { return s.passage != 0; });
+                   uint32_t distance, Node::Side side, bool within_sentences, PassageSet* holds,
+                   std::vector<Span>* kept) {
+    const SpanIndex context(
+        others, [](const Span& s) { return s.passage == 0; }, within_sentences);
+    const SpanIndex body(
+        others, [](const Span& s) { return s.passage != 0; }, within_sentences);
     for (const Span& span : spans) {
       const bool near_context = context.Near(span, distance, side);
       const bool near_body = body.Near(span, distance, side);
@@ -942,8 +1180,14 @@ class Evaluator {
   Outcome NotNear(const Node& node, bool want_spans) const {
     Outcome left = Eval(node.children[0], /*want_spans=*/true);
     if (!left.holds.Any()) return None();
-    const Outcome right = Eval(node.children[1], /*want_spans=*/true);
-    const SpanIndex near(right.spans, [](const Span&) { return true; });
+    // What the exclusion describes is said in one sentence: so is all of it.
+    ++in_sentence_;
+    Outcome right = Eval(node.children[1], /*want_spans=*/true);
+    --in_sentence_;
+    SetSentences(left.spans);
+    SetSentences(right.spans);
+    const SpanIndex near(
+        right.spans, [](const Span&) { return true; }, /*within_sentences=*/true);
     Outcome out = None();
     for (const Span& span : left.spans) {
       if (near.Near(span, node.distance, node.side)) continue;
@@ -957,12 +1201,22 @@ class Evaluator {
     return out;
   }
 
+  const Query::Lookups& lookups_;
+  // Per lookup (Node::lookup): its postings, once found.
+  mutable std::vector<std::optional<std::span<const Document::Posting>>> found_;
+  // The outcomes of list expansions (Node::memo), outside and inside an exclusion's right side.
+  mutable std::array<std::vector<std::optional<Outcome>>, 2> memo_;
+  mutable std::vector<int8_t> possible_;  // Possible() of list expansions: -1 not known yet
   const Document& document_;
   bool accents_;
   Scope scope_;
   uint32_t passages_;
   uint64_t title_tokens_;
   uint64_t summary_tokens_;
+  Field lede_field_;
+  // Above 0 while the right operand of an exclusion is evaluated: its proximity, too, stays
+  // within one sentence.
+  mutable int in_sentence_ = 0;
 };
 
 // The trigger set of `node` (see Query::Triggers), or nullopt.
@@ -1144,15 +1398,28 @@ Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
   query.scope_ = options.scope;
   query.root_ = std::make_unique<Node>(std::move(*root));
   SetSpecificity(*query.root_, /*near=*/0, /*lists=*/0);
+  std::map<std::pair<std::string, bool>, uint32_t> seen;
+  std::map<std::string, int32_t> expansions;
+  size_t exact_count = 0;
+  Intern(*query.root_, query.lookups_, seen, expansions, exact_count);
+  std::sort(query.lookups_.prefixes.begin(), query.lookups_.prefixes.end());
+  HashExactWords(query.lookups_, exact_count);
+  query.memos_ = expansions.size();
   return query;
 }
 
 bool Query::Matches(const Document& document) const {
-  return Evaluator(document, fold_accents_, scope_).Eval(*root_, false).holds.Any();
+  const Evaluator evaluator(document, fold_accents_, scope_, lookups_, memos_);
+  if (!evaluator.Possible(*root_)) return false;
+  evaluator.ResolveAll();
+  return evaluator.Eval(*root_, false).holds.Any();
 }
 
 std::optional<Explanation> Query::Explain(const Document& document) const {
-  Outcome outcome = Evaluator(document, fold_accents_, scope_).Eval(*root_, true);
+  const Evaluator evaluator(document, fold_accents_, scope_, lookups_, memos_);
+  if (!evaluator.Possible(*root_)) return std::nullopt;
+  evaluator.ResolveAll();
+  Outcome outcome = evaluator.Eval(*root_, true);
   if (!outcome.holds.Any()) return std::nullopt;
   std::vector<Span>& spans = outcome.spans;
   const auto order = [](Field field) {

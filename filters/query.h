@@ -153,12 +153,25 @@ class Query {
   std::optional<std::vector<Trigger>> Triggers() const;
 
   struct Node;
+  // The first part of every distinct term (Node::lookup), by kind: what a document's tokens are
+  // looked up in, once per evaluation.
+  struct Lookups {
+    size_t count = 0;
+    std::vector<Trigger> all;  // by index
+    // The exact words in an open-addressing table of (std::hash of the text, index + 1; 0 for
+    // none), a power of two at least twice their number: a document's tokens, hashed once
+    // (Document::DistinctHashes), are found here in a probe or two.
+    std::vector<std::pair<uint64_t, uint32_t>> exact;
+    std::vector<std::pair<std::string, uint32_t>> prefixes;  // sorted
+  };
 
  private:
   Query();
   bool fold_accents_ = false;
   Scope scope_ = Scope::kPassage;
   std::unique_ptr<Node> root_;
+  Lookups lookups_;
+  size_t memos_ = 0;  // distinct term list expansions (Node::memo)
 };
 
 }  // namespace feedwatch::filters

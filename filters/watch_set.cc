@@ -29,7 +29,7 @@ void WatchSet::Add(const Query* query) {
 void WatchSet::Candidates(const Document& document, bool accents, const Index& index,
                           std::vector<char>& candidate) const {
   if (index.exact.empty() && index.prefixes.empty()) return;
-  const std::vector<std::string_view> tokens = document.DistinctTokens(accents);
+  const std::vector<std::string_view>& tokens = document.DistinctTokens(accents);
   for (const std::string_view token : tokens) {
     if (const auto it = index.exact.find(std::string(token)); it != index.exact.end()) {
       for (const uint32_t id : it->second) candidate[id] = 1;

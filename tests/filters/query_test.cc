@@ -389,6 +389,33 @@ TEST(Query, NotNearTakesAwayTheHitsItIsNearAndNotTheItem) {
   EXPECT_EQ(ErrorOf("a NOT NEAR/x b"), "1:7: expected NEAR/n with a number of words, e.g. NEAR/5");
 }
 
+// What an exclusion describes is said in one sentence ("the former ambassador", "consultations
+// with China"): a sentence added after the story's last must not reach back into it.
+TEST(Query, ExclusionsLookWithinTheirSentence) {
+  const Item lede{.title = "Talks",
+                  .summary = "The next round will be held in Moscow. Ukraine was not on the "
+                             "agenda."};
+  EXPECT_TRUE(Matches("Moscow NOT BEFORE/3 Ukraine", lede));
+  EXPECT_FALSE(Matches("Moscow NOT BEFORE/3 Ukraine",
+                       Item{.title = "Talks", .summary = "Talks in Moscow, Ukraine said."}));
+  // A full stop after an initial or an abbreviation ends no sentence.
+  EXPECT_FALSE(Matches("Darchiev NOT AFTER/2 Mr",
+                       Item{.title = "x", .summary = "Talks went well, Mr. Darchiev said."}));
+  EXPECT_FALSE(Matches("officials NOT AFTER/1 =\"U.S.\"",
+                       Item{.title = "x", .summary = "The talks were long. U.S. officials left."}));
+  // The headline reads as one sentence with the lede's first.
+  EXPECT_FALSE(Matches("Darchiev NOT NEAR/3 wrestler",
+                       Item{.title = "Wrestler", .summary = "Darchiev won gold. He is 27."}));
+  // The right side of an exclusion is read within one sentence too: "Russia" ending one
+  // sentence and "China" starting the next are not Russia and China as two sides.
+  const std::string pair = "\"in Moscow\" NOT NEAR/10 (Russia NEAR/2 China)";
+  EXPECT_TRUE(Matches(pair, Item{.title = "x",
+                                 .summary = "The round will be in Moscow, it said in Russia. "
+                                            "China agreed to host another."}));
+  EXPECT_FALSE(Matches(pair, Item{.title = "x",
+                                  .summary = "Russia and China held a round in Moscow."}));
+}
+
 TEST(Query, AnEqualsSignMatchesOnlyAsWritten) {
   EXPECT_TRUE(Matches("=US", "Russia-US talks"));
   EXPECT_FALSE(Matches("=US", "Join us in Oman"));
