@@ -277,6 +277,14 @@ Result<EvalReport> Evaluate(const config::Config& config, const std::vector<Labe
   }
   if (!options.perturb) return report;
 
+  // Each language's items as labelled: what a distractor of that language is measured against.
+  std::map<Language, Score> clean;
+  for (size_t i = 0; i < items.size(); ++i) {
+    for (const config::WatchConfig& watch : watches.watches) {
+      clean[LanguageOf(parsed[i])].Add(fired_on[i].contains(watch.name),
+                                       items[i].watches.contains(watch.name));
+    }
+  }
   for (const Insertion insertion : kInsertions) {
     Robustness& robustness = report.robustness.emplace_back();
     robustness.insertion = insertion;
@@ -301,21 +309,22 @@ Result<EvalReport> Evaluate(const config::Config& config, const std::vector<Labe
         }
       }
     }
-    bool first = true;
     for (const auto& [key, score] : per_text) {
       const Distractors& distractors = BuiltInDistractors(key.first);
       const std::string& text =
           (insertion == Insertion::kLede ? distractors.sentences
                                          : distractors.paragraphs)[key.second];
-      if (first || score.precision() < robustness.worst_precision.precision()) {
-        robustness.worst_precision = score;
+      const double precision_drop = clean[key.first].precision() - score.precision();
+      const double recall_drop = clean[key.first].recall() - score.recall();
+      if (robustness.worst_precision_text.empty() ||
+          precision_drop > robustness.worst_precision_drop) {
+        robustness.worst_precision_drop = precision_drop;
         robustness.worst_precision_text = text;
       }
-      if (first || score.recall() < robustness.worst_recall.recall()) {
-        robustness.worst_recall = score;
+      if (robustness.worst_recall_text.empty() || recall_drop > robustness.worst_recall_drop) {
+        robustness.worst_recall_drop = recall_drop;
         robustness.worst_recall_text = text;
       }
-      first = false;
     }
   }
   std::stable_sort(report.flips.begin(), report.flips.end(),

@@ -88,11 +88,11 @@ std::string_view InsertionName(Insertion insertion);
 struct Robustness {
   Insertion insertion = Insertion::kLede;
   Score all;  // every item with every distractor of its language
-  // The distractor that cost the most precision, and the one that cost the most recall, each
-  // with its score over every item.
-  Score worst_precision;
+  // The distractor that cost the most precision, and the one that cost the most recall: how
+  // much, against the items of its language as labelled.
+  double worst_precision_drop = 0;
   std::string worst_precision_text;
-  Score worst_recall;
+  double worst_recall_drop = 0;
   std::string worst_recall_text;
 };
 

@@ -702,10 +702,10 @@ Status Eval(const std::string& config_path, const std::string& labels_path,
     row("as labelled", report->overall);
     for (const Robustness& robustness : report->robustness) {
       row(std::string("+ ") + std::string(InsertionName(robustness.insertion)), robustness.all);
-      std::printf("  the worst for precision (%.3f): %s\n", robustness.worst_precision.precision(),
-                  ShortenUtf8(robustness.worst_precision_text, 100).c_str());
-      std::printf("  the worst for recall (%.3f):    %s\n", robustness.worst_recall.recall(),
-                  ShortenUtf8(robustness.worst_recall_text, 100).c_str());
+      std::printf("  the worst for precision (%.3f lower): %s\n", robustness.worst_precision_drop,
+                  ShortenUtf8(robustness.worst_precision_text, 90).c_str());
+      std::printf("  the worst for recall (%.3f lower):    %s\n", robustness.worst_recall_drop,
+                  ShortenUtf8(robustness.worst_recall_text, 90).c_str());
     }
     std::printf("%zu decisions changed\n", report->flips.size());
   }

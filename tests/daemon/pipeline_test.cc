@@ -180,8 +180,9 @@ TEST_F(PipelineTest, ARestartRetriesDeliveriesLeftInTheOutbox) {
 }
 
 // The report this project started from (TRT World, 11 June 2025), written for this test: one
-// article about all three subjects. Each notifier gets one message naming the three watches,
-// with a snippet about each one's subject.
+// article about all three subjects, with the closing paragraph on Ukraine and sanctions real
+// reports carry. Each notifier gets one message naming the three watches, with a snippet about
+// each one's subject.
 TEST_F(PipelineTest, OneArticleMatchingThreeWatchesIsOneMessagePerNotifier) {
   http_.Serve(Url("/trt.rss"), R"(<rss version="2.0"><channel><title>TRT World</title>
 <item><title>Third round of Russia-US talks in Moscow soon: Russian ambassador</title>
@@ -189,6 +190,13 @@ TEST_F(PipelineTest, OneArticleMatchingThreeWatchesIsOneMessagePerNotifier) {
 <guid>trt-18313202</guid><pubDate>Wed, 11 Jun 2025 09:40:00 GMT</pubDate>
 <description>Alexander Darchiev says the sides will focus on 'irritants' in the bilateral relations, and
 that Moscow wants Russian diplomatic property confiscated in the US back.</description>
+<content:encoded xmlns:content="http://purl.org/rss/1.0/modules/content/"><![CDATA[
+<p>Alexander Darchiev says the sides will focus on 'irritants' in the bilateral relations, and
+that Moscow wants Russian diplomatic property confiscated in the US back.</p>
+<p>The first two rounds were held in Istanbul.</p>
+<p>Meanwhile, Ukraine said Russia had launched more than 400 drones overnight, and EU ministers
+failed to agree on new sanctions against Moscow. Kyiv was not on the agenda of the talks.</p>
+]]></content:encoded>
 </item></channel></rss>)");
   std::vector<std::string> bodies;
   http_.On("http://hooks.example/in", [&](const net::Request& request) {
@@ -199,7 +207,7 @@ that Moscow wants Russian diplomatic property confiscated in the US back.</descr
   // The example configuration's three watches, sending to the console and a webhook.
   const std::string example =
       testing::ReadFile(testing::SourceDir() / "config" / "feedwatch.example.toml");
-  std::string watches = example.substr(example.find("[[watch]]"));
+  std::string watches = example.substr(example.find("\n[terms]\n") + 1);
   watches = watches.substr(0, watches.find("[[notify]]"));
   for (size_t at = 0; (at = watches.find("notify = [\"console\"]", at)) != std::string::npos;) {
     watches.replace(at, 20, "notify = [\"console\", \"hook\"]");
@@ -229,7 +237,7 @@ that Moscow wants Russian diplomatic property confiscated in the US back.</descr
   EXPECT_NE(snippets["darchiev"].find("**Alexander Darchiev**"), std::string::npos)
       << snippets["darchiev"];
   EXPECT_NE(snippets["moscow-round"].find("round"), std::string::npos) << snippets["moscow-round"];
-  EXPECT_NE(snippets["moscow-round"].find("**Moscow**"), std::string::npos)
+  EXPECT_NE(snippets["moscow-round"].find("**in Moscow**"), std::string::npos)
       << snippets["moscow-round"];
   EXPECT_NE(snippets["diplomatic-property"].find("**diplomatic property**"), std::string::npos)
       << snippets["diplomatic-property"];
