@@ -3,10 +3,13 @@
 // Run: build/release/bench/feedwatch_bench --benchmark_filter=Match
 #include <benchmark/benchmark.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "bench/feed_corpus.h"
 #include "config/config.h"
+#include "feeds/html_text.h"
 #include "filters/watch_set.h"
 
 namespace {
@@ -91,6 +94,54 @@ void BM_MatchExampleWatches(benchmark::State& state) {
   RunMatch(state, queries);
 }
 BENCHMARK(BM_MatchExampleWatches)->Unit(benchmark::kMillisecond);
+
+// Whole articles as outlets publish them: the 400 labelled articles of
+// tests/data/filters/talks-articles.jsonl (a headline, a lede and a body of 3-12 paragraphs,
+// plain or HTML; half of them on the beat, so most items are candidates for every watch).
+void BM_MatchArticles(benchmark::State& state) {
+  const auto config =
+      feedwatch::config::LoadConfigFile(FEEDWATCH_SOURCE_DIR "/config/feedwatch.example.toml");
+  WatchSet set;
+  for (const auto& watch : config->watches) set.Add(watch.query.get());
+  struct Article {
+    std::string title, summary, content;
+  };
+  std::vector<Article> articles;
+  std::ifstream in(FEEDWATCH_SOURCE_DIR "/tests/data/filters/talks-articles.jsonl");
+  const auto text = [](const std::string& body) {
+    return body.find('<') != std::string::npos ? feedwatch::feeds::HtmlToParagraphs(body)
+                                               : feedwatch::feeds::TextParagraphs(body);
+  };
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line.starts_with('#')) continue;
+    const nlohmann::json item = nlohmann::json::parse(line);
+    articles.push_back({item.value("title", ""), text(item.value("summary", "")),
+                        text(item.value("content", ""))});
+  }
+  int64_t count = 0;
+  size_t matches = 0;
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (const Article& article : articles) {
+      const Document document({.title = article.title,
+                               .summary = article.summary,
+                               .content = article.content,
+                               .author = {},
+                               .category = {},
+                               .feed = {},
+                               .link = {}},
+                              set.needs_accent_folding());
+      matches += set.Match(document).size();
+      bytes += article.summary.size() + article.content.size();
+      ++count;
+    }
+  }
+  state.SetItemsProcessed(count);
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+  state.counters["matches_per_item"] =
+      static_cast<double>(matches) / static_cast<double>(std::max<int64_t>(count, 1));
+}
+BENCHMARK(BM_MatchArticles)->Unit(benchmark::kMillisecond);
 
 void BM_Match1000GeneratedWatches(benchmark::State& state) {
   const std::vector<Query> watches = GeneratedWatches(1000);

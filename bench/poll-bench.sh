@@ -4,8 +4,11 @@
 # (every feed new: fetch, parse, match, store) and warm (every feed answers 304), and the
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
-#   bench/poll-bench.sh [--single-host] [--postgresql [--instances K] [--run]] [N]
+#   bench/poll-bench.sh [--single-host] [--bodies P] [--postgresql [--instances K] [--run]] [N]
 #     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
+#
+# --bodies P gives every item a body of P paragraphs (content:encoded / Atom content), as
+# full-text feeds carry, so that matching reads whole articles passage by passage.
 #
 # --postgresql keeps the state in a throwaway PostgreSQL cluster (tests/support/pg-cluster) on a
 # Unix socket, and counts the server's CPU beside feedwatch's. With --instances K > 1 (or with
@@ -21,12 +24,14 @@
 set -euo pipefail
 
 single_host=""
+bodies=0
 postgresql=""
 instances=1
 run_mode=""
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --single-host) single_host=1 ;;
+    --bodies) bodies="$2"; shift ;;
     --postgresql) postgresql=1 ;;
     --instances) instances="$2"; shift ;;
     --run) run_mode=1 ;;
@@ -57,7 +62,7 @@ for tool in "$nginx_bin" /usr/bin/time "$build/feedwatch" "$build/bench/feedwatc
   [[ -x "$tool" ]] || { echo "missing $tool (apt-get install nginx-light time; cmake --workflow --preset release)" >&2; exit 69; }
 done
 
-"$build/bench/feedwatch_make_feeds" "$work/www" "$n"
+"$build/bench/feedwatch_make_feeds" "$work/www" "$n" "$bodies"
 chmod -R a+rX "$work"  # nginx workers may run as www-data
 
 mkdir -p "$work/logs"
@@ -103,8 +108,8 @@ config="$work/feedwatch.toml"
   echo '[defaults]'
   echo 'initial_lookback = "all"'
   if [[ -n "$run_mode" ]]; then echo 'interval = "3m"'; fi
-  # The example's three watches and a console notifier whose lines go to /dev/null.
-  sed -n '/^\[\[watch\]\]/,$p' "$root/config/feedwatch.example.toml"
+  # The example's term lists, three watches and a console notifier whose lines go to /dev/null.
+  sed -n '/^\[terms\]/,$p' "$root/config/feedwatch.example.toml"
   for ((i = 0; i < n; i++)); do
     printf '[[feed]]\nname = "feed-%05d"\nurl = "http://127.0.0.1:%s/feed-%05d.xml"\n' "$i" "$port" "$i"
   done
