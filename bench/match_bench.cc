@@ -95,28 +95,43 @@ void BM_MatchExampleWatches(benchmark::State& state) {
 }
 BENCHMARK(BM_MatchExampleWatches)->Unit(benchmark::kMillisecond);
 
-// Whole articles as outlets publish them: the 400 labelled articles of
-// tests/data/filters/talks-articles.jsonl (a headline, a lede and a body of 3-12 paragraphs,
-// plain or HTML; half of them on the beat, so most items are candidates for every watch).
+struct Article {
+  std::string title, summary, content;
+};
+
+// The 400 labelled articles of tests/data/filters/talks-articles.jsonl (a headline, a lede and a
+// body of 3-12 paragraphs, plain or HTML, half of them on the beat), read as a feed's would be.
+const std::vector<Article>& Articles() {
+  static const std::vector<Article> articles = [] {
+    std::vector<Article> out;
+    std::ifstream in(FEEDWATCH_SOURCE_DIR "/tests/data/filters/talks-articles.jsonl");
+    const auto text = [](const std::string& body) {
+      return body.find('<') != std::string::npos ? feedwatch::feeds::HtmlToParagraphs(body)
+                                                 : feedwatch::feeds::TextParagraphs(body);
+    };
+    for (std::string line; std::getline(in, line);) {
+      if (line.empty() || line.starts_with('#')) continue;
+      const nlohmann::json item = nlohmann::json::parse(line);
+      out.push_back({item.value("title", ""), text(item.value("summary", "")),
+                     text(item.value("content", ""))});
+    }
+    return out;
+  }();
+  return articles;
+}
+
+// Whole articles through the example watches; with a range argument k, each body repeated k
+// times (k x the paragraphs, the same words): the cost per byte must not grow with k.
 void BM_MatchArticles(benchmark::State& state) {
   const auto config =
       feedwatch::config::LoadConfigFile(FEEDWATCH_SOURCE_DIR "/config/feedwatch.example.toml");
   WatchSet set;
   for (const auto& watch : config->watches) set.Add(watch.query.get());
-  struct Article {
-    std::string title, summary, content;
-  };
-  std::vector<Article> articles;
-  std::ifstream in(FEEDWATCH_SOURCE_DIR "/tests/data/filters/talks-articles.jsonl");
-  const auto text = [](const std::string& body) {
-    return body.find('<') != std::string::npos ? feedwatch::feeds::HtmlToParagraphs(body)
-                                               : feedwatch::feeds::TextParagraphs(body);
-  };
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line.starts_with('#')) continue;
-    const nlohmann::json item = nlohmann::json::parse(line);
-    articles.push_back({item.value("title", ""), text(item.value("summary", "")),
-                        text(item.value("content", ""))});
+  std::vector<Article> articles = Articles();
+  for (Article& article : articles) {
+    std::string content;
+    for (int64_t k = 0; k < state.range(0); ++k) content += (k > 0 ? "\n" : "") + article.content;
+    article.content = std::move(content);
   }
   int64_t count = 0;
   size_t matches = 0;
@@ -141,7 +156,7 @@ void BM_MatchArticles(benchmark::State& state) {
   state.counters["matches_per_item"] =
       static_cast<double>(matches) / static_cast<double>(std::max<int64_t>(count, 1));
 }
-BENCHMARK(BM_MatchArticles)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MatchArticles)->Arg(1)->Arg(10)->Unit(benchmark::kMillisecond);
 
 void BM_Match1000GeneratedWatches(benchmark::State& state) {
   const std::vector<Query> watches = GeneratedWatches(1000);
