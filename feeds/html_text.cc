@@ -742,7 +742,11 @@ HtmlText ReadHtml(std::string_view html) {
 }
 
 HtmlText ReadHtmlParagraphs(std::string_view html) {
-  return Read(html, internal::TextBuilder::Mode::kParagraphs);
+  // A fragment without a single tag is plain text that feeds put where HTML may go: its blank
+  // lines are its paragraphs, where HTML would read them as spaces.
+  return Read(html, html.find('<') == std::string_view::npos
+                        ? internal::TextBuilder::Mode::kPlainParagraphs
+                        : internal::TextBuilder::Mode::kParagraphs);
 }
 
 std::string HtmlToText(std::string_view html) { return Counted(ReadHtml(html)); }

@@ -56,7 +56,8 @@ std::string HtmlToText(std::string_view html);
 // The same text with its paragraphs kept: one '\n' between paragraphs. A block element (p, li,
 // div, blockquote, a table row, ...) is a paragraph of its own, except that a heading joins the
 // paragraph after it; <br> ends a paragraph after the end of a sentence or when doubled, and is
-// a space otherwise. HtmlToText is this text with each '\n' a space.
+// a space otherwise. A fragment without a single tag is read as plain text (TextParagraphs), as
+// feeds put plain text where HTML may go. HtmlToText is this text with each '\n' a space.
 std::string HtmlToParagraphs(std::string_view html);
 
 // Whitespace (ASCII and Unicode spaces, no-break space included, and control characters)

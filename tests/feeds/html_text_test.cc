@@ -224,6 +224,10 @@ TEST(HtmlToParagraphs, KeepsTheParagraphsOfNewsHtml) {
   EXPECT_EQ(HtmlToParagraphs("«Quote.»<br/>Next"), "«Quote.»\nNext");
   // One line for titles, the same words.
   EXPECT_EQ(HtmlToText("<p>One.</p><p>Two.</p>"), "One. Two.");
+  // Without a single tag, a description is plain text: its blank lines are paragraphs.
+  EXPECT_EQ(HtmlToParagraphs("First paragraph,\nwrapped.\n\nSecond &amp; last."),
+            "First paragraph, wrapped.\nSecond & last.");
+  EXPECT_EQ(HtmlToParagraphs("<b>First</b>\n\nSecond"), "First Second");
   // Markup the scanner leaves to gumbo keeps its paragraphs too.
   EXPECT_EQ(HtmlToParagraphs("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>"
                              "<p>after</p><script>x</script>"),
