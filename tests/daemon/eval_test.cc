@@ -3,11 +3,16 @@
 // tests/data/filters/talks-articles.jsonl (400 whole articles), each with a quarter held out;
 // and how little unrelated text added to an item may move the scores.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "daemon/evaluate.h"
+#include "tests/daemon/run_daemon.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -190,6 +195,118 @@ TEST(Eval, TheArticlesLookLikeArticles) {
     ++body;
   }
   EXPECT_GE(body * 3, relevant);
+}
+
+// `eval` reads a labelled item as a feed's item would be read: the same items served as feeds
+// (RSS with a description and content:encoded, Atom with summary and content, JSON Feed) on
+// 127.0.0.1 and polled by the daemon fire exactly the watches eval says they fire.
+TEST(Eval, TheArticlesServedAsFeedsFireTheWatchesEvalSays) {
+  const config::Config config = ExampleConfig();
+  const Result<std::vector<LabelledItem>> items = ReadLabels(kArticles);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  const Result<EvalReport> report = Evaluate(config, *items, {});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  // What eval decided: the labels, turned where it made a mistake.
+  std::set<std::pair<std::string, std::string>> expected;
+  for (const LabelledItem& item : *items) {
+    for (const config::WatchConfig& watch : config.watches) {
+      const bool labelled = item.watches.contains(watch.name);
+      const bool mistaken =
+          std::any_of(report->mistakes.begin(), report->mistakes.end(),
+                      [&](const Mistake& m) { return m.item == &item && m.watch == watch.name; });
+      if (labelled != mistaken) expected.emplace(item.id, watch.name);
+    }
+  }
+
+  const auto tagged = [](const std::string& text) { return text.find('<') != std::string::npos; };
+  std::string rss =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\" "
+      "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><channel>"
+      "<title>Wire</title><link>https://wire.example/</link>\n";
+  std::string atom =
+      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed "
+      "xmlns=\"http://www.w3.org/2005/Atom\"><title>Agency</title>"
+      "<id>urn:agency</id><updated>2025-06-01T00:00:00Z</updated>\n";
+  nlohmann::json json = {{"version", "https://jsonfeed.org/version/1.1"},
+                         {"title", "Blog"},
+                         {"items", nlohmann::json::array()}};
+  for (size_t i = 0; i < items->size(); ++i) {
+    const LabelledItem& item = (*items)[i];
+    const std::string link = "https://news.example/" + item.id;
+    switch (i % 3) {
+      case 0:
+        rss += "<item><title>" + HtmlEscape(item.title) + "</title><link>" + link +
+               "</link><guid>" + item.id + "</guid><description>" + HtmlEscape(item.summary) +
+               "</description><content:encoded><![CDATA[" + item.content +
+               "]]></content:encoded></item>\n";
+        break;
+      case 1:
+        atom += "<entry><title>" + HtmlEscape(item.title) + "</title><id>" + item.id +
+                "</id><link href=\"" + link + "\"/><updated>2025-06-01T00:00:00Z</updated>" +
+                "<summary type=\"" + (tagged(item.summary) ? "html" : "text") + "\">" +
+                HtmlEscape(item.summary) + "</summary><content type=\"" +
+                (tagged(item.content) ? "html" : "text") + "\">" + HtmlEscape(item.content) +
+                "</content></entry>\n";
+        break;
+      default:
+        json["items"].push_back(
+            {{"id", item.id},
+             {"url", link},
+             {"title", item.title},
+             {"summary", item.summary},
+             {tagged(item.content) ? "content_html" : "content_text", item.content}});
+    }
+  }
+  rss += "</channel></rss>\n";
+  atom += "</feed>\n";
+  testing::LoopbackServer server;
+  server.server().Get("/wire.rss", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(rss, "application/rss+xml; charset=utf-8");
+  });
+  server.server().Get("/agency.atom", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(atom, "application/atom+xml; charset=utf-8");
+  });
+  server.server().Get("/blog.json", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(json.dump(), "application/feed+json");
+  });
+  server.Start();
+
+  const testing::TempDir dir;
+  const std::string example =
+      testing::ReadFile(testing::SourceDir() / "config" / "feedwatch.example.toml");
+  std::string text = "[defaults]\ninitial_lookback = \"all\"\n";
+  for (const auto& [name, path] :
+       {std::pair("wire", "/wire.rss"), std::pair("agency", "/agency.atom"),
+        std::pair("blog", "/blog.json")}) {
+    text += "[[feed]]\nname = \"" + std::string(name) + "\"\nurl = \"" + server.Url(path) + "\"\n";
+  }
+  text += example.substr(example.find("\n[terms]\n") + 1);
+  std::FILE* console = std::tmpfile();
+  RunOnce(text, {.dir = dir.path(), .console = console});
+  std::fclose(console);
+
+  std::set<std::pair<std::string, std::string>> fired;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "feedwatch.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT i.item_key, m.watch FROM matches m "
+                               "JOIN items i ON i.id = m.item_id",
+                               -1, &statement, nullptr),
+            SQLITE_OK);
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    fired.emplace(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)),
+                  reinterpret_cast<const char*>(sqlite3_column_text(statement, 1)));
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  EXPECT_GT(fired.size(), 250u);
+  for (const auto& decision : expected) {
+    EXPECT_TRUE(fired.contains(decision)) << decision.first << " " << decision.second;
+  }
+  for (const auto& decision : fired) {
+    EXPECT_TRUE(expected.contains(decision)) << decision.first << " " << decision.second;
+  }
 }
 
 TEST(Eval, ScoresCountEveryItemAndWatchDecision) {
