@@ -33,11 +33,31 @@ inline constexpr std::string_view kCountState =
 inline Error NotEmpty(const std::string& location) {
   return Error::InvalidInput(location + " holds feedwatch state already; copy into an empty store");
 }
+// A name as a quoted SQL identifier, the same in both dialects: a source's column names are
+// data, not SQL.
+inline std::string QuoteIdentifier(std::string_view name) {
+  std::string quoted = "\"";
+  for (const char c : name) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + '"';
+}
+// A copy writes only columns the target has: a column that the source has and the target has
+// not (another version's, or added by hand) stops the copy with its name.
+inline Status TargetHoldsColumns(const TableRows& source, const TableRows& target,
+                                 const std::string& location) {
+  for (const std::string& column : source.columns) {
+    if (std::find(target.columns.begin(), target.columns.end(), column) == target.columns.end()) {
+      return Error::InvalidInput("the source's table " + source.table + " has a column " +
+                                 QuoteIdentifier(column) + " that " + location +
+                                 " has not; nothing was copied");
+    }
+  }
+  return Status::Ok();
+}
 inline std::string InsertRowSql(const TableRows& table, char placeholder) {
-  std::string sql = "INSERT INTO " + table.table + " (";
+  std::string sql = "INSERT INTO " + QuoteIdentifier(table.table) + " (";
   std::string values;
   for (size_t c = 0; c < table.columns.size(); ++c) {
-    sql += (c > 0 ? ", " : "") + table.columns[c];
+    sql += (c > 0 ? ", " : "") + QuoteIdentifier(table.columns[c]);
     values += (c > 0 ? ", " : "") + (placeholder + std::to_string(c + 1));
   }
   sql += ") VALUES (" + values + ")";

@@ -967,6 +967,9 @@ Status PgStore::WriteTables(const std::vector<TableRows>& tables) {
   if (count->Int(0, 0) != 0) return NotEmpty(location_);
   for (const TableRows& table : tables) {
     if (!IsCopiedTable(table.table)) return Error::InvalidInput("no table " + table.table);
+    Result<TableRows> mine = ReadTable(table.table);
+    if (!mine) return mine.error();
+    if (Status s = TargetHoldsColumns(table, *mine, location_); !s) return s;
     const std::string sql = InsertRowSql(table, '$');
     for (const auto& row : table.rows) {
       Params params;

@@ -87,10 +87,12 @@ Error DbError(sqlite3* db, std::string_view what) {
 // back to it, reset, on destruction.
 class Statement {
  public:
-  // A statement that fails to prepare stays null; stepping it then fails with SQLITE_MISUSE,
-  // which the caller reports like any other step error.
+  // A statement that fails to prepare stays null and keeps why; stepping it then fails with
+  // SQLITE_MISUSE, which the caller reports like any other step error (DbError).
   Statement(sqlite3* db, std::string_view sql)
-      : db_(db), stmt_(StatementCache::Get().Take(db, sql)) {}
+      : db_(db), stmt_(StatementCache::Get().Take(db, sql)) {
+    if (stmt_ == nullptr) prepare_error_ = sqlite3_errmsg(db);
+  }
   ~Statement() { StatementCache::Get().Give(db_, stmt_); }
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -119,7 +121,9 @@ class Statement {
   // SQLITE_ROW, SQLITE_DONE or an error code.
   int Step() { return sqlite3_step(stmt_); }
   sqlite3_stmt* get() const { return stmt_; }
+  // sqlite3_reset() takes a null statement; sqlite3_clear_bindings() does not.
   void Reset() {
+    if (stmt_ == nullptr) return;
     sqlite3_reset(stmt_);
     sqlite3_clear_bindings(stmt_);
   }
@@ -134,10 +138,22 @@ class Statement {
     return FromUnix(Int(column));
   }
 
+  // Why the statement did not prepare; later calls on the connection overwrite its message.
+  const std::string& prepare_error() const { return prepare_error_; }
+
  private:
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  std::string prepare_error_;
 };
+
+// What went wrong with `stmt`: why it did not prepare, or the connection's last error.
+Error DbError(const Statement& stmt, sqlite3* db, std::string_view what) {
+  if (stmt.get() == nullptr) {
+    return Error::Io("database: " + std::string(what) + ": " + stmt.prepare_error());
+  }
+  return DbError(db, what);
+}
 
 Status Exec(sqlite3* db, const char* sql) {
   char* message = nullptr;
@@ -200,7 +216,7 @@ class Transaction {
 
 Result<int> UserVersion(sqlite3* db) {
   Statement stmt(db, "PRAGMA user_version");
-  if (stmt.Step() != SQLITE_ROW) return DbError(db, "reading the schema version");
+  if (stmt.Step() != SQLITE_ROW) return DbError(stmt, db, "reading the schema version");
   return static_cast<int>(stmt.Int(0));
 }
 
@@ -289,7 +305,7 @@ class SqliteStore final : public Store {
                      "gone = iif(url = excluded.url, gone, 0), "
                      "url = excluded.url RETURNING id");
     upsert.Bind(1, name).Bind(2, url);
-    if (upsert.Step() != SQLITE_ROW) return DbError(db_.get(), "recording feed");
+    if (upsert.Step() != SQLITE_ROW) return DbError(upsert, db_.get(), "recording feed");
     return upsert.Int(0);
   }
 
@@ -382,7 +398,7 @@ Status UpdateFeed(sqlite3* db, std::int64_t feed_id, const PollRecord& poll) {
   update.Bind(4, poll.status).Bind(5, poll.error).Bind(6, static_cast<std::int64_t>(ok));
   update.Bind(7, poll.etag).Bind(8, poll.last_modified).Bind(9, poll.body_hash);
   update.Bind(10, poll.moved_to).Bind(11, static_cast<std::int64_t>(poll.gone));
-  if (update.Step() != SQLITE_DONE) return DbError(db, "recording poll");
+  if (update.Step() != SQLITE_DONE) return DbError(update, db, "recording poll");
   return {};
 }
 
@@ -393,7 +409,7 @@ Result<FeedState> SqliteStore::GetFeedState(std::string_view feed) {
   stmt.Bind(1, feed);
   const int rc = stmt.Step();
   if (rc == SQLITE_ROW) return ReadFeedState(stmt);
-  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading feed state");
+  if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "reading feed state");
   FeedState state;
   state.name = std::string(feed);
   return state;
@@ -404,7 +420,7 @@ Result<std::vector<FeedState>> SqliteStore::ListFeeds() {
   std::vector<FeedState> feeds;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) feeds.push_back(ReadFeedState(stmt));
-  if (rc != SQLITE_DONE) return DbError(db_.get(), "listing feeds");
+  if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "listing feeds");
   return feeds;
 }
 
@@ -434,7 +450,7 @@ Result<std::unordered_map<std::string, std::string>> SqliteStore::KnownItems(
     if (rc == SQLITE_ROW) {
       known[key] = stmt.Text(0);
     } else if (rc != SQLITE_DONE) {
-      return DbError(db_.get(), "looking up items");
+      return DbError(stmt, db_.get(), "looking up items");
     }
   }
   stmt.Reset();
@@ -449,7 +465,7 @@ Result<int> SqliteStore::ForgetItemsSeenBefore(TimePoint cutoff) {
                  "DELETE FROM items WHERE last_seen_at < ?1 AND last_seen_at < "
                  "(SELECT coalesce(last_read_at, 0) FROM feeds WHERE feeds.id = items.feed_id)");
   stmt.Bind(1, ToUnix(cutoff));
-  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "forgetting old items");
+  if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "forgetting old items");
   return sqlite3_changes(db_.get());
 }
 
@@ -499,14 +515,14 @@ Result<std::vector<StoryHead>> SqliteStore::CommitPoll(
       touch_item.Bind(1, *feed_id).Bind(2, item.key).Bind(3, ToUnix(now));
       touch_item.Bind(4, item.content_hash).Bind(5, item.title).Bind(6, item.link);
       touch_item.Bind(7, item.canonical_url).Bind(8, item.summary).Bind(9, item.summary_marked);
-      if (touch_item.Step() != SQLITE_ROW) return DbError(db, "updating item");
+      if (touch_item.Step() != SQLITE_ROW) return DbError(touch_item, db, "updating item");
       item_id = touch_item.Int(0);
       touch_item.Step();  // finishes the RETURNING statement
     } else if (rc == SQLITE_ROW) {
       item_id = insert_item.Int(0);
       insert_item.Step();  // finishes the RETURNING statement
     } else {
-      return DbError(db, "recording item");
+      return DbError(insert_item, db, "recording item");
     }
     for (const MatchRecord& match : item.matches) {
       insert_match.Reset();
@@ -526,11 +542,11 @@ Result<std::vector<StoryHead>> SqliteStore::CommitPoll(
         matched_before.Bind(1, match.watch).Bind(2, item_id);
         const int before_rc = matched_before.Step();
         if (before_rc == SQLITE_ROW) continue;
-        if (before_rc != SQLITE_DONE) return DbError(db, "recording match");
+        if (before_rc != SQLITE_DONE) return DbError(matched_before, db, "recording match");
         return Error::Conflict("watch " + match.watch + ": story " + std::to_string(story_seq) +
                                " was recorded by another writer");
       }
-      if (match_rc != SQLITE_ROW) return DbError(db, "recording match");
+      if (match_rc != SQLITE_ROW) return DbError(insert_match, db, "recording match");
       const std::int64_t match_id = insert_match.Int(0);
       insert_match.Step();
       if (match.story_of) continue;  // the story alerted already: linked, not sent
@@ -541,14 +557,14 @@ Result<std::vector<StoryHead>> SqliteStore::CommitPoll(
         const auto due = match.due_at.find(notifier);
         insert_delivery.Bind(1, match_id).Bind(2, notifier).Bind(3, ToUnix(now));
         insert_delivery.Bind(4, ToUnix(due != match.due_at.end() ? due->second : now));
-        if (insert_delivery.Step() != SQLITE_DONE) return DbError(db, "enqueuing delivery");
+        if (insert_delivery.Step() != SQLITE_DONE) return DbError(insert_delivery, db, "enqueuing delivery");
       }
     }
   }
   if (Status s = UpdateFeed(db, *feed_id, poll); !s) return s.error();
   Statement read_at(db, "UPDATE feeds SET last_read_at = ?2 WHERE id = ?1");
   read_at.Bind(1, *feed_id).Bind(2, ToUnix(now));
-  if (read_at.Step() != SQLITE_DONE) return DbError(db, "recording poll");
+  if (read_at.Step() != SQLITE_DONE) return DbError(read_at, db, "recording poll");
   if (Status s = transaction.Commit(); !s) return s.error();
   return heads;
 }
@@ -557,7 +573,7 @@ Result<int> SqliteStore::CountMatchesSince(TimePoint since) {
   Statement stmt(db_.get(),
                  "SELECT count(*) FROM matches WHERE matched_at >= ?1 AND story_of IS NULL");
   stmt.Bind(1, ToUnix(since));
-  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "counting matches");
+  if (stmt.Step() != SQLITE_ROW) return DbError(stmt, db_.get(), "counting matches");
   return static_cast<int>(stmt.Int(0));
 }
 
@@ -566,7 +582,7 @@ Result<Store::OutboxCounts> SqliteStore::CountDeliveries() {
                  "SELECT count(*) FILTER (WHERE state = 'pending'), "
                  "count(*) FILTER (WHERE state = 'dead') FROM deliveries "
                  "WHERE state IN ('pending', 'dead')");
-  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "counting deliveries");
+  if (stmt.Step() != SQLITE_ROW) return DbError(stmt, db_.get(), "counting deliveries");
   return OutboxCounts{static_cast<int>(stmt.Int(0)), static_cast<int>(stmt.Int(1))};
 }
 
@@ -575,7 +591,7 @@ Status SqliteStore::Heartbeat(TimePoint now) {
                  "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) "
                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   stmt.Bind(1, std::to_string(ToUnix(now)));
-  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "writing");
+  if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "writing");
   if (instance_.id.empty()) return Status::Ok();
   Statement beat(db_.get(),
                  "INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
@@ -584,7 +600,7 @@ Status SqliteStore::Heartbeat(TimePoint now) {
                  "version = excluded.version");
   beat.Bind(1, instance_.id).Bind(2, ToUnix(now)).Bind(3, instance_.config_hash);
   beat.Bind(4, instance_.version);
-  if (beat.Step() != SQLITE_DONE) return DbError(db_.get(), "writing");
+  if (beat.Step() != SQLITE_DONE) return DbError(beat, db_.get(), "writing");
   return Status::Ok();
 }
 
@@ -599,7 +615,7 @@ Result<std::vector<InstanceInfo>> SqliteStore::Instances(TimePoint since) {
     out.push_back(
         {stmt.Text(0), FromUnix(stmt.Int(1)), FromUnix(stmt.Int(2)), stmt.Text(3), stmt.Text(4)});
   }
-  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading instances");
+  if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "reading instances");
   return out;
 }
 
@@ -649,9 +665,9 @@ Result<std::vector<StoryMatch>> ReadStories(sqlite3* db, Statement& heads) {
         story.also_reported_by.push_back(std::move(feed));
       }
     }
-    if (other_rc != SQLITE_DONE) return DbError(db, "reading stories");
+    if (other_rc != SQLITE_DONE) return DbError(others, db, "reading stories");
   }
-  if (rc != SQLITE_DONE) return DbError(db, "reading stories");
+  if (rc != SQLITE_DONE) return DbError(heads, db, "reading stories");
   return stories;
 }
 
@@ -693,10 +709,10 @@ Result<StoryHeads> SqliteStore::RecentStories(std::string_view watch, TimePoint 
     out.heads.push_back({stmt.Int(0), stmt.Int(4), std::string(watch), stmt.Text(1), stmt.Text(2),
                          FromUnix(stmt.Int(3))});
   }
-  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading recent stories");
+  if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "reading recent stories");
   Statement last(db_.get(), "SELECT coalesce(max(story_seq), 0) FROM matches WHERE watch = ?1");
   last.Bind(1, watch);
-  if (last.Step() != SQLITE_ROW) return DbError(db_.get(), "reading recent stories");
+  if (last.Step() != SQLITE_ROW) return DbError(last, db_.get(), "reading recent stories");
   out.last_seq = last.Int(0);
   if (Status s = read.Commit(); !s) return s.error();
   return out;
@@ -704,7 +720,7 @@ Result<StoryHeads> SqliteStore::RecentStories(std::string_view watch, TimePoint 
 
 Result<std::string> SqliteStore::InstanceId() {
   Statement stmt(db_.get(), "SELECT value FROM meta WHERE key = 'instance'");
-  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "reading the instance id");
+  if (stmt.Step() != SQLITE_ROW) return DbError(stmt, db_.get(), "reading the instance id");
   return stmt.Text(0);
 }
 
@@ -757,7 +773,7 @@ Result<std::vector<Delivery>> ReadDeliveries(sqlite3* db, Statement& stmt) {
   std::vector<Delivery> out;
   int rc = 0;
   while ((rc = stmt.Step()) == SQLITE_ROW) out.push_back(ReadDelivery(stmt));
-  if (rc != SQLITE_DONE) return DbError(db, "reading the outbox");
+  if (rc != SQLITE_DONE) return DbError(stmt, db, "reading the outbox");
   return out;
 }
 
@@ -787,7 +803,7 @@ Status ForEachDelivery(sqlite3* db, Statement& stmt, const std::vector<std::int6
   if (!transaction.begun()) return transaction.begun();
   for (const std::int64_t id : ids) {
     stmt.Bind(1, id);
-    if (stmt.Step() != SQLITE_DONE) return DbError(db, what);
+    if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db, what);
     sqlite3_reset(stmt.get());
   }
   return transaction.Commit();
@@ -838,7 +854,7 @@ Status SqliteStore::Retry(std::int64_t id, TimePoint now) {
   find.Bind(1, id);
   const int rc = find.Step();
   if (rc == SQLITE_DONE) return Error::NotFound("no delivery " + std::to_string(id));
-  if (rc != SQLITE_ROW) return DbError(db_.get(), "reading the outbox");
+  if (rc != SQLITE_ROW) return DbError(find, db_.get(), "reading the outbox");
   if (find.Text(0) == "sent") {
     return Error::InvalidInput("delivery " + std::to_string(id) + " was sent already");
   }
@@ -846,7 +862,7 @@ Status SqliteStore::Retry(std::int64_t id, TimePoint now) {
                  "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = ?2, "
                  "next_attempt_at = ?2 WHERE id = ?1");
   stmt.Bind(1, id).Bind(2, ToUnix(now));
-  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "requeueing a delivery");
+  if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "requeueing a delivery");
   return Status::Ok();
 }
 
@@ -855,7 +871,7 @@ Result<int> SqliteStore::RetryDead(TimePoint now) {
                  "UPDATE deliveries SET state = 'pending', attempts = 0, first_due_at = ?1, "
                  "next_attempt_at = ?1 WHERE state = 'dead'");
   stmt.Bind(1, ToUnix(now));
-  if (stmt.Step() != SQLITE_DONE) return DbError(db_.get(), "requeueing deliveries");
+  if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "requeueing deliveries");
   return sqlite3_changes(db_.get());
 }
 
@@ -864,7 +880,7 @@ Result<SentMessages> SqliteStore::SentMessagesSince(std::string_view notifier, T
                  "SELECT count(DISTINCT coalesce(message_id, id)), min(sent_at) FROM deliveries "
                  "WHERE notifier = ?1 AND state = 'sent' AND sent_at >= ?2");
   stmt.Bind(1, notifier).Bind(2, ToUnix(since));
-  if (stmt.Step() != SQLITE_ROW) return DbError(db_.get(), "counting sent messages");
+  if (stmt.Step() != SQLITE_ROW) return DbError(stmt, db_.get(), "counting sent messages");
   return SentMessages{static_cast<int>(stmt.Int(0)), stmt.Time(1)};
 }
 
@@ -887,7 +903,7 @@ Result<TableRows> SqliteStore::ReadTable(std::string_view table) {
                         : std::optional<std::string>(stmt.Text(c)));
     }
   }
-  if (rc != SQLITE_DONE) return DbError(db_.get(), "reading " + std::string(table));
+  if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "reading " + std::string(table));
   return out;
 }
 
@@ -895,10 +911,13 @@ Status SqliteStore::WriteTables(const std::vector<TableRows>& tables) {
   Transaction transaction(db_.get(), Sync::kDurable);
   if (!transaction.begun()) return transaction.begun();
   Statement count(db_.get(), kCountState);
-  if (count.Step() != SQLITE_ROW) return DbError(db_.get(), "reading");
+  if (count.Step() != SQLITE_ROW) return DbError(count, db_.get(), "reading");
   if (count.Int(0) != 0) return NotEmpty(file_.string());
   for (const TableRows& table : tables) {
     if (!IsCopiedTable(table.table)) return Error::InvalidInput("no table " + table.table);
+    Result<TableRows> mine = ReadTable(table.table);
+    if (!mine) return mine.error();
+    if (Status s = TargetHoldsColumns(table, *mine, file_.string()); !s) return s;
     const std::string sql = InsertRowSql(table, '?');
     Statement insert(db_.get(), sql);
     for (const auto& row : table.rows) {
@@ -910,7 +929,7 @@ Status SqliteStore::WriteTables(const std::vector<TableRows>& tables) {
           insert.BindNull(static_cast<int>(c + 1));
         }
       }
-      if (insert.Step() != SQLITE_DONE) return DbError(db_.get(), "writing " + table.table);
+      if (insert.Step() != SQLITE_DONE) return DbError(insert, db_.get(), "writing " + table.table);
     }
   }
   return transaction.Commit();

@@ -1,6 +1,7 @@
 // The feedwatch binary as an operator runs it.
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -110,6 +111,24 @@ TEST(Cli, OnceAlertsThenRemembers) {
   const testing::CommandResult second = RunFeedwatch({"once", "--config", config.string()});
   EXPECT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(second.out, "");
+}
+
+TEST(Cli, StoreCopyOfAStoreAlteredByHandSaysWhichColumnAndExits65) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  ASSERT_EQ(RunFeedwatch({"once", "--config", config.string()}).exit_code, 0);
+  const std::filesystem::path source = dir.path() / "state" / "feedwatch.db";
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(source.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, "ALTER TABLE meta ADD COLUMN extra TEXT", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+
+  const testing::CommandResult copy = RunFeedwatch(
+      {"store", "copy", "--from", source.string(), "--to", (dir.path() / "copy.db").string()});
+  EXPECT_EQ(copy.exit_code, 65) << copy.err;  // EX_DATAERR, not a crash
+  EXPECT_NE(copy.err.find("the source's table meta has a column \"extra\" that "), std::string::npos)
+      << copy.err;
 }
 
 // The bundled example configuration, its outlets served from 127.0.0.1 (each answers with one

@@ -226,6 +226,63 @@ TEST_P(StoreTest, CopyMovesEveryItemMatchStoryAndDeliveryToTheOtherBackend) {
   EXPECT_NE(again.error().message.find("holds feedwatch state already"), std::string::npos);
 }
 
+TEST_P(StoreTest, CopyStopsAtASourceColumnTheTargetHasNotAndReadsItsNameAsData) {
+  // The source, a SQLite file an operator altered by hand, one column's name written to break
+  // out of the statement that inserts it.
+  const std::filesystem::path file = dir_.path() / "altered.db";
+  {
+    const auto source = OpenOrDie(file);
+    ASSERT_TRUE(source->CommitPoll("tass", "u1", Ok(kNow), {Item("t1")}, {}).ok());
+  }
+  ExecSql(file,
+          "ALTER TABLE meta ADD COLUMN extra TEXT;"
+          "ALTER TABLE feeds ADD COLUMN \"x\"\") VALUES (1); DROP TABLE items; --\" TEXT");
+  const auto source = OpenOrDie(file);
+  std::vector<TableRows> tables;
+  for (const std::string_view table : Store::kTables) tables.push_back(*source->ReadTable(table));
+
+  const auto target = Open();
+  const Status copied = target->WriteTables(tables);
+  ASSERT_FALSE(copied.ok());
+  EXPECT_EQ(copied.error().code, Error::Code::kInvalidInput);
+  EXPECT_NE(copied.error().message.find("the source's table meta has a column \"extra\""),
+            std::string::npos)
+      << copied.error().message;
+  // Nothing was written.
+  ASSERT_TRUE(target->KnownItems("tass", {"t1"}).ok());
+  EXPECT_TRUE(target->KnownItems("tass", {"t1"})->empty());
+
+  // Without the extra column in meta, the name in feeds is refused the same way.
+  tables[0].columns.pop_back();
+  for (auto& row : tables[0].rows) row.pop_back();
+  const Status feeds = target->WriteTables(tables);
+  ASSERT_FALSE(feeds.ok());
+  EXPECT_NE(feeds.error().message.find("DROP TABLE items"), std::string::npos)
+      << feeds.error().message;
+  // The items table the name aimed at is there, and empty.
+  ASSERT_TRUE(target->KnownItems("tass", {"t1"}).ok());
+  EXPECT_TRUE(target->KnownItems("tass", {"t1"})->empty());
+}
+
+TEST(SqliteStoreTest, AStatementThatCannotBePreparedIsAnErrorNotACrash) {
+  // The schema changed under a running store (an operator's sqlite3 shell): the statements
+  // that record matches no longer prepare.
+  testing::TempDir dir;
+  const std::filesystem::path file = dir.path() / "feedwatch.db";
+  const auto store = OpenOrDie(file);
+  ExecSql(file, "ALTER TABLE matches RENAME TO matches_old");
+  const Result<std::vector<StoryHead>> heads = store->CommitPoll(
+      "tass", "u1", Ok(kNow), {Item("t1", {{"darchiev", {"desk"}}}), Item("t2")}, {});
+  ASSERT_FALSE(heads.ok());
+  EXPECT_NE(heads.error().message.find("matches"), std::string::npos) << heads.error().message;
+  // Nothing of the poll was kept: the items come again once the table is back.
+  ExecSql(file, "ALTER TABLE matches_old RENAME TO matches");
+  const Result<std::vector<StoryHead>> again = store->CommitPoll(
+      "tass", "u1", Ok(kNow), {Item("t1", {{"darchiev", {"desk"}}}), Item("t2")}, {});
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->size(), 1u);
+}
+
 // Several instances on one PostgreSQL database.
 class PgStoreTest : public ::testing::Test {
  protected:
