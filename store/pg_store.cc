@@ -150,14 +150,47 @@ class Rows {
   std::unique_ptr<PGresult, ResultClearer> result_;
 };
 
-// What `url` says of where the database is, without its password.
-std::string Redacted(std::string_view url) {
-  const size_t scheme = url.find("://");
-  const size_t at = url.find('@');
-  if (scheme == std::string_view::npos || at == std::string_view::npos) return std::string(url);
-  const size_t colon = url.find(':', scheme + 3);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon)) + std::string(url.substr(at));
+// Where `url` says the database is, for messages: its user, host, port and database as libpq's
+// own parser (PQconninfoParse) reads them, never a password, in the user info or in a
+// parameter. A URL it cannot read is not quoted, nor is its parser's message, which can quote
+// the password. A password with '@', '/' or ':' written plainly moves part of it into the host,
+// port or database name, where a connection error would quote it: such a URL is refused too.
+Result<std::string> Location(std::string_view url) {
+  constexpr std::string_view kEncode =
+      "; write '@' as %40, ':' as %3A, '/' as %2F and '%' as %25 in the user and password";
+  const std::string text(url);
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(
+      PQconninfoParse(text.c_str(), &error), PQconninfoFree);
+  PQfreemem(error);
+  if (options == nullptr) {
+    return Error::Config("the store URL is not a PostgreSQL connection URI libpq can read" +
+                        std::string(kEncode));
+  }
+  std::string user, host, port, dbname;
+  for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view keyword = o->keyword;
+    if (keyword == "user") user = o->val;
+    if (keyword == "host") host = o->val;
+    if (keyword == "port") port = o->val;
+    if (keyword == "dbname") dbname = o->val;
+  }
+  const auto has = [](const std::string& field, std::string_view chars) {
+    return field.find_first_of(chars) != std::string::npos;
+  };
+  if (has(host, "@") || has(dbname, "@") ||
+      port.find_first_not_of("0123456789,") != std::string::npos) {
+    return Error::Config("the store URL's host, port or database name holds part of its user "
+                        "info" + std::string(kEncode));
+  }
+  std::string location = "postgresql://" + (user.empty() ? "" : user + "@");
+  if (host.starts_with('/')) {  // a Unix socket's folder
+    location += "/" + dbname + "?host=" + host + (port.empty() ? "" : "&port=" + port);
+  } else {
+    location += host + (port.empty() ? "" : ":" + port) + "/" + dbname;
+  }
+  return location;
 }
 
 constexpr std::string_view kFeedColumns =
@@ -1065,8 +1098,10 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
   }
   keywords.push_back(nullptr);
   values.push_back(nullptr);
+  Result<std::string> where = Location(url);
+  if (!where) return where.error();
+  const std::string location = *where;
   Connection conn(PQconnectdbParams(keywords.data(), values.data(), /*expand_dbname=*/1));
-  const std::string location = Redacted(url);
   if (conn == nullptr) return Error::Io(location + ": cannot connect: out of memory");
   if (PQstatus(conn.get()) != CONNECTION_OK) {
     std::string message = PQerrorMessage(conn.get());

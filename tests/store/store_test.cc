@@ -453,6 +453,35 @@ TEST(PgStore, SaysWhichServerItCannotReachWithoutThePassword) {
   EXPECT_EQ(store.error().message.find("s3cret"), std::string::npos);
 }
 
+TEST(PgStore, NoFormOfTheUrlPutsThePasswordInAnError) {
+  // The secret "Xq7?Zw3" (? being '@', '%zz', '/' or ':') or a part of it, however the URL is
+  // written.
+  const std::vector<std::string> urls = {
+      "postgresql://fw@/feedwatch?host=/nonexistent&password=Xq7@Zw3",
+      "postgresql://fw:Xq7@Zw3@127.0.0.1:1/feedwatch",
+      "postgresql://fw:Xq7%zzZw3@127.0.0.1:1/feedwatch",
+      "postgresql://fw:Xq7/Zw3@127.0.0.1:1/feedwatch",
+      "postgresql://fw:Xq7:Zw3@127.0.0.1:1/feedwatch",
+  };
+  for (const std::string& url : urls) {
+    const Result<std::unique_ptr<Store>> store = Store::Connect(url, "");
+    ASSERT_FALSE(store.ok()) << url;
+    EXPECT_EQ(store.error().message.find("Xq7"), std::string::npos)
+        << url << " -> " << store.error().message;
+    EXPECT_EQ(store.error().message.find("Zw3"), std::string::npos)
+        << url << " -> " << store.error().message;
+  }
+  // What it says instead: where the database is, or how to write the URL.
+  EXPECT_TRUE(Store::Connect(urls[0], "")
+                  .error()
+                  .message.starts_with("postgresql://fw@/feedwatch?host=/nonexistent: cannot "
+                                       "connect: "));
+  const Error unreadable = Store::Connect(urls[2], "").error();
+  EXPECT_EQ(unreadable.code, Error::Code::kConfig);
+  EXPECT_NE(unreadable.message.find("write '@' as %40"), std::string::npos) << unreadable.message;
+  EXPECT_EQ(Store::Connect(urls[1], "").error().code, Error::Code::kConfig);
+}
+
 TEST(SqliteStore, CreatesTheCurrentSchemaInWalMode) {
   const testing::TempDir dir;
   const auto file = dir.path() / "feedwatch.db";
