@@ -1,5 +1,7 @@
 #include "daemon/alert_feeds.h"
 
+#include <algorithm>
+
 #include "base/hash.h"
 #include "base/text.h"
 #include "notify/email.h"
@@ -8,13 +10,25 @@
 namespace feedwatch::daemon {
 namespace {
 
-// Text for XML: escaped, and without the control characters XML 1.0 forbids.
+// Text for XML: escaped, and without a character XML 1.0 forbids (its Char production): C0
+// controls but tab, LF and CR; U+FFFE and U+FFFF; bytes that are not UTF-8 become U+FFFD. One
+// such character in a title would make the whole feed not well-formed for as long as the story
+// stays among its entries.
 std::string Xml(std::string_view text) {
   std::string clean;
   clean.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte >= 0x20 || c == '\t' || c == '\n' || c == '\r') clean += c;
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    const std::string_view character = text.substr(i, std::max<size_t>(length, 1));
+    i += character.size();
+    if (length == 0) {
+      clean += kUtf8Replacement;
+    } else if (length == 1) {
+      const auto byte = static_cast<unsigned char>(character[0]);
+      if (byte >= 0x20 || byte == '\t' || byte == '\n' || byte == '\r') clean += character;
+    } else if (character != "\xEF\xBF\xBE" && character != "\xEF\xBF\xBF") {
+      clean += character;
+    }
   }
   return HtmlEscape(clean);
 }

@@ -28,8 +28,8 @@ const std::string kRss = R"(<?xml version="1.0" encoding="utf-8"?>
 
 class AlertFeedsTest : public ::testing::Test {
  protected:
-  void Start(const std::string& watch_extra) {
-    http_.Serve("http://wire.test/rss", kRss);
+  void Start(const std::string& watch_extra, const std::string& rss = kRss) {
+    http_.Serve("http://wire.test/rss", rss);
     testing::WriteFile(dir_.path() / "feed-token", "s3cret-token\n");
     daemon_ = MakeDaemon(
         "[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n[defaults]\ninitial_lookback = \"all\"\n"
@@ -111,6 +111,31 @@ TEST_F(AlertFeedsTest, AWatchWithATokenIsServedOnlyWithIt) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
   EXPECT_NE(FeedParser(ok->body).find("bozo=0 entries=2"), std::string::npos);
+}
+
+TEST_F(AlertFeedsTest, ACharacterXmlForbidsInATitleLeavesTheFeedWellFormed) {
+  // U+FFFF and U+FFFE, as character references (which pugixml decodes) and as UTF-8, and a
+  // byte that is not UTF-8 in the description.
+  std::string rss = kRss;
+  rss.replace(rss.find("Ambassador Darchiev:"), 20,
+              "Ambassador&#xFFFF; Darchiev&#xFFFE;\xEF\xBF\xBF \xEF\xBF\xBE:");
+  rss.replace(rss.find("Russia's envoy"), 14, "Russia's \xFF envoy");
+  Start("", rss);
+  const httplib::Result served = client_->Get("/feeds/darchiev.atom");
+  ASSERT_TRUE(served);
+  EXPECT_EQ(served->body.find("\xEF\xBF\xBF"), std::string::npos);
+  EXPECT_EQ(served->body.find("\xEF\xBF\xBE"), std::string::npos);
+  const std::string parsed = FeedParser(served->body);
+  EXPECT_NE(parsed.find("bozo=0 entries=2"), std::string::npos) << parsed;
+  EXPECT_NE(parsed.find("| Ambassador Darchiev : \"irritants\""), std::string::npos) << parsed;
+  // Python's expat, strict: the document is well-formed XML.
+  testing::ChildProcess expat("/usr/bin/python3",
+                              {"-c",
+                               "import sys, xml.dom.minidom\n"
+                               "xml.dom.minidom.parse(sys.argv[1]); print('well-formed')\n",
+                               (dir_.path() / "feed.atom").string()});
+  expat.Wait(30s);
+  EXPECT_EQ(expat.out(), "well-formed\n") << expat.err();
 }
 
 TEST_F(AlertFeedsTest, TheFeedCommandWritesTheSameDocument) {
