@@ -1,3 +1,4 @@
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -50,6 +51,12 @@ std::string HmacSha256(std::string_view key, std::string_view data) {
   assert(ok != nullptr);
   (void)ok;
   return {reinterpret_cast<const char*>(digest.data()), length};
+}
+
+bool SecretEquals(std::string_view given, std::string_view expected) {
+  const std::string a = Sha256Hex(given);
+  const std::string b = Sha256Hex(expected);
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::string Base64Encode(std::string_view data) {

@@ -12,6 +12,10 @@ std::string Sha256Hex(std::string_view data);
 // The raw 32-byte HMAC-SHA256 of `data` under `key`.
 std::string HmacSha256(std::string_view key, std::string_view data);
 
+// Whether a secret a peer `given` equals the `expected` one, in time that depends on neither
+// (CRYPTO_memcmp over both SHA-256 digests: not even the length shows).
+bool SecretEquals(std::string_view given, std::string_view expected);
+
 // Standard base64 (RFC 4648 section 4) with padding, on one line.
 std::string Base64Encode(std::string_view data);
 // nullopt when `text` is not padded standard base64.

@@ -1,9 +1,12 @@
 #include "config/config.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -25,6 +28,19 @@ constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "in
                                                         "error", "critical", "off"};
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// "0644".
+std::string OctalMode(mode_t mode) {
+  std::array<char, 8> text{};
+  std::snprintf(text.data(), text.size(), "%04o", static_cast<unsigned>(mode & 07777));
+  return text.data();
+}
+
+// Whether "HOST:PORT" listens on a loopback address only (127.0.0.0/8, ::1, localhost).
+bool IsLoopbackListener(std::string_view listen) {
+  const std::string_view host = listen.substr(0, listen.rfind(':'));
+  return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
 
 size_t EditDistance(std::string_view a, std::string_view b) {
   std::vector<size_t> row(b.size() + 1);
@@ -133,6 +149,10 @@ class Loader {
   void Add(const toml::source_position& where, std::string message) {
     diagnostics_.push_back({where.line, where.column, std::move(message)});
   }
+  void Warn(const toml::source_position& where, const std::string& message) {
+    warnings_.push_back(path_.string() + ":" + std::to_string(where.line) + ":" +
+                        std::to_string(where.column) + ": warning: " + message);
+  }
 
   Result<Config> Load(std::string_view text) {
     toml::table root;
@@ -157,6 +177,8 @@ class Loader {
     LoadFeeds(root, config.feeds);
     config.terms = LoadTerms(root);
     LoadWatches(root, config);
+    WarnOfOpenWatches(config);
+    config.warnings = std::move(warnings_);
     return Finish(std::move(config));
   }
 
@@ -330,6 +352,7 @@ class Loader {
                 R"( must be HOST:PORT, such as "127.0.0.1:9464" or "[::1]:9464")");
       } else {
         daemon.metrics_listen = *listen;
+        metrics_listen_at_ = table->get("metrics_listen")->source().begin;
       }
     }
     if (auto d = DurationValue(*table, "forget_after")) daemon.forget_after = *d;
@@ -487,6 +510,12 @@ class Loader {
       if (secret.empty()) {
         Add(where, "the " + std::string(key) + " " + candidate.string() + " is empty");
         return std::nullopt;
+      }
+      struct stat info {};
+      if (::stat(candidate.c_str(), &info) == 0 && (info.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+        Warn(where, "the " + std::string(key) + " " + candidate.string() +
+                        " is readable or writable by every user (mode " +
+                        OctalMode(info.st_mode) + "); chmod o= it");
       }
       return secret;
     }
@@ -998,7 +1027,28 @@ class Loader {
     return ok;
   }
 
+  // A listener that other hosts can reach serves every watch without a token to them.
+  void WarnOfOpenWatches(const Config& config) {
+    const std::string& listen = config.daemon.metrics_listen;
+    if (listen.empty() || IsLoopbackListener(listen)) return;
+    std::string open;
+    int count = 0;
+    for (const WatchConfig& watch : config.watches) {
+      if (!watch.feed_token.empty()) continue;
+      if (++count <= 5) open += (open.empty() ? "" : ", ") + watch.name;
+    }
+    if (count == 0) return;
+    if (count > 5) open += " and " + std::to_string(count - 5) + " more";
+    Warn(metrics_listen_at_,
+         "metrics_listen " + Quote(listen) +
+             " is reachable from other hosts, and anyone who reaches it can read the stories of "
+             "the watches without a feed_token_file (" +
+             open + ") at /feeds/WATCH.atom; give them one, or listen on 127.0.0.1");
+  }
+
   std::filesystem::path path_;
+  std::vector<std::string> warnings_;
+  toml::source_position metrics_listen_at_{};
   std::set<std::string> broken_terms_;  // [terms] lists reported broken
   std::vector<std::string> lines_;
   std::vector<Diagnostic> diagnostics_;

@@ -127,6 +127,10 @@ struct Config {
   std::vector<NotifierConfig> notifiers;
   // [smtp]; required by email notifiers. The password has been read from its file.
   std::optional<notify::SmtpSettings> smtp;
+  // What is valid but probably not meant, each "PATH:LINE:COLUMN: warning: what": a secret file
+  // others can read, a listener other hosts reach serving watches without a token.
+  // check-config prints them; the daemon logs them when it loads the file.
+  std::vector<std::string> warnings;
 };
 
 // Reads and validates the file at `path`. On failure the error's message lists every problem

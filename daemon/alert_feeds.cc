@@ -96,23 +96,27 @@ void AlertFeeds::Publish(const std::string& watch, std::string atom, TimePoint u
 
 HttpListener::Reply AlertFeeds::Serve(const HttpListener::Request& request) const {
   HttpListener::Reply not_found{404, "text/plain", "no such feed\n", {}};
-  std::string_view name = request.path;
-  if (!name.starts_with("/feeds/") || !name.ends_with(".atom")) return not_found;
-  name = name.substr(7, name.size() - 7 - 5);
-  std::string token;
+  std::string_view path = request.path;
+  if (!path.starts_with("/feeds/") || !path.ends_with(".atom")) return not_found;
+  const std::optional<std::string> name = PercentDecode(path.substr(7, path.size() - 7 - 5));
+  std::optional<std::string> token = "";
   for (std::string_view query = request.query; !query.empty();) {
     const size_t amp = query.find('&');
     const std::string_view pair = query.substr(0, amp);
-    if (pair.starts_with("token=")) token = std::string(pair.substr(6));
+    if (pair.starts_with("token=")) token = PercentDecode(pair.substr(6));
     query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
   }
+  if (!name || !token) return not_found;
   const std::lock_guard lock(mutex_);
-  const auto expected = tokens_.find(std::string(name));
-  const auto feed = feeds_.find(std::string(name));
-  // A wrong token looks like no feed at all: it does not confirm the watch exists.
-  if (expected == tokens_.end() || feed == feeds_.end() || token != expected->second) {
-    return not_found;
-  }
+  const auto expected = tokens_.find(*name);
+  const auto feed = feeds_.find(*name);
+  // A wrong token looks like no feed at all: it does not confirm the watch exists. The token is
+  // compared in constant time, and compared for an unknown watch too, so that the answer's
+  // timing tells nothing either.
+  const bool token_ok =
+      SecretEquals(*token, expected != tokens_.end() ? std::string_view(expected->second)
+                                                     : std::string_view("\n"));
+  if (expected == tokens_.end() || feed == feeds_.end() || !token_ok) return not_found;
   const Published& published = feed->second;
   std::vector<std::string> headers = {"ETag: " + published.etag,
                                       "Last-Modified: " + published.last_modified,

@@ -8,6 +8,7 @@
 #include <array>
 #include <csignal>
 #include <cstdlib>
+#include <set>
 
 #include "base/hash.h"
 #include "daemon/dispatch.h"
@@ -99,6 +100,20 @@ std::filesystem::path StateDir(const std::string& flag, const config::Config& co
   return "/var/lib/feedwatch";
 }
 
+// The database holds what every watch matched and the outbox's messages: a state directory
+// that other users can enter (made by hand, or 0777) is worth a word. feedwatch does not change
+// the modes of a folder it did not create.
+void WarnIfOthersReach(const std::filesystem::path& state_dir) {
+  std::error_code ec;
+  using std::filesystem::perms;
+  const perms mode = std::filesystem::status(state_dir, ec).permissions();
+  if (ec || (mode & perms::others_all) == perms::none) return;
+  spdlog::warn(
+      "state directory {} is open to every user (mode {:04o}): they can read, or change, "
+      "the database; chmod o= it",
+      state_dir.string(), static_cast<unsigned>(mode & perms::mask));
+}
+
 Daemon::~Daemon() = default;
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options options) {
@@ -119,6 +134,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   }
   if (ec)
     return Error::CantCreate("state directory " + d.state_dir_.string() + ": " + ec.message());
+  for (const std::string& warning : config.warnings) spdlog::warn("{}", warning);
+  WarnIfOthersReach(d.state_dir_);
   Result<std::unique_ptr<store::Store>> store = OpenStore(config, d.state_dir_);
   if (!store) return store.error();
   d.store_ = std::move(*store);
@@ -159,8 +176,13 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
       std::make_unique<Engine>(*config, *store_, *http_, *clock_, *random_, Pointers(notifiers),
                                metrics_.get(), metrics_server_ != nullptr ? &feeds_ : nullptr);
   std::map<std::string, std::string> tokens;
-  for (const config::WatchConfig& watch : config->watches) tokens[watch.name] = watch.feed_token;
+  std::set<std::string> private_watches;
+  for (const config::WatchConfig& watch : config->watches) {
+    tokens[watch.name] = watch.feed_token;
+    if (!watch.feed_token.empty()) private_watches.insert(watch.name);
+  }
   feeds_.Configure(std::move(tokens));
+  metrics_->SetPrivateWatches(std::move(private_watches));
   if (Status s = engine->Load(mode); !s) return s;
   engine_.reset();     // before what it points into
   http_->CancelAll();  // their callbacks belong to the engine being replaced
@@ -179,6 +201,7 @@ Status Daemon::Reload() {
                          " is not valid; keeping the running configuration:\n" +
                          next.error().message);
   }
+  for (const std::string& warning : next->warnings) spdlog::warn("SIGHUP: {}", warning);
   if (StateDir(options_.state_dir_flag, *next) != state_dir_) {
     spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
   }

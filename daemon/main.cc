@@ -151,6 +151,7 @@ int OpenSignalFd() {
 Status CheckConfig(const std::string& path) {
   Result<config::Config> config = LoadConfig(path);
   if (!config) return config.error();
+  for (const std::string& warning : config->warnings) std::cerr << warning << "\n";
   std::cout << path << ": OK (" << config->feeds.size() << " feeds, " << config->watches.size()
             << " watches, " << config->notifiers.size() << " notifiers)\n";
   return Status::Ok();

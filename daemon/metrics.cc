@@ -77,6 +77,11 @@ void Metrics::Matched(const std::string& watch) {
   ++matches_[watch];
 }
 
+void Metrics::SetPrivateWatches(std::set<std::string> watches) {
+  const std::lock_guard lock(mutex_);
+  private_watches_ = std::move(watches);
+}
+
 void Metrics::Delivered(const std::string& notifier, DeliveryResult result, int count) {
   const std::lock_guard lock(mutex_);
   deliveries_[{notifier, std::string(DeliveryResultName(result))}] +=
@@ -149,9 +154,17 @@ std::string Metrics::Render() const {
   Family(out, "feedwatch_items_parsed_total", "counter", "Items read from fetched feeds.");
   out += "feedwatch_items_parsed_total " + std::to_string(items_parsed_) + "\n";
   Family(out, "feedwatch_matches_total", "counter", "New matches that alert, by watch.");
+  std::uint64_t private_matches = 0;
   for (const auto& [watch, count] : matches_) {
+    if (private_watches_.contains(watch)) {
+      private_matches += count;
+      continue;
+    }
     out +=
         "feedwatch_matches_total{watch=\"" + Label(watch) + "\"} " + std::to_string(count) + "\n";
+  }
+  if (private_matches > 0) {
+    out += "feedwatch_matches_total{watch=\"(private)\"} " + std::to_string(private_matches) + "\n";
   }
   Family(out, "feedwatch_deliveries_total", "counter",
          "Delivery attempts by notifier and result (sent, failed, dead).");

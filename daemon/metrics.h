@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,9 @@ class Metrics {
   void FetchDone(FetchResult result, std::chrono::duration<double> took);
   void ItemsParsed(int count);
   void Matched(const std::string& watch);
+  // Watches whose names /metrics does not show (those with a feed token): their matches are
+  // counted together as watch="(private)". Replaces the previous set.
+  void SetPrivateWatches(std::set<std::string> watches);
   void Delivered(const std::string& notifier, DeliveryResult result, int count);
 
   struct Gauges {
@@ -71,6 +75,7 @@ class Metrics {
   std::uint64_t duration_count_ = 0;
   std::uint64_t items_parsed_ = 0;
   std::map<std::string, std::uint64_t> matches_;  // by watch
+  std::set<std::string> private_watches_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> deliveries_;
   Gauges gauges_;
   std::string instance_;

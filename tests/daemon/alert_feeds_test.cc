@@ -111,6 +111,22 @@ TEST_F(AlertFeedsTest, AWatchWithATokenIsServedOnlyWithIt) {
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->status, 200);
   EXPECT_NE(FeedParser(ok->body).find("bozo=0 entries=2"), std::string::npos);
+  // Percent-encoded, as some clients write every character but letters and digits.
+  const httplib::Result encoded = client_->Get("/feeds/darchiev.atom?token=s3cret%2dtoken");
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(encoded->status, 200);
+  EXPECT_EQ(encoded->body, ok->body);
+  EXPECT_EQ(client_->Get("/feeds/darchiev.atom?token=s3cret%2")->status, 404);
+  EXPECT_EQ(client_->Get("/feeds/darchiev.atom?token=s3cret-token%00")->status, 404);
+
+  // /metrics, which asks for no token, does not name the watch: its matches are counted as
+  // private.
+  const httplib::Result metrics = client_->Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->body.find("darchiev"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("feedwatch_matches_total{watch=\"(private)\"} 2\n"),
+            std::string::npos)
+      << metrics->body;
 }
 
 TEST_F(AlertFeedsTest, ACharacterXmlForbidsInATitleLeavesTheFeedWellFormed) {

@@ -83,6 +83,51 @@ TEST(Cli, TheStateIsTheOwnersAloneWhateverTheUmask) {
   }
 }
 
+TEST(Cli, CheckConfigWarnsOfSecretsOthersReadAndWatchesOtherHostsReach) {
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "token", "s3cret-token\n");
+  std::filesystem::permissions(dir.path() / "token", std::filesystem::perms(0644));
+  const std::string watches =
+      "[[watch]]\nname = \"open\"\nquery = \"Darchiev\"\n"
+      "[[watch]]\nname = \"closed\"\nquery = \"Darchiev\"\nfeed_token_file = \"token\"\n"
+      "[[notify]]\nname = \"c\"\ntype = \"console\"\n";
+  const std::filesystem::path config = dir.path() / "feedwatch.toml";
+  testing::WriteFile(config, "[daemon]\nmetrics_listen = \"0.0.0.0:9464\"\n" + watches);
+  const testing::CommandResult open = RunFeedwatch({"check-config", "-c", config.string()});
+  EXPECT_EQ(open.exit_code, 0) << open.err;  // valid: warnings do not fail it
+  EXPECT_NE(open.err.find(config.string() +
+                          ":2:18: warning: metrics_listen \"0.0.0.0:9464\" is reachable from "
+                          "other hosts, and anyone who reaches it can read the stories of the "
+                          "watches without a feed_token_file (open) at /feeds/WATCH.atom"),
+            std::string::npos)
+      << open.err;
+  EXPECT_NE(open.err.find(config.string() + ":9:19: warning: the feed_token_file " +
+                          (dir.path() / "token").string() +
+                          " is readable or writable by every user (mode 0644); chmod o= it"),
+            std::string::npos)
+      << open.err;
+
+  // On loopback, with the token file the owner's alone: nothing to say.
+  std::filesystem::permissions(dir.path() / "token", std::filesystem::perms(0600));
+  testing::WriteFile(config, "[daemon]\nmetrics_listen = \"127.0.0.1:9464\"\n" + watches);
+  const testing::CommandResult quiet = RunFeedwatch({"check-config", "-c", config.string()});
+  EXPECT_EQ(quiet.exit_code, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+}
+
+TEST(Cli, AStateDirectoryOpenToEveryUserIsWarnedOf) {
+  const testing::TempDir dir;
+  const auto config = WriteLocalConfig(dir.path());
+  std::filesystem::create_directory(dir.path() / "state");
+  std::filesystem::permissions(dir.path() / "state", std::filesystem::perms(0777));
+  const testing::CommandResult once = RunFeedwatch({"once", "--config", config.string()});
+  EXPECT_EQ(once.exit_code, 0) << once.err;
+  EXPECT_NE(once.err.find("state directory " + (dir.path() / "state").string() +
+                          " is open to every user (mode 0777)"),
+            std::string::npos)
+      << once.err;
+}
+
 TEST(Cli, CheckConfigAcceptsTheBundledExample) {
   const auto example = testing::SourceDir() / "config" / "feedwatch.example.toml";
   const testing::CommandResult result = RunFeedwatch({"check-config", "-c", example.string()});
