@@ -27,6 +27,9 @@ namespace {
 constexpr std::array<std::string_view, 7> kLogLevels = {"trace", "debug",    "info", "warn",
                                                         "error", "critical", "off"};
 
+// The largest max_items and max_alerts: a poll's items are held in memory together.
+constexpr int kMaxItemsLimit = 1'000'000;
+
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 // "0644".
@@ -469,8 +472,11 @@ class Loader {
   void LoadDefaults(const toml::table& root) {
     const toml::table* table = Section(root, "defaults");
     if (table == nullptr) return;
-    CheckKeys(*table, {"interval", "initial_lookback", "max_backoff"}, "[defaults]");
+    CheckKeys(*table, {"interval", "initial_lookback", "max_backoff", "max_items", "max_alerts"},
+              "[defaults]");
     if (auto d = DurationValue(*table, "interval")) default_interval_ = *d;
+    Integer(*table, "max_items", 1, kMaxItemsLimit, default_max_items_);
+    Integer(*table, "max_alerts", 1, kMaxItemsLimit, default_max_alerts_);
     if (auto d = DurationValue(*table, "max_backoff")) max_backoff_ = *d;
     default_lookback_ = Lookback(*table, default_lookback_);
   }
@@ -829,8 +835,13 @@ class Loader {
   void LoadFeeds(const toml::table& root, std::vector<FeedConfig>& feeds) {
     std::map<std::string, toml::source_index> first_line;
     for (const toml::table* table : TableArray(root, "feed")) {
-      CheckKeys(*table, {"name", "url", "interval", "initial_lookback"}, "[[feed]]");
+      CheckKeys(*table, {"name", "url", "interval", "initial_lookback", "max_items", "max_alerts"},
+                "[[feed]]");
       FeedConfig feed;
+      feed.max_items = default_max_items_;
+      feed.max_alerts = default_max_alerts_;
+      Integer(*table, "max_items", 1, kMaxItemsLimit, feed.max_items);
+      Integer(*table, "max_alerts", 1, kMaxItemsLimit, feed.max_alerts);
       const auto name = Name(*table, "[[feed]]", first_line, "feed");
       const auto url = FeedUrl(*table);
       feed.interval = DurationValue(*table, "interval").value_or(default_interval_);
@@ -1054,6 +1065,8 @@ class Loader {
   std::vector<Diagnostic> diagnostics_;
   Duration default_interval_ = 10min;
   Duration max_backoff_ = 6h;
+  int default_max_items_ = FeedConfig{}.max_items;
+  int default_max_alerts_ = FeedConfig{}.max_alerts;
   std::optional<Duration> default_lookback_ = 48h;
   bool smtp_seen_ = false;
 };

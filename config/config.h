@@ -84,6 +84,12 @@ struct FeedConfig {
   // Only items published within this long before the feed's first poll may alert; nullopt
   // means every item of the first poll may ("all"). Undated items always may.
   std::optional<Duration> initial_lookback;
+  // One poll reads at most this many items: past it the first and the last half in document
+  // order, so the newest are read whichever end the feed lists them at (docs/reliability.md).
+  int max_items = 2'000;
+  // One poll sends at most this many alerts; past it each watch's remaining new stories are
+  // recorded (feedwatch matches lists them) and told in one summary alert per watch.
+  int max_alerts = 100;
 };
 
 struct WatchConfig {

@@ -14,7 +14,8 @@
 namespace feedwatch::daemon {
 namespace {
 
-// Deliveries read per pass; more wait for the next.
+// Units (a message tried before, whole, or a new delivery) read per pass, fairly across feeds
+// (Store::DueDeliveries); more wait for the next.
 constexpr int kBatch = 500;
 // Alerts in one digest message at most; more make more messages.
 constexpr size_t kDigestSize = 100;
@@ -173,11 +174,6 @@ void Dispatcher::DeliverDue() {
   if (!due) {
     spdlog::error("outbox: {}", due.error().message);
     return;
-  }
-  // The last message may continue past the batch: leave it whole for a later pass.
-  if (due->size() == static_cast<size_t>(kBatch) && !due->back().message_id.empty()) {
-    const std::string cut = due->back().message_id;
-    std::erase_if(*due, [&](const store::Delivery& d) { return d.message_id == cut; });
   }
   std::map<std::string, std::vector<store::Delivery>> by_notifier;
   for (store::Delivery& d : *due) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <ctime>
 #include <utility>
 
 #include "base/hash.h"
@@ -26,6 +27,13 @@ constexpr Seconds kClaimRetry{10};
 constexpr Seconds kInstanceLive{60};
 // On a shared store a feed falls due locally up to this much after the store says.
 constexpr std::uint64_t kShareSpreadSeconds = 5;
+
+// The CPU time the calling thread has used.
+std::chrono::nanoseconds ThreadCpuTime() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
 
 std::string FormatDelay(Seconds delay) {
   const int64_t s = delay.count();
@@ -395,6 +403,7 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   options.base_url = response.effective_url.empty() ? feed.url : response.effective_url;
   options.content_type = response.Header("content-type");
   options.max_parse_time = config_.http.max_parse_time;
+  options.max_items = static_cast<size_t>(feed.max_items);
   Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
   if (!parsed) return parsed.error();
   runtime.hint = parsed->ttl ? std::optional<Seconds>(*parsed->ttl) : std::nullopt;
@@ -409,6 +418,11 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
     spdlog::warn("feed {}: {}", feed.name, warning);
   }
 
+  // The matching gets a CPU budget of its own, as long as the parse's: past it the items left
+  // are read at the next poll, and the loop turns meanwhile.
+  const std::chrono::nanoseconds match_deadline =
+      config_.http.max_parse_time.count() > 0 ? ThreadCpuTime() + config_.http.max_parse_time
+                                              : std::chrono::nanoseconds::max();
   const std::vector<std::string> keys = ItemPipeline::Keys(*parsed);
   Result<KnownItems> known = store_.KnownItems(feed.name, keys);
   if (!known) return known.error();
@@ -422,7 +436,8 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
                           .keys = keys,
                           .known = *known,
                           .first_success = !runtime.state.last_success_at,
-                          .now = now},
+                          .now = now,
+                          .out_of_time = [&] { return ThreadCpuTime() > match_deadline; }},
                          stories_);
   };
   Result<PipelineResult> piped = run();
@@ -456,6 +471,21 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   }
   if (!heads) return heads.error();
   const PipelineResult& result = *piped;
+  if (result.held_alerts > 0) {
+    spdlog::warn(
+        "feed {}: {} new matches past max_alerts ({}) recorded without alerts; each watch "
+        "that had some gets one summary alert",
+        feed.name, result.held_alerts, feed.max_alerts);
+    if (metrics_ != nullptr) metrics_->AlertsHeld(result.held_alerts);
+  }
+  if (result.unread > 0) {
+    spdlog::warn("feed {}: the matching budget ({} ms of CPU) was spent; {} items left for the "
+                 "next poll",
+                 feed.name,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(config_.http.max_parse_time)
+                     .count(),
+                 result.unread);
+  }
   if (!heads->empty()) dispatcher_.Wake();
   for (const store::StoryHead& head : *heads) {
     stories_.Add(head);

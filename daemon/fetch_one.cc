@@ -5,12 +5,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/config.h"
 #include "net/http_client.h"
 
 namespace feedwatch::daemon {
 
 Result<Document> FetchOne(const std::string& file_or_url, const std::string& user_agent) {
   Document document;
+  document.options.max_items = static_cast<size_t>(config::FeedConfig{}.max_items);
+  document.options.max_parse_time = config::HttpSettings{}.max_parse_time;
   if (!file_or_url.starts_with("http://") && !file_or_url.starts_with("https://")) {
     std::ifstream in(file_or_url, std::ios::binary);
     if (!in) {

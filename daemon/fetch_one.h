@@ -11,7 +11,9 @@ namespace feedwatch::daemon {
 
 struct Document {
   std::string bytes;
-  feeds::ParseOptions options;  // base URL and Content-Type, when fetched
+  // Base URL and Content-Type when fetched; the daemon's default limits (max_items, the
+  // parse budget), so that what a command shows is what a poll would read.
+  feeds::ParseOptions options;
 };
 
 // An http(s):// argument is fetched (redirects followed, 30 s timeout, 10 MiB limit) and must

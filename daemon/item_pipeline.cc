@@ -135,6 +135,10 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
   const std::string feed_names = feed_name + '\n' + feed.title;
 
   for (size_t i = 0; i < feed.items.size(); ++i) {
+    if (i > 0 && input.out_of_time && input.out_of_time()) {
+      result.unread = static_cast<int>(feed.items.size() - i);
+      break;
+    }
     const feeds::Item& item = feed.items[i];
     store::ItemRecord& record = result.records.emplace_back();
     ItemFate& fate = result.fates.emplace_back(ItemFate::kSeen);
@@ -203,7 +207,64 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
           std::move(hits));
     }
   }
+  HoldPastMaxAlerts(input, result);
   return result;
+}
+
+std::string SummaryKey(const std::string& watch, TimePoint now) {
+  return "feedwatch:held:" + watch + ":" + std::to_string(now.time_since_epoch().count());
+}
+
+// Past the feed's max_alerts, a poll's further new stories are recorded without deliveries
+// (`feedwatch matches` lists them, later copies link to them) and each watch that had some gets
+// one summary alert instead: a feed that floods (a CMS republishing its archive, an attacker)
+// costs a subscriber one message, and other feeds' alerts do not queue behind it.
+void ItemPipeline::HoldPastMaxAlerts(const Input& input, PipelineResult& result) const {
+  const config::FeedConfig& feed = input.feed_config;
+  int alerts = 0;
+  std::map<std::string, int> held;  // by watch
+  for (size_t i = 0; i < result.records.size(); ++i) {
+    if (result.fates[i] != ItemFate::kNew && result.fates[i] != ItemFate::kEdited) continue;
+    for (store::MatchRecord& match : result.records[i].matches) {
+      if (match.story_of || match.notifiers.empty() || ++alerts <= feed.max_alerts) continue;
+      match.notifiers.clear();
+      match.due_at.clear();
+      ++held[match.watch];
+      if (result.fates[i] == ItemFate::kNew) --result.new_alerts;
+    }
+  }
+  for (const auto& [watch_name, count] : held) {
+    const auto watch =
+        std::find_if(config_.watches.begin(), config_.watches.end(),
+                     [&](const config::WatchConfig& w) { return w.name == watch_name; });
+    if (watch == config_.watches.end()) continue;
+    result.held_alerts += count;
+    store::ItemRecord& record = result.records.emplace_back();
+    result.fates.push_back(ItemFate::kNew);
+    ++result.new_alerts;
+    record.key = SummaryKey(watch_name, input.now);
+    record.title = feed.name + ": " + std::to_string(count) + " more new items matched " +
+                   watch_name + " in one poll";
+    if (feed.url.starts_with("http://") || feed.url.starts_with("https://")) {
+      record.link = feed.url;
+    }
+    record.published = input.now;
+    record.summary = "The feed " + feed.name + " brought more new items that matched " +
+                     watch_name + " at once than its max_alerts (" +
+                     std::to_string(feed.max_alerts) + "): those past it were recorded, not " +
+                     "sent one by one. feedwatch matches lists every one.";
+    record.summary_marked = record.summary;
+    store::MatchRecord& match = record.matches.emplace_back();
+    match.watch = watch_name;
+    match.notifiers = watch->notify;
+    for (const std::string& notifier : watch->notify) {
+      if (const TimePoint due = DueAt(config_, notifier, input.now); due != input.now) {
+        match.due_at[notifier] = due;
+      }
+    }
+    match.hits = "[]";
+    match.snippet = record.summary;
+  }
 }
 
 }  // namespace feedwatch::daemon

@@ -83,8 +83,17 @@ struct PipelineResult {
   std::vector<store::ItemRecord> records;
   std::vector<ItemFate> fates;  // parallel to records
   int new_items = 0;            // kNew and kBeforeLookback
-  int new_alerts = 0;           // matches of new items that start a story
+  int new_alerts = 0;           // matches of new items that start a story, summaries included
+  // Matches past the feed's max_alerts: recorded without deliveries, and told in one summary
+  // record per watch at the end of `records` (SummaryKey).
+  int held_alerts = 0;
+  // Items not looked at because the poll's matching budget was spent: the last ones of the
+  // feed, not in `records`, so that the next poll reads them as new.
+  int unread = 0;
 };
+
+// The key of the record that sums up a watch's held alerts of one poll.
+std::string SummaryKey(const std::string& watch, TimePoint now);
 
 class ItemPipeline {
  public:
@@ -101,12 +110,17 @@ class ItemPipeline {
     const KnownItems& known;
     bool first_success = false;  // the feed was never polled successfully: look-back applies
     TimePoint now;
+    // Whether the matching budget is spent, asked after each item (null: never); the items
+    // after it are left unread.
+    std::function<bool()> out_of_time = nullptr;
   };
   // `stories` is read, not changed: heads are added once the result is committed. Errors: those
   // of reading a watch's stories.
   Result<PipelineResult> Run(const Input& input, StoryIndexes& stories) const;
 
  private:
+  void HoldPastMaxAlerts(const Input& input, PipelineResult& result) const;
+
   const config::Config& config_;
   filters::WatchSet watches_;  // config_.watches, indexed
 };

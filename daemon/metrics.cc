@@ -77,6 +77,11 @@ void Metrics::Matched(const std::string& watch) {
   ++matches_[watch];
 }
 
+void Metrics::AlertsHeld(int count) {
+  const std::lock_guard lock(mutex_);
+  alerts_held_ += static_cast<std::uint64_t>(count);
+}
+
 void Metrics::SetPrivateWatches(std::set<std::string> watches) {
   const std::lock_guard lock(mutex_);
   private_watches_ = std::move(watches);
@@ -166,6 +171,9 @@ std::string Metrics::Render() const {
   if (private_matches > 0) {
     out += "feedwatch_matches_total{watch=\"(private)\"} " + std::to_string(private_matches) + "\n";
   }
+  Family(out, "feedwatch_alerts_held_total", "counter",
+         "New matches past a feed's max_alerts in one poll, recorded without alerts.");
+  out += "feedwatch_alerts_held_total " + std::to_string(alerts_held_) + "\n";
   Family(out, "feedwatch_deliveries_total", "counter",
          "Delivery attempts by notifier and result (sent, failed, dead).");
   for (const auto& [key, count] : deliveries_) {

@@ -38,6 +38,8 @@ class Metrics {
   // counted together as watch="(private)". Replaces the previous set.
   void SetPrivateWatches(std::set<std::string> watches);
   void Delivered(const std::string& notifier, DeliveryResult result, int count);
+  // Matches past a feed's max_alerts, recorded without alerts.
+  void AlertsHeld(int count);
 
   struct Gauges {
     int feeds = 0;
@@ -74,6 +76,7 @@ class Metrics {
   double duration_sum_ = 0;
   std::uint64_t duration_count_ = 0;
   std::uint64_t items_parsed_ = 0;
+  std::uint64_t alerts_held_ = 0;
   std::map<std::string, std::uint64_t> matches_;  // by watch
   std::set<std::string> private_watches_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> deliveries_;

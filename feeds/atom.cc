@@ -1,7 +1,9 @@
 // Atom 1.0 (RFC 4287) and its predecessor Atom 0.3.
+#include <algorithm>
 #include <charconv>
 
 #include "feeds/html_text.h"
+#include "feeds/internal/item_window.h"
 #include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
@@ -92,7 +94,8 @@ void ReadEntry(const XmlNode& node, const std::string& base, const std::string& 
 
 }  // namespace
 
-void ReadAtom(const XmlNode& root, const Document& document, const std::string& base, Feed& feed) {
+void ReadAtom(const XmlNode& root, const Document& document, const std::string& base,
+              size_t max_items, Feed& feed) {
   feed.format = document.root_namespace == "http://purl.org/atom/ns#" ? "atom0.3" : "atom1.0";
   const Children children(root);
   feed.title = AtomText(children[Name::kAtomTitle], Keep::kLine).text;
@@ -100,9 +103,13 @@ void ReadAtom(const XmlNode& root, const Document& document, const std::string& 
   const std::string feed_author = Person(children[Name::kAtomAuthor]);
   // A document read from a file has no web address; the feed's own link stands in.
   const std::string entry_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
-  feed.items.reserve(children.Count(Name::kAtomEntry));
+  const size_t count = children.Count(Name::kAtomEntry);
+  const ItemWindow window(count, max_items);
+  window.Warn(feed);
+  feed.items.reserve(std::min(count, max_items == 0 ? count : max_items));
+  size_t index = 0;
   for (const auto& [node, name] : children.elements()) {
-    if (name != Name::kAtomEntry || CutOff(node, feed)) continue;
+    if (name != Name::kAtomEntry || !window.Reads(index++) || CutOff(node, feed)) continue;
     ReadEntry(node, entry_base, feed_author, feed.items.emplace_back());
     if (!AfterItem(feed)) return;
   }

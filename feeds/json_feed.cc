@@ -3,9 +3,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <deque>
+#include <vector>
+
 #include "base/text.h"
 #include "feeds/date.h"
 #include "feeds/html_text.h"
+#include "feeds/internal/item_window.h"
 #include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
@@ -86,10 +91,65 @@ void ReadItem(const json& object, const std::string& base, const std::string& fe
   }
 }
 
+
+// The items of a JSON Feed, taken out of the document as the parser finishes each: at most
+// max_items of them are held (the first and last halves, ItemWindow), however many the
+// document lists, so that memory follows max_items and not the count of "items" members.
+class ItemCollector {
+ public:
+  explicit ItemCollector(size_t max_items)
+      : head_max_(max_items == 0 ? SIZE_MAX : ItemWindow(SIZE_MAX, max_items).head()),
+        tail_max_(max_items == 0 ? 0 : max_items / 2) {}
+
+  // nlohmann-json's parser callback: false drops what was just parsed from the document.
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    if (depth == 1 && event == json::parse_event_t::key) {
+      in_items_ = parsed == "items";
+      return true;
+    }
+    const bool element_done =
+        event == json::parse_event_t::object_end || event == json::parse_event_t::array_end ||
+        event == json::parse_event_t::value;
+    if (depth != 2 || !in_items_ || !element_done) return true;
+    if (!parsed.is_object()) return false;  // not an item: skipped
+    ++count_;
+    if (head_.size() < head_max_) {
+      head_.push_back(std::move(parsed));
+    } else if (tail_max_ > 0) {
+      if (tail_.size() == tail_max_) tail_.pop_front();
+      tail_.push_back(std::move(parsed));
+    }
+    return false;
+  }
+
+  size_t count() const { return count_; }
+  // The items read, in document order.
+  std::vector<const json*> Items() const {
+    std::vector<const json*> out;
+    out.reserve(head_.size() + tail_.size());
+    for (const json& item : head_) out.push_back(&item);
+    for (const json& item : tail_) out.push_back(&item);
+    return out;
+  }
+
+ private:
+  size_t head_max_;
+  size_t tail_max_;
+  bool in_items_ = false;
+  size_t count_ = 0;
+  std::vector<json> head_;
+  std::deque<json> tail_;
+};
+
 }  // namespace
 
-Status ReadJsonFeed(std::string_view text, const std::string& base, Feed& feed) {
-  const json document = json::parse(text, nullptr, /*allow_exceptions=*/false);
+Status ReadJsonFeed(std::string_view text, const std::string& base, size_t max_items, Feed& feed) {
+  ItemCollector collector(max_items);
+  const json document = json::parse(
+      text, [&](int depth, json::parse_event_t event, json& parsed) {
+        return collector(depth, event, parsed);
+      },
+      /*allow_exceptions=*/false);
   if (document.is_discarded()) {
     return Error::InvalidInput("not a feed: it starts like JSON but is not valid JSON");
   }
@@ -105,10 +165,12 @@ Status ReadJsonFeed(std::string_view text, const std::string& base, Feed& feed) 
   feed.link = home.empty() ? "" : ResolveUrl(base, home);
   const std::string item_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
   const std::string feed_author = AuthorName(document);
-  if (const json* items = Member(document, "items", json::value_t::array)) {
-    for (const json& item : *items) {
-      if (!item.is_object()) continue;
-      ReadItem(item, item_base, feed_author, feed.items.emplace_back());
+  if (Member(document, "items", json::value_t::array) != nullptr) {
+    ItemWindow(collector.count(), max_items).Warn(feed);
+    const std::vector<const json*> items = collector.Items();
+    feed.items.reserve(items.size());
+    for (const json* item : items) {
+      ReadItem(*item, item_base, feed_author, feed.items.emplace_back());
       if (!AfterItem(feed)) break;
     }
   } else {

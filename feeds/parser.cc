@@ -101,9 +101,9 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
   const std::string_view name = root.name();
   if (internal::NameIs(root, "rss") || internal::NameIs(root, "rdf:RDF") ||
       internal::NameIs(root, "RDF") || internal::NameIs(root, "channel")) {
-    internal::ReadRss(root, normalised, options.base_url, feed);
+    internal::ReadRss(root, normalised, options.base_url, options.max_items, feed);
   } else if (internal::NameIs(root, "atom:feed")) {
-    internal::ReadAtom(root, normalised, options.base_url, feed);
+    internal::ReadAtom(root, normalised, options.base_url, options.max_items, feed);
     if (!normalised.atom_alias.empty()) {
       feed.warnings.push_back("<feed> is in namespace \"" + normalised.atom_alias +
                               "\", not Atom's; read as Atom");
@@ -273,7 +273,7 @@ Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
     return DecodeToUtf8(bytes, CharsetFromContentType(options.content_type)).text;
   };
   const Status status = text.front() == '<' ? ReadXml(decoded.text, offset, pristine, options, feed)
-                                            : internal::ReadJsonFeed(text, options.base_url, feed);
+                                            : internal::ReadJsonFeed(text, options.base_url, options.max_items, feed);
   if (budget.Exceeded()) {
     return Error::TooLarge(
         "parse budget exceeded: more than " +

@@ -20,6 +20,9 @@ struct ParseOptions {
   // The thread CPU time the parse may use; zero for no limit. Past it, ParseFeed fails with
   // "parse budget exceeded: ..." (code TooLarge).
   std::chrono::nanoseconds max_parse_time{0};
+  // The items read at most (0: all); past it, the first and the last half in document order,
+  // with a warning ([[feed]] max_items).
+  size_t max_items = 0;
 };
 
 // Reads RSS 0.90, 0.91, 0.92, 1.0 (RDF, with the dc:, dcterms:, content: and sy: modules) and

@@ -1,10 +1,12 @@
 // RSS 0.90, 0.91, 0.92, 1.0 (RDF) and 2.0, with the modules news feeds use.
 #include <strings.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
 #include "feeds/html_text.h"
+#include "feeds/internal/item_window.h"
 #include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
@@ -163,7 +165,8 @@ void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
 
 }  // namespace
 
-void ReadRss(const XmlNode& root, const Document& document, const std::string& base, Feed& feed) {
+void ReadRss(const XmlNode& root, const Document& document, const std::string& base,
+             size_t max_items, Feed& feed) {
   const std::string_view root_name = root.name();
   if (NameIs(root, "rdf:RDF") || NameIs(root, "RDF")) {
     feed.format = document.rss090 ? "rss0.9x" : "rss1.0";
@@ -188,12 +191,16 @@ void ReadRss(const XmlNode& root, const Document& document, const std::string& b
   // A document read from a file has no web address; its channel link stands in.
   const std::string item_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
   // RSS 2.0 items are in the channel; RSS 0.90 and 1.0 items are its siblings.
-  feed.items.reserve(in_channel.Count(Name::kItem) +
-                     (root == channel ? 0 : in_root.Count(Name::kItem)));
+  const size_t count =
+      in_channel.Count(Name::kItem) + (root == channel ? 0 : in_root.Count(Name::kItem));
+  const ItemWindow window(count, max_items);
+  window.Warn(feed);
+  feed.items.reserve(std::min(count, max_items == 0 ? count : max_items));
+  size_t index = 0;
   for (const Children* parent : {&in_channel, &in_root}) {
     if (parent == &in_root && root == channel) continue;
     for (const auto& [node, name] : parent->elements()) {
-      if (name != Name::kItem || CutOff(node, feed)) continue;
+      if (name != Name::kItem || !window.Reads(index++) || CutOff(node, feed)) continue;
       ReadItem(node, item_base, feed.items.emplace_back());
       if (!AfterItem(feed)) return;
     }

@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -558,11 +559,13 @@ class PgStore final : public Store {
 
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override {
     Result<Rows> claimed = Query(
-        "WITH due AS (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1 "
-        "AND (lease_owner IS NULL OR lease_owner = $2 OR lease_until < $1) "
-        "ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED) "
-        "UPDATE deliveries d SET lease_owner = $2, lease_until = $4 FROM due "
-        "WHERE d.id = due.id RETURNING d.id",
+        FairDueSql("AND (d.lease_owner IS NULL OR d.lease_owner = $2 OR d.lease_until < $1)", '$',
+                   3) +
+            ", picked AS (SELECT d.id, c.turn, c.at, c.unit FROM deliveries d "
+            "JOIN pending p ON p.id = d.id JOIN chosen c ON c.unit = p.unit "
+            "FOR UPDATE OF d SKIP LOCKED) "
+            "UPDATE deliveries d SET lease_owner = $2, lease_until = $4 FROM picked "
+            "WHERE d.id = picked.id RETURNING d.id, picked.turn, picked.at, picked.unit",
         Params()
             .Add(ToUnix(now))
             .Add(instance_.id)
@@ -573,10 +576,19 @@ class PgStore final : public Store {
     if (claimed->size() == 0) return std::vector<Delivery>{};
     std::vector<std::string> ids;
     ids.reserve(claimed->count());
-    for (int r = 0; r < claimed->size(); ++r) ids.push_back(claimed->Text(r, 0));
-    return Deliveries(std::string(kDeliverySelect) +
-                          "WHERE d.id = ANY($1::bigint[]) ORDER BY d.next_attempt_at, d.id",
-                      Params().Array(ids));
+    // Each delivery's place in the fair order (FairDueSql): the claim returns them unordered.
+    std::unordered_map<std::int64_t, std::tuple<std::int64_t, std::int64_t, std::string>> order;
+    for (int r = 0; r < claimed->size(); ++r) {
+      ids.push_back(claimed->Text(r, 0));
+      order[claimed->Int(r, 0)] = {claimed->Int(r, 1), claimed->Int(r, 2), claimed->Text(r, 3)};
+    }
+    Result<std::vector<Delivery>> due = Deliveries(
+        std::string(kDeliverySelect) + "WHERE d.id = ANY($1::bigint[])", Params().Array(ids));
+    if (!due) return due;
+    std::sort(due->begin(), due->end(), [&](const Delivery& a, const Delivery& b) {
+      return std::tie(order[a.id], a.id) < std::tie(order[b.id], b.id);
+    });
+    return due;
   }
 
   Result<std::vector<Delivery>> ListDeliveries(bool all) override {

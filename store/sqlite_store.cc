@@ -781,9 +781,9 @@ Result<std::vector<Delivery>> ReadDeliveries(sqlite3* db, Statement& stmt) {
 
 Result<std::vector<Delivery>> SqliteStore::DueDeliveries(TimePoint now, int limit,
                                                          TimePoint /*until*/) {
-  Statement stmt(db_.get(), std::string(kDeliverySelect) +
-                                "WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 "
-                                "ORDER BY d.next_attempt_at, d.id LIMIT ?2");
+  Statement stmt(db_.get(), FairDueSql("", '?', 2) + std::string(kDeliverySelect) +
+                                "JOIN pending p ON p.id = d.id JOIN chosen c ON c.unit = p.unit "
+                                "ORDER BY c.turn, c.at, c.unit, d.id");
   stmt.Bind(1, ToUnix(now)).Bind(2, static_cast<std::int64_t>(limit));
   return ReadDeliveries(db_.get(), stmt);
 }

@@ -304,7 +304,9 @@ class Store {
   virtual Result<std::string> InstanceId() = 0;
 
   // Takes the lease, until `until`, of the pending deliveries due at or before `now` that no
-  // other instance holds, oldest first, at most `limit`, and returns them. Each change below
+  // other instance holds, and returns them: at most `limit` units (a message tried before, with
+  // all its deliveries, or one delivery), taken fairly across feeds (each feed's oldest unit,
+  // then each feed's second...), in that order. Each change below
   // ends the lease of the deliveries it names.
   virtual Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit,
                                                       TimePoint until) = 0;

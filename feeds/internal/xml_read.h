@@ -127,7 +127,10 @@ bool IsHttpUrl(std::string_view url);
 void ReadMediaText(const XmlNode& item, Item& out);
 
 // The format readers. `base` is the document's URL (may be empty); they append to `feed`.
-void ReadRss(const XmlNode& root, const Document& document, const std::string& base, Feed& feed);
-void ReadAtom(const XmlNode& root, const Document& document, const std::string& base, Feed& feed);
+// Each reads at most `max_items` items (0: all), as ItemWindow says.
+void ReadRss(const XmlNode& root, const Document& document, const std::string& base,
+             size_t max_items, Feed& feed);
+void ReadAtom(const XmlNode& root, const Document& document, const std::string& base,
+              size_t max_items, Feed& feed);
 
 }  // namespace feedwatch::feeds::internal

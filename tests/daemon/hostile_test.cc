@@ -117,6 +117,19 @@ url = "file:good.rss"
   EXPECT_EQ(*exit_code, 0) << once.err().substr(0, 4000);
   EXPECT_NE(once.out().find("Darchiev presents credentials at the White House"), std::string::npos)
       << once.out().substr(0, 4000);
+  // The flood of 50,000 matching items: 2,000 read (max_items), 100 alerted (max_alerts) and
+  // one summary for the rest.
+  const std::string out = once.out();
+  size_t flood = 0;
+  for (size_t at = out.find("http://127.0.0.1/flood/"); at != std::string::npos;
+       at = out.find("http://127.0.0.1/flood/", at + 1)) {
+    ++flood;
+  }
+  EXPECT_EQ(flood, 100u);
+  EXPECT_NE(out.find(": 1900 more new items matched darchiev in one poll"), std::string::npos)
+      << out.substr(0, 4000);
+  EXPECT_NE(once.err().find("the feed lists 50000 items, more than max_items (2000)"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -251,5 +251,72 @@ TEST_F(ItemPipelineTest, ProximityRunsFromTheHeadlineIntoTheLede) {
   EXPECT_EQ(Watches(result->records[0]), std::vector<std::string>{"round"});
 }
 
+// A feed that floods: 30 new items, each matching both watches, under max_alerts = 5.
+TEST(ItemPipelineFlood, PastMaxAlertsTheRestAreRecordedAndEachWatchGetsOneSummary) {
+  const config::Config config = LoadConfig("[defaults]\nmax_alerts = 5\n");
+  const ItemPipeline pipeline(config);
+  feeds::Feed feed;
+  for (int i = 0; i < 30; ++i) {
+    feed.items.push_back(Item(std::to_string(i),
+                              "Darchiev on diplomatic property, part " + std::to_string(i),
+                              "https://wire.test/" + std::to_string(i)));
+  }
+  const std::vector<std::string> keys = ItemPipeline::Keys(feed);
+  StoryIndexes stories;
+  Result<PipelineResult> result = pipeline.Run(
+      {.feed_config = config.feeds.front(), .feed = feed, .keys = keys, .known = {}, .now = kNow},
+      stories);
+  ASSERT_TRUE(result.ok());
+  // The 30 items and a summary for each watch; every match recorded.
+  ASSERT_EQ(result->records.size(), 32u);
+  int alerting = 0;
+  int recorded = 0;
+  for (size_t i = 0; i < 30; ++i) {
+    for (const store::MatchRecord& match : result->records[i].matches) {
+      ++recorded;
+      if (!match.notifiers.empty()) ++alerting;
+    }
+  }
+  EXPECT_EQ(recorded, 60);
+  EXPECT_EQ(alerting, 5);  // the first five, in feed order
+  EXPECT_FALSE(result->records[2].matches[0].notifiers.empty());
+  EXPECT_TRUE(result->records[3].matches[1].notifiers.empty());
+  EXPECT_EQ(result->held_alerts, 55);
+  EXPECT_EQ(result->new_alerts, 5 + 2);
+  const store::ItemRecord& darchiev = result->records[30];
+  EXPECT_EQ(darchiev.key, SummaryKey("darchiev", kNow));
+  EXPECT_EQ(darchiev.title, "wire: 27 more new items matched darchiev in one poll");
+  EXPECT_EQ(darchiev.link, "https://wire.test/rss");
+  ASSERT_EQ(darchiev.matches.size(), 1u);
+  EXPECT_EQ(darchiev.matches[0].notifiers, std::vector<std::string>{"mail"});
+  const store::ItemRecord& property = result->records[31];
+  EXPECT_EQ(property.title, "wire: 28 more new items matched property in one poll");
+  EXPECT_EQ(property.matches[0].notifiers, (std::vector<std::string>{"mail", "daily"}));
+  EXPECT_TRUE(property.matches[0].due_at.contains("daily"));  // the digest's time, as any alert
+}
+
+TEST(ItemPipelineFlood, ASpentBudgetLeavesTheRestOfTheItemsForTheNextPoll) {
+  const config::Config config = LoadConfig();
+  const ItemPipeline pipeline(config);
+  feeds::Feed feed;
+  for (int i = 0; i < 10; ++i) {
+    feed.items.push_back(Item(std::to_string(i), "Darchiev, part " + std::to_string(i)));
+  }
+  const std::vector<std::string> keys = ItemPipeline::Keys(feed);
+  StoryIndexes stories;
+  int asked = 0;
+  Result<PipelineResult> result = pipeline.Run({.feed_config = config.feeds.front(),
+                                                .feed = feed,
+                                                .keys = keys,
+                                                .known = {},
+                                                .now = kNow,
+                                                .out_of_time = [&] { return ++asked > 3; }},
+                                               stories);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->records.size(), 4u);  // the budget was asked after items 1, 2, 3 and 4
+  EXPECT_EQ(result->unread, 6);
+  EXPECT_EQ(result->records.back().key, "3");
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon

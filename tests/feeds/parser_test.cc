@@ -213,6 +213,40 @@ TEST(ParseFeed, RelativeLinksResolveAgainstTheDocumentUrlWhenThereIsOne) {
   EXPECT_EQ(ParseFeed(rss, {})->items.at(0).link, "https://site.test/a/b.html");
 }
 
+TEST(ParseFeed, PastMaxItemsReadsTheFirstAndLastHalfInEveryFormat) {
+  // Ten items, numbered in document order; a poll reads at most five.
+  std::string rss = "<rss version=\"2.0\"><channel><title>t</title>";
+  std::string atom = "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>t</title>";
+  std::string json = R"({"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [)";
+  for (int i = 1; i <= 10; ++i) {
+    const std::string n = std::to_string(i);
+    rss += "<item><title>item " + n + "</title><guid>g" + n + "</guid></item>";
+    atom += "<entry><title>item " + n + "</title><id>g" + n + "</id></entry>";
+    json += std::string(i > 1 ? ", " : "") + "7, " + R"({"id": "g)" + n + R"(", "title": "item )" +
+            n + R"("})";
+  }
+  rss += "</channel></rss>";
+  atom += "</feed>";
+  json += "]}";
+  for (const std::string& document : {rss, atom, json}) {
+    Result<Feed> feed = ParseFeed(document, {.max_items = 5});
+    ASSERT_TRUE(feed.ok()) << feed.error().message;
+    std::vector<std::string> titles;
+    for (const Item& item : feed->items) titles.push_back(item.title);
+    EXPECT_EQ(titles, (std::vector<std::string>{"item 1", "item 2", "item 3", "item 9", "item 10"}))
+        << document.substr(0, 40);
+    EXPECT_EQ(feed->warnings,
+              std::vector<std::string>{"the feed lists 10 items, more than max_items (5): read "
+                                       "the first 3 and the last 2, skipped 5 between them"})
+        << document.substr(0, 40);
+    // Within the limit: every item, and nothing to say.
+    Result<Feed> whole = ParseFeed(document, {.max_items = 10});
+    ASSERT_TRUE(whole.ok());
+    EXPECT_EQ(whole->items.size(), 10u);
+    EXPECT_TRUE(whole->warnings.empty());
+  }
+}
+
 TEST(ResolveUrl, FollowsRfc3986NormalExamples) {
   // RFC 3986 section 5.4.1.
   const std::string base = "http://a/b/c/d;p?q";

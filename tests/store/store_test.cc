@@ -283,6 +283,35 @@ TEST(SqliteStoreTest, AStatementThatCannotBePreparedIsAnErrorNotACrash) {
   EXPECT_EQ(again->size(), 1u);
 }
 
+TEST_P(StoreTest, DueDeliveriesTakeEveryFeedsOldestFirstAndMessagesWhole) {
+  const auto store = Open();
+  // A flood: 40 items of one feed, due first; then one item each of two other feeds.
+  std::vector<ItemRecord> flood;
+  for (int i = 0; i < 40; ++i) flood.push_back(Item("f" + std::to_string(i), {{"w", {"hook"}}}));
+  ASSERT_TRUE(store->CommitPoll("flood", "u0", Ok(kNow - Seconds(60)), flood, {}).ok());
+  ASSERT_TRUE(
+      store->CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {{"w", {"hook"}}})}, {{"w", 40}}).ok());
+  ASSERT_TRUE(
+      store->CommitPoll("ria", "u2", Ok(kNow), {Item("r1", {{"w", {"hook"}}})}, {{"w", 41}}).ok());
+  // Three of the flood's deliveries went out as one digest that failed: it is retried whole.
+  std::vector<Delivery> all = *store->DueDeliveries(kNow, 1000, kForever);
+  ASSERT_EQ(all.size(), 42u);
+  std::vector<std::int64_t> digest;
+  for (const Delivery& d : all) {
+    if (d.feed == "flood" && digest.size() < 3 && d.id > all.front().id + 30) digest.push_back(d.id);
+  }
+  ASSERT_TRUE(store->AssignMessage(digest, "x-g1").ok());
+  ASSERT_TRUE(store->MarkFailed(digest, kNow - Seconds(120), "timeout").ok());
+
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 4, kForever);
+  std::vector<std::string> feeds;
+  for (const Delivery& d : due) feeds.push_back(d.feed + (d.message_id.empty() ? "" : "*"));
+  // Turn 1: the flood's oldest unit (the digest, due earliest, with its three deliveries), then
+  // tass's and ria's only ones; turn 2: the flood's next.
+  EXPECT_EQ(feeds, (std::vector<std::string>{"flood*", "flood*", "flood*", "tass", "ria", "flood"}))
+      << ::testing::PrintToString(feeds);
+}
+
 // Several instances on one PostgreSQL database.
 class PgStoreTest : public ::testing::Test {
  protected:

@@ -96,6 +96,17 @@ def cases():
     yield 'json-1m-nested-arrays.json', head + '[{"id": "1", "title": "t", "x": ' + '[' * 1_000_000 + ']' * 1_000_000 + '}]}'
     yield 'json-1m-nested-unclosed.json', head + '[{"id": "1", "x": ' + '{"a":' * 500_000
     yield 'json-wide-items.json', head + json.dumps([{'id': str(i), 'title': 't'} for i in range(200_000)]) + '}'
+    # Repetition at its cheapest: the most items a body holds (max_items reads 2,000 of them).
+    yield 'rss-1m-empty-items.xml', RSS_HEAD + '<item/>' * 1_350_000 + RSS_TAIL
+    yield 'json-3m-empty-items.json', head + '[' + ','.join(['{}'] * 3_100_000) + ']}'
+    # A flood of matches: 50,000 new items that a watch on Darchiev matches, each headline
+    # unlike the others (or they would be one story): max_items reads 2,000, max_alerts sends
+    # 100 of those and sums up the rest.
+    words = [f'w{n:03d}' for n in range(997)]
+    yield 'rss-50k-matching-items.xml', rss(*(
+        f'<item><title>Darchiev {" ".join(words[(i * k * 7919) % 997] for k in range(1, 7))}'
+        f'</title><link>http://127.0.0.1/flood/{i}</link><guid>flood-{i}</guid></item>'
+        for i in range(50_000)))
 
 
 def main():
