@@ -21,12 +21,17 @@ constexpr std::array<std::string_view, 38> kAbbreviations{
 // Whether the text between two words ends a sentence: a paragraph break, or sentence-ending
 // punctuation followed (past closing quotes and brackets, spaces, opening quotes and dashes) by
 // the next word.
+// Whether the text between two words ends a sentence: a paragraph break, or '.', '!', '?' or
+// '…' with a space after it ("12.5" and "example.org" are one sentence).
 bool EndsSentence(std::string_view gap) {
   if (gap.find('\n') != std::string_view::npos) return true;
   for (size_t i = 0; i < gap.size(); ++i) {
     const char c = gap[i];
-    if (c == '.' || c == '!' || c == '?') return true;
-    if (gap.substr(i).starts_with("\u2026")) return true;  // …
+    if (c == '.' || c == '!' || c == '?' || gap.substr(i).starts_with("\u2026")) {
+      const std::string_view after = gap.substr(i + 1);
+      return after.find_first_of(" \t") != std::string_view::npos ||
+             after.find("\u00A0") != std::string_view::npos;
+    }
   }
   return false;
 }
@@ -35,6 +40,25 @@ size_t CodepointCount(std::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
   }));
+}
+
+// The first code point of `word`, or -1.
+utf8proc_int32_t FirstCodepoint(std::string_view word) {
+  utf8proc_int32_t cp = -1;
+  if (word.empty() || utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(word.data()),
+                                       static_cast<utf8proc_ssize_t>(word.size()), &cp) <= 0) {
+    return -1;
+  }
+  return cp;
+}
+
+// Whether `word` is one letter: an initial ("A. Darchiev"), not a number ("on May 5.").
+bool IsInitial(std::string_view word) {
+  if (CodepointCount(word) != 1) return false;
+  const utf8proc_int32_t cp = FirstCodepoint(word);
+  if (cp < 0) return false;
+  const utf8proc_category_t category = utf8proc_category(cp);
+  return category >= UTF8PROC_CATEGORY_LU && category <= UTF8PROC_CATEGORY_LO;
 }
 
 // Whether `word` (as written) starts with a capital letter or a digit.
@@ -114,8 +138,7 @@ std::vector<uint32_t> Document::CutSentences(Field field) const {
       // An initial ("A.", "U.S.") or an abbreviation ends in a full stop, not a sentence.
       const bool full_stop = gap.find_first_of("!?") == std::string_view::npos &&
                              gap.find("\u2026") == std::string_view::npos;
-      const bool initial =
-          CodepointCount(text.substr(before.begin, before.end - before.begin)) == 1;
+      const bool initial = IsInitial(text.substr(before.begin, before.end - before.begin));
       if (full_stop && (initial || std::find(kAbbreviations.begin(), kAbbreviations.end(),
                                              before.text) != kAbbreviations.end())) {
         continue;
@@ -148,11 +171,53 @@ Document::Place Document::PlaceOf(Field field, uint32_t position) const {
   return {passages.first + index, position - begin, begin, end};
 }
 
+namespace {
+
+// Each token's distinct number as MakeIndex's table gives it (in order of first use), by sorting
+// every token by its text: for a document whose words defeat the hash table.
+void NumberBySorting(const std::array<std::vector<Token>, kFieldCount>& tokens,
+                     std::vector<std::string_view>& distinct,
+                     std::vector<uint64_t>& hashes, std::vector<uint32_t>& id_of) {
+  std::vector<std::string_view> all;
+  for (const std::vector<Token>& field : tokens) {
+    for (const Token& token : field) all.push_back(token.text);
+  }
+  std::vector<uint32_t> order(all.size());
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](uint32_t a, uint32_t b) { return all[a] < all[b]; });
+  // Runs of one text share the number of its first use: its run's first (stable) entry.
+  std::vector<uint32_t> first_use(all.size());
+  for (size_t k = 0; k < order.size(); ++k) {
+    first_use[order[k]] =
+        k > 0 && all[order[k - 1]] == all[order[k]] ? first_use[order[k - 1]] : order[k];
+  }
+  distinct.clear();
+  hashes.clear();
+  id_of.assign(all.size(), 0);
+  std::vector<uint32_t> number(all.size(), UINT32_MAX);
+  for (uint32_t i = 0; i < all.size(); ++i) {
+    uint32_t& id = number[first_use[i]];
+    if (id == UINT32_MAX) {
+      id = static_cast<uint32_t>(distinct.size());
+      distinct.push_back(all[i]);
+      hashes.push_back(std::hash<std::string_view>{}(all[i]));
+    }
+    id_of[i] = id;
+  }
+}
+
+}  // namespace
+
 Document::Index Document::MakeIndex(const Tokens& tokens) {
   // Each token's distinct number by hashing (an open-addressing table, each token hashed once,
   // the hash kept for the queries that look many words up), the distinct tokens sorted, then the
   // postings placed by counting: linear but for sorting the distinct tokens, where sorting every
   // posting by its text compared strings n log n times.
+  //
+  // std::hash is not seeded: a feed can be written so that its words share slots (or whole
+  // hashes), which made the table quadratic (200,000 such words: 10 s). Past a linear number of
+  // probes the numbering is done again by sorting the tokens, n log n whatever the words.
   size_t count = 0;
   for (const std::vector<Token>& field : tokens) count += field.size();
   size_t size = 16;
@@ -162,6 +227,7 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
   std::vector<uint64_t> hashes;
   std::vector<uint32_t> id_of;  // per token, in field and position order
   id_of.reserve(count);
+  size_t probes_left = 8 * count + 1024;
   for (const std::vector<Token>& field : tokens) {
     for (const Token& token : field) {
       const uint64_t hash = std::hash<std::string_view>{}(token.text);
@@ -169,7 +235,9 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
       while (table[slot] != 0 &&
              (hashes[table[slot] - 1] != hash || distinct[table[slot] - 1] != token.text)) {
         slot = (slot + 1) & (size - 1);
+        if (--probes_left == 0) break;
       }
+      if (probes_left == 0) break;
       if (table[slot] == 0) {
         distinct.push_back(token.text);
         hashes.push_back(hash);
@@ -177,7 +245,9 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
       }
       id_of.push_back(table[slot] - 1);
     }
+    if (probes_left == 0) break;
   }
+  if (probes_left == 0) NumberBySorting(tokens, distinct, hashes, id_of);
   std::vector<uint32_t> order(distinct.size());
   for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(),

@@ -109,10 +109,10 @@ class Document {
   Place PlaceOf(Field field, uint32_t position) const;
 
   // The sentence of `field` the token at `position` stands in, numbered from 0 in the field. A
-  // sentence ends at a paragraph break, or at '.', '!', '?' or '…' followed by a word that
-  // starts with a capital letter or a digit, unless what ends with the full stop is an initial
-  // ("A. Darchiev", "U.S.") or a common abbreviation ("Mr.", "Sept.", "г."). A guess, and one
-  // that errs towards one long sentence.
+  // sentence ends at a paragraph break, or at '.', '!', '?' or '…' followed by a space and a
+  // word that starts with a capital letter or a digit, unless what ends with the full stop is
+  // an initial, one letter ("A. Darchiev", "U.S."), or a common abbreviation ("Mr.", "Sept.",
+  // "г."). A guess, and one that errs towards one long sentence.
   uint32_t SentenceOf(Field field, uint32_t position) const;
 
  private:

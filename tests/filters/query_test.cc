@@ -403,6 +403,14 @@ TEST(Query, ExclusionsLookWithinTheirSentence) {
                        Item{.title = "x", .summary = "Talks went well, Mr. Darchiev said."}));
   EXPECT_FALSE(Matches("officials NOT AFTER/1 =\"U.S.\"",
                        Item{.title = "x", .summary = "The talks were long. U.S. officials left."}));
+  // A number before a full stop is not an initial: the sentence ends there. One with no space
+  // after the stop ("12.5") ends nothing.
+  EXPECT_TRUE(Matches("consultation* NOT BEFORE/3 China",
+                      Item{.title = "x",
+                           .summary = "Russia and the US will hold consultations on March 3. "
+                                      "China welcomed the news."}));
+  EXPECT_FALSE(Matches("consultation* NOT BEFORE/3 China",
+                       Item{.title = "x", .summary = "The consultations cost 12.5 China yuan."}));
   // The headline reads as one sentence with the lede's first.
   EXPECT_FALSE(Matches("Darchiev NOT NEAR/3 wrestler",
                        Item{.title = "Wrestler", .summary = "Darchiev won gold. He is 27."}));
@@ -565,6 +573,32 @@ TEST(Query, AWordRepeatedThousandsOfTimesListsTwentyHits) {
   const std::string summary = why->Summary(Doc({.title = "x", .content = content}));
   EXPECT_TRUE(summary.ends_with("; and 4980 more")) << summary.substr(summary.size() - 40);
   EXPECT_LT(summary.size(), 1000u);
+}
+
+// Words written so that std::hash puts them all in one slot of the document's table, as an
+// attacker can (the hash is not seeded): each is still found, where it stands, and the
+// numbering falls back to sorting instead of probing one cluster n^2/2 times.
+TEST(DocumentIndex, WordsThatShareOneHashSlotAreEachFoundWhereTheyStand) {
+  std::vector<std::string> words;
+  for (uint64_t n = 0; words.size() < 2000; ++n) {
+    std::string word = "q";
+    for (uint64_t v = n; v > 0; v /= 26) word += static_cast<char>('a' + v % 26);
+    // 2,001 tokens make a table of 4,096 slots: these all start at slot 0.
+    if ((std::hash<std::string_view>{}(word) & 4095) == 0) words.push_back(std::move(word));
+  }
+  std::string summary;
+  for (const std::string& word : words) summary += word + " ";
+  summary += words[7];  // once more, at the end
+  const Document document = Doc({.title = "Darchiev", .summary = summary});
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::span<const Document::Posting> found = document.Find(words[i], false, false);
+    ASSERT_EQ(found.size(), i == 7 ? 2u : 1u) << words[i];
+    EXPECT_EQ(found[0].field, Field::kSummary);
+    EXPECT_EQ(found[0].position, i);
+  }
+  EXPECT_EQ(document.Find(words[7], false, false)[1].position, words.size());
+  EXPECT_TRUE(Matches("Darchiev AND " + words[1999], Item{.title = "Darchiev", .summary = summary}));
+  EXPECT_EQ(document.Find("q", true, false).size(), words.size() + 1);  // a prefix over them all
 }
 
 }  // namespace
