@@ -1142,6 +1142,11 @@ class Evaluator {
     const Node::Side mirrored = node.side == Node::Side::kAfter ? Node::Side::kBefore : node.side;
     Pair(left.spans, right.spans, node.distance, node.side, in_sentence_ > 0, &out.holds,
          want_spans ? &out.spans : nullptr);
+    // A title span of an operand that holds in some passages only (an AND with the rest of its
+    // evidence in one paragraph) says "every passage": the pair holds only where both
+    // operands do.
+    out.holds.Intersect(left.holds);
+    out.holds.Intersect(right.holds);
     if (!want_spans || !out.holds.Any()) return out;
     Pair(right.spans, left.spans, node.distance, mirrored, in_sentence_ > 0, nullptr, &out.spans);
     return out;
@@ -1186,15 +1191,31 @@ class Evaluator {
     --in_sentence_;
     SetSentences(left.spans);
     SetSentences(right.spans);
-    const SpanIndex near(
-        right.spans, [](const Span&) { return true; }, /*within_sentences=*/true);
+    // A right span in the title (or another context field) excludes only in the passages where
+    // the right operand holds: "Spartak" in the title with "match" in another paragraph does
+    // not exclude a paragraph that has no "match".
+    const SpanIndex near_context(
+        right.spans, [](const Span& s) { return s.passage == 0; }, /*within_sentences=*/true);
+    const SpanIndex near_body(
+        right.spans, [](const Span& s) { return s.passage != 0; }, /*within_sentences=*/true);
+    PassageSet unexcluded = right.holds;
+    unexcluded.Invert();
     Outcome out = None();
     for (const Span& span : left.spans) {
-      if (near.Near(span, node.distance, node.side)) continue;
-      if (span.passage == 0) {
-        out.holds.SetAll();
-      } else {
+      const bool by_context = near_context.Near(span, node.distance, node.side);
+      const bool by_body = near_body.Near(span, node.distance, node.side);
+      if (span.passage != 0) {
+        if ((by_context || by_body) && right.holds.Has(span.passage)) continue;
         out.holds.Set(span.passage);
+      } else if (by_body) {
+        // A title hit excluded by the lede: the headline and the lede's first sentence are one
+        // sentence, and the word has one sense in every passage.
+        continue;
+      } else if (by_context) {
+        if (!unexcluded.Any()) continue;
+        out.holds.Unite(unexcluded);
+      } else {
+        out.holds.SetAll();
       }
       if (want_spans) out.spans.push_back(span);
     }

@@ -335,6 +335,42 @@ TEST(Query, PassageScopeReadsEachPassageWithTheTitle) {
   EXPECT_FALSE(Matches("Russia NOT US", Item{.title = "Russia and US to meet again"}));
 }
 
+TEST(Query, AnOperandThatHoldsInOnePassageBringsItsTitleHitsOnlyThere) {
+  // Each side of the NEAR holds, title word and all, in a different paragraph.
+  EXPECT_FALSE(Matches("(Darchiev AND embassy) NEAR/3 (round AND Moscow)",
+                       Item{.title = "Darchiev on the next round",
+                            .summary = "A statement was published today.",
+                            .content = "The embassy issued a statement.\n"
+                                       "Talks will be held in Moscow."}));
+  EXPECT_TRUE(Matches("(Darchiev AND embassy) NEAR/3 (round AND Moscow)",
+                      Item{.title = "Darchiev on the next round",
+                           .summary = "A statement was published today.",
+                           .content = "The embassy issued a statement on talks in Moscow."}));
+  EXPECT_FALSE(Matches("(ambassador AND Washington) ONEAR/2 Darchiev",
+                       Item{.title = "Russian ambassador",
+                            .summary = "Darchiev spoke on Monday.",
+                            .content = "He later flew to Washington."}));
+  // An exclusion whose right side holds in one paragraph only excludes there: a paragraph of
+  // its own changes no decision.
+  const std::string query = "round NOT NEAR/3 (Spartak AND match)";
+  const Item talks{.title = "Spartak news", .summary = "The next round of talks opens in Moscow."};
+  EXPECT_TRUE(Matches(query, talks));
+  Item with_score = talks;
+  with_score.content = "The match ended 2-1.";
+  EXPECT_TRUE(Matches(query, with_score));
+  EXPECT_FALSE(Matches(query, Item{.title = "Spartak news",
+                                   .summary = "The next round: the match ended 2-1."}));
+  // The title's "round" is excluded where the right side holds, and stands in the other
+  // passages.
+  const std::string title_round = "(round NOT NEAR/3 (Spartak AND match)) AND talks";
+  EXPECT_TRUE(Matches(title_round, Item{.title = "Spartak round",
+                                        .summary = "Separately, talks opened.",
+                                        .content = "The match ended 2-1."}));
+  EXPECT_FALSE(Matches(title_round, Item{.title = "Spartak round",
+                                         .summary = "Nothing else to report.",
+                                         .content = "The match ended 2-1 after talks."}));
+}
+
 TEST(Query, ThePassagesOfAnItemHaveALimit) {
   std::string content;
   for (int i = 0; i < 3000; ++i) content += "filler paragraph " + std::to_string(i) + "\n";
