@@ -109,7 +109,14 @@ void Document::CutPassages() {
     passages.first = std::min(next, kMaxPassages);
     if (tokens.empty()) continue;
     passages.starts.push_back(0);
-    if (next > kMaxPassages) continue;  // the summary took every passage: this joins its last
+    if (next > kMaxPassages) {  // the summary took every passage: this joins its last
+      const Passages& summary = passages_[BodyIndex(Field::kSummary)];
+      if (!summary.starts.empty()) {
+        passages.carried = static_cast<uint32_t>(tokens_[static_cast<size_t>(Field::kSummary)].size()) -
+                           summary.starts.back();
+      }
+      continue;
+    }
     const std::string_view text = text_[static_cast<size_t>(field)];
     size_t token = 0;
     for (size_t newline = text.find('\n'); newline != std::string_view::npos;
@@ -168,7 +175,16 @@ Document::Place Document::PlaceOf(Field field, uint32_t position) const {
   const uint32_t end = after == passages.starts.end()
                            ? static_cast<uint32_t>(tokens_[static_cast<size_t>(field)].size())
                            : *after;
-  return {passages.first + index, position - begin, begin, end};
+  return {passages.first + index, position - begin + (index == 0 ? passages.carried : 0), begin,
+          end};
+}
+
+bool Document::CrossesLine(Field field, uint32_t position, uint32_t length) const {
+  if (length < 2) return false;
+  const std::vector<Token>& tokens = tokens_[static_cast<size_t>(field)];
+  const size_t begin = tokens[position].end;
+  const size_t end = tokens[position + length - 1].begin;
+  return text(field).substr(begin, end - begin).find('\n') != std::string_view::npos;
 }
 
 namespace {

@@ -107,6 +107,9 @@ class Document {
     uint32_t end = 0;
   };
   Place PlaceOf(Field field, uint32_t position) const;
+  // Whether tokens [position, position + length) of `field` run over a line break: a paragraph's
+  // end, or the end of one category and the start of the next. A phrase never does.
+  bool CrossesLine(Field field, uint32_t position, uint32_t length) const;
 
   // The sentence of `field` the token at `position` stands in, numbered from 0 in the field. A
   // sentence ends at a paragraph break, or at '.', '!', '?' or '…' followed by a space and a
@@ -130,6 +133,9 @@ class Document {
   struct Passages {
     std::vector<uint32_t> starts;
     uint32_t first = 1;
+    // Tokens of the summary before this field's first passage when the field joins the
+    // summary's last one (past kMaxPassages): its offsets go on after them.
+    uint32_t carried = 0;
   };
   void CutPassages();
   std::vector<uint32_t> CutSentences(Field field) const;

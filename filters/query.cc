@@ -1005,6 +1005,7 @@ class Evaluator {
               kUnknownSentence,
               position,
               position + length - 1};
+    if (document_.CrossesLine(field, position, length)) return std::nullopt;
     if (IsBody(field)) {
       const Document::Place place = document_.PlaceOf(field, position);
       if (position + length > place.end) return std::nullopt;
@@ -1449,7 +1450,9 @@ std::optional<Explanation> Query::Explain(const Document& document) const {
   std::sort(spans.begin(), spans.end(), [&](const Span& a, const Span& b) {
     if (a.field != b.field) return order(a.field) < order(b.field);
     if (a.first != b.first) return a.first < b.first;
-    return a.last > b.last;
+    if (a.last != b.last) return a.last > b.last;
+    // The same tokens through two branches: the more telling copy first, the one kept.
+    return a.term->specificity > b.term->specificity;
   });
   Explanation explanation;
   for (const Span& span : spans) {

@@ -381,6 +381,33 @@ TEST(Query, ThePassagesOfAnItemHaveALimit) {
   EXPECT_FALSE(Matches("\"Moscow round\" NOT Ukraine", Item{.title = "t", .content = content}));
   EXPECT_TRUE(Matches("\"Moscow round\" NOT Ukraine",
                       Item{.title = "t", .content = "filler\nMoscow round\nUkraine"}));
+  // A summary that takes every passage: the content joins its last, after its words, and a
+  // phrase still stops at a paragraph's end.
+  std::string summary;
+  for (int i = 0; i < 999; ++i) summary += "filler paragraph " + std::to_string(i) + "\n";
+  summary += "Moscow alpha beta gamma delta epsilon zeta eta theta iota kappa\nlast paragraph";
+  EXPECT_FALSE(Matches("Moscow NEAR/0 round",
+                       Item{.title = "t", .summary = summary, .content = "round of talks"}));
+  EXPECT_FALSE(Matches("\"kappa last\"", Item{.title = "t", .summary = summary}));
+  EXPECT_TRUE(Matches("\"kappa\" NEAR/1 last", Item{.title = "t", .summary = summary}));
+}
+
+TEST(Query, OfTheSameWordsReachedTwiceTheMoreTellingCopyMakesTheSnippet) {
+  const Item item{.title = "Comment from Moscow", .summary = "Talks went well, the embassy said."};
+  for (const char* query : {"((Moscow OR Kremlin) AND embassy) OR ((Moscow OR Kremlin) NEAR/3 talks)",
+                            "((Moscow OR Kremlin) NEAR/3 talks) OR ((Moscow OR Kremlin) AND embassy)"}) {
+    const Result<Query> q = Query::Parse(query);
+    ASSERT_TRUE(q.ok());
+    const std::optional<Explanation> why = q->Explain(Doc(item));
+    ASSERT_TRUE(why.has_value());
+    EXPECT_EQ(why->snippet.Marked("**", "**"), "Comment from **Moscow**") << query;
+  }
+}
+
+TEST(Query, APhraseDoesNotRunFromOneCategoryIntoTheNext) {
+  const Item item{.title = "t", .category = "Spartak Moscow\nRound 20"};
+  EXPECT_FALSE(Matches("category:\"Moscow round\"", item));
+  EXPECT_TRUE(Matches("category:\"Spartak Moscow\"", item));
 }
 
 TEST(Query, NotNearTakesAwayTheHitsItIsNearAndNotTheItem) {
