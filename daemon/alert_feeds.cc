@@ -54,8 +54,9 @@ std::string RenderAlertFeed(const std::string& watch, const std::vector<store::S
   out += "  <generator>feedwatch</generator>\n";
   for (const store::StoryMatch& story : stories) {
     out += "  <entry>\n";
-    out += "    <title>" + Xml(story.title) + "</title>\n";
-    if (story.link.starts_with("http://") || story.link.starts_with("https://")) {
+    out += "    <title>" + Xml(ShortenUtf8(story.title, kEntryTitleBytes)) + "</title>\n";
+    if ((story.link.starts_with("http://") || story.link.starts_with("https://")) &&
+        story.link.size() <= kEntryLinkBytes) {
       out += R"(    <link rel="alternate" href=")" + Xml(story.link) + R"("/>)" + "\n";
     }
     out +=
@@ -64,11 +65,16 @@ std::string RenderAlertFeed(const std::string& watch, const std::vector<store::S
            "</published>\n";
     out += "    <updated>" + FormatIso8601(story.matched_at) + "</updated>\n";
     out += "    <author><name>" + Xml(story.feed) + "</name></author>\n";
-    std::string summary = "<p>" + notify::MarkedToHtml(story.snippet) + "</p>";
+    std::string summary =
+        "<p>" + notify::MarkedToHtml(ShortenAtWord(story.snippet, kEntrySnippetBytes)) + "</p>";
     if (!story.also_reported_by.empty()) {
       std::string others;
-      for (const std::string& feed : story.also_reported_by) {
-        others += (others.empty() ? "" : ", ") + feed;
+      const size_t named = std::min(story.also_reported_by.size(), kEntryOtherFeeds);
+      for (size_t i = 0; i < named; ++i) {
+        others += (others.empty() ? "" : ", ") + story.also_reported_by[i];
+      }
+      if (named < story.also_reported_by.size()) {
+        others += " and " + std::to_string(story.also_reported_by.size() - named) + " more";
       }
       summary += "<p>Also reported by: " + HtmlEscape(others) + "</p>";
     }
@@ -89,13 +95,13 @@ void AlertFeeds::Publish(const std::string& watch, std::string atom, TimePoint u
   Published published;
   published.etag = "\"" + Sha256Hex(atom).substr(0, 32) + "\"";
   published.last_modified = HttpDate(updated);
-  published.atom = std::move(atom);
+  published.atom = std::make_shared<const std::string>(std::move(atom));
   const std::lock_guard lock(mutex_);
   feeds_[watch] = std::move(published);
 }
 
 HttpListener::Reply AlertFeeds::Serve(const HttpListener::Request& request) const {
-  HttpListener::Reply not_found{404, "text/plain", "no such feed\n", {}};
+  const HttpListener::Reply not_found = HttpListener::Reply::Plain(404, "no such feed\n");
   std::string_view path = request.path;
   if (!path.starts_with("/feeds/") || !path.ends_with(".atom")) return not_found;
   const std::optional<std::string> name = PercentDecode(path.substr(7, path.size() - 7 - 5));
@@ -124,8 +130,8 @@ HttpListener::Reply AlertFeeds::Serve(const HttpListener::Request& request) cons
   const bool fresh = request.if_none_match.empty()
                          ? request.if_modified_since == published.last_modified
                          : request.if_none_match == published.etag;
-  if (fresh) return {304, "application/atom+xml; charset=utf-8", "", std::move(headers)};
-  return {200, "application/atom+xml; charset=utf-8", published.atom, std::move(headers)};
+  if (fresh) return {304, "application/atom+xml; charset=utf-8", "", std::move(headers), nullptr};
+  return {200, "application/atom+xml; charset=utf-8", "", std::move(headers), published.atom};
 }
 
 }  // namespace feedwatch::daemon

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,8 +19,13 @@
 
 namespace feedwatch::daemon {
 
-// Entries in a watch's feed, at most.
+// Entries in a watch's feed, at most, and what one entry holds at most: a page stays under
+// 50 x 4 KB however long the titles a feed sends (docs/reliability.md).
 inline constexpr int kAlertFeedEntries = 50;
+inline constexpr size_t kEntryTitleBytes = 500;
+inline constexpr size_t kEntrySnippetBytes = 1000;
+inline constexpr size_t kEntryLinkBytes = 2000;  // a longer link is left out
+inline constexpr size_t kEntryOtherFeeds = 10;
 
 // The Atom document of `watch`'s `stories` (newest first). `instance` (the database's id) makes
 // the ids unique across databases; `now` is the feed's <updated> when it has no entry.
@@ -39,8 +45,8 @@ class AlertFeeds {
 
  private:
   struct Published {
-    std::string atom;
-    std::string etag;           // "\"<sha256 prefix>\""
+    std::shared_ptr<const std::string> atom;  // shared with the connections sending it
+    std::string etag;                         // "\"<sha256 prefix>\""
     std::string last_modified;  // IMF-fixdate
   };
   mutable std::mutex mutex_;

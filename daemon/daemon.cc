@@ -101,15 +101,16 @@ std::filesystem::path StateDir(const std::string& flag, const config::Config& co
 }
 
 // The database holds what every watch matched and the outbox's messages: a state directory
-// that other users can enter (made by hand, or 0777) is worth a word. feedwatch does not change
-// the modes of a folder it did not create.
+// that other users can write to (made by hand 0777) lets them replace or remove it, which is
+// worth a word. Its files are 0600, so a folder others may only read (0755) is not.
+// feedwatch does not change the modes of a folder it did not create.
 void WarnIfOthersReach(const std::filesystem::path& state_dir) {
   std::error_code ec;
   using std::filesystem::perms;
   const perms mode = std::filesystem::status(state_dir, ec).permissions();
-  if (ec || (mode & perms::others_all) == perms::none) return;
+  if (ec || (mode & perms::others_write) == perms::none) return;
   spdlog::warn(
-      "state directory {} is open to every user (mode {:04o}): they can read, or change, "
+      "state directory {} is writable by every user (mode {:04o}): they can replace or remove "
       "the database; chmod o= it",
       state_dir.string(), static_cast<unsigned>(mode & perms::mask));
 }

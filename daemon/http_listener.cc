@@ -64,25 +64,29 @@ std::string HeaderValue(std::string_view head, std::string_view name) {
   return "";
 }
 
-std::string Render(const HttpListener::Reply& reply, bool head) {
+// The status line and headers of `reply` for a body of `length` bytes.
+std::string RenderHead(const HttpListener::Reply& reply, size_t length) {
   std::string out =
       "HTTP/1.1 " + std::to_string(reply.status) + " " + std::string(ReasonPhrase(reply.status)) +
-      "\r\nContent-Type: " + reply.content_type +
-      "\r\nContent-Length: " + std::to_string(reply.body.size()) + "\r\nConnection: close\r\n";
+      "\r\nContent-Type: " + reply.content_type + "\r\nContent-Length: " + std::to_string(length) +
+      "\r\nConnection: close\r\n";
   for (const std::string& header : reply.headers) out += header + "\r\n";
   if (reply.status == 405) out += "Allow: GET, HEAD\r\n";
+  if (reply.status == 503) out += "Retry-After: 5\r\n";
   out += "\r\n";
-  if (!head) out += reply.body;
   return out;
 }
 
 struct Connection {
   int fd = -1;
   Clock::time_point deadline;
-  std::string in;   // the request head so far
-  std::string out;  // the answer, once there is one
-  size_t written = 0;
+  std::string in;  // the request head so far
+  // The answer, once there is one: its head, then its body (shared with the handler's copy).
+  std::string out;
+  std::shared_ptr<const std::string> body;
+  size_t written = 0;  // of out, then of body
   bool answering = false;
+  bool large = false;  // counts against max_large_answers
 };
 
 }  // namespace
@@ -94,6 +98,7 @@ struct HttpListener::Impl {
   Limits limits;
   std::string address;
   std::list<Connection> connections;  // oldest first
+  size_t large_answers = 0;           // connections sending a large answer
   std::thread thread;
 
   ~Impl() {
@@ -137,6 +142,7 @@ struct HttpListener::Impl {
 
   std::list<Connection>::iterator Drop(std::list<Connection>::iterator it) {
     close(it->fd);
+    if (it->large) --large_answers;
     return connections.erase(it);
   }
 
@@ -155,7 +161,9 @@ struct HttpListener::Impl {
         }
         Drop(oldest);
       }
-      connections.push_back({fd, Clock::now() + limits.header_timeout, {}, {}, 0, false});
+      Connection& connection = connections.emplace_back();
+      connection.fd = fd;
+      connection.deadline = Clock::now() + limits.header_timeout;
     }
   }
 
@@ -173,7 +181,7 @@ struct HttpListener::Impl {
     const size_t end = connection.in.find("\r\n\r\n", scanned_from);
     if (end == std::string::npos) {
       if (connection.in.size() > limits.max_request_bytes) {
-        return Answer(connection, {431, "text/plain", "request head too large\n", {}}, false);
+        return Answer(connection, Reply::Plain(431, "request head too large\n"), false);
       }
       return true;
     }
@@ -186,12 +194,12 @@ struct HttpListener::Impl {
     const size_t line_end = head.find("\r\n");
     const std::string_view line = head.substr(0, line_end);
     if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) > limits.max_headers + 1) {
-      return Answer(connection, {431, "text/plain", "too many headers\n", {}}, false);
+      return Answer(connection, Reply::Plain(431, "too many headers\n"), false);
     }
     const size_t first = line.find(' ');
     const size_t second = first == std::string_view::npos ? first : line.find(' ', first + 1);
     if (second == std::string_view::npos || !line.substr(second + 1).starts_with("HTTP/1.")) {
-      return Answer(connection, {400, "text/plain", "bad request line\n", {}}, false);
+      return Answer(connection, Reply::Plain(400, "bad request line\n"), false);
     }
     const std::string_view method = line.substr(0, first);
     const std::string_view target = line.substr(first + 1, second - first - 1);
@@ -204,7 +212,7 @@ struct HttpListener::Impl {
     request.if_modified_since = HeaderValue(head, "if-modified-since");
     const bool head_only = method == "HEAD";
     if (method != "GET" && !head_only) {
-      return Answer(connection, {405, "text/plain", "only GET and HEAD\n", {}}, false);
+      return Answer(connection, Reply::Plain(405, "only GET and HEAD\n"), false);
     }
     auto route = routes.find(request.path);
     if (route == routes.end()) {
@@ -216,24 +224,43 @@ struct HttpListener::Impl {
       });
     }
     if (route == routes.end()) {
-      return Answer(connection, {404, "text/plain", "not found\n", {}}, head_only);
+      return Answer(connection, Reply::Plain(404, "not found\n"), head_only);
     }
     return Answer(connection, route->second(request), head_only);
   }
 
-  bool Answer(Connection& connection, const Reply& reply, bool head_only) {
+  bool Answer(Connection& connection, Reply reply, bool head_only) {
     connection.in.clear();
     connection.in.shrink_to_fit();
-    connection.out = Render(reply, head_only);
+    std::shared_ptr<const std::string> body =
+        reply.shared_body != nullptr ? std::move(reply.shared_body)
+                                     : std::make_shared<const std::string>(std::move(reply.body));
+    if (!head_only && body->size() > limits.large_answer_bytes) {
+      if (large_answers >= limits.max_large_answers) {
+        // Clients that do not read (or read slowly) hold every large answer's slot: this one
+        // waits, and the small answers (/healthz) keep their room.
+        return Answer(connection, Reply::Plain(503, "busy: try again in a few seconds\n"),
+                      false);
+      }
+      connection.large = true;
+      ++large_answers;
+    }
+    connection.out = RenderHead(reply, body->size());
+    if (!head_only) connection.body = std::move(body);
     connection.answering = true;
     connection.deadline = Clock::now() + limits.write_timeout;
     return Write(connection);
   }
 
   static bool Write(Connection& connection) {
-    while (connection.written < connection.out.size()) {
-      const ssize_t n = send(connection.fd, connection.out.data() + connection.written,
-                             connection.out.size() - connection.written, MSG_NOSIGNAL);
+    const size_t head = connection.out.size();
+    const size_t total = head + (connection.body != nullptr ? connection.body->size() : 0);
+    while (connection.written < total) {
+      const bool in_head = connection.written < head;
+      const char* from = in_head ? connection.out.data() + connection.written
+                                 : connection.body->data() + (connection.written - head);
+      const size_t left = in_head ? head - connection.written : total - connection.written;
+      const ssize_t n = send(connection.fd, from, left, MSG_NOSIGNAL);
       if (n < 0) return errno == EAGAIN || errno == EINTR;
       connection.written += static_cast<size_t>(n);
     }

@@ -4,8 +4,11 @@
 // request head and `write_timeout` to take the answer; a request head is read into at most
 // `max_request_bytes`, a body is never read (every answer closes the connection); at most
 // `max_connections` are open, and when a new one arrives past that, the oldest still sending
-// its head is dropped, so hostile clients cannot hold the door shut. Memory is bounded by
-// max_connections * (max_request_bytes + the largest answer).
+// its head is dropped, so hostile clients cannot hold the door shut. Large answers (a feed page)
+// are shared, not copied, by the connections that send them, and at most `max_large_answers`
+// are under way at once: past that a request for one is answered 503 at once, so clients that
+// never read their answers leave room for /healthz and /metrics. Memory is bounded by
+// max_connections * max_request_bytes plus one copy of each large answer.
 #pragma once
 
 #include <chrono>
@@ -28,6 +31,9 @@ class HttpListener {
     size_t max_headers = 64;
     std::chrono::milliseconds header_timeout{5'000};
     std::chrono::milliseconds write_timeout{10'000};
+    // Answers with a body over `large_answer_bytes` under way at once, at most.
+    size_t max_large_answers = 48;
+    size_t large_answer_bytes = 16 * 1024;
   };
 
   struct Reply {
@@ -35,6 +41,17 @@ class HttpListener {
     std::string content_type = "text/plain";
     std::string body;
     std::vector<std::string> headers;  // "Name: value", e.g. ETag
+    // Instead of `body` when set: a body the handler keeps too (a published feed), shared by
+    // the connections that send it rather than copied into each.
+    std::shared_ptr<const std::string> shared_body;
+
+    // A text/plain answer.
+    static Reply Plain(int status, std::string body) {
+      Reply reply;
+      reply.status = status;
+      reply.body = std::move(body);
+      return reply;
+    }
   };
 
   struct Request {

@@ -213,8 +213,9 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
                                                             const AlertFeeds* feeds) {
   std::map<std::string, HttpListener::Handler> routes;
   routes["/metrics"] = [&metrics](const HttpListener::Request&) {
-    return HttpListener::Reply{
-        200, "text/plain; version=0.0.4; charset=utf-8", metrics.Render(), {}};
+    HttpListener::Reply reply = HttpListener::Reply::Plain(200, metrics.Render());
+    reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return reply;
   };
   if (feeds != nullptr) {
     routes["/feeds/*"] = [feeds](const HttpListener::Request& request) {
@@ -224,8 +225,8 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
   routes["/healthz"] = [&metrics](const HttpListener::Request&) {
     // The loop sleeps 10 s at most between turns.
     const Status health = metrics.Health(std::chrono::seconds(30));
-    return HttpListener::Reply{
-        health ? 200 : 503, "text/plain", health ? "ok\n" : health.error().message + "\n", {}};
+    return HttpListener::Reply::Plain(health ? 200 : 503,
+                                      health ? "ok\n" : health.error().message + "\n");
   };
   Result<std::unique_ptr<HttpListener>> listener = HttpListener::Start(listen, std::move(routes));
   if (!listener) return listener.error();

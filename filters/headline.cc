@@ -30,7 +30,9 @@ std::vector<std::string> HeadlineWords(std::string_view title) {
       break;
     }
   }
-  return Tokenize(title);
+  std::vector<std::string> words = Tokenize(title);
+  if (words.size() > kHeadlineWords) words.resize(kHeadlineWords);
+  return words;
 }
 
 std::vector<std::string> HeadlinePairs(const std::vector<std::string>& words) {

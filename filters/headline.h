@@ -10,8 +10,11 @@ namespace feedwatch::filters {
 
 // The words of `title` that identify its story: folded tokens (tokenize.h), without an
 // aggregator's trailing " - Outlet" / " | Outlet" / " — Outlet" (up to four words) or a short
-// trailing "(UPDATED)" / "[Video]" tag.
+// trailing "(UPDATED)" / "[Video]" tag; the first kHeadlineWords of them. A headline has a few
+// dozen words; a "title" of thousands (a feed's whole text, an attacker's 150 KB) would cost
+// the story index a pair for each.
 std::vector<std::string> HeadlineWords(std::string_view title);
+inline constexpr size_t kHeadlineWords = 48;
 
 // The adjacent word pairs of a headline's words ("a b"), sorted, without repeats: what
 // HeadlineSimilarity compares when both headlines have two words or more.

@@ -115,7 +115,7 @@ TEST(Cli, CheckConfigWarnsOfSecretsOthersReadAndWatchesOtherHostsReach) {
   EXPECT_EQ(quiet.err, "");
 }
 
-TEST(Cli, AStateDirectoryOpenToEveryUserIsWarnedOf) {
+TEST(Cli, AStateDirectoryEveryUserCanWriteToIsWarnedOf) {
   const testing::TempDir dir;
   const auto config = WriteLocalConfig(dir.path());
   std::filesystem::create_directory(dir.path() / "state");
@@ -123,7 +123,7 @@ TEST(Cli, AStateDirectoryOpenToEveryUserIsWarnedOf) {
   const testing::CommandResult once = RunFeedwatch({"once", "--config", config.string()});
   EXPECT_EQ(once.exit_code, 0) << once.err;
   EXPECT_NE(once.err.find("state directory " + (dir.path() / "state").string() +
-                          " is open to every user (mode 0777)"),
+                          " is writable by every user (mode 0777)"),
             std::string::npos)
       << once.err;
 }

@@ -13,9 +13,11 @@
 #include <csignal>
 #include <cstdio>
 #include <optional>
+#include <random>
 #include <regex>
 #include <thread>
 
+#include "daemon/http_listener.h"
 #include "tests/daemon/log_capture.h"
 #include "tests/daemon/run_daemon.h"
 #include "tests/support/fake_http_client.h"
@@ -202,6 +204,115 @@ TEST(Operations, HostileClientsCannotTakeTheMetricsListenerDown) {
 #endif
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(10s), 0) << daemon.err();
+}
+
+TEST(Operations, SlowReadersOfTheLargestFeedPageLeaveHealthzAnswerable) {
+  const testing::TempDir dir;
+  const auto config = WriteConfig(dir.path(), dir.path() / "state");
+  // 55 stories whose titles are 150 KB each: the feed page is what a page may hold at most.
+  std::string rss = "<rss version=\"2.0\"><channel><title>Wire</title>";
+  std::mt19937 random(7);
+  for (int i = 0; i < 55; ++i) {
+    std::string title = "Darchiev";
+    while (title.size() < 150'000) title += " w" + std::to_string(random() % 100'000);
+    rss += "<item><title>" + title + "</title><guid>g" + std::to_string(i) + "</guid></item>";
+  }
+  testing::WriteFile(dir.path() / "wire.rss", rss + "</channel></rss>");
+  testing::FeedwatchProcess daemon({"run", "--config", config.string()});
+  const int port = MetricsPort(daemon);
+  ASSERT_GT(port, 0) << daemon.err();
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1s);
+  client.set_read_timeout(2s);
+  std::string page;
+  for (int i = 0; i < 100 && page.find("</entry>") == std::string::npos; ++i) {
+    if (const httplib::Result got = client.Get("/feeds/darchiev.atom")) page = got->body;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(page.find("</entry>"), std::string::npos) << daemon.err().substr(0, 2000);
+  EXPECT_LT(page.size(), 50u * 4096) << "entries and fields are capped";
+  const long rss_before = StatusKib(daemon.pid(), "VmRSS");
+
+  // 64 clients ask for the page with the smallest receive buffer and never read it.
+  std::vector<int> stuck;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int small = 1;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    const std::string request = "GET /feeds/darchiev.atom HTTP/1.1\r\nHost: x\r\n\r\n";
+    (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    stuck.push_back(fd);
+  }
+  std::this_thread::sleep_for(500ms);
+  for (int i = 0; i < 10; ++i) {
+    const httplib::Result health = client.Get("/healthz");
+    ASSERT_TRUE(health) << "GET /healthz got no answer in round " << i;
+    EXPECT_EQ(health->status, 200);
+    std::this_thread::sleep_for(200ms);
+  }
+  const long rss_after = StatusKib(daemon.pid(), "VmRSS");
+  std::cerr << "RSS " << rss_before / 1024 << " MiB before the readers, " << rss_after / 1024
+            << " MiB with them; page " << page.size() << " bytes\n";
+  EXPECT_LT(rss_after - rss_before, 16 * 1024) << "the page is shared, not copied per reader";
+  for (const int fd : stuck) close(fd);
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(10s), 0) << daemon.err().substr(0, 2000);
+}
+
+// The listener itself, with an answer larger than any feed page (15 MB) and clients that ask
+// for it and never read: the kernel's buffers cannot take it, so each holds its slot until
+// the write timeout.
+TEST(Operations, ClientsThatNeverReadALargeAnswerLeaveRoomForSmallOnes) {
+  const auto big = std::make_shared<const std::string>(15 << 20, 'x');
+  Result<std::unique_ptr<daemon::HttpListener>> listener = daemon::HttpListener::Start(
+      "127.0.0.1:0",
+      {{"/big",
+        [big](const daemon::HttpListener::Request&) {
+          daemon::HttpListener::Reply reply;
+          reply.shared_body = big;
+          return reply;
+        }},
+       {"/healthz",
+        [](const daemon::HttpListener::Request&) {
+          return daemon::HttpListener::Reply::Plain(200, "ok\n");
+        }}});
+  ASSERT_TRUE(listener.ok()) << listener.error().message;
+  const std::string& address = (*listener)->address();
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+  std::vector<int> stuck;
+  for (int i = 0; i < 64; ++i) {
+    const int fd = Connect(port);
+    ASSERT_GE(fd, 0);
+    const std::string request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
+    (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    stuck.push_back(fd);
+  }
+  std::this_thread::sleep_for(500ms);
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1s);
+  client.set_read_timeout(1s);
+  for (int i = 0; i < 10; ++i) {
+    const httplib::Result health = client.Get("/healthz");
+    ASSERT_TRUE(health) << "GET /healthz got no answer in round " << i;
+    EXPECT_EQ(health->status, 200);
+  }
+  const httplib::Result busy = client.Get("/big");
+  ASSERT_TRUE(busy);
+  EXPECT_EQ(busy->status, 503);
+  EXPECT_EQ(busy->get_header_value("Retry-After"), "5");
+  // The readers that got a slot got the answer, shared: a reader that reads gets all of it.
+  for (const int fd : stuck) close(fd);
+  std::this_thread::sleep_for(200ms);
+  client.set_read_timeout(10s);
+  const httplib::Result whole = client.Get("/big");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body.size(), big->size());
 }
 
 // Runs `command` with /bin/sh; its exit code.

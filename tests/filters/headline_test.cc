@@ -51,4 +51,13 @@ TEST(Headline, SameStoryAboveTheThresholdDifferentStoriesBelow) {
 }
 
 }  // namespace
+TEST(HeadlineWords, AreTheFirstFortyEightOfAnOverlongTitle) {
+  std::string title;
+  for (int i = 0; i < 5000; ++i) title += "w" + std::to_string(i) + " ";
+  const std::vector<std::string> words = HeadlineWords(title);
+  ASSERT_EQ(words.size(), kHeadlineWords);
+  EXPECT_EQ(words.front(), "w0");
+  EXPECT_EQ(words.back(), "w47");
+}
+
 }  // namespace feedwatch::filters
