@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace feedwatch {
 
@@ -170,6 +171,61 @@ inline std::optional<std::string> PercentDecode(std::string_view text) {
     i += 2;
   }
   return out;
+}
+
+// What may be logged or stored of text a peer sent (an error body, a Location header). Every
+// form of each of `secrets` in it is replaced by "<redacted>" before anything is cut, so no
+// part of one survives the cut: as is, percent-encoded (RFC 3986's reserved characters only, or
+// every byte; either case of hex) and JSON-escaped ("\/"). Then control characters become
+// spaces (a peer's ESC or BEL never reaches a terminal), bytes that are not UTF-8 become
+// U+FFFD, and the text is cut to `max_bytes` at a character.
+inline std::string PeerText(std::string_view text, const std::vector<std::string_view>& secrets,
+                            size_t max_bytes) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  CopyUtf8Replacing(text, out);
+  const auto redact = [&](const std::string& form, bool any_case) {
+    if (form.empty()) return;
+    for (size_t at = 0; at < out.size();) {
+      at = any_case ? FindIgnoringCase(out, form, at) : out.find(form, at);
+      if (at == std::string::npos) return;
+      out.replace(at, form.size(), "<redacted>");
+      at += 10;
+    }
+  };
+  for (const std::string_view secret : secrets) {
+    if (secret.size() < 4) continue;  // too short to tell from other text
+    std::string reserved, every, json;
+    for (const char c : secret) {
+      const auto byte = static_cast<unsigned char>(c);
+      const std::string encoded = {'%', kHex[byte >> 4], kHex[byte & 0x0F]};
+      const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                              c == '~';
+      reserved += unreserved ? std::string(1, c) : encoded;
+      every += encoded;
+      json += c == '/' ? std::string("\\/") : std::string(1, c);
+    }
+    redact(std::string(secret), false);
+    redact(reserved, true);
+    redact(every, true);
+    redact(json, false);
+  }
+  std::string clean;
+  clean.reserve(out.size());
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(out[i]);
+    const bool c1 = byte == 0xC2 && i + 1 < out.size() &&
+                    static_cast<unsigned char>(out[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(out[i + 1]) <= 0x9F;
+    if (byte < 0x20 || byte == 0x7F || c1) {
+      clean += ' ';
+      if (c1) ++i;
+    } else {
+      clean += out[i];
+    }
+  }
+  return ShortenUtf8(clean, max_bytes);
 }
 
 // `line` of an input and a caret under its `column`th character (counted from 1, in characters),

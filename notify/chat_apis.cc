@@ -68,29 +68,20 @@ std::string PathSegment(std::string_view text) {
   return out;
 }
 
-// `text` with every occurrence of `secret` replaced: what may be logged of an error.
-std::string Redact(std::string text, std::string_view secret) {
-  if (secret.empty()) return text;
-  for (size_t at; (at = text.find(secret)) != std::string::npos;) {
-    text.replace(at, secret.size(), "<token>");
-  }
-  return text;
-}
-
 // The outcome of a call to a chat API: 2xx sent; 408, 429 and 5xx retried after what the
 // service asks (`retry_after`, seconds); any other status given up.
 SendResult Outcome(const Result<net::Response>& response, std::string_view service,
                    std::string_view secret, const std::string& retry_after) {
-  if (!response) return SendResult::Retry(Redact(response.error().message, secret));
+  // The token rides in the URL (Telegram) or a header (Matrix); a service, or a proxy in front of
+  // it, may echo either, in any encoding: redacted before the body is cut (PeerText).
+  if (!response) {
+    return SendResult::Retry(PeerText(response.error().message, {secret}, kErrorBodyBytes * 4));
+  }
   const long status = response->status;
   if (status >= 200 && status < 300) return SendResult::Sent();
-  std::string body = response->body.substr(0, kErrorBodyBytes);
-  for (char& c : body) {
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-  }
+  const std::string body = PeerText(response->body, {secret}, kErrorBodyBytes);
   std::string error = std::string(service) + ": HTTP " + std::to_string(status);
   if (!body.empty()) error += ": " + body;
-  error = Redact(std::move(error), secret);
   if (status == 408 || status == 429 || status >= 500) {
     return SendResult::Retry(std::move(error),
                              retry_after.empty() ? response->Header("retry-after") : retry_after);

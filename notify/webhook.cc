@@ -264,6 +264,35 @@ net::Request NotifierRequest(const WebhookSettings& settings, std::string url) {
   return request;
 }
 
+namespace {
+
+// What a receiver, or a proxy in front of it, may echo that is secret: the URL's path and query
+// (Slack's and Discord's webhook URLs are bearer tokens) and the values of configured headers
+// (an Authorization).
+std::vector<std::string> SecretsOf(const WebhookSettings& settings) {
+  std::vector<std::string> secrets;
+  const size_t scheme = settings.url.find("://");
+  const size_t path =
+      scheme == std::string::npos ? std::string::npos : settings.url.find('/', scheme + 3);
+  // A short path ("/hook") is a name, not a token, and would hide words of the error.
+  if (path != std::string::npos && settings.url.size() - path > 16) {
+    secrets.push_back(settings.url.substr(path + 1));
+  }
+  for (const std::string& header : settings.headers) {
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos) continue;
+    std::string_view value = std::string_view(header).substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (const size_t space = value.find(' '); space != std::string_view::npos) {
+      secrets.emplace_back(value.substr(space + 1));  // "Bearer TOKEN": the token alone too
+    }
+    secrets.emplace_back(value);
+  }
+  return secrets;
+}
+
+}  // namespace
+
 void WebhookNotifier::Send(const Message& message, std::function<void(SendResult)> done) {
   const TimePoint now = clock_.Now();
   WebhookRequest rendered = RenderWebhook(message, settings_.format, now);
@@ -281,9 +310,11 @@ void WebhookNotifier::Send(const Message& message, std::function<void(SendResult
         StandardWebhookSignature(settings_.secret, message.id, timestamp, rendered.body));
   }
   request.post_body = std::move(rendered.body);
-  client_.Start(request, [done = std::move(done)](Result<net::Response> response) {
+  client_.Start(request, [done = std::move(done), owned = SecretsOf(settings_)](
+                             Result<net::Response> response) {
+    const std::vector<std::string_view> secrets(owned.begin(), owned.end());
     if (!response) {
-      done(SendResult::Retry(response.error().message));
+      done(SendResult::Retry(PeerText(response.error().message, secrets, kErrorBodyBytes * 4)));
       return;
     }
     const long status = response->status;
@@ -292,13 +323,10 @@ void WebhookNotifier::Send(const Message& message, std::function<void(SendResult
       return;
     }
     std::string error = "HTTP " + std::to_string(status);
-    std::string body = response->body.substr(0, kErrorBodyBytes);
-    for (char& c : body) {
-      if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
+    const std::string body = PeerText(response->body, secrets, kErrorBodyBytes);
     if (!body.empty()) error += ": " + body;
     if (status >= 300 && status < 400) {
-      const std::string location = response->Header("location");
+      const std::string location = PeerText(response->Header("location"), secrets, 2000);
       done(SendResult::Permanent(
           error + (location.empty() ? "" : " (redirects to " + location + "; set url to it)")));
     } else if (status == 408 || status == 429 || status >= 500) {

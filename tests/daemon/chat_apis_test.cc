@@ -142,6 +142,50 @@ TEST_F(ChatApisTest, TelegramGetsEscapedHtmlAndItsRetryAfterIsHonoured) {
   EXPECT_EQ(outbox[0].last_error.find(kToken), std::string::npos);
 }
 
+TEST_F(ChatApisTest, AnErrorEchoingTheTokenInAnyFormKeepsNoPartOfIt) {
+  // A proxy that echoes the request: the token raw where the 200-byte cut would halve it,
+  // percent-encoded, JSON-escaped; and a terminal escape.
+  const std::string token(kToken);
+  std::string encoded;
+  for (const char c : token) encoded += c == ':' ? std::string("%3a") : std::string(1, c);
+  const std::string echo = std::string(185, '.') + token + " \x1b[2J\x07 " + encoded +
+                           R"( {"url": "\/bot)" + token + R"("})";
+  Answer({{403, echo}});
+  Poll(Config("format = \"telegram\"\nurl = \"" + api_.Url("") + "\"\nchat = \"@desk\"\n"));
+  ASSERT_EQ(Requests().size(), 1u);
+  const std::vector<store::Delivery> outbox = Outbox();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_EQ(outbox[0].state, "dead");
+  const std::string& error = outbox[0].last_error;
+  EXPECT_NE(error.find("telegram: HTTP 403: ...."), std::string::npos) << error;
+  for (const std::string& part : {std::string("hostile"), std::string("123456"),
+                                  std::string("\x1b"), std::string("\x07")}) {
+    EXPECT_EQ(error.find(part), std::string::npos) << part << " in " << error;
+    EXPECT_EQ(log_.str().find(part), std::string::npos) << part << " in the log";
+  }
+}
+
+TEST_F(ChatApisTest, AWebhookRedirectsLocationReachesNoTerminalRaw) {
+  api_.server().Post(R"(/.*)", [](const httplib::Request&, httplib::Response& res) {
+    res.status = 302;
+    res.set_header("Location", "https://elsewhere.test/\x1b]0;owned\x07/hook");
+  });
+  api_.Start();
+  Poll("[defaults]\ninitial_lookback = \"all\"\n[[feed]]\nname = \"lenta\"\nurl = \"" +
+       feeds_.Url("/feed.rss") +
+       "\"\n[[watch]]\nname = \"darchiev\"\nquery = 'Дарчиев*'\nnotify = [\"hook\"]\n"
+       "[[notify]]\nname = \"hook\"\ntype = \"webhook\"\nurl = \"" +
+       api_.Url("/hook") + "\"\n");
+  const std::vector<store::Delivery> outbox = Outbox();
+  ASSERT_EQ(outbox.size(), 1u);
+  EXPECT_NE(outbox[0].last_error.find("HTTP 302 (redirects to https://elsewhere.test/ ]0;owned /hook"),
+            std::string::npos)
+      << outbox[0].last_error;
+  EXPECT_EQ(outbox[0].last_error.find('\x1b'), std::string::npos);
+  EXPECT_EQ(log_.str().find('\x1b'), std::string::npos);
+  EXPECT_EQ(log_.str().find('\x07'), std::string::npos);
+}
+
 TEST_F(ChatApisTest, ATelegramDigestTooLongForOneMessageIsSplitNotCut) {
   Answer({{200, R"({"ok":true})"}});
   notify::Message message;
