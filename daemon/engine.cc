@@ -10,6 +10,7 @@
 
 #include "base/hash.h"
 #include "daemon/feed_health.h"
+#include "daemon/fetch_one.h"
 #include "daemon/schedule.h"
 #include "feeds/parser.h"
 
@@ -220,25 +221,8 @@ void Engine::Start(size_t index) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   const std::string url = FetchUrl(index);
-  net::Request request;
-  request.url = url;
-  request.allow_file = url.starts_with("file:");
-  request.timeout = config_.http.timeout;
-  request.connect_timeout = config_.http.connect_timeout;
-  request.low_speed_time = config_.http.low_speed_time;
-  request.max_body = config_.http.max_body;
-  request.ca_file = config_.http.ca_file;
-  request.proxy = config_.http.proxy;
-  request.internal = internal_networks_;
-  request.headers = {
-      "Accept: application/rss+xml, application/atom+xml, application/feed+json, "
-      "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.1"};
-  // Conditional GET: a server that knows the validators answers 304 and sends nothing.
-  if (!runtime.state.etag.empty())
-    request.headers.push_back("If-None-Match: " + runtime.state.etag);
-  if (!runtime.state.last_modified.empty()) {
-    request.headers.push_back("If-Modified-Since: " + runtime.state.last_modified);
-  }
+  const net::Request request = FeedRequest(config_.http, internal_networks_, url,
+                                           runtime.state.etag, runtime.state.last_modified);
   runtime.started = clock_.Monotonic();
   spdlog::debug("feed {}: fetching {}", feed.name, url);
   http_.Start(request, [this, index](Result<net::Response> response) {
@@ -270,6 +254,16 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     poll.moved_to = response->effective_url;
     runtime.state.moved_to = response->effective_url;
     scheduler_.SetUrl(index, runtime.state.moved_to);
+  }
+  if (status == 304 && runtime.state.etag.empty() && runtime.state.last_modified.empty()) {
+    // Nothing was asked that "not modified" could answer: a broken server or cache, and the
+    // feed is not being read.
+    Count(index, FetchResult::kHttpError);
+    Fail(index, FetchResult::kHttpError, status,
+         "HTTP 304 Not Modified to a request without validators (no If-None-Match or "
+         "If-Modified-Since): the feed was not read",
+         std::nullopt, poll.moved_to);
+    return;
   }
   if (status == 304) {
     Count(index, FetchResult::kNotModified);

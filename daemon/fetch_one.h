@@ -5,7 +5,9 @@
 #include <string>
 
 #include "base/result.h"
+#include "config/config.h"
 #include "feeds/parser.h"
+#include "net/http_client.h"
 
 namespace feedwatch::daemon {
 
@@ -16,9 +18,18 @@ struct Document {
   feeds::ParseOptions options;
 };
 
-// An http(s):// argument is fetched (redirects followed, 30 s timeout, 10 MiB limit) and must
-// answer 2xx; anything else is a path to read. Errors: NotFound / Io for files, Network,
-// Timeout, TooLarge or HttpStatus for URLs.
-Result<Document> FetchOne(const std::string& file_or_url, const std::string& user_agent);
+// The request for one poll of the feed at `url` as the daemon sends it, and as the commands
+// that fetch one feed by hand do: `http`'s timeouts, size limit, CA file and proxy; redirects
+// followed but never from an outside address into `internal` ([http] internal_networks); the
+// Accept header; and the validators, when there are any, for a conditional GET.
+net::Request FeedRequest(const config::HttpSettings& http,
+                         std::shared_ptr<const net::AddressSet> internal, const std::string& url,
+                         std::string_view etag = "", std::string_view last_modified = "");
+
+// An http(s):// argument is fetched with FeedRequest under `http` (the defaults, or the
+// configuration's) and must answer 2xx; anything else is a path to read. Errors: NotFound / Io
+// for files, Network, Timeout, TooLarge or HttpStatus for URLs.
+Result<Document> FetchOne(const std::string& file_or_url, const std::string& user_agent,
+                          const config::HttpSettings& http = {});
 
 }  // namespace feedwatch::daemon

@@ -43,12 +43,14 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-// The value of header `name` (lower case) in a request head, trimmed; "" when absent.
+// The value of header `name` (lower case) in a request head, trimmed; "" when absent. Lines end
+// in CRLF or, as RFC 9112 lets a server accept, a bare LF.
 std::string HeaderValue(std::string_view head, std::string_view name) {
-  size_t at = head.find("\r\n");
-  while (at != std::string_view::npos && at + 2 < head.size()) {
-    const size_t end = head.find("\r\n", at + 2);
-    const std::string_view line = head.substr(at + 2, end - at - 2);
+  size_t at = head.find('\n');
+  while (at != std::string_view::npos && at + 1 < head.size()) {
+    const size_t end = head.find('\n', at + 1);
+    std::string_view line = head.substr(at + 1, end - at - 1);
+    if (line.ends_with('\r')) line.remove_suffix(1);
     const size_t colon = line.find(':');
     if (colon != std::string_view::npos && EqualsIgnoringCase(line.substr(0, colon), name)) {
       std::string_view value = line.substr(colon + 1);
@@ -75,6 +77,19 @@ std::string RenderHead(const HttpListener::Reply& reply, size_t length) {
   if (reply.status == 503) out += "Retry-After: 5\r\n";
   out += "\r\n";
   return out;
+}
+
+// Where the request head in `in` ends (past the empty line that ends it), looking from
+// `from`; npos when it has not ended. The empty line is CRLF CRLF or, leniently, LF LF (or a
+// mix): RFC 9112 lets a server take a bare LF as a line's end, and clients typed by hand send
+// it.
+size_t EndOfHead(std::string_view in, size_t from) {
+  for (size_t at = in.find('\n', from); at != std::string_view::npos; at = in.find('\n', at + 1)) {
+    size_t next = at + 1;
+    if (next < in.size() && in[next] == '\r') ++next;
+    if (next < in.size() && in[next] == '\n') return next + 1;
+  }
+  return std::string_view::npos;
 }
 
 struct Connection {
@@ -178,22 +193,23 @@ struct HttpListener::Impl {
     if (n < 0) return true;
     const size_t scanned_from = connection.in.size() >= 3 ? connection.in.size() - 3 : 0;
     connection.in.append(buffer.data(), static_cast<size_t>(n));
-    const size_t end = connection.in.find("\r\n\r\n", scanned_from);
+    const size_t end = EndOfHead(connection.in, scanned_from);
     if (end == std::string::npos) {
       if (connection.in.size() > limits.max_request_bytes) {
         return Answer(connection, Reply::Plain(431, "request head too large\n"), false);
       }
       return true;
     }
-    connection.in.resize(end + 2);
+    connection.in.resize(end);
     return Respond(connection);
   }
 
   bool Respond(Connection& connection) {
     const std::string_view head = connection.in;
-    const size_t line_end = head.find("\r\n");
-    const std::string_view line = head.substr(0, line_end);
-    if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) > limits.max_headers + 1) {
+    std::string_view line = head.substr(0, head.find('\n'));
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    // The request line, the headers and the empty line each end in '\n'.
+    if (static_cast<size_t>(std::count(head.begin(), head.end(), '\n')) > limits.max_headers + 2) {
       return Answer(connection, Reply::Plain(431, "too many headers\n"), false);
     }
     const size_t first = line.find(' ');

@@ -35,6 +35,9 @@
 #include "notify/notifier.h"
 #include "store/store.h"
 
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
 namespace feedwatch::daemon {
 namespace {
 
@@ -644,8 +647,15 @@ Status Discover(const std::string& file_or_url) {
     if (name.empty()) name = "feed";
     const std::string first_choice = name;
     for (int n = 2; !names.insert(name).second; ++n) name = first_choice + "-" + std::to_string(n);
-    std::cout << "\n# " << (feed.title.empty() ? "(no title)" : feed.title) << " (" << feed.type
-              << ")\n[[feed]]\nname = \"" << name << "\"\nurl = \"" << feed.url << "\"\n";
+    // The page's words go in a comment, on one line; the table is written by toml++, which
+    // quotes and escapes the URL as TOML wants (a '"' or '#' in an href stays the URL's).
+    std::cout << "\n# " << PeerText(feed.title.empty() ? "(no title)" : feed.title, {}, 200)
+              << " (" << PeerText(feed.type, {}, 100) << ")\n";
+    toml::table entry{{"name", name}, {"url", feed.url}};
+    toml::table table{{"feed", toml::array{std::move(entry)}}};
+    constexpr toml::format_flags kDoubleQuoted =
+        toml::toml_formatter::default_flags & ~toml::format_flags::allow_literal_strings;
+    std::cout << toml::toml_formatter(table, kDoubleQuoted) << "\n";
   }
   return Status::Ok();
 }

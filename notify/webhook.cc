@@ -69,11 +69,16 @@ std::string Dump(const json& document) {
   return document.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// Slack's mrkdwn: &, < and > are its control characters.
+// Slack's mrkdwn: &, < and > are its control characters, escaped as entities; *, _, ~ and `
+// format, and mrkdwn has no escape for them: a zero-width space before each keeps it from
+// opening or closing a span ("*bold*" in a title stays two asterisks and a word).
 std::string SlackEscape(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (c == '&') {
+    if (c == '*' || c == '_' || c == '~' || c == '`') {
+      out += "\u200B";
+      out += c;
+    } else if (c == '&') {
       out += "&amp;";
     } else if (c == '<') {
       out += "&lt;";
@@ -156,8 +161,13 @@ std::string SlackText(const Message& message) {
                             : "*" + title + "*";
     entry += "\n" + SlackEscape(WatchNames(alert)) + " · " + SlackEscape(alert.feed);
     if (const std::string lede = EntrySnippet(alert); !lede.empty()) {
-      std::string snippet = SlackEscape(lede);
-      for (size_t at; (at = snippet.find("**")) != std::string::npos;) snippet.replace(at, 2, "*");
+      // The hits' "**" marks become mrkdwn's bold; the text between them is escaped.
+      std::string snippet;
+      size_t from = 0;
+      for (size_t at; (at = lede.find("**", from)) != std::string::npos; from = at + 2) {
+        snippet += SlackEscape(std::string_view(lede).substr(from, at - from)) + "*";
+      }
+      snippet += SlackEscape(std::string_view(lede).substr(from));
       entry += "\n> " + snippet;
     }
     entries.push_back(std::move(entry));

@@ -1,5 +1,6 @@
 // The feedwatch binary as an operator runs it.
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <poll.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/fetch_one.h"
 #include "tests/support/support.h"
 
 namespace feedwatch {
@@ -277,6 +279,35 @@ TEST(Cli, ParsePrintsAReadableSummary) {
   EXPECT_NE(result.out.find(
                 "    enclosure: https://links.example/audio/ep1.mp3 (audio/mpeg, 5242880 bytes)"),
             std::string::npos);
+}
+
+// The commands that fetch one feed by hand send what the daemon sends and refuse what it
+// refuses: here 127.0.0.2 plays an internal address and 127.0.0.1 an outside one.
+TEST(FetchOne, SendsTheDaemonsRequestAndRefusesItsRedirectsIntoInternalAddresses) {
+  testing::LoopbackServer internal("127.0.0.2");
+  internal.server().Get("/secret.rss", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("<rss version=\"2.0\"><channel><title>internal</title></channel></rss>",
+                    "application/rss+xml");
+  });
+  internal.Start();
+  testing::LoopbackServer outside;
+  std::string accept;
+  outside.server().Get("/feed.rss", [&](const httplib::Request& req, httplib::Response& res) {
+    accept = req.get_header_value("Accept");
+    res.set_redirect(internal.Url("/secret.rss"));
+  });
+  outside.Start();
+  config::HttpSettings http;
+  http.internal_networks = {"127.0.0.2/32"};
+  const Result<daemon::Document> refused =
+      daemon::FetchOne(outside.Url("/feed.rss"), "feedwatch-test", http);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("internal address"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(accept, daemon::FeedRequest(http, nullptr, "").headers.front().substr(8));
+  // A poll with validators asks conditionally.
+  EXPECT_EQ(daemon::FeedRequest(http, nullptr, "http://x/", "\"v1\"", "").headers.back(),
+            "If-None-Match: \"v1\"");
 }
 
 TEST(Cli, ParseExitCodesSayWhatWentWrong) {
@@ -682,6 +713,30 @@ TEST(Cli, DiscoverListsAPagesFeedsReadyToPasteIntoTheConfig) {
   const testing::CommandResult none = RunFeedwatch({"discover", server.Url("/plain")});
   EXPECT_EQ(none.exit_code, 65);
   EXPECT_NE(none.err.find("advertises no feed"), std::string::npos) << none.err;
+}
+
+TEST(Cli, DiscoverWritesAHostileHrefAsTheSameUrl) {
+  testing::LoopbackServer server;
+  server.server().Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(
+        "<html><head><title>x</title>"
+        "<link rel=\"alternate\" type=\"application/rss+xml\" "
+        "title=\"Line one\nurl = 'evil'\" href='http://x.test/f\" # y'>"
+        "</head><body></body></html>",
+        "text/html");
+  });
+  server.Start();
+  const testing::CommandResult found = RunFeedwatch({"discover", server.Url("/")});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  // Loaded back, the configuration holds the href as the page wrote it, and nothing else.
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "feedwatch.toml",
+                     found.out + "[[watch]]\nname = \"w\"\nquery = \"Darchiev\"\n"
+                                 "[[notify]]\nname = \"c\"\ntype = \"console\"\n");
+  const Result<config::Config> loaded = config::LoadConfigFile(dir.path() / "feedwatch.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message << "\n" << found.out;
+  ASSERT_EQ(loaded->feeds.size(), 1u) << found.out;
+  EXPECT_EQ(loaded->feeds[0].url, "http://x.test/f\" # y") << found.out;
 }
 
 }  // namespace

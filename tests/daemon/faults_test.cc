@@ -104,6 +104,9 @@ class NetworkFaults : public ::testing::Test {
     server_.server().Get("/laughs.rss", [laughs](const httplib::Request&, httplib::Response& res) {
       res.set_content(laughs, "application/rss+xml");
     });
+    server_.server().Get("/not-modified.rss", [](const httplib::Request&, httplib::Response& res) {
+      res.status = 304;
+    });
     server_.Start();
   }
 
@@ -145,6 +148,11 @@ TEST_F(NetworkFaults, AConnectionResetMidBodyFailsThatFeedAlone) {
       "Content-Length: 100000\r\n\r\n" +
       Rss().substr(0, 500));
   ExpectGoodAlertsAndBadFails(Once(reset.Url()), "reset|Recv failure|transfer closed");
+}
+
+TEST_F(NetworkFaults, A304ToARequestWithoutValidatorsIsAFailureNotHealth) {
+  ExpectGoodAlertsAndBadFails(Once(server_.Url("/not-modified.rss")),
+                              "HTTP 304 Not Modified to a request without validators");
 }
 
 TEST_F(NetworkFaults, TruncatedGzipIsReadAsFarAsItGoesAndSaidSo) {

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -313,6 +314,29 @@ TEST(Operations, ClientsThatNeverReadALargeAnswerLeaveRoomForSmallOnes) {
   ASSERT_TRUE(whole);
   EXPECT_EQ(whole->status, 200);
   EXPECT_EQ(whole->body.size(), big->size());
+}
+
+TEST(Operations, TheListenerAnswersARequestWhoseLinesEndInABareLf) {
+  Result<std::unique_ptr<daemon::HttpListener>> listener = daemon::HttpListener::Start(
+      "127.0.0.1:0", {{"/healthz", [](const daemon::HttpListener::Request& request) {
+                         return daemon::HttpListener::Reply::Plain(
+                             200, "ok " + request.if_none_match + "\n");
+                       }}});
+  ASSERT_TRUE(listener.ok());
+  const std::string& address = (*listener)->address();
+  const int port = std::stoi(address.substr(address.rfind(':') + 1));
+  for (const std::string request : {"GET /healthz HTTP/1.1\nHost: x\nIf-None-Match: \"a\"\n\n",
+                                    "GET /healthz HTTP/1.1\r\nIf-None-Match: \"a\"\n\r\n"}) {
+    const int fd = Connect(port);
+    ASSERT_GE(fd, 0);
+    (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    std::string answer;
+    std::array<char, 4096> buffer{};
+    for (ssize_t n; (n = recv(fd, buffer.data(), buffer.size(), 0)) > 0;) answer.append(buffer.data(), n);
+    close(fd);
+    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
+    EXPECT_TRUE(answer.ends_with("\r\n\r\nok \"a\"\n")) << answer;
+  }
 }
 
 // Runs `command` with /bin/sh; its exit code.

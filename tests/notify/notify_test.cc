@@ -182,6 +182,29 @@ TEST(Webhook, AFeedLinkCannotEndTheChatLinkAndForgeAnother) {
   EXPECT_EQ(std::count(slack.begin(), slack.end(), '|'), 1) << slack;
 }
 
+TEST(Webhook, SlacksFormattingCharactersInAFeedsTextFormatNothing) {
+  Alert alert = SampleAlert();
+  alert.title = "*Breaking* _Darchiev_ ~not~ `code`";
+  alert.link.clear();
+  alert.snippet = "the *envoy* **Darchiev** said_so";
+  alert.summary.clear();
+  alert.summary_marked.clear();
+  Message message;
+  message.alerts = {alert};
+  const std::string slack =
+      nlohmann::json::parse(RenderWebhook(message, WebhookFormat::kSlack, {}).body)["text"]
+          .get<std::string>();
+  const std::string z = "\u200B";
+  EXPECT_NE(slack.find("*" + z + "*Breaking" + z + "* " + z + "_Darchiev" + z + "_ " + z + "~not" +
+                       z + "~ " + z + "`code" + z + "`*"),
+            std::string::npos)
+      << slack;
+  // The hit's mark is bold; the feed's own asterisks and underscores are text.
+  EXPECT_NE(slack.find("> the " + z + "*envoy" + z + "* *Darchiev* said" + z + "_so"),
+            std::string::npos)
+      << slack;
+}
+
 TEST(Webhook, OneOversizedEntryDoesNotHideTheOthers) {
   Alert huge = SampleAlert();
   huge.title = std::string(5000, 'T');
