@@ -68,22 +68,24 @@ inline std::string InsertRowSql(const TableRows& table, char placeholder) {
 // For DueDeliveries: the deliveries due, taken fairly. `pending` holds the pending deliveries due
 // at parameter 1 that `condition` allows ("AND ..."), each in a unit: its message when it has
 // one (a retry goes out whole, as it went before), else itself. `turns` numbers each feed's
-// units oldest first; `chosen` takes, up to parameter `limit`, every feed's first unit, then
-// every feed's second, and so on: a feed with 50,000 alerts due does not hold back another
-// feed's one. Rows are then read by joining `pending` and `chosen`, in (turn, at, unit) order.
-inline std::string FairDueSql(std::string_view condition, char placeholder, int limit) {
+// units oldest first; `chosen` takes, up to `units` (an SQL expression), every feed's first unit,
+// then every feed's second, and so on: a feed with 50,000 alerts due does not hold back another
+// feed's one. Each chosen unit has its number of deliveries, `n`. Rows are then read by joining
+// `pending` and `chosen`, in (turn, at, unit) order.
+inline std::string FairDueSql(std::string_view condition, char placeholder,
+                              std::string_view units) {
   const std::string now = placeholder + std::string("1");
   return "WITH pending AS (SELECT d.id, i.feed_id AS feed, "
          "coalesce(d.message_id, 'd' || d.id) AS unit, d.next_attempt_at AS at "
          "FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id "
          "WHERE d.state = 'pending' AND d.next_attempt_at <= " +
          now + " " + std::string(condition) +
-         "), turns AS (SELECT unit, min(at) AS at, "
+         "), turns AS (SELECT unit, min(at) AS at, count(*) AS n, "
          "row_number() OVER (PARTITION BY feed ORDER BY min(at), unit) AS turn "
          "FROM pending GROUP BY feed, unit), "
-         "chosen AS (SELECT unit, min(turn) AS turn, min(at) AS at FROM turns GROUP BY unit "
-         "ORDER BY 2, 3, 1 LIMIT " +
-         placeholder + std::to_string(limit) + ") ";
+         "chosen AS (SELECT unit, min(turn) AS turn, min(at) AS at, sum(n) AS n FROM turns "
+         "GROUP BY unit ORDER BY 2, 3, 1 LIMIT " +
+         std::string(units) + ") ";
 }
 
 // Opens the PostgreSQL store at `url` (pg_store.cc).

@@ -7,7 +7,8 @@
 // - a feed is polled by one instance at a time: ClaimFeeds takes due, unleased rows with
 //   FOR UPDATE SKIP LOCKED and writes a lease (owner, deadline) in the same statement;
 // - a delivery is sent by one instance: DueDeliveries claims the same way;
-// - a story alerts once per watch: a head's story_seq is UNIQUE per watch (CommitPoll);
+// - a story alerts once per watch: a head's story_seq is UNIQUE per watch (CommitPoll), and
+//   numbered after the heads read in the same snapshot (RecentStories);
 // - an item is matched once per watch: UNIQUE (watch, item_id), as in SQLite.
 // A lost connection is opened again on the next call; the call that found it lost fails (Io).
 #include <libpq-fe.h>
@@ -166,7 +167,7 @@ Result<std::string> Location(std::string_view url) {
   PQfreemem(error);
   if (options == nullptr) {
     return Error::Config("the store URL is not a PostgreSQL connection URI libpq can read" +
-                        std::string(kEncode));
+                         std::string(kEncode));
   }
   std::string user, host, port, dbname;
   for (const PQconninfoOption* o = options.get(); o->keyword != nullptr; ++o) {
@@ -182,8 +183,10 @@ Result<std::string> Location(std::string_view url) {
   };
   if (has(host, "@") || has(dbname, "@") ||
       port.find_first_not_of("0123456789,") != std::string::npos) {
-    return Error::Config("the store URL's host, port or database name holds part of its user "
-                        "info" + std::string(kEncode));
+    return Error::Config(
+        "the store URL's host, port or database name holds part of its user "
+        "info" +
+        std::string(kEncode));
   }
   std::string location = "postgresql://" + (user.empty() ? "" : user + "@");
   if (host.starts_with('/')) {  // a Unix socket's folder
@@ -525,27 +528,25 @@ class PgStore final : public Store {
 
   Result<StoryHeads> RecentStories(std::string_view watch, TimePoint since,
                                    std::int64_t after_seq) override {
+    // One statement, so one snapshot: the heads and the last number agree. Read apart, a story
+    // another instance commits between the two reads would be counted in `last_seq` yet missing
+    // from the heads, and this instance's commit would start it a second time unopposed.
     Result<Rows> rows = Query(
-        "SELECT m.id, i.title, i.canonical_url, m.matched_at, coalesce(m.story_seq, 0), "
-        "(SELECT coalesce(max(story_seq), 0) FROM matches WHERE watch = $1) "
-        "FROM matches m JOIN items i ON i.id = m.item_id "
+        "SELECT l.seq, h.id, h.title, h.canonical_url, h.matched_at, h.story_seq "
+        "FROM (SELECT coalesce(max(story_seq), 0) AS seq FROM matches WHERE watch = $1) l "
+        "LEFT JOIN (SELECT m.id, i.title, i.canonical_url, m.matched_at, "
+        "coalesce(m.story_seq, 0) AS story_seq FROM matches m JOIN items i ON i.id = m.item_id "
         "WHERE m.watch = $1 AND m.matched_at >= $2 AND m.story_of IS NULL "
-        "AND ($3 = 0 OR m.story_seq > $3) ORDER BY m.matched_at, m.id",
+        "AND ($3 = 0 OR m.story_seq > $3)) h ON true ORDER BY h.matched_at, h.id",
         Params().Add(watch).Add(ToUnix(since)).Add(after_seq), "reading recent stories");
     if (!rows) return rows.error();
     StoryHeads out;
+    out.last_seq = rows->Int(0, 0);
     for (int r = 0; r < rows->size(); ++r) {
-      out.heads.push_back({rows->Int(r, 0), rows->Int(r, 4), std::string(watch), rows->Text(r, 1),
-                           rows->Text(r, 2), FromUnix(rows->Int(r, 3))});
+      if (rows->Null(r, 1)) break;  // no head: the one row holds the last number only
+      out.heads.push_back({rows->Int(r, 1), rows->Int(r, 5), std::string(watch), rows->Text(r, 2),
+                           rows->Text(r, 3), FromUnix(rows->Int(r, 4))});
     }
-    if (rows->size() > 0) {
-      out.last_seq = rows->Int(0, 5);
-      return out;
-    }
-    Result<Rows> last = Query("SELECT coalesce(max(story_seq), 0) FROM matches WHERE watch = $1",
-                              Params().Add(watch), "reading recent stories");
-    if (!last) return last.error();
-    out.last_seq = last->Int(0, 0);
     return out;
   }
 
@@ -558,14 +559,27 @@ class PgStore final : public Store {
   }
 
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override {
+    // Free, this instance's, or held by an instance whose lease ran out ($1 now, $2 this one).
+    static constexpr const char* kMayClaim =
+        "(d.lease_owner IS NULL OR d.lease_owner = $2 OR d.lease_until < $1)";
     Result<Rows> claimed = Query(
-        FairDueSql("AND (d.lease_owner IS NULL OR d.lease_owner = $2 OR d.lease_until < $1)", '$',
-                   3) +
-            ", picked AS (SELECT d.id, c.turn, c.at, c.unit FROM deliveries d "
+        // Instances claiming at the same moment read the same due units: each looks at four
+        // times its share, locks what no other holds (SKIP LOCKED) and keeps the first whole
+        // units of those, so that a second claimer gets the next units, not nothing. The lease
+        // condition stands again in `picked`: a row another instance claimed and committed
+        // since this statement's snapshot is checked there once more (PostgreSQL rechecks a
+        // locked row against the conditions of its own query level only), and left to it.
+        FairDueSql(std::string("AND ") + kMayClaim, '$', "4 * $3") +
+            ", picked AS (SELECT d.id, c.turn, c.at, c.unit, c.n FROM deliveries d "
             "JOIN pending p ON p.id = d.id JOIN chosen c ON c.unit = p.unit "
-            "FOR UPDATE OF d SKIP LOCKED) "
+            "WHERE d.state = 'pending' AND " +
+            kMayClaim +
+            " FOR UPDATE OF d SKIP LOCKED), "
+            "kept AS (SELECT unit FROM picked GROUP BY unit HAVING count(*) = min(n) "
+            "ORDER BY min(turn), min(at), unit LIMIT $3) "
             "UPDATE deliveries d SET lease_owner = $2, lease_until = $4 FROM picked "
-            "WHERE d.id = picked.id RETURNING d.id, picked.turn, picked.at, picked.unit",
+            "JOIN kept ON kept.unit = picked.unit WHERE d.id = picked.id "
+            "RETURNING d.id, picked.turn, picked.at, picked.unit",
         Params()
             .Add(ToUnix(now))
             .Add(instance_.id)

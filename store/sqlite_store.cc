@@ -557,7 +557,8 @@ Result<std::vector<StoryHead>> SqliteStore::CommitPoll(
         const auto due = match.due_at.find(notifier);
         insert_delivery.Bind(1, match_id).Bind(2, notifier).Bind(3, ToUnix(now));
         insert_delivery.Bind(4, ToUnix(due != match.due_at.end() ? due->second : now));
-        if (insert_delivery.Step() != SQLITE_DONE) return DbError(insert_delivery, db, "enqueuing delivery");
+        if (insert_delivery.Step() != SQLITE_DONE)
+          return DbError(insert_delivery, db, "enqueuing delivery");
       }
     }
   }
@@ -781,7 +782,7 @@ Result<std::vector<Delivery>> ReadDeliveries(sqlite3* db, Statement& stmt) {
 
 Result<std::vector<Delivery>> SqliteStore::DueDeliveries(TimePoint now, int limit,
                                                          TimePoint /*until*/) {
-  Statement stmt(db_.get(), FairDueSql("", '?', 2) + std::string(kDeliverySelect) +
+  Statement stmt(db_.get(), FairDueSql("", '?', "?2") + std::string(kDeliverySelect) +
                                 "JOIN pending p ON p.id = d.id JOIN chosen c ON c.unit = p.unit "
                                 "ORDER BY c.turn, c.at, c.unit, d.id");
   stmt.Bind(1, ToUnix(now)).Bind(2, static_cast<std::int64_t>(limit));

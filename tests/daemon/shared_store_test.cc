@@ -2,10 +2,13 @@
 // client, taking turns a second of fake time at a time: how they share the feeds, one story in
 // two outlets, and a configuration that differs between them. tests/multi runs three real
 // processes and kills them; this runs in fake time and checks each fetch.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <array>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <set>
 #include <string_view>
@@ -15,6 +18,53 @@
 #include "tests/support/fake_http_client.h"
 #include "tests/support/pg.h"
 #include "tests/support/support.h"
+
+// libpq's PQprepare and PQexecPrepared as the store calls them, defined here so that they take
+// the place of libpq's in this test binary (which calls the real ones through RTLD_NEXT): a test
+// may run code between two statements of an instance, where the interleavings of instances hide.
+namespace {
+
+// Each prepared statement's SQL, by connection and statement name.
+std::map<std::pair<const PGconn*, std::string>, std::string>& PreparedSql() {
+  static std::map<std::pair<const PGconn*, std::string>, std::string> sql;
+  return sql;
+}
+
+// Called once, after the first statement whose SQL holds `after_sql`, then cleared.
+struct StatementHook {
+  std::string after_sql;
+  std::function<void()> run;
+};
+StatementHook& Hook() {
+  static StatementHook hook;
+  return hook;
+}
+
+}  // namespace
+
+extern "C" PGresult* PQprepare(PGconn* conn, const char* name, const char* query, int n_params,
+                               const Oid* param_types) {
+  using Real = PGresult* (*)(PGconn*, const char*, const char*, int, const Oid*);
+  static const auto real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "PQprepare"));
+  PreparedSql()[{conn, name}] = query;
+  return real(conn, name, query, n_params, param_types);
+}
+
+extern "C" PGresult* PQexecPrepared(PGconn* conn, const char* name, int n_params,
+                                    const char* const* values, const int* lengths,
+                                    const int* formats, int result_format) {
+  using Real =
+      PGresult* (*)(PGconn*, const char*, int, const char* const*, const int*, const int*, int);
+  static const auto real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "PQexecPrepared"));
+  PGresult* result = real(conn, name, n_params, values, lengths, formats, result_format);
+  StatementHook& hook = Hook();
+  if (hook.run && PreparedSql()[{conn, name}].find(hook.after_sql) != std::string::npos) {
+    const std::function<void()> run = std::move(hook.run);
+    hook.run = nullptr;
+    run();
+  }
+  return result;
+}
 
 namespace feedwatch::daemon {
 namespace {
@@ -89,7 +139,9 @@ class SharedStoreTest : public ::testing::Test {
     std::unique_ptr<Daemon> daemon;
   };
 
-  std::string Config(const std::string& instance, const std::string& query) const {
+  // Polls every feed, or only `only` when given.
+  std::string Config(const std::string& instance, const std::string& query,
+                     std::optional<size_t> only) const {
     std::string text = "[store]\nurl = \"" + url_ + "\"\ninstance = \"" + instance +
                        "\"\nlease = \"30s\"\n[defaults]\ninterval = \"10m\"\n"
                        "initial_lookback = \"all\"\n"
@@ -97,13 +149,15 @@ class SharedStoreTest : public ::testing::Test {
                        "[[watch]]\nname = \"darchiev\"\nquery = '" +
                        query + "'\n";
     for (size_t i = 0; i < kFeeds; ++i) {
+      if (only && i != *only) continue;
       text += "[[feed]]\nname = \"outlet-" + std::to_string(i) + "\"\nurl = \"" + Url(i) + "\"\n";
     }
     return text;
   }
 
   // An instance whose fetches are logged in fetches_ by feed.
-  std::unique_ptr<Instance> Start(const std::string& name, const std::string& query) {
+  std::unique_ptr<Instance> Start(const std::string& name, const std::string& query,
+                                  std::optional<size_t> only = {}) {
     auto instance = std::make_unique<Instance>(clock_);
     for (size_t i = 0; i < kFeeds; ++i) {
       instance->http.On(Url(i), [this, i, name](const net::Request&) {
@@ -112,11 +166,11 @@ class SharedStoreTest : public ::testing::Test {
       });
     }
     const testing::TempDir& dir = name == "a" ? dir_a_ : dir_b_;
-    instance->daemon = MakeDaemon(Config(name, query), {.dir = dir.path(),
-                                                        .clock = &clock_,
-                                                        .http = &instance->http,
-                                                        .console = instance->console,
-                                                        .forever = true});
+    instance->daemon = MakeDaemon(Config(name, query, only), {.dir = dir.path(),
+                                                              .clock = &clock_,
+                                                              .http = &instance->http,
+                                                              .console = instance->console,
+                                                              .forever = true});
     return instance;
   }
 
@@ -172,6 +226,34 @@ TEST_F(SharedStoreTest, TwoInstancesPollEachFeedOnceAnIntervalAndAlertOncePerSto
                            "again"),
             std::string::npos);
   EXPECT_EQ(log.str().find("runs different watches or notifiers"), std::string::npos);
+}
+
+TEST_F(SharedStoreTest, AStoryRecordedWhileAnotherInstanceDecidesAlertsOnce) {
+  // Outlets 0 and 1 carry one story. a reads the watch's stories (none yet) to decide whether
+  // its copy starts one; before its next statement, b polls the other copy, records the story
+  // and alerts. a must then find its story number taken, read the story and link to it.
+  const testing::LogCapture log;
+  const auto a = Start("a", "Darchiev", 0);
+  const auto b = Start("b", "Darchiev", 1);
+  ASSERT_NE(a->daemon, nullptr);
+  ASSERT_NE(b->daemon, nullptr);
+  bool b_ran = false;
+  Hook() = {.after_sql = "max(story_seq)", .run = [&] {
+              b->daemon->Run(-1, nullptr, clock_.Monotonic() + 3min);
+              b_ran = true;
+            }};
+  a->daemon->Run(-1, nullptr, clock_.Monotonic() + 3min);
+  ASSERT_TRUE(b_ran) << "a never read its stories";
+  // Whatever either left for later is done now.
+  Run(*a, *b, 5min);
+  const std::string alerts = ReadAll(a->console) + ReadAll(b->console);
+  EXPECT_EQ(Count(alerts, "Darchiev and Rubio open the Moscow round"), 1u) << alerts;
+  EXPECT_EQ(Count(ReadAll(b->console), "Darchiev and Rubio open the Moscow round"), 1u)
+      << "b recorded the story first";
+  EXPECT_NE(log.str().find("was recorded by another instance; reading its stories and deciding "
+                           "again"),
+            std::string::npos)
+      << log.str();
 }
 
 TEST_F(SharedStoreTest, AConfigurationThatDiffersBetweenInstancesIsLoggedLoudly) {

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <latch>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -298,7 +300,8 @@ TEST_P(StoreTest, DueDeliveriesTakeEveryFeedsOldestFirstAndMessagesWhole) {
   ASSERT_EQ(all.size(), 42u);
   std::vector<std::int64_t> digest;
   for (const Delivery& d : all) {
-    if (d.feed == "flood" && digest.size() < 3 && d.id > all.front().id + 30) digest.push_back(d.id);
+    if (d.feed == "flood" && digest.size() < 3 && d.id > all.front().id + 30)
+      digest.push_back(d.id);
   }
   ASSERT_TRUE(store->AssignMessage(digest, "x-g1").ok());
   ASSERT_TRUE(store->MarkFailed(digest, kNow - Seconds(120), "timeout").ok());
@@ -414,6 +417,53 @@ TEST_F(PgStoreTest, ADeliveryIsSentByOneInstanceAndADeadOnesIsSentByAnother) {
   EXPECT_EQ(taken[0].id, mine[0].id);
   ASSERT_TRUE(b->MarkSent({taken[0].id}, kNow + Seconds(62)).ok());
   EXPECT_TRUE(a->DueDeliveries(kNow + Seconds(200), 10, kNow + Seconds(260))->empty());
+}
+
+TEST_F(PgStoreTest, InstancesClaimingTheOutboxTogetherSendEachDeliveryOnce) {
+  // 20 feeds' alerts, claimed ten at a time by three instances at once, each sending what it
+  // claimed before it asks again: every delivery sent, by one instance.
+  constexpr int kInstances = 3;
+  const auto writer = Connect("w");
+  std::set<std::int64_t> all;
+  for (int feed = 0; feed < 20; ++feed) {
+    std::vector<ItemRecord> items;
+    for (int i = 0; i < 15; ++i) {
+      items.push_back(Item("f" + std::to_string(feed) + "-" + std::to_string(i),
+                           {{"w" + std::to_string(feed * 15 + i), {"desk"}}}));
+    }
+    const std::string name = "feed-" + std::to_string(feed);
+    ASSERT_TRUE(writer->CommitPoll(name, "u", Ok(kNow), items, {}).ok());
+  }
+  std::vector<std::unique_ptr<Store>> stores(kInstances);
+  for (int i = 0; i < kInstances; ++i) stores[i] = Connect("i" + std::to_string(i));
+  std::vector<std::vector<std::int64_t>> sent(kInstances);
+  std::latch start(kInstances);
+  std::vector<std::thread> threads;
+  threads.reserve(kInstances);
+  for (int i = 0; i < kInstances; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      for (;;) {
+        const Result<std::vector<Delivery>> due =
+            stores[i]->DueDeliveries(kNow, 10, kNow + Seconds(60));
+        EXPECT_TRUE(due.ok()) << due.error().message;
+        if (!due.ok() || due->empty()) return;
+        std::vector<std::int64_t> ids;
+        for (const Delivery& delivery : *due) ids.push_back(delivery.id);
+        EXPECT_TRUE(stores[i]->MarkSent(ids, kNow).ok());
+        sent[i].insert(sent[i].end(), ids.begin(), ids.end());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::map<std::int64_t, int> times;
+  for (const auto& ids : sent) {
+    for (const std::int64_t id : ids) ++times[id];
+  }
+  EXPECT_EQ(times.size(), 300u);  // every delivery sent
+  for (const auto& [id, n] : times)
+    EXPECT_EQ(n, 1) << "delivery " << id << " sent " << n << " times";
+  for (const auto& ids : sent) EXPECT_FALSE(ids.empty()) << "each instance took a share";
 }
 
 TEST_F(PgStoreTest, AWriterHoldingAWatchsStoriesCommitsBeforeAnyOtherStartsOne) {
