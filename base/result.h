@@ -24,6 +24,7 @@ struct Error {
     kUsage,       // the command line is wrong
     kCantCreate,  // a file or folder we own could not be created
     kConflict,    // another writer got there first: read again and retry
+    kPartial,     // some of the work failed and the rest was done: `once` with failing feeds
   };
 
   Code code;
@@ -45,6 +46,7 @@ struct Error {
   static Error Usage(std::string m) { return {Code::kUsage, std::move(m)}; }
   static Error CantCreate(std::string m) { return {Code::kCantCreate, std::move(m)}; }
   static Error Conflict(std::string m) { return {Code::kConflict, std::move(m)}; }
+  static Error Partial(std::string m) { return {Code::kPartial, std::move(m)}; }
 };
 
 template <typename T>

@@ -63,6 +63,11 @@ constexpr char AsciiLower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+// "1 feed", "3 feeds": `n` and the noun in its singular or plural.
+inline std::string Counted(std::int64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
 // `text` with its ASCII capitals in lower case.
 inline std::string AsciiLower(std::string_view text) {
   std::string out(text);

@@ -90,6 +90,8 @@ struct FeedConfig {
   // One poll sends at most this many alerts; past it each watch's remaining new stories are
   // recorded (feedwatch matches lists them) and told in one summary alert per watch.
   int max_alerts = 100;
+
+  bool operator==(const FeedConfig&) const = default;
 };
 
 struct WatchConfig {
@@ -118,6 +120,8 @@ struct NotifierConfig {
   Duration max_age = 24h;
   notify::EmailSettings email;      // kEmail (with Config::smtp)
   notify::WebhookSettings webhook;  // kWebhook
+
+  bool operator==(const NotifierConfig&) const = default;
 };
 
 struct Config {

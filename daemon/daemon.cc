@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/hash.h"
+#include "base/text.h"
 #include "daemon/dispatch.h"
 #include "daemon/systemd.h"
 
@@ -86,6 +87,55 @@ std::string ConfigHash(const config::Config& config) {
   return Sha256Hex(text).substr(0, 12);
 }
 
+namespace {
+
+// " +added -removed ~changed" of two lists of named things; "" when they are the same.
+template <typename T, typename Same>
+std::string NamedChanges(const std::vector<T>& before, const std::vector<T>& after, Same same) {
+  std::map<std::string_view, const T*> old;
+  for (const T& thing : before) old[thing.name] = &thing;
+  std::string added, changed;
+  for (const T& thing : after) {
+    const auto it = old.find(thing.name);
+    if (it == old.end()) {
+      added += " +" + thing.name;
+    } else {
+      if (!same(*it->second, thing)) changed += " ~" + thing.name;
+      old.erase(it);
+    }
+  }
+  std::string removed;
+  for (const auto& [name, thing] : old) removed += " -" + std::string(name);
+  return added + removed + changed;
+}
+
+}  // namespace
+
+std::string ConfigChanges(const config::Config& before, const config::Config& after) {
+  const auto terms = [](const config::Config& config) {
+    std::map<std::string, std::vector<std::string>> lists;
+    for (const std::string& name : config.terms->Names()) lists[name] = *config.terms->Find(name);
+    return lists;
+  };
+  const bool terms_changed = terms(before) != terms(after);
+  std::string out;
+  const auto part = [&out](std::string_view what, const std::string& changes) {
+    if (changes.empty()) return;
+    out += (out.empty() ? "" : "; ") + std::string(what) + changes;
+  };
+  part("feeds", NamedChanges(before.feeds, after.feeds, std::equal_to<>()));
+  part("watches", NamedChanges(before.watches, after.watches,
+                               [&](const config::WatchConfig& a, const config::WatchConfig& b) {
+                                 return !terms_changed && a.query_text == b.query_text &&
+                                        a.accent_folding == b.accent_folding &&
+                                        a.scope == b.scope && a.notify == b.notify &&
+                                        a.feed_token == b.feed_token;
+                               }));
+  part("notifiers", NamedChanges(before.notifiers, after.notifiers, std::equal_to<>()));
+  if (terms_changed) part("term lists", " ~[terms]");
+  return out.empty() ? "nothing changed" : out;
+}
+
 Result<std::unique_ptr<store::Store>> OpenStore(const config::Config& config,
                                                 const std::filesystem::path& state_dir) {
   if (!config.store.url.empty())
@@ -115,6 +165,44 @@ void WarnIfOthersReach(const std::filesystem::path& state_dir) {
       state_dir.string(), static_cast<unsigned>(mode & perms::mask));
 }
 
+// The state directory (created 0700 when missing) and the store the configuration names.
+Result<std::unique_ptr<store::Store>> OpenState(const config::Config& config,
+                                                const std::filesystem::path& state_dir) {
+  std::error_code ec;
+  // Readable by feedwatch alone, whatever the umask (under systemd, StateDirectory= is 0700).
+  if (std::filesystem::create_directories(state_dir, ec)) {
+    std::filesystem::permissions(state_dir, std::filesystem::perms::owner_all,
+                                 std::filesystem::perm_options::replace, ec);
+  }
+  if (ec) return Error::CantCreate("state directory " + state_dir.string() + ": " + ec.message());
+  WarnIfOthersReach(state_dir);
+  return OpenStore(config, state_dir);
+}
+
+// For --dry-run: the store the configuration names, copied into memory (empty when it does not
+// exist yet), so that a dry run decides what is new as the real run would and writes nothing.
+Result<std::unique_ptr<store::Store>> CopyInMemory(const config::Config& config,
+                                                   const std::filesystem::path& state_dir) {
+  Result<std::unique_ptr<store::Store>> copy = store::Store::OpenInMemory();
+  if (!copy) return copy;
+  std::error_code ec;
+  if (config.store.url.empty() && !std::filesystem::exists(state_dir / "feedwatch.db", ec)) {
+    return copy;
+  }
+  Result<std::unique_ptr<store::Store>> real =
+      config.store.url.empty() ? store::Store::OpenReadOnly(state_dir / "feedwatch.db")
+                               : OpenStore(config, state_dir);
+  if (!real) return real.error();
+  std::vector<store::TableRows> tables;
+  for (const std::string_view table : store::Store::kTables) {
+    Result<store::TableRows> rows = (*real)->ReadTable(table);
+    if (!rows) return rows.error();
+    tables.push_back(std::move(*rows));
+  }
+  if (Status s = (*copy)->WriteTables(tables); !s) return s.error();
+  return copy;
+}
+
 Daemon::~Daemon() = default;
 
 Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options options) {
@@ -126,18 +214,19 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   if (d.options_.random == nullptr) d.system_random_ = std::make_unique<SystemRandom>();
   d.random_ = d.options_.random != nullptr ? d.options_.random : d.system_random_.get();
 
-  d.state_dir_ = StateDir(d.options_.state_dir_flag, config);
-  std::error_code ec;
-  // Readable by feedwatch alone, whatever the umask (under systemd, StateDirectory= is 0700).
-  if (std::filesystem::create_directories(d.state_dir_, ec)) {
-    std::filesystem::permissions(d.state_dir_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
+  d.metrics_ = std::make_unique<Metrics>(*d.clock_);
+  // Listening first: a port taken by another process fails the start before the state
+  // directory and the database are created.
+  if (d.options_.forever && !config.daemon.metrics_listen.empty() && !d.options_.dry_run) {
+    Result<std::unique_ptr<MetricsServer>> started =
+        MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_, &d.feeds_);
+    if (!started) return Error::Network(started.error().message);
+    d.metrics_server_ = std::move(*started);
   }
-  if (ec)
-    return Error::CantCreate("state directory " + d.state_dir_.string() + ": " + ec.message());
+  d.state_dir_ = StateDir(d.options_.state_dir_flag, config);
   for (const std::string& warning : config.warnings) spdlog::warn("{}", warning);
-  WarnIfOthersReach(d.state_dir_);
-  Result<std::unique_ptr<store::Store>> store = OpenStore(config, d.state_dir_);
+  Result<std::unique_ptr<store::Store>> store =
+      d.options_.dry_run ? CopyInMemory(config, d.state_dir_) : OpenState(config, d.state_dir_);
   if (!store) return store.error();
   d.store_ = std::move(*store);
   d.store_->SetInstance(InstanceName(config), ConfigHash(config), FEEDWATCH_VERSION);
@@ -148,22 +237,29 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
         {.max_transfers = config.http.concurrency, .user_agent = UserAgent()});
     d.http_ = d.curl_.get();
   }
-  d.metrics_ = std::make_unique<Metrics>(*d.clock_);
   d.metrics_->SetInstance(d.store_->instance(), std::string(d.store_->backend()));
-  if (d.options_.forever && !config.daemon.metrics_listen.empty()) {
-    Result<std::unique_ptr<MetricsServer>> started =
-        MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_, &d.feeds_);
-    if (!started) return Error::Network(started.error().message);
-    d.metrics_server_ = std::move(*started);
+  if (d.metrics_server_ != nullptr) {
     spdlog::info("metrics: http://{}/metrics and /healthz", d.metrics_server_->address());
+  }
+  if (d.options_.dry_run) {
+    const std::filesystem::path file = d.state_dir_ / "feedwatch.db";
+    std::error_code ec;
+    spdlog::info(
+        "dry run: {}; nothing is written to it; every alert is printed with the "
+        "notifier it would go to, and none is sent",
+        !config.store.url.empty() ? "the state is read from [store] url"
+        : std::filesystem::exists(file, ec)
+            ? "the state is read from " + file.string()
+            : "no state at " + file.string() + " yet: starting from none");
   }
   const Engine::Mode mode = d.options_.forever ? Engine::Mode::kStart : Engine::Mode::kOnce;
   if (Status s = d.Build(std::make_unique<config::Config>(std::move(config)), mode); !s) {
     return s.error();
   }
-  spdlog::info("feedwatch {}: {} feeds, {} watches, state in {}; instance {}", FEEDWATCH_VERSION,
-               d.config_->feeds.size(), d.config_->watches.size(), d.store_->location(),
-               d.store_->instance());
+  spdlog::info("feedwatch {}: {}, {}, state in {}; instance {}", FEEDWATCH_VERSION,
+               Counted(static_cast<std::int64_t>(d.config_->feeds.size()), "feed", "feeds"),
+               Counted(static_cast<std::int64_t>(d.config_->watches.size()), "watch", "watches"),
+               d.store_->location(), d.store_->instance());
   return daemon;
 }
 
@@ -172,7 +268,7 @@ std::string Daemon::metrics_address() const {
 }
 
 Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) {
-  auto notifiers = MakeNotifiers(*config, *http_, *clock_, options_.console);
+  auto notifiers = MakeNotifiers(*config, *http_, *clock_, options_.console, options_.dry_run);
   auto engine =
       std::make_unique<Engine>(*config, *store_, *http_, *clock_, *random_, Pointers(notifiers),
                                metrics_.get(), metrics_server_ != nullptr ? &feeds_ : nullptr);
@@ -212,13 +308,20 @@ Status Daemon::Reload() {
   if (next->daemon.metrics_listen != config_->daemon.metrics_listen) {
     spdlog::warn("SIGHUP: metrics_listen changed; it applies after a restart");
   }
+  // Also the [smtp] settings every email notifier sends through.
+  const bool smtp_changed = next->smtp != config_->smtp;
+  const std::string changes = ConfigChanges(*config_, *next);
   if (Status s = Build(std::make_unique<config::Config>(std::move(*next)), Engine::Mode::kReload);
       !s) {
     return Error::Io(s.error().message + "; keeping the running configuration");
   }
   store_->SetInstance(store_->instance(), ConfigHash(*config_), FEEDWATCH_VERSION);
-  spdlog::info("SIGHUP: reloaded {}: {} feeds, {} watches", options_.config_path.string(),
-               config_->feeds.size(), config_->watches.size());
+  spdlog::info(
+      "SIGHUP: reloaded {} ({}, {}, {}): {}{}", options_.config_path.string(),
+      Counted(static_cast<std::int64_t>(config_->feeds.size()), "feed", "feeds"),
+      Counted(static_cast<std::int64_t>(config_->watches.size()), "watch", "watches"),
+      Counted(static_cast<std::int64_t>(config_->notifiers.size()), "notifier", "notifiers"),
+      changes, smtp_changed ? "; [smtp] changed" : "");
   return Status::Ok();
 }
 
@@ -251,18 +354,22 @@ void Daemon::FinishInFlight(int signal_fd) {
   if (!options_.forever || !engine_->busy()) return;
   const MonoTime deadline = clock_->Monotonic() + engine_->shutdown_deadline();
   spdlog::info(
-      "waiting up to {} s for {} transfers in flight",
+      "waiting up to {} s for {} in flight",
       std::chrono::duration_cast<std::chrono::seconds>(engine_->shutdown_deadline()).count(),
-      engine_->in_flight());
+      Counted(static_cast<std::int64_t>(engine_->in_flight()), "transfer", "transfers"));
   while (engine_->busy()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_->Monotonic());
     if (left.count() <= 0) {
-      spdlog::warn("shutdown deadline passed; abandoning {} transfers", engine_->in_flight());
+      spdlog::warn(
+          "shutdown deadline passed; abandoning {}",
+          Counted(static_cast<std::int64_t>(engine_->in_flight()), "transfer", "transfers"));
       return;
     }
     if (http_->Poll(left, signal_fd) && ReadSignals(signal_fd) == Signal::kStop) {
-      spdlog::info("second stop signal: abandoning {} transfers", engine_->in_flight());
+      spdlog::info(
+          "second stop signal: abandoning {}",
+          Counted(static_cast<std::int64_t>(engine_->in_flight()), "transfer", "transfers"));
       return;
     }
   }
@@ -275,7 +382,7 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
   engine.DeliverDue();  // whatever a previous run left in the outbox
   if (forever) engine.Housekeeping();
   engine.StartFetches();
-  while (forever || engine.busy() || !engine.polled_all()) {
+  while (forever || engine.busy() || !engine.polled_all() || engine.delivery_due()) {
     if (until && clock_->Monotonic() >= *until) return LoopExit::kDone;
     std::chrono::milliseconds sleep = kMaxSleep;
     if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {

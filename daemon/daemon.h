@@ -45,13 +45,21 @@ std::string InstanceName(const config::Config& config);
 // sharing a store compare theirs.
 std::string ConfigHash(const config::Config& config);
 
+// What a reload changes, for the log: "feeds +lenta -wire ~tass; watches ~darchiev; notifiers
+// +hook", each list by name (~: the same name, other settings); "nothing changed" when nothing
+// did. A watch changes with its query, options, notifiers, token or a [terms] list it may use.
+std::string ConfigChanges(const config::Config& before, const config::Config& after);
+
 class Daemon {
  public:
   struct Options {
     std::filesystem::path config_path;  // read again on SIGHUP
     std::string state_dir_flag;         // --state-dir; empty: StateDir's other sources
     bool forever = false;               // `run`; otherwise `once`
-    std::FILE* console = stdout;        // where console notifiers write
+    // --dry-run: the store is copied into memory (the real one is only read), nothing listens,
+    // and every notifier prints what it would send on `console` instead of sending it.
+    bool dry_run = false;
+    std::FILE* console = stdout;  // where console notifiers write
     // Injected by tests (they must outlive the Daemon); null: the system's clock, a random
     // source seeded from the system, and curl.
     const Clock* clock = nullptr;
@@ -59,7 +67,8 @@ class Daemon {
     net::HttpClient* http = nullptr;
   };
 
-  // Errors: CantCreate (the state directory), Io (the database), Unavailable (metrics_listen).
+  // Errors: Network (metrics_listen, checked before anything is created), CantCreate (the state
+  // directory), Io (the database).
   static Result<std::unique_ptr<Daemon>> Create(config::Config config, Options options);
   ~Daemon();
   Daemon(const Daemon&) = delete;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "base/text.h"
 #include "daemon/schedule.h"
 #include "notify/chat_apis.h"
 #include "notify/email.h"
@@ -20,6 +21,9 @@ constexpr int kBatch = 500;
 // Alerts in one digest message at most; more make more messages.
 constexpr size_t kDigestSize = 100;
 constexpr Seconds kRateWindow{3600};
+// The first retry's delay (notify::RetryDelay): new alerts take older ones waiting on a retry
+// along at most this often.
+constexpr Seconds kShortestRetry{30};
 
 std::vector<std::int64_t> Ids(const std::vector<store::Delivery>& deliveries) {
   std::vector<std::int64_t> ids;
@@ -107,10 +111,16 @@ void Check(const Status& status) {
 std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const config::Config& config,
                                                                        net::HttpClient& http,
                                                                        const Clock& clock,
-                                                                       std::FILE* console) {
+                                                                       std::FILE* console,
+                                                                       bool dry_run) {
   std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers;
   for (const config::NotifierConfig& notifier : config.notifiers) {
     std::unique_ptr<notify::Notifier>& made = notifiers[notifier.name];
+    if (dry_run) {
+      made = std::make_unique<notify::ConsoleNotifier>(console,
+                                                       "would send to " + notifier.name + "\t");
+      continue;
+    }
     switch (notifier.type) {
       case config::NotifierType::kConsole:
         made = std::make_unique<notify::ConsoleNotifier>(console);
@@ -152,7 +162,9 @@ Dispatcher::Dispatcher(const config::Config& config, store::Store& store, const 
       clock_(clock),
       random_(random),
       notifiers_(std::move(notifiers)),
-      metrics_(metrics) {}
+      metrics_(metrics) {
+  for (const auto& [name, notifier] : notifiers_) may_have_retries_.insert(name);
+}
 
 void Dispatcher::DeliverDue() {
   const MonoTime steady = clock_.Monotonic();
@@ -175,6 +187,22 @@ void Dispatcher::DeliverDue() {
     spdlog::error("outbox: {}", due.error().message);
     return;
   }
+  // A new alert for a notifier that may have older ones waiting on a retry takes them along,
+  // oldest first, so that subscribers read them in order; not more often than the shortest
+  // retry delay, so that alerts arriving during an outage do not hammer the server.
+  bool brought = false;
+  for (const store::Delivery& d : *due) {
+    if (d.attempts > 0 || !may_have_retries_.contains(d.notifier)) continue;
+    const auto failed = last_failure_.find(d.notifier);
+    if (failed != last_failure_.end() && now - failed->second < kShortestRetry) continue;
+    brought = BringForward(d.notifier, now) || brought;
+    last_failure_[d.notifier] = now;  // tried: the next new alert waits as a retry would
+  }
+  if (brought) due = store_.DueDeliveries(now, kBatch, now + lease + send_time);
+  if (!due) {
+    spdlog::error("outbox: {}", due.error().message);
+    return;
+  }
   std::map<std::string, std::vector<store::Delivery>> by_notifier;
   for (store::Delivery& d : *due) {
     if (!in_flight_.contains(d.id)) by_notifier[d.notifier].push_back(std::move(d));
@@ -187,7 +215,9 @@ void Dispatcher::DeliverDue() {
     const auto sender = notifiers_.find(name);
     if (config == config_.notifiers.end() || sender == notifiers_.end()) {
       const std::string error = "notifier \"" + name + "\" is not in the configuration";
-      spdlog::error("outbox: {} deliveries given up: {}", deliveries.size(), error);
+      spdlog::error("outbox: {} given up: {}",
+                    Counted(static_cast<std::int64_t>(deliveries.size()), "delivery", "deliveries"),
+                    error);
       Check(store_.MarkDead(Ids(deliveries), error));
       Count(name, DeliveryResult::kDead, deliveries.size());
       continue;
@@ -214,6 +244,14 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
   std::vector<Plan> plans;
   plans.reserve(retries.size() + fresh.size());
   for (auto& [id, plan] : retries) plans.push_back(std::move(plan));
+  // Oldest first: after an outage, subscribers read the alerts in the order they fell due.
+  const auto first_due = [](const Plan& plan) {
+    TimePoint first = TimePoint::max();
+    for (const store::Delivery& d : plan.deliveries) first = std::min(first, d.first_due_at);
+    return first;
+  };
+  std::stable_sort(plans.begin(), plans.end(),
+                   [&](const Plan& a, const Plan& b) { return first_due(a) < first_due(b); });
 
   // One alert per item: the deliveries of several watches that matched it go out together.
   std::vector<std::vector<store::Delivery>> items = ByItem(std::move(fresh));
@@ -251,8 +289,9 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
   if (next < items.size()) {
     const size_t held_items = items.size() - next;
     const std::vector<store::Delivery> held = Flatten(at(next), items.end());
-    spdlog::warn("notifier {}: max_per_hour {} reached; {} alerts go out as one digest at {}",
-                 notifier.name, notifier.max_per_hour, held_items,
+    spdlog::warn("notifier {}: max_per_hour {} reached; {} go out as one digest at {}",
+                 notifier.name, notifier.max_per_hour,
+                 Counted(static_cast<std::int64_t>(held_items), "alert", "alerts"),
                  FormatIso8601(window_opens.value_or(now)));
     Check(store_.Defer(Ids(held), window_opens.value_or(now)));
   }
@@ -306,13 +345,15 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
   const std::vector<std::int64_t> ids = Ids(plan.deliveries);
   const std::string what =
       plan.kind == MessageKind::kDigest
-          ? "digest " + plan.message_id + " (" + std::to_string(ids.size()) + " alerts)"
+          ? "digest " + plan.message_id + " (" +
+                Counted(static_cast<std::int64_t>(ids.size()), "alert", "alerts") + ")"
           : "alert " + plan.message_id;
   switch (result.kind) {
     case notify::SendResult::Kind::kSent:
       spdlog::info("notifier {}: sent {}", notifier.name, what);
       Check(store_.MarkSent(ids, now));
       Count(notifier.name, DeliveryResult::kSent, ids.size());
+      if (may_have_retries_.erase(notifier.name) > 0 && BringForward(notifier.name, now)) Wake();
       return;
     case notify::SendResult::Kind::kPermanent:
       spdlog::error("notifier {}: {} given up: {}", notifier.name, what, result.error);
@@ -346,6 +387,20 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
                attempts, result.error, FormatIso8601(next));
   Check(store_.MarkFailed(ids, next, result.error));
   Count(notifier.name, DeliveryResult::kFailed, ids.size());
+  may_have_retries_.insert(notifier.name);
+  last_failure_[notifier.name] = now;
+}
+
+bool Dispatcher::BringForward(const std::string& notifier, TimePoint now) {
+  Result<int> brought = store_.BringForward(notifier, now);
+  if (!brought) {
+    spdlog::error("outbox: {}", brought.error().message);
+    return false;
+  }
+  if (*brought == 0) return false;
+  spdlog::info("notifier {}: bringing forward {} waiting on a retry, oldest first", notifier,
+               Counted(*brought, "delivery", "deliveries"));
+  return true;
 }
 
 void Dispatcher::Count(const std::string& notifier, DeliveryResult result, size_t deliveries) {

@@ -24,11 +24,13 @@
 
 namespace feedwatch::daemon {
 
-// The notifiers `config` describes, by name. Console notifiers write to `console`.
+// The notifiers `config` describes, by name. Console notifiers write to `console`; on a
+// `dry_run` every notifier does, each line saying which notifier would have sent it.
 std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const config::Config& config,
                                                                        net::HttpClient& http,
                                                                        const Clock& clock,
-                                                                       std::FILE* console);
+                                                                       std::FILE* console,
+                                                                       bool dry_run = false);
 
 // What a message carries: one alert, or a digest of several. A message's id says which:
 // "<instance>-a<first delivery>" or "<instance>-g<first delivery>", so that a retry after a
@@ -49,6 +51,8 @@ class Dispatcher {
   void DeliverDue();
   // New deliveries were committed: the next DeliverDue reads the outbox.
   void Wake() { woken_ = true; }
+  // Woken since the last pass: deliveries may be due now.
+  bool woken() const { return woken_; }
 
   // Messages on their way.
   int sending() const { return static_cast<int>(in_flight_messages_); }
@@ -67,6 +71,8 @@ class Dispatcher {
                 const notify::SendResult& result);
   std::string MessageId(const Plan& plan);
   void Count(const std::string& notifier, DeliveryResult result, size_t deliveries);
+  // `notifier`'s deliveries waiting on a retry are due now (Store); false when there were none.
+  bool BringForward(const std::string& notifier, TimePoint now);
 
   const config::Config& config_;
   store::Store& store_;
@@ -77,6 +83,10 @@ class Dispatcher {
   std::string instance_;                      // the database's, read on first use
   std::set<std::int64_t> in_flight_;          // delivery ids
   std::map<std::string, int> notifier_busy_;  // messages in flight per notifier
+  // Notifiers that may have deliveries waiting on a retry: those that failed since their last
+  // success, and every one until its first success (a restart forgets which failed).
+  std::set<std::string> may_have_retries_;
+  std::map<std::string, TimePoint> last_failure_;  // or the last time retries were brought along
   size_t in_flight_messages_ = 0;
   bool woken_ = true;
   MonoTime last_read_;

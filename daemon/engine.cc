@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/hash.h"
+#include "base/text.h"
 #include "daemon/feed_health.h"
 #include "daemon/fetch_one.h"
 #include "daemon/schedule.h"
@@ -88,7 +89,8 @@ void Engine::ForgetOldItems() {
   if (!forgotten) {
     spdlog::error("cannot forget old items: {}", forgotten.error().message);
   } else if (*forgotten > 0) {
-    spdlog::info("forgot {} items gone from their feeds for longer than forget_after", *forgotten);
+    spdlog::info("forgot {} gone from their feeds for longer than forget_after",
+                 Counted(*forgotten, "item", "items"));
   }
 }
 
@@ -231,11 +233,20 @@ void Engine::Start(size_t index) {
 }
 
 void Engine::OnFetched(size_t index, Result<net::Response> response) {
+  const bool was_failing = HealthOf(runtime_[index].state) == FeedHealth::kFailing;
+  Handle(index, std::move(response));
+  const bool failing = HealthOf(runtime_[index].state) == FeedHealth::kFailing;
+  // The gauge follows at once: a scrape between housekeepings sees the failure.
+  if (metrics_ != nullptr && failing != was_failing) metrics_->FeedFailing(failing ? 1 : -1);
+}
+
+void Engine::Handle(size_t index, Result<net::Response> response) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   scheduler_.Finished(index);
   leased_.erase(index);  // the poll is recorded below, which ends the lease
   if (!std::exchange(runtime.polled, true)) --unpolled_;
+  runtime.failed = false;
   const TimePoint now = clock_.Now();
   if (!response) {
     const FetchResult result = ResultOf(response.error());
@@ -281,6 +292,7 @@ void Engine::OnFetched(size_t index, Result<net::Response> response) {
     poll.gone = true;
     poll.next_due = now;
     runtime.state.gone = true;
+    runtime.failed = true;
     Record(index, poll);  // not scheduled again
     return;
   }
@@ -371,6 +383,7 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
 
 void Engine::NotStored(size_t index, const Error& error) {
   const config::FeedConfig& feed = config_.feeds[index];
+  runtime_[index].failed = true;
   Count(index, FetchResult::kNotStored);
   // Sooner than the interval when that is long, so that the items are not late once the disk
   // has room again.
@@ -467,18 +480,18 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   const PipelineResult& result = *piped;
   if (result.held_alerts > 0) {
     spdlog::warn(
-        "feed {}: {} new matches past max_alerts ({}) recorded without alerts; each watch "
-        "that had some gets one summary alert",
-        feed.name, result.held_alerts, feed.max_alerts);
+        "feed {}: {} past max_alerts ({}) recorded without alerts; each watch that had some "
+        "gets one summary alert",
+        feed.name, Counted(result.held_alerts, "new match", "new matches"), feed.max_alerts);
     if (metrics_ != nullptr) metrics_->AlertsHeld(result.held_alerts);
   }
   if (result.unread > 0) {
-    spdlog::warn("feed {}: the matching budget ({} ms of CPU) was spent; {} items left for the "
-                 "next poll",
-                 feed.name,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(config_.http.max_parse_time)
-                     .count(),
-                 result.unread);
+    spdlog::warn(
+        "feed {}: the matching budget ({} ms of CPU) was spent; {} left for the next "
+        "poll",
+        feed.name,
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.http.max_parse_time).count(),
+        Counted(result.unread, "item", "items"));
   }
   if (!heads->empty()) dispatcher_.Wake();
   for (const store::StoryHead& head : *heads) {
@@ -501,8 +514,10 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   runtime.state.etag = poll.etag;
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
-  spdlog::info("feed {}: {} items, {} new, {} new matches", feed.name, result.records.size(),
-               result.new_items, heads->size());
+  spdlog::info("feed {}: {}, {} new, {}", feed.name,
+               Counted(static_cast<std::int64_t>(result.records.size()), "item", "items"),
+               result.new_items,
+               Counted(static_cast<std::int64_t>(heads->size()), "new match", "new matches"));
   return Status::Ok();
 }
 
@@ -510,6 +525,7 @@ void Engine::Fail(size_t index, FetchResult result, long http_status, const std:
                   std::optional<Seconds> retry_after, std::string moved_to) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
+  runtime.failed = true;
   const int failures = ++runtime.state.consecutive_failures;
   const TimePoint now = clock_.Now();
   Seconds delay =
@@ -535,6 +551,15 @@ void Engine::Fail(size_t index, FetchResult result, long http_status, const std:
   }
 }
 
+Engine::Polls Engine::CountPolls() const {
+  Polls polls;
+  for (const FeedRuntime& runtime : runtime_) {
+    polls.polled += runtime.polled ? 1 : 0;
+    polls.failed += runtime.polled && runtime.failed ? 1 : 0;
+  }
+  return polls;
+}
+
 std::string Engine::Summary() const {
   int ok = 0, failing = 0, disabled = 0;
   for (const FeedRuntime& runtime : runtime_) {
@@ -552,13 +577,13 @@ std::string Engine::Summary() const {
         break;
     }
   }
-  std::string summary = std::to_string(runtime_.size()) + " feeds: " + std::to_string(ok) +
-                        " ok, " + std::to_string(failing) + " failing";
+  std::string summary = Counted(static_cast<std::int64_t>(runtime_.size()), "feed", "feeds") +
+                        ": " + std::to_string(ok) + " ok, " + std::to_string(failing) + " failing";
   if (disabled > 0) summary += ", " + std::to_string(disabled) + " disabled";
   const TimePoint now = clock_.Now();
   const TimePoint midnight = std::chrono::floor<std::chrono::days>(now);
   if (Result<int> matches = store_.CountMatchesSince(midnight)) {
-    summary += "; " + std::to_string(*matches) + " matches today";
+    summary += "; " + Counted(*matches, "match", "matches") + " today";
   }
   if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
     summary += "; outbox " + std::to_string(outbox->pending);
@@ -608,7 +633,8 @@ void Engine::Housekeeping() {
     for (const size_t i : leased_) names.push_back(config_.feeds[i].name);
     const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
     if (Status s = store_.RenewLeases(names, clock_.Now() + lease); !s) {
-      spdlog::error("cannot renew the leases of {} feeds being fetched: {}", names.size(),
+      spdlog::error("cannot renew the leases of {} being fetched: {}",
+                    Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
                     s.error().message);
     }
   }

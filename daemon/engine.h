@@ -53,6 +53,14 @@ class Engine {
   void StartFetches();
 
   bool once() const { return mode_ == Mode::kOnce; }
+  // Of the enabled feeds, how many were polled since the engine started, and in how many of
+  // those the last poll failed (fetch, HTTP error, not a feed, gone, not stored): `feedwatch
+  // once` exits on it.
+  struct Polls {
+    int polled = 0;
+    int failed = 0;
+  };
+  Polls CountPolls() const;
   // Every enabled feed has been polled since the engine started (for `feedwatch once`).
   bool polled_all() const { return unpolled_ == 0; }
 
@@ -69,6 +77,9 @@ class Engine {
   bool fetching() const { return scheduler_.in_flight() > 0; }
   // Fetching feeds or sending messages.
   bool busy() const { return fetching() || dispatcher_.sending() > 0; }
+  // Deliveries may be due now (a send brought others waiting on a retry forward): `once` does
+  // not stop before it has looked.
+  bool delivery_due() const { return dispatcher_.woken(); }
   // Transfers in flight: fetches and messages.
   int in_flight() const { return scheduler_.in_flight() + dispatcher_.sending(); }
   config::Duration shutdown_deadline() const { return config_.daemon.shutdown_deadline; }
@@ -90,6 +101,7 @@ class Engine {
  private:
   struct FeedRuntime {
     bool polled = false;     // since the engine started
+    bool failed = false;     // its last poll since the engine started failed
     store::FeedState state;  // as in the store, kept in step with it
     // What the feed's last parse said about its schedule.
     std::optional<Seconds> hint;  // the longer of <ttl> and sy:updatePeriod
@@ -109,6 +121,8 @@ class Engine {
   void CheckDrift(Metrics::Gauges& gauges);
   void Start(size_t feed);
   void OnFetched(size_t feed, Result<net::Response> response);
+  // OnFetched's work: the response recorded, and the feed rescheduled.
+  void Handle(size_t feed, Result<net::Response> response);
   // Parses, runs the pipeline and commits a fetched body; an Error means the poll failed (Io:
   // the database refused it).
   Status Process(size_t feed, const net::Response& response, store::PollRecord& poll);

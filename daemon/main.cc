@@ -60,6 +60,8 @@ int ExitCode(const Error& error) {
       return 69;  // EX_UNAVAILABLE
     case Error::Code::kCantCreate:
       return 73;  // EX_CANTCREAT
+    case Error::Code::kPartial:
+      return 75;  // EX_TEMPFAIL: some feeds failed; cron and timers see it
     case Error::Code::kIo:
     case Error::Code::kConflict:
       return 74;  // EX_IOERR: the database
@@ -155,8 +157,12 @@ Status CheckConfig(const std::string& path) {
   Result<config::Config> config = LoadConfig(path);
   if (!config) return config.error();
   for (const std::string& warning : config->warnings) std::cerr << warning << "\n";
-  std::cout << path << ": OK (" << config->feeds.size() << " feeds, " << config->watches.size()
-            << " watches, " << config->notifiers.size() << " notifiers)\n";
+  const auto count = [](size_t n, std::string_view one, std::string_view many) {
+    return Counted(static_cast<std::int64_t>(n), one, many);
+  };
+  std::cout << path << ": OK (" << count(config->feeds.size(), "feed", "feeds") << ", "
+            << count(config->watches.size(), "watch", "watches") << ", "
+            << count(config->notifiers.size(), "notifier", "notifiers") << ")\n";
   return Status::Ok();
 }
 
@@ -171,7 +177,7 @@ void PrintFeed(const feeds::Feed& feed) {
   if (feed.ttl) std::cout << "ttl:      " << feed.ttl->count() << " min\n";
   if (feed.update_period) std::cout << "period:   " << feed.update_period->count() << " s\n";
   for (const std::string& warning : feed.warnings) std::cout << "warning:  " << warning << "\n";
-  std::cout << feed.items.size() << " items\n";
+  std::cout << Counted(static_cast<std::int64_t>(feed.items.size()), "item", "items") << "\n";
   int n = 0;
   for (const feeds::Item& item : feed.items) {
     std::cout << "\n[" << ++n << "] " << item.title << "\n"
@@ -310,7 +316,9 @@ Status TestFilter(const std::string& config_path, const std::string& query_text,
               << "       snippet: " << item.matches.front().snippet << "\n";
   }
   std::cout << "\n"
-            << source << ": " << matched << " of " << feed->items.size() << " items match\n";
+            << source << ": " << matched << " of "
+            << Counted(static_cast<std::int64_t>(feed->items.size()), "item", "items")
+            << " match\n";
   return Status::Ok();
 }
 
@@ -384,7 +392,7 @@ Status RetryOutbox(const std::string& config_path, const std::string& state_dir_
   if (dead) {
     Result<int> count = store->RetryDead(now);
     if (!count) return count.error();
-    std::cout << *count << " dead deliveries queued again\n";
+    std::cout << Counted(*count, "dead delivery", "dead deliveries") << " queued again\n";
     return Status::Ok();
   }
   // Every ID is tried; the last failure decides the exit code. No such delivery, or one sent
@@ -552,26 +560,36 @@ Status PrintMatches(const std::string& config_path, const std::string& state_dir
       std::cout << "\n";
     }
   }
-  std::cout << stories->size() << " stories in the last " << since_text << "\n";
+  std::cout << Counted(static_cast<std::int64_t>(stories->size()), "story", "stories")
+            << " in the last " << since_text << "\n";
   return Status::Ok();
 }
 
 // `feedwatch run` (`forever`) and `feedwatch once`: the Daemon, built from the configuration.
+// `once` fails when feeds did: Partial (75) when some did, Network (69) when every one did.
 Status Poll(const std::string& config_path, const std::string& state_dir_flag,
-            const std::string& log_level, bool forever) {
+            const std::string& log_level, bool forever, bool dry_run) {
   const int signal_fd = OpenSignalFd();
   Result<config::Config> config = LoadConfig(config_path);
   SetUpLogging(log_level.empty() && config ? config->daemon.log_level
                                            : (log_level.empty() ? "info" : log_level),
                config && !config->store.url.empty() ? InstanceName(*config) : "");
   if (!config) return config.error();
-  Result<std::unique_ptr<Daemon>> daemon = Daemon::Create(
-      std::move(*config),
-      {.config_path = config_path, .state_dir_flag = state_dir_flag, .forever = forever});
+  Result<std::unique_ptr<Daemon>> daemon =
+      Daemon::Create(std::move(*config), {.config_path = config_path,
+                                          .state_dir_flag = state_dir_flag,
+                                          .forever = forever,
+                                          .dry_run = dry_run});
   if (!daemon) return daemon.error();
   Systemd systemd;
-  (*daemon)->Run(signal_fd, &systemd);
-  return Status::Ok();
+  if ((*daemon)->Run(signal_fd, &systemd) == Daemon::Exit::kStopped || forever) {
+    return Status::Ok();
+  }
+  const Engine::Polls polls = (*daemon)->engine().CountPolls();
+  if (polls.failed == 0) return Status::Ok();
+  const std::string text = std::to_string(polls.failed) + " of " +
+                           Counted(polls.polled, "feed", "feeds") + " failed; the log says why";
+  return polls.failed == polls.polled ? Error::Network(text) : Error::Partial(text);
 }
 
 // `feedwatch store copy --from URL --to URL`: every feed's state, seen item, match, story and
@@ -649,8 +667,8 @@ Status Discover(const std::string& file_or_url) {
     for (int n = 2; !names.insert(name).second; ++n) name = first_choice + "-" + std::to_string(n);
     // The page's words go in a comment, on one line; the table is written by toml++, which
     // quotes and escapes the URL as TOML wants (a '"' or '#' in an href stays the URL's).
-    std::cout << "\n# " << PeerText(feed.title.empty() ? "(no title)" : feed.title, {}, 200)
-              << " (" << PeerText(feed.type, {}, 100) << ")\n";
+    std::cout << "\n# " << PeerText(feed.title.empty() ? "(no title)" : feed.title, {}, 200) << " ("
+              << PeerText(feed.type, {}, 100) << ")\n";
     toml::table entry{{"name", name}, {"url", feed.url}};
     toml::table table{{"feed", toml::array{std::move(entry)}}};
     constexpr toml::format_flags kDoubleQuoted =
@@ -771,6 +789,10 @@ int Main(int argc, char** argv) {
   std::string state_dir;
   CLI::Option* config_option =
       app.add_option("-c,--config", config_path, "configuration file")->capture_default_str();
+  // Before or after the command, as git's and systemctl's global options.
+  app.add_option("--state-dir", state_dir,
+                 "where feedwatch.db lives (overrides the config): run, once, status, matches, "
+                 "outbox, feed");
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
   CLI::App* run = app.add_subcommand("run", "run the daemon in the foreground until SIGTERM");
@@ -778,7 +800,6 @@ int Main(int argc, char** argv) {
   app.add_subcommand("check-config", "validate the configuration and exit (78 if it is bad)");
   CLI::App* status =
       app.add_subcommand("status", "each feed's health: last poll, errors, next poll");
-  status->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   bool status_json = false;
   status->add_flag("--json", status_json, "one JSON document, for monitoring");
   CLI::App* matches =
@@ -786,11 +807,9 @@ int Main(int argc, char** argv) {
   std::string matches_since = "24h";
   matches->add_option("--since", matches_since, "how far back, e.g. 24h or 7d")
       ->capture_default_str();
-  matches->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   CLI::App* outbox = app.add_subcommand("outbox", "deliveries not sent yet, and why");
   bool outbox_all = false;
   outbox->add_flag("--all", outbox_all, "sent deliveries as well");
-  outbox->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
   CLI::App* outbox_retry =
       outbox->add_subcommand("retry", "queue deliveries again: by ID, or every dead one");
   std::vector<std::int64_t> retry_ids;
@@ -817,8 +836,6 @@ int Main(int argc, char** argv) {
       "feed", "a watch's recent stories as the Atom feed /feeds/WATCH.atom serves");
   std::string feed_watch;
   feed_command->add_option("--watch", feed_watch, "the [[watch]]")->required();
-  feed_command->add_option("--state-dir", state_dir,
-                           "where feedwatch.db lives (overrides the config)");
   CLI::App* discover =
       app.add_subcommand("discover", "list the feeds a web page advertises, ready for the config");
   std::string discover_source;
@@ -840,8 +857,11 @@ int Main(int argc, char** argv) {
   store_copy->add_option("--from", copy_from, "a postgresql:// URI, or a SQLite file")->required();
   store_copy->add_option("--to", copy_to, "a postgresql:// URI, or a SQLite file")->required();
   store_command->require_subcommand(1);
+  bool dry_run = false;
   for (CLI::App* sub : {run, once}) {
-    sub->add_option("--state-dir", state_dir, "where feedwatch.db lives (overrides the config)");
+    sub->add_flag("--dry-run", dry_run,
+                  "read the state, fetch and match, and print what would be sent: nothing is "
+                  "sent and nothing written");
   }
   app.require_subcommand(1);
   try {
@@ -850,8 +870,8 @@ int Main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : ExitCode(Error::Usage(""));
   }
   const Status status_of_command = [&]() -> Status {
-    if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true);
-    if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false);
+    if (*run) return Poll(config_path, state_dir, log_level, /*forever=*/true, dry_run);
+    if (*once) return Poll(config_path, state_dir, log_level, /*forever=*/false, dry_run);
     if (*parse) return Parse(parse_source, parse_json);
     if (*status) return PrintStatus(config_path, state_dir, status_json);
     if (*matches) return PrintMatches(config_path, state_dir, matches_since);
@@ -870,7 +890,9 @@ int Main(int argc, char** argv) {
   // run and once log through spdlog once it is set up (under journald, with a priority);
   // a configuration error is printed as it is, caret lines and all.
   if (!error.message.empty()) {
-    if ((*run || *once) && error.code != Error::Code::kConfig) {
+    if ((*run || *once) && error.code == Error::Code::kPartial) {
+      spdlog::error("{}", error.message);
+    } else if ((*run || *once) && error.code != Error::Code::kConfig) {
       spdlog::critical("{}", error.message);
     } else {
       std::cerr << error.message << "\n";

@@ -98,6 +98,11 @@ void Metrics::SetGauges(const Gauges& gauges) {
   gauges_ = gauges;
 }
 
+void Metrics::FeedFailing(int delta) {
+  const std::lock_guard lock(mutex_);
+  gauges_.feeds_failing = std::max(0, gauges_.feeds_failing + delta);
+}
+
 void Metrics::LoopTurned() {
   const std::lock_guard lock(mutex_);
   last_turn_ = clock_.Monotonic();

@@ -7,10 +7,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -51,6 +51,9 @@ class Metrics {
     int config_drift = 0;  // of them, those running another configuration
   };
   void SetGauges(const Gauges& gauges);
+  // A feed's health changed: `delta` (+1 or -1) to feeds_failing at once, not at the next
+  // SetGauges.
+  void FeedFailing(int delta);
 
   // Who this instance is (store::Store::instance) and on which store backend.
   void SetInstance(std::string id, std::string backend);

@@ -36,8 +36,9 @@ std::string Position(std::string_view text, size_t offset) {
   return "line " + std::to_string(line) + ", column " + std::to_string(offset - line_start + 1);
 }
 
-// An HTML page where a feed was expected; names the feed it advertises, if it does.
-Error HtmlPage(const internal::XmlTree& page) {
+// An HTML page where a feed was expected; names the feed it advertises, if it does, as a full
+// URL when the page's own is known (`base_url`).
+Error HtmlPage(const internal::XmlTree& page, std::string_view base_url) {
   std::string href;
   for (uint32_t i = 0; i < page.size() && href.empty(); ++i) {
     const internal::XmlNode node = page.node(i);
@@ -54,7 +55,10 @@ Error HtmlPage(const internal::XmlTree& page) {
     }
   }
   std::string message = "not a feed: this is an HTML page";
-  if (!href.empty()) message += "; it advertises a feed at " + href;
+  if (!href.empty()) {
+    message += "; it advertises a feed at " +
+               (base_url.empty() ? href : ResolveUrl(base_url, std::move(href)));
+  }
   return Error::InvalidInput(std::move(message));
 }
 
@@ -95,7 +99,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
     tree = internal::FromPugixml(document, open_at_end);
   }
   const internal::XmlNode root = tree->root();
-  if (EqualsIgnoringCase(root.name(), "html")) return HtmlPage(*tree);
+  if (EqualsIgnoringCase(root.name(), "html")) return HtmlPage(*tree, options.base_url);
 
   const internal::Document normalised = internal::NormaliseNamespaces(*tree);
   const std::string_view name = root.name();
@@ -109,7 +113,7 @@ Status ReadXml(std::string& buffer, size_t offset, const std::function<std::stri
                               "\", not Atom's; read as Atom");
     }
   } else if (EqualsIgnoringCase(name, "html")) {
-    return HtmlPage(*tree);  // XHTML, its prefix normalised away
+    return HtmlPage(*tree, options.base_url);  // XHTML, its prefix normalised away
   } else {
     return Error::InvalidInput("not a feed: XML whose root element is <" + std::string(name) +
                                ">, not <rss>, <rdf:RDF> or <feed>");
@@ -272,8 +276,9 @@ Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
   const auto pristine = [&] {
     return DecodeToUtf8(bytes, CharsetFromContentType(options.content_type)).text;
   };
-  const Status status = text.front() == '<' ? ReadXml(decoded.text, offset, pristine, options, feed)
-                                            : internal::ReadJsonFeed(text, options.base_url, options.max_items, feed);
+  const Status status =
+      text.front() == '<' ? ReadXml(decoded.text, offset, pristine, options, feed)
+                          : internal::ReadJsonFeed(text, options.base_url, options.max_items, feed);
   if (budget.Exceeded()) {
     return Error::TooLarge(
         "parse budget exceeded: more than " +

@@ -24,7 +24,7 @@ void ConsoleNotifier::Send(const Message& message, std::function<void(SendResult
     for (const WatchMatch& match : MatchesOf(alert)) {
       watches += (watches.empty() ? "" : ",") + match.watch;
     }
-    lines += FormatIso8601(alert.matched_at) + '\t' + OneLine(watches) + '\t' +
+    lines += prefix_ + FormatIso8601(alert.matched_at) + '\t' + OneLine(watches) + '\t' +
              OneLine(alert.feed) + '\t' + OneLine(alert.title) + '\t' + OneLine(alert.link) + '\t' +
              OneLine(alert.snippet) + '\n';
   }

@@ -21,6 +21,8 @@ namespace feedwatch::notify {
 struct Mailbox {
   std::string name;     // display name, may be empty
   std::string address;  // local@domain, printable ASCII
+
+  bool operator==(const Mailbox&) const = default;
 };
 
 // "alerts@example.org", "feedwatch <alerts@example.org>" or "\"Desk, night\" <a@b.c>".
@@ -42,11 +44,15 @@ struct SmtpSettings {
   std::string password;
   std::string ca_file;  // empty: the system's CA store
   std::chrono::milliseconds timeout{60'000};
+
+  bool operator==(const SmtpSettings&) const = default;
 };
 
 struct EmailSettings {
   std::string notifier;         // its name, for List-Id
   std::vector<std::string> to;  // addresses
+
+  bool operator==(const EmailSettings&) const = default;
 };
 
 // The whole message, CRLF line ends: headers, then multipart/alternative with a text/plain and

@@ -104,14 +104,17 @@ class Notifier {
 // One line per alert on `out`, tab-separated so that it can be cut or grepped:
 //   MATCHED_AT <TAB> WATCHES <TAB> FEED <TAB> TITLE <TAB> LINK <TAB> SNIPPET
 // WATCHES is every watch that matched, comma-separated; SNIPPET is the first one's.
-// A digest is its alerts' lines. `out` must outlive the notifier.
+// A digest is its alerts' lines. `out` must outlive the notifier. `prefix` starts every line
+// (a dry run names the notifier that would have sent it: "would send to desk-mail<TAB>").
 class ConsoleNotifier final : public Notifier {
  public:
-  explicit ConsoleNotifier(std::FILE* out) : out_(out) {}
+  explicit ConsoleNotifier(std::FILE* out, std::string prefix = "")
+      : out_(out), prefix_(std::move(prefix)) {}
   void Send(const Message& message, std::function<void(SendResult)> done) override;
 
  private:
   std::FILE* out_;
+  std::string prefix_;
 };
 
 }  // namespace feedwatch::notify

@@ -23,6 +23,7 @@ namespace feedwatch::notify {
 class DigestSchedule {
  public:
   DigestSchedule() = default;  // off
+  bool operator==(const DigestSchedule&) const = default;
   // Errors name what was expected; an unknown zone is named.
   static Result<DigestSchedule> Parse(std::string_view text);
 

@@ -29,6 +29,8 @@ struct WebhookSettings {
   std::chrono::milliseconds timeout{30'000};
   std::string ca_file;
   std::string proxy;
+
+  bool operator==(const WebhookSettings&) const = default;
 };
 
 // A request to `url` with what every notifier over HTTP sets from its settings: the timeout, the

@@ -88,6 +88,16 @@ inline std::string FairDueSql(std::string_view condition, char placeholder,
          std::string(units) + ") ";
 }
 
+// For BringForward: parameter 1 the notifier, 2 now.
+inline std::string BringForwardSql(char placeholder) {
+  const std::string notifier = placeholder + std::string("1");
+  const std::string now = placeholder + std::string("2");
+  return "UPDATE deliveries SET next_attempt_at = coalesce(first_due_at, created_at) "
+         "WHERE notifier = " +
+         notifier + " AND state = 'pending' AND attempts > 0 AND next_attempt_at > " + now +
+         " AND coalesce(first_due_at, created_at) <= " + now;
+}
+
 // Opens the PostgreSQL store at `url` (pg_store.cc).
 Result<std::unique_ptr<Store>> OpenPostgres(std::string_view url, std::string_view password);
 

@@ -669,6 +669,13 @@ class PgStore final : public Store {
     return rows->Changed();
   }
 
+  Result<int> BringForward(std::string_view notifier, TimePoint now) override {
+    Result<Rows> rows = Query(BringForwardSql('$'), Params().Add(notifier).Add(ToUnix(now)),
+                              "bringing deliveries forward");
+    if (!rows) return rows.error();
+    return rows->Changed();
+  }
+
   Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) override {
     Result<Rows> rows = Query(
         "SELECT count(DISTINCT coalesce(message_id, id::text)), min(sent_at) FROM deliveries "

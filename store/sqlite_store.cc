@@ -286,6 +286,7 @@ class SqliteStore final : public Store {
   Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) override;
   Status Retry(std::int64_t id, TimePoint now) override;
   Result<int> RetryDead(TimePoint now) override;
+  Result<int> BringForward(std::string_view notifier, TimePoint now) override;
   Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) override;
   Result<TableRows> ReadTable(std::string_view table) override;
   Status WriteTables(const std::vector<TableRows>& tables) override;
@@ -317,19 +318,12 @@ class SqliteStore final : public Store {
 
 static_assert(Store::kSchemaVersion == kMigrations.size(), "a migration per schema version");
 
-Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
-  // The database holds subscribers' addresses and the outbox: readable by its owner alone,
-  // whatever the umask. SQLite gives the -wal and -shm files the database file's mode.
-  if (const int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
-    struct stat info {};
-    if (fstat(fd, &info) == 0 && (info.st_mode & 077) != 0 && info.st_uid == geteuid()) {
-      fchmod(fd, 0600);
-    }
-    close(fd);
-  }
+namespace {
+
+// The database at `file` (opened with `flags`), set up as feedwatch runs it and migrated.
+Result<std::unique_ptr<Store>> OpenAt(const std::filesystem::path& file, int flags) {
   sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  const int rc = sqlite3_open_v2(file.c_str(), &raw, flags, nullptr);
   Database db(raw);
   if (rc != SQLITE_OK) {
     return Error::Io(file.string() + ": cannot open database: " +
@@ -353,6 +347,29 @@ Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
                          : file.string() + ": " + s.error().message);
   }
   return std::unique_ptr<Store>(std::make_unique<SqliteStore>(std::move(db), file));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::filesystem::path& file) {
+  // The database holds subscribers' addresses and the outbox: readable by its owner alone,
+  // whatever the umask. SQLite gives the -wal and -shm files the database file's mode.
+  if (const int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    struct stat info {};
+    if (fstat(fd, &info) == 0 && (info.st_mode & 077) != 0 && info.st_uid == geteuid()) {
+      fchmod(fd, 0600);
+    }
+    close(fd);
+  }
+  return OpenAt(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+}
+
+Result<std::unique_ptr<Store>> Store::OpenReadOnly(const std::filesystem::path& file) {
+  return OpenAt(file, SQLITE_OPEN_READONLY);
+}
+
+Result<std::unique_ptr<Store>> Store::OpenInMemory() {
+  return OpenAt(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY);
 }
 
 namespace {
@@ -873,6 +890,13 @@ Result<int> SqliteStore::RetryDead(TimePoint now) {
                  "next_attempt_at = ?1 WHERE state = 'dead'");
   stmt.Bind(1, ToUnix(now));
   if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "requeueing deliveries");
+  return sqlite3_changes(db_.get());
+}
+
+Result<int> SqliteStore::BringForward(std::string_view notifier, TimePoint now) {
+  Statement stmt(db_.get(), BringForwardSql('?'));
+  stmt.Bind(1, notifier).Bind(2, ToUnix(now));
+  if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "bringing deliveries forward");
   return sqlite3_changes(db_.get());
 }
 

@@ -202,6 +202,11 @@ class Store {
   // with `password` (may be empty: the URI's, or libpq's usual sources) — or "sqlite:PATH" or a
   // plain path, a SQLite file. Migrates it as Open does.
   static Result<std::unique_ptr<Store>> Connect(std::string_view url, std::string_view password);
+  // A new SQLite database in memory, gone when the Store is (`--dry-run` works on one).
+  static Result<std::unique_ptr<Store>> OpenInMemory();
+  // The SQLite database at `file`, only to read (`--dry-run` copies it): it must exist and have
+  // the current schema; any write fails.
+  static Result<std::unique_ptr<Store>> OpenReadOnly(const std::filesystem::path& file);
 
   virtual ~Store() = default;
   Store(const Store&) = delete;
@@ -325,6 +330,10 @@ class Store {
   virtual Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) = 0;
   // Not attempted now (a rate limit): due again at `next_attempt`, no attempt counted.
   virtual Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) = 0;
+  // `notifier`'s server answers again: its pending deliveries waiting on a retry after `now`
+  // are due at once, each at the time it first fell due, so that they go out oldest first.
+  // Deliveries due later by design (a digest's time) stay. Returns how many.
+  virtual Result<int> BringForward(std::string_view notifier, TimePoint now) = 0;
 
   // Makes a pending or dead delivery due at `now` as if new (attempts 0, age from now), in its
   // message of before. NotFound when there is no such delivery; InvalidInput when it was sent.

@@ -174,7 +174,8 @@ TEST(Cli, StoreCopyOfAStoreAlteredByHandSaysWhichColumnAndExits65) {
   const testing::CommandResult copy = RunFeedwatch(
       {"store", "copy", "--from", source.string(), "--to", (dir.path() / "copy.db").string()});
   EXPECT_EQ(copy.exit_code, 65) << copy.err;  // EX_DATAERR, not a crash
-  EXPECT_NE(copy.err.find("the source's table meta has a column \"extra\" that "), std::string::npos)
+  EXPECT_NE(copy.err.find("the source's table meta has a column \"extra\" that "),
+            std::string::npos)
       << copy.err;
 }
 
@@ -475,13 +476,13 @@ TEST(Cli, RunTellsSystemdItIsReadyHowItIsAndThatItStops) {
   testing::FeedwatchProcess daemon({"run", "--config", config.string()});
   unsetenv("NOTIFY_SOCKET");
   const std::string ready = systemd.ReadUntil("READY=1");
-  EXPECT_NE(ready.find("READY=1\nSTATUS=1 feeds: 0 ok, 0 failing; 0 matches today; outbox 0"),
+  EXPECT_NE(ready.find("READY=1\nSTATUS=1 feed: 0 ok, 0 failing; 0 matches today; outbox 0"),
             std::string::npos)
       << ready;
   // Within ten seconds of the first poll the status line counts the feed and its match.
-  EXPECT_NE(systemd.ReadUntil("STATUS=1 feeds: 1 ok")
-                .find("STATUS=1 feeds: 1 ok, 0 failing; 1 "
-                      "matches today; outbox 0"),
+  EXPECT_NE(systemd.ReadUntil("STATUS=1 feed: 1 ok")
+                .find("STATUS=1 feed: 1 ok, 0 failing; 1 "
+                      "match today; outbox 0"),
             std::string::npos);
   daemon.Signal(SIGTERM);
   EXPECT_NE(systemd.ReadUntil("STOPPING=1").find("STOPPING=1"), std::string::npos);
@@ -515,7 +516,7 @@ TEST(Cli, PlaysSystemdThroughReadyReloadAndStopWithATransferInFlight) {
 
   EXPECT_NE(systemd.ReadUntil("READY=1").find("READY=1\nSTATUS=2 feeds: "), std::string::npos);
   const std::string running = systemd.ReadUntil("STATUS=2 feeds: 2 ok");
-  EXPECT_NE(running.find("STATUS=2 feeds: 2 ok, 0 failing; 1 matches today; outbox 0"),
+  EXPECT_NE(running.find("STATUS=2 feeds: 2 ok, 0 failing; 1 match today; outbox 0"),
             std::string::npos)
       << running;
   EXPECT_NE((running + systemd.ReadUntil("WATCHDOG=1")).find("WATCHDOG=1"), std::string::npos);
@@ -537,7 +538,7 @@ TEST(Cli, PlaysSystemdThroughReadyReloadAndStopWithATransferInFlight) {
   EXPECT_NE(systemd.ReadUntil("STOPPING=1").find("STOPPING=1"), std::string::npos);
   EXPECT_EQ(daemon.Wait(15s), std::optional<int>(0)) << daemon.err();
   EXPECT_LT(std::chrono::steady_clock::now() - stopped_at, 10s);  // the default deadline
-  EXPECT_NE(daemon.err().find("waiting up to 10 s for 1 transfers in flight"), std::string::npos)
+  EXPECT_NE(daemon.err().find("waiting up to 10 s for 1 transfer in flight"), std::string::npos)
       << daemon.err();
   stop = true;
 }
@@ -550,7 +551,7 @@ TEST(Cli, UnderJournaldEachLineStartsWithItsSyslogPriority) {
   unsetenv("JOURNAL_STREAM");
   EXPECT_EQ(result.exit_code, 0);
   EXPECT_TRUE(result.err.starts_with("<6>feedwatch ")) << result.err;
-  EXPECT_NE(result.err.find("\n<6>feed wire: 4 items, 4 new, 1 new matches\n"), std::string::npos)
+  EXPECT_NE(result.err.find("\n<6>feed wire: 4 items, 4 new, 1 new match\n"), std::string::npos)
       << result.err;
 }
 
@@ -619,7 +620,7 @@ TEST(Cli, SigtermLetsATransferInFlightFinishAndBeRecorded) {
   ASSERT_TRUE(requested);
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(15s), std::optional<int>(0)) << daemon.err();
-  EXPECT_NE(daemon.err().find("waiting up to 10 s for 1 transfers in flight"), std::string::npos)
+  EXPECT_NE(daemon.err().find("waiting up to 10 s for 1 transfer in flight"), std::string::npos)
       << daemon.err();
   const testing::CommandResult status = RunFeedwatch({"status", "--config", config.string()});
   EXPECT_NE(status.out.find("slow                     ok        200"), std::string::npos)
@@ -731,8 +732,9 @@ TEST(Cli, DiscoverWritesAHostileHrefAsTheSameUrl) {
   // Loaded back, the configuration holds the href as the page wrote it, and nothing else.
   const testing::TempDir dir;
   testing::WriteFile(dir.path() / "feedwatch.toml",
-                     found.out + "[[watch]]\nname = \"w\"\nquery = \"Darchiev\"\n"
-                                 "[[notify]]\nname = \"c\"\ntype = \"console\"\n");
+                     found.out +
+                         "[[watch]]\nname = \"w\"\nquery = \"Darchiev\"\n"
+                         "[[notify]]\nname = \"c\"\ntype = \"console\"\n");
   const Result<config::Config> loaded = config::LoadConfigFile(dir.path() / "feedwatch.toml");
   ASSERT_TRUE(loaded.ok()) << loaded.error().message << "\n" << found.out;
   ASSERT_EQ(loaded->feeds.size(), 1u) << found.out;

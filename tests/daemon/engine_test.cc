@@ -119,6 +119,37 @@ TEST_F(EngineTest, BackoffDoublesOnFailuresAndResetsOnSuccess) {
   EXPECT_LE(Delay("f"), kInterval.count() * 11 / 10);
 }
 
+TEST_F(EngineTest, TheFailingFeedsGaugeFollowsEachPollNotTheNextHousekeeping) {
+  bool failing = true;
+  http_.On(kUrl, [&](const net::Request&) { return failing ? Answer(500) : Answer(200, kRss); });
+  const std::unique_ptr<Daemon> daemon =
+      MakeDaemon(Config(Feed("f", kUrl, "1m") + Feed("g", "http://feeds.example/g", "1m")),
+                 {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
+  http_.Serve("http://feeds.example/g", kRss);
+  ASSERT_NE(daemon, nullptr);
+  const auto failing_gauge = [&] {
+    const std::string text = daemon->metrics().Render();
+    const size_t at = text.find("\nfeedwatch_feeds_failing ");
+    return at == std::string::npos ? -1 : std::stoi(text.substr(at + 25));
+  };
+  // The first cycle spreads the polls over two minutes; the gauge moves with the failing one
+  // whenever it falls, without waiting for the 5 s housekeeping.
+  for (int second = 0; second < 130 && failing_gauge() == 0; ++second) {
+    daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+    if (State("f").consecutive_failures > 0) {
+      EXPECT_EQ(failing_gauge(), 1) << "right after the failed poll";
+      break;
+    }
+  }
+  ASSERT_EQ(failing_gauge(), 1);
+  failing = false;
+  for (int second = 0; second < 200 && State("f").consecutive_failures > 0; ++second) {
+    daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+  }
+  EXPECT_EQ(State("f").consecutive_failures, 0);
+  EXPECT_EQ(failing_gauge(), 0);
+}
+
 TEST_F(EngineTest, ErrorsAreRecordedByKind) {
   http_.Stall("http://feeds.example/stall");
   http_.On("http://feeds.example/big",

@@ -271,17 +271,15 @@ TEST(Operations, SlowReadersOfTheLargestFeedPageLeaveHealthzAnswerable) {
 TEST(Operations, ClientsThatNeverReadALargeAnswerLeaveRoomForSmallOnes) {
   const auto big = std::make_shared<const std::string>(15 << 20, 'x');
   Result<std::unique_ptr<daemon::HttpListener>> listener = daemon::HttpListener::Start(
-      "127.0.0.1:0",
-      {{"/big",
-        [big](const daemon::HttpListener::Request&) {
-          daemon::HttpListener::Reply reply;
-          reply.shared_body = big;
-          return reply;
-        }},
-       {"/healthz",
-        [](const daemon::HttpListener::Request&) {
-          return daemon::HttpListener::Reply::Plain(200, "ok\n");
-        }}});
+      "127.0.0.1:0", {{"/big",
+                       [big](const daemon::HttpListener::Request&) {
+                         daemon::HttpListener::Reply reply;
+                         reply.shared_body = big;
+                         return reply;
+                       }},
+                      {"/healthz", [](const daemon::HttpListener::Request&) {
+                         return daemon::HttpListener::Reply::Plain(200, "ok\n");
+                       }}});
   ASSERT_TRUE(listener.ok()) << listener.error().message;
   const std::string& address = (*listener)->address();
   const int port = std::stoi(address.substr(address.rfind(':') + 1));
@@ -332,7 +330,8 @@ TEST(Operations, TheListenerAnswersARequestWhoseLinesEndInABareLf) {
     (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
     std::string answer;
     std::array<char, 4096> buffer{};
-    for (ssize_t n; (n = recv(fd, buffer.data(), buffer.size(), 0)) > 0;) answer.append(buffer.data(), n);
+    for (ssize_t n; (n = recv(fd, buffer.data(), buffer.size(), 0)) > 0;)
+      answer.append(buffer.data(), n);
     close(fd);
     EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
     EXPECT_TRUE(answer.ends_with("\r\n\r\nok \"a\"\n")) << answer;
@@ -540,6 +539,21 @@ TEST_F(FullDisk, HoldsBackNewItemsUntilSpaceReturnsAndLosesNothing) {
   EXPECT_EQ(Alerted("darchiev-credentials"), 1u);
   EXPECT_EQ(Alerted("darchiev-state"), 1u);
   ExpectNothingAlertsAgain();
+}
+
+TEST(Operations, EveryMetricServedIsDescribedInTheOperationsGuide) {
+  const testing::FakeClock clock(TimePoint(Seconds(1'750'000'000)));
+  const daemon::Metrics metrics(clock);
+  const std::string text = metrics.Render();
+  const std::string guide = testing::ReadFile(testing::SourceDir() / "docs" / "operations.md");
+  const std::regex family("# TYPE (\\S+) ");
+  int families = 0;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), family);
+       it != std::sregex_iterator(); ++it, ++families) {
+    const std::string name = (*it)[1];
+    EXPECT_NE(guide.find("`" + name), std::string::npos) << name << " is not in docs/operations.md";
+  }
+  EXPECT_GE(families, 15);
 }
 
 TEST(Operations, ALockedDatabaseAtStartIsOneClearErrorAndExit74) {

@@ -155,7 +155,7 @@ TEST_F(PollingTest, AMisbehavingFeedDoesNotDelayTheOthers) {
   EXPECT_EQ(State("stalled").last_status, "timeout");
   // The good feed finished while the stalled one was still waiting out its timeout.
   const std::string log = log_.str();
-  EXPECT_LT(log.find("feed good: 1 items"), log.find("feed stalled: stalled")) << log;
+  EXPECT_LT(log.find("feed good: 1 item,"), log.find("feed stalled: stalled")) << log;
 }
 
 TEST_F(PollingTest, AValidatorWithABareCrIsNeverSentBack) {

@@ -145,7 +145,7 @@ TEST_F(StoriesTest, ItemsGoneForNinetyDaysAreForgottenAndNothingReturningSoonerR
   EXPECT_EQ(RunOnce().size(), 0u);
   const auto store = store::Store::Open(dir_.path() / "feedwatch.db");
   EXPECT_EQ((*store)->KnownItems("outlet-a", {"1", "2"})->size(), 1u);
-  EXPECT_NE(log_.str().find("forgot 1 items gone from their feeds"), std::string::npos);
+  EXPECT_NE(log_.str().find("forgot 1 item gone from their feeds"), std::string::npos);
 }
 
 }  // namespace

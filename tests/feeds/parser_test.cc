@@ -101,6 +101,16 @@ TEST(ParseFeed, RejectsWhatIsNotAFeedSayingWhy) {
                 .error()
                 .message,
             "not a feed: this is an HTML page; it advertises a feed at /feed.atom");
+  // Where the page's URL is known, the feed's is given whole, to paste into the configuration.
+  ParseOptions at_site;
+  at_site.base_url = "https://site.example/news/index.html";
+  EXPECT_EQ(
+      ParseFeed(R"(<html><head><link rel="alternate" type="application/rss+xml"
+                  href="../rss.xml"></head></html>)",
+                at_site)
+          .error()
+          .message,
+      "not a feed: this is an HTML page; it advertises a feed at https://site.example/rss.xml");
   EXPECT_EQ(ParseFeed("<svg></svg>", {}).error().message,
             "not a feed: XML whose root element is <svg>, not <rss>, <rdf:RDF> or <feed>");
   EXPECT_EQ(ParseFeed("this is plain text", {}).error().message,

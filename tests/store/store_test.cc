@@ -634,6 +634,35 @@ TEST_P(StoreTest, ForgetsItemsGoneFromTheirFeedForLong) {
   EXPECT_TRUE(store->DueDeliveries(kNow, 10, kForever)->empty());  // its delivery went with it
 }
 
+TEST_P(StoreTest, ANotifierAnsweringAgainBringsItsRetriesForwardAndNothingElse) {
+  const auto store = Open();
+  MatchRecord digest{"w", {"daily"}};
+  digest.due_at["daily"] = kNow + Seconds(7200);  // a digest's time
+  ASSERT_TRUE(store
+                  ->CommitPoll("f", "u", Ok(kNow),
+                               {Item("a", {{"w", {"desk"}}}), Item("b", {{"w", {"desk"}}}),
+                                Item("c", {{"w", {"other"}}}), Item("d", {digest})},
+                               {})
+                  .ok());
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
+  ASSERT_EQ(due.size(), 3u);
+  // Both desk deliveries and the other notifier's failed: retries due at +5 and +10 minutes.
+  ASSERT_TRUE(store->MarkFailed({due[0].id}, kNow + Seconds(600), "refused").ok());
+  ASSERT_TRUE(store->MarkFailed({due[1].id}, kNow + Seconds(300), "refused").ok());
+  ASSERT_TRUE(store->MarkFailed({due[2].id}, kNow + Seconds(300), "refused").ok());
+  EXPECT_EQ(*store->BringForward("desk", kNow + Seconds(60)), 2);
+  // Due now, each at the time it first fell due: the oldest goes first.
+  const std::vector<Delivery> now = *store->DueDeliveries(kNow + Seconds(60), 10, kForever);
+  ASSERT_EQ(now.size(), 2u);
+  EXPECT_EQ(now[0].id, due[0].id);
+  EXPECT_EQ(now[1].id, due[1].id);
+  EXPECT_EQ(now[0].attempts, 1);
+  // The other notifier's retry and the digest keep their times.
+  EXPECT_EQ(*store->BringForward("desk", kNow + Seconds(60)), 0);
+  EXPECT_EQ(*store->BringForward("daily", kNow + Seconds(60)), 0);
+  EXPECT_EQ(store->DueDeliveries(kNow + Seconds(300), 10, kForever)->size(), 3u);
+}
+
 TEST_P(StoreTest, DeliveriesMoveThroughTheOutbox) {
   const auto store = Open();
   ASSERT_TRUE(store
