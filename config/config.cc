@@ -339,7 +339,8 @@ class Loader {
     const toml::table* table = Section(root, "daemon");
     if (table == nullptr) return;
     CheckKeys(*table,
-              {"state_dir", "log_level", "forget_after", "shutdown_deadline", "metrics_listen"},
+              {"state_dir", "log_level", "forget_after", "shutdown_deadline", "metrics_listen",
+               "public_url"},
               "[daemon]");
     if (auto listen = String(*table, "metrics_listen", "[daemon]", false)) {
       const size_t colon = listen->rfind(':');
@@ -356,6 +357,26 @@ class Loader {
       } else {
         daemon.metrics_listen = *listen;
         metrics_listen_at_ = table->get("metrics_listen")->source().begin;
+      }
+    }
+    if (auto url = String(*table, "public_url", "[daemon]", false)) {
+      // The links of a watch's Atom feed are built on it, and readers follow them: a URL of
+      // the web, with a host, and nothing a link would have to escape.
+      const size_t scheme = url->starts_with("https://") ? 8 : url->starts_with("http://") ? 7 : 0;
+      const bool plain = std::all_of(url->begin(), url->end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte > 0x20 && byte < 0x7F &&
+               std::string_view("\"<>\\`{}|^?#").find(c) == std::string_view::npos;
+      });
+      const bool host = scheme != 0 && url->size() > scheme && (*url)[scheme] != '/';
+      if (!url->empty() && (!plain || !host)) {  // "": the listen address, as when absent
+        Add(table->get("public_url")->source().begin,
+            "public_url " + Quote(*url) +
+                R"( must be an http:// or https:// URL with a host and no query, such as )"
+                R"("https://desk.example.org/feedwatch")");
+      } else {
+        daemon.public_url = *url;
+        while (daemon.public_url.ends_with('/')) daemon.public_url.pop_back();
       }
     }
     if (auto d = DurationValue(*table, "forget_after")) daemon.forget_after = *d;

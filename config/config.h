@@ -41,6 +41,9 @@ struct DaemonSettings {
   Duration shutdown_deadline = std::chrono::seconds(10);
   // "HOST:PORT" where /metrics and /healthz are served; empty: not served.
   std::string metrics_listen;
+  // The listener as readers reach it ("https://desk.example.org/feedwatch", no trailing '/'):
+  // the base of the links in /feeds/WATCH.atom. Empty: "http://" + the listen address.
+  std::string public_url;
 };
 
 struct HttpSettings {

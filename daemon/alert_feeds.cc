@@ -41,14 +41,26 @@ std::string HttpDate(TimePoint t) {
 
 }  // namespace
 
+std::string AlertFeedBaseUrl(const std::string& public_url, const std::string& listen_address) {
+  if (!public_url.empty()) return public_url;
+  return listen_address.empty() ? "" : "http://" + listen_address;
+}
+
 std::string RenderAlertFeed(const std::string& watch, const std::vector<store::StoryMatch>& stories,
-                            const std::string& instance, TimePoint now) {
+                            const std::string& instance, TimePoint now,
+                            const std::string& base_url) {
   const TimePoint updated = stories.empty() ? now : stories.front().matched_at;
   std::string out =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
       "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
   out += "  <title>feedwatch: " + Xml(watch) + "</title>\n";
   out += "  <id>urn:feedwatch:" + Xml(instance) + ":watch:" + Xml(watch) + "</id>\n";
+  if (!base_url.empty()) {
+    // Watch names are letters, digits, '-', '_' and '.': nothing in the path to encode.
+    out += R"(  <link rel="self" type="application/atom+xml" href=")" +
+           Xml(base_url + "/feeds/" + watch + ".atom") + R"("/>)" + "\n";
+    out += R"(  <link rel="alternate" href=")" + Xml(base_url + "/") + R"("/>)" + "\n";
+  }
   out += "  <updated>" + FormatIso8601(updated) + "</updated>\n";
   out += "  <author><name>feedwatch</name></author>\n";
   out += "  <generator>feedwatch</generator>\n";
@@ -85,7 +97,8 @@ std::string RenderAlertFeed(const std::string& watch, const std::vector<store::S
   return out;
 }
 
-void AlertFeeds::Configure(std::map<std::string, std::string> tokens) {
+void AlertFeeds::Configure(std::map<std::string, std::string> tokens, std::string base_url) {
+  base_url_ = std::move(base_url);
   const std::lock_guard lock(mutex_);
   tokens_ = std::move(tokens);
   std::erase_if(feeds_, [&](const auto& entry) { return !tokens_.contains(entry.first); });

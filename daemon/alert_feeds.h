@@ -29,13 +29,26 @@ inline constexpr size_t kEntryOtherFeeds = 10;
 
 // The Atom document of `watch`'s `stories` (newest first). `instance` (the database's id) makes
 // the ids unique across databases; `now` is the feed's <updated> when it has no entry.
+// `base_url` is where readers reach the listener ("https://desk.example.org/feedwatch", no
+// trailing '/'): the feed links to itself at BASE/feeds/WATCH.atom and to BASE/ as its
+// alternate; "" leaves both links out. The self link never carries a watch's token: the
+// document is shown, stored and passed on by readers and aggregators, and the token stays in
+// the URL the subscriber was given.
 std::string RenderAlertFeed(const std::string& watch, const std::vector<store::StoryMatch>& stories,
-                            const std::string& instance, TimePoint now);
+                            const std::string& instance, TimePoint now,
+                            const std::string& base_url);
+
+// The base of the links in each watch's feed: `public_url` when the configuration sets one,
+// else "http://" + `listen_address` (HOST:PORT, "[::1]:9464"), else "".
+std::string AlertFeedBaseUrl(const std::string& public_url, const std::string& listen_address);
 
 class AlertFeeds {
  public:
-  // The watches that may be served, and the token each asks for in `?token=` ("" for none).
-  void Configure(std::map<std::string, std::string> tokens);
+  // The watches that may be served, the token each asks for in `?token=` ("" for none), and
+  // the base of the feeds' links (AlertFeedBaseUrl).
+  void Configure(std::map<std::string, std::string> tokens, std::string base_url);
+  // What Configure was given; read on the loop thread, which alone calls Configure.
+  const std::string& base_url() const { return base_url_; }
   // A watch's feed, rendered anew.
   void Publish(const std::string& watch, std::string atom, TimePoint updated);
 
@@ -52,6 +65,7 @@ class AlertFeeds {
   mutable std::mutex mutex_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, Published> feeds_;
+  std::string base_url_;  // the loop thread's alone
 };
 
 }  // namespace feedwatch::daemon

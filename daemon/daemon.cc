@@ -278,7 +278,8 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
     tokens[watch.name] = watch.feed_token;
     if (!watch.feed_token.empty()) private_watches.insert(watch.name);
   }
-  feeds_.Configure(std::move(tokens));
+  feeds_.Configure(std::move(tokens),
+                   AlertFeedBaseUrl(config->daemon.public_url, metrics_address()));
   metrics_->SetPrivateWatches(std::move(private_watches));
   if (Status s = engine->Load(mode); !s) return s;
   engine_.reset();     // before what it points into

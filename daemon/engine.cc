@@ -209,7 +209,7 @@ void Engine::PublishFeed(const std::string& watch) {
     return;
   }
   const TimePoint now = clock_.Now();
-  feeds_->Publish(watch, RenderAlertFeed(watch, *stories, *instance, now),
+  feeds_->Publish(watch, RenderAlertFeed(watch, *stories, *instance, now, feeds_->base_url()),
                   stories->empty() ? now : stories->front().matched_at);
 }
 

@@ -694,7 +694,9 @@ Status PrintAlertFeed(const std::string& config_path, const std::string& state_d
   Result<std::vector<store::StoryMatch>> stories =
       existing->store->LatestStories(watch, kAlertFeedEntries);
   if (!stories) return stories.error();
-  std::cout << RenderAlertFeed(watch, *stories, *instance, SystemClock().Now());
+  const config::DaemonSettings& daemon = existing->config.daemon;
+  std::cout << RenderAlertFeed(watch, *stories, *instance, SystemClock().Now(),
+                               AlertFeedBaseUrl(daemon.public_url, daemon.metrics_listen));
   return Status::Ok();
 }
 

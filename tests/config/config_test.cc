@@ -458,6 +458,31 @@ TEST(Config, AWatchsFeedTokenMustFitInAUrl) {
   EXPECT_EQ(bad.error().message.find("has space"), std::string::npos);  // a secret stays one
 }
 
+TEST(Config, APublicUrlIsAWebUrlWithAHost) {
+  const Result<Config> good =
+      LoadConfigText("[daemon]\npublic_url = \"https://desk.example.org/feedwatch/\"\n",
+                     "/etc/feedwatch/feedwatch.toml");
+  ASSERT_TRUE(good.ok()) << good.error().message;
+  EXPECT_EQ(good->daemon.public_url, "https://desk.example.org/feedwatch");
+  const Result<Config> unset = LoadConfigText("", "/etc/feedwatch/feedwatch.toml");
+  ASSERT_TRUE(unset.ok());
+  EXPECT_EQ(unset->daemon.public_url, "");
+  for (const std::string bad :
+       {"desk.example.org", "ftp://desk.example.org", "https:///feedwatch", "https://",
+        "https://desk.example.org/a b", "https://desk.example.org/?token=x",
+        "https://desk.example.org/\\\"x"}) {
+    const std::string errors = ErrorsOf("[daemon]\npublic_url = \"" + bad + "\"\n");
+    EXPECT_TRUE(errors.starts_with("/etc/feedwatch/feedwatch.toml:2:14: public_url \"")) << errors;
+    EXPECT_NE(errors.find("must be an http:// or https:// URL"), std::string::npos) << errors;
+  }
+  EXPECT_EQ(ErrorsOf("[daemon]\npublic_url = \"ftp://desk.example.org\"\n"),
+            "/etc/feedwatch/feedwatch.toml:2:14: public_url \"ftp://desk.example.org\" must be an "
+            "http:// or https:// URL with a host and no query, such as "
+            "\"https://desk.example.org/feedwatch\"\n"
+            "  public_url = \"ftp://desk.example.org\"\n"
+            "               ^");
+}
+
 TEST(Config, MissingFileIsNotFound) {
   const Result<Config> config = LoadConfigFile("/nonexistent/feedwatch.toml");
   ASSERT_FALSE(config.ok());

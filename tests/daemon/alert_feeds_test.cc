@@ -28,13 +28,15 @@ const std::string kRss = R"(<?xml version="1.0" encoding="utf-8"?>
 
 class AlertFeedsTest : public ::testing::Test {
  protected:
-  void Start(const std::string& watch_extra, const std::string& rss = kRss) {
+  void Start(const std::string& watch_extra, const std::string& rss = kRss,
+             const std::string& daemon_extra = "") {
     http_.Serve("http://wire.test/rss", rss);
     testing::WriteFile(dir_.path() / "feed-token", "s3cret-token\n");
     daemon_ = MakeDaemon(
-        "[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n[defaults]\ninitial_lookback = \"all\"\n"
-        "[[feed]]\nname = \"wire\"\nurl = \"http://wire.test/rss\"\n"
-        "[[watch]]\nname = \"darchiev\"\nquery = 'Darchiev OR Дарчиев*'\nnotify = [\"c\"]\n" +
+        "[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n" + daemon_extra +
+            "[defaults]\ninitial_lookback = \"all\"\n"
+            "[[feed]]\nname = \"wire\"\nurl = \"http://wire.test/rss\"\n"
+            "[[watch]]\nname = \"darchiev\"\nquery = 'Darchiev OR Дарчиев*'\nnotify = [\"c\"]\n" +
             watch_extra + "[[notify]]\nname = \"c\"\ntype = \"console\"\n",
         {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
     ASSERT_NE(daemon_, nullptr);
@@ -55,6 +57,25 @@ class AlertFeedsTest : public ::testing::Test {
          "for e in d.entries: print(e.id, '|', e.title, '|', e.get('link', ''), '|', "
          "e.published)\n",
          (dir_.path() / "feed.atom").string()});
+    python.Wait(30s);
+    return python.out() + python.err();
+  }
+
+  // The links of `atom` as feedparser reads them, one a line: "feed REL TYPE HREF", then
+  // "entry REL HREF" for each entry; or what it, or the strict XML parser before it, said.
+  std::string Links(const std::string& atom) {
+    testing::WriteFile(dir_.path() / "links.atom", atom);
+    testing::ChildProcess python(
+        "/usr/bin/python3",
+        {"-c",
+         "import sys, feedparser, xml.dom.minidom\n"
+         "xml.dom.minidom.parse(sys.argv[1])\n"  // well-formed, or it raises
+         "d = feedparser.parse(sys.argv[1])\n"
+         "print('bozo=%d' % d.bozo)\n"
+         "for l in d.feed.get('links', []): print('feed', l.rel, l.get('type', '-'), l.href)\n"
+         "for e in d.entries:\n"
+         "  for l in e.get('links', []): print('entry', l.rel, l.href)\n",
+         (dir_.path() / "links.atom").string()});
     python.Wait(30s);
     return python.out() + python.err();
   }
@@ -101,6 +122,45 @@ TEST_F(AlertFeedsTest, AWatchsStoriesAreAValidAtomFeedWithConditionalGet) {
   EXPECT_EQ(by_date->status, 304);
   // No such watch.
   EXPECT_EQ(client_->Get("/feeds/nothing.atom")->status, 404);
+}
+
+TEST_F(AlertFeedsTest, TheFeedLinksToItselfAndTheListenerAndEachEntryToItsArticle) {
+  Start("");
+  const std::string base = "http://" + daemon_->metrics_address();
+  const httplib::Result served = client_->Get("/feeds/darchiev.atom");
+  ASSERT_TRUE(served);
+  ASSERT_EQ(served->status, 200);
+  // The links a reader shows: the feed's own address, where it comes from (feedparser takes
+  // a link without a type for a web page), each article (newest first).
+  EXPECT_EQ(Links(served->body),
+            "bozo=0\n"
+            "feed self application/atom+xml " +
+                base +
+                "/feeds/darchiev.atom\n"
+                "feed alternate text/html " +
+                base +
+                "/\n"
+                "entry alternate https://ria.test/2\n"
+                "entry alternate https://wire.test/1?a=1&b=2\n")
+      << served->body;
+}
+
+TEST_F(AlertFeedsTest, ThePublicUrlIsTheBaseOfTheLinksAndATokenStaysOutOfThem) {
+  Start("feed_token_file = \"feed-token\"\n", kRss,
+        "public_url = \"https://desk.example.org/feedwatch/\"\n");
+  const httplib::Result served = client_->Get("/feeds/darchiev.atom?token=s3cret-token");
+  ASSERT_TRUE(served);
+  ASSERT_EQ(served->status, 200);
+  EXPECT_EQ(
+      Links(served->body),
+      "bozo=0\n"
+      "feed self application/atom+xml https://desk.example.org/feedwatch/feeds/darchiev.atom\n"
+      "feed alternate text/html https://desk.example.org/feedwatch/\n"
+      "entry alternate https://ria.test/2\n"
+      "entry alternate https://wire.test/1?a=1&b=2\n")
+      << served->body;
+  // Readers show, store and pass on the document: the token is only in the URL they were given.
+  EXPECT_EQ(served->body.find("s3cret"), std::string::npos) << served->body;
 }
 
 TEST_F(AlertFeedsTest, AWatchWithATokenIsServedOnlyWithIt) {
@@ -155,11 +215,13 @@ TEST_F(AlertFeedsTest, ACharacterXmlForbidsInATitleLeavesTheFeedWellFormed) {
 }
 
 TEST_F(AlertFeedsTest, TheFeedCommandWritesTheSameDocument) {
-  Start("");
+  const std::string public_url = "public_url = \"https://desk.example.org/feedwatch\"\n";
+  Start("", kRss, public_url);
   const std::string served = client_->Get("/feeds/darchiev.atom")->body;
   testing::WriteFile(dir_.path() / "feedwatch.toml",
-                     "[[watch]]\nname = \"darchiev\"\nquery = 'Darchiev'\nnotify = [\"c\"]\n"
-                     "[[notify]]\nname = \"c\"\ntype = \"console\"\n");
+                     "[daemon]\n" + public_url +
+                         "[[watch]]\nname = \"darchiev\"\nquery = 'Darchiev'\nnotify = [\"c\"]\n"
+                         "[[notify]]\nname = \"c\"\ntype = \"console\"\n");
   daemon_.reset();
   const testing::CommandResult printed = testing::RunFeedwatch(
       {"feed", "--watch", "darchiev", "-c", (dir_.path() / "feedwatch.toml").string(),
