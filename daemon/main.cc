@@ -25,6 +25,7 @@
 #include "daemon/daemon.h"
 #include "daemon/evaluate.h"
 #include "daemon/feed_health.h"
+#include "daemon/feed_names.h"
 #include "daemon/fetch_one.h"
 #include "daemon/item_pipeline.h"
 #include "daemon/systemd.h"
@@ -617,23 +618,6 @@ Status CopyStore(const std::string& from, const std::string& to) {
   return Status::Ok();
 }
 
-// A name for a [[feed]] from `text` (a title or a host): lower-case ASCII letters and digits,
-// words joined by '-'; "" when there are none (a Cyrillic title).
-std::string Slug(std::string_view text) {
-  std::string slug;
-  for (const char c : text) {
-    const char lower = AsciiLower(c);
-    if ((lower >= 'a' && lower <= 'z') || (lower >= '0' && lower <= '9')) {
-      slug += lower;
-    } else if (!slug.empty() && slug.back() != '-') {
-      slug += '-';
-    }
-    if (slug.size() >= 40) break;
-  }
-  while (!slug.empty() && slug.back() == '-') slug.pop_back();
-  return slug;
-}
-
 // `feedwatch discover URL`: the feeds a page advertises, as [[feed]] tables to paste into the
 // configuration. A URL that is a feed itself is given as one.
 Status Discover(const std::string& file_or_url) {
@@ -652,19 +636,12 @@ Status Discover(const std::string& file_or_url) {
                                ": advertises no feed (no <link rel=\"alternate\"> of an RSS, "
                                "Atom or JSON Feed type) and is not a feed itself");
   }
-  const size_t scheme = base.find("://");
-  const std::string host = scheme == std::string::npos
-                               ? ""
-                               : base.substr(scheme + 3, base.find('/', scheme + 3) - scheme - 3);
-  std::set<std::string> names;
+  const std::vector<std::string> names = FeedNames(found, base);
   std::cout << "# " << found.size() << (found.size() == 1 ? " feed" : " feeds") << " advertised by "
             << file_or_url << "\n";
-  for (const feeds::AdvertisedFeed& feed : found) {
-    std::string name = Slug(feed.title);
-    if (name.empty()) name = Slug(host);
-    if (name.empty()) name = "feed";
-    const std::string first_choice = name;
-    for (int n = 2; !names.insert(name).second; ++n) name = first_choice + "-" + std::to_string(n);
+  for (size_t i = 0; i < found.size(); ++i) {
+    const feeds::AdvertisedFeed& feed = found[i];
+    const std::string& name = names[i];
     // The page's words go in a comment, on one line; the table is written by toml++, which
     // quotes and escapes the URL as TOML wants (a '"' or '#' in an href stays the URL's).
     std::cout << "\n# " << PeerText(feed.title.empty() ? "(no title)" : feed.title, {}, 200) << " ("

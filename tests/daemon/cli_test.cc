@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/feed_names.h"
 #include "daemon/fetch_one.h"
 #include "tests/support/support.h"
 
@@ -716,6 +717,79 @@ TEST(Cli, DiscoverListsAPagesFeedsReadyToPasteIntoTheConfig) {
   EXPECT_NE(none.err.find("advertises no feed"), std::string::npos) << none.err;
 }
 
+TEST(Cli, DiscoverNamesFeedsWithCyrillicTitlesInLatinLetters) {
+  testing::LoopbackServer server;
+  const std::string page =
+      "<html><head><title>Новости</title>\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"Новости\" "
+      "href=\"/rss/all.xml\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"Известия — Политика\" "
+      "href=\"/rss/politics.xml\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"НОВОСТИ\" "
+      "href=\"/rss/main.xml\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"Київ — Новини\" "
+      "href=\"/uk/rss.xml\">\n"
+      "<link rel=\"alternate\" type=\"application/atom+xml\" title=\"Le Monde — À la une\" "
+      "href=\"/fr/une.atom\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"★ ★ ★\" "
+      "href=\"/ru/rss/%D1%8D%D0%BA%D0%BE%D0%BD%D0%BE%D0%BC%D0%B8%D0%BA%D0%B0.xml?x=1\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/rss/sport/\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/feed/rss.xml\">\n"
+      "<link rel=\"alternate\" type=\"application/rss+xml\" href=\"/index.rss\">\n"
+      "</head><body></body></html>";
+  server.server().Get("/", [&](const httplib::Request&, httplib::Response& res) {
+    res.set_content(page, "text/html; charset=utf-8");
+  });
+  server.Start();
+  const testing::CommandResult found = RunFeedwatch({"discover", server.Url("/")});
+  ASSERT_EQ(found.exit_code, 0) << found.err;
+  std::vector<std::string> names;
+  for (size_t at = 0; (at = found.out.find("\nname = \"", at)) != std::string::npos;) {
+    at += 9;
+    names.push_back(found.out.substr(at, found.out.find('"', at) - at));
+  }
+  // The title, transliterated; else the feed's path; else the host. Each name once.
+  std::string host = server.Url("/").substr(7);
+  host.pop_back();
+  std::replace(host.begin(), host.end(), '.', '-');
+  std::replace(host.begin(), host.end(), ':', '-');
+  EXPECT_EQ(names, (std::vector<std::string>{"novosti", "izvestiia-politika", "novosti-2",
+                                             "kyiv-novyny", "le-monde-a-la-une", "ekonomika",
+                                             "sport", host, host + "-2"}))
+      << found.out;
+  // What it prints loads as configuration.
+  const testing::TempDir dir;
+  testing::WriteFile(dir.path() / "feedwatch.toml",
+                     found.out +
+                         "[[watch]]\nname = \"w\"\nquery = \"Darchiev\"\n"
+                         "[[notify]]\nname = \"c\"\ntype = \"console\"\n");
+  const Result<config::Config> loaded = config::LoadConfigFile(dir.path() / "feedwatch.toml");
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message << "\n" << found.out;
+  EXPECT_EQ(loaded->feeds.size(), 9u);
+}
+
+TEST(FeedNames, SlugsTransliterateCyrillicAndDropLatinAccents) {
+  EXPECT_EQ(daemon::Slug("Новости"), "novosti");
+  EXPECT_EQ(daemon::Slug("Известия"), "izvestiia");
+  EXPECT_EQ(daemon::Slug("Щёлково: съезд, объём, Хабаровск"),
+            "shchelkovo-sieezd-obieem-khabarovsk");
+  EXPECT_EQ(daemon::Slug("Le Monde — À la une"), "le-monde-a-la-une");
+  EXPECT_EQ(daemon::Slug("Łódź, Øresund, Straße"), "lodz-oresund-strasse");
+  // Ukrainian: И is "y" where the text is Ukrainian, Й is "i" in both.
+  EXPECT_EQ(daemon::Slug("Українська правда"), "ukrainska-pravda");
+  EXPECT_EQ(daemon::Slug("Київ — Новини"), "kyiv-novyny");
+  EXPECT_EQ(daemon::Slug("Новини й події: Київ"), "novyny-i-podii-kyiv");
+  EXPECT_EQ(daemon::Slug("Мой край"), "moi-krai");
+  // Nothing to write; bytes that are not UTF-8; at most 40 bytes, in whole words.
+  EXPECT_EQ(daemon::Slug("★ 新闻 ★"), "");
+  EXPECT_EQ(daemon::Slug("a\xFF\xFE"
+                         "b"),
+            "a-b");
+  EXPECT_EQ(daemon::Slug("Министерство иностранных дел Российской Федерации"),
+            "ministerstvo-inostrannykh-del-rossiiskoi");
+  EXPECT_EQ(daemon::Slug("Министерство иностранных дел Королевства Нидерландов"),
+            "ministerstvo-inostrannykh-del");
+}
 TEST(Cli, DiscoverWritesAHostileHrefAsTheSameUrl) {
   testing::LoopbackServer server;
   server.server().Get("/", [](const httplib::Request&, httplib::Response& res) {
