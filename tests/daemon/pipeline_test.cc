@@ -255,6 +255,85 @@ failed to agree on new sanctions against Moscow. Kyiv was not on the agenda of t
   EXPECT_EQ(alert["summary"].get<std::string>().find("**"), std::string::npos);
 }
 
+// Issue 34: an operator saw "…and **US** to resume…" for this headline, without "Muscat". A
+// title of normal length is its watches' snippet whole, hits marked, wherever a notifier shows
+// the snippet: the console, the JSON webhook, and the chat formats (which show the snippet when
+// the item has no summary to quote).
+TEST_F(PipelineTest, ATitleIsTheSnippetWholeInEveryNotifier) {
+  const std::string title = "Iran and US to resume indirect nuclear talks in Muscat next week";
+  http_.Serve(Url("/wire.rss"), "<rss version=\"2.0\"><channel><title>Wire</title><item><title>" +
+                                    title +
+                                    "</title><link>https://wire.test/iran-us</link>"
+                                    "<guid>w-1</guid></item></channel></rss>");
+  std::map<std::string, std::string> bodies;  // by notifier
+  const std::vector<std::pair<std::string, std::string>> hooks = {
+      {"json", "http://hooks.example/json"},
+      {"slack", "http://hooks.example/slack"},
+      {"discord", "http://hooks.example/discord"},
+      {"ntfy", "http://hooks.example/ntfy"},
+      {"telegram", "http://tg.example/bot1:x/sendMessage"}};
+  std::string notifiers = "[[notify]]\nname = \"console\"\ntype = \"console\"\n";
+  for (const auto& [format, url] : hooks) {
+    http_.On(url, [&bodies, format](const net::Request& request) {
+      bodies[format] = request.post_body.value_or("");
+      return Result<net::Response>(testing::FakeHttpClient::Reply(200, "{\"ok\": true}"));
+    });
+    notifiers += "[[notify]]\nname = \"" + format + "\"\ntype = \"webhook\"\n";
+    if (format == "telegram") {
+      notifiers +=
+          "format = \"telegram\"\nurl = \"http://tg.example\"\nchat = \"@desk\"\n"
+          "token_file = \"tg-token\"\n";
+    } else {
+      notifiers +=
+          "url = \"" + url + "\"\n" + (format == "json" ? "" : "format = \"" + format + "\"\n");
+    }
+  }
+  testing::WriteFile(dir_.path() / "tg-token", "1:x\n");
+  const std::string console = RunOnceText(
+      "[defaults]\ninitial_lookback = \"all\"\n" + notifiers + FeedToml("wire", "/wire.rss") +
+      "[[watch]]\nname = \"us\"\nquery = 'US'\n"
+      "[[watch]]\nname = \"iran-talks\"\nquery = 'Iran AND talks'\n");
+  const std::string us = "Iran and **US** to resume indirect nuclear talks in Muscat next week";
+  const std::string iran_talks =
+      "**Iran** and US to resume indirect nuclear **talks** in Muscat next week";
+  // An alert names both watches and shows the first one's snippet; which watch comes first
+  // is the order of its deliveries to that notifier.
+  const auto has_either = [&](const std::string& text, std::string_view open,
+                              std::string_view close) {
+    const auto marked = [&](std::string_view snippet) {
+      std::string out;
+      bool inside = false;
+      for (size_t from = 0, at; from <= snippet.size(); from = at + 2, inside = !inside) {
+        at = std::min(snippet.find("**", from), snippet.size());
+        out += snippet.substr(from, at - from);
+        if (at < snippet.size()) out += inside ? close : open;
+      }
+      return out;
+    };
+    return text.find(marked(us)) != std::string::npos ||
+           text.find(marked(iran_talks)) != std::string::npos;
+  };
+  EXPECT_TRUE(has_either(console, "**", "**")) << console;
+  ASSERT_EQ(bodies.size(), hooks.size()) << log_.str();
+  const nlohmann::json payload = nlohmann::json::parse(bodies["json"]);
+  const nlohmann::json& alert = payload["data"]["alerts"][0];
+  std::map<std::string, std::string> snippets;
+  for (const nlohmann::json& match : alert["matches"]) snippets[match["watch"]] = match["snippet"];
+  EXPECT_EQ(snippets, (std::map<std::string, std::string>{{"us", us}, {"iran-talks", iran_talks}}))
+      << bodies["json"];
+  EXPECT_TRUE(has_either(alert["snippet"].get<std::string>(), "**", "**")) << bodies["json"];
+  EXPECT_TRUE(
+      has_either(nlohmann::json::parse(bodies["slack"])["text"].get<std::string>(), "*", "*"))
+      << bodies["slack"];
+  EXPECT_TRUE(has_either(nlohmann::json::parse(bodies["discord"])["content"].get<std::string>(),
+                         "\\*\\*", "\\*\\*"))
+      << bodies["discord"];
+  EXPECT_TRUE(has_either(bodies["ntfy"], "**", "**")) << bodies["ntfy"];
+  EXPECT_TRUE(has_either(nlohmann::json::parse(bodies["telegram"])["text"].get<std::string>(),
+                         "<b>", "</b>"))
+      << bodies["telegram"];
+}
+
 TEST_F(PipelineTest, ADigestListsAnArticleOnceWithAllItsWatches) {
   // Two wire items: one about the round and the property, one about Darchiev alone.
   http_.Serve(Url("/wire.rss"), R"(<rss version="2.0"><channel><title>Wire</title>

@@ -626,6 +626,44 @@ TEST(Query, TheSnippetComesFromThePassageThatMatched) {
             "Iran and [US] to resume indirect nuclear talks in Muscat next week");
 }
 
+TEST(Query, ATitleOfNormalLengthIsTheSnippetWholeAndOnlyAVeryLongOneIsCut) {
+  const std::string headline = "Iran and US to resume indirect nuclear talks in Muscat next week";
+  const Item item{.title = headline,
+                  .summary =
+                      "Oman will host the talks, officials said on Sunday, after a pause "
+                      "of months in which Iran and the US traded threats."};
+  for (const auto& [query, marked] : std::vector<std::pair<std::string, std::string>>{
+           {"US", "Iran and [US] to resume indirect nuclear talks in Muscat next week"},
+           {"=US", "Iran and [US] to resume indirect nuclear talks in Muscat next week"},
+           {"Iran AND talks",
+            "[Iran] and US to resume indirect nuclear [talks] in Muscat next week"},
+           {"Muscat OR Oman", "Iran and US to resume indirect nuclear talks in [Muscat] next week"},
+           {"title:(US NEAR/3 resume)",
+            "Iran and [US] to [resume] indirect nuclear talks in Muscat next week"}}) {
+    const std::optional<Explanation> why = Query::Parse(query)->Explain(Doc(item));
+    ASSERT_TRUE(why) << query;
+    EXPECT_EQ(why->snippet.field, Field::kTitle) << query;
+    EXPECT_EQ(why->snippet.Marked("[", "]"), marked) << query;
+  }
+  // Up to 48 words whole, however many bytes: 48 words of a Russian headline are some 500.
+  std::string long_title;
+  for (int i = 0; i < 23; ++i) long_title += "слово" + std::to_string(i) + " ";
+  long_title += "Маскат";
+  for (int i = 23; i < 47; ++i) long_title += " слово" + std::to_string(i);
+  const std::optional<Explanation> whole =
+      Query::Parse("Маскат")->Explain(Doc({.title = long_title}));
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->snippet.text, long_title);
+  // Past it, a window around the hit.
+  const std::optional<Explanation> cut =
+      Query::Parse("Маскат")->Explain(Doc({.title = long_title + " слово47"}));
+  ASSERT_TRUE(cut);
+  EXPECT_EQ(cut->snippet.Marked("[", "]"),
+            "…слово15 слово16 слово17 слово18 слово19 слово20 слово21 слово22 [Маскат] слово23 "
+            "слово24 слово25 слово26 слово27 слово28 слово29 слово30 слово31 слово32 слово33 "
+            "слово34 слово35 слово36 слово37 слово38…");
+}
+
 TEST(Query, AWordRepeatedThousandsOfTimesListsTwentyHits) {
   std::string content;
   for (int i = 0; i < 5000; ++i) content += "Darchiev ";
