@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <utility>
@@ -149,6 +150,25 @@ class Loader {
     return {value.line, value.column + column};  // past the opening quote
   }
 
+  // A query's error message in the file's frame: without the query's own "L:C: " (the
+  // diagnostic stands at the file position), and another position it names ("opened at 1:3")
+  // as the file's line and column.
+  std::string QueryMessage(toml::source_position value, const Error& error) const {
+    static const std::regex kLead(R"(^\d+:\d+: )");
+    static const std::regex kAt(R"(at (\d+):(\d+))");
+    std::string message = std::regex_replace(error.message, kLead, "");
+    std::smatch at;
+    if (std::regex_search(message, at, kAt)) {
+      Error there = error;
+      there.line = std::stoi(at[1]);
+      there.column = std::stoi(at[2]);
+      const toml::source_position file = QueryErrorPosition(value, there);
+      message = at.prefix().str() + "at line " + std::to_string(file.line) + ", column " +
+                std::to_string(file.column) + at.suffix().str();
+    }
+    return message;
+  }
+
   void Add(const toml::source_position& where, std::string message) {
     diagnostics_.push_back({where.line, where.column, std::move(message)});
   }
@@ -157,12 +177,47 @@ class Loader {
                         std::to_string(where.column) + ": warning: " + message);
   }
 
+  // toml++'s error, said as what went wrong where an operator would look: a string left open
+  // at the end of its line is reported at its opening quote.
+  void AddParseError(const toml::parse_error& error) {
+    const toml::source_position where = error.source().begin;
+    const std::string_view description = error.description();
+    if (description.find("unescaped control characters") != std::string_view::npos &&
+        where.line >= 1 && where.line <= lines_.size()) {
+      const std::string& line = lines_[where.line - 1];
+      // toml++ counts columns in characters.
+      const auto is_continuation = [](char c) {
+        return (static_cast<unsigned char>(c) & 0xC0) == 0x80;
+      };
+      size_t byte = 0;
+      for (toml::source_index c = 1; c < where.column && byte < line.size(); ++c) {
+        ++byte;
+        while (byte < line.size() && is_continuation(line[byte])) ++byte;
+      }
+      const size_t equals = line.find('=');
+      const size_t quote = line.find_first_of("\"'", equals == std::string::npos ? 0 : equals + 1);
+      if (quote != std::string::npos && quote < byte &&
+          line.find_first_not_of(" \t\r", byte) == std::string::npos) {
+        const char mark = line[quote];
+        const auto column = static_cast<toml::source_index>(
+            1 + std::count_if(line.begin(), line.begin() + static_cast<std::ptrdiff_t>(quote),
+                              [&](char c) { return !is_continuation(c); }));
+        Add({where.line, column},
+            std::string("this string is not closed on its line: a ") + mark + "..." + mark +
+                " string ends on the line it starts on; close it with " + mark +
+                ", or write a text over several lines between ''' and '''");
+        return;
+      }
+    }
+    Add(where, std::string(description));
+  }
+
   Result<Config> Load(std::string_view text) {
     toml::table root;
     try {
       root = toml::parse(text, path_.string());
     } catch (const toml::parse_error& error) {
-      Add(error.source().begin, std::string(error.description()));
+      AddParseError(error);
       return Finish(Config{});
     }
     Config config;
@@ -541,8 +596,8 @@ class Loader {
       struct stat info {};
       if (::stat(candidate.c_str(), &info) == 0 && (info.st_mode & (S_IROTH | S_IWOTH)) != 0) {
         Warn(where, "the " + std::string(key) + " " + candidate.string() +
-                        " is readable or writable by every user (mode " +
-                        OctalMode(info.st_mode) + "); chmod o= it");
+                        " is readable or writable by every user (mode " + OctalMode(info.st_mode) +
+                        "); chmod o= it");
       }
       return secret;
     }
@@ -643,6 +698,7 @@ class Loader {
       }
       Integer(*table, "max_per_hour", 0, 1'000'000, notifier.max_per_hour);
       if (auto d = DurationValue(*table, "max_age")) notifier.max_age = *d;
+      if (name && !ok) broken_notifiers_.insert(*name);  // reported: later checks keep quiet
       if (!name || !ok) continue;
       notifier.name = *name;
       notifier.email.notifier = *name;
@@ -990,7 +1046,8 @@ class Loader {
         } else {
           if (!UsesBrokenTerms(*query)) {
             Add(QueryErrorPosition(table->get("query")->source().begin, compiled.error()),
-                "watch " + Quote(name.value_or("?")) + ": query:" + compiled.error().message);
+                "watch " + Quote(name.value_or("?")) + ": query: " +
+                    QueryMessage(table->get("query")->source().begin, compiled.error()));
           }
           ok = false;
         }
@@ -1023,6 +1080,7 @@ class Loader {
     const toml::node* node = table.get("notify");
     if (node == nullptr) {
       for (const NotifierConfig& notifier : notifiers) out.push_back(notifier.name);
+      if (out.empty() && !broken_notifiers_.empty()) return false;  // their errors say why
       if (out.empty()) {
         Add(table.source().begin, "[[watch]] has nowhere to send alerts: add a [[notify]] table");
         return false;
@@ -1046,10 +1104,30 @@ class Loader {
       const std::string& wanted = value->get();
       const bool known = std::any_of(notifiers.begin(), notifiers.end(),
                                      [&](const NotifierConfig& n) { return n.name == wanted; });
+      if (broken_notifiers_.contains(wanted)) {
+        ok = false;  // defined, with an error of its own reported
+        continue;
+      }
       if (!known) {
-        std::string message = "unknown notifier " + Quote(wanted) + "; defined notifiers:";
-        for (const NotifierConfig& n : notifiers) message += " " + n.name;
-        if (notifiers.empty()) message += " none";
+        std::set<std::string> defined(broken_notifiers_.begin(), broken_notifiers_.end());
+        for (const NotifierConfig& n : notifiers) defined.insert(n.name);
+        std::string message = "unknown notifier " + Quote(wanted);
+        std::string_view best;
+        size_t best_distance = std::max<size_t>(2, wanted.size() / 3) + 1;
+        for (const std::string& candidate : defined) {
+          const size_t distance = EditDistance(wanted, candidate);
+          if (distance < best_distance) {
+            best = candidate;
+            best_distance = distance;
+          }
+        }
+        if (!best.empty()) {
+          message += "; did you mean " + Quote(best) + "?";
+        } else {
+          message += "; defined notifiers:";
+          for (const std::string& n : defined) message += " " + n;
+          if (defined.empty()) message += " none";
+        }
         Add(element.source().begin, std::move(message));
         ok = false;
         continue;
@@ -1082,6 +1160,8 @@ class Loader {
   std::vector<std::string> warnings_;
   toml::source_position metrics_listen_at_{};
   std::set<std::string> broken_terms_;  // [terms] lists reported broken
+  // [[notify]] tables with an error reported: a watch naming one is not told it is unknown.
+  std::set<std::string> broken_notifiers_;
   std::vector<std::string> lines_;
   std::vector<Diagnostic> diagnostics_;
   Duration default_interval_ = 10min;

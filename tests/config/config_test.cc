@@ -176,15 +176,85 @@ type = "console"
 name = "moscow-round"
 query = '"Moscow round OR consultations'
 )"),
-            "/etc/feedwatch/feedwatch.toml:6:10: watch \"moscow-round\": query:1:1: unclosed '\"': "
+            "/etc/feedwatch/feedwatch.toml:6:10: watch \"moscow-round\": query: unclosed '\"': "
             "expected a closing quote\n"
             "  query = '\"Moscow round OR consultations'\n"
             "           ^");
 }
 
+TEST(Config, AnUnclosedParenthesisIsReportedWhereItStandsInTheFile) {
+  // Line and column of the file, not of the query; another position named in the message is
+  // the file's too.
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[[watch]]
+name = "round"
+query = '''
+  ("Moscow round" OR
+   consultations
+'''
+[[watch]]
+name = "near"
+query = '''
+  (Darchiev OR
+   Дарчиев) Lavrov)
+'''
+)"),
+            "/etc/feedwatch/feedwatch.toml:7:3: watch \"round\": query: '(' is never closed: "
+            "expected ')' before the end\n"
+            "    (\"Moscow round\" OR\n"
+            "    ^\n"
+            "/etc/feedwatch/feedwatch.toml:14:19: watch \"near\": query: unexpected ')'\n"
+            "     Дарчиев) Lavrov)\n"
+            "                    ^");
+}
+
+TEST(Config, AStringLeftOpenAtTheEndOfItsLineIsSaidSoAtItsQuote) {
+  EXPECT_EQ(ErrorsOf("[[watch]]\nname = \"w\"\nquery = \"Darchiev OR\n  Lavrov\"\n"),
+            "/etc/feedwatch/feedwatch.toml:3:9: this string is not closed on its line: a \"...\" "
+            "string ends on the line it starts on; close it with \", or write a text over several "
+            "lines between ''' and '''\n"
+            "  query = \"Darchiev OR\n"
+            "          ^");
+}
+
+TEST(Config, ABrokenNotifierIsReportedOnceAndNotAgainByTheWatchesNamingIt) {
+  // The webhook's secret file is missing: that is the one error; the watch naming it is not
+  // told it is unknown, and a typo elsewhere lists it among the defined notifiers.
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "desk-mail"
+type = "console"
+[[notify]]
+name = "hook"
+type = "webhook"
+url = "http://127.0.0.1:9/x"
+secret_file = "/nonexistent/secret"
+[[watch]]
+name = "w"
+query = "Darchiev"
+notify = ["hook", "hooks"]
+)"),
+            "/etc/feedwatch/feedwatch.toml:8:15: cannot read secret_file \"/nonexistent/secret\" "
+            "(/nonexistent/secret: No such file or directory)\n"
+            "  secret_file = \"/nonexistent/secret\"\n"
+            "                ^\n"
+            "/etc/feedwatch/feedwatch.toml:12:19: unknown notifier \"hooks\"; did you mean "
+            "\"hook\"?\n"
+            "  notify = [\"hook\", \"hooks\"]\n"
+            "                    ^");
+  // A mistyped type is the one error: the watch without `notify` is not told it has nowhere to
+  // send.
+  EXPECT_EQ(ErrorsOf("[[notify]]\nname = \"desk\"\ntype = \"e-mail\"\n[[watch]]\nname = \"w\"\n"
+                     "query = \"Darchiev\"\n"),
+            "/etc/feedwatch/feedwatch.toml:3:8: unknown notifier type \"e-mail\"; expected "
+            "\"console\", \"email\" or \"webhook\"\n"
+            "  type = \"e-mail\"\n"
+            "         ^");
+}
+
 TEST(Config, QueryErrorsPointIntoMultiLineQueries) {
-  EXPECT_EQ(
-      ErrorsOf(R"([[notify]]
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
 name = "console"
 type = "console"
 [[watch]]
@@ -194,10 +264,10 @@ query = '''
   OR (round NEAR Moscow)
 '''
 )"),
-      "/etc/feedwatch/feedwatch.toml:8:13: watch \"round\": query:2:13: expected NEAR/n with a "
-      "number of words, e.g. NEAR/5\n"
-      "    OR (round NEAR Moscow)\n"
-      "              ^");
+            "/etc/feedwatch/feedwatch.toml:8:13: watch \"round\": query: expected NEAR/n with a "
+            "number of words, e.g. NEAR/5\n"
+            "    OR (round NEAR Moscow)\n"
+            "              ^");
 }
 
 TEST(Config, TermListsAreSharedByWatchesAndCheckedAtTheirEntries) {
@@ -241,7 +311,7 @@ query = 'talks AND @them'
             "in one passage, with the title) or \"item\" (anywhere in the item), got \"passages\"\n"
             "  scope = \"passages\"\n"
             "          ^\n"
-            "/etc/feedwatch/feedwatch.toml:12:20: watch \"other\": query:1:11: unknown term list "
+            "/etc/feedwatch/feedwatch.toml:12:20: watch \"other\": query: unknown term list "
             "@them; defined term lists: @us\n"
             "  query = 'talks AND @them'\n"
             "                     ^");

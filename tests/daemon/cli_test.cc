@@ -406,11 +406,11 @@ type = "console"
 )");
   const testing::CommandResult result = RunFeedwatch({"check-config", "-c", config.string()});
   EXPECT_EQ(result.exit_code, kExitConfig);
-  EXPECT_NE(result.err.find(":6:10: watch \"moscow-round\": query:1:1: '(' is never closed: "
+  EXPECT_NE(result.err.find(":6:10: watch \"moscow-round\": query: '(' is never closed: "
                             "expected ')' before the end"),
             std::string::npos)
       << result.err;
-  EXPECT_NE(result.err.find(":9:12: watch \"near\": query:1:3: expected NEAR/n with a number of "
+  EXPECT_NE(result.err.find(":9:12: watch \"near\": query: expected NEAR/n with a number of "
                             "words, e.g. NEAR/5"),
             std::string::npos)
       << result.err;
