@@ -68,6 +68,38 @@ inline std::string Counted(std::int64_t n, std::string_view one, std::string_vie
   return std::to_string(n) + " " + std::string(n == 1 ? one : many);
 }
 
+// Levenshtein distance of two byte strings (names, keys: short).
+inline size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// For "did you mean": the candidate closest to a mistyped `word`, if one is close enough (a
+// third of its length, at least two edits); "" when none is.
+template <typename Names>
+std::string_view Closest(std::string_view word, const Names& candidates) {
+  std::string_view best;
+  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
+  for (const auto& candidate : candidates) {
+    const size_t distance = EditDistance(word, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
 // `text` with its ASCII capitals in lower case.
 inline std::string AsciiLower(std::string_view text) {
   std::string out(text);

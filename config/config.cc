@@ -46,21 +46,6 @@ bool IsLoopbackListener(std::string_view listen) {
   return host == "localhost" || host == "[::1]" || host.starts_with("127.");
 }
 
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string_view TypeName(const toml::node& node) {
   switch (node.type()) {
     case toml::node_type::table:
@@ -268,15 +253,7 @@ class Loader {
       const std::string_view name = key.str();
       if (std::find(known.begin(), known.end(), name) != known.end()) continue;
       std::string message = "unknown key " + Quote(name) + " in " + std::string(section);
-      std::string_view best;
-      size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
-      for (const std::string_view candidate : known) {
-        const size_t distance = EditDistance(name, candidate);
-        if (distance < best_distance) {
-          best = candidate;
-          best_distance = distance;
-        }
-      }
+      const std::string_view best = Closest(name, known);
       if (!best.empty()) {
         message += "; did you mean " + Quote(best) + "?";
       } else {
@@ -1112,15 +1089,7 @@ class Loader {
         std::set<std::string> defined(broken_notifiers_.begin(), broken_notifiers_.end());
         for (const NotifierConfig& n : notifiers) defined.insert(n.name);
         std::string message = "unknown notifier " + Quote(wanted);
-        std::string_view best;
-        size_t best_distance = std::max<size_t>(2, wanted.size() / 3) + 1;
-        for (const std::string& candidate : defined) {
-          const size_t distance = EditDistance(wanted, candidate);
-          if (distance < best_distance) {
-            best = candidate;
-            best_distance = distance;
-          }
-        }
+        const std::string_view best = Closest(wanted, defined);
         if (!best.empty()) {
           message += "; did you mean " + Quote(best) + "?";
         } else {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "base/text.h"
 #include "daemon/item_pipeline.h"
 #include "feeds/html_text.h"
 
@@ -221,6 +222,21 @@ std::string_view InsertionName(Insertion insertion) {
   return "";
 }
 
+namespace {
+
+// "no [[watch]] named "darchiev2"; did you mean "darchiev"?", or the watches there are.
+std::string UnknownWatch(const std::string& name, const std::set<std::string>& known) {
+  std::string message = "no [[watch]] named \"" + name + "\" in the configuration";
+  if (const std::string_view best = Closest(name, known); !best.empty()) {
+    return message + "; did you mean \"" + std::string(best) + "\"?";
+  }
+  message += "; its watches:";
+  for (const std::string& watch : known) message += " " + watch;
+  return message;
+}
+
+}  // namespace
+
 Result<EvalReport> Evaluate(const config::Config& config, const std::vector<LabelledItem>& items,
                             const EvalOptions& options) {
   // The watches to score, sending nowhere; the pipeline is the daemon's.
@@ -231,16 +247,15 @@ Result<EvalReport> Evaluate(const config::Config& config, const std::vector<Labe
     watches.watches.push_back(watch);
     watches.watches.back().notify.clear();
   }
-  if (watches.watches.empty()) {
-    return Error::InvalidInput("no [[watch]] named \"" + options.only_watch + "\"");
-  }
   std::set<std::string> known;
   for (const config::WatchConfig& watch : config.watches) known.insert(watch.name);
+  if (watches.watches.empty()) return Error::Usage(UnknownWatch(options.only_watch, known));
   for (const LabelledItem& item : items) {
     for (const std::string& name : item.watches) {
       if (!known.contains(name)) {
-        return Error::InvalidInput("line " + std::to_string(item.line) + ": no [[watch]] named \"" +
-                                   name + "\" in the configuration");
+        Error error = Error::InvalidInput(UnknownWatch(name, known));
+        error.line = item.line;
+        return error;
       }
     }
   }

@@ -683,13 +683,21 @@ Status Eval(const std::string& config_path, const std::string& labels_path,
             const EvalOptions& options) {
   Result<config::Config> config = LoadConfig(config_path);
   if (!config) return config.error();
+  if (!options.only_watch.empty()) {  // the command line's mistake first, before the file's
+    Result<EvalReport> none = Evaluate(*config, {}, options);
+    if (!none) return Error::Usage("eval: --watch: " + none.error().message);
+  }
   Result<std::vector<LabelledItem>> items = ReadLabels(labels_path);
   if (!items && items.error().code == Error::Code::kIo) {
     return Error::NotFound(items.error().message);  // an unreadable input file, like parse's
   }
   if (!items) return items.error();
   Result<EvalReport> report = Evaluate(*config, *items, options);
-  if (!report) return Error::InvalidInput(labels_path + ": " + report.error().message);
+  if (!report) {
+    // file:line: like every other error of the labels file (ReadLabels).
+    return Error::InvalidInput(labels_path + ":" + std::to_string(report.error().line) + ": " +
+                               report.error().message);
+  }
   const auto row = [](const std::string& name, const Score& score) {
     std::printf("%-24s %9.3f %7.3f %6.3f %5d %5d %5d\n", name.c_str(), score.precision(),
                 score.recall(), score.f1(), score.true_positives, score.false_positives,

@@ -337,9 +337,16 @@ TEST(Eval, ScoresCountEveryItemAndWatchDecision) {
   EXPECT_NE(report->mistakes[1].hits.find("Moscow round"), std::string::npos);
   // One watch alone; a label naming no configured watch is an error.
   EXPECT_EQ(Evaluate(config, items, {.only_watch = "darchiev"})->per_watch.size(), 1u);
-  const std::vector<LabelledItem> unknown = {{.line = 7, .title = "x", .watches = {"nope"}}};
-  EXPECT_EQ(Evaluate(config, unknown, {}).error().message,
-            "line 7: no [[watch]] named \"nope\" in the configuration");
+  const std::vector<LabelledItem> unknown = {{.line = 7, .title = "x", .watches = {"darchiv"}}};
+  const Error error = Evaluate(config, unknown, {}).error();
+  EXPECT_EQ(error.code, Error::Code::kInvalidInput);
+  EXPECT_EQ(error.line, 7);
+  EXPECT_EQ(error.message,
+            "no [[watch]] named \"darchiv\" in the configuration; did you mean \"darchiev\"?");
+  // --watch naming no watch is the command line's mistake, not the labels file's.
+  const Error option = Evaluate(config, items, {.only_watch = "nope"}).error();
+  EXPECT_EQ(option.code, Error::Code::kUsage);
+  EXPECT_NE(option.message.find("its watches: darchiev"), std::string::npos) << option.message;
 }
 
 TEST(Eval, ABadLabelsLineSaysWhereAndWhatWasExpected) {
