@@ -127,6 +127,10 @@ struct NotifierConfig {
   bool operator==(const NotifierConfig&) const = default;
 };
 
+// "console", "email", or a webhook's format ("webhook" for the standard one, "slack", "telegram",
+// ...): what `feedwatch status` shows.
+std::string_view NotifierTypeName(const NotifierConfig& notifier);
+
 struct Config {
   std::filesystem::path path;
   DaemonSettings daemon;

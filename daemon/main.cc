@@ -476,6 +476,24 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
   Result<std::vector<store::InstanceInfo>> instances =
       store->shared() ? store->Instances(now_for_leases - std::chrono::hours(24)) : no_instances;
   if (!instances) return instances.error();
+  // Every configured notifier, then any the outbox still holds deliveries for ("removed").
+  Result<std::vector<store::Store::NotifierOutbox>> held = store->NotifierOutboxes();
+  if (!held) return held.error();
+  struct NotifierRow {
+    std::string name;
+    std::string type;
+    store::Store::NotifierOutbox outbox;
+  };
+  std::vector<NotifierRow> notifiers;
+  std::map<std::string, store::Store::NotifierOutbox> by_notifier;
+  for (store::Store::NotifierOutbox& outbox : *held) by_notifier[outbox.notifier] = outbox;
+  for (const config::NotifierConfig& notifier : existing->config.notifiers) {
+    const auto it = by_notifier.find(notifier.name);
+    notifiers.push_back({notifier.name, std::string(config::NotifierTypeName(notifier)),
+                         it == by_notifier.end() ? store::Store::NotifierOutbox{} : it->second});
+    if (it != by_notifier.end()) by_notifier.erase(it);
+  }
+  for (const auto& [name, outbox] : by_notifier) notifiers.push_back({name, "removed", outbox});
 
   if (json) {
     const auto time = [](const std::optional<TimePoint>& t) {
@@ -498,7 +516,17 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
            {"moved_to", state != nullptr ? state->moved_to : ""},
            {"polled_by", state != nullptr ? state->lease_owner : ""}});
     }
-    nlohmann::ordered_json out{{"store", store->backend()}, {"feeds", feeds}};
+    nlohmann::ordered_json notifier_list = nlohmann::ordered_json::array();
+    for (const NotifierRow& row : notifiers) {
+      notifier_list.push_back({{"name", row.name},
+                               {"type", row.type},
+                               {"pending", row.outbox.pending},
+                               {"dead", row.outbox.dead},
+                               {"oldest_pending", time(row.outbox.oldest_pending)},
+                               {"last_sent", time(row.outbox.last_sent)}});
+    }
+    nlohmann::ordered_json out{
+        {"store", store->backend()}, {"feeds", feeds}, {"notifiers", notifier_list}};
     if (store->shared()) {
       nlohmann::ordered_json list = nlohmann::ordered_json::array();
       for (const store::InstanceInfo& instance : *instances) {
@@ -538,6 +566,20 @@ Status PrintStatus(const std::string& config_path, const std::string& state_dir_
                     : "-",
                 row.detail.c_str());
   }
+  std::printf("\n%-24s %-9s %7s %5s %-15s %s\n", "NOTIFIER", "TYPE", "PENDING", "DEAD",
+              "OLDEST PENDING", "LAST SENT");
+  int pending = 0, dead = 0;
+  for (const NotifierRow& row : notifiers) {
+    std::printf("%-24s %-9s %7d %5d %-15s %s\n", row.name.c_str(), row.type.c_str(),
+                row.outbox.pending, row.outbox.dead,
+                row.outbox.oldest_pending ? Ago(row.outbox.oldest_pending, now).c_str() : "-",
+                Ago(row.outbox.last_sent, now).c_str());
+    pending += row.outbox.pending;
+    dead += row.outbox.dead;
+  }
+  std::printf("outbox: %s pending, %s dead%s\n", std::to_string(pending).c_str(),
+              std::to_string(dead).c_str(),
+              dead > 0 ? " (feedwatch outbox lists them; feedwatch outbox retry --dead)" : "");
   return Status::Ok();
 }
 

@@ -88,6 +88,13 @@ inline std::string FairDueSql(std::string_view condition, char placeholder,
          std::string(units) + ") ";
 }
 
+// For NotifierOutboxes: notifier, pending, dead, oldest pending, last sent.
+inline constexpr std::string_view kNotifierOutboxSql =
+    "SELECT notifier, count(*) FILTER (WHERE state = 'pending'), "
+    "count(*) FILTER (WHERE state = 'dead'), "
+    "min(coalesce(first_due_at, created_at)) FILTER (WHERE state = 'pending'), max(sent_at) "
+    "FROM deliveries GROUP BY notifier ORDER BY notifier";
+
 // For BringForward: parameter 1 the notifier, 2 now.
 inline std::string BringForwardSql(char placeholder) {
   const std::string notifier = placeholder + std::string("1");

@@ -477,6 +477,18 @@ class PgStore final : public Store {
     return OutboxCounts{static_cast<int>(rows->Int(0, 0)), static_cast<int>(rows->Int(0, 1))};
   }
 
+  Result<std::vector<NotifierOutbox>> NotifierOutboxes() override {
+    Result<Rows> rows =
+        Query(std::string(kNotifierOutboxSql), Params(), "reading the outbox by notifier");
+    if (!rows) return rows.error();
+    std::vector<NotifierOutbox> out;
+    for (int r = 0; r < rows->size(); ++r) {
+      out.push_back({rows->Text(r, 0), static_cast<int>(rows->Int(r, 1)),
+                     static_cast<int>(rows->Int(r, 2)), rows->Time(r, 3), rows->Time(r, 4)});
+    }
+    return out;
+  }
+
   Status Heartbeat(TimePoint now) override {
     if (instance_.id.empty()) {
       return Exec(

@@ -269,6 +269,7 @@ class SqliteStore final : public Store {
   Result<int> ForgetItemsSeenBefore(TimePoint cutoff) override;
   Result<int> CountMatchesSince(TimePoint since) override;
   Result<OutboxCounts> CountDeliveries() override;
+  Result<std::vector<NotifierOutbox>> NotifierOutboxes() override;
   Status Heartbeat(TimePoint now) override;
   Result<std::vector<InstanceInfo>> Instances(TimePoint since) override;
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) override;
@@ -602,6 +603,18 @@ Result<Store::OutboxCounts> SqliteStore::CountDeliveries() {
                  "WHERE state IN ('pending', 'dead')");
   if (stmt.Step() != SQLITE_ROW) return DbError(stmt, db_.get(), "counting deliveries");
   return OutboxCounts{static_cast<int>(stmt.Int(0)), static_cast<int>(stmt.Int(1))};
+}
+
+Result<std::vector<Store::NotifierOutbox>> SqliteStore::NotifierOutboxes() {
+  Statement stmt(db_.get(), std::string(kNotifierOutboxSql));
+  std::vector<NotifierOutbox> out;
+  int rc = 0;
+  while ((rc = stmt.Step()) == SQLITE_ROW) {
+    out.push_back({stmt.Text(0), static_cast<int>(stmt.Int(1)), static_cast<int>(stmt.Int(2)),
+                   stmt.Time(3), stmt.Time(4)});
+  }
+  if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "reading the outbox by notifier");
+  return out;
 }
 
 Status SqliteStore::Heartbeat(TimePoint now) {

@@ -288,6 +288,15 @@ class Store {
     int dead = 0;
   };
   virtual Result<OutboxCounts> CountDeliveries() = 0;
+  // What the outbox holds for each notifier that has deliveries, by name (feedwatch status).
+  struct NotifierOutbox {
+    std::string notifier;
+    int pending = 0;
+    int dead = 0;
+    std::optional<TimePoint> oldest_pending;  // when the oldest pending delivery first fell due
+    std::optional<TimePoint> last_sent;
+  };
+  virtual Result<std::vector<NotifierOutbox>> NotifierOutboxes() = 0;
 
   // A small write, to learn whether the database still takes them (for /healthz); it is this
   // instance's heartbeat (InstanceInfo) as well.

@@ -77,6 +77,36 @@ TEST(Eval, TheSetLooksLikeTheNews) {
   EXPECT_GE(split, 40u);
 }
 
+TEST(Eval, TheAcronymAsWrittenKeepsThePronounUsOut) {
+  // The example watches write the country as =US and =U.S. (only in capitals). Written as plain
+  // terms they also match "us": "a new round with us in Moscow", "join us in Muscat".
+  const std::filesystem::path set = testing::DataDir() / "filters" / "talks-us-pronoun.jsonl";
+  const Result<std::vector<LabelledItem>> items = ReadLabels(set);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  ASSERT_EQ(items->size(), 24u);
+  const Result<EvalReport> exact = Evaluate(ExampleConfig(), *items, {});
+  ASSERT_TRUE(exact.ok()) << exact.error().message;
+  std::string text = testing::ReadFile(testing::SourceDir() / "config" / "feedwatch.example.toml");
+  size_t folded = 0;
+  for (const std::string_view acronym : {"\"=US", "\"=U.S.", "=US OR", "(=US"}) {
+    const std::string plain = std::string(acronym).erase(acronym.find('='), 1);
+    for (size_t at = 0; (at = text.find(acronym, at)) != std::string::npos; ++folded) {
+      text.replace(at, acronym.size(), plain);
+    }
+  }
+  ASSERT_GE(folded, 10u) << "the example no longer writes the acronym as =US";
+  const Result<config::Config> plain =
+      config::LoadConfigText(text, testing::SourceDir() / "config" / "feedwatch.example.toml");
+  ASSERT_TRUE(plain.ok()) << plain.error().message;
+  const Result<EvalReport> folding = Evaluate(*plain, *items, {});
+  ASSERT_TRUE(folding.ok()) << folding.error().message;
+  Print("=US", exact->overall);
+  Print("US", folding->overall);
+  EXPECT_GE(exact->overall.precision(), 0.9);
+  EXPECT_EQ(exact->overall.recall(), 1.0);
+  EXPECT_LE(folding->overall.precision(), exact->overall.precision() - 0.15);
+}
+
 TEST(Eval, ExampleWatchesReachPrecisionAndRecallOf97PercentOnWholeArticles) {
   const config::Config config = ExampleConfig();
   const Result<std::vector<LabelledItem>> items = ReadLabels(kArticles);

@@ -173,6 +173,25 @@ TEST_F(OperatorTest, ADryRunPrintsWhatWouldBeSentAndSendsAndWritesNothing) {
   EXPECT_EQ(Mails(), 3u) << run.err;
 }
 
+TEST_F(OperatorTest, StatusShowsEachNotifiersOutboxAndLastSend) {
+  // The mail server is down, the webhook receiver up.
+  const testing::PythonServer hook("webhook_receiver",
+                                   {"--log", hooks().string(), "--secret", std::string(kSecret)});
+  const auto config = WriteConfig(ClosedPort(), hook.port());
+  ASSERT_EQ(RunFeedwatch({"once", "-c", config.string()}).exit_code, 0);
+  const testing::CommandResult status = RunFeedwatch({"status", "-c", config.string()});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_TRUE(std::regex_search(status.out, std::regex("\ndesk +email +2 +0 [0-9]+s ago +never\n")))
+      << status.out;
+  EXPECT_TRUE(std::regex_search(status.out, std::regex("\nhook +webhook +0 +0 +- +[0-9]+s ago\n")))
+      << status.out;
+  EXPECT_NE(status.out.find("outbox: 2 pending, 0 dead\n"), std::string::npos) << status.out;
+  const testing::CommandResult json = RunFeedwatch({"status", "--json", "-c", config.string()});
+  EXPECT_NE(json.out.find("\"name\": \"desk\",\n      \"type\": \"email\",\n      \"pending\": 2"),
+            std::string::npos)
+      << json.out;
+}
+
 TEST_F(OperatorTest, OnceExitsSeventyFiveWhenSomeFeedsFailAndSixtyNineWhenAllDo) {
   const testing::PythonServer smtp("smtp_sink", {"--maildir", maildir().string()});
   const testing::PythonServer hook("webhook_receiver",
