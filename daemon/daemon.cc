@@ -193,13 +193,9 @@ Result<std::unique_ptr<store::Store>> CopyInMemory(const config::Config& config,
       config.store.url.empty() ? store::Store::OpenReadOnly(state_dir / "feedwatch.db")
                                : OpenStore(config, state_dir);
   if (!real) return real.error();
-  std::vector<store::TableRows> tables;
-  for (const std::string_view table : store::Store::kTables) {
-    Result<store::TableRows> rows = (*real)->ReadTable(table);
-    if (!rows) return rows.error();
-    tables.push_back(std::move(*rows));
+  if (Result<std::vector<store::TableRows>> copied = store::Store::Copy(**real, **copy); !copied) {
+    return copied.error();
   }
-  if (Status s = (*copy)->WriteTables(tables); !s) return s.error();
   return copy;
 }
 

@@ -645,15 +645,10 @@ Status CopyStore(const std::string& from, const std::string& to) {
   if (!source) return source.error();
   Result<std::unique_ptr<store::Store>> target = store::Store::Connect(to, "");
   if (!target) return target.error();
-  std::vector<store::TableRows> tables;
-  for (const std::string_view table : store::Store::kTables) {
-    Result<store::TableRows> rows = (*source)->ReadTable(table);
-    if (!rows) return rows.error();
-    tables.push_back(std::move(*rows));
-  }
-  if (Status s = (*target)->WriteTables(tables); !s) return s;
+  Result<std::vector<store::TableRows>> tables = store::Store::Copy(**source, **target);
+  if (!tables) return tables.error();
   std::cout << "copied " << (*source)->location() << " to " << (*target)->location() << ":";
-  for (const store::TableRows& table : tables) {
+  for (const store::TableRows& table : *tables) {
     if (table.table != "meta") std::cout << " " << table.rows.size() << " " << table.table;
   }
   std::cout << "\n";

@@ -977,6 +977,17 @@ Status SqliteStore::WriteTables(const std::vector<TableRows>& tables) {
 
 namespace feedwatch::store {
 
+Result<std::vector<TableRows>> Store::Copy(Store& from, Store& to) {
+  std::vector<TableRows> tables;
+  for (const std::string_view table : kTables) {
+    Result<TableRows> rows = from.ReadTable(table);
+    if (!rows) return rows.error();
+    tables.push_back(std::move(*rows));
+  }
+  if (Status s = to.WriteTables(tables); !s) return s.error();
+  return tables;
+}
+
 Result<std::unique_ptr<Store>> Store::Connect(std::string_view url, std::string_view password) {
   if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
     return OpenPostgres(url, password);

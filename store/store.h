@@ -202,6 +202,9 @@ class Store {
   // with `password` (may be empty: the URI's, or libpq's usual sources) — or "sqlite:PATH" or a
   // plain path, a SQLite file. Migrates it as Open does.
   static Result<std::unique_ptr<Store>> Connect(std::string_view url, std::string_view password);
+  // Every table of `from` written into `to`, which must be empty (WriteTables), in one
+  // transaction; returns what was copied (`feedwatch store copy`, `--dry-run`).
+  static Result<std::vector<TableRows>> Copy(Store& from, Store& to);
   // A new SQLite database in memory, gone when the Store is (`--dry-run` works on one).
   static Result<std::unique_ptr<Store>> OpenInMemory();
   // The SQLite database at `file`, only to read (`--dry-run` copies it): it must exist and have
