@@ -179,8 +179,18 @@ class Loader {
         ++byte;
         while (byte < line.size() && is_continuation(line[byte])) ++byte;
       }
+      // The string still open at the end of the line: strings closed before it are skipped.
       const size_t equals = line.find('=');
-      const size_t quote = line.find_first_of("\"'", equals == std::string::npos ? 0 : equals + 1);
+      size_t quote = std::string::npos;
+      for (size_t i = equals == std::string::npos ? 0 : equals + 1; i < line.size(); ++i) {
+        if (quote == std::string::npos) {
+          if (line[i] == '"' || line[i] == '\'') quote = i;
+        } else if (line[quote] == '"' && line[i] == '\\') {
+          ++i;  // an escape in a basic string
+        } else if (line[i] == line[quote]) {
+          quote = std::string::npos;
+        }
+      }
       if (quote != std::string::npos && quote < byte &&
           line.find_first_not_of(" \t\r", byte) == std::string::npos) {
         const char mark = line[quote];

@@ -44,6 +44,8 @@ struct DaemonSettings {
   // The listener as readers reach it ("https://desk.example.org/feedwatch", no trailing '/'):
   // the base of the links in /feeds/WATCH.atom. Empty: "http://" + the listen address.
   std::string public_url;
+
+  bool operator==(const DaemonSettings&) const = default;
 };
 
 struct HttpSettings {
@@ -59,6 +61,8 @@ struct HttpSettings {
   // Where a feed on the internet may not redirect feedwatch (CIDR networks; see
   // net::AddressSet::InternalDefaults and docs/reliability.md).
   std::vector<std::string> internal_networks = net::AddressSet::InternalDefaults();
+
+  bool operator==(const HttpSettings&) const = default;
 };
 
 // [store]: where the state lives. Without a url, SQLite in state_dir (one instance).
@@ -76,6 +80,8 @@ struct StoreSettings {
 struct ScheduleSettings {
   // The longest a failing feed waits between attempts (the backoff doubles up to it).
   Duration max_backoff = 6h;
+
+  bool operator==(const ScheduleSettings&) const = default;
 };
 
 struct FeedConfig {

@@ -117,7 +117,22 @@ std::string ConfigChanges(const config::Config& before, const config::Config& af
     for (const std::string& name : config.terms->Names()) lists[name] = *config.terms->Find(name);
     return lists;
   };
-  const bool terms_changed = terms(before) != terms(after);
+  // The lists whose entries changed: the watches that use one changed with it.
+  const auto lists_before = terms(before);
+  const auto lists_after = terms(after);
+  std::set<std::string> changed_lists;
+  for (const auto& [name, entries] : lists_after) {
+    const auto it = lists_before.find(name);
+    if (it == lists_before.end() || it->second != entries) changed_lists.insert(name);
+  }
+  for (const auto& [name, entries] : lists_before) {
+    if (!lists_after.contains(name)) changed_lists.insert(name);
+  }
+  const auto uses_changed_list = [&](const config::WatchConfig& watch) {
+    return std::any_of(changed_lists.begin(), changed_lists.end(), [&](const std::string& list) {
+      return watch.query_text.find("@" + list) != std::string::npos;
+    });
+  };
   std::string out;
   const auto part = [&out](std::string_view what, const std::string& changes) {
     if (changes.empty()) return;
@@ -126,13 +141,21 @@ std::string ConfigChanges(const config::Config& before, const config::Config& af
   part("feeds", NamedChanges(before.feeds, after.feeds, std::equal_to<>()));
   part("watches", NamedChanges(before.watches, after.watches,
                                [&](const config::WatchConfig& a, const config::WatchConfig& b) {
-                                 return !terms_changed && a.query_text == b.query_text &&
+                                 return !uses_changed_list(b) && a.query_text == b.query_text &&
                                         a.accent_folding == b.accent_folding &&
                                         a.scope == b.scope && a.notify == b.notify &&
                                         a.feed_token == b.feed_token;
                                }));
   part("notifiers", NamedChanges(before.notifiers, after.notifiers, std::equal_to<>()));
-  if (terms_changed) part("term lists", " ~[terms]");
+  std::string lists;
+  for (const std::string& list : changed_lists) lists += " ~" + list;
+  part("[terms]", lists);
+  std::string sections;
+  if (before.daemon != after.daemon) sections += " [daemon]";
+  if (before.http != after.http) sections += " [http]";
+  if (before.schedule != after.schedule) sections += " [defaults]";
+  if (before.smtp != after.smtp) sections += " [smtp]";
+  part("changed", sections);
   return out.empty() ? "nothing changed" : out;
 }
 
@@ -190,8 +213,10 @@ Result<std::unique_ptr<store::Store>> CopyInMemory(const config::Config& config,
     return copy;
   }
   Result<std::unique_ptr<store::Store>> real =
-      config.store.url.empty() ? store::Store::OpenReadOnly(state_dir / "feedwatch.db")
-                               : OpenStore(config, state_dir);
+      config.store.url.empty()
+          ? store::Store::OpenReadOnly(state_dir / "feedwatch.db")
+          : store::Store::ConnectReadOnly(config.store.url, config.store.password);
+  if (!real && real.error().code == Error::Code::kNotFound) return copy;  // nothing there yet
   if (!real) return real.error();
   if (Result<std::vector<store::TableRows>> copied = store::Store::Copy(**real, **copy); !copied) {
     return copied.error();
@@ -305,8 +330,6 @@ Status Daemon::Reload() {
   if (next->daemon.metrics_listen != config_->daemon.metrics_listen) {
     spdlog::warn("SIGHUP: metrics_listen changed; it applies after a restart");
   }
-  // Also the [smtp] settings every email notifier sends through.
-  const bool smtp_changed = next->smtp != config_->smtp;
   const std::string changes = ConfigChanges(*config_, *next);
   if (Status s = Build(std::make_unique<config::Config>(std::move(*next)), Engine::Mode::kReload);
       !s) {
@@ -314,11 +337,11 @@ Status Daemon::Reload() {
   }
   store_->SetInstance(store_->instance(), ConfigHash(*config_), FEEDWATCH_VERSION);
   spdlog::info(
-      "SIGHUP: reloaded {} ({}, {}, {}): {}{}", options_.config_path.string(),
+      "SIGHUP: reloaded {} ({}, {}, {}): {}", options_.config_path.string(),
       Counted(static_cast<std::int64_t>(config_->feeds.size()), "feed", "feeds"),
       Counted(static_cast<std::int64_t>(config_->watches.size()), "watch", "watches"),
       Counted(static_cast<std::int64_t>(config_->notifiers.size()), "notifier", "notifiers"),
-      changes, smtp_changed ? "; [smtp] changed" : "");
+      changes);
   return Status::Ok();
 }
 

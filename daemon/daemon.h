@@ -46,8 +46,9 @@ std::string InstanceName(const config::Config& config);
 std::string ConfigHash(const config::Config& config);
 
 // What a reload changes, for the log: "feeds +lenta -wire ~tass; watches ~darchiev; notifiers
-// +hook", each list by name (~: the same name, other settings); "nothing changed" when nothing
-// did. A watch changes with its query, options, notifiers, token or a [terms] list it may use.
+// +hook; [terms] ~us; changed [http] [smtp]", each list by name (~: the same name, other
+// settings); "nothing changed" when nothing did. A watch changes with its query, options,
+// notifiers, token or a [terms] list it names.
 std::string ConfigChanges(const config::Config& before, const config::Config& after);
 
 class Daemon {

@@ -21,9 +21,6 @@ constexpr int kBatch = 500;
 // Alerts in one digest message at most; more make more messages.
 constexpr size_t kDigestSize = 100;
 constexpr Seconds kRateWindow{3600};
-// The first retry's delay (notify::RetryDelay): new alerts take older ones waiting on a retry
-// along at most this often.
-constexpr Seconds kShortestRetry{30};
 
 std::vector<std::int64_t> Ids(const std::vector<store::Delivery>& deliveries) {
   std::vector<std::int64_t> ids;
@@ -162,8 +159,10 @@ Dispatcher::Dispatcher(const config::Config& config, store::Store& store, const 
       clock_(clock),
       random_(random),
       notifiers_(std::move(notifiers)),
-      metrics_(metrics) {
-  for (const auto& [name, notifier] : notifiers_) may_have_retries_.insert(name);
+      metrics_(metrics) {}
+
+void Dispatcher::ForgotRetries() {
+  for (const auto& [name, notifier] : notifiers_) unknown_retries_.insert(name);
 }
 
 void Dispatcher::DeliverDue() {
@@ -183,22 +182,6 @@ void Dispatcher::DeliverDue() {
     send_time = std::max(send_time, std::chrono::ceil<Seconds>(config_.smtp->timeout));
   Result<std::vector<store::Delivery>> due =
       store_.DueDeliveries(now, kBatch, now + lease + send_time);
-  if (!due) {
-    spdlog::error("outbox: {}", due.error().message);
-    return;
-  }
-  // A new alert for a notifier that may have older ones waiting on a retry takes them along,
-  // oldest first, so that subscribers read them in order; not more often than the shortest
-  // retry delay, so that alerts arriving during an outage do not hammer the server.
-  bool brought = false;
-  for (const store::Delivery& d : *due) {
-    if (d.attempts > 0 || !may_have_retries_.contains(d.notifier)) continue;
-    const auto failed = last_failure_.find(d.notifier);
-    if (failed != last_failure_.end() && now - failed->second < kShortestRetry) continue;
-    brought = BringForward(d.notifier, now) || brought;
-    last_failure_[d.notifier] = now;  // tried: the next new alert waits as a retry would
-  }
-  if (brought) due = store_.DueDeliveries(now, kBatch, now + lease + send_time);
   if (!due) {
     spdlog::error("outbox: {}", due.error().message);
     return;
@@ -353,12 +336,14 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
       spdlog::info("notifier {}: sent {}", notifier.name, what);
       Check(store_.MarkSent(ids, now));
       Count(notifier.name, DeliveryResult::kSent, ids.size());
-      if (may_have_retries_.erase(notifier.name) > 0 && BringForward(notifier.name, now)) Wake();
+      for (const std::int64_t id : ids) brought_forward_.erase(id);
+      BringForward(notifier.name, now);
       return;
     case notify::SendResult::Kind::kPermanent:
       spdlog::error("notifier {}: {} given up: {}", notifier.name, what, result.error);
       Check(store_.MarkDead(ids, result.error));
       Count(notifier.name, DeliveryResult::kDead, ids.size());
+      for (const std::int64_t id : ids) brought_forward_.erase(id);
       return;
     case notify::SendResult::Kind::kRetry:
       break;
@@ -387,20 +372,45 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
                attempts, result.error, FormatIso8601(next));
   Check(store_.MarkFailed(ids, next, result.error));
   Count(notifier.name, DeliveryResult::kFailed, ids.size());
-  may_have_retries_.insert(notifier.name);
-  last_failure_[notifier.name] = now;
+  // The next success on this notifier brings these forward: the server was down, not the
+  // message wrong. Not those the server asked to wait for (Retry-After), nor those brought
+  // forward once already and failing again: they fail on their own and keep their backoff.
+  if (result.retry_after.empty()) {
+    std::vector<std::int64_t>& waiting = failed_since_success_[notifier.name];
+    for (const std::int64_t id : ids) {
+      if (!brought_forward_.contains(id)) waiting.push_back(id);
+    }
+  }
 }
 
-bool Dispatcher::BringForward(const std::string& notifier, TimePoint now) {
-  Result<int> brought = store_.BringForward(notifier, now);
-  if (!brought) {
-    spdlog::error("outbox: {}", brought.error().message);
-    return false;
+void Dispatcher::BringForward(const std::string& notifier, TimePoint now) {
+  const auto failed = failed_since_success_.find(notifier);
+  std::vector<std::int64_t> ids;
+  if (failed != failed_since_success_.end()) {
+    ids = std::move(failed->second);
+    failed_since_success_.erase(failed);
   }
-  if (*brought == 0) return false;
-  spdlog::info("notifier {}: bringing forward {} waiting on a retry, oldest first", notifier,
-               Counted(*brought, "delivery", "deliveries"));
-  return true;
+  std::vector<std::int64_t> brought;
+  const auto bring = [&](const std::vector<std::int64_t>& which) {
+    Result<std::vector<std::int64_t>> moved = store_.BringForward(notifier, which, now);
+    if (!moved) {
+      spdlog::error("outbox: {}", moved.error().message);
+      return;
+    }
+    brought.insert(brought.end(), moved->begin(), moved->end());
+  };
+  if (unknown_retries_.erase(notifier) > 0) {
+    bring({});  // every one waiting: a start forgot which failed before it
+  } else if (!ids.empty()) {
+    bring(ids);
+  }
+  if (brought.empty()) return;
+  brought_forward_.insert(brought.begin(), brought.end());
+  spdlog::info(
+      "notifier {}: answering again; bringing forward {} waiting on a retry, oldest "
+      "first",
+      notifier, Counted(static_cast<std::int64_t>(brought.size()), "delivery", "deliveries"));
+  Wake();
 }
 
 void Dispatcher::Count(const std::string& notifier, DeliveryResult result, size_t deliveries) {

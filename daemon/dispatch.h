@@ -51,6 +51,10 @@ class Dispatcher {
   void DeliverDue();
   // New deliveries were committed: the next DeliverDue reads the outbox.
   void Wake() { woken_ = true; }
+  // A daemon that starts (or reloads) forgot which deliveries failed while the server was down:
+  // each notifier's first success brings forward every one waiting on a retry. Not for `once`,
+  // which cron runs often: a message the server refuses would be tried every run.
+  void ForgotRetries();
   // Woken since the last pass: deliveries may be due now.
   bool woken() const { return woken_; }
 
@@ -71,8 +75,9 @@ class Dispatcher {
                 const notify::SendResult& result);
   std::string MessageId(const Plan& plan);
   void Count(const std::string& notifier, DeliveryResult result, size_t deliveries);
-  // `notifier`'s deliveries waiting on a retry are due now (Store); false when there were none.
-  bool BringForward(const std::string& notifier, TimePoint now);
+  // After a success: `notifier`'s deliveries that failed since its last success are due now,
+  // oldest first (Store::BringForward), or every one waiting on a retry after ForgotRetries.
+  void BringForward(const std::string& notifier, TimePoint now);
 
   const config::Config& config_;
   store::Store& store_;
@@ -83,10 +88,12 @@ class Dispatcher {
   std::string instance_;                      // the database's, read on first use
   std::set<std::int64_t> in_flight_;          // delivery ids
   std::map<std::string, int> notifier_busy_;  // messages in flight per notifier
-  // Notifiers that may have deliveries waiting on a retry: those that failed since their last
-  // success, and every one until its first success (a restart forgets which failed).
-  std::set<std::string> may_have_retries_;
-  std::map<std::string, TimePoint> last_failure_;  // or the last time retries were brought along
+  // Per notifier, the deliveries that failed (to be retried) since its last success.
+  std::map<std::string, std::vector<std::int64_t>> failed_since_success_;
+  // Notifiers whose first success brings forward every delivery waiting on a retry (ForgotRetries).
+  std::set<std::string> unknown_retries_;
+  // Deliveries brought forward that have not gone out: failing again, they keep their backoff.
+  std::set<std::int64_t> brought_forward_;
   size_t in_flight_messages_ = 0;
   bool woken_ = true;
   MonoTime last_read_;

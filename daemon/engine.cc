@@ -96,6 +96,7 @@ void Engine::ForgetOldItems() {
 
 Status Engine::Load(Mode mode) {
   mode_ = mode;
+  if (mode != Mode::kOnce) dispatcher_.ForgotRetries();
   ForgetOldItems();
   const TimePoint now = clock_.Now();
   for (const config::WatchConfig& watch : config_.watches) PublishFeed(watch.name);

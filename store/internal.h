@@ -95,17 +95,20 @@ inline constexpr std::string_view kNotifierOutboxSql =
     "min(coalesce(first_due_at, created_at)) FILTER (WHERE state = 'pending'), max(sent_at) "
     "FROM deliveries GROUP BY notifier ORDER BY notifier";
 
-// For BringForward: parameter 1 the notifier, 2 now.
-inline std::string BringForwardSql(char placeholder) {
+// For BringForward: parameter 1 the notifier, 2 now; `ids` an SQL condition on `id` ("" for
+// none).
+inline std::string BringForwardSql(char placeholder, std::string_view ids) {
   const std::string notifier = placeholder + std::string("1");
   const std::string now = placeholder + std::string("2");
   return "UPDATE deliveries SET next_attempt_at = coalesce(first_due_at, created_at) "
          "WHERE notifier = " +
          notifier + " AND state = 'pending' AND attempts > 0 AND next_attempt_at > " + now +
-         " AND coalesce(first_due_at, created_at) <= " + now;
+         " AND coalesce(first_due_at, created_at) <= " + now + std::string(ids) + " RETURNING id";
 }
 
 // Opens the PostgreSQL store at `url` (pg_store.cc).
-Result<std::unique_ptr<Store>> OpenPostgres(std::string_view url, std::string_view password);
+// `read_only`: PgStore::Open's.
+Result<std::unique_ptr<Store>> OpenPostgres(std::string_view url, std::string_view password,
+                                            bool read_only = false);
 
 }  // namespace feedwatch::store

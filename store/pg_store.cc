@@ -293,7 +293,10 @@ class PgStore final : public Store {
   PgStore(Connection conn, std::string location)
       : conn_(std::move(conn)), location_(std::move(location)) {}
 
-  static Result<std::unique_ptr<Store>> Open(std::string_view url, std::string_view password);
+  // `read_only`: every transaction of the session is read-only, and the schema is checked, not
+  // migrated: NotFound when feedwatch never ran on the database, Io when it is another version.
+  static Result<std::unique_ptr<Store>> Open(std::string_view url, std::string_view password,
+                                             bool read_only);
 
   std::string_view backend() const override { return "postgresql"; }
   bool shared() const override { return true; }
@@ -575,18 +578,23 @@ class PgStore final : public Store {
     static constexpr const char* kMayClaim =
         "(d.lease_owner IS NULL OR d.lease_owner = $2 OR d.lease_until < $1)";
     Result<Rows> claimed = Query(
-        // Instances claiming at the same moment read the same due units: each looks at four
+        // Instances claiming at the same moment read the same due units: each looks at eight
         // times its share, locks what no other holds (SKIP LOCKED) and keeps the first whole
-        // units of those, so that a second claimer gets the next units, not nothing. The lease
-        // condition stands again in `picked`: a row another instance claimed and committed
-        // since this statement's snapshot is checked there once more (PostgreSQL rechecks a
-        // locked row against the conditions of its own query level only), and left to it.
-        FairDueSql(std::string("AND ") + kMayClaim, '$', "4 * $3") +
+        // units of those, so that a second claimer gets the next units, not nothing. Every
+        // condition of `pending` stands again in `picked`: a row another instance claimed,
+        // failed, deferred or put in a message since this statement's snapshot is checked
+        // there once more (PostgreSQL rechecks a locked row against the conditions of its own
+        // query level only), and left alone.
+        FairDueSql(std::string("AND ") + kMayClaim, '$', "8 * $3") +
             ", picked AS (SELECT d.id, c.turn, c.at, c.unit, c.n FROM deliveries d "
             "JOIN pending p ON p.id = d.id JOIN chosen c ON c.unit = p.unit "
-            "WHERE d.state = 'pending' AND " +
+            "WHERE d.state = 'pending' AND d.next_attempt_at <= $1 "
+            "AND coalesce(d.message_id, 'd' || d.id) = p.unit AND " +
             kMayClaim +
-            " FOR UPDATE OF d SKIP LOCKED), "
+            // Rows are locked in order until twice the share (and the largest unit) is held:
+            // the rest of the window stays free for the other claimers.
+            " ORDER BY c.turn, c.at, c.unit FOR UPDATE OF d SKIP LOCKED "
+            "LIMIT 2 * $3 + (SELECT max(n) FROM chosen)), "
             "kept AS (SELECT unit FROM picked GROUP BY unit HAVING count(*) = min(n) "
             "ORDER BY min(turn), min(at), unit LIMIT $3) "
             "UPDATE deliveries d SET lease_owner = $2, lease_until = $4 FROM picked "
@@ -681,11 +689,19 @@ class PgStore final : public Store {
     return rows->Changed();
   }
 
-  Result<int> BringForward(std::string_view notifier, TimePoint now) override {
-    Result<Rows> rows = Query(BringForwardSql('$'), Params().Add(notifier).Add(ToUnix(now)),
-                              "bringing deliveries forward");
+  Result<std::vector<std::int64_t>> BringForward(std::string_view notifier,
+                                                 const std::vector<std::int64_t>& ids,
+                                                 TimePoint now) override {
+    Params params;
+    params.Add(notifier).Add(ToUnix(now));
+    if (!ids.empty()) params.Array(IdTexts(ids));
+    Result<Rows> rows =
+        Query(BringForwardSql('$', ids.empty() ? "" : " AND id = ANY($3::bigint[])"), params,
+              "bringing deliveries forward");
     if (!rows) return rows.error();
-    return rows->Changed();
+    std::vector<std::int64_t> brought;
+    for (int r = 0; r < rows->size(); ++r) brought.push_back(rows->Int(r, 0));
+    return brought;
   }
 
   Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) override {
@@ -901,6 +917,8 @@ class PgStore final : public Store {
   }
 
   Status Migrate();
+  // The schema is this build's, read without writing (Open's read_only).
+  Status CheckSchema();
 
   Connection conn_;
   std::string location_;
@@ -916,6 +934,23 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
                                    [](const ItemRecord& item) { return !item.matches.empty(); });
   Transaction transaction(*this, /*durable=*/matched);
   if (!transaction.begun()) return transaction.begun().error();
+  // The watches this poll starts stories of, locked in name order for the transaction: a
+  // writer holding them (LockStories) finishes first. Before any row is written: a writer
+  // holding them may wait for a row this one writes (two `once` committing one feed), and
+  // this one must then not be waiting for them.
+  std::set<std::string> starting;
+  for (const ItemRecord& item : items) {
+    for (const MatchRecord& match : item.matches) {
+      if (!match.story_of) starting.insert(match.watch);
+    }
+  }
+  for (const std::string& watch : starting) {
+    if (Status s = Exec("SELECT pg_advisory_xact_lock($1, hashtext($2))",
+                        Params().Add(kStoryLockClass).Add(watch), "locking stories");
+        !s) {
+      return s.error();
+    }
+  }
   Result<std::int64_t> feed_id = RecordFeed(feed, url, poll, /*items_read=*/true);
   if (!feed_id) return feed_id.error();
 
@@ -967,21 +1002,6 @@ Result<std::vector<StoryHead>> PgStore::CommitPoll(
     for (int r = 0; r < rows->size(); ++r) ids[rows->Text(r, 1)] = rows->Int(r, 0);
   }
 
-  // The watches this poll starts stories of, locked in name order for the transaction: a
-  // writer holding them (LockStories) finishes first.
-  std::set<std::string> starting;
-  for (const ItemRecord& item : items) {
-    for (const MatchRecord& match : item.matches) {
-      if (!match.story_of) starting.insert(match.watch);
-    }
-  }
-  for (const std::string& watch : starting) {
-    if (Status s = Exec("SELECT pg_advisory_xact_lock($1, hashtext($2))",
-                        Params().Add(kStoryLockClass).Add(watch), "locking stories");
-        !s) {
-      return s.error();
-    }
-  }
   std::map<std::string, std::int64_t> seq(last_seq.begin(), last_seq.end());
   std::vector<StoryHead> heads;
   for (const ItemRecord& item : items) {
@@ -1076,6 +1096,25 @@ Status PgStore::WriteTables(const std::vector<TableRows>& tables) {
 
 // Migrations run under an advisory lock, so that instances starting together migrate once;
 // each in its own transaction (PostgreSQL's DDL is transactional).
+Status PgStore::CheckSchema() {
+  Result<Rows> table = Query("SELECT to_regclass('feedwatch_schema') IS NOT NULL", Params(),
+                             "reading the schema version");
+  if (!table) return table.error();
+  if (table->Text(0, 0) != "t") {
+    return Error::NotFound(location_ + ": feedwatch has not run on this database yet");
+  }
+  Result<Rows> rows =
+      Query("SELECT version FROM feedwatch_schema", Params(), "reading the schema version");
+  if (!rows) return rows.error();
+  const int version = rows->size() > 0 ? static_cast<int>(rows->Int(0, 0)) : 0;
+  if (version != kSchemaVersion) {
+    return Error::Io(location_ + ": database schema version " + std::to_string(version) +
+                     "; this feedwatch reads version " + std::to_string(kSchemaVersion) +
+                     " and does not change it here");
+  }
+  return Status::Ok();
+}
+
 Status PgStore::Migrate() {
   constexpr std::int64_t kMigrationLock = 0x66656564776174;  // "feedwat"
   if (Status s = Exec("SELECT pg_advisory_lock($1)", Params().Add(kMigrationLock), "migrating");
@@ -1128,15 +1167,18 @@ Status PgStore::Migrate() {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_view password) {
+Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_view password,
+                                             bool read_only) {
   const std::string dbname(url);
   const std::string pass(password);
   // The URI expands into its parts (expand_dbname); a password given apart overrides the URI's.
   // The session commits without waiting for the disk unless a transaction asks (Transaction).
   std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name",
                                        "client_encoding", "options"};
-  std::vector<const char*> values = {dbname.c_str(), "10", "feedwatch", "UTF8",
-                                     "-c synchronous_commit=off"};
+  std::vector<const char*> values = {
+      dbname.c_str(), "10", "feedwatch", "UTF8",
+      read_only ? "-c synchronous_commit=off -c default_transaction_read_only=on"
+                : "-c synchronous_commit=off"};
   if (!pass.empty()) {
     keywords.push_back("password");
     values.push_back(pass.c_str());
@@ -1166,6 +1208,10 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
   PQsetNoticeProcessor(
       conn.get(), [](void*, const char*) {}, nullptr);
   auto store = std::make_unique<PgStore>(std::move(conn), location);
+  if (read_only) {
+    if (Status s = store->CheckSchema(); !s) return s.error();
+    return std::unique_ptr<Store>(std::move(store));
+  }
   if (Status s = store->Migrate(); !s) {
     return Error::Io(s.error().message.starts_with(location) ? s.error().message
                                                              : location + ": " + s.error().message);
@@ -1175,8 +1221,9 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenPostgres(std::string_view url, std::string_view password) {
-  return PgStore::Open(url, password);
+Result<std::unique_ptr<Store>> OpenPostgres(std::string_view url, std::string_view password,
+                                            bool read_only) {
+  return PgStore::Open(url, password, read_only);
 }
 
 }  // namespace feedwatch::store

@@ -287,7 +287,9 @@ class SqliteStore final : public Store {
   Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) override;
   Status Retry(std::int64_t id, TimePoint now) override;
   Result<int> RetryDead(TimePoint now) override;
-  Result<int> BringForward(std::string_view notifier, TimePoint now) override;
+  Result<std::vector<std::int64_t>> BringForward(std::string_view notifier,
+                                                 const std::vector<std::int64_t>& ids,
+                                                 TimePoint now) override;
   Result<SentMessages> SentMessagesSince(std::string_view notifier, TimePoint since) override;
   Result<TableRows> ReadTable(std::string_view table) override;
   Status WriteTables(const std::vector<TableRows>& tables) override;
@@ -906,11 +908,24 @@ Result<int> SqliteStore::RetryDead(TimePoint now) {
   return sqlite3_changes(db_.get());
 }
 
-Result<int> SqliteStore::BringForward(std::string_view notifier, TimePoint now) {
-  Statement stmt(db_.get(), BringForwardSql('?'));
-  stmt.Bind(1, notifier).Bind(2, ToUnix(now));
-  if (stmt.Step() != SQLITE_DONE) return DbError(stmt, db_.get(), "bringing deliveries forward");
-  return sqlite3_changes(db_.get());
+Result<std::vector<std::int64_t>> SqliteStore::BringForward(std::string_view notifier,
+                                                            const std::vector<std::int64_t>& ids,
+                                                            TimePoint now) {
+  Transaction transaction(db_.get(), Sync::kRelaxed);
+  if (!transaction.begun()) return transaction.begun().error();
+  Statement stmt(db_.get(), BringForwardSql('?', ids.empty() ? "" : " AND id = ?3"));
+  std::vector<std::int64_t> brought;
+  // Every delivery of the notifier in one pass, or each of `ids`.
+  for (size_t i = 0; i < std::max<size_t>(ids.size(), 1); ++i) {
+    stmt.Bind(1, notifier).Bind(2, ToUnix(now));
+    if (!ids.empty()) stmt.Bind(3, ids[i]);
+    int rc = 0;
+    while ((rc = stmt.Step()) == SQLITE_ROW) brought.push_back(stmt.Int(0));
+    if (rc != SQLITE_DONE) return DbError(stmt, db_.get(), "bringing deliveries forward");
+    sqlite3_reset(stmt.get());
+  }
+  if (Status s = transaction.Commit(); !s) return s.error();
+  return brought;
 }
 
 Result<SentMessages> SqliteStore::SentMessagesSince(std::string_view notifier, TimePoint since) {
@@ -986,6 +1001,11 @@ Result<std::vector<TableRows>> Store::Copy(Store& from, Store& to) {
   }
   if (Status s = to.WriteTables(tables); !s) return s.error();
   return tables;
+}
+
+Result<std::unique_ptr<Store>> Store::ConnectReadOnly(std::string_view url,
+                                                      std::string_view password) {
+  return OpenPostgres(url, password, /*read_only=*/true);
 }
 
 Result<std::unique_ptr<Store>> Store::Connect(std::string_view url, std::string_view password) {

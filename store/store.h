@@ -210,6 +210,11 @@ class Store {
   // The SQLite database at `file`, only to read (`--dry-run` copies it): it must exist and have
   // the current schema; any write fails.
   static Result<std::unique_ptr<Store>> OpenReadOnly(const std::filesystem::path& file);
+  // The PostgreSQL database at `url`, only to read: every transaction is read-only and the
+  // schema is not migrated. NotFound when feedwatch never ran on it; Io when its schema is
+  // another version than this build's.
+  static Result<std::unique_ptr<Store>> ConnectReadOnly(std::string_view url,
+                                                        std::string_view password);
 
   virtual ~Store() = default;
   Store(const Store&) = delete;
@@ -342,10 +347,13 @@ class Store {
   virtual Status MarkDead(const std::vector<std::int64_t>& ids, std::string_view error) = 0;
   // Not attempted now (a rate limit): due again at `next_attempt`, no attempt counted.
   virtual Status Defer(const std::vector<std::int64_t>& ids, TimePoint next_attempt) = 0;
-  // `notifier`'s server answers again: its pending deliveries waiting on a retry after `now`
-  // are due at once, each at the time it first fell due, so that they go out oldest first.
-  // Deliveries due later by design (a digest's time) stay. Returns how many.
-  virtual Result<int> BringForward(std::string_view notifier, TimePoint now) = 0;
+  // `notifier`'s server answers again: of its pending deliveries waiting on a retry after `now`,
+  // those in `ids` (empty: every one) are due at once, each at the time it first fell due, so
+  // that they go out oldest first. Deliveries due later by design (a digest's time) stay.
+  // Returns the ids brought forward.
+  virtual Result<std::vector<std::int64_t>> BringForward(std::string_view notifier,
+                                                         const std::vector<std::int64_t>& ids,
+                                                         TimePoint now) = 0;
 
   // Makes a pending or dead delivery due at `now` as if new (attempts 0, age from now), in its
   // message of before. NotFound when there is no such delivery; InvalidInput when it was sent.

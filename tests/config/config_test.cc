@@ -211,6 +211,11 @@ query = '''
 }
 
 TEST(Config, AStringLeftOpenAtTheEndOfItsLineIsSaidSoAtItsQuote) {
+  // The open one, past those closed before it.
+  const std::string errors =
+      ErrorsOf("[[watch]]\nname = \"w\"\nquery = \"Darchiev\"\nnotify = [\"c\", \"d\\\"x]\n");
+  EXPECT_TRUE(errors.starts_with("/etc/feedwatch/feedwatch.toml:4:16: this string is not closed"))
+      << errors;
   EXPECT_EQ(ErrorsOf("[[watch]]\nname = \"w\"\nquery = \"Darchiev OR\n  Lavrov\"\n"),
             "/etc/feedwatch/feedwatch.toml:3:9: this string is not closed on its line: a \"...\" "
             "string ends on the line it starts on; close it with \", or write a text over several "

@@ -289,34 +289,6 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
   ExpectOneDelivery("sent", 3);
 }
 
-TEST_F(AlertsTest, WhenTheServerIsBackTheBacklogGoesOutAtOnceOldestFirst) {
-  auto smtp = StartSmtp(0);
-  const int port = smtp->port();
-  smtp->Kill();
-  const std::string config = Config(DeskEmailToml(port));
-  RunOnce(config);  // the first alert fails: its retry is due in about 30 s
-  ExpectOneDelivery("pending", 1);
-
-  // The server is back 10 s later, and a second story comes in: it takes the first along, the
-  // first started first, instead of leaving it to its retry time.
-  smtp = StartSmtp(port);
-  clock_.Advance(10s);
-  SetFeed({{"Дарчиев: посол встретился с сенаторами", "https://lenta.test/news/1"},
-           {"Дарчиев вручил верительные грамоты", "https://lenta.test/news/2"}});
-  RunOnce(config);
-  const std::vector<store::Delivery> outbox = Outbox();
-  ASSERT_EQ(outbox.size(), 2u);
-  for (const store::Delivery& delivery : outbox) {
-    EXPECT_EQ(delivery.state, "sent") << delivery.id << ": " << delivery.last_error;
-  }
-  EXPECT_EQ(Mails(maildir()).size(), 2u) << log_.str();
-  const std::string log = log_.str();
-  EXPECT_NE(log.find("notifier desk: bringing forward 1 delivery waiting on a retry, oldest "
-                     "first"),
-            std::string::npos)
-      << log;
-}
-
 // The server takes the message's data and hangs up without a reply: the message may or may not
 // have been taken, so it is not marked sent; it is sent again, once, when a server answers.
 TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAnswers) {

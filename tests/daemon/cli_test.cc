@@ -225,7 +225,8 @@ TEST(Cli, OnceOnTheBundledFeedsIsLeakSanitizerClean) {
 
   const testing::CommandResult once =
       RunFeedwatch({"once", "--config", (dir.path() / "feedwatch.toml").string()});
-  EXPECT_EQ(once.exit_code, 0) << once.err;
+  // The corpus's documents that are not feeds fail their feeds, the rest are read: 75.
+  EXPECT_EQ(once.exit_code, 75) << once.err;
   EXPECT_EQ(once.err.find("LeakSanitizer"), std::string::npos) << once.err;
   EXPECT_EQ(once.err.find("runtime error"), std::string::npos) << once.err;
   EXPECT_NE(once.out.find("\tsample-talks\t"), std::string::npos) << once.out;

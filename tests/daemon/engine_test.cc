@@ -4,6 +4,8 @@
 // client in fake time: no server, no sleeps. polling_test.cc keeps what needs real HTTP.
 #include <gtest/gtest.h>
 
+#include <array>
+#include <map>
 #include <set>
 
 #include "daemon/schedule.h"
@@ -148,6 +150,108 @@ TEST_F(EngineTest, TheFailingFeedsGaugeFollowsEachPollNotTheNextHousekeeping) {
   }
   EXPECT_EQ(State("f").consecutive_failures, 0);
   EXPECT_EQ(failing_gauge(), 0);
+}
+
+TEST_F(EngineTest, AMailServerBackSendsTheBacklogRightAfterItsFirstSuccess) {
+  // The server is down for the first alert (tried at once and 30 s later: next try in about
+  // a minute); it is back when a second story comes. That alert's success brings the first
+  // forward: it goes out at once, not at its next retry time.
+  bool down = true;
+  std::vector<std::pair<Seconds, std::string>> mails;  // when, and the message id
+  const TimePoint start = clock_.Now();
+  http_.OnMail([&](const net::MailRequest& request) {
+    const size_t id = request.message.find("Message-ID: <");
+    mails.emplace_back(std::chrono::duration_cast<Seconds>(clock_.Now() - start),
+                       request.message.substr(id + 13, request.message.find('@', id) - id - 13));
+    if (down) return Result<net::Response>(Error::Network("Connection refused"));
+    return Answer(250);
+  });
+  const auto rss = [](int items) {
+    std::string text = R"(<rss version="2.0"><channel><title>t</title>)";
+    for (int i = 1; i <= items; ++i) {
+      text += "<item><title>" +
+              std::string(i == 1 ? "Darchiev meets senators" : "Darchiev lays a wreath") +
+              "</title><guid>" + std::to_string(i) + "</guid></item>";
+    }
+    return text + "</channel></rss>";
+  };
+  int items = 1;
+  http_.On(kUrl, [&](const net::Request&) { return Answer(200, rss(items)); });
+  const std::unique_ptr<Daemon> daemon =
+      MakeDaemon(Config(Feed("f", kUrl, "1m")) +
+                     "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"alerts@example.org\"\n"
+                     "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"
+                     "[[watch]]\nname = \"darchiev\"\nquery = \"Darchiev\"\n",
+                 {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
+  ASSERT_NE(daemon, nullptr);
+  // Until the first alert has failed twice.
+  for (int second = 0; second < 300 && mails.size() < 2; ++second) {
+    daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+  }
+  ASSERT_EQ(mails.size(), 2u);
+  const std::string first = mails[0].second;
+  EXPECT_EQ(mails[1].second, first);
+  down = false;
+  items = 2;
+  // Until the second alert is sent, and a second more.
+  size_t sent_second = 0;
+  for (int second = 0; second < 120 && sent_second == 0; ++second) {
+    daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+    for (size_t i = 2; i < mails.size(); ++i) {
+      if (mails[i].second != first) sent_second = i;
+    }
+  }
+  ASSERT_NE(sent_second, 0u);
+  daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+  ASSERT_EQ(mails.size(), sent_second + 2) << log_.str();
+  EXPECT_EQ(mails.back().second, first);
+  EXPECT_LE(mails.back().first - mails[sent_second].first, Seconds(1)) << log_.str();
+  EXPECT_NE(log_.str().find("notifier desk: answering again; bringing forward 1 delivery"),
+            std::string::npos)
+      << log_.str();
+}
+
+TEST_F(EngineTest, AMessageTheServerRefusesAloneKeepsItsBackoffWhileOthersGoOut) {
+  // The server answers, but refuses one message every time (a temporary 4xx): the others'
+  // successes bring it forward once at most, not after every success.
+  std::map<std::string, int> attempts;  // by message id
+  std::string refused;
+  http_.OnMail([&](const net::MailRequest& request) {
+    const size_t id = request.message.find("Message-ID: <");
+    const std::string message =
+        request.message.substr(id + 13, request.message.find('@', id) - id - 13);
+    ++attempts[message];
+    if (refused.empty()) refused = message;
+    if (message == refused) return Result<net::Response>(Error::Network("SMTP 451: try later"));
+    return Answer(250);
+  });
+  static constexpr std::array<std::string_view, 12> kTitles = {
+      "Darchiev meets senators",     "Darchiev lays a wreath",     "Darchiev visits Houston",
+      "Darchiev and the visa queue", "Darchiev hosts a reception", "Darchiev on flights",
+      "Darchiev answers the press",  "Darchiev in New York",       "Darchiev signs a book",
+      "Darchiev at a think tank",    "Darchiev meets students",    "Darchiev calls Landau"};
+  size_t items = 1;
+  http_.On(kUrl, [&](const net::Request&) {
+    std::string text = R"(<rss version="2.0"><channel><title>t</title>)";
+    for (size_t i = 0; i < items; ++i) {
+      text += "<item><title>" + std::string(kTitles[i]) + "</title><guid>" + std::to_string(i) +
+              "</guid></item>";
+    }
+    items = std::min(items + 1, kTitles.size());  // a new story every poll
+    return Answer(200, text + "</channel></rss>");
+  });
+  const std::unique_ptr<Daemon> daemon =
+      MakeDaemon(Config(Feed("f", kUrl, "1m")) +
+                     "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"alerts@example.org\"\n"
+                     "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"
+                     "[[watch]]\nname = \"darchiev\"\nquery = \"Darchiev\"\n",
+                 {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
+  ASSERT_NE(daemon, nullptr);
+  for (int second = 0; second < 600; ++second) daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
+  ASSERT_FALSE(refused.empty());
+  EXPECT_GE(attempts.size(), 8u) << "the other stories went out";
+  // Its own backoff over ten minutes (30 s, 1, 2, 4 min: 5 tries), and one bring-forward.
+  EXPECT_LE(attempts[refused], 6) << log_.str();
 }
 
 TEST_F(EngineTest, ErrorsAreRecordedByKind) {

@@ -16,6 +16,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/support/pg.h"
 #include "tests/support/support.h"
 
 namespace feedwatch {
@@ -173,6 +174,33 @@ TEST_F(OperatorTest, ADryRunPrintsWhatWouldBeSentAndSendsAndWritesNothing) {
   EXPECT_EQ(Mails(), 3u) << run.err;
 }
 
+TEST_F(OperatorTest, ADryRunOnPostgresqlCreatesNoTableAndWritesNoRow) {
+  const testing::PythonServer hook("webhook_receiver",
+                                   {"--log", hooks().string(), "--secret", std::string(kSecret)});
+  const std::string url = testing::NewPgDatabase();
+  auto config = WriteConfig(ClosedPort(), hook.port());
+  testing::WriteFile(config, "[store]\nurl = \"" + url + "\"\n" + testing::ReadFile(config));
+  // A database feedwatch never ran on: the dry run starts from nothing and leaves it empty.
+  testing::CommandResult run = RunFeedwatch({"once", "--dry-run", "-c", config.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count(run.out, "would send to hook\t"), 2u) << run.out;
+  EXPECT_EQ(testing::PgQuery(url, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"),
+            "0");
+  // After a real run: the dry run reads it and changes no row.
+  run = RunFeedwatch({"once", "-c", config.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::string rows =
+      "SELECT (SELECT count(*) FROM items) || '/' || (SELECT count(*) FROM "
+      "deliveries) || '/' || (SELECT count(*) FROM meta)";
+  const std::string before = testing::PgQuery(url, rows);
+  SetItems(3);
+  run = RunFeedwatch({"once", "--dry-run", "-c", config.string()});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(Count(run.out, "would send to "), 2u) << run.out;
+  EXPECT_EQ(testing::PgQuery(url, rows), before);
+  EXPECT_EQ(Hooks(), 2u);
+}
+
 TEST_F(OperatorTest, StatusShowsEachNotifiersOutboxAndLastSend) {
   // The mail server is down, the webhook receiver up.
   const testing::PythonServer hook("webhook_receiver",
@@ -246,19 +274,20 @@ TEST_F(OperatorTest, AReloadSaysWhichFeedsWatchesAndNotifiersItAddedRemovedAndCh
     return false;
   };
   ASSERT_TRUE(wait_for(": 2 feeds, 1 watch, state in ")) << daemon.err();
-  // A feed renamed, another's interval changed, the watch's query changed, a console added.
+  // A feed renamed, another's interval changed, the watch's query changed, a console added,
+  // the transfer timeout changed (the webhook's with it).
   std::string text = testing::ReadFile(config);
   text = std::regex_replace(text, std::regex("name = \"old\""), "name = \"new\"");
   text = std::regex_replace(text, std::regex("name = \"wire\"\n"),
                             "name = \"wire\"\ninterval = \"5m\"\n");
   text = std::regex_replace(text, std::regex("query = \"Darchiev\""),
                             "query = \"Darchiev OR Дарчиев\"");
-  text += "[[notify]]\nname = \"screen\"\ntype = \"console\"\n";
+  text += "[[notify]]\nname = \"screen\"\ntype = \"console\"\n[http]\ntimeout = \"20s\"\n";
   testing::WriteFile(config, text);
   daemon.Signal(SIGHUP);
   EXPECT_TRUE(wait_for("SIGHUP: reloaded " + config.string() +
                        " (2 feeds, 1 watch, 3 notifiers): feeds +new -old ~wire; watches "
-                       "~darchiev; notifiers +screen\n"))
+                       "~darchiev; notifiers +screen ~hook; changed [http]\n"))
       << daemon.err();
   // The same file again: nothing changed, and it says so.
   daemon.Signal(SIGHUP);

@@ -650,7 +650,11 @@ TEST_P(StoreTest, ANotifierAnsweringAgainBringsItsRetriesForwardAndNothingElse) 
   ASSERT_TRUE(store->MarkFailed({due[0].id}, kNow + Seconds(600), "refused").ok());
   ASSERT_TRUE(store->MarkFailed({due[1].id}, kNow + Seconds(300), "refused").ok());
   ASSERT_TRUE(store->MarkFailed({due[2].id}, kNow + Seconds(300), "refused").ok());
-  EXPECT_EQ(*store->BringForward("desk", kNow + Seconds(60)), 2);
+  // Only those named, when named.
+  EXPECT_EQ(*store->BringForward("desk", {due[1].id, due[2].id}, kNow + Seconds(60)),
+            std::vector<std::int64_t>{due[1].id});
+  EXPECT_EQ(*store->BringForward("desk", {}, kNow + Seconds(60)),
+            std::vector<std::int64_t>{due[0].id});
   // Due now, each at the time it first fell due: the oldest goes first.
   const std::vector<Delivery> now = *store->DueDeliveries(kNow + Seconds(60), 10, kForever);
   ASSERT_EQ(now.size(), 2u);
@@ -658,8 +662,8 @@ TEST_P(StoreTest, ANotifierAnsweringAgainBringsItsRetriesForwardAndNothingElse) 
   EXPECT_EQ(now[1].id, due[1].id);
   EXPECT_EQ(now[0].attempts, 1);
   // The other notifier's retry and the digest keep their times.
-  EXPECT_EQ(*store->BringForward("desk", kNow + Seconds(60)), 0);
-  EXPECT_EQ(*store->BringForward("daily", kNow + Seconds(60)), 0);
+  EXPECT_TRUE(store->BringForward("desk", {}, kNow + Seconds(60))->empty());
+  EXPECT_TRUE(store->BringForward("daily", {}, kNow + Seconds(60))->empty());
   EXPECT_EQ(store->DueDeliveries(kNow + Seconds(300), 10, kForever)->size(), 3u);
 }
 
