@@ -33,6 +33,12 @@ Result<net::Response> Answer(long status, std::string body = "",
   return FakeHttpClient::Reply(status, std::move(body), std::move(headers));
 }
 
+// The id a mail's Message-ID header carries (before the '@').
+std::string MessageId(const net::MailRequest& request) {
+  const size_t at = request.message.find("Message-ID: <") + 13;
+  return request.message.substr(at, request.message.find('@', at) - at);
+}
+
 class EngineTest : public ::testing::Test {
  protected:
   static std::string Feed(const std::string& name, const std::string& url,
@@ -53,6 +59,17 @@ class EngineTest : public ::testing::Test {
   store::FeedState State(const std::string& name) {
     auto store = store::Store::Open(dir_.path() / "feedwatch.db");
     return *(*store)->GetFeedState(name);
+  }
+
+  // `feedwatch run` on kUrl (polled every minute), mailing every story about Darchiev through
+  // the scripted client's SMTP.
+  std::unique_ptr<Daemon> MailingDaemon() {
+    return MakeDaemon(
+        Config(Feed("f", kUrl, "1m")) +
+            "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"alerts@example.org\"\n"
+            "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"
+            "[[watch]]\nname = \"darchiev\"\nquery = \"Darchiev\"\n",
+        {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
   }
 
   // Seconds from the last attempt to the next one.
@@ -160,9 +177,8 @@ TEST_F(EngineTest, AMailServerBackSendsTheBacklogRightAfterItsFirstSuccess) {
   std::vector<std::pair<Seconds, std::string>> mails;  // when, and the message id
   const TimePoint start = clock_.Now();
   http_.OnMail([&](const net::MailRequest& request) {
-    const size_t id = request.message.find("Message-ID: <");
     mails.emplace_back(std::chrono::duration_cast<Seconds>(clock_.Now() - start),
-                       request.message.substr(id + 13, request.message.find('@', id) - id - 13));
+                       MessageId(request));
     if (down) return Result<net::Response>(Error::Network("Connection refused"));
     return Answer(250);
   });
@@ -177,12 +193,7 @@ TEST_F(EngineTest, AMailServerBackSendsTheBacklogRightAfterItsFirstSuccess) {
   };
   int items = 1;
   http_.On(kUrl, [&](const net::Request&) { return Answer(200, rss(items)); });
-  const std::unique_ptr<Daemon> daemon =
-      MakeDaemon(Config(Feed("f", kUrl, "1m")) +
-                     "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"alerts@example.org\"\n"
-                     "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"
-                     "[[watch]]\nname = \"darchiev\"\nquery = \"Darchiev\"\n",
-                 {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
+  const std::unique_ptr<Daemon> daemon = MailingDaemon();
   ASSERT_NE(daemon, nullptr);
   // Until the first alert has failed twice.
   for (int second = 0; second < 300 && mails.size() < 2; ++second) {
@@ -217,9 +228,7 @@ TEST_F(EngineTest, AMessageTheServerRefusesAloneKeepsItsBackoffWhileOthersGoOut)
   std::map<std::string, int> attempts;  // by message id
   std::string refused;
   http_.OnMail([&](const net::MailRequest& request) {
-    const size_t id = request.message.find("Message-ID: <");
-    const std::string message =
-        request.message.substr(id + 13, request.message.find('@', id) - id - 13);
+    const std::string message = MessageId(request);
     ++attempts[message];
     if (refused.empty()) refused = message;
     if (message == refused) return Result<net::Response>(Error::Network("SMTP 451: try later"));
@@ -240,12 +249,7 @@ TEST_F(EngineTest, AMessageTheServerRefusesAloneKeepsItsBackoffWhileOthersGoOut)
     items = std::min(items + 1, kTitles.size());  // a new story every poll
     return Answer(200, text + "</channel></rss>");
   });
-  const std::unique_ptr<Daemon> daemon =
-      MakeDaemon(Config(Feed("f", kUrl, "1m")) +
-                     "[smtp]\nurl = \"smtp://127.0.0.1:2525\"\nfrom = \"alerts@example.org\"\n"
-                     "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"desk@example.org\"]\n"
-                     "[[watch]]\nname = \"darchiev\"\nquery = \"Darchiev\"\n",
-                 {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});
+  const std::unique_ptr<Daemon> daemon = MailingDaemon();
   ASSERT_NE(daemon, nullptr);
   for (int second = 0; second < 600; ++second) daemon->Run(-1, nullptr, clock_.Monotonic() + 1s);
   ASSERT_FALSE(refused.empty());
