@@ -139,11 +139,11 @@ class Loader {
   // diagnostic stands at the file position), and another position it names ("opened at 1:3")
   // as the file's line and column.
   std::string QueryMessage(toml::source_position value, const Error& error) const {
-    static const std::regex kLead(R"(^\d+:\d+: )");
-    static const std::regex kAt(R"(at (\d+):(\d+))");
-    std::string message = std::regex_replace(error.message, kLead, "");
+    static const std::regex lead(R"(^\d+:\d+: )");
+    static const std::regex position(R"(at (\d+):(\d+))");
+    std::string message = std::regex_replace(error.message, lead, "");
     std::smatch at;
-    if (std::regex_search(message, at, kAt)) {
+    if (std::regex_search(message, at, position)) {
       Error there = error;
       there.line = std::stoi(at[1]);
       there.column = std::stoi(at[2]);

@@ -60,7 +60,7 @@ class AlertFeeds {
   struct Published {
     std::shared_ptr<const std::string> atom;  // shared with the connections sending it
     std::string etag;                         // "\"<sha256 prefix>\""
-    std::string last_modified;  // IMF-fixdate
+    std::string last_modified;                // IMF-fixdate
   };
   mutable std::mutex mutex_;
   std::map<std::string, std::string> tokens_;

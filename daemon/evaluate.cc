@@ -140,8 +140,8 @@ Language LanguageOf(const feeds::Item& item) {
   int cyrillic = 0;
   int latin = 0;
   for (const std::string* text : {&item.title, &item.summary_text}) {
-    for (size_t i = 0; i < text->size(); ++i) {
-      const auto c = static_cast<unsigned char>((*text)[i]);
+    for (const char ch : *text) {
+      const auto c = static_cast<unsigned char>(ch);
       if (c == 0xD0 || c == 0xD1) ++cyrillic;
       if (std::isalpha(c) != 0) ++latin;
     }

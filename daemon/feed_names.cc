@@ -90,7 +90,7 @@ std::optional<std::string_view> Latin(char32_t c, bool ukrainian) {
 
 // The feed URL's last path segment that names something: "/ru/rss/politics.xml" -> "politics".
 std::string PathName(std::string_view url) {
-  static const std::set<std::string, std::less<>> kSaysNothing = {
+  static const std::set<std::string, std::less<>> says_nothing = {
       "rss",  "rss2",  "rdf",     "atom",   "feed",        "feeds", "rssfeed", "xml",
       "json", "index", "default", "export", "syndication", "v1",    "v2",      "v3"};
   static constexpr std::array<std::string_view, 12> kExtensions = {
@@ -117,7 +117,7 @@ std::string PathName(std::string_view url) {
       }
     }
     std::string name = Slug(segment);
-    if (!name.empty() && !kSaysNothing.contains(name)) return name;
+    if (!name.empty() && !says_nothing.contains(name)) return name;
   }
   return "";
 }

@@ -58,8 +58,8 @@ Result<Document> FetchOne(const std::string& file_or_url, const std::string& use
   Result<net::AddressSet> internal = net::AddressSet::Parse(http.internal_networks);
   if (!internal) return internal.error();
   std::optional<Result<net::Response>> result;
-  const net::Request request = FeedRequest(
-      http, std::make_shared<const net::AddressSet>(std::move(*internal)), file_or_url);
+  const net::Request request =
+      FeedRequest(http, std::make_shared<const net::AddressSet>(std::move(*internal)), file_or_url);
   client->Start(request, [&](Result<net::Response> r) { result = std::move(r); });
   while (!result) client->Poll(std::chrono::milliseconds(1000));
   if (!*result) return result->error();

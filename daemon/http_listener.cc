@@ -68,10 +68,10 @@ std::string HeaderValue(std::string_view head, std::string_view name) {
 
 // The status line and headers of `reply` for a body of `length` bytes.
 std::string RenderHead(const HttpListener::Reply& reply, size_t length) {
-  std::string out =
-      "HTTP/1.1 " + std::to_string(reply.status) + " " + std::string(ReasonPhrase(reply.status)) +
-      "\r\nContent-Type: " + reply.content_type + "\r\nContent-Length: " + std::to_string(length) +
-      "\r\nConnection: close\r\n";
+  std::string out = "HTTP/1.1 " + std::to_string(reply.status) + " " +
+                    std::string(ReasonPhrase(reply.status)) +
+                    "\r\nContent-Type: " + reply.content_type +
+                    "\r\nContent-Length: " + std::to_string(length) + "\r\nConnection: close\r\n";
   for (const std::string& header : reply.headers) out += header + "\r\n";
   if (reply.status == 405) out += "Allow: GET, HEAD\r\n";
   if (reply.status == 503) out += "Retry-After: 5\r\n";
@@ -255,8 +255,7 @@ struct HttpListener::Impl {
       if (large_answers >= limits.max_large_answers) {
         // Clients that do not read (or read slowly) hold every large answer's slot: this one
         // waits, and the small answers (/healthz) keep their room.
-        return Answer(connection, Reply::Plain(503, "busy: try again in a few seconds\n"),
-                      false);
+        return Answer(connection, Reply::Plain(503, "busy: try again in a few seconds\n"), false);
       }
       connection.large = true;
       ++large_answers;

@@ -1,10 +1,9 @@
 // JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1).
 #include "feeds/internal/json_feed.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "base/text.h"
@@ -91,7 +90,6 @@ void ReadItem(const json& object, const std::string& base, const std::string& fe
   }
 }
 
-
 // The items of a JSON Feed, taken out of the document as the parser finishes each: at most
 // max_items of them are held (the first and last halves, ItemWindow), however many the
 // document lists, so that memory follows max_items and not the count of "items" members.
@@ -107,9 +105,9 @@ class ItemCollector {
       in_items_ = parsed == "items";
       return true;
     }
-    const bool element_done =
-        event == json::parse_event_t::object_end || event == json::parse_event_t::array_end ||
-        event == json::parse_event_t::value;
+    const bool element_done = event == json::parse_event_t::object_end ||
+                              event == json::parse_event_t::array_end ||
+                              event == json::parse_event_t::value;
     if (depth != 2 || !in_items_ || !element_done) return true;
     if (!parsed.is_object()) return false;  // not an item: skipped
     ++count_;
@@ -146,7 +144,8 @@ class ItemCollector {
 Status ReadJsonFeed(std::string_view text, const std::string& base, size_t max_items, Feed& feed) {
   ItemCollector collector(max_items);
   const json document = json::parse(
-      text, [&](int depth, json::parse_event_t event, json& parsed) {
+      text,
+      [&](int depth, json::parse_event_t event, json& parsed) {
         return collector(depth, event, parsed);
       },
       /*allow_exceptions=*/false);

@@ -112,8 +112,9 @@ void Document::CutPassages() {
     if (next > kMaxPassages) {  // the summary took every passage: this joins its last
       const Passages& summary = passages_[BodyIndex(Field::kSummary)];
       if (!summary.starts.empty()) {
-        passages.carried = static_cast<uint32_t>(tokens_[static_cast<size_t>(Field::kSummary)].size()) -
-                           summary.starts.back();
+        passages.carried =
+            static_cast<uint32_t>(tokens_[static_cast<size_t>(Field::kSummary)].size()) -
+            summary.starts.back();
       }
       continue;
     }
@@ -192,8 +193,8 @@ namespace {
 // Each token's distinct number as MakeIndex's table gives it (in order of first use), by sorting
 // every token by its text: for a document whose words defeat the hash table.
 void NumberBySorting(const std::array<std::vector<Token>, kFieldCount>& tokens,
-                     std::vector<std::string_view>& distinct,
-                     std::vector<uint64_t>& hashes, std::vector<uint32_t>& id_of) {
+                     std::vector<std::string_view>& distinct, std::vector<uint64_t>& hashes,
+                     std::vector<uint32_t>& id_of) {
   std::vector<std::string_view> all;
   for (const std::vector<Token>& field : tokens) {
     for (const Token& token : field) all.push_back(token.text);

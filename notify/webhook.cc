@@ -320,8 +320,8 @@ void WebhookNotifier::Send(const Message& message, std::function<void(SendResult
         StandardWebhookSignature(settings_.secret, message.id, timestamp, rendered.body));
   }
   request.post_body = std::move(rendered.body);
-  client_.Start(request, [done = std::move(done), owned = SecretsOf(settings_)](
-                             Result<net::Response> response) {
+  client_.Start(request, [done = std::move(done),
+                          owned = SecretsOf(settings_)](Result<net::Response> response) {
     const std::vector<std::string_view> secrets(owned.begin(), owned.end());
     if (!response) {
       done(SendResult::Retry(PeerText(response.error().message, secrets, kErrorBodyBytes * 4)));

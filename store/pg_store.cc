@@ -485,6 +485,7 @@ class PgStore final : public Store {
         Query(std::string(kNotifierOutboxSql), Params(), "reading the outbox by notifier");
     if (!rows) return rows.error();
     std::vector<NotifierOutbox> out;
+    out.reserve(rows->count());
     for (int r = 0; r < rows->size(); ++r) {
       out.push_back({rows->Text(r, 0), static_cast<int>(rows->Int(r, 1)),
                      static_cast<int>(rows->Int(r, 2)), rows->Time(r, 3), rows->Time(r, 4)});
@@ -700,6 +701,7 @@ class PgStore final : public Store {
               "bringing deliveries forward");
     if (!rows) return rows.error();
     std::vector<std::int64_t> brought;
+    brought.reserve(rows->count());
     for (int r = 0; r < rows->size(); ++r) brought.push_back(rows->Int(r, 0));
     return brought;
   }

@@ -158,8 +158,8 @@ TEST_F(ChatApisTest, AnErrorEchoingTheTokenInAnyFormKeepsNoPartOfIt) {
   EXPECT_EQ(outbox[0].state, "dead");
   const std::string& error = outbox[0].last_error;
   EXPECT_NE(error.find("telegram: HTTP 403: ...."), std::string::npos) << error;
-  for (const std::string& part : {std::string("hostile"), std::string("123456"),
-                                  std::string("\x1b"), std::string("\x07")}) {
+  for (const std::string& part :
+       {std::string("hostile"), std::string("123456"), std::string("\x1b"), std::string("\x07")}) {
     EXPECT_EQ(error.find(part), std::string::npos) << part << " in " << error;
     EXPECT_EQ(log_.str().find(part), std::string::npos) << part << " in the log";
   }
@@ -178,8 +178,9 @@ TEST_F(ChatApisTest, AWebhookRedirectsLocationReachesNoTerminalRaw) {
        api_.Url("/hook") + "\"\n");
   const std::vector<store::Delivery> outbox = Outbox();
   ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_NE(outbox[0].last_error.find("HTTP 302 (redirects to https://elsewhere.test/ ]0;owned /hook"),
-            std::string::npos)
+  EXPECT_NE(
+      outbox[0].last_error.find("HTTP 302 (redirects to https://elsewhere.test/ ]0;owned /hook"),
+      std::string::npos)
       << outbox[0].last_error;
   EXPECT_EQ(outbox[0].last_error.find('\x1b'), std::string::npos);
   EXPECT_EQ(log_.str().find('\x1b'), std::string::npos);

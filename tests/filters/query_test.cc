@@ -358,8 +358,8 @@ TEST(Query, AnOperandThatHoldsInOnePassageBringsItsTitleHitsOnlyThere) {
   Item with_score = talks;
   with_score.content = "The match ended 2-1.";
   EXPECT_TRUE(Matches(query, with_score));
-  EXPECT_FALSE(Matches(query, Item{.title = "Spartak news",
-                                   .summary = "The next round: the match ended 2-1."}));
+  EXPECT_FALSE(Matches(
+      query, Item{.title = "Spartak news", .summary = "The next round: the match ended 2-1."}));
   // The title's "round" is excluded where the right side holds, and stands in the other
   // passages.
   const std::string title_round = "(round NOT NEAR/3 (Spartak AND match)) AND talks";
@@ -394,8 +394,9 @@ TEST(Query, ThePassagesOfAnItemHaveALimit) {
 
 TEST(Query, OfTheSameWordsReachedTwiceTheMoreTellingCopyMakesTheSnippet) {
   const Item item{.title = "Comment from Moscow", .summary = "Talks went well, the embassy said."};
-  for (const char* query : {"((Moscow OR Kremlin) AND embassy) OR ((Moscow OR Kremlin) NEAR/3 talks)",
-                            "((Moscow OR Kremlin) NEAR/3 talks) OR ((Moscow OR Kremlin) AND embassy)"}) {
+  for (const char* query :
+       {"((Moscow OR Kremlin) AND embassy) OR ((Moscow OR Kremlin) NEAR/3 talks)",
+        "((Moscow OR Kremlin) NEAR/3 talks) OR ((Moscow OR Kremlin) AND embassy)"}) {
     const Result<Query> q = Query::Parse(query);
     ASSERT_TRUE(q.ok());
     const std::optional<Explanation> why = q->Explain(Doc(item));
@@ -456,8 +457,9 @@ TEST(Query, NotNearTakesAwayTheHitsItIsNearAndNotTheItem) {
 // with China"): a sentence added after the story's last must not reach back into it.
 TEST(Query, ExclusionsLookWithinTheirSentence) {
   const Item lede{.title = "Talks",
-                  .summary = "The next round will be held in Moscow. Ukraine was not on the "
-                             "agenda."};
+                  .summary =
+                      "The next round will be held in Moscow. Ukraine was not on the "
+                      "agenda."};
   EXPECT_TRUE(Matches("Moscow NOT BEFORE/3 Ukraine", lede));
   EXPECT_FALSE(Matches("Moscow NOT BEFORE/3 Ukraine",
                        Item{.title = "Talks", .summary = "Talks in Moscow, Ukraine said."}));
@@ -483,8 +485,8 @@ TEST(Query, ExclusionsLookWithinTheirSentence) {
   EXPECT_TRUE(Matches(pair, Item{.title = "x",
                                  .summary = "The round will be in Moscow, it said in Russia. "
                                             "China agreed to host another."}));
-  EXPECT_FALSE(Matches(pair, Item{.title = "x",
-                                  .summary = "Russia and China held a round in Moscow."}));
+  EXPECT_FALSE(
+      Matches(pair, Item{.title = "x", .summary = "Russia and China held a round in Moscow."}));
 }
 
 TEST(Query, AnEqualsSignMatchesOnlyAsWritten) {
@@ -685,7 +687,7 @@ TEST(DocumentIndex, WordsThatShareOneHashSlotAreEachFoundWhereTheyStand) {
     std::string word = "q";
     for (uint64_t v = n; v > 0; v /= 26) word += static_cast<char>('a' + v % 26);
     // 2,001 tokens make a table of 4,096 slots: these all start at slot 0.
-    if ((std::hash<std::string_view>{}(word) & 4095) == 0) words.push_back(std::move(word));
+    if ((std::hash<std::string_view>{}(word)&4095) == 0) words.push_back(std::move(word));
   }
   std::string summary;
   for (const std::string& word : words) summary += word + " ";
@@ -698,7 +700,8 @@ TEST(DocumentIndex, WordsThatShareOneHashSlotAreEachFoundWhereTheyStand) {
     EXPECT_EQ(found[0].position, i);
   }
   EXPECT_EQ(document.Find(words[7], false, false)[1].position, words.size());
-  EXPECT_TRUE(Matches("Darchiev AND " + words[1999], Item{.title = "Darchiev", .summary = summary}));
+  EXPECT_TRUE(
+      Matches("Darchiev AND " + words[1999], Item{.title = "Darchiev", .summary = summary}));
   EXPECT_EQ(document.Find("q", true, false).size(), words.size() + 1);  // a prefix over them all
 }
 
