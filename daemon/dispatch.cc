@@ -376,9 +376,9 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
   // message wrong. Not those the server asked to wait for (Retry-After), nor those brought
   // forward once already and failing again: they fail on their own and keep their backoff.
   if (result.retry_after.empty()) {
-    std::vector<std::int64_t>& waiting = failed_since_success_[notifier.name];
+    std::set<std::int64_t>& waiting = failed_since_success_[notifier.name];
     for (const std::int64_t id : ids) {
-      if (!brought_forward_.contains(id)) waiting.push_back(id);
+      if (!brought_forward_.contains(id)) waiting.insert(id);  // once, however often it fails
     }
   }
 }
@@ -387,7 +387,7 @@ void Dispatcher::BringForward(const std::string& notifier, TimePoint now) {
   const auto failed = failed_since_success_.find(notifier);
   std::vector<std::int64_t> ids;
   if (failed != failed_since_success_.end()) {
-    ids = std::move(failed->second);
+    ids.assign(failed->second.begin(), failed->second.end());
     failed_since_success_.erase(failed);
   }
   std::vector<std::int64_t> brought;

@@ -89,7 +89,7 @@ class Dispatcher {
   std::set<std::int64_t> in_flight_;          // delivery ids
   std::map<std::string, int> notifier_busy_;  // messages in flight per notifier
   // Per notifier, the deliveries that failed (to be retried) since its last success.
-  std::map<std::string, std::vector<std::int64_t>> failed_since_success_;
+  std::map<std::string, std::set<std::int64_t>> failed_since_success_;
   // Notifiers whose first success brings forward every delivery waiting on a retry (ForgotRetries).
   std::set<std::string> unknown_retries_;
   // Deliveries brought forward that have not gone out: failing again, they keep their backoff.
