@@ -236,6 +236,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   d.random_ = d.options_.random != nullptr ? d.options_.random : d.system_random_.get();
 
   d.metrics_ = std::make_unique<Metrics>(*d.clock_);
+  d.health_ = std::make_unique<DatabaseHealth>(d.metrics_.get());
   // Listening first: a port taken by another process fails the start before the state
   // directory and the database are created.
   if (d.options_.forever && !config.daemon.metrics_listen.empty() && !d.options_.dry_run) {
@@ -278,8 +279,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
     return s.error();
   }
   spdlog::info("feedwatch {}: {}, {}, state in {}; instance {}", FEEDWATCH_VERSION,
-               Counted(static_cast<std::int64_t>(d.config_->feeds.size()), "feed", "feeds"),
-               Counted(static_cast<std::int64_t>(d.config_->watches.size()), "watch", "watches"),
+               Counted(static_cast<std::int64_t>(d.config().feeds.size()), "feed", "feeds"),
+               Counted(static_cast<std::int64_t>(d.config().watches.size()), "watch", "watches"),
                d.store_->location(), d.store_->instance());
   return daemon;
 }
@@ -289,26 +290,54 @@ std::string Daemon::metrics_address() const {
 }
 
 Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) {
-  auto notifiers = MakeNotifiers(*config, *http_, *clock_, options_.console, options_.dry_run);
-  auto engine =
-      std::make_unique<Engine>(*config, *store_, *http_, *clock_, *random_, Pointers(notifiers),
-                               metrics_.get(), metrics_server_ != nullptr ? &feeds_ : nullptr);
+  auto next = std::make_unique<Parts>();
+  const config::Config& c = *config;
+  next->config = std::move(config);
+  next->notifiers = MakeNotifiers(c, *http_, *clock_, options_.console, options_.dry_run);
+  next->dispatcher = std::make_unique<Dispatcher>(c, *store_, *clock_, *random_,
+                                                  Pointers(next->notifiers), metrics_.get());
+  next->housekeeping =
+      std::make_unique<Housekeeping>(c, *store_, *clock_, *health_, metrics_.get(),
+                                     metrics_server_ != nullptr ? &feeds_ : nullptr);
+  next->committer = std::make_unique<PollCommitter>(
+      c, *store_, metrics_.get(),
+      [&dispatcher = *next->dispatcher,
+       &housekeeping = *next->housekeeping](const std::vector<store::StoryHead>& heads) {
+        dispatcher.Wake();
+        housekeeping.StoriesRecorded(heads);
+      });
+  next->engine = std::make_unique<Engine>(c, *store_, *http_, *clock_, *random_, *next->committer,
+                                          *health_, metrics_.get());
   std::map<std::string, std::string> tokens;
   std::set<std::string> private_watches;
-  for (const config::WatchConfig& watch : config->watches) {
+  for (const config::WatchConfig& watch : c.watches) {
     tokens[watch.name] = watch.feed_token;
     if (!watch.feed_token.empty()) private_watches.insert(watch.name);
   }
-  feeds_.Configure(std::move(tokens),
-                   AlertFeedBaseUrl(config->daemon.public_url, metrics_address()));
+  feeds_.Configure(std::move(tokens), AlertFeedBaseUrl(c.daemon.public_url, metrics_address()));
   metrics_->SetPrivateWatches(std::move(private_watches));
-  if (Status s = engine->Load(mode); !s) return s;
-  engine_.reset();     // before what it points into
-  http_->CancelAll();  // their callbacks belong to the engine being replaced
-  config_ = std::move(config);
-  notifiers_ = std::move(notifiers);
-  engine_ = std::move(engine);
+  if (mode != Engine::Mode::kOnce) next->dispatcher->ForgotRetries();
+  next->housekeeping->Start();
+  if (Status s = next->engine->Load(mode); !s) return s;
+  parts_.reset();      // before what it points into
+  http_->CancelAll();  // their callbacks belong to the parts being replaced
+  parts_ = std::move(next);
   return Status::Ok();
+}
+
+bool Daemon::Busy() const {
+  return parts_->engine->fetching() || parts_->dispatcher->sending() > 0;
+}
+
+int Daemon::InFlight() const { return parts_->engine->in_flight() + parts_->dispatcher->sending(); }
+
+void Daemon::Housekeep() {
+  parts_->engine->RenewLeases();
+  parts_->housekeeping->Run(parts_->engine->Counts());
+}
+
+std::string Daemon::Summary() const {
+  return parts_->housekeeping->Summary(parts_->engine->Counts());
 }
 
 Status Daemon::Reload() {
@@ -324,85 +353,84 @@ Status Daemon::Reload() {
   if (StateDir(options_.state_dir_flag, *next) != state_dir_) {
     spdlog::warn("SIGHUP: state_dir changed; it applies after a restart");
   }
-  if (next->store.url != config_->store.url || next->store.instance != config_->store.instance) {
+  if (next->store.url != config().store.url || next->store.instance != config().store.instance) {
     spdlog::warn("SIGHUP: [store] url or instance changed; it applies after a restart");
   }
-  if (next->daemon.metrics_listen != config_->daemon.metrics_listen) {
+  if (next->daemon.metrics_listen != config().daemon.metrics_listen) {
     spdlog::warn("SIGHUP: metrics_listen changed; it applies after a restart");
   }
-  const std::string changes = ConfigChanges(*config_, *next);
+  const std::string changes = ConfigChanges(config(), *next);
   if (Status s = Build(std::make_unique<config::Config>(std::move(*next)), Engine::Mode::kReload);
       !s) {
     return Error::Io(s.error().message + "; keeping the running configuration");
   }
-  store_->SetInstance(store_->instance(), ConfigHash(*config_), FEEDWATCH_VERSION);
+  store_->SetInstance(store_->instance(), ConfigHash(config()), FEEDWATCH_VERSION);
   spdlog::info(
       "SIGHUP: reloaded {} ({}, {}, {}): {}", options_.config_path.string(),
-      Counted(static_cast<std::int64_t>(config_->feeds.size()), "feed", "feeds"),
-      Counted(static_cast<std::int64_t>(config_->watches.size()), "watch", "watches"),
-      Counted(static_cast<std::int64_t>(config_->notifiers.size()), "notifier", "notifiers"),
+      Counted(static_cast<std::int64_t>(config().feeds.size()), "feed", "feeds"),
+      Counted(static_cast<std::int64_t>(config().watches.size()), "watch", "watches"),
+      Counted(static_cast<std::int64_t>(config().notifiers.size()), "notifier", "notifiers"),
       changes);
   return Status::Ok();
 }
 
 Daemon::Exit Daemon::Run(int signal_fd, Systemd* systemd, std::optional<MonoTime> until) {
   if (!options_.forever) systemd = nullptr;
-  if (systemd != nullptr) systemd->Ready(engine_->Summary());
+  if (systemd != nullptr) systemd->Ready(Summary());
   while (true) {
     switch (Loop(signal_fd, systemd, until)) {
       case LoopExit::kDone:
         return Exit::kDone;
       case LoopExit::kStopped:
-        engine_->ReleaseLeases();
+        parts_->engine->ReleaseLeases();
         return Exit::kStopped;
       case LoopExit::kReload:
         if (systemd != nullptr) systemd->Reloading();
         if (Status s = Reload(); !s) spdlog::error("SIGHUP: {}", s.error().message);
-        if (systemd != nullptr) systemd->Ready(engine_->Summary());
+        if (systemd != nullptr) systemd->Ready(Summary());
         break;
     }
   }
 }
 
 void Daemon::Flush() {
-  engine_->DeliverDue();
-  while (engine_->busy()) http_->Poll(kMaxSleep);
+  parts_->dispatcher->DeliverDue();
+  while (Busy()) http_->Poll(kMaxSleep);
 }
 
 void Daemon::FinishInFlight(int signal_fd) {
   // (`once` is stopped at once: it is run by hand.)
-  if (!options_.forever || !engine_->busy()) return;
-  const MonoTime deadline = clock_->Monotonic() + engine_->shutdown_deadline();
+  if (!options_.forever || !Busy()) return;
+  const MonoTime deadline = clock_->Monotonic() + parts_->engine->shutdown_deadline();
   spdlog::info(
       "waiting up to {} s for {} in flight",
-      std::chrono::duration_cast<std::chrono::seconds>(engine_->shutdown_deadline()).count(),
-      Counted(static_cast<std::int64_t>(engine_->in_flight()), "transfer", "transfers"));
-  while (engine_->busy()) {
+      std::chrono::duration_cast<std::chrono::seconds>(parts_->engine->shutdown_deadline()).count(),
+      Counted(static_cast<std::int64_t>(InFlight()), "transfer", "transfers"));
+  while (Busy()) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock_->Monotonic());
     if (left.count() <= 0) {
-      spdlog::warn(
-          "shutdown deadline passed; abandoning {}",
-          Counted(static_cast<std::int64_t>(engine_->in_flight()), "transfer", "transfers"));
+      spdlog::warn("shutdown deadline passed; abandoning {}",
+                   Counted(static_cast<std::int64_t>(InFlight()), "transfer", "transfers"));
       return;
     }
     if (http_->Poll(left, signal_fd) && ReadSignals(signal_fd) == Signal::kStop) {
-      spdlog::info(
-          "second stop signal: abandoning {}",
-          Counted(static_cast<std::int64_t>(engine_->in_flight()), "transfer", "transfers"));
+      spdlog::info("second stop signal: abandoning {}",
+                   Counted(static_cast<std::int64_t>(InFlight()), "transfer", "transfers"));
       return;
     }
   }
 }
 
 Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<MonoTime> until) {
-  Engine& engine = *engine_;
+  Engine& engine = *parts_->engine;
+  Dispatcher& dispatcher = *parts_->dispatcher;
   const bool forever = options_.forever;
   MonoTime last_status = clock_->Monotonic();
-  engine.DeliverDue();  // whatever a previous run left in the outbox
-  if (forever) engine.Housekeeping();
+  dispatcher.DeliverDue();  // whatever a previous run left in the outbox
+  if (forever) Housekeep();
   engine.StartFetches();
-  while (forever || engine.busy() || !engine.polled_all() || engine.delivery_due()) {
+  while (forever || Busy() || !engine.polled_all() || dispatcher.woken()) {
     if (until && clock_->Monotonic() >= *until) return LoopExit::kDone;
     std::chrono::milliseconds sleep = kMaxSleep;
     if (const std::optional<TimePoint> next = engine.NextDue(); forever && next) {
@@ -429,15 +457,16 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
       }
     }
     engine.StartFetches();
-    engine.DeliverDue();
+    // The one place sending starts: after every turn, with whatever the polls just committed.
+    dispatcher.DeliverDue();
     if (forever) {
-      engine.LoopTurned();
+      metrics_->LoopTurned();
       if (clock_->Monotonic() - last_status >= kStatusEvery) {
-        engine.Housekeeping();
-        if (systemd != nullptr) systemd->Status(engine.Summary());
+        Housekeep();
+        if (systemd != nullptr) systemd->Status(Summary());
         last_status = clock_->Monotonic();
       }
-      if (clock_->Now() - engine.last_forget() >= std::chrono::hours(24)) engine.ForgetOldItems();
+      parts_->housekeeping->ForgetIfDue();
     }
   }
   return LoopExit::kDone;

@@ -1,8 +1,9 @@
 // The service as one object: built from a Config, it owns what `feedwatch run` and
-// `feedwatch once` need (the store in the state directory, the HTTP client, the notifiers, the
-// metrics and their listener, the Engine) and runs the loop that drives them. On SIGHUP it
-// reads the configuration file again and swaps in a new Engine; a bad file is reported and the
-// running configuration kept.
+// `feedwatch once` need (the store in the state directory, the HTTP client, the metrics and
+// their listener; for the running configuration, the notifiers, the Dispatcher, Housekeeping,
+// the PollCommitter and the Engine) and runs the loop that drives them: it is where sending
+// starts. On SIGHUP it reads the configuration file again and swaps in new parts; a bad file is
+// reported and the running configuration kept.
 //
 // Tests build it with a fake clock, a seeded random source and, where real HTTP is not the
 // point, a scripted HttpClient.
@@ -19,8 +20,11 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "daemon/alert_feeds.h"
+#include "daemon/dispatch.h"
 #include "daemon/engine.h"
+#include "daemon/housekeeping.h"
 #include "daemon/metrics.h"
+#include "daemon/poll_committer.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
 #include "store/store.h"
@@ -92,8 +96,8 @@ class Daemon {
   // running one; transfers in flight are dropped and their feeds polled again.
   Status Reload();
 
-  const config::Config& config() const { return *config_; }
-  const Engine& engine() const { return *engine_; }
+  const config::Config& config() const { return *parts_->config; }
+  const Engine& engine() const { return *parts_->engine; }
   const Metrics& metrics() const { return *metrics_; }
   const AlertFeeds& alert_feeds() const { return feeds_; }
   // Where /metrics is served ("127.0.0.1:9464"), or "" when it is not.
@@ -102,9 +106,28 @@ class Daemon {
  private:
   enum class LoopExit { kDone, kStopped, kReload };
 
+  // What runs one configuration, replaced whole at a reload. Destroyed in reverse: each part
+  // before what it points into.
+  struct Parts {
+    std::unique_ptr<config::Config> config;
+    std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers;
+    std::unique_ptr<Dispatcher> dispatcher;
+    std::unique_ptr<Housekeeping> housekeeping;
+    std::unique_ptr<PollCommitter> committer;
+    std::unique_ptr<Engine> engine;
+  };
+
   Daemon() = default;
-  // A new Engine (and its notifiers) for `config`, its schedule loaded.
+  // New parts for `config`, the Engine's schedule loaded.
   Status Build(std::unique_ptr<config::Config> config, Engine::Mode mode);
+  // Fetching feeds or sending messages.
+  bool Busy() const;
+  // Transfers in flight: fetches and messages.
+  int InFlight() const;
+  // The leases renewed, the heartbeat, the drift and the gauges (every few seconds).
+  void Housekeep();
+  // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
+  std::string Summary() const;
   LoopExit Loop(int signal_fd, Systemd* systemd, std::optional<MonoTime> until);
   // Shutting down: transfers in flight may finish until the deadline (`run` only).
   void FinishInFlight(int signal_fd);
@@ -119,12 +142,10 @@ class Daemon {
   std::unique_ptr<net::HttpClient> curl_;
   net::HttpClient* http_ = nullptr;  // options_.http or curl_
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<DatabaseHealth> health_;
   AlertFeeds feeds_;  // before the listener that serves them
   std::unique_ptr<MetricsServer> metrics_server_;
-  // Destroyed in reverse: the engine before the notifiers and configuration it points into.
-  std::unique_ptr<config::Config> config_;
-  std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers_;
-  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Parts> parts_;
 };
 
 }  // namespace feedwatch::daemon

@@ -5,15 +5,12 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
-#include <ctime>
 #include <utility>
 
 #include "base/hash.h"
 #include "base/text.h"
-#include "daemon/feed_health.h"
 #include "daemon/fetch_one.h"
 #include "daemon/schedule.h"
-#include "feeds/parser.h"
 
 namespace feedwatch::daemon {
 
@@ -25,81 +22,33 @@ constexpr Seconds kNotStoredRetry{300};
 // How soon a feed is asked for again when the store could not be asked, or when another
 // instance is committing its poll right now.
 constexpr Seconds kClaimRetry{10};
-// Instances are live while their heartbeat (every few seconds) is this recent.
-constexpr Seconds kInstanceLive{60};
 // On a shared store a feed falls due locally up to this much after the store says.
 constexpr std::uint64_t kShareSpreadSeconds = 5;
-
-// The CPU time the calling thread has used.
-std::chrono::nanoseconds ThreadCpuTime() {
-  timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
-  return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
-}
-
-std::string FormatDelay(Seconds delay) {
-  const int64_t s = delay.count();
-  if (s % 3600 == 0 && s >= 3600) return std::to_string(s / 3600) + " h";
-  if (s >= 600) return std::to_string(s / 60) + " min";
-  return std::to_string(s) + " s";
-}
-
-FetchResult ResultOf(const Error& error) {
-  switch (error.code) {
-    case Error::Code::kTimeout:
-      return FetchResult::kTimeout;
-    case Error::Code::kTooLarge:
-      return FetchResult::kTooLarge;
-    default:
-      return FetchResult::kNetworkError;
-  }
-}
 
 }  // namespace
 
 Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-               const Clock& clock, Random& random,
-               std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics,
-               AlertFeeds* feeds)
+               const Clock& clock, Random& random, PollCommitter& committer, DatabaseHealth& health,
+               Metrics* metrics)
     : config_(config),
       store_(store),
       http_(http),
       clock_(clock),
       random_(random),
+      committer_(committer),
+      health_(health),
       metrics_(metrics),
-      feeds_(feeds),
-      dispatcher_(config, store, clock, random, std::move(notifiers), metrics),
-      pipeline_(config),
       scheduler_(config.feeds.size(), config.http.concurrency, config.http.per_host),
-      runtime_(config.feeds.size()),
-      stories_([&store](const std::string& watch, TimePoint since, std::int64_t after_seq) {
-        return store.RecentStories(watch, since, after_seq);
-      }) {
+      runtime_(config.feeds.size()) {
   // Validated with the configuration.
   Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
   assert(internal);
   internal_networks_ = std::make_shared<const net::AddressSet>(std::move(*internal));
 }
 
-void Engine::ForgetOldItems() {
-  const TimePoint now = clock_.Now();
-  last_forget_ = now;
-  Result<int> forgotten = store_.ForgetItemsSeenBefore(
-      now - std::chrono::duration_cast<Seconds>(config_.daemon.forget_after));
-  if (!forgotten) {
-    spdlog::error("cannot forget old items: {}", forgotten.error().message);
-  } else if (*forgotten > 0) {
-    spdlog::info("forgot {} gone from their feeds for longer than forget_after",
-                 Counted(*forgotten, "item", "items"));
-  }
-}
-
 Status Engine::Load(Mode mode) {
   mode_ = mode;
-  if (mode != Mode::kOnce) dispatcher_.ForgotRetries();
-  ForgetOldItems();
   const TimePoint now = clock_.Now();
-  for (const config::WatchConfig& watch : config_.watches) PublishFeed(watch.name);
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
     const config::FeedConfig& feed = config_.feeds[i];
     Result<store::FeedState> state = store_.GetFeedState(feed.name);
@@ -168,7 +117,7 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
   if (!claims) {
     spdlog::error("cannot claim feeds to poll ({}); asking again in {}", claims.error().message,
                   FormatDelay(kClaimRetry));
-    WriteFailed(claims.error());
+    health_.WriteFailed(claims.error());
     for (const size_t i : ready) {
       scheduler_.Finished(i);
       scheduler_.Schedule(i, now + kClaimRetry);
@@ -198,20 +147,6 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
     Reschedule(i, claim.retry_at > now ? claim.retry_at : now + kClaimRetry);
   }
   return mine;
-}
-
-void Engine::PublishFeed(const std::string& watch) {
-  if (feeds_ == nullptr) return;
-  Result<std::string> instance = store_.InstanceId();
-  Result<std::vector<store::StoryMatch>> stories = store_.LatestStories(watch, kAlertFeedEntries);
-  if (!instance || !stories) {
-    spdlog::error("watch {}: cannot render its Atom feed: {}", watch,
-                  (!instance ? instance.error() : stories.error()).message);
-    return;
-  }
-  const TimePoint now = clock_.Now();
-  feeds_->Publish(watch, RenderAlertFeed(watch, *stories, *instance, now, feeds_->base_url()),
-                  stories->empty() ? now : stories->front().matched_at);
 }
 
 void Engine::Reschedule(size_t feed, TimePoint due) {
@@ -250,7 +185,7 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
   runtime.failed = false;
   const TimePoint now = clock_.Now();
   if (!response) {
-    const FetchResult result = ResultOf(response.error());
+    const FetchResult result = FetchResultOf(response.error());
     Count(index, result);
     Fail(index, result, 0, response.error().message, std::nullopt);
     return;
@@ -328,7 +263,6 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
     return;
   }
   Count(index, FetchResult::kOk);
-  DeliverDue();
 }
 
 void Engine::Count(size_t index, FetchResult result) {
@@ -348,14 +282,12 @@ void Engine::Unchanged(size_t index, FetchResult result, const net::Response& re
 }
 
 TimePoint Engine::NextSuccessDue(size_t index, const net::Response& response) const {
-  const config::FeedConfig& feed = config_.feeds[index];
   const FeedRuntime& runtime = runtime_[index];
   const TimePoint now = clock_.Now();
   std::optional<Seconds> hint = FreshnessHint(response, now);
   if (runtime.hint && (!hint || *runtime.hint > *hint)) hint = runtime.hint;
-  const TimePoint due = now + Jitter(DelayAfterSuccess(feed.interval, hint), feed.name, now);
-  const TimePoint latest = now + DelayAfterSuccess(feed.interval, Seconds::max());
-  return OutsideSkipped(due, runtime.skip_hours, runtime.skip_days, std::max(due, latest));
+  return NextDueAfterSuccess(config_.feeds[index].interval, hint, runtime.skip_hours,
+                             runtime.skip_days, config_.feeds[index].name, now);
 }
 
 std::string Engine::Validator(size_t index, const net::Response& response, std::string_view name) {
@@ -378,7 +310,7 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
   if (!poll.body_hash.empty()) runtime.state.body_hash = poll.body_hash;
   if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
     spdlog::error("feed {}: cannot record the poll: {}", feed.name, s.error().message);
-    WriteFailed(s.error());
+    health_.WriteFailed(s.error());
   }
 }
 
@@ -394,25 +326,13 @@ void Engine::NotStored(size_t index, const Error& error) {
   spdlog::error("feed {}: fetched but not stored ({}); fetching it again in {}", feed.name,
                 error.message, FormatDelay(delay));
   Reschedule(index, clock_.Now() + delay);
-  WriteFailed(error);
-}
-
-void Engine::WriteFailed(const Error& error) {
-  write_failure_ = error;
-  database_writable_ = false;
-  if (metrics_ != nullptr) metrics_->SetDatabase(error);
+  health_.WriteFailed(error);
 }
 
 Status Engine::Process(size_t index, const net::Response& response, store::PollRecord& poll) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
-  const TimePoint now = poll.at;
-  feeds::ParseOptions options;
-  options.base_url = response.effective_url.empty() ? feed.url : response.effective_url;
-  options.content_type = response.Header("content-type");
-  options.max_parse_time = config_.http.max_parse_time;
-  options.max_items = static_cast<size_t>(feed.max_items);
-  Result<feeds::Feed> parsed = feeds::ParseFeed(response.body, options);
+  Result<feeds::Feed> parsed = committer_.Parse(feed, response);
   if (!parsed) return parsed.error();
   runtime.hint = parsed->ttl ? std::optional<Seconds>(*parsed->ttl) : std::nullopt;
   if (parsed->update_period && (!runtime.hint || *parsed->update_period > *runtime.hint)) {
@@ -420,105 +340,16 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   }
   runtime.skip_hours = parsed->skip_hours;
   runtime.skip_days = parsed->skip_days;
-  if (metrics_ != nullptr) metrics_->ItemsParsed(static_cast<int>(parsed->items.size()));
   poll.next_due = NextSuccessDue(index, response);
-  for (const std::string& warning : parsed->warnings) {
-    spdlog::warn("feed {}: {}", feed.name, warning);
-  }
-
-  // The matching gets a CPU budget of its own, as long as the parse's: past it the items left
-  // are read at the next poll, and the loop turns meanwhile.
-  const std::chrono::nanoseconds match_deadline =
-      config_.http.max_parse_time.count() > 0 ? ThreadCpuTime() + config_.http.max_parse_time
-                                              : std::chrono::nanoseconds::max();
-  const std::vector<std::string> keys = ItemPipeline::Keys(*parsed);
-  Result<KnownItems> known = store_.KnownItems(feed.name, keys);
-  if (!known) return known.error();
-  // Another instance may record a story of the same watch between the pipeline and the commit:
-  // the commit then fails with Conflict. The second try holds the other instances' new stories
-  // of the watches that matched back (Store::LockStories), reads those recorded since, decides
-  // the items' stories again and commits: it cannot lose again.
-  const auto run = [&] {
-    return pipeline_.Run({.feed_config = feed,
-                          .feed = *parsed,
-                          .keys = keys,
-                          .known = *known,
-                          .first_success = !runtime.state.last_success_at,
-                          .now = now,
-                          .out_of_time = [&] { return ThreadCpuTime() > match_deadline; }},
-                         stories_);
-  };
-  Result<PipelineResult> piped = run();
-  if (!piped) return piped.error();
-  Result<std::vector<store::StoryHead>> heads =
-      store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
-  if (!heads && heads.error().code == Error::Code::kConflict) {
-    spdlog::info("feed {}: {}; reading its stories and deciding again", feed.name,
-                 heads.error().message);
-    std::set<std::string> watches;
-    for (const store::ItemRecord& record : piped->records) {
-      for (const store::MatchRecord& match : record.matches) watches.insert(match.watch);
-    }
-    Status locked = store_.LockStories(watches);
-    if (locked) locked = stories_.Refresh(now);
-    if (locked) {
-      piped = run();
-      if (piped) {
-        heads = store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
-      }
-    }
-    if (Status s = store_.UnlockStories(); !s) {
-      spdlog::warn("feed {}: cannot unlock stories: {}", feed.name, s.error().message);
-    }
-    if (!locked) return locked.error();
-    if (!piped) return piped.error();
-    // Only a writer not holding the locks could lose: say so, and let the poll be done again.
-    if (!heads && heads.error().code == Error::Code::kConflict) {
-      return Error::Io(heads.error().message + ", under the stories' locks");
-    }
-  }
-  if (!heads) return heads.error();
-  const PipelineResult& result = *piped;
-  if (result.held_alerts > 0) {
-    spdlog::warn(
-        "feed {}: {} past max_alerts ({}) recorded without alerts; each watch that had some "
-        "gets one summary alert",
-        feed.name, Counted(result.held_alerts, "new match", "new matches"), feed.max_alerts);
-    if (metrics_ != nullptr) metrics_->AlertsHeld(result.held_alerts);
-  }
-  if (result.unread > 0) {
-    spdlog::warn(
-        "feed {}: the matching budget ({} ms of CPU) was spent; {} left for the next "
-        "poll",
-        feed.name,
-        std::chrono::duration_cast<std::chrono::milliseconds>(config_.http.max_parse_time).count(),
-        Counted(result.unread, "item", "items"));
-  }
-  if (!heads->empty()) dispatcher_.Wake();
-  for (const store::StoryHead& head : *heads) {
-    stories_.Add(head);
-    // Rendered at the next Housekeeping: a cold cycle of thousands of polls renders each
-    // watch's feed once every few seconds, not once per poll.
-    if (feeds_ != nullptr) stale_feeds_.insert(head.watch);
-  }
-  if (metrics_ != nullptr) {
-    for (size_t i = 0; i < result.records.size(); ++i) {
-      if (result.fates[i] != ItemFate::kNew) continue;
-      for (const store::MatchRecord& match : result.records[i].matches) {
-        if (!match.story_of) metrics_->Matched(match.watch);
-      }
-    }
+  if (Status s = committer_.Commit(feed, *parsed, poll, !runtime.state.last_success_at); !s) {
+    return s;
   }
   Reschedule(index, poll.next_due);
-  runtime.state.last_success_at = now;
+  runtime.state.last_success_at = poll.at;
   runtime.state.consecutive_failures = 0;
   runtime.state.etag = poll.etag;
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
-  spdlog::info("feed {}: {}, {} new, {}", feed.name,
-               Counted(static_cast<std::int64_t>(result.records.size()), "item", "items"),
-               result.new_items,
-               Counted(static_cast<std::int64_t>(heads->size()), "new match", "new matches"));
   return Status::Ok();
 }
 
@@ -529,14 +360,8 @@ void Engine::Fail(size_t index, FetchResult result, long http_status, const std:
   runtime.failed = true;
   const int failures = ++runtime.state.consecutive_failures;
   const TimePoint now = clock_.Now();
-  Seconds delay =
-      Jitter(DelayAfterFailure(feed.interval, failures, config_.schedule.max_backoff, std::nullopt),
-             feed.name, now);
-  // Jitter may lengthen what Retry-After asks for, never shorten it.
-  if (retry_after) {
-    delay = std::max(delay, DelayAfterFailure(feed.interval, failures, config_.schedule.max_backoff,
-                                              retry_after));
-  }
+  const Seconds delay = JitteredDelayAfterFailure(
+      feed.interval, failures, config_.schedule.max_backoff, retry_after, feed.name, now);
   spdlog::warn("feed {}: {} ({}); failure {}, next attempt in {}", feed.name, error,
                FetchUrl(index), failures, FormatDelay(delay));
   store::PollRecord poll;
@@ -545,11 +370,7 @@ void Engine::Fail(size_t index, FetchResult result, long http_status, const std:
   poll.status = StatusText(result, http_status);
   poll.error = error;
   poll.moved_to = std::move(moved_to);
-  Reschedule(index, poll.next_due);
-  if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
-    spdlog::error("feed {}: cannot record the failure: {}", feed.name, s.error().message);
-    WriteFailed(s.error());
-  }
+  Record(index, poll);
 }
 
 Engine::Polls Engine::CountPolls() const {
@@ -561,36 +382,10 @@ Engine::Polls Engine::CountPolls() const {
   return polls;
 }
 
-std::string Engine::Summary() const {
-  int ok = 0, failing = 0, disabled = 0;
-  for (const FeedRuntime& runtime : runtime_) {
-    switch (HealthOf(runtime.state)) {
-      case FeedHealth::kOk:
-        ++ok;
-        break;
-      case FeedHealth::kFailing:
-        ++failing;
-        break;
-      case FeedHealth::kDisabled:
-        ++disabled;
-        break;
-      case FeedHealth::kNew:
-        break;
-    }
-  }
-  std::string summary = Counted(static_cast<std::int64_t>(runtime_.size()), "feed", "feeds") +
-                        ": " + std::to_string(ok) + " ok, " + std::to_string(failing) + " failing";
-  if (disabled > 0) summary += ", " + std::to_string(disabled) + " disabled";
-  const TimePoint now = clock_.Now();
-  const TimePoint midnight = std::chrono::floor<std::chrono::days>(now);
-  if (Result<int> matches = store_.CountMatchesSince(midnight)) {
-    summary += "; " + Counted(*matches, "match", "matches") + " today";
-  }
-  if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
-    summary += "; outbox " + std::to_string(outbox->pending);
-    if (outbox->dead > 0) summary += " (" + std::to_string(outbox->dead) + " dead)";
-  }
-  return summary;
+FeedCounts Engine::Counts() const {
+  FeedCounts counts;
+  for (const FeedRuntime& runtime : runtime_) counts.Add(runtime.state);
+  return counts;
 }
 
 void Engine::ReleaseLeases() {
@@ -601,75 +396,17 @@ void Engine::ReleaseLeases() {
   }
 }
 
-void Engine::CheckDrift(Metrics::Gauges& gauges) {
-  const TimePoint now = clock_.Now();
-  Result<std::vector<store::InstanceInfo>> instances = store_.Instances(now - kInstanceLive);
-  if (!instances) {
-    spdlog::warn("cannot read the other instances' heartbeats: {}", instances.error().message);
-    return;
+void Engine::RenewLeases() {
+  if (!store_.shared() || leased_.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(leased_.size());
+  for (const size_t i : leased_) names.push_back(config_.feeds[i].name);
+  const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
+  if (Status s = store_.RenewLeases(names, clock_.Now() + lease); !s) {
+    spdlog::error("cannot renew the leases of {} being fetched: {}",
+                  Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
+                  s.error().message);
   }
-  gauges.instances = std::max<int>(1, static_cast<int>(instances->size()));
-  std::string mine;
-  for (const store::InstanceInfo& instance : *instances) {
-    if (instance.id == store_.instance()) mine = instance.config_hash;
-  }
-  for (const store::InstanceInfo& other : *instances) {
-    if (other.id == store_.instance() || other.config_hash == mine) continue;
-    ++gauges.config_drift;
-    if (told_drift_.insert({other.id, other.config_hash}).second) {
-      spdlog::error(
-          "instance {} runs different watches or notifiers than this one ({}): configuration "
-          "{} there, {} here. Which alerts go out now depends on which instance polls a feed; "
-          "give every instance the same configuration",
-          other.id, store_.instance(), other.config_hash, mine);
-    }
-  }
-}
-
-void Engine::Housekeeping() {
-  for (const std::string& watch : stale_feeds_) PublishFeed(watch);
-  stale_feeds_.clear();
-  if (store_.shared() && !leased_.empty()) {
-    std::vector<std::string> names;
-    for (const size_t i : leased_) names.push_back(config_.feeds[i].name);
-    const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
-    if (Status s = store_.RenewLeases(names, clock_.Now() + lease); !s) {
-      spdlog::error("cannot renew the leases of {} being fetched: {}",
-                    Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
-                    s.error().message);
-    }
-  }
-  Status writable = store_.Heartbeat(clock_.Now());
-  // A heartbeat may fit where a poll's commit did not (a full disk): a write that failed since
-  // the last Housekeeping counts too.
-  if (writable && write_failure_) writable = *write_failure_;
-  write_failure_.reset();
-  if (writable.ok() != database_writable_) {
-    if (writable) {
-      spdlog::info("the database takes writes again");
-    } else {
-      spdlog::error("{}", writable.error().message);
-    }
-    database_writable_ = writable.ok();
-  }
-  if (metrics_ == nullptr) return;
-  metrics_->SetDatabase(writable);
-  Metrics::Gauges gauges;
-  gauges.feeds = static_cast<int>(runtime_.size());
-  for (const FeedRuntime& runtime : runtime_) {
-    if (HealthOf(runtime.state) == FeedHealth::kFailing) ++gauges.feeds_failing;
-    if (runtime.state.last_success_at &&
-        (!gauges.last_successful_poll ||
-         *runtime.state.last_success_at > *gauges.last_successful_poll)) {
-      gauges.last_successful_poll = runtime.state.last_success_at;
-    }
-  }
-  if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
-    gauges.outbox_pending = outbox->pending;
-    gauges.outbox_dead = outbox->dead;
-  }
-  if (store_.shared()) CheckDrift(gauges);
-  metrics_->SetGauges(gauges);
 }
 
 }  // namespace feedwatch::daemon

@@ -1,13 +1,13 @@
-// The poll of each feed, from fetch to commit:
-//   Scheduler (which feed is due) -> fetch (HttpClient) -> classify the response -> parse ->
-//   ItemPipeline (keys, new or edited, matches, stories) -> Store::CommitPoll -> Dispatcher.
+// The polling of feeds: which feed is due (Scheduler), its fetch (HttpClient) and what the
+// response says (a new body, 304, a redirect, an error, 410 Gone), the feed's state and its
+// next due time. A new body goes to the PollCommitter; housekeeping and sending are the
+// Daemon's (docs/architecture.md walks one response through them).
 //
 // The Engine starts fetches; the Daemon's loop drives the HttpClient, whose callbacks bring the
 // results back here. Everything runs on the loop thread.
 #pragma once
 
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -16,14 +16,13 @@
 
 #include "base/clock.h"
 #include "config/config.h"
-#include "daemon/alert_feeds.h"
-#include "daemon/dispatch.h"
+#include "daemon/feed_health.h"
 #include "daemon/fetch_result.h"
-#include "daemon/item_pipeline.h"
+#include "daemon/housekeeping.h"
 #include "daemon/metrics.h"
+#include "daemon/poll_committer.h"
 #include "daemon/scheduler.h"
 #include "net/http_client.h"
-#include "notify/notifier.h"
 #include "store/store.h"
 
 namespace feedwatch::daemon {
@@ -35,13 +34,11 @@ class Engine {
   // (or their interval) but not at a reload; file feeds due at start are read at once.
   enum class Mode { kOnce, kStart, kReload };
 
-  // Every argument must outlive the Engine. `notifiers` maps each configured notifier name to
-  // its implementation. `metrics` (may be null) is told what happens.
-  // `feeds` (may be null: nothing serves them) is given each watch's Atom feed at Load and, as
-  // its stories change, at the next Housekeeping.
+  // Every argument must outlive the Engine. `committer` takes the bodies fetched; `health`
+  // hears of the writes the database refused; `metrics` (may be null) is told what happens.
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-         const Clock& clock, Random& random, std::map<std::string, notify::Notifier*> notifiers,
-         Metrics* metrics = nullptr, AlertFeeds* feeds = nullptr);
+         const Clock& clock, Random& random, PollCommitter& committer, DatabaseHealth& health,
+         Metrics* metrics);
 
   // Reads each feed's state from the store: when it is due, its validators, a permanent
   // redirect, 410 Gone. Call once before starting fetches.
@@ -64,39 +61,19 @@ class Engine {
   // Every enabled feed has been polled since the engine started (for `feedwatch once`).
   bool polled_all() const { return unpolled_ == 0; }
 
-  // Sends the deliveries that are due.
-  void DeliverDue() { dispatcher_.DeliverDue(); }
-
-  // Forgets items gone from their feeds for longer than `forget_after` (at start, then daily).
-  void ForgetOldItems();
-  TimePoint last_forget() const { return last_forget_; }
-
   // When the next feed falls due (nullopt when none is scheduled).
   std::optional<TimePoint> NextDue() const { return scheduler_.NextDue(); }
 
   bool fetching() const { return scheduler_.in_flight() > 0; }
-  // Fetching feeds or sending messages.
-  bool busy() const { return fetching() || dispatcher_.sending() > 0; }
-  // Deliveries may be due now (a send brought others waiting on a retry forward): `once` does
-  // not stop before it has looked.
-  bool delivery_due() const { return dispatcher_.woken(); }
-  // Transfers in flight: fetches and messages.
-  int in_flight() const { return scheduler_.in_flight() + dispatcher_.sending(); }
+  int in_flight() const { return scheduler_.in_flight(); }
   config::Duration shutdown_deadline() const { return config_.daemon.shutdown_deadline; }
+  // The feeds by health, as the Engine last saw them.
+  FeedCounts Counts() const;
 
-  // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
-  std::string Summary() const;
-
-  // Every few seconds: checks that the database takes writes (the instance's heartbeat),
-  // renews the leases of feeds being fetched, compares the configuration with the other live
-  // instances', and updates the metrics' gauges.
-  void Housekeeping();
+  // Renews the leases of the feeds being fetched (every few seconds).
+  void RenewLeases();
   // Gives the leases this instance holds to the others (a clean stop).
   void ReleaseLeases();
-  // The loop turned (for /healthz).
-  void LoopTurned() {
-    if (metrics_ != nullptr) metrics_->LoopTurned();
-  }
 
  private:
   struct FeedRuntime {
@@ -117,8 +94,6 @@ class Engine {
   std::vector<size_t> Claim(std::vector<size_t> ready);
   // Takes what the store knows of a feed (another instance may have polled it since).
   void Adopt(size_t feed, store::FeedState state);
-  // Another live instance runs a different configuration: logged once per instance and hash.
-  void CheckDrift(Metrics::Gauges& gauges);
   void Start(size_t feed);
   void OnFetched(size_t feed, Result<net::Response> response);
   // OnFetched's work: the response recorded, and the feed rescheduled.
@@ -141,38 +116,26 @@ class Engine {
   // feed's fault, so no backoff; the feed is fetched again after its interval (at most five
   // minutes), its validators unchanged, and its items are matched then.
   void NotStored(size_t feed, const Error& error);
-  // A write the database refused: /healthz reports it until a Housekeeping finds it writable
-  // again with no write failing in between.
-  void WriteFailed(const Error& error);
   // The feed is due at `due` again (not in `once`, which polls each feed one time). On a
   // shared store, a few seconds later at random: every instance schedules every feed, and
   // whichever asks first polls it; the spread makes that any of them, not the fastest always.
   void Reschedule(size_t feed, TimePoint due);
-  // Renders `watch`'s Atom feed from the store into feeds_ (when there is one).
-  void PublishFeed(const std::string& watch);
 
   const config::Config& config_;
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
   Random& random_;
+  PollCommitter& committer_;
+  DatabaseHealth& health_;
   Metrics* metrics_;
-  AlertFeeds* feeds_;
   Mode mode_ = Mode::kStart;
-  bool database_writable_ = true;       // as of the last Housekeeping
-  std::optional<Error> write_failure_;  // since the last Housekeeping
-  Dispatcher dispatcher_;
-  ItemPipeline pipeline_;
   Scheduler scheduler_;
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   size_t unpolled_ = 0;               // enabled feeds not polled since the engine started
   // config_.http.internal_networks: where a redirect from outside may not lead.
   std::shared_ptr<const net::AddressSet> internal_networks_;
-  StoryIndexes stories_;
-  std::set<std::string> stale_feeds_;  // watches with stories their published feed lacks
-  std::set<size_t> leased_;            // feeds being fetched under this instance's lease
-  std::set<std::pair<std::string, std::string>> told_drift_;  // (instance, config hash)
-  TimePoint last_forget_;
+  std::set<size_t> leased_;  // feeds being fetched under this instance's lease
 };
 
 }  // namespace feedwatch::daemon

@@ -2,8 +2,10 @@
 // the metrics.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
+#include "base/clock.h"
 #include "store/store.h"
 
 namespace feedwatch::daemon {
@@ -31,5 +33,34 @@ constexpr std::string_view HealthName(FeedHealth health) {
   }
   return "";
 }
+
+// The feeds by health, for the status line and the gauges.
+struct FeedCounts {
+  int feeds = 0;
+  int ok = 0;
+  int failing = 0;
+  int disabled = 0;
+  std::optional<TimePoint> last_success;  // the latest of any feed
+
+  void Add(const store::FeedState& state) {
+    ++feeds;
+    switch (HealthOf(state)) {
+      case FeedHealth::kOk:
+        ++ok;
+        break;
+      case FeedHealth::kFailing:
+        ++failing;
+        break;
+      case FeedHealth::kDisabled:
+        ++disabled;
+        break;
+      case FeedHealth::kNew:
+        break;
+    }
+    if (state.last_success_at && (!last_success || *state.last_success_at > *last_success)) {
+      last_success = state.last_success_at;
+    }
+  }
+};
 
 }  // namespace feedwatch::daemon

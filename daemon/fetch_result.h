@@ -84,4 +84,16 @@ inline std::string StatusText(FetchResult result, long http_status) {
   return "";
 }
 
+// What a fetch that brought no response ran into.
+inline FetchResult FetchResultOf(const Error& error) {
+  switch (error.code) {
+    case Error::Code::kTimeout:
+      return FetchResult::kTimeout;
+    case Error::Code::kTooLarge:
+      return FetchResult::kTooLarge;
+    default:
+      return FetchResult::kNetworkError;
+  }
+}
+
 }  // namespace feedwatch::daemon

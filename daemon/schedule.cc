@@ -89,11 +89,35 @@ Seconds Jitter(Seconds delay, std::string_view name, TimePoint now) {
   return delay + Seconds(delay.count() * permille / 1000);
 }
 
+TimePoint NextDueAfterSuccess(Duration interval, std::optional<Seconds> hint,
+                              std::uint32_t skip_hours, std::uint8_t skip_days,
+                              std::string_view name, TimePoint now) {
+  const TimePoint due = now + Jitter(DelayAfterSuccess(interval, hint), name, now);
+  const TimePoint latest = now + DelayAfterSuccess(interval, Seconds::max());
+  return OutsideSkipped(due, skip_hours, skip_days, std::max(due, latest));
+}
+
+Seconds JitteredDelayAfterFailure(Duration interval, int failures, Duration max_backoff,
+                                  std::optional<Seconds> retry_after, std::string_view name,
+                                  TimePoint now) {
+  const Seconds delay =
+      Jitter(DelayAfterFailure(interval, failures, max_backoff, std::nullopt), name, now);
+  if (!retry_after) return delay;
+  return std::max(delay, DelayAfterFailure(interval, failures, max_backoff, retry_after));
+}
+
 Seconds StartOffset(std::string_view name, Duration window) {
   const int64_t seconds = ToSeconds(window).count();
   if (seconds <= 0) return Seconds(0);
   return Seconds(
       static_cast<int64_t>(std::hash<std::string_view>{}(name) % static_cast<size_t>(seconds)));
+}
+
+std::string FormatDelay(Seconds delay) {
+  const int64_t s = delay.count();
+  if (s % 3600 == 0 && s >= 3600) return std::to_string(s / 3600) + " h";
+  if (s >= 600) return std::to_string(s / 60) + " min";
+  return std::to_string(s) + " s";
 }
 
 }  // namespace feedwatch::daemon

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/clock.h"
@@ -44,11 +45,25 @@ Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
 TimePoint OutsideSkipped(TimePoint due, std::uint32_t skip_hours, std::uint8_t skip_days,
                          TimePoint latest);
 
+// When a feed polled successfully at `now` is due next: DelayAfterSuccess with jitter, outside
+// its skipped hours and days (up to the longest delay a hint may ask for).
+TimePoint NextDueAfterSuccess(Duration interval, std::optional<Seconds> hint,
+                              std::uint32_t skip_hours, std::uint8_t skip_days,
+                              std::string_view name, TimePoint now);
+
+// DelayAfterFailure with jitter, which may lengthen what Retry-After asks for, never shorten it.
+Seconds JitteredDelayAfterFailure(Duration interval, int failures, Duration max_backoff,
+                                  std::optional<Seconds> retry_after, std::string_view name,
+                                  TimePoint now);
+
 // `delay` spread by up to +-10%, deterministically from `seed` (the feed's name and the time).
 Seconds Jitter(Seconds delay, std::string_view name, TimePoint now);
 
 // Where a feed falls in the first cycle after start: an offset in [0, window) fixed by its name,
 // so that thousands of feeds due at start are spread out instead of fired at once.
 Seconds StartOffset(std::string_view name, Duration window);
+
+// A delay as the log says it: "45 s", "12 min", "2 h".
+std::string FormatDelay(Seconds delay);
 
 }  // namespace feedwatch::daemon

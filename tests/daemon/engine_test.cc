@@ -404,6 +404,30 @@ TEST(Schedule, BackoffStopsAtTheCap) {
   EXPECT_EQ(DelayAfterFailure(10min, 1, 6h, Seconds(999'999)), Seconds(24 * 3600));
 }
 
+TEST(Schedule, JitterMayLengthenRetryAfterButNeverShortenIt) {
+  for (int minute = 0; minute < 200; ++minute) {
+    const TimePoint now = kNow + std::chrono::minutes(minute);
+    // Retry-After (an hour) beyond the jittered backoff (10 minutes): exactly what it asks.
+    const Seconds delay = JitteredDelayAfterFailure(10min, 1, 6h, Seconds(3600), "f", now);
+    EXPECT_EQ(delay, Seconds(3600));
+    // Without it, the backoff within +-10%.
+    const Seconds backoff = JitteredDelayAfterFailure(10min, 2, 6h, std::nullopt, "f", now);
+    EXPECT_GE(backoff, Seconds(1200 * 9 / 10));
+    EXPECT_LE(backoff, Seconds(1200 * 11 / 10));
+  }
+}
+
+TEST(Schedule, NextDueAfterSuccessKeepsOutOfSkippedHoursUpToFourIntervals) {
+  const TimePoint sunday_noon = std::chrono::floor<std::chrono::days>(kNow) + 12h;
+  // Hours 12 to 23 skipped: the next poll waits, but no longer than four intervals.
+  const TimePoint due = NextDueAfterSuccess(1h, std::nullopt, 0xFFF000u, 0, "f", sunday_noon);
+  EXPECT_EQ(due, sunday_noon + 4h);
+  // Nothing skipped: the interval, within +-10%.
+  const TimePoint plain = NextDueAfterSuccess(1h, std::nullopt, 0, 0, "f", sunday_noon);
+  EXPECT_GE(plain, sunday_noon + 54min);
+  EXPECT_LE(plain, sunday_noon + 66min);
+}
+
 TEST(Schedule, ServerHintsLengthenTheIntervalWithinBounds) {
   net::Response response;
   response.headers = {{"cache-control", "public, max-age=1800"}};

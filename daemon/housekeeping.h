@@ -1,0 +1,80 @@
+// What the daemon does beside polling, every few seconds and daily: the instance's heartbeat
+// (which is also the check that the database takes writes), the configuration drift between
+// instances, the metrics' gauges, the watches' Atom feeds, and forgetting old items.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "daemon/alert_feeds.h"
+#include "daemon/feed_health.h"
+#include "daemon/metrics.h"
+#include "store/store.h"
+
+namespace feedwatch::daemon {
+
+// Whether the database takes writes: a write it refused is reported (/healthz, the log) until
+// a heartbeat finds it writable again with no write failing in between. It outlives reloads.
+class DatabaseHealth {
+ public:
+  explicit DatabaseHealth(Metrics* metrics) : metrics_(metrics) {}
+
+  // A write the database refused (a poll's commit, a claim).
+  void WriteFailed(const Error& error);
+  // The heartbeat's result, and the writes refused since the last check: logs a change, and
+  // tells the metrics.
+  void Checked(Status heartbeat);
+
+ private:
+  Metrics* metrics_;
+  bool writable_ = true;                // as of the last check
+  std::optional<Error> write_failure_;  // since the last check
+};
+
+class Housekeeping {
+ public:
+  // Every argument must outlive the Housekeeping. `metrics` may be null; `feeds` (may be null:
+  // nothing serves them) is given each watch's Atom feed at Start and, as its stories change,
+  // at the next Run.
+  Housekeeping(const config::Config& config, store::Store& store, const Clock& clock,
+               DatabaseHealth& health, Metrics* metrics, AlertFeeds* feeds);
+
+  // Forgets old items and renders every watch's Atom feed (at start and after a reload).
+  void Start();
+  // Stories were recorded: their watches' Atom feeds are rendered at the next Run (a cold cycle
+  // of thousands of polls renders each watch's feed once every few seconds, not once per poll).
+  void StoriesRecorded(const std::vector<store::StoryHead>& heads);
+  // Every few seconds: the stale Atom feeds, the heartbeat, the drift and the gauges.
+  void Run(const FeedCounts& feeds);
+  // Forgets items gone from their feeds for longer than `forget_after`, when a day has passed
+  // since it last did.
+  void ForgetIfDue();
+
+  // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
+  std::string Summary(const FeedCounts& feeds) const;
+
+ private:
+  void ForgetOldItems();
+  // Renders `watch`'s Atom feed from the store into feeds_ (when there is one).
+  void PublishFeed(const std::string& watch);
+  // Another live instance runs a different configuration: logged once per instance and hash.
+  void CheckDrift(Metrics::Gauges& gauges);
+
+  const config::Config& config_;
+  store::Store& store_;
+  const Clock& clock_;
+  DatabaseHealth& health_;
+  Metrics* metrics_;
+  AlertFeeds* feeds_;
+  std::set<std::string> stale_feeds_;  // watches with stories their published feed lacks
+  std::set<std::pair<std::string, std::string>> told_drift_;  // (instance, config hash)
+  TimePoint last_forget_;
+};
+
+}  // namespace feedwatch::daemon
