@@ -13,6 +13,7 @@
 #include "base/hash.h"
 #include "base/text.h"
 #include "daemon/dispatch.h"
+#include "daemon/fetch_one.h"
 #include "daemon/systemd.h"
 
 namespace feedwatch::daemon {
@@ -23,8 +24,6 @@ namespace {
 constexpr std::chrono::milliseconds kMaxSleep{10'000};
 // How often the status line, the gauges and the database check are refreshed.
 constexpr std::chrono::seconds kStatusEvery{5};
-
-std::string UserAgent() { return std::string("feedwatch/") + FEEDWATCH_VERSION; }
 
 std::map<std::string, notify::Notifier*> Pointers(
     const std::map<std::string, std::unique_ptr<notify::Notifier>>& notifiers) {

@@ -10,6 +10,8 @@
 
 namespace feedwatch::daemon {
 
+std::string UserAgent() { return std::string("feedwatch/") + FEEDWATCH_VERSION; }
+
 net::Request FeedRequest(const config::HttpSettings& http,
                          std::shared_ptr<const net::AddressSet> internal, const std::string& url,
                          std::string_view etag, std::string_view last_modified) {
@@ -34,8 +36,7 @@ net::Request FeedRequest(const config::HttpSettings& http,
   return request;
 }
 
-Result<Document> FetchOne(const std::string& file_or_url, const std::string& user_agent,
-                          const config::HttpSettings& http) {
+Result<Document> FetchOne(const std::string& file_or_url, const config::HttpSettings& http) {
   Document document;
   document.options.max_items = static_cast<size_t>(config::FeedConfig{}.max_items);
   document.options.max_parse_time = http.max_parse_time;
@@ -54,7 +55,7 @@ Result<Document> FetchOne(const std::string& file_or_url, const std::string& use
   }
 
   const std::unique_ptr<net::HttpClient> client =
-      net::HttpClient::Create({.max_transfers = 1, .user_agent = user_agent});
+      net::HttpClient::Create({.max_transfers = 1, .user_agent = UserAgent()});
   Result<net::AddressSet> internal = net::AddressSet::Parse(http.internal_networks);
   if (!internal) return internal.error();
   std::optional<Result<net::Response>> result;

@@ -42,8 +42,6 @@
 namespace feedwatch::daemon {
 namespace {
 
-std::string UserAgent() { return std::string("feedwatch/") + FEEDWATCH_VERSION; }
-
 // The exit code for a command that failed with `error`: sysexits(3).
 int ExitCode(const Error& error) {
   switch (error.code) {
@@ -213,7 +211,7 @@ void PrintFeed(const feeds::Feed& feed) {
 // The document at `file_or_url`. A file that cannot be read is NotFound (66), whatever the
 // reason; a URL's errors are as FetchOne says.
 Result<Document> FetchInput(const std::string& file_or_url) {
-  Result<Document> document = FetchOne(file_or_url, UserAgent());
+  Result<Document> document = FetchOne(file_or_url);
   if (!document) {
     const Error::Code code = document.error().code;
     if (code == Error::Code::kNotFound || code == Error::Code::kIo) {

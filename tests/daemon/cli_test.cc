@@ -295,19 +295,22 @@ TEST(FetchOne, SendsTheDaemonsRequestAndRefusesItsRedirectsIntoInternalAddresses
   internal.Start();
   testing::LoopbackServer outside;
   std::string accept;
+  std::string user_agent;
   outside.server().Get("/feed.rss", [&](const httplib::Request& req, httplib::Response& res) {
     accept = req.get_header_value("Accept");
+    user_agent = req.get_header_value("User-Agent");
     res.set_redirect(internal.Url("/secret.rss"));
   });
   outside.Start();
   config::HttpSettings http;
   http.internal_networks = {"127.0.0.2/32"};
-  const Result<daemon::Document> refused =
-      daemon::FetchOne(outside.Url("/feed.rss"), "feedwatch-test", http);
+  const Result<daemon::Document> refused = daemon::FetchOne(outside.Url("/feed.rss"), http);
   ASSERT_FALSE(refused.ok());
   EXPECT_NE(refused.error().message.find("internal address"), std::string::npos)
       << refused.error().message;
   EXPECT_EQ(accept, daemon::FeedRequest(http, nullptr, "").headers.front().substr(8));
+  EXPECT_EQ(user_agent, daemon::UserAgent());
+  EXPECT_TRUE(user_agent.starts_with("feedwatch/")) << user_agent;
   // A poll with validators asks conditionally.
   EXPECT_EQ(daemon::FeedRequest(http, nullptr, "http://x/", "\"v1\"", "").headers.back(),
             "If-None-Match: \"v1\"");
