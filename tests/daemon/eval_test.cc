@@ -392,20 +392,5 @@ TEST(Eval, ABadLabelsLineSaysWhereAndWhatWasExpected) {
   EXPECT_EQ(ReadLabels(dir.path() / "missing.jsonl").error().code, Error::Code::kNotFound);
 }
 
-TEST(Eval, TheCommandPrintsTheFiguresAndEveryMistake) {
-  const testing::CommandResult run = testing::RunFeedwatch(
-      {"eval", "-c", (testing::SourceDir() / "config" / "feedwatch.example.toml").string(),
-       "--labels", kLabels.string()});
-  EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.out.find("401 labelled items\nWATCH"), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("\nall "), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("\nheld-out "), std::string::npos) << run.out;
-  EXPECT_NE(run.out.find("FALSE ALARM "), std::string::npos) << run.out;
-  const testing::CommandResult bad = testing::RunFeedwatch(
-      {"eval", "-c", (testing::SourceDir() / "config" / "feedwatch.example.toml").string(),
-       "--labels", "/nonexistent.jsonl"});
-  EXPECT_EQ(bad.exit_code, 66) << bad.err;
-}
-
 }  // namespace
 }  // namespace feedwatch::daemon

@@ -296,26 +296,5 @@ TEST_F(OperatorTest, AReloadSaysWhichFeedsWatchesAndNotifiersItAddedRemovedAndCh
   EXPECT_EQ(daemon.Wait(10s), std::optional<int>(0)) << daemon.err();
 }
 
-TEST(Operator, EvalErrorsSayFileAndLineAndAMistypedWatchIsAUsageError) {
-  const testing::TempDir dir;
-  const std::string config = (testing::SourceDir() / "config" / "feedwatch.example.toml").string();
-  const std::filesystem::path labels = dir.path() / "labels.jsonl";
-  testing::WriteFile(labels,
-                     "{\"title\": \"Darchiev meets senators\", \"watches\": []}\n"
-                     "{\"title\": \"x\", \"watches\": [\"darchiev2\"]}\n");
-  testing::CommandResult run = RunFeedwatch({"eval", "-c", config, "--labels", labels.string()});
-  EXPECT_EQ(run.exit_code, 65);
-  EXPECT_EQ(run.err, labels.string() +
-                         ":2: no [[watch]] named \"darchiev2\" in the configuration; did you mean "
-                         "\"darchiev\"?\n");
-  testing::WriteFile(labels, "{\"title\": \"x\", \"watches\": []}\n{\"title\": 5}\n");
-  run = RunFeedwatch({"eval", "-c", config, "--labels", labels.string()});
-  EXPECT_EQ(run.exit_code, 65);
-  EXPECT_TRUE(run.err.starts_with(labels.string() + ":2: ")) << run.err;
-  run = RunFeedwatch({"eval", "-c", config, "--labels", labels.string(), "--watch", "moscow-rond"});
-  EXPECT_EQ(run.exit_code, 64) << run.err;
-  EXPECT_NE(run.err.find("did you mean \"moscow-round\"?"), std::string::npos) << run.err;
-}
-
 }  // namespace
 }  // namespace feedwatch

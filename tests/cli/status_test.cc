@@ -1,0 +1,106 @@
+// status, matches and feed, in process, on the state a `once` left in a temporary folder.
+#include "cli/status.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+#include <string>
+
+#include "tests/cli/local_config.h"
+#include "tests/support/support.h"
+
+namespace feedwatch::cli {
+namespace {
+
+TEST(Status, ShowsEachFeedsHealth) {
+  const testing::TempDir dir;
+  const Paths paths{.config = WriteLocalConfig(dir.path()).string()};
+  std::ostringstream out;
+  const Status before = PrintStatus(paths, false, out);
+  ASSERT_FALSE(before.ok());
+  EXPECT_EQ(before.error().code, Error::Code::kNotFound);  // 66: nothing polled yet
+  EXPECT_EQ(before.error().message, (dir.path() / "state" / "feedwatch.db").string() +
+                                        ": no database yet; feedwatch has not polled anything");
+  EXPECT_EQ(out.str(), "");
+
+  ASSERT_TRUE(RunOnce(paths.config).status.ok());
+  const Status after = PrintStatus(paths, false, out);
+  EXPECT_TRUE(after.ok()) << after.error().message;
+  const std::string text = out.str();
+  EXPECT_TRUE(text.starts_with("FEED                     HEALTH    LAST STATUS")) << text;
+  EXPECT_NE(text.find("\nwire                     ok        200                "),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("\n\nNOTIFIER                 TYPE      PENDING  DEAD OLDEST PENDING  LAST SENT\n"
+                "console                  console         0     0 -               "),
+      std::string::npos)
+      << text;
+  EXPECT_TRUE(text.ends_with(" ago\noutbox: 0 pending, 0 dead\n")) << text;
+  EXPECT_EQ(text.find("INSTANCE"), std::string::npos) << "one instance owns a SQLite store";
+
+  std::ostringstream json;
+  const Status as_json = PrintStatus(paths, true, json);
+  EXPECT_TRUE(as_json.ok()) << as_json.error().message;
+  EXPECT_TRUE(json.str().starts_with("{\n  \"store\": \"sqlite\",\n")) << json.str();
+  EXPECT_NE(json.str().find(R"("name": "wire",)"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find(R"("health": "ok",)"), std::string::npos) << json.str();
+  EXPECT_NE(json.str().find(R"("consecutive_failures": 0,)"), std::string::npos) << json.str();
+  EXPECT_EQ(json.str().find(R"("instances")"), std::string::npos) << json.str();
+}
+
+TEST(Status, AFeedGoneFromTheConfigurationIsShownAsRemoved) {
+  const testing::TempDir dir;
+  const Paths paths{.config = WriteLocalConfig(dir.path()).string()};
+  ASSERT_TRUE(RunOnce(paths.config).status.ok());
+  std::string text = testing::ReadFile(paths.config);
+  text.replace(text.find("name = \"wire\""), 13, "name = \"newswire\"");
+  testing::WriteFile(paths.config, text);
+  std::ostringstream out;
+  const Status status = PrintStatus(paths, false, out);
+  EXPECT_TRUE(status.ok()) << status.error().message;
+  EXPECT_NE(out.str().find("\nnewswire                 new       -                  never "),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("\nwire                     removed   200                "),
+            std::string::npos)
+      << out.str();
+}
+
+TEST(Matches, ListsTheStoriesMatchedSince) {
+  const testing::TempDir dir;
+  const Paths paths{.config = WriteLocalConfig(dir.path()).string()};
+  ASSERT_TRUE(RunOnce(paths.config).status.ok());
+  std::ostringstream out;
+  const Status status = PrintMatches(paths, "1h", out);
+  EXPECT_TRUE(status.ok()) << status.error().message;
+  EXPECT_NE(out.str().find("  darchiev  wire\n  Darchiev presents credentials at the White House\n"
+                           "  http://wire.test/world/darchiev-credentials\n"),
+            std::string::npos)
+      << out.str();
+  EXPECT_TRUE(out.str().ends_with("\n1 story in the last 1h\n")) << out.str();
+
+  const Status bad = PrintMatches(paths, "yesterday", out);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().code, Error::Code::kUsage);  // 64
+  EXPECT_TRUE(bad.error().message.starts_with("--since: ")) << bad.error().message;
+}
+
+TEST(AlertFeed, IsTheWatchsStoriesAsAtomAndNamesAWatchItDoesNotKnow) {
+  const testing::TempDir dir;
+  const Paths paths{.config = WriteLocalConfig(dir.path()).string()};
+  ASSERT_TRUE(RunOnce(paths.config).status.ok());
+  std::ostringstream out;
+  const Status status = PrintAlertFeed(paths, "darchiev", out);
+  EXPECT_TRUE(status.ok()) << status.error().message;
+  EXPECT_TRUE(out.str().starts_with("<?xml")) << out.str();
+  EXPECT_NE(out.str().find("Darchiev presents credentials at the White House"), std::string::npos)
+      << out.str();
+  const Status unknown = PrintAlertFeed(paths, "nobody", out);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, Error::Code::kConfig);
+  EXPECT_EQ(unknown.error().message, paths.config + ": no [[watch]] named \"nobody\"");
+}
+
+}  // namespace
+}  // namespace feedwatch::cli
