@@ -171,7 +171,7 @@ class Arena {
   }
 
  private:
-  static constexpr size_t kChunk = 64 * 1024;
+  static constexpr size_t kChunk = size_t{64} * 1024;
   size_t cap_;
   size_t used_ = 0;
   char* next_ = nullptr;
@@ -425,6 +425,25 @@ std::string GumboText(std::string_view html, TextBuilder::Mode mode, HtmlLimit* 
   GumboText(html, out, limit);
   return out.Take();
 }
+
+struct GumboDocument::State {
+  explicit State(size_t cap) : parse{Arena(cap)} {}
+  BoundedParse parse;
+  const GumboOutput* output = nullptr;
+};
+
+GumboDocument::GumboDocument(std::string_view html)
+    : state_(std::make_unique<State>(kHtmlMemoryPerByte * html.size() + kHtmlMemoryBase)) {
+  state_->output = ParseWithin(state_->parse, html);
+}
+
+GumboDocument::~GumboDocument() = default;
+
+const GumboNode* GumboDocument::root() const {
+  return state_->output != nullptr ? state_->output->document : nullptr;
+}
+
+HtmlLimit GumboDocument::limit() const { return state_->parse.limit; }
 
 void StrippedText(std::string_view html, TextBuilder& out) { AppendStripped(html, out); }
 

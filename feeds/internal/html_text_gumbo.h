@@ -2,6 +2,9 @@
 // HtmlToText uses it for every fragment its fast scanner declines; tests compare the two.
 #pragma once
 
+#include <gumbo.h>
+
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +22,25 @@ void GumboText(std::string_view html, TextBuilder& out, HtmlLimit* limit = nullp
 std::string GumboText(std::string_view html,
                       TextBuilder::Mode mode = TextBuilder::Mode::kParagraphs,
                       HtmlLimit* limit = nullptr);
+
+// gumbo's tree of a whole page, parsed under the same limits as GumboText (the arena and the
+// current ParseBudget) and owned by this object, for walks of their own (article.cc). Walk it
+// with a stack, never by recursion.
+class GumboDocument {
+ public:
+  explicit GumboDocument(std::string_view html);
+  ~GumboDocument();
+  GumboDocument(const GumboDocument&) = delete;
+  GumboDocument& operator=(const GumboDocument&) = delete;
+
+  // The document node; null when the parse was cut short (limit() says why).
+  const GumboNode* root() const;
+  HtmlLimit limit() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Where the full parse of `html` stops: the offset of the first tag past kHtmlMaxDepth or
 // kHtmlMaxElements (as far as a linear scan can tell gumbo's nesting), or the last tag before
