@@ -1,10 +1,12 @@
 #include "cli/inspect.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "base/text.h"
 #include "cli/inputs.h"
 #include "daemon/feed_names.h"
+#include "feeds/article.h"
 #include "feeds/discover.h"
 #include "feeds/feed_json.h"
 
@@ -65,6 +67,27 @@ Status Parse(const std::string& file_or_url, bool json, std::ostream& out) {
     out << feeds::FeedToJson(*feed);
   } else {
     PrintFeed(*feed, out);
+  }
+  return Status::Ok();
+}
+
+Status ParseArticle(const std::string& file_or_url, std::ostream& out) {
+  Result<daemon::Document> document = FetchInput(file_or_url);
+  if (!document) return document.error();
+  Result<feeds::Article> article =
+      feeds::ExtractArticle(document->bytes, document->options.content_type);
+  if (!article) return Error::InvalidInput(file_or_url + ": " + article.error().message);
+  const size_t paragraphs =
+      static_cast<size_t>(std::count(article->text.begin(), article->text.end(), '\n')) + 1;
+  out << "source:     " << feeds::ArticleSourceName(article->source) << "\n"
+      << "encoding:   " << article->encoding << "\n"
+      << "paragraphs: " << paragraphs << " (" << article->text.size() << " bytes)\n";
+  for (size_t at = 0; at <= article->text.size();) {
+    size_t end = article->text.find('\n', at);
+    if (end == std::string::npos) end = article->text.size();
+    out << "\n"
+        << PeerText(std::string_view(article->text).substr(at, end - at), {}, 20'000) << "\n";
+    at = end + 1;
   }
   return Status::Ok();
 }

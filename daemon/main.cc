@@ -94,9 +94,12 @@ int Main(int argc, char** argv) {
   CLI::App* parse = app.add_subcommand("parse", "read one feed and print what feedwatch sees");
   std::string parse_source;
   bool parse_json = false;
+  bool parse_article = false;
   parse->add_option("source", parse_source, "a feed file, or an http(s):// URL to fetch")
       ->required();
   parse->add_flag("--json", parse_json, "print the JSON document described in docs/parsing.md");
+  parse->add_flag("--article", parse_article, "read a news page: print its article text")
+      ->excludes("--json");
   CLI::App* test_filter = app.add_subcommand(
       "test-filter", "show which items of a feed a query or watch matches, and why");
   cli::TestFilterOptions filter;
@@ -163,6 +166,7 @@ int Main(int argc, char** argv) {
       poll.forever = run->parsed();
       return cli::Poll(poll);
     }
+    if (*parse && parse_article) return cli::ParseArticle(parse_source, std::cout);
     if (*parse) return cli::Parse(parse_source, parse_json, std::cout);
     if (*status) return cli::PrintStatus(paths, status_json, std::cout);
     if (*matches) return cli::PrintMatches(paths, matches_since, std::cout);

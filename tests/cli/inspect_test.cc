@@ -88,6 +88,50 @@ TEST(Parse, FetchesAUrlAndHonoursItsCharset) {
   EXPECT_NE(missing.error().message.find("HTTP 404"), std::string::npos) << missing.error().message;
 }
 
+TEST(ParseArticle, PrintsWhereTheTextCameFromAndEachParagraph) {
+  std::ostringstream out;
+  const std::filesystem::path page =
+      testing::DataDir() / "articles/dev/wordpress-dachas-field-trip.html";
+  const Status status = ParseArticle(page.string(), out);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_TRUE(out.str().starts_with("source:     article element\nencoding:   utf-8\n"))
+      << out.str();
+  EXPECT_NE(out.str().find("\n\nRussian ambassador Alexander Darchiev has made the properties"),
+            std::string::npos)
+      << out.str();
+  // Neither the comments nor the related posts.
+  EXPECT_EQ(out.str().find("farmers"), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("tit-for-tat"), std::string::npos) << out.str();
+}
+
+TEST(ParseArticle, FetchesAPageInWindows1251AndSaysWhenThereIsNoText) {
+  testing::LoopbackServer server;
+  // "Посол Дарчиев", in windows-1251 bytes, declared only by the header.
+  const std::string name = "\xCF\xEE\xF1\xEE\xEB \xC4\xE0\xF0\xF7\xE8\xE5\xE2";
+  const std::string page = "<html><body><article><p>" + name +
+                           " said the next round of consultations would be held in Moscow "
+                           "before the end of the summer, the ministry said.</p></article>"
+                           "</body></html>";
+  server.server().Get("/news/1", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(page, "text/html; charset=windows-1251");
+  });
+  server.server().Get("/empty", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("<html><body><nav><a href=/>Home</a></nav></body></html>", "text/html");
+  });
+  server.Start();
+  std::ostringstream out;
+  Status status = ParseArticle(server.Url("/news/1"), out);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_NE(out.str().find("encoding:   windows-1251"), std::string::npos) << out.str();
+  EXPECT_NE(out.str().find("\n\nПосол Дарчиев said the next round"), std::string::npos)
+      << out.str();
+  status = ParseArticle(server.Url("/empty"), out);
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.error().code, Error::Code::kInvalidInput);
+  EXPECT_NE(status.error().message.find("no article text"), std::string::npos)
+      << status.error().message;
+}
+
 // What discover printed, with a watch and a notifier added: a configuration.
 std::filesystem::path WriteDiscovered(const std::filesystem::path& dir, const std::string& found) {
   std::filesystem::path config = dir / "feedwatch.toml";
