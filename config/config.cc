@@ -50,29 +50,7 @@ Result<Config> LoadConfigFile(const std::filesystem::path& path) {
 }
 
 std::string_view NotifierTypeName(const NotifierConfig& notifier) {
-  switch (notifier.type) {
-    case NotifierType::kConsole:
-      return "console";
-    case NotifierType::kEmail:
-      return "email";
-    case NotifierType::kWebhook:
-      break;
-  }
-  switch (notifier.webhook.format) {
-    case notify::WebhookFormat::kStandard:
-      return "webhook";
-    case notify::WebhookFormat::kSlack:
-      return "slack";
-    case notify::WebhookFormat::kDiscord:
-      return "discord";
-    case notify::WebhookFormat::kNtfy:
-      return "ntfy";
-    case notify::WebhookFormat::kTelegram:
-      return "telegram";
-    case notify::WebhookFormat::kMatrix:
-      return "matrix";
-  }
-  return "webhook";
+  return notify::LabelOf(notifier.settings);
 }
 
 }  // namespace feedwatch::config

@@ -33,14 +33,13 @@ FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSetti
 std::vector<FeedConfig> LoadFeeds(Reader& reader, const toml::table& root,
                                   const FeedDefaults& defaults);
 
-// notifiers.cc: [[notify]].
+// notifiers.cc: [[notify]], each table's own keys read by its type in notify/.
 struct Notifiers {
   std::vector<NotifierConfig> loaded;
   // Those with an error reported: a watch naming one is not told it is unknown.
   std::set<std::string> broken;
 };
-// `config` has its [http] and [smtp] loaded: a webhook takes its defaults from [http], an email
-// notifier needs [smtp].
+// `config` has its [http] and [smtp] loaded: a type may take its defaults from them.
 Notifiers LoadNotifiers(Reader& reader, const toml::table& root, const Config& config);
 
 // watches.cc: [terms] and [[watch]].
