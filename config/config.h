@@ -22,8 +22,8 @@
 #include "filters/query.h"
 #include "net/address.h"
 #include "notify/email.h"
+#include "notify/notifier_settings.h"
 #include "notify/policy.h"
-#include "notify/webhook.h"
 
 namespace feedwatch::config {
 
@@ -116,19 +116,17 @@ struct WatchConfig {
   std::string feed_token;
 };
 
-enum class NotifierType { kConsole, kEmail, kWebhook };
-
+// A [[notify]] table: the keys every notifier has, and the settings its type read from the rest.
 struct NotifierConfig {
   std::string name;
-  NotifierType type = NotifierType::kConsole;
   notify::DigestSchedule digest;  // off: each alert goes out on its own
   // Messages an hour, at most; the alerts over it go out together as one digest when the hour
   // allows. 0: no limit.
   int max_per_hour = 0;
   // A delivery still failing this long after it fell due is given up (dead).
   Duration max_age = 24h;
-  notify::EmailSettings email;      // kEmail (with Config::smtp)
-  notify::WebhookSettings webhook;  // kWebhook
+  // By type (notify/notifier_settings.h); an email notifier sends through Config::smtp.
+  notify::NotifierSettings settings;
 
   bool operator==(const NotifierConfig&) const = default;
 };

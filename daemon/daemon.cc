@@ -77,11 +77,9 @@ std::string ConfigHash(const config::Config& config) {
   }
   for (const config::NotifierConfig& notifier : config.notifiers) {
     add(notifier.name);
-    add(std::to_string(static_cast<int>(notifier.type)));
+    add(notify::TypeOf(notifier.settings));
     add(std::to_string(notifier.max_per_hour));
-    add(notifier.webhook.url);
-    add(notifier.webhook.chat);
-    for (const std::string& to : notifier.email.to) add(to);
+    for (const std::string& field : notify::DestinationOf(notifier.settings)) add(field);
   }
   return Sha256Hex(text).substr(0, 12);
 }

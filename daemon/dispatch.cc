@@ -7,10 +7,8 @@
 
 #include "base/text.h"
 #include "daemon/schedule.h"
-#include "notify/chat_apis.h"
-#include "notify/email.h"
+#include "notify/notifier_settings.h"
 #include "notify/policy.h"
-#include "notify/webhook.h"
 
 namespace feedwatch::daemon {
 namespace {
@@ -111,6 +109,10 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
                                                                        std::FILE* console,
                                                                        bool dry_run) {
   std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers;
+  const notify::NotifierServices services{.http = http,
+                                          .clock = clock,
+                                          .console = console,
+                                          .smtp = config.smtp ? &*config.smtp : nullptr};
   for (const config::NotifierConfig& notifier : config.notifiers) {
     std::unique_ptr<notify::Notifier>& made = notifiers[notifier.name];
     if (dry_run) {
@@ -118,24 +120,7 @@ std::map<std::string, std::unique_ptr<notify::Notifier>> MakeNotifiers(const con
                                                        "would send to " + notifier.name + "\t");
       continue;
     }
-    switch (notifier.type) {
-      case config::NotifierType::kConsole:
-        made = std::make_unique<notify::ConsoleNotifier>(console);
-        break;
-      case config::NotifierType::kEmail:
-        // A loaded config has [smtp] whenever it has an email notifier.
-        made = std::make_unique<notify::EmailNotifier>(http, *config.smtp, notifier.email, clock);
-        break;
-      case config::NotifierType::kWebhook:
-        if (notifier.webhook.format == notify::WebhookFormat::kTelegram) {
-          made = std::make_unique<notify::TelegramNotifier>(http, notifier.webhook);
-        } else if (notifier.webhook.format == notify::WebhookFormat::kMatrix) {
-          made = std::make_unique<notify::MatrixNotifier>(http, notifier.webhook);
-        } else {
-          made = std::make_unique<notify::WebhookNotifier>(http, notifier.webhook, clock);
-        }
-        break;
-    }
+    made = notify::MakeNotifier(notifier.name, notifier.settings, services);
   }
   return notifiers;
 }
@@ -176,7 +161,8 @@ void Dispatcher::DeliverDue() {
   const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
   Seconds send_time = lease;
   for (const config::NotifierConfig& notifier : config_.notifiers) {
-    send_time = std::max(send_time, std::chrono::ceil<Seconds>(notifier.webhook.timeout));
+    send_time =
+        std::max(send_time, std::chrono::ceil<Seconds>(notify::TimeoutOf(notifier.settings)));
   }
   if (config_.smtp)
     send_time = std::max(send_time, std::chrono::ceil<Seconds>(config_.smtp->timeout));

@@ -36,4 +36,14 @@ void ConsoleNotifier::Send(const Message& message, std::function<void(SendResult
   done(SendResult::Sent());
 }
 
+std::optional<ConsoleSettings> ConsoleSettings::Parse(OptionReader& /*reader*/,
+                                                      const ParseContext& /*context*/) {
+  return ConsoleSettings{};
+}
+
+std::unique_ptr<Notifier> ConsoleSettings::Make(const std::string& /*name*/,
+                                                const NotifierServices& services) const {
+  return std::make_unique<ConsoleNotifier>(services.console);
+}
+
 }  // namespace feedwatch::notify

@@ -6,7 +6,10 @@
 // In the HTML part every feed string is escaped, and only http(s) links become links.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "base/result.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
+#include "notify/notifier_type.h"
 
 namespace feedwatch::notify {
 
@@ -48,11 +52,20 @@ struct SmtpSettings {
   bool operator==(const SmtpSettings&) const = default;
 };
 
+// type = "email" (email_settings.cc): to = ["ADDRESS", ...], sent through [smtp].
 struct EmailSettings {
-  std::string notifier;         // its name, for List-Id
+  std::string notifier;         // its name, for List-Id; set when the notifier is made
   std::vector<std::string> to;  // addresses
 
   bool operator==(const EmailSettings&) const = default;
+
+  static constexpr std::string_view kType = "email";
+  static constexpr std::array<std::string_view, 1> kKeys = {"to"};
+  static std::optional<EmailSettings> Parse(OptionReader& reader, const ParseContext& context);
+  std::string_view Label() const { return kType; }
+  std::vector<std::string> Destination() const { return to; }
+  std::chrono::milliseconds Timeout() const { return {}; }  // [smtp]'s
+  std::unique_ptr<Notifier> Make(const std::string& name, const NotifierServices& services) const;
 };
 
 // The whole message, CRLF line ends: headers, then multipart/alternative with a text/plain and

@@ -5,14 +5,18 @@
 // once, on the loop thread, with the outcome. Retrying is the caller's business (the outbox).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/clock.h"
+#include "notify/notifier_type.h"
 
 namespace feedwatch::notify {
 
@@ -115,6 +119,19 @@ class ConsoleNotifier final : public Notifier {
  private:
   std::FILE* out_;
   std::string prefix_;
+};
+
+// type = "console" (console.cc): no keys of its own.
+struct ConsoleSettings {
+  bool operator==(const ConsoleSettings&) const = default;
+
+  static constexpr std::string_view kType = "console";
+  static constexpr std::array<std::string_view, 0> kKeys = {};
+  static std::optional<ConsoleSettings> Parse(OptionReader& reader, const ParseContext& context);
+  std::string_view Label() const { return kType; }
+  std::vector<std::string> Destination() const { return {}; }
+  std::chrono::milliseconds Timeout() const { return {}; }
+  std::unique_ptr<Notifier> Make(const std::string& name, const NotifierServices& services) const;
 };
 
 }  // namespace feedwatch::notify

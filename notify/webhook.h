@@ -3,8 +3,11 @@
 // their incoming-webhook URLs.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,11 +15,14 @@
 #include "base/clock.h"
 #include "net/http_client.h"
 #include "notify/notifier.h"
+#include "notify/notifier_type.h"
 
 namespace feedwatch::notify {
 
 enum class WebhookFormat { kStandard, kSlack, kDiscord, kNtfy, kTelegram, kMatrix };
 
+// type = "webhook" (webhook_settings.cc): url, secret_file, headers, timeout, and a format whose
+// own keys come with it (Telegram's token_file and chat, Matrix's token_file and room).
 struct WebhookSettings {
   std::string url;
   // The signing key: the bytes that the "whsec_..." secret's base64 encodes. Empty: unsigned.
@@ -31,6 +37,16 @@ struct WebhookSettings {
   std::string proxy;
 
   bool operator==(const WebhookSettings&) const = default;
+
+  static constexpr std::string_view kType = "webhook";
+  static constexpr std::array<std::string_view, 8> kKeys = {
+      "url", "secret_file", "format", "headers", "timeout", "token_file", "chat", "room"};
+  static std::optional<WebhookSettings> Parse(OptionReader& reader, const ParseContext& context);
+  // "webhook" for the standard format, else the format's name: "slack", "telegram"...
+  std::string_view Label() const;
+  std::vector<std::string> Destination() const { return {url, chat}; }
+  std::chrono::milliseconds Timeout() const { return timeout; }
+  std::unique_ptr<Notifier> Make(const std::string& name, const NotifierServices& services) const;
 };
 
 // A request to `url` with what every notifier over HTTP sets from its settings: the timeout, the

@@ -385,16 +385,18 @@ max_age = "2h"
   EXPECT_EQ(config->smtp->password, "hunter2");
   ASSERT_EQ(config->notifiers.size(), 2u);
   const NotifierConfig& desk = config->notifiers[0];
-  EXPECT_EQ(desk.type, NotifierType::kEmail);
-  EXPECT_EQ(desk.email.to, (std::vector<std::string>{"desk@example.org", "night@example.org"}));
+  const auto* email = std::get_if<notify::EmailSettings>(&desk.settings);
+  ASSERT_NE(email, nullptr);
+  EXPECT_EQ(email->to, (std::vector<std::string>{"desk@example.org", "night@example.org"}));
   EXPECT_EQ(desk.digest.ToString(), "daily 08:00 Europe/Moscow");
   EXPECT_EQ(desk.max_per_hour, 10);
   EXPECT_EQ(desk.max_age, 24h);
   const NotifierConfig& hook = config->notifiers[1];
-  EXPECT_EQ(hook.type, NotifierType::kWebhook);
-  EXPECT_EQ(hook.webhook.format, notify::WebhookFormat::kSlack);
-  EXPECT_EQ(hook.webhook.secret.size(), 24u);  // the base64 after whsec_, decoded
-  EXPECT_EQ(hook.webhook.headers, std::vector<std::string>{"Authorization: Bearer t0k3n"});
+  const auto* webhook = std::get_if<notify::WebhookSettings>(&hook.settings);
+  ASSERT_NE(webhook, nullptr);
+  EXPECT_EQ(webhook->format, notify::WebhookFormat::kSlack);
+  EXPECT_EQ(webhook->secret.size(), 24u);  // the base64 after whsec_, decoded
+  EXPECT_EQ(webhook->headers, std::vector<std::string>{"Authorization: Bearer t0k3n"});
   EXPECT_EQ(hook.max_age, 2h);
   EXPECT_TRUE(hook.digest.off());
 }
@@ -417,7 +419,7 @@ TEST(Config, ReadsSecretsFromTheCredentialsDirectoryFirst) {
   unsetenv("CREDENTIALS_DIRECTORY");
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->smtp->password, "from systemd");
-  EXPECT_EQ(config->notifiers[0].webhook.secret.size(), 24u);
+  EXPECT_EQ(std::get<notify::WebhookSettings>(config->notifiers[0].settings).secret.size(), 24u);
 }
 
 TEST(Config, StoreTakesAPostgresqlUriAPasswordFromCredentialsAndALease) {

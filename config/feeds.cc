@@ -1,0 +1,113 @@
+// [defaults] and [[feed]]: what to poll, how often, and how much of it to read.
+#include <map>
+
+#include "config/sections.h"
+
+namespace feedwatch::config {
+namespace {
+
+// The largest max_items and max_alerts: a poll's items are held in memory together.
+constexpr int kMaxItemsLimit = 1'000'000;
+
+std::string PercentEncodePath(std::string_view path) {
+  static constexpr std::string_view kHex = "0123456789ABCDEF";
+  std::string out;
+  for (const char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
+    if (plain) {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xF]);
+    }
+  }
+  return out;
+}
+
+// A duration, or "all" for no limit. Absent: `fallback`.
+std::optional<Duration> Lookback(Reader& reader, const toml::table& table,
+                                 std::optional<Duration> fallback) {
+  const toml::node* node = table.get("initial_lookback");
+  if (node == nullptr) return fallback;
+  if (const auto* value = node->as_string(); value != nullptr && value->get() == "all") {
+    return std::nullopt;
+  }
+  const std::optional<Duration> duration = reader.DurationValue(table, "initial_lookback");
+  return duration ? duration : fallback;
+}
+
+std::optional<std::string> FeedUrl(Reader& reader, const toml::table& table) {
+  auto url = reader.String(table, "url", "[[feed]]", true);
+  if (!url) return std::nullopt;
+  const toml::source_position where = table.get("url")->source().begin;
+  const auto has_host = [&](std::string_view scheme) {
+    return url->size() > scheme.size() && url->find_first_of("/?#", scheme.size()) != scheme.size();
+  };
+  if (url->starts_with("http://") || url->starts_with("https://")) {
+    if (has_host(url->starts_with("http://") ? "http://" : "https://")) return url;
+    reader.Add(where, "feed URL " + Quote(*url) + " has no host");
+    return std::nullopt;
+  }
+  if (url->starts_with("file:")) {
+    std::string_view path = std::string_view(*url).substr(5);
+    if (path.starts_with("//")) {
+      path.remove_prefix(2);
+      if (path.starts_with("/")) return url;
+      reader.Add(where, "file URL " + Quote(*url) +
+                            " must be file:///absolute/path or file:path/relative/to/the/config");
+      return std::nullopt;
+    }
+    const std::filesystem::path absolute =
+        std::filesystem::absolute(reader.Folder() / std::filesystem::path(path)).lexically_normal();
+    return "file://" + PercentEncodePath(absolute.string());
+  }
+  reader.Add(where, "feed URL " + Quote(*url) + " must start with http://, https:// or file:");
+  return std::nullopt;
+}
+
+}  // namespace
+
+FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSettings& schedule) {
+  FeedDefaults defaults;
+  const toml::table* table = reader.Section(root, "defaults");
+  if (table == nullptr) return defaults;
+  reader.CheckKeys(*table,
+                   {"interval", "initial_lookback", "max_backoff", "max_items", "max_alerts"},
+                   "[defaults]");
+  if (auto d = reader.DurationValue(*table, "interval")) defaults.interval = *d;
+  reader.Integer(*table, "max_items", 1, kMaxItemsLimit, defaults.max_items);
+  reader.Integer(*table, "max_alerts", 1, kMaxItemsLimit, defaults.max_alerts);
+  if (auto d = reader.DurationValue(*table, "max_backoff")) schedule.max_backoff = *d;
+  defaults.initial_lookback = Lookback(reader, *table, defaults.initial_lookback);
+  return defaults;
+}
+
+std::vector<FeedConfig> LoadFeeds(Reader& reader, const toml::table& root,
+                                  const FeedDefaults& defaults) {
+  std::vector<FeedConfig> feeds;
+  std::map<std::string, toml::source_index> first_line;
+  for (const toml::table* table : reader.TableArray(root, "feed")) {
+    reader.CheckKeys(*table,
+                     {"name", "url", "interval", "initial_lookback", "max_items", "max_alerts"},
+                     "[[feed]]");
+    FeedConfig feed;
+    feed.max_items = defaults.max_items;
+    feed.max_alerts = defaults.max_alerts;
+    reader.Integer(*table, "max_items", 1, kMaxItemsLimit, feed.max_items);
+    reader.Integer(*table, "max_alerts", 1, kMaxItemsLimit, feed.max_alerts);
+    const auto name = reader.Name(*table, "[[feed]]", first_line, "feed");
+    const auto url = FeedUrl(reader, *table);
+    feed.interval = reader.DurationValue(*table, "interval").value_or(defaults.interval);
+    feed.initial_lookback = Lookback(reader, *table, defaults.initial_lookback);
+    if (!name || !url) continue;
+    feed.name = *name;
+    feed.url = *url;
+    feeds.push_back(std::move(feed));
+  }
+  return feeds;
+}
+
+}  // namespace feedwatch::config
