@@ -13,19 +13,21 @@ Status PrintOutbox(const Paths& paths, bool all, std::ostream& out) {
   Result<std::vector<store::Delivery>> deliveries = existing->store->ListDeliveries(all);
   if (!deliveries) return deliveries.error();
   const TimePoint now = SystemClock().Now();
-  std::map<std::string, int> counts;
+  std::map<store::DeliveryState, int> counts;
   out << Printf("%-6s %-14s %-8s %-8s %-10s %-16s %s\n", "ID", "NOTIFIER", "STATE", "ATTEMPTS",
                 "NEXT", "WATCH", "TITLE");
   for (const store::Delivery& d : *deliveries) {
     ++counts[d.state];
-    const std::string next = d.state == "pending" ? Ago(d.next_attempt_at, now) : "-";
+    const std::string next =
+        d.state == store::DeliveryState::kPending ? Ago(d.next_attempt_at, now) : "-";
     out << Printf("%-6lld %-14s %-8s %-8d %-10s %-16s %s\n", static_cast<long long>(d.id),
-                  d.notifier.c_str(), d.state.c_str(), d.attempts, next.c_str(), d.watch.c_str(),
-                  d.title.c_str());
+                  d.notifier.c_str(), std::string(store::DeliveryStateName(d.state)).c_str(),
+                  d.attempts, next.c_str(), d.watch.c_str(), d.title.c_str());
     if (!d.last_error.empty()) out << "       last error: " << d.last_error << "\n";
   }
-  out << counts["pending"] << " pending, " << counts["dead"] << " dead";
-  if (all) out << ", " << counts["sent"] << " sent";
+  out << counts[store::DeliveryState::kPending] << " pending, "
+      << counts[store::DeliveryState::kDead] << " dead";
+  if (all) out << ", " << counts[store::DeliveryState::kSent] << " sent";
   out << "\n";
   return Status::Ok();
 }

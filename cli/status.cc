@@ -16,17 +16,6 @@ namespace {
 
 using daemon::FeedHealth;
 
-// The one place a command asks whether the store is shared: the instances seen within a day
-// when it is (PostgreSQL), nullopt when one instance owns it. Status shows instances only then.
-Result<std::optional<std::vector<store::InstanceInfo>>> SharingInstances(store::Store& store,
-                                                                         TimePoint now) {
-  if (!store.shared()) return std::optional<std::vector<store::InstanceInfo>>();
-  Result<std::vector<store::InstanceInfo>> instances =
-      store.Instances(now - std::chrono::hours(24));
-  if (!instances) return instances.error();
-  return std::optional(std::move(*instances));
-}
-
 // An instance whose heartbeat (every 5 s) is under a minute old; the others stopped or died.
 bool IsLive(const store::InstanceInfo& instance, TimePoint now) {
   return now - instance.last_seen_at < std::chrono::minutes(1);
@@ -109,7 +98,7 @@ bool Polls(const FeedRow& row) {
 
 void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
                const std::vector<NotifierRow>& notifiers,
-               const std::optional<std::vector<store::InstanceInfo>>& instances, TimePoint now,
+               const std::vector<store::InstanceInfo>& instances, TimePoint now,
                std::ostream& out) {
   const auto time = [](const std::optional<TimePoint>& t) {
     return t ? nlohmann::ordered_json(FormatIso8601(*t)) : nlohmann::ordered_json(nullptr);
@@ -141,28 +130,27 @@ void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
   }
   nlohmann::ordered_json document{
       {"store", backend}, {"feeds", feeds}, {"notifiers", notifier_list}};
-  if (instances) {
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
-    for (const store::InstanceInfo& instance : *instances) {
-      list.push_back({{"id", instance.id},
-                      {"live", IsLive(instance, now)},
-                      {"started", FormatIso8601(instance.started_at)},
-                      {"last_seen", FormatIso8601(instance.last_seen_at)},
-                      {"config", instance.config_hash},
-                      {"version", instance.version}});
-    }
-    document["instances"] = list;
+  // Always there, for scripts: empty where one instance runs.
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const store::InstanceInfo& instance : instances) {
+    list.push_back({{"id", instance.id},
+                    {"live", IsLive(instance, now)},
+                    {"started", FormatIso8601(instance.started_at)},
+                    {"last_seen", FormatIso8601(instance.last_seen_at)},
+                    {"config", instance.config_hash},
+                    {"version", instance.version}});
   }
+  document["instances"] = list;
   out << document.dump(2) << "\n";
 }
 
 void PrintTables(const std::vector<FeedRow>& rows, const std::vector<NotifierRow>& notifiers,
-                 const std::optional<std::vector<store::InstanceInfo>>& instances, TimePoint now,
+                 const std::vector<store::InstanceInfo>& instances, TimePoint now,
                  std::ostream& out) {
-  if (instances) {
+  if (!instances.empty()) {
     out << Printf("%-32s %-5s %-10s %-10s %-13s %s\n", "INSTANCE", "STATE", "STARTED", "LAST SEEN",
                   "CONFIG", "VERSION");
-    for (const store::InstanceInfo& instance : *instances) {
+    for (const store::InstanceInfo& instance : instances) {
       out << Printf("%-32s %-5s %-10s %-10s %-13s %s\n", instance.id.c_str(),
                     IsLive(instance, now) ? "live" : "gone", Ago(instance.started_at, now).c_str(),
                     Ago(instance.last_seen_at, now).c_str(), instance.config_hash.c_str(),
@@ -209,7 +197,9 @@ Status PrintStatus(const Paths& paths, bool json, std::ostream& out) {
   for (store::FeedState& state : *states) by_name[state.name] = std::move(state);
   const TimePoint now = SystemClock().Now();
   const std::vector<FeedRow> rows = FeedRows(existing->config, by_name, now);
-  Result<std::optional<std::vector<store::InstanceInfo>>> instances = SharingInstances(store, now);
+  // The instances seen within a day: none where one instance runs (SQLite).
+  Result<std::vector<store::InstanceInfo>> instances =
+      store.coordination().Instances(now - std::chrono::hours(24));
   if (!instances) return instances.error();
   Result<std::vector<store::Store::NotifierOutbox>> held = store.NotifierOutboxes();
   if (!held) return held.error();

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "base/text.h"
 #include "daemon/schedule.h"
@@ -27,15 +26,10 @@ std::vector<std::int64_t> Ids(const std::vector<store::Delivery>& deliveries) {
   return ids;
 }
 
-// A match's hits from the JSON the pipeline stored; none for matches recorded before it did.
-std::vector<notify::TermHit> Hits(const std::string& json) {
+std::vector<notify::TermHit> Hits(const std::vector<store::Hit>& stored) {
   std::vector<notify::TermHit> hits;
-  const nlohmann::json parsed = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (!parsed.is_array()) return hits;
-  for (const nlohmann::json& hit : parsed) {
-    if (!hit.is_object()) continue;
-    hits.push_back({hit.value("field", ""), hit.value("term", ""), hit.value("text", "")});
-  }
+  hits.reserve(stored.size());
+  for (const store::Hit& hit : stored) hits.push_back({hit.field, hit.term, hit.text});
   return hits;
 }
 

@@ -22,8 +22,6 @@ constexpr Seconds kNotStoredRetry{300};
 // How soon a feed is asked for again when the store could not be asked, or when another
 // instance is committing its poll right now.
 constexpr Seconds kClaimRetry{10};
-// On a shared store a feed falls due locally up to this much after the store says.
-constexpr std::uint64_t kShareSpreadSeconds = 5;
 
 }  // namespace
 
@@ -51,10 +49,10 @@ Status Engine::Load(Mode mode) {
   const TimePoint now = clock_.Now();
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
     const config::FeedConfig& feed = config_.feeds[i];
-    Result<store::FeedState> state = store_.GetFeedState(feed.name);
+    Result<store::FeedState> state = store_.GetFeedState(feed.name, feed.url);
     if (!state) return state.error();
     FeedRuntime& runtime = runtime_[i];
-    Adopt(i, std::move(*state));
+    runtime.state = std::move(*state);  // as it applies to the configured URL
     if (runtime.state.gone) {
       spdlog::warn("feed {}: disabled: {} answered 410 Gone; change its url to poll it again",
                    feed.name, feed.url);
@@ -75,19 +73,6 @@ Status Engine::Load(Mode mode) {
   return Status::Ok();
 }
 
-void Engine::Adopt(size_t index, store::FeedState state) {
-  FeedRuntime& runtime = runtime_[index];
-  runtime.state = std::move(state);
-  if (runtime.state.url != config_.feeds[index].url) {
-    // A changed URL starts afresh (the store forgets the same on the next write).
-    runtime.state.etag.clear();
-    runtime.state.last_modified.clear();
-    runtime.state.body_hash.clear();
-    runtime.state.moved_to.clear();
-    runtime.state.gone = false;
-  }
-}
-
 std::string Engine::FetchUrl(size_t index) const {
   const FeedRuntime& runtime = runtime_[index];
   return runtime.state.moved_to.empty() ? config_.feeds[index].url : runtime.state.moved_to;
@@ -98,7 +83,7 @@ void Engine::StartFetches() {
   while (true) {
     std::vector<size_t> ready = scheduler_.Take(now);
     const size_t taken = ready.size();
-    if (taken > 0 && !once() && store_.shared()) ready = Claim(std::move(ready));
+    if (taken > 0 && !once()) ready = Claim(std::move(ready));
     for (const size_t feed : ready) Start(feed);
     // A feed another instance polls gave its slot back, and no transfer's end will wake the
     // loop for the feeds waiting behind it: take again. Each pass starts a fetch or moves a
@@ -113,7 +98,8 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
   refs.reserve(ready.size());
   for (const size_t i : ready) refs.push_back({config_.feeds[i].name, config_.feeds[i].url});
   const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
-  Result<std::vector<store::FeedClaim>> claims = store_.ClaimFeeds(refs, now, now + lease);
+  Result<std::vector<store::FeedClaim>> claims =
+      store_.coordination().ClaimFeeds(refs, now, now + lease);
   if (!claims) {
     spdlog::error("cannot claim feeds to poll ({}); asking again in {}", claims.error().message,
                   FormatDelay(kClaimRetry));
@@ -129,7 +115,7 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
     const size_t i = ready[k];
     store::FeedClaim& claim = (*claims)[k];
     if (claim.claimed) {
-      if (claim.state) Adopt(i, std::move(*claim.state));
+      if (claim.state) runtime_[i].state = std::move(*claim.state);
       if (runtime_[i].state.gone) {  // another instance found it gone
         scheduler_.Finished(i);
         continue;
@@ -151,7 +137,7 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
 
 void Engine::Reschedule(size_t feed, TimePoint due) {
   if (once()) return;
-  if (store_.shared()) due += Seconds(random_.Below(kShareSpreadSeconds));
+  due = store_.coordination().Spread(due, random_);
   scheduler_.Schedule(feed, due);
 }
 
@@ -389,20 +375,19 @@ FeedCounts Engine::Counts() const {
 }
 
 void Engine::ReleaseLeases() {
-  if (!store_.shared()) return;
-  if (Status s = store_.ReleaseLeases(); !s) {
+  if (Status s = store_.coordination().ReleaseLeases(); !s) {
     spdlog::warn("cannot release this instance's leases ({}); they end in {}", s.error().message,
                  FormatDelay(std::chrono::duration_cast<Seconds>(config_.store.lease)));
   }
 }
 
 void Engine::RenewLeases() {
-  if (!store_.shared() || leased_.empty()) return;
+  if (leased_.empty()) return;
   std::vector<std::string> names;
   names.reserve(leased_.size());
   for (const size_t i : leased_) names.push_back(config_.feeds[i].name);
   const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
-  if (Status s = store_.RenewLeases(names, clock_.Now() + lease); !s) {
+  if (Status s = store_.coordination().RenewLeases(names, clock_.Now() + lease); !s) {
     spdlog::error("cannot renew the leases of {} being fetched: {}",
                   Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
                   s.error().message);

@@ -92,8 +92,6 @@ class Engine {
   // Of the feeds the scheduler made ready, those whose lease this instance took; the others go
   // back to the scheduler, due when the store says.
   std::vector<size_t> Claim(std::vector<size_t> ready);
-  // Takes what the store knows of a feed (another instance may have polled it since).
-  void Adopt(size_t feed, store::FeedState state);
   void Start(size_t feed);
   void OnFetched(size_t feed, Result<net::Response> response);
   // OnFetched's work: the response recorded, and the feed rescheduled.

@@ -100,13 +100,14 @@ void Housekeeping::Run(const FeedCounts& feeds) {
     gauges.outbox_pending = outbox->pending;
     gauges.outbox_dead = outbox->dead;
   }
-  if (store_.shared()) CheckDrift(gauges);
+  CheckDrift(gauges);
   metrics_->SetGauges(gauges);
 }
 
 void Housekeeping::CheckDrift(Metrics::Gauges& gauges) {
   const TimePoint now = clock_.Now();
-  Result<std::vector<store::InstanceInfo>> instances = store_.Instances(now - kInstanceLive);
+  Result<std::vector<store::InstanceInfo>> instances =
+      store_.coordination().Instances(now - kInstanceLive);
   if (!instances) {
     spdlog::warn("cannot read the other instances' heartbeats: {}", instances.error().message);
     return;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
 
 #include "base/hash.h"
 #include "base/text.h"
@@ -78,17 +77,16 @@ TimePoint DueAt(const config::Config& config, const std::string& notifier, TimeP
   return now;
 }
 
-// A match's hits as data: [{"field": "title", "term": "Дарчиев*", "text": "Дарчиевым"}, ...],
-// the first filters::Explanation::kSummaryHits of them, as the `terms` line lists.
-std::string HitsJson(const filters::Explanation& why, const filters::Document& document) {
-  nlohmann::json hits = nlohmann::json::array();
+// A match's hits as data: {title, Дарчиев*, Дарчиевым}..., the first
+// filters::Explanation::kSummaryHits of them, as the `terms` line lists.
+std::vector<store::Hit> Hits(const filters::Explanation& why, const filters::Document& document) {
+  std::vector<store::Hit> hits;
   for (const filters::Hit& hit : why.hits) {
     if (hits.size() == filters::Explanation::kSummaryHits) break;
-    hits.push_back({{"field", filters::FieldName(hit.field)},
-                    {"term", hit.term},
-                    {"text", document.text(hit.field).substr(hit.begin, hit.end - hit.begin)}});
+    hits.push_back({std::string(filters::FieldName(hit.field)), hit.term,
+                    std::string(document.text(hit.field).substr(hit.begin, hit.end - hit.begin))});
   }
-  return hits.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return hits;
 }
 
 // `summary` (a prefix of `field`'s text) with the hits in `field` that lie inside it marked
@@ -182,7 +180,7 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
         }
       }
       match.terms = why ? why->Summary(document) : "";
-      match.hits = why ? HitsJson(*why, document) : "[]";
+      if (why) match.hits = Hits(*why, document);
       if (why) hits.insert(hits.end(), why->hits.begin(), why->hits.end());
       match.snippet = why ? why->snippet.Marked("**", "**") : "";
       Result<std::optional<std::int64_t>> story =
@@ -262,7 +260,6 @@ void ItemPipeline::HoldPastMaxAlerts(const Input& input, PipelineResult& result)
         match.due_at[notifier] = due;
       }
     }
-    match.hits = "[]";
     match.snippet = record.summary;
   }
 }

@@ -62,8 +62,8 @@ Status PollCommitter::Commit(const config::FeedConfig& feed, const feeds::Feed& 
   if (!known) return known.error();
   // Another instance may record a story of the same watch between the pipeline and the commit:
   // the commit then fails with Conflict. The second try holds the other instances' new stories
-  // of the watches that matched back (Store::LockStories), reads those recorded since, decides
-  // the items' stories again and commits: it cannot lose again.
+  // of the watches that matched back (Coordination::LockStories), reads those recorded since,
+  // decides the items' stories again and commits: it cannot lose again.
   const auto run = [&] {
     return pipeline_.Run({.feed_config = feed,
                           .feed = parsed,
@@ -85,7 +85,7 @@ Status PollCommitter::Commit(const config::FeedConfig& feed, const feeds::Feed& 
     for (const store::ItemRecord& record : piped->records) {
       for (const store::MatchRecord& match : record.matches) watches.insert(match.watch);
     }
-    Status locked = store_.LockStories(watches);
+    Status locked = store_.coordination().LockStories(watches);
     if (locked) locked = stories_.Refresh(now);
     if (locked) {
       piped = run();
@@ -93,7 +93,7 @@ Status PollCommitter::Commit(const config::FeedConfig& feed, const feeds::Feed& 
         heads = store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
       }
     }
-    if (Status s = store_.UnlockStories(); !s) {
+    if (Status s = store_.coordination().UnlockStories(); !s) {
       spdlog::warn("feed {}: cannot unlock stories: {}", feed.name, s.error().message);
     }
     if (!locked) return locked.error();

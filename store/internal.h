@@ -1,4 +1,5 @@
-// What the two store implementations share: time as stored, and the tables `store copy` moves.
+// What the two store implementations share besides their SQL (store/sql.h): time as stored, the
+// tables `store copy` moves, and the outbox's fair order.
 #pragma once
 
 #include <algorithm>
@@ -25,8 +26,7 @@ inline bool IsLeaseColumn(std::string_view column) {
 }
 
 // For WriteTables: how many rows of state a store holds (it must be none), and the statement
-// that writes one row of `table`, its parameters written `placeholder` and a number ("?1",
-// "$1"). `meta` rows replace the target's own (its database id).
+// that writes one row of `table`. `meta` rows replace the target's own (its database id).
 inline constexpr std::string_view kCountState =
     "SELECT (SELECT count(*) FROM feeds) + (SELECT count(*) FROM items) + "
     "(SELECT count(*) FROM matches) + (SELECT count(*) FROM deliveries)";
@@ -53,12 +53,12 @@ inline Status TargetHoldsColumns(const TableRows& source, const TableRows& targe
   }
   return Status::Ok();
 }
-inline std::string InsertRowSql(const TableRows& table, char placeholder) {
+inline std::string InsertRowSql(const TableRows& table) {
   std::string sql = "INSERT INTO " + QuoteIdentifier(table.table) + " (";
   std::string values;
   for (size_t c = 0; c < table.columns.size(); ++c) {
     sql += (c > 0 ? ", " : "") + QuoteIdentifier(table.columns[c]);
-    values += (c > 0 ? ", " : "") + (placeholder + std::to_string(c + 1));
+    values += (c > 0 ? ", ?" : "?") + std::to_string(c + 1);
   }
   sql += ") VALUES (" + values + ")";
   if (table.table == "meta") sql += " ON CONFLICT (key) DO UPDATE SET value = excluded.value";
@@ -66,15 +66,14 @@ inline std::string InsertRowSql(const TableRows& table, char placeholder) {
 }
 
 // For DueDeliveries: the deliveries due, taken fairly. `pending` holds the pending deliveries due
-// at parameter 1 that `condition` allows ("AND ..."), each in a unit: its message when it has
+// at parameter ?1 that `condition` allows ("AND ..."), each in a unit: its message when it has
 // one (a retry goes out whole, as it went before), else itself. `turns` numbers each feed's
 // units oldest first; `chosen` takes, up to `units` (an SQL expression), every feed's first unit,
 // then every feed's second, and so on: a feed with 50,000 alerts due does not hold back another
 // feed's one. Each chosen unit has its number of deliveries, `n`. Rows are then read by joining
 // `pending` and `chosen`, in (turn, at, unit) order.
-inline std::string FairDueSql(std::string_view condition, char placeholder,
-                              std::string_view units) {
-  const std::string now = placeholder + std::string("1");
+inline std::string FairDueSql(std::string_view condition, std::string_view units) {
+  const std::string now = "?1";
   return "WITH pending AS (SELECT d.id, i.feed_id AS feed, "
          "coalesce(d.message_id, 'd' || d.id) AS unit, d.next_attempt_at AS at "
          "FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id "
@@ -86,24 +85,6 @@ inline std::string FairDueSql(std::string_view condition, char placeholder,
          "chosen AS (SELECT unit, min(turn) AS turn, min(at) AS at, sum(n) AS n FROM turns "
          "GROUP BY unit ORDER BY 2, 3, 1 LIMIT " +
          std::string(units) + ") ";
-}
-
-// For NotifierOutboxes: notifier, pending, dead, oldest pending, last sent.
-inline constexpr std::string_view kNotifierOutboxSql =
-    "SELECT notifier, count(*) FILTER (WHERE state = 'pending'), "
-    "count(*) FILTER (WHERE state = 'dead'), "
-    "min(coalesce(first_due_at, created_at)) FILTER (WHERE state = 'pending'), max(sent_at) "
-    "FROM deliveries GROUP BY notifier ORDER BY notifier";
-
-// For BringForward: parameter 1 the notifier, 2 now; `ids` an SQL condition on `id` ("" for
-// none).
-inline std::string BringForwardSql(char placeholder, std::string_view ids) {
-  const std::string notifier = placeholder + std::string("1");
-  const std::string now = placeholder + std::string("2");
-  return "UPDATE deliveries SET next_attempt_at = coalesce(first_due_at, created_at) "
-         "WHERE notifier = " +
-         notifier + " AND state = 'pending' AND attempts > 0 AND next_attempt_at > " + now +
-         " AND coalesce(first_due_at, created_at) <= " + now + std::string(ids) + " RETURNING id";
 }
 
 // Opens the PostgreSQL store at `url` (pg_store.cc).

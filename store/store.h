@@ -14,6 +14,9 @@
 //   head takes the next number of its watch's story sequence, unique per watch, so two
 //   instances that see one story at once cannot both alert on it (CommitPoll's kConflict).
 //
+// - A field's encoding is the store's: hits, other feeds and a delivery's state are data here,
+//   whatever text the tables hold them as.
+//
 // Threading: one thread uses a Store. Errors are Error::Io with the database's message, and
 // Error::Conflict as CommitPoll says.
 #pragma once
@@ -32,6 +35,7 @@
 
 #include "base/clock.h"
 #include "base/result.h"
+#include "store/coordination.h"
 
 namespace feedwatch::store {
 
@@ -56,6 +60,13 @@ struct FeedState {
   std::optional<TimePoint> lease_until;
 };
 
+// Where a watch's terms hit an item, in reading order.
+struct Hit {
+  std::string field;  // filters::FieldName
+  std::string term;   // as the query writes it
+  std::string text;   // as the item writes it
+};
+
 // What one poll of a feed found, besides items.
 struct PollRecord {
   TimePoint at;
@@ -75,10 +86,9 @@ struct MatchRecord {
   std::vector<std::string> notifiers;  // one delivery is enqueued for each
   // When a notifier's delivery falls due (a digest's time); absent: at the poll.
   std::map<std::string, TimePoint> due_at;
-  std::string terms;  // which terms hit where (filters::Explanation::Summary)
-  // The same as data: a JSON array of {"field", "term", "text"}, in reading order.
-  std::string hits;
-  std::string snippet;  // words around the first hit, hits marked **like this**
+  std::string terms;      // which terms hit where (filters::Explanation::Summary)
+  std::vector<Hit> hits;  // the same as data
+  std::string snippet;    // words around the first hit, hits marked **like this**
   // The first match of the same story for this watch: recorded and linked, nothing is sent.
   std::optional<std::int64_t> story_of;
 };
@@ -118,11 +128,15 @@ struct StoryMatch {
   std::string snippet;  // marked **like this**
 };
 
+enum class DeliveryState { kPending, kSent, kDead };
+// "pending", "sent", "dead": as `feedwatch outbox` prints it.
+std::string_view DeliveryStateName(DeliveryState state);
+
 // A delivery joined with what it is about: everything a notifier needs to render it.
 struct Delivery {
   std::int64_t id = 0;
   std::string notifier;
-  std::string state;  // "pending", "sent" or "dead"
+  DeliveryState state = DeliveryState::kPending;
   int attempts = 0;
   TimePoint first_due_at;
   TimePoint next_attempt_at;
@@ -137,7 +151,7 @@ struct Delivery {
   std::string summary;
   std::string summary_marked;
   std::string terms;
-  std::string hits;  // MatchRecord::hits
+  std::vector<Hit> hits;  // MatchRecord::hits
   std::string snippet;
   std::int64_t story = 0;                     // the match id of the story's first match
   std::int64_t item = 0;                      // the item matched: one message per item
@@ -162,11 +176,12 @@ struct FeedRef {
   std::string url;
 };
 
-// What ClaimFeeds found for one feed.
+// What Coordination::ClaimFeeds found for one feed.
 struct FeedClaim {
   std::string name;
   bool claimed = false;  // the caller holds its lease now
-  // Claimed: the feed's state as recorded (another instance may have polled it last).
+  // Claimed: the feed's state as recorded, as it applies to the configured URL (another
+  // instance may have polled it last); absent when there is nothing to learn (one instance).
   std::optional<FeedState> state;
   // Not claimed: when to ask again (its next due time, or when another's lease ends).
   TimePoint retry_at;
@@ -222,9 +237,9 @@ class Store {
 
   // "sqlite" or "postgresql".
   virtual std::string_view backend() const = 0;
-  // Whether several instances may share it: then feeds and deliveries are leased. On a store
-  // that is not shared (SQLite: one instance), every claim succeeds and nothing is leased.
-  virtual bool shared() const = 0;
+  // How the instances on this store share its work; one instance on SQLite. Lives as long as
+  // the Store.
+  virtual Coordination& coordination() = 0;
   // Where it is, without a password: for messages.
   virtual std::string location() const = 0;
 
@@ -235,22 +250,13 @@ class Store {
   }
   const std::string& instance() const { return instance_.id; }
 
-  // The state of `feed` (default values when it was never polled).
-  virtual Result<FeedState> GetFeedState(std::string_view feed) = 0;
+  // The state of `feed` (default values when it was never polled). With `url`, the feed's
+  // configured URL: what was learnt about another URL (validators, the body hash, a permanent
+  // redirect, 410 Gone) is left out, as the next write forgets it.
+  virtual Result<FeedState> GetFeedState(std::string_view feed, std::string_view url = {}) = 0;
 
   // Every feed the store knows, by name.
   virtual Result<std::vector<FeedState>> ListFeeds() = 0;
-
-  // Of `feeds`, takes the lease of those due at `now` (never polled, or next due by then) that
-  // no other instance holds a live lease on, until `until`; one answer per feed, in order.
-  // Feeds new to the store are recorded. A lease ends when the poll is recorded (CommitPoll,
-  // RecordPoll), at ReleaseLeases, or at its time.
-  virtual Result<std::vector<FeedClaim>> ClaimFeeds(const std::vector<FeedRef>& feeds,
-                                                    TimePoint now, TimePoint until) = 0;
-  // Extends this instance's leases on `feeds` to `until` (a fetch that takes long).
-  virtual Status RenewLeases(const std::vector<std::string>& feeds, TimePoint until) = 0;
-  // Gives up every lease this instance holds, feeds' and deliveries' (a clean stop).
-  virtual Status ReleaseLeases() = 0;
 
   // Of `keys`, those the feed has recorded, each with its content hash as last recorded (empty
   // for items recorded before hashes were kept).
@@ -271,13 +277,6 @@ class Store {
       std::string_view feed, std::string_view url, const PollRecord& poll,
       const std::vector<ItemRecord>& items,
       const std::map<std::string, std::int64_t>& last_seq) = 0;
-
-  // Holds every other writer's new stories of `watches` back until UnlockStories: after a
-  // Conflict, the caller reads the new stories, decides again and commits under it, so that the
-  // second try cannot lose again however busy the watches are. Locks are taken in name order;
-  // CommitPoll takes the same ones, for its own transaction, before it records new stories.
-  virtual Status LockStories(const std::set<std::string>& watches) = 0;
-  virtual Status UnlockStories() = 0;
 
   // Records a poll that brought no items to read: not modified, the same body, a failure
   // (`poll.error` set: consecutive failures count up) or 410 Gone. Ends the feed's lease.
@@ -306,11 +305,9 @@ class Store {
   };
   virtual Result<std::vector<NotifierOutbox>> NotifierOutboxes() = 0;
 
-  // A small write, to learn whether the database still takes them (for /healthz); it is this
-  // instance's heartbeat (InstanceInfo) as well.
+  // A small write, to learn whether the database still takes them (for /healthz); on a store
+  // several instances share, it is this instance's heartbeat (Coordination::Instances) as well.
   virtual Status Heartbeat(TimePoint now) = 0;
-  // The instances whose heartbeat is at or after `since`, by id.
-  virtual Result<std::vector<InstanceInfo>> Instances(TimePoint since) = 0;
 
   // Every story matched at or after `since`, newest first.
   virtual Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) = 0;

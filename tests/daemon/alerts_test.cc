@@ -157,7 +157,7 @@ class AlertsTest : public ::testing::Test {
   }
 
   // The outbox holds one delivery, in `state` after `attempts` attempts; its last error.
-  std::string ExpectOneDelivery(std::string_view state, int attempts) {
+  std::string ExpectOneDelivery(store::DeliveryState state, int attempts) {
     const std::vector<store::Delivery> outbox = Outbox();
     EXPECT_EQ(outbox.size(), 1u);
     if (outbox.empty()) return "";
@@ -270,7 +270,7 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
   smtp->Kill();  // the mail server is down
   const std::string config = Config(DeskEmailToml(port));
   RunOnce(config);
-  const std::string error = ExpectOneDelivery("pending", 1);
+  const std::string error = ExpectOneDelivery(store::DeliveryState::kPending, 1);
   EXPECT_TRUE(error.starts_with("SMTP: ")) << error;
   Deliver(config);  // not due yet: nothing is tried
   EXPECT_EQ(Outbox()[0].attempts, 1);
@@ -286,7 +286,7 @@ TEST_F(AlertsTest, AnSmtpOutageDelaysTheAlertWhichThenArrivesExactlyOnce) {
   clock_.Advance(3600s);
   Deliver(config);
   EXPECT_EQ(Mails(maildir()).size(), 1u) << log_.str();
-  ExpectOneDelivery("sent", 3);
+  ExpectOneDelivery(store::DeliveryState::kSent, 3);
 }
 
 // The server takes the message's data and hangs up without a reply: the message may or may not
@@ -296,7 +296,7 @@ TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAn
   const int port = smtp->port();
   const std::string config = Config(DeskEmailToml(port));
   RunOnce(config);
-  const std::string error = ExpectOneDelivery("pending", 1);
+  const std::string error = ExpectOneDelivery(store::DeliveryState::kPending, 1);
   EXPECT_TRUE(error.starts_with("SMTP")) << error;
   EXPECT_TRUE(Mails(maildir()).empty());
 
@@ -307,7 +307,7 @@ TEST_F(AlertsTest, AnSmtpServerHangingUpAfterDataLeavesTheAlertPendingUntilOneAn
   clock_.Advance(3600s);
   Deliver(config);
   EXPECT_EQ(Mails(maildir()).size(), 1u) << log_.str();
-  ExpectOneDelivery("sent", 2);
+  ExpectOneDelivery(store::DeliveryState::kSent, 2);
 }
 
 TEST_F(AlertsTest, AWebhookFailingTwiceIsDeliveredOnceWithTheSameId) {
@@ -329,7 +329,7 @@ TEST_F(AlertsTest, AWebhookFailingTwiceIsDeliveredOnceWithTheSameId) {
     EXPECT_TRUE(request["verified"].get<bool>()) << request.dump();
   }
   EXPECT_NE(requests[0]["timestamp"], requests[2]["timestamp"]);  // each attempt signs afresh
-  ExpectOneDelivery("sent", 3);
+  ExpectOneDelivery(store::DeliveryState::kSent, 3);
 }
 
 TEST_F(AlertsTest, A400GoesDeadAtOnceAndTheOutboxCommandShowsWhy) {
@@ -359,14 +359,14 @@ TEST_F(AlertsTest, A400GoesDeadAtOnceAndTheOutboxCommandShowsWhy) {
   const std::vector<json> requests = JsonLines(hooks());
   ASSERT_EQ(requests.size(), 2u);
   EXPECT_EQ(requests[1]["id"], requests[0]["id"]);
-  EXPECT_EQ(Outbox()[0].state, "sent");
+  EXPECT_EQ(Outbox()[0].state, store::DeliveryState::kSent);
 }
 
 TEST_F(AlertsTest, ARejectedRecipientGoesDeadAtOnce) {
   const testing::PythonServer smtp("smtp_sink", {"--maildir", maildir().string()});
   RunOnce(Config(SmtpToml(smtp.port()) +
                  "[[notify]]\nname = \"desk\"\ntype = \"email\"\nto = [\"reject@example.org\"]\n"));
-  const std::string error = ExpectOneDelivery("dead", 1);
+  const std::string error = ExpectOneDelivery(store::DeliveryState::kDead, 1);
   EXPECT_TRUE(error.starts_with("SMTP 550")) << error;
 }
 
@@ -396,7 +396,7 @@ TEST_F(AlertsTest, FiveMatchesInAnHourMakeOneHourlyDigest) {
   for (int i = 1; i <= 5; ++i) {
     EXPECT_NE(text.find("Дарчиев: новость номер " + std::to_string(i)), std::string::npos) << text;
   }
-  for (const store::Delivery& d : Outbox()) EXPECT_EQ(d.state, "sent");
+  for (const store::Delivery& d : Outbox()) EXPECT_EQ(d.state, store::DeliveryState::kSent);
 }
 
 TEST_F(AlertsTest, AlertsOverTheHourlyLimitAreFoldedIntoOneDigest) {
@@ -458,7 +458,8 @@ TEST_F(AlertsTest, AfterAKillNineEveryCommittedAlertArrives) {
   EXPECT_EQ(before.size(), 5u);
   EXPECT_EQ(after, before) << "the same messages, by id, after the restart";
   EXPECT_EQ(titles.size(), 5u);
-  for (const store::Delivery& d : Outbox()) EXPECT_EQ(d.state, "sent") << d.title;
+  for (const store::Delivery& d : Outbox())
+    EXPECT_EQ(d.state, store::DeliveryState::kSent) << d.title;
 }
 
 TEST_F(AlertsTest, AfterStoreCopyAnInstanceOnPostgresqlSendsThePendingAlertsAndNothingTwice) {
@@ -474,7 +475,7 @@ TEST_F(AlertsTest, AfterStoreCopyAnInstanceOnPostgresqlSendsThePendingAlertsAndN
   RunOnce(Config(WebhookToml(down->port())));
   std::map<std::string, std::string> pending;  // title -> message id
   for (const store::Delivery& d : Outbox()) {
-    if (d.state == "pending") pending[d.title] = d.message_id;
+    if (d.state == store::DeliveryState::kPending) pending[d.title] = d.message_id;
   }
   ASSERT_EQ(pending.size(), 3u) << log_.str();
 
@@ -511,7 +512,8 @@ TEST_F(AlertsTest, AfterStoreCopyAnInstanceOnPostgresqlSendsThePendingAlertsAndN
   ASSERT_TRUE(store.ok()) << store.error().message;
   const std::vector<store::Delivery> outbox = *(*store)->ListDeliveries(/*all=*/true);
   EXPECT_EQ(outbox.size(), 5u);
-  for (const store::Delivery& d : outbox) EXPECT_EQ(d.state, "sent") << d.title;
+  for (const store::Delivery& d : outbox)
+    EXPECT_EQ(d.state, store::DeliveryState::kSent) << d.title;
   // The commands that read the state read it there too.
   const testing::CommandResult status = testing::RunFeedwatch(
       {"status", "--json", "--config", (dir_.path() / "feedwatch.toml").string()});

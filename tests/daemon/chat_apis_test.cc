@@ -126,7 +126,7 @@ TEST_F(ChatApisTest, TelegramGetsEscapedHtmlAndItsRetryAfterIsHonoured) {
   // The 429 asked for 120 s: nothing is sent before, and the retry goes out after.
   std::vector<store::Delivery> outbox = Outbox();
   ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].state, "pending");
+  EXPECT_EQ(outbox[0].state, store::DeliveryState::kPending);
   EXPECT_GE(outbox[0].next_attempt_at, clock_.Now() + Seconds(119));
   EXPECT_NE(outbox[0].last_error.find("telegram: HTTP 429"), std::string::npos);
   clock_.Advance(Seconds(60));
@@ -136,7 +136,7 @@ TEST_F(ChatApisTest, TelegramGetsEscapedHtmlAndItsRetryAfterIsHonoured) {
   Deliver(config);
   ASSERT_EQ(Requests().size(), 2u);
   EXPECT_EQ(Requests()[1].body, first.body);
-  EXPECT_EQ(Outbox()[0].state, "sent");
+  EXPECT_EQ(Outbox()[0].state, store::DeliveryState::kSent);
   // The token is part of the URL: it is in no log line and no stored error.
   EXPECT_EQ(log_.str().find(kToken), std::string::npos) << log_.str();
   EXPECT_EQ(outbox[0].last_error.find(kToken), std::string::npos);
@@ -155,7 +155,7 @@ TEST_F(ChatApisTest, AnErrorEchoingTheTokenInAnyFormKeepsNoPartOfIt) {
   ASSERT_EQ(Requests().size(), 1u);
   const std::vector<store::Delivery> outbox = Outbox();
   ASSERT_EQ(outbox.size(), 1u);
-  EXPECT_EQ(outbox[0].state, "dead");
+  EXPECT_EQ(outbox[0].state, store::DeliveryState::kDead);
   const std::string& error = outbox[0].last_error;
   EXPECT_NE(error.find("telegram: HTTP 403: ...."), std::string::npos) << error;
   for (const std::string& part :
@@ -240,7 +240,7 @@ TEST_F(ChatApisTest, MatrixGetsANoticeAndARetryReusesItsTransactionId) {
   EXPECT_EQ(html.find("<script"), std::string::npos) << html;
   EXPECT_NE(event["body"].get<std::string>().find("Дарчиев: посол & «раздражители» < 3"),
             std::string::npos);  // the plain body is plain text
-  EXPECT_EQ(Outbox()[0].state, "sent");
+  EXPECT_EQ(Outbox()[0].state, store::DeliveryState::kSent);
   EXPECT_EQ(log_.str().find(kToken), std::string::npos);
 }
 

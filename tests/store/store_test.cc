@@ -174,13 +174,17 @@ TEST_P(StoreTest, InstancesLeaveHeartbeatsWithTheirConfiguration) {
   ASSERT_TRUE(a->Heartbeat(kNow).ok());
   ASSERT_TRUE(b->Heartbeat(kNow + Seconds(5)).ok());
   ASSERT_TRUE(a->Heartbeat(kNow + Seconds(10)).ok());
-  std::vector<InstanceInfo> live = *a->Instances(kNow);
+  std::vector<InstanceInfo> live = *a->coordination().Instances(kNow);
+  if (GetParam() == "sqlite") {  // one instance runs on a file: there are no others to list
+    EXPECT_TRUE(live.empty());
+    return;
+  }
   ASSERT_EQ(live.size(), 2u);
   EXPECT_EQ(live[0].id, "host-a:10");
   EXPECT_EQ(live[0].started_at, kNow);
   EXPECT_EQ(live[0].last_seen_at, kNow + Seconds(10));
   EXPECT_EQ(live[1].config_hash, "cfg2");
-  EXPECT_EQ(a->Instances(kNow + Seconds(8))->size(), 1u);  // b's heartbeat is older
+  EXPECT_EQ(a->coordination().Instances(kNow + Seconds(8))->size(), 1u);  // b's heartbeat is older
 }
 
 TEST_P(StoreTest, CopyMovesEveryItemMatchStoryAndDeliveryToTheOtherBackend) {
@@ -328,7 +332,8 @@ class PgStoreTest : public ::testing::Test {
   static std::vector<std::string> Claimed(Store& store, const std::vector<FeedRef>& feeds,
                                           TimePoint now) {
     std::vector<std::string> names;
-    const Result<std::vector<FeedClaim>> claims = store.ClaimFeeds(feeds, now, now + Seconds(60));
+    const Result<std::vector<FeedClaim>> claims =
+        store.coordination().ClaimFeeds(feeds, now, now + Seconds(60));
     EXPECT_TRUE(claims.ok()) << claims.error().message;
     if (!claims.ok()) return names;
     for (const FeedClaim& claim : *claims) {
@@ -346,7 +351,8 @@ TEST_F(PgStoreTest, AFeedIsPolledByOneInstanceAnIntervalAndADeadOnesLeaseEnds) {
   const std::vector<FeedRef> feed = {{"tass", "https://tass.test/rss"}};
   EXPECT_EQ(Claimed(*a, feed, kNow), std::vector<std::string>{"tass"});
   // Held by a: b is told to ask again when the lease ends.
-  std::vector<FeedClaim> claims = *b->ClaimFeeds(feed, kNow + Seconds(1), kNow + Seconds(61));
+  std::vector<FeedClaim> claims =
+      *b->coordination().ClaimFeeds(feed, kNow + Seconds(1), kNow + Seconds(61));
   ASSERT_EQ(claims.size(), 1u);
   EXPECT_FALSE(claims[0].claimed);
   EXPECT_EQ(claims[0].retry_at, kNow + Seconds(60));
@@ -355,18 +361,33 @@ TEST_F(PgStoreTest, AFeedIsPolledByOneInstanceAnIntervalAndADeadOnesLeaseEnds) {
   PollRecord poll = Ok(kNow + Seconds(2));
   poll.etag = "\"v1\"";
   ASSERT_TRUE(a->RecordPoll("tass", "https://tass.test/rss", poll).ok());
-  claims = *b->ClaimFeeds(feed, kNow + Seconds(3), kNow + Seconds(63));
+  claims = *b->coordination().ClaimFeeds(feed, kNow + Seconds(3), kNow + Seconds(63));
   EXPECT_FALSE(claims[0].claimed);
   EXPECT_EQ(claims[0].retry_at, poll.next_due);
   EXPECT_EQ(b->GetFeedState("tass")->lease_owner, "");
   // Due again: b may take it, and learns what a learnt.
-  claims = *b->ClaimFeeds(feed, poll.next_due, poll.next_due + Seconds(60));
+  claims = *b->coordination().ClaimFeeds(feed, poll.next_due, poll.next_due + Seconds(60));
   ASSERT_TRUE(claims[0].claimed);
   ASSERT_TRUE(claims[0].state.has_value());
   EXPECT_EQ(claims[0].state->etag, "\"v1\"");
   // b dies holding it: a takes it once the lease has ended, not before.
   EXPECT_TRUE(Claimed(*a, feed, poll.next_due + Seconds(59)).empty());
   EXPECT_EQ(Claimed(*a, feed, poll.next_due + Seconds(61)), std::vector<std::string>{"tass"});
+}
+
+TEST_F(PgStoreTest, AClaimReadsNothingLearntAboutAnotherUrl) {
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  PollRecord poll = Ok(kNow);
+  poll.etag = "\"v1\"";
+  ASSERT_TRUE(b->RecordPoll("tass", "https://tass.test/rss", poll).ok());
+  // a runs a configuration that moved the feed: b's validators are not a's to send.
+  const std::vector<FeedClaim> claims = *a->coordination().ClaimFeeds(
+      {{"tass", "https://tass.test/atom"}}, poll.next_due, poll.next_due + Seconds(60));
+  ASSERT_TRUE(claims[0].claimed);
+  ASSERT_TRUE(claims[0].state.has_value());
+  EXPECT_EQ(claims[0].state->etag, "");
+  EXPECT_EQ(claims[0].state->last_status, "200");
 }
 
 TEST_F(PgStoreTest, InstancesClaimingTogetherShareTheFeedsWithoutOverlap) {
@@ -470,7 +491,7 @@ TEST_F(PgStoreTest, AWriterHoldingAWatchsStoriesCommitsBeforeAnyOtherStartsOne) 
   const auto a = Connect("a:1");
   const auto b = Connect("b:2");
   // a lost a story number and holds the watch while it decides again.
-  ASSERT_TRUE(a->LockStories({"darchiev", "property"}).ok());
+  ASSERT_TRUE(a->coordination().LockStories({"darchiev", "property"}).ok());
   std::atomic<bool> done{false};
   Result<std::vector<StoryHead>> b_heads = Error::Io("not run");
   std::thread writer([&] {
@@ -483,16 +504,16 @@ TEST_F(PgStoreTest, AWriterHoldingAWatchsStoriesCommitsBeforeAnyOtherStartsOne) 
   const Result<std::vector<StoryHead>> a_heads = a->CommitPoll(
       "tass", "u1", Ok(kNow), {Item("t1", {{"darchiev", {"desk"}}})}, {{"darchiev", 0}});
   ASSERT_TRUE(a_heads.ok()) << a_heads.error().message;
-  ASSERT_TRUE(a->UnlockStories().ok());
+  ASSERT_TRUE(a->coordination().UnlockStories().ok());
   writer.join();
   // b had decided without a's story: it finds its number taken, and tries again itself.
   ASSERT_FALSE(b_heads.ok());
   EXPECT_EQ(b_heads.error().code, Error::Code::kConflict);
   // A poll that starts no story (items seen before, links) does not wait.
-  ASSERT_TRUE(a->LockStories({"darchiev"}).ok());
+  ASSERT_TRUE(a->coordination().LockStories({"darchiev"}).ok());
   EXPECT_TRUE(b->RecordPoll("ria", "u2", Ok(kNow + Seconds(60))).ok());
   EXPECT_TRUE(b->CommitPoll("ria", "u2", Ok(kNow + Seconds(60)), {Item("r0")}, {}).ok());
-  ASSERT_TRUE(a->UnlockStories().ok());
+  ASSERT_TRUE(a->coordination().UnlockStories().ok());
 }
 
 TEST_F(PgStoreTest, ALostConnectionIsOpenedAgain) {
@@ -507,7 +528,7 @@ TEST_F(PgStoreTest, ALostConnectionIsOpenedAgain) {
     EXPECT_EQ(first.error().code, Error::Code::kIo);
   }
   EXPECT_TRUE(store->Heartbeat(kNow + Seconds(10)).ok());
-  EXPECT_EQ(store->Instances(kNow)->size(), 1u);
+  EXPECT_EQ(store->coordination().Instances(kNow)->size(), 1u);
 }
 
 TEST_F(PgStoreTest, RefusesADatabaseFromANewerVersion) {
@@ -677,7 +698,7 @@ TEST_P(StoreTest, DeliveriesMoveThroughTheOutbox) {
                   .ok());
   std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
   ASSERT_EQ(due.size(), 3u);
-  EXPECT_EQ(due[0].state, "pending");
+  EXPECT_EQ(due[0].state, DeliveryState::kPending);
   EXPECT_EQ(due[0].first_due_at, kNow);
   EXPECT_TRUE(due[0].message_id.empty());
   ASSERT_TRUE(store->AssignMessage({due[0].id}, "inst-a1").ok());
@@ -697,7 +718,7 @@ TEST_P(StoreTest, DeliveriesMoveThroughTheOutbox) {
   // `feedwatch outbox` lists the unsent ones; sent ones only when asked.
   const std::vector<Delivery> listed = *store->ListDeliveries(false);
   ASSERT_EQ(listed.size(), 2u);
-  EXPECT_EQ(listed[1].state, "dead");
+  EXPECT_EQ(listed[1].state, DeliveryState::kDead);
   EXPECT_EQ(listed[1].last_error, "HTTP 400");
   EXPECT_EQ(store->ListDeliveries(true)->size(), 3u);
 
@@ -759,6 +780,36 @@ TEST_P(StoreTest, DigestDeliveriesFallDueAtTheirTimeAndCarryTheirStory) {
   EXPECT_EQ(later[1].also_reported_by, std::vector<std::string>{"ria"});
 }
 
+TEST_P(StoreTest, HitsAndTheOtherFeedsOfAStoryComeBackAsData) {
+  const auto store = Open();
+  MatchRecord match{"w", {"desk"}};
+  match.hits = {{"title", "Дарчиев*", "Дарчиевым"}, {"summary", "\"quoted\"", "line\nbreak"}};
+  ASSERT_TRUE(store->CommitPoll("tass", "u1", Ok(kNow), {Item("a", {match})}, {}).ok());
+  const std::vector<Delivery> due = *store->DueDeliveries(kNow, 10, kForever);
+  ASSERT_EQ(due.size(), 1u);
+  ASSERT_EQ(due[0].hits.size(), 2u);
+  EXPECT_EQ(due[0].hits[0].term, "Дарчиев*");
+  EXPECT_EQ(due[0].hits[0].text, "Дарчиевым");
+  EXPECT_EQ(due[0].hits[1].field, "summary");
+  EXPECT_EQ(due[0].hits[1].text, "line\nbreak");
+  EXPECT_EQ(due[0].state, DeliveryState::kPending);
+
+  // Three other feeds report the story, one of them twice, and the first feed again: each
+  // other feed is named once, in the order it first reported it.
+  MatchRecord linked{"w", {"desk"}};
+  linked.story_of = due[0].story;
+  for (const auto& [feed, key] : std::vector<std::pair<std::string, std::string>>{
+           {"ria", "r1"}, {"bbc", "b1"}, {"ria", "r2"}, {"tass", "a2"}, {"afp", "f1"}}) {
+    ASSERT_TRUE(store->CommitPoll(feed, "u-" + feed, Ok(kNow), {Item(key, {linked})}, {}).ok());
+  }
+  const std::vector<std::string> others = {"ria", "bbc", "afp"};
+  EXPECT_EQ(store->ListDeliveries(/*all=*/true)->at(0).also_reported_by, others);
+  const std::vector<StoryMatch> stories = *store->StoriesSince(kNow);
+  ASSERT_EQ(stories.size(), 1u);
+  EXPECT_EQ(stories[0].also_reported_by, others);
+  EXPECT_EQ(store->LatestStories("w", 5)->at(0).also_reported_by, others);
+}
+
 TEST_P(StoreTest, EachDatabaseHasItsOwnInstanceId) {
   const std::string a = *Open()->InstanceId();
   const std::string b = *OpenAnother()->InstanceId();
@@ -811,6 +862,17 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   EXPECT_TRUE(state.gone);
   EXPECT_EQ(state.etag, "\"v1\"");
 
+  // Read for another configured URL before any write: what was learnt is left out.
+  EXPECT_EQ(store->GetFeedState("f", "https://old.test/rss")->etag, "\"v1\"");
+  state = *store->GetFeedState("f", "https://other.test/rss");
+  EXPECT_EQ(state.url, "https://old.test/rss");
+  EXPECT_FALSE(state.gone);
+  EXPECT_EQ(state.etag, "");
+  EXPECT_EQ(state.last_modified, "");
+  EXPECT_EQ(state.body_hash, "");
+  EXPECT_EQ(state.moved_to, "");
+  EXPECT_EQ(state.last_status, "410 gone");  // the rest is the feed's
+
   // The configuration now names another URL: nothing learnt about the old one applies.
   ASSERT_TRUE(store->RecordPoll("f", "https://other.test/rss", Failed(kNow, "timeout")).ok());
   state = *store->GetFeedState("f");
@@ -820,6 +882,25 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   EXPECT_EQ(state.body_hash, "");
   EXPECT_EQ(state.moved_to, "");
   EXPECT_EQ(store->ListFeeds()->size(), 1u);
+}
+
+TEST(SqliteStore, OneInstanceIsGrantedEveryFeedAndNothingIsSpread) {
+  const testing::TempDir dir;
+  const auto store = OpenOrDie(dir.path() / "feedwatch.db");
+  store->SetInstance("a:1", "cfg", "test");
+  Coordination& coordination = store->coordination();
+  const std::vector<FeedClaim> claims =
+      *coordination.ClaimFeeds({{"tass", "u1"}, {"ria", "u2"}}, kNow, kNow + Seconds(60));
+  ASSERT_EQ(claims.size(), 2u);
+  EXPECT_TRUE(claims[0].claimed && claims[1].claimed);
+  EXPECT_FALSE(claims[0].state.has_value());
+  EXPECT_TRUE(coordination.LockStories({"w"}).ok());
+  EXPECT_TRUE(coordination.UnlockStories().ok());
+  EXPECT_TRUE(coordination.ReleaseLeases().ok());
+  ASSERT_TRUE(store->Heartbeat(kNow).ok());
+  EXPECT_TRUE(coordination.Instances(kNow - Seconds(60))->empty());
+  SystemRandom random(1);
+  EXPECT_EQ(coordination.Spread(kNow, random), kNow);
 }
 
 TEST(SqliteStore, MigratesADatabaseFromSchemaVersion1ToTheLatest) {

@@ -1,0 +1,53 @@
+// How the instances running on one store share its work: who polls a feed (leases), who starts
+// a watch's next story (story locks), who is running (heartbeats), and how their polls are kept
+// apart in time. Callers do the same whatever the store: on a store only one instance runs on
+// (SQLite) every lease is granted at once, no instance is listed and nothing is spread.
+//
+// Threading: the thread that uses the Store. Errors are Error::Io with the database's message.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/result.h"
+
+namespace feedwatch::store {
+
+// Defined in store/store.h, which declares the Store that hands out its Coordination.
+struct FeedRef;
+struct FeedClaim;
+struct InstanceInfo;
+
+class Coordination {
+ public:
+  virtual ~Coordination() = default;
+
+  // Of `feeds`, takes the lease of those due at `now` (never polled, or next due by then) that
+  // no other instance holds a live lease on, until `until`; one answer per feed, in order.
+  // Feeds new to the store are recorded. A lease ends when the poll is recorded (CommitPoll,
+  // RecordPoll), at ReleaseLeases, or at its time.
+  virtual Result<std::vector<FeedClaim>> ClaimFeeds(const std::vector<FeedRef>& feeds,
+                                                    TimePoint now, TimePoint until) = 0;
+  // Extends this instance's leases on `feeds` to `until` (a fetch that takes long).
+  virtual Status RenewLeases(const std::vector<std::string>& feeds, TimePoint until) = 0;
+  // Gives up every lease this instance holds, feeds' and deliveries' (a clean stop).
+  virtual Status ReleaseLeases() = 0;
+
+  // Holds every other writer's new stories of `watches` back until UnlockStories: after a
+  // Conflict, the caller reads the new stories, decides again and commits under it, so that the
+  // second try cannot lose again however busy the watches are. Locks are taken in name order;
+  // CommitPoll takes the same ones, for its own transaction, before it records new stories.
+  virtual Status LockStories(const std::set<std::string>& watches) = 0;
+  virtual Status UnlockStories() = 0;
+
+  // The instances whose heartbeat (Store::Heartbeat) is at or after `since`, by id.
+  virtual Result<std::vector<InstanceInfo>> Instances(TimePoint since) = 0;
+
+  // When a feed due at `due` is polled here: a few seconds later at random where instances
+  // share the feeds, so that they do not all ask the store for it at one moment.
+  virtual TimePoint Spread(TimePoint due, Random& random) = 0;
+};
+
+}  // namespace feedwatch::store
