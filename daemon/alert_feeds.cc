@@ -113,8 +113,8 @@ void AlertFeeds::Publish(const std::string& watch, std::string atom, TimePoint u
   feeds_[watch] = std::move(published);
 }
 
-HttpListener::Reply AlertFeeds::Serve(const HttpListener::Request& request) const {
-  const HttpListener::Reply not_found = HttpListener::Reply::Plain(404, "no such feed\n");
+net::HttpListener::Reply AlertFeeds::Serve(const net::HttpListener::Request& request) const {
+  net::HttpListener::Reply not_found = net::HttpListener::Reply::Plain(404, "no such feed\n");
   std::string_view path = request.path;
   if (!path.starts_with("/feeds/") || !path.ends_with(".atom")) return not_found;
   const std::optional<std::string> name = PercentDecode(path.substr(7, path.size() - 7 - 5));

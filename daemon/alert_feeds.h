@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "base/clock.h"
-#include "daemon/http_listener.h"
+#include "net/http_listener.h"
 #include "store/store.h"
 
 namespace feedwatch::daemon {
@@ -54,7 +54,7 @@ class AlertFeeds {
 
   // GET /feeds/WATCH.atom[?token=T]: 200 with the feed, 304 when the request's If-None-Match
   // or If-Modified-Since says the client has it, 404 for an unknown watch or a wrong token.
-  HttpListener::Reply Serve(const HttpListener::Request& request) const;
+  net::HttpListener::Reply Serve(const net::HttpListener::Request& request) const;
 
  private:
   struct Published {

@@ -206,7 +206,7 @@ std::string Metrics::Render() const {
   return out;
 }
 
-MetricsServer::MetricsServer(std::unique_ptr<HttpListener> listener)
+MetricsServer::MetricsServer(std::unique_ptr<net::HttpListener> listener)
     : listener_(std::move(listener)) {}
 
 MetricsServer::~MetricsServer() = default;
@@ -216,25 +216,30 @@ const std::string& MetricsServer::address() const { return listener_->address();
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
                                                             const Metrics& metrics,
                                                             const AlertFeeds* feeds) {
-  std::map<std::string, HttpListener::Handler> routes;
-  routes["/metrics"] = [&metrics](const HttpListener::Request&) {
-    HttpListener::Reply reply = HttpListener::Reply::Plain(200, metrics.Render());
+  std::map<std::string, net::HttpListener::Handler> routes;
+  routes["/metrics"] = [&metrics](const net::HttpListener::Request&) {
+    net::HttpListener::Reply reply = net::HttpListener::Reply::Plain(200, metrics.Render());
     reply.content_type = "text/plain; version=0.0.4; charset=utf-8";
     return reply;
   };
   if (feeds != nullptr) {
-    routes["/feeds/*"] = [feeds](const HttpListener::Request& request) {
+    routes["/feeds/*"] = [feeds](const net::HttpListener::Request& request) {
       return feeds->Serve(request);
     };
   }
-  routes["/healthz"] = [&metrics](const HttpListener::Request&) {
+  routes["/healthz"] = [&metrics](const net::HttpListener::Request&) {
     // The loop sleeps 10 s at most between turns.
     const Status health = metrics.Health(std::chrono::seconds(30));
-    return HttpListener::Reply::Plain(health ? 200 : 503,
-                                      health ? "ok\n" : health.error().message + "\n");
+    return net::HttpListener::Reply::Plain(health ? 200 : 503,
+                                           health ? "ok\n" : health.error().message + "\n");
   };
-  Result<std::unique_ptr<HttpListener>> listener = HttpListener::Start(listen, std::move(routes));
-  if (!listener) return listener.error();
+  Result<std::unique_ptr<net::HttpListener>> listener =
+      net::HttpListener::Start(listen, std::move(routes));
+  if (!listener) {
+    Error error = listener.error();
+    error.message = "metrics_listen " + error.message;
+    return error;
+  }
   return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(*listener)));
 }
 

@@ -19,7 +19,7 @@
 #include "base/clock.h"
 #include "base/result.h"
 #include "daemon/fetch_result.h"
-#include "daemon/http_listener.h"
+#include "net/http_listener.h"
 
 namespace feedwatch::daemon {
 
@@ -94,7 +94,7 @@ class AlertFeeds;
 
 // The HTTP endpoint: GET /metrics and GET /healthz on `listen` ("127.0.0.1:9464", "[::1]:9464";
 // port 0 picks a free port), and the watches' Atom feeds under /feeds/ when `feeds` is given,
-// served by an HttpListener (its limits: http_listener.h) on a thread of its own until
+// served by a net::HttpListener (its limits: net/http_listener.h) on a thread of its own until
 // destroyed. `metrics` and `feeds` must outlive it.
 class MetricsServer {
  public:
@@ -108,8 +108,8 @@ class MetricsServer {
   const std::string& address() const;
 
  private:
-  explicit MetricsServer(std::unique_ptr<HttpListener> listener);
-  std::unique_ptr<HttpListener> listener_;
+  explicit MetricsServer(std::unique_ptr<net::HttpListener> listener);
+  std::unique_ptr<net::HttpListener> listener_;
 };
 
 }  // namespace feedwatch::daemon

@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -18,7 +17,6 @@
 #include <regex>
 #include <thread>
 
-#include "daemon/http_listener.h"
 #include "tests/daemon/log_capture.h"
 #include "tests/daemon/run_daemon.h"
 #include "tests/support/fake_http_client.h"
@@ -263,79 +261,6 @@ TEST(Operations, SlowReadersOfTheLargestFeedPageLeaveHealthzAnswerable) {
   for (const int fd : stuck) close(fd);
   daemon.Signal(SIGTERM);
   EXPECT_EQ(daemon.Wait(10s), 0) << daemon.err().substr(0, 2000);
-}
-
-// The listener itself, with an answer larger than any feed page (15 MB) and clients that ask
-// for it and never read: the kernel's buffers cannot take it, so each holds its slot until
-// the write timeout.
-TEST(Operations, ClientsThatNeverReadALargeAnswerLeaveRoomForSmallOnes) {
-  const auto big = std::make_shared<const std::string>(15 << 20, 'x');
-  Result<std::unique_ptr<daemon::HttpListener>> listener = daemon::HttpListener::Start(
-      "127.0.0.1:0", {{"/big",
-                       [big](const daemon::HttpListener::Request&) {
-                         daemon::HttpListener::Reply reply;
-                         reply.shared_body = big;
-                         return reply;
-                       }},
-                      {"/healthz", [](const daemon::HttpListener::Request&) {
-                         return daemon::HttpListener::Reply::Plain(200, "ok\n");
-                       }}});
-  ASSERT_TRUE(listener.ok()) << listener.error().message;
-  const std::string& address = (*listener)->address();
-  const int port = std::stoi(address.substr(address.rfind(':') + 1));
-  std::vector<int> stuck;
-  for (int i = 0; i < 64; ++i) {
-    const int fd = Connect(port);
-    ASSERT_GE(fd, 0);
-    const std::string request = "GET /big HTTP/1.1\r\nHost: x\r\n\r\n";
-    (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    stuck.push_back(fd);
-  }
-  std::this_thread::sleep_for(500ms);
-  httplib::Client client("127.0.0.1", port);
-  client.set_connection_timeout(1s);
-  client.set_read_timeout(1s);
-  for (int i = 0; i < 10; ++i) {
-    const httplib::Result health = client.Get("/healthz");
-    ASSERT_TRUE(health) << "GET /healthz got no answer in round " << i;
-    EXPECT_EQ(health->status, 200);
-  }
-  const httplib::Result busy = client.Get("/big");
-  ASSERT_TRUE(busy);
-  EXPECT_EQ(busy->status, 503);
-  EXPECT_EQ(busy->get_header_value("Retry-After"), "5");
-  // The readers that got a slot got the answer, shared: a reader that reads gets all of it.
-  for (const int fd : stuck) close(fd);
-  std::this_thread::sleep_for(200ms);
-  client.set_read_timeout(10s);
-  const httplib::Result whole = client.Get("/big");
-  ASSERT_TRUE(whole);
-  EXPECT_EQ(whole->status, 200);
-  EXPECT_EQ(whole->body.size(), big->size());
-}
-
-TEST(Operations, TheListenerAnswersARequestWhoseLinesEndInABareLf) {
-  Result<std::unique_ptr<daemon::HttpListener>> listener = daemon::HttpListener::Start(
-      "127.0.0.1:0", {{"/healthz", [](const daemon::HttpListener::Request& request) {
-                         return daemon::HttpListener::Reply::Plain(
-                             200, "ok " + request.if_none_match + "\n");
-                       }}});
-  ASSERT_TRUE(listener.ok());
-  const std::string& address = (*listener)->address();
-  const int port = std::stoi(address.substr(address.rfind(':') + 1));
-  for (const std::string request : {"GET /healthz HTTP/1.1\nHost: x\nIf-None-Match: \"a\"\n\n",
-                                    "GET /healthz HTTP/1.1\r\nIf-None-Match: \"a\"\n\r\n"}) {
-    const int fd = Connect(port);
-    ASSERT_GE(fd, 0);
-    (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    std::string answer;
-    std::array<char, 4096> buffer{};
-    for (ssize_t n; (n = recv(fd, buffer.data(), buffer.size(), 0)) > 0;)
-      answer.append(buffer.data(), n);
-    close(fd);
-    EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK\r\n")) << answer;
-    EXPECT_TRUE(answer.ends_with("\r\n\r\nok \"a\"\n")) << answer;
-  }
 }
 
 // Runs `command` with /bin/sh; its exit code.

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -9,6 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
+
+#if defined(__SANITIZE_ADDRESS__)
+// From <sanitizer/allocator_interface.h>, which clang ships and g++ 12 does not; its runtime has
+// the function all the same.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
+#endif
 
 #include <array>
 #include <csignal>
@@ -18,6 +25,15 @@
 #include <stdexcept>
 
 namespace feedwatch::testing {
+
+size_t LiveHeapBytes() {
+#if defined(__SANITIZE_ADDRESS__)
+  return __sanitizer_get_current_allocated_bytes();
+#else
+  const struct mallinfo2 info = mallinfo2();
+  return info.uordblks + info.hblkhd;  // in the arenas, and mapped on their own
+#endif
+}
 
 int BindLoopback(int& port, const std::string& loopback) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

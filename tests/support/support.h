@@ -30,6 +30,11 @@ void WriteFile(const std::filesystem::path& path, std::string_view text);
 // free port, not listening yet; sets `port`. -1 on error.
 int BindLoopback(int& port, const std::string& address = "127.0.0.1");
 
+// The bytes this process has allocated on the heap and not freed: what a memory bound in a test
+// measures, the same in every build. Under AddressSanitizer its allocator counts them
+// (RSS there is shadow memory and quarantine); otherwise glibc's mallinfo2 does.
+size_t LiveHeapBytes();
+
 // `data` gzip-compressed (a gzip stream, as Content-Encoding: gzip carries it).
 std::string Gzip(std::string_view data);
 

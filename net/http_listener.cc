@@ -1,4 +1,4 @@
-#include "daemon/http_listener.h"
+#include "net/http_listener.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 
 #include "base/text.h"
 
-namespace feedwatch::daemon {
+namespace feedwatch::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -194,12 +194,12 @@ struct HttpListener::Impl {
     const size_t scanned_from = connection.in.size() >= 3 ? connection.in.size() - 3 : 0;
     connection.in.append(buffer.data(), static_cast<size_t>(n));
     const size_t end = EndOfHead(connection.in, scanned_from);
-    if (end == std::string::npos) {
-      if (connection.in.size() > limits.max_request_bytes) {
-        return Answer(connection, Reply::Plain(431, "request head too large\n"), false);
-      }
-      return true;
+    // A read takes one byte past the limit, to tell a head of exactly the limit from a longer
+    // one: a head that ends in that byte is too large as well.
+    if ((end == std::string::npos ? connection.in.size() : end) > limits.max_request_bytes) {
+      return Answer(connection, Reply::Plain(431, "request head too large\n"), false);
     }
+    if (end == std::string::npos) return true;
     connection.in.resize(end);
     return Respond(connection);
   }
@@ -323,15 +323,14 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Start(const std::string& lis
     v6->sin6_port = htons(static_cast<uint16_t>(port));
     length = sizeof *v6;
   } else {
-    return Error::InvalidInput("metrics_listen \"" + listen +
+    return Error::InvalidInput("\"" + listen +
                                "\": expected ADDRESS:PORT, like 127.0.0.1:9464 or [::1]:9464");
   }
   auto impl = std::make_unique<Impl>();
   impl->routes = std::move(routes);
   impl->limits = limits;
   const auto fail = [&](const char* what) {
-    return Error::Network("metrics_listen \"" + listen + "\": " + what + ": " +
-                          std::strerror(errno));
+    return Error::Network("\"" + listen + "\": " + what + ": " + std::strerror(errno));
   };
   impl->listen_fd = socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (impl->listen_fd < 0) return fail("cannot open a socket");
@@ -353,4 +352,4 @@ Result<std::unique_ptr<HttpListener>> HttpListener::Start(const std::string& lis
   return std::unique_ptr<HttpListener>(new HttpListener(std::move(impl)));
 }
 
-}  // namespace feedwatch::daemon
+}  // namespace feedwatch::net

@@ -1,14 +1,15 @@
-// A small HTTP/1.1 server for the daemon's own endpoints (/metrics, /healthz), built to stay
-// answerable whatever its clients do. One thread polls every connection without blocking, so a
-// slow client delays nobody; each connection gets `header_timeout` from accept to the end of its
-// request head and `write_timeout` to take the answer; a request head is read into at most
-// `max_request_bytes`, a body is never read (every answer closes the connection); at most
-// `max_connections` are open, and when a new one arrives past that, the oldest still sending
-// its head is dropped, so hostile clients cannot hold the door shut. Large answers (a feed page)
-// are shared, not copied, by the connections that send them, and at most `max_large_answers`
-// are under way at once: past that a request for one is answered 503 at once, so clients that
-// never read their answers leave room for /healthz and /metrics. Memory is bounded by
-// max_connections * max_request_bytes plus one copy of each large answer.
+// A small HTTP/1.1 server for a service's own endpoints (the daemon's /metrics, /healthz and
+// /feeds/: daemon/metrics.h), built to stay answerable whatever its clients do. What it serves
+// comes in as handlers; it knows nothing of what they read. One thread polls every connection
+// without blocking, so a slow client delays nobody; each connection gets `header_timeout` from
+// accept to the end of its request head and `write_timeout` to take the answer; a request head is
+// read into at most `max_request_bytes`, a body is never read (every answer closes the connection);
+// at most `max_connections` are open, and when a new one arrives past that, the oldest still
+// sending its head is dropped, so hostile clients cannot hold the door shut. Large answers (a feed
+// page) are shared, not copied, by the connections that send them, and at most `max_large_answers`
+// are under way at once: past that a request for one is answered 503 at once, so clients that never
+// read their answers leave room for /healthz and /metrics. Memory is bounded by max_connections *
+// max_request_bytes plus one copy of each large answer.
 #pragma once
 
 #include <chrono>
@@ -21,7 +22,7 @@
 
 #include "base/result.h"
 
-namespace feedwatch::daemon {
+namespace feedwatch::net {
 
 class HttpListener {
  public:
@@ -67,7 +68,8 @@ class HttpListener {
 
   // Listens on `listen` ("127.0.0.1:9464", "[::1]:9464"; port 0 picks a free port) and serves
   // `routes` until destroyed. InvalidInput for a malformed address, Network when the socket
-  // cannot be had.
+  // cannot be had; either message starts with the address in quotes, for the caller to say
+  // where it came from.
   static Result<std::unique_ptr<HttpListener>> Start(const std::string& listen,
                                                      std::map<std::string, Handler> routes,
                                                      const Limits& limits);
@@ -88,4 +90,4 @@ class HttpListener {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace feedwatch::daemon
+}  // namespace feedwatch::net
