@@ -229,7 +229,9 @@ void Dispatcher::DeliverFor(const config::NotifierConfig& notifier, notify::Noti
     }
     const int used = sent->count + notifier_busy_[notifier.name] + static_cast<int>(plans.size());
     budget = static_cast<size_t>(std::max(0, notifier.max_per_hour - used));
-    window_opens = sent->oldest ? *sent->oldest + kRateWindow : now + Seconds(60);
+    // The window counts a message sent at its first second: the oldest leaves it a second
+    // after it is an hour old.
+    window_opens = sent->oldest ? *sent->oldest + kRateWindow + Seconds(1) : now + Seconds(60);
   }
 
   // New alerts: each on its own, or in digests when the notifier has a digest schedule (its
