@@ -499,8 +499,18 @@ TEST_F(PgStoreTest, AWriterHoldingAWatchsStoriesCommitsBeforeAnyOtherStartsOne) 
                             {{"darchiev", 0}});
     done = true;
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_FALSE(done) << "b's new story waits for a";
+  // b's new story waits for a: its connection waits on a's lock (however soon or late its
+  // thread got there), and has not committed.
+  std::string waiting = "0";
+  for (int i = 0; i < 1000 && waiting == "0"; ++i) {
+    waiting =
+        testing::PgQuery(url_,
+                         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                         "AND wait_event_type = 'Lock' AND wait_event = 'advisory'");
+    if (waiting == "0") std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(waiting, "1") << "b never waited for a's lock on the watch's stories";
+  EXPECT_FALSE(done);
   const Result<std::vector<StoryHead>> a_heads = a->CommitPoll(
       "tass", "u1", Ok(kNow), {Item("t1", {{"darchiev", {"desk"}}})}, {{"darchiev", 0}});
   ASSERT_TRUE(a_heads.ok()) << a_heads.error().message;
