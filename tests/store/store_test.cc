@@ -245,6 +245,7 @@ TEST_P(StoreTest, CopyStopsAtASourceColumnTheTargetHasNotAndReadsItsNameAsData) 
           "ALTER TABLE feeds ADD COLUMN \"x\"\") VALUES (1); DROP TABLE items; --\" TEXT");
   const auto source = OpenOrDie(file);
   std::vector<TableRows> tables;
+  tables.reserve(Store::kTables.size());
   for (const std::string_view table : Store::kTables) tables.push_back(*source->ReadTable(table));
 
   const auto target = Open();
@@ -293,6 +294,7 @@ TEST_P(StoreTest, DueDeliveriesTakeEveryFeedsOldestFirstAndMessagesWhole) {
   const auto store = Open();
   // A flood: 40 items of one feed, due first; then one item each of two other feeds.
   std::vector<ItemRecord> flood;
+  flood.reserve(40);
   for (int i = 0; i < 40; ++i) flood.push_back(Item("f" + std::to_string(i), {{"w", {"hook"}}}));
   ASSERT_TRUE(store->CommitPoll("flood", "u0", Ok(kNow - Seconds(60)), flood, {}).ok());
   ASSERT_TRUE(
@@ -312,6 +314,7 @@ TEST_P(StoreTest, DueDeliveriesTakeEveryFeedsOldestFirstAndMessagesWhole) {
 
   const std::vector<Delivery> due = *store->DueDeliveries(kNow, 4, kForever);
   std::vector<std::string> feeds;
+  feeds.reserve(due.size());
   for (const Delivery& d : due) feeds.push_back(d.feed + (d.message_id.empty() ? "" : "*"));
   // Turn 1: the flood's oldest unit (the digest, due earliest, with its three deliveries), then
   // tass's and ria's only ones; turn 2: the flood's next.
@@ -448,6 +451,7 @@ TEST_F(PgStoreTest, InstancesClaimingTheOutboxTogetherSendEachDeliveryOnce) {
   std::set<std::int64_t> all;
   for (int feed = 0; feed < 20; ++feed) {
     std::vector<ItemRecord> items;
+    items.reserve(15);
     for (int i = 0; i < 15; ++i) {
       items.push_back(Item("f" + std::to_string(feed) + "-" + std::to_string(i),
                            {{"w" + std::to_string(feed * 15 + i), {"desk"}}}));
