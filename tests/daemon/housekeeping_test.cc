@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const TimePoint kNow{Seconds(1'750'000'000)};
+constexpr TimePoint kNow{Seconds(1'750'000'000)};
 
 class HousekeepingTest : public ::testing::Test {
  protected:
