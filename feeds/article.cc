@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <unordered_set>
 #include <vector>
@@ -12,7 +13,6 @@
 #include "feeds/encoding.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/html_text_gumbo.h"
-#include "feeds/internal/parse_budget.h"
 
 namespace feedwatch::feeds {
 namespace {
@@ -542,6 +542,8 @@ Result<Article> ExtractArticle(std::string_view page, std::string_view content_t
   reader.Read(document.root());
   std::vector<Element>& elements = reader.elements();
   const std::vector<Block>& blocks = reader.blocks();
+  // gumbo always makes <html>, <head> and <body>; a page with none is no page.
+  if (elements.empty()) return Error::InvalidInput("no article text found on the page");
 
   // Each block counts for the elements that hold it: prose for, navigation and what the page
   // marks as not the article against, short lines (bylines, dates, buttons) a little against.
@@ -549,7 +551,7 @@ Result<Article> ExtractArticle(std::string_view page, std::string_view content_t
   // the one above: an article's paragraphs stand side by side, a list of teasers' each in a
   // box of its own.
   for (const Block& block : blocks) {
-    if (block.heading || elements.empty()) continue;
+    if (block.heading) continue;
     double weight = -0.3 * static_cast<double>(block.chars);
     if (block.negative || block.link_density() > kLinkBlockDensity) {
       weight = -static_cast<double>(block.chars);
@@ -630,13 +632,13 @@ Result<Article> ExtractArticle(std::string_view page, std::string_view content_t
       }
     }
   }
-  std::vector<size_t> roots{root};
   std::vector<const Block*> chosen;
-  for (const Block& block : blocks) {
-    const bool inside = std::any_of(roots.begin(), roots.end(), [&](size_t r) {
-      return block.element >= r && block.element <= elements[r].last && elements[r].score > 0;
-    });
-    if (inside && block.readable()) chosen.push_back(&block);
+  if (elements[root].score > 0) {
+    for (const Block& block : blocks) {
+      if (block.element >= root && block.element <= elements[root].last && block.readable()) {
+        chosen.push_back(&block);
+      }
+    }
   }
   while (!chosen.empty() && IsCredit(chosen.back()->text)) chosen.pop_back();
   article.text = Join(chosen);

@@ -202,6 +202,17 @@ TEST(Article, AWindows1251PageDeclaredInAMetaTagIsDecoded) {
             "koi8-r");
 }
 
+TEST(Article, APageWithoutTextSaysSo) {
+  for (const std::string_view page :
+       {std::string_view(), std::string_view("\0\xff\xfe", 3), std::string_view("<html>"),
+        std::string_view("<nav><a href=/>Home</a> <a href=/news>News</a></nav>")}) {
+    const Result<Article> article = ExtractArticle(page, "");
+    ASSERT_FALSE(article) << article->text;
+    EXPECT_EQ(article.error().code, Error::Code::kInvalidInput);
+    EXPECT_EQ(article.error().message, "no article text found on the page");
+  }
+}
+
 TEST(Article, AHostilePageCostsBoundedWork) {
   // 100,000 nested divs, a JSON-LD of 200,000 nested arrays, a million paragraphs of links.
   std::string deep = "<html><body>";
