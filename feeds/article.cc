@@ -466,6 +466,35 @@ double Coverage(const std::vector<std::string>& words, const std::unordered_set<
   return static_cast<double>(found) / static_cast<double>(words.size());
 }
 
+// `html` without its scripts and styles (JSON-LD kept), for a page past kHtmlMaxBytes: sites
+// inline megabytes of application state before the article, which the size and element limits
+// would otherwise keep in place of the article. Linear: each kind's next start tag is searched
+// for once past where the last element ended.
+std::string WithoutScripts(std::string_view html) {
+  std::string out;
+  out.reserve(std::min(html.size(), kHtmlMaxBytes));
+  size_t pos = 0;
+  size_t next_script = FindIgnoringCase(html, "<script");
+  size_t next_style = FindIgnoringCase(html, "<style");
+  while (true) {
+    const size_t at = std::min(next_script, next_style);
+    const size_t tag_end = at == std::string_view::npos ? at : html.find('>', at);
+    if (tag_end == std::string_view::npos) break;
+    const bool script = at == next_script;
+    const size_t close = FindIgnoringCase(html, script ? "</script" : "</style", tag_end);
+    const size_t end = close == std::string_view::npos ? html.size() : html.find('>', close);
+    const size_t after = end == std::string_view::npos ? html.size() : end + 1;
+    const bool json_ld =
+        script && FindIgnoringCase(html.substr(at, tag_end - at), "ld+json") != std::string::npos;
+    out.append(html.substr(pos, (json_ld ? after : at) - pos));
+    pos = after;
+    if (next_script < pos) next_script = FindIgnoringCase(html, "<script", pos);
+    if (next_style < pos) next_style = FindIgnoringCase(html, "<style", pos);
+  }
+  out.append(html.substr(pos));
+  return out;
+}
+
 // A wire story's last line: who reported, wrote and edited it, not what happened.
 bool IsCredit(std::string_view text) {
   for (const std::string_view start : {"Reporting by", "(Reporting by", "Writing by", "Editing by",
@@ -531,6 +560,7 @@ Result<Article> ExtractArticle(std::string_view page, std::string_view content_t
   if (charset.empty()) charset = HtmlMetaCharset(page);
   Decoded decoded = DecodeToUtf8(page, charset);
   article.encoding = decoded.encoding;
+  if (decoded.text.size() > kHtmlMaxBytes) decoded.text = WithoutScripts(decoded.text);
   const std::string_view html = decoded.text;
   const internal::HtmlCut cut = internal::FindHtmlCut(html);
   const internal::GumboDocument document(html.substr(0, cut.offset));

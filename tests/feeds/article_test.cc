@@ -202,6 +202,24 @@ TEST(Article, AWindows1251PageDeclaredInAMetaTagIsDecoded) {
             "koi8-r");
 }
 
+// Sites that inline their application state: three megabytes of script before the article, and
+// a hundred thousand scripts, each read once.
+TEST(Article, APageWhoseScriptsFillItsFirstMegabytesIsStillRead) {
+  const std::string state = "window.__STATE__ = {\"items\": [" + std::string(3u << 20, 'x') + "]};";
+  Result<Article> article = ExtractArticle("<html><head><script>" + state +
+                                               "</script><STYLE>p{}</STYLE></head><body><article>" +
+                                               Paragraphs() + "</article></body></html>",
+                                           "");
+  ASSERT_TRUE(article) << article.error().message;
+  EXPECT_NE(article->text.find("held in Moscow"), std::string::npos) << article->text;
+
+  std::string many = "<html><body>";
+  while (many.size() < (3u << 20)) many += "<script>var a = 1;</script>";
+  article = ExtractArticle(many + "<div>" + Paragraphs() + "</div></body></html>", "");
+  ASSERT_TRUE(article) << article.error().message;
+  EXPECT_NE(article->text.find("held in Moscow"), std::string::npos) << article->text;
+}
+
 TEST(Article, APageWithoutTextSaysSo) {
   for (const std::string_view page :
        {std::string_view(), std::string_view("\0\xff\xfe", 3), std::string_view("<html>"),
