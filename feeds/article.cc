@@ -13,14 +13,16 @@
 #include "feeds/encoding.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/html_text_gumbo.h"
+#include "feeds/internal/json_shape.h"
 
 namespace feedwatch::feeds {
 namespace {
 
 using nlohmann::json;
 
-// JSON-LD deeper than this is dropped as it is read: articles sit at depth 1 to 3.
-constexpr int kMaxJsonDepth = 16;
+// A JSON-LD script deeper than this is not read: articles sit at depth 1 to 3, their
+// authors and images a few levels below.
+constexpr size_t kMaxJsonDepth = 32;
 // A block of text is a paragraph of prose from this many characters, when few are links.
 constexpr size_t kProseChars = 60;
 constexpr double kProseLinkDensity = 0.3;
@@ -208,7 +210,7 @@ struct Block {
     if (negative || heading || link_density() > kLinkBlockDensity) return false;
     if (chars >= 30) return true;
     const char last = text.empty() ? ' ' : text.back();
-    return std::count(text.begin(), text.end(), ' ') >= 3 &&
+    return std::count(text.begin(), text.end(), ' ') >= 2 &&
            (last == '.' || last == '!' || last == '?' || last == '"' || text.ends_with("»"));
   }
 };
@@ -407,13 +409,10 @@ bool IsArticleType(const json& type) {
 std::string JsonLdBody(const std::vector<std::string_view>& scripts) {
   std::string best;
   for (const std::string_view script : scripts) {
-    const json document = json::parse(
-        script,
-        [](int depth, json::parse_event_t event, json& /*parsed*/) {
-          return depth <= kMaxJsonDepth || (event != json::parse_event_t::object_start &&
-                                            event != json::parse_event_t::array_start);
-        },
-        /*allow_exceptions=*/false);
+    // Without a parser callback, which would cost the square of a container's width
+    // (internal/json_shape.h).
+    if (internal::ShapeOf(script).depth > kMaxJsonDepth) continue;
+    const json document = json::parse(script, nullptr, /*allow_exceptions=*/false);
     if (document.is_discarded()) continue;
     std::vector<const json*> stack{&document};
     while (!stack.empty()) {
@@ -483,7 +482,8 @@ std::string WithoutScripts(std::string_view html) {
     const bool script = at == next_script;
     const size_t close = FindIgnoringCase(html, script ? "</script" : "</style", tag_end);
     const size_t end = close == std::string_view::npos ? html.size() : html.find('>', close);
-    const size_t after = end == std::string_view::npos ? html.size() : end + 1;
+    // An element never closed runs to the end of the page.
+    const size_t after = end >= html.size() ? html.size() : end + 1;
     const bool json_ld =
         script && FindIgnoringCase(html.substr(at, tag_end - at), "ld+json") != std::string::npos;
     out.append(html.substr(pos, (json_ld ? after : at) - pos));
@@ -549,6 +549,11 @@ std::string HtmlMetaCharset(std::string_view bytes) {
     while (pos < tag.size() && (tag[pos] == '"' || tag[pos] == '\'')) ++pos;
     const size_t stop = tag.find_first_of("\"'; />", pos);
     std::string value(tag.substr(pos, stop == std::string_view::npos ? stop : stop - pos));
+    // A document whose bytes are read to find this tag is not UTF-16 or UTF-32, whatever it
+    // says: browsers read it as UTF-8 (HTML's encoding sniffing).
+    if (value.starts_with("utf-16") || value.starts_with("utf-32") || value == "unicode") {
+      return "utf-8";
+    }
     if (!value.empty()) return value;
   }
   return "";

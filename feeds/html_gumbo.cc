@@ -267,6 +267,34 @@ size_t TagEnd(std::string_view html, size_t pos, bool& self_closing) {
   return std::string_view::npos;
 }
 
+// The attributes of a start tag, from the end of its name to past its '>': each name that
+// starts after a space or after a quoted value.
+size_t CountAttributes(std::string_view tag) {
+  size_t count = 0;
+  bool between = true;  // after a space, or at the start
+  char quote = '\0';
+  for (const char c : tag) {
+    if (quote != '\0') {
+      if (c == quote) {
+        quote = '\0';
+        between = true;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (IsHtmlSpace(c)) {
+      between = true;
+    } else if (c == '=') {
+      between = false;
+    } else {
+      if (between && c != '/' && c != '>') ++count;
+      between = false;
+    }
+  }
+  return count;
+}
+
 // Appends the text of `html` to `out` with every tag dropped (a block's tags separating words
 // or paragraphs), comments, scripts and styles skipped, numeric and common named references
 // decoded.
@@ -396,6 +424,9 @@ HtmlCut FindHtmlCut(std::string_view whole) {
       continue;
     }
     if (++elements > kHtmlMaxElements) return {tag, HtmlLimit::kElements};
+    if (CountAttributes(html.substr(name_end, after - name_end)) > kHtmlMaxAttributes) {
+      return {tag, HtmlLimit::kAttributes};
+    }
     if (IsVoid(name) || (self_closing && foreign > 0)) continue;
     if (!open.empty() && ClosesItsLike(name) && EqualsIgnoringCase(open.back(), name)) continue;
     if (open.size() == kHtmlMaxDepth) return {tag, HtmlLimit::kDepth};

@@ -774,6 +774,8 @@ std::string DescribeHtmlLimit(HtmlLimit limit) {
       return "nested deeper than " + std::to_string(kHtmlMaxDepth) + " elements";
     case HtmlLimit::kElements:
       return "more than " + std::to_string(kHtmlMaxElements) + " elements";
+    case HtmlLimit::kAttributes:
+      return "a tag with more than " + std::to_string(kHtmlMaxAttributes) + " attributes";
     case HtmlLimit::kSize:
       return "more than " + std::to_string(kHtmlMaxBytes >> 20) + " MiB";
     case HtmlLimit::kMemory:

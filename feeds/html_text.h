@@ -15,7 +15,9 @@ namespace feedwatch::feeds {
 // named references decoded. Far above what any outlet writes (docs/reliability.md).
 inline constexpr size_t kHtmlMaxDepth = 256;        // elements open at once
 inline constexpr size_t kHtmlMaxElements = 20'000;  // start tags
-inline constexpr size_t kHtmlMaxBytes = 2u << 20;   // 2 MiB
+// Attributes in one start tag: the parser compares each with those before it.
+inline constexpr size_t kHtmlMaxAttributes = 256;
+inline constexpr size_t kHtmlMaxBytes = 2u << 20;  // 2 MiB
 // The parser's memory for a fragment of n bytes is at most kHtmlMemoryPerByte * n +
 // kHtmlMemoryBase; past it (HTML5's reopening of formatting elements can cost the square of
 // the input) the whole fragment is read as plain text.
@@ -26,6 +28,7 @@ enum class HtmlLimit : uint8_t {
   kNone,
   kDepth,
   kElements,
+  kAttributes,
   kSize,
   kMemory,
   kTime,  // the ParseFeed call's CPU budget ran out during the parse

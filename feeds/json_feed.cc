@@ -4,12 +4,14 @@
 #include <cstdint>
 #include <deque>
 #include <nlohmann/json.hpp>
+#include <string>
 #include <vector>
 
 #include "base/text.h"
 #include "feeds/date.h"
 #include "feeds/html_text.h"
 #include "feeds/internal/item_window.h"
+#include "feeds/internal/json_shape.h"
 #include "feeds/internal/parse_budget.h"
 #include "feeds/internal/xml_read.h"
 #include "feeds/parser.h"
@@ -18,6 +20,10 @@ namespace feedwatch::feeds::internal {
 namespace {
 
 using nlohmann::json;
+
+// The most objects and arrays one container of a JSON Feed may hold, "items" aside: an item's
+// attachments or authors are a handful. At the limit the parse costs 50 million steps.
+constexpr size_t kMaxJsonWidth = 10'000;
 
 // The string at `key`, or empty when it is absent or not a string.
 std::string String(const json& object, std::string_view key) {
@@ -142,6 +148,14 @@ class ItemCollector {
 }  // namespace
 
 Status ReadJsonFeed(std::string_view text, const std::string& base, size_t max_items, Feed& feed) {
+  // The collector's callback costs the square of each container's width in objects and arrays
+  // (internal/json_shape.h), "items" aside, whose members it takes out as they end.
+  if (const JsonShape shape = ShapeOf(text, "items"); shape.width > kMaxJsonWidth) {
+    return Error::InvalidInput("not read: one JSON array or object holds " +
+                               std::to_string(shape.width) +
+                               " objects or arrays, past the limit of " +
+                               std::to_string(kMaxJsonWidth) + " (docs/reliability.md)");
+  }
   ItemCollector collector(max_items);
   const json document = json::parse(
       text,

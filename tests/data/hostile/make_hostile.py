@@ -96,6 +96,11 @@ def cases():
     yield 'json-1m-nested-arrays.json', head + '[{"id": "1", "title": "t", "x": ' + '[' * 1_000_000 + ']' * 1_000_000 + '}]}'
     yield 'json-1m-nested-unclosed.json', head + '[{"id": "1", "x": ' + '{"a":' * 500_000
     yield 'json-wide-items.json', head + json.dumps([{'id': str(i), 'title': 't'} for i in range(200_000)]) + '}'
+    # Width inside an item, and at the root: a JSON parser with a callback looks through a
+    # container each time a member of it ends (quadratic; feeds/internal/json_shape.h).
+    yield 'json-item-1m-objects-in-one-array.json', (
+        head + '[{"id": "1", "title": "t", "attachments": [' + ','.join(['{}'] * 1_000_000) + ']}]}')
+    yield 'json-root-array-1m-objects.json', '[' + ','.join(['{}'] * 1_000_000) + ']'
     # Repetition at its cheapest: the most items a body holds (max_items reads 2,000 of them).
     yield 'rss-1m-empty-items.xml', RSS_HEAD + '<item/>' * 1_350_000 + RSS_TAIL
     yield 'json-3m-empty-items.json', head + '[' + ','.join(['{}'] * 3_100_000) + ']}'
