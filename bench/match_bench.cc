@@ -75,7 +75,8 @@ void RunMatch(benchmark::State& state, const std::vector<const Query*>& queries)
                                .author = {},
                                .category = {},
                                .feed = {},
-                               .link = {}},
+                               .link = {},
+                               .content_label = {}},
                               set.needs_accent_folding());
       matches += set.Match(document).size();
       ++count;
@@ -144,7 +145,8 @@ void BM_MatchArticles(benchmark::State& state) {
                                .author = {},
                                .category = {},
                                .feed = {},
-                               .link = {}},
+                               .link = {},
+                               .content_label = {}},
                               set.needs_accent_folding());
       matches += set.Match(document).size();
       bytes += article.summary.size() + article.content.size();

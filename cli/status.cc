@@ -53,6 +53,9 @@ std::vector<FeedRow> FeedRows(const config::Config& config,
     if (!state->moved_to.empty()) {
       row.detail += (row.detail.empty() ? "" : "; ") + ("moved to " + state->moved_to);
     }
+    if (!state->last_articles.empty()) {
+      row.detail += (row.detail.empty() ? "" : "; ") + ("articles: " + state->last_articles);
+    }
     if (!state->lease_owner.empty() && state->lease_until && *state->lease_until >= now) {
       row.detail += (row.detail.empty() ? "" : "; ") + ("polling: " + state->lease_owner);
     }
@@ -117,6 +120,7 @@ void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
          {"consecutive_failures", state != nullptr ? state->consecutive_failures : 0},
          {"last_error", state != nullptr ? state->last_error : ""},
          {"moved_to", state != nullptr ? state->moved_to : ""},
+         {"last_articles", state != nullptr ? state->last_articles : ""},
          {"polled_by", state != nullptr ? state->lease_owner : ""}});
   }
   nlohmann::ordered_json notifier_list = nlohmann::ordered_json::array();

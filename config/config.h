@@ -99,6 +99,13 @@ struct FeedConfig {
   // One poll sends at most this many alerts; past it each watch's remaining new stories are
   // recorded (feedwatch matches lists them) and told in one summary alert per watch.
   int max_alerts = 100;
+  // Each new item's link is fetched and its article's main text matched too (docs/
+  // configuration.md, "Reading the article"): at most `max_articles` pages a poll, and the
+  // poll's alerts wait at most `article_wait` for them (for each turn of the host's per_host
+  // slots that its pages need).
+  bool fetch_articles = false;
+  int max_articles = 50;
+  Duration article_wait = std::chrono::seconds(5);
 
   bool operator==(const FeedConfig&) const = default;
 };

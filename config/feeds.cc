@@ -1,4 +1,5 @@
 // [defaults] and [[feed]]: what to poll, how often, and how much of it to read.
+#include <array>
 #include <map>
 
 #include "config/sections.h"
@@ -8,6 +9,18 @@ namespace {
 
 // The largest max_items and max_alerts: a poll's items are held in memory together.
 constexpr int kMaxItemsLimit = 1'000'000;
+// The largest max_articles: pages fetched for one poll, each up to [http] max_body.
+constexpr int kMaxArticlesLimit = 1'000;
+// The longest article_wait: a poll's alerts wait this long at most.
+constexpr Duration kMaxArticleWait = std::chrono::minutes(5);
+
+// The keys a [[feed]] may have: those of [defaults] that apply to one feed, and its own.
+constexpr std::array kFeedKeys = {
+    std::string_view("name"),           std::string_view("url"),
+    std::string_view("interval"),       std::string_view("initial_lookback"),
+    std::string_view("max_items"),      std::string_view("max_alerts"),
+    std::string_view("fetch_articles"), std::string_view("max_articles"),
+    std::string_view("article_wait")};
 
 std::string PercentEncodePath(std::string_view path) {
   static constexpr std::string_view kHex = "0123456789ABCDEF";
@@ -68,6 +81,28 @@ std::optional<std::string> FeedUrl(Reader& reader, const toml::table& table) {
   return std::nullopt;
 }
 
+// fetch_articles, max_articles and article_wait of `table` over `fallback`'s.
+template <typename Settings>
+void ArticleSettings(Reader& reader, const toml::table& table, const FeedDefaults& fallback,
+                     Settings& out) {
+  out.fetch_articles = fallback.fetch_articles;
+  out.max_articles = fallback.max_articles;
+  out.article_wait = fallback.article_wait;
+  if (table.get("fetch_articles") != nullptr) {
+    out.fetch_articles = reader.Bool(table, "fetch_articles").value_or(fallback.fetch_articles);
+  }
+  reader.Integer(table, "max_articles", 1, kMaxArticlesLimit, out.max_articles);
+  if (const std::optional<Duration> wait = reader.DurationValue(table, "article_wait")) {
+    if (*wait > kMaxArticleWait) {
+      reader.Add(table.get("article_wait")->source().begin,
+                 "article_wait must be at most 5m: a poll's alerts wait that long for its "
+                 "articles");
+    } else {
+      out.article_wait = *wait;
+    }
+  }
+}
+
 }  // namespace
 
 FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSettings& schedule) {
@@ -75,13 +110,15 @@ FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSetti
   const toml::table* table = reader.Section(root, "defaults");
   if (table == nullptr) return defaults;
   reader.CheckKeys(*table,
-                   {"interval", "initial_lookback", "max_backoff", "max_items", "max_alerts"},
+                   {"interval", "initial_lookback", "max_backoff", "max_items", "max_alerts",
+                    "fetch_articles", "max_articles", "article_wait"},
                    "[defaults]");
   if (auto d = reader.DurationValue(*table, "interval")) defaults.interval = *d;
   reader.Integer(*table, "max_items", 1, kMaxItemsLimit, defaults.max_items);
   reader.Integer(*table, "max_alerts", 1, kMaxItemsLimit, defaults.max_alerts);
   if (auto d = reader.DurationValue(*table, "max_backoff")) schedule.max_backoff = *d;
   defaults.initial_lookback = Lookback(reader, *table, defaults.initial_lookback);
+  ArticleSettings(reader, *table, FeedDefaults{}, defaults);
   return defaults;
 }
 
@@ -90,9 +127,7 @@ std::vector<FeedConfig> LoadFeeds(Reader& reader, const toml::table& root,
   std::vector<FeedConfig> feeds;
   std::map<std::string, toml::source_index> first_line;
   for (const toml::table* table : reader.TableArray(root, "feed")) {
-    reader.CheckKeys(*table,
-                     {"name", "url", "interval", "initial_lookback", "max_items", "max_alerts"},
-                     "[[feed]]");
+    reader.CheckKeys(*table, kFeedKeys, "[[feed]]");
     FeedConfig feed;
     feed.max_items = defaults.max_items;
     feed.max_alerts = defaults.max_alerts;
@@ -102,6 +137,7 @@ std::vector<FeedConfig> LoadFeeds(Reader& reader, const toml::table& root,
     const auto url = FeedUrl(reader, *table);
     feed.interval = reader.DurationValue(*table, "interval").value_or(defaults.interval);
     feed.initial_lookback = Lookback(reader, *table, defaults.initial_lookback);
+    ArticleSettings(reader, *table, defaults, feed);
     if (!name || !url) continue;
     feed.name = *name;
     feed.url = *url;

@@ -27,6 +27,9 @@ struct FeedDefaults {
   std::optional<Duration> initial_lookback = std::chrono::hours(48);  // nullopt: "all"
   int max_items = FeedConfig{}.max_items;
   int max_alerts = FeedConfig{}.max_alerts;
+  bool fetch_articles = FeedConfig{}.fetch_articles;
+  int max_articles = FeedConfig{}.max_articles;
+  Duration article_wait = FeedConfig{}.article_wait;
 };
 // [defaults]; its max_backoff goes to `schedule`.
 FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSettings& schedule);

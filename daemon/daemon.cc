@@ -296,15 +296,19 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
   next->housekeeping =
       std::make_unique<Housekeeping>(c, *store_, *clock_, *health_, metrics_.get(),
                                      metrics_server_ != nullptr ? &feeds_ : nullptr);
+  next->scheduler =
+      std::make_unique<Scheduler>(c.feeds.size(), c.http.concurrency, c.http.per_host);
+  next->articles =
+      std::make_unique<ArticleFetcher>(c, *http_, *next->scheduler, *clock_, metrics_.get());
   next->committer = std::make_unique<PollCommitter>(
-      c, *store_, metrics_.get(),
+      c, *store_, next->articles.get(), *clock_, metrics_.get(),
       [&dispatcher = *next->dispatcher,
        &housekeeping = *next->housekeeping](const std::vector<store::StoryHead>& heads) {
         dispatcher.Wake();
         housekeeping.StoriesRecorded(heads);
       });
-  next->engine = std::make_unique<Engine>(c, *store_, *http_, *clock_, *random_, *next->committer,
-                                          *health_, metrics_.get());
+  next->engine = std::make_unique<Engine>(c, *store_, *http_, *clock_, *random_, *next->scheduler,
+                                          *next->committer, *health_, metrics_.get());
   std::map<std::string, std::string> tokens;
   std::set<std::string> private_watches;
   for (const config::WatchConfig& watch : c.watches) {
@@ -323,7 +327,8 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
 }
 
 bool Daemon::Busy() const {
-  return parts_->engine->fetching() || parts_->dispatcher->sending() > 0;
+  return parts_->engine->fetching() || parts_->articles->pending() > 0 ||
+         parts_->dispatcher->sending() > 0;
 }
 
 int Daemon::InFlight() const { return parts_->engine->in_flight() + parts_->dispatcher->sending(); }
@@ -435,6 +440,12 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
           std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_->Now()),
                      std::chrono::milliseconds(0), kMaxSleep);
     }
+    if (const std::optional<MonoTime> wait = parts_->articles->NextDeadline()) {
+      sleep = std::min(
+          sleep,
+          std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*wait - clock_->Monotonic()),
+                     std::chrono::milliseconds(0), kMaxSleep));
+    }
     if (systemd != nullptr) sleep = std::min(sleep, systemd->KeepAlive());
     if (until) {
       sleep = std::min(sleep,
@@ -453,6 +464,7 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
         spdlog::info("SIGHUP: feedwatch once does not reload");
       }
     }
+    parts_->articles->Pump();  // before the feeds: a poll waits on its pages
     engine.StartFetches();
     // The one place sending starts: after every turn, with whatever the polls just committed.
     dispatcher.DeliverDue();

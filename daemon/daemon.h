@@ -113,6 +113,8 @@ class Daemon {
     std::map<std::string, std::unique_ptr<notify::Notifier>> notifiers;
     std::unique_ptr<Dispatcher> dispatcher;
     std::unique_ptr<Housekeeping> housekeeping;
+    std::unique_ptr<Scheduler> scheduler;  // feeds' fetches and articles' share its slots
+    std::unique_ptr<ArticleFetcher> articles;
     std::unique_ptr<PollCommitter> committer;
     std::unique_ptr<Engine> engine;
   };
@@ -120,7 +122,7 @@ class Daemon {
   Daemon() = default;
   // New parts for `config`, the Engine's schedule loaded.
   Status Build(std::unique_ptr<config::Config> config, Engine::Mode mode);
-  // Fetching feeds or sending messages.
+  // Fetching feeds or their articles, or sending messages.
   bool Busy() const;
   // Transfers in flight: fetches and messages.
   int InFlight() const;

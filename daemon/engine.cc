@@ -14,7 +14,6 @@
 
 namespace feedwatch::daemon {
 
-using config::Duration;
 namespace {
 
 // The longest wait before a feed whose poll the database refused is fetched again.
@@ -26,8 +25,8 @@ constexpr Seconds kClaimRetry{10};
 }  // namespace
 
 Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-               const Clock& clock, Random& random, PollCommitter& committer, DatabaseHealth& health,
-               Metrics* metrics)
+               const Clock& clock, Random& random, Scheduler& scheduler, PollCommitter& committer,
+               DatabaseHealth& health, Metrics* metrics)
     : config_(config),
       store_(store),
       http_(http),
@@ -36,7 +35,7 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       committer_(committer),
       health_(health),
       metrics_(metrics),
-      scheduler_(config.feeds.size(), config.http.concurrency, config.http.per_host),
+      scheduler_(scheduler),
       runtime_(config.feeds.size()) {
   // Validated with the configuration.
   Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
@@ -64,8 +63,8 @@ Status Engine::Load(Mode mode) {
       // Network feeds due at start are spread over the first two minutes (or their interval),
       // so that thousands of them do not hit their hosts at once. A file costs no one anything:
       // it is read at once (the bundled sample alerts within a second of the first start).
-      due =
-          now + StartOffset(feed.name, std::min<Duration>(feed.interval, std::chrono::minutes(2)));
+      due = now + StartOffset(feed.name,
+                              std::min<config::Duration>(feed.interval, std::chrono::minutes(2)));
     }
     scheduler_.SetUrl(i, FetchUrl(i));
     scheduler_.Schedule(i, due);
@@ -239,16 +238,7 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
   poll.etag = Validator(index, *response, "etag");
   poll.last_modified = Validator(index, *response, "last-modified");
   poll.body_hash = hash;
-  if (Status s = Process(index, *response, poll); !s) {
-    if (s.error().code == Error::Code::kIo) {
-      NotStored(index, s.error());
-      return;
-    }
-    Count(index, FetchResult::kUnreadable);
-    Fail(index, FetchResult::kUnreadable, status, s.error().message, std::nullopt, poll.moved_to);
-    return;
-  }
-  Count(index, FetchResult::kOk);
+  Process(index, *response, std::move(poll));
 }
 
 void Engine::Count(size_t index, FetchResult result) {
@@ -315,11 +305,11 @@ void Engine::NotStored(size_t index, const Error& error) {
   health_.WriteFailed(error);
 }
 
-Status Engine::Process(size_t index, const net::Response& response, store::PollRecord& poll) {
+void Engine::Process(size_t index, const net::Response& response, store::PollRecord poll) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   Result<feeds::Feed> parsed = committer_.Parse(feed, response);
-  if (!parsed) return parsed.error();
+  if (!parsed) return Committed(index, response.status, poll, parsed.error());
   runtime.hint = parsed->ttl ? std::optional<Seconds>(*parsed->ttl) : std::nullopt;
   if (parsed->update_period && (!runtime.hint || *parsed->update_period > *runtime.hint)) {
     runtime.hint = parsed->update_period;
@@ -327,16 +317,29 @@ Status Engine::Process(size_t index, const net::Response& response, store::PollR
   runtime.skip_hours = parsed->skip_hours;
   runtime.skip_days = parsed->skip_days;
   poll.next_due = NextSuccessDue(index, response);
-  if (Status s = committer_.Commit(feed, *parsed, poll, !runtime.state.last_success_at); !s) {
-    return s;
+  committer_.Commit(feed, std::move(*parsed), poll, !runtime.state.last_success_at,
+                    response.from_internal,
+                    [this, index, status = response.status, poll](Status committed) {
+                      Committed(index, status, poll, committed);
+                    });
+}
+
+void Engine::Committed(size_t index, long http_status, const store::PollRecord& poll,
+                       const Status& committed) {
+  if (!committed) {
+    if (committed.error().code == Error::Code::kIo) return NotStored(index, committed.error());
+    Count(index, FetchResult::kUnreadable);
+    return Fail(index, FetchResult::kUnreadable, http_status, committed.error().message,
+                std::nullopt, poll.moved_to);
   }
+  Count(index, FetchResult::kOk);
   Reschedule(index, poll.next_due);
+  FeedRuntime& runtime = runtime_[index];
   runtime.state.last_success_at = poll.at;
   runtime.state.consecutive_failures = 0;
   runtime.state.etag = poll.etag;
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
-  return Status::Ok();
 }
 
 void Engine::Fail(size_t index, FetchResult result, long http_status, const std::string& error,

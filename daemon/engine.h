@@ -34,11 +34,12 @@ class Engine {
   // (or their interval) but not at a reload; file feeds due at start are read at once.
   enum class Mode { kOnce, kStart, kReload };
 
-  // Every argument must outlive the Engine. `committer` takes the bodies fetched; `health`
-  // hears of the writes the database refused; `metrics` (may be null) is told what happens.
+  // Every argument must outlive the Engine. `scheduler` (for config.feeds) orders the fetches;
+  // `committer` takes the bodies fetched; `health` hears of the writes the database refused;
+  // `metrics` (may be null) is told what happens.
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-         const Clock& clock, Random& random, PollCommitter& committer, DatabaseHealth& health,
-         Metrics* metrics);
+         const Clock& clock, Random& random, Scheduler& scheduler, PollCommitter& committer,
+         DatabaseHealth& health, Metrics* metrics);
 
   // Reads each feed's state from the store: when it is due, its validators, a permanent
   // redirect, 410 Gone. Call once before starting fetches.
@@ -96,9 +97,13 @@ class Engine {
   void OnFetched(size_t feed, Result<net::Response> response);
   // OnFetched's work: the response recorded, and the feed rescheduled.
   void Handle(size_t feed, Result<net::Response> response);
-  // Parses, runs the pipeline and commits a fetched body; an Error means the poll failed (Io:
-  // the database refused it).
-  Status Process(size_t feed, const net::Response& response, store::PollRecord& poll);
+  // Parses a fetched body and has the committer match and commit it, now or once its articles
+  // are read; Committed ends the poll.
+  void Process(size_t feed, const net::Response& response, store::PollRecord poll);
+  // The poll of a new body is recorded (its items too), or it failed (Io: the database refused
+  // it; else unreadable).
+  void Committed(size_t feed, long http_status, const store::PollRecord& poll,
+                 const Status& committed);
   // A success with nothing to read: 304, or the same body as last time.
   void Unchanged(size_t feed, FetchResult result, const net::Response& response,
                  store::PollRecord& poll);
@@ -128,7 +133,7 @@ class Engine {
   DatabaseHealth& health_;
   Metrics* metrics_;
   Mode mode_ = Mode::kStart;
-  Scheduler scheduler_;
+  Scheduler& scheduler_;
   std::vector<FeedRuntime> runtime_;  // parallel to config_.feeds
   size_t unpolled_ = 0;               // enabled feeds not polled since the engine started
   // config_.http.internal_networks: where a redirect from outside may not lead.

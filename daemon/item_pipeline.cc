@@ -83,7 +83,7 @@ std::vector<store::Hit> Hits(const filters::Explanation& why, const filters::Doc
   std::vector<store::Hit> hits;
   for (const filters::Hit& hit : why.hits) {
     if (hits.size() == filters::Explanation::kSummaryHits) break;
-    hits.push_back({std::string(filters::FieldName(hit.field)), hit.term,
+    hits.push_back({std::string(document.Label(hit.field)), hit.term,
                     std::string(document.text(hit.field).substr(hit.begin, hit.end - hit.begin))});
   }
   return hits;
@@ -166,7 +166,8 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
     }
 
     const filters::Document document =
-        ItemDocument(item, feed_names, watches_.needs_accent_folding());
+        ItemDocument(item, feed_names, watches_.needs_accent_folding(),
+                     i < input.articles.size() ? std::string_view(input.articles[i]) : "");
     std::vector<filters::Hit> hits;  // of every watch that matches, for the marked summary
     for (const size_t watch_index : watches_.Match(document)) {
       const config::WatchConfig& watch = config_.watches[watch_index];

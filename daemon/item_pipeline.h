@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -113,6 +114,9 @@ class ItemPipeline {
     // Whether the matching budget is spent, asked after each item (null: never); the items
     // after it are left unread.
     std::function<bool()> out_of_time = nullptr;
+    // The main text of each item's web page (fetch_articles), parallel to feed.items; "" or
+    // empty: none.
+    std::span<const std::string> articles = {};
   };
   // `stories` is read, not changed: heads are added once the result is committed. Errors: those
   // of reading a watch's stories.

@@ -82,6 +82,12 @@ void Metrics::AlertsHeld(int count) {
   alerts_held_ += static_cast<std::uint64_t>(count);
 }
 
+void Metrics::Articles(const std::string& feed, std::string_view result, int count) {
+  if (count == 0) return;
+  const std::lock_guard lock(mutex_);
+  articles_[{feed, std::string(result)}] += static_cast<std::uint64_t>(count);
+}
+
 void Metrics::SetPrivateWatches(std::set<std::string> watches) {
   const std::lock_guard lock(mutex_);
   private_watches_ = std::move(watches);
@@ -179,6 +185,13 @@ std::string Metrics::Render() const {
   Family(out, "feedwatch_alerts_held_total", "counter",
          "New matches past a feed's max_alerts in one poll, recorded without alerts.");
   out += "feedwatch_alerts_held_total " + std::to_string(alerts_held_) + "\n";
+  Family(out, "feedwatch_articles_total", "counter",
+         "Article pages of new items (fetch_articles) by feed and result (read, empty, failed, "
+         "skipped, late).");
+  for (const auto& [key, count] : articles_) {
+    out += "feedwatch_articles_total{feed=\"" + Label(key.first) + "\",result=\"" +
+           Label(key.second) + "\"} " + std::to_string(count) + "\n";
+  }
   Family(out, "feedwatch_deliveries_total", "counter",
          "Delivery attempts by notifier and result (sent, failed, dead).");
   for (const auto& [key, count] : deliveries_) {

@@ -40,6 +40,10 @@ class Metrics {
   void Delivered(const std::string& notifier, DeliveryResult result, int count);
   // Matches past a feed's max_alerts, recorded without alerts.
   void AlertsHeld(int count);
+  // Article pages of a feed's items (fetch_articles) by result: "read", "empty" (no article
+  // text on the page), "failed", "skipped" (its host backs off, or not http(s)), "late" (not
+  // there when the poll's wait ended). Only feeds that fetch articles are counted, by name.
+  void Articles(const std::string& feed, std::string_view result, int count);
 
   struct Gauges {
     int feeds = 0;
@@ -83,6 +87,7 @@ class Metrics {
   std::map<std::string, std::uint64_t> matches_;  // by watch
   std::set<std::string> private_watches_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> deliveries_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> articles_;  // by feed, result
   Gauges gauges_;
   std::string instance_;
   std::string backend_;

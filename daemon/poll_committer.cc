@@ -22,10 +22,13 @@ std::chrono::nanoseconds ThreadCpuTime() {
 
 }  // namespace
 
-PollCommitter::PollCommitter(const config::Config& config, store::Store& store, Metrics* metrics,
+PollCommitter::PollCommitter(const config::Config& config, store::Store& store,
+                             ArticleFetcher* articles, const Clock& clock, Metrics* metrics,
                              StoriesRecorded recorded)
     : config_(config),
       store_(store),
+      articles_(articles),
+      clock_(clock),
       metrics_(metrics),
       recorded_(std::move(recorded)),
       pipeline_(config),
@@ -49,17 +52,87 @@ Result<feeds::Feed> PollCommitter::Parse(const config::FeedConfig& feed,
   return parsed;
 }
 
-Status PollCommitter::Commit(const config::FeedConfig& feed, const feeds::Feed& parsed,
-                             const store::PollRecord& poll, bool first_success) {
+void PollCommitter::Commit(const config::FeedConfig& feed, feeds::Feed parsed,
+                           store::PollRecord poll, bool first_success, bool feed_internal,
+                           Committed done) {
+  std::vector<std::string> keys = ItemPipeline::Keys(parsed);
+  Result<KnownItems> known = store_.KnownItems(feed.name, keys);
+  if (!known) return done(known.error());
+  const std::vector<size_t> wanted =
+      feed.fetch_articles && articles_ != nullptr
+          ? ArticlesWanted(feed, parsed, *known, keys, first_success, poll.at)
+          : std::vector<size_t>();
+  if (wanted.empty()) return done(Write(feed, parsed, keys, *known, {}, poll, first_success));
+  std::vector<std::string> links;
+  links.reserve(wanted.size());
+  for (const size_t i : wanted) links.push_back(parsed.items[i].link);
+  // What the poll holds while its pages are read.
+  struct Held {
+    feeds::Feed parsed;
+    std::vector<std::string> keys;
+    KnownItems known;
+    store::PollRecord poll;
+  };
+  auto held = std::make_shared<Held>(
+      Held{std::move(parsed), std::move(keys), std::move(*known), std::move(poll)});
+  // A page may take article_wait, and the pages of one host are read per_host at a time: a new
+  // feed's first poll, with many pages, waits for each turn of its host's slots.
+  const auto turns =
+      static_cast<int>((links.size() + static_cast<size_t>(config_.http.per_host) - 1) /
+                       static_cast<size_t>(config_.http.per_host));
+  const MonoTime deadline =
+      clock_.Monotonic() +
+      std::chrono::duration_cast<std::chrono::milliseconds>(feed.article_wait) * turns;
+  articles_->Fetch(
+      feed.name, links, feed_internal, deadline,
+      [this, &feed, held, wanted, first_success,
+       done = std::move(done)](ArticleFetcher::Articles articles) {
+        std::vector<std::string> texts(held->parsed.items.size());
+        for (size_t k = 0; k < wanted.size(); ++k) texts[wanted[k]] = std::move(articles.texts[k]);
+        held->poll.articles = articles.counts.Summary();
+        spdlog::debug("feed {}: articles: {}", feed.name, held->poll.articles);
+        done(Write(feed, held->parsed, held->keys, held->known, texts, held->poll, first_success));
+      });
+}
+
+std::vector<size_t> PollCommitter::ArticlesWanted(const config::FeedConfig& feed,
+                                                  const feeds::Feed& parsed,
+                                                  const KnownItems& known,
+                                                  const std::vector<std::string>& keys,
+                                                  bool first_success, TimePoint now) const {
+  // The pipeline's rule for what is new (ItemPipeline::Run): an edited item is matched again,
+  // on the feed's text.
+  std::optional<TimePoint> cutoff;
+  if (first_success && feed.initial_lookback) {
+    cutoff = now - std::chrono::duration_cast<Seconds>(*feed.initial_lookback);
+  }
+  std::vector<size_t> wanted;
+  for (size_t i = 0; i < parsed.items.size(); ++i) {
+    const feeds::Item& item = parsed.items[i];
+    if (item.link.empty() || known.contains(keys[i])) continue;
+    if (cutoff && item.published && *item.published < *cutoff) continue;
+    if (wanted.size() == static_cast<size_t>(feed.max_articles)) {
+      spdlog::info(
+          "feed {}: more new items than max_articles ({}); the rest are matched on the "
+          "feed's text",
+          feed.name, feed.max_articles);
+      break;
+    }
+    wanted.push_back(i);
+  }
+  return wanted;
+}
+
+Status PollCommitter::Write(const config::FeedConfig& feed, const feeds::Feed& parsed,
+                            const std::vector<std::string>& keys, const KnownItems& known,
+                            std::span<const std::string> articles, const store::PollRecord& poll,
+                            bool first_success) {
   const TimePoint now = poll.at;
   // The matching gets a CPU budget of its own, as long as the parse's: past it the items left
   // are read at the next poll, and the loop turns meanwhile.
   const std::chrono::nanoseconds match_deadline =
       config_.http.max_parse_time.count() > 0 ? ThreadCpuTime() + config_.http.max_parse_time
                                               : std::chrono::nanoseconds::max();
-  const std::vector<std::string> keys = ItemPipeline::Keys(parsed);
-  Result<KnownItems> known = store_.KnownItems(feed.name, keys);
-  if (!known) return known.error();
   // Another instance may record a story of the same watch between the pipeline and the commit:
   // the commit then fails with Conflict. The second try holds the other instances' new stories
   // of the watches that matched back (Coordination::LockStories), reads those recorded since,
@@ -68,10 +141,11 @@ Status PollCommitter::Commit(const config::FeedConfig& feed, const feeds::Feed& 
     return pipeline_.Run({.feed_config = feed,
                           .feed = parsed,
                           .keys = keys,
-                          .known = *known,
+                          .known = known,
                           .first_success = first_success,
                           .now = now,
-                          .out_of_time = [&] { return ThreadCpuTime() > match_deadline; }},
+                          .out_of_time = [&] { return ThreadCpuTime() > match_deadline; },
+                          .articles = articles},
                          stories_);
   };
   Result<PipelineResult> piped = run();

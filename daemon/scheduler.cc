@@ -25,7 +25,15 @@ void Scheduler::SetUrl(Feed feed, std::string_view url) {
   Remove(feed);
   std::string host = HostOf(url);
   const auto [it, added] = host_ids_.try_emplace(host, static_cast<std::uint32_t>(hosts_.size()));
-  if (added) hosts_.emplace_back().unlimited = host == "file";
+  if (added) {
+    Host& created = hosts_.emplace_back();
+    created.unlimited = host == "file";
+    // Pages of the host being fetched go on counting against it.
+    if (const auto other = other_hosts_.find(host); other != other_hosts_.end()) {
+      created.in_flight = other->second;
+      other_hosts_.erase(other);
+    }
+  }
   slot.host = it->second;
   if (where != Where::kNowhere) Schedule(feed, due);
 }
@@ -97,6 +105,36 @@ void Scheduler::Finished(Feed feed) {
   --in_flight_;
   --hosts_[slot.host].in_flight;
   UpdateReady(slot.host);
+}
+
+bool Scheduler::TakeSlot(std::string_view url) {
+  if (in_flight_ >= concurrency_) return false;
+  std::string name = HostOf(url);
+  if (const auto known = host_ids_.find(name); known != host_ids_.end()) {
+    Host& host = hosts_[known->second];
+    if (!host.unlimited && host.in_flight >= per_host_) return false;
+    ++host.in_flight;
+    UpdateReady(known->second);
+  } else {
+    int& other = other_hosts_[std::move(name)];
+    if (other >= per_host_) return false;
+    ++other;
+  }
+  ++in_flight_;
+  return true;
+}
+
+void Scheduler::ReturnSlot(std::string_view url) {
+  --in_flight_;
+  std::string name = HostOf(url);
+  if (const auto known = host_ids_.find(name); known != host_ids_.end()) {
+    --hosts_[known->second].in_flight;
+    UpdateReady(known->second);
+    return;
+  }
+  const auto other = other_hosts_.find(name);
+  assert(other != other_hosts_.end());
+  if (--other->second == 0) other_hosts_.erase(other);
 }
 
 std::optional<TimePoint> Scheduler::NextDue() const {

@@ -42,6 +42,11 @@ class Scheduler {
   // The fetch of `feed` ended; its slot is free. Schedule it again to fetch it again.
   void Finished(Feed feed);
 
+  // A transfer that is not a feed's (an article page) takes a slot of the global limit and of
+  // its host's, shared with the feeds there; false when none is free. ReturnSlot gives it back.
+  bool TakeSlot(std::string_view url);
+  void ReturnSlot(std::string_view url);
+
   // When the earliest feed not yet taken falls due; nullopt when there is none. Due feeds that
   // wait for a slot are not counted: they start when a fetch finishes.
   std::optional<TimePoint> NextDue() const;
@@ -77,6 +82,9 @@ class Scheduler {
   std::vector<FeedSlot> feeds_;
   std::vector<Host> hosts_;
   std::unordered_map<std::string, std::uint32_t> host_ids_;
+  // Transfers in flight to hosts no feed is fetched from, by host; a host leaves at 0, so that
+  // links to ever new hosts cost nothing once fetched.
+  std::unordered_map<std::string, int> other_hosts_;
   std::set<Entry> timeline_;  // scheduled, not yet due when last taken
   // Hosts that can start a fetch, by the due time of the first feed waiting on each.
   std::set<std::pair<Entry, std::uint32_t>> ready_;

@@ -17,6 +17,15 @@ bool IsTracking(std::string_view name) {
   return name.starts_with("utm_") || std::find(kExact.begin(), kExact.end(), name) != kExact.end();
 }
 
+// "?from=rss", "?ref=feed", "?source=yrss": where the link was taken from, which news sites
+// add to the links of their feeds. Only with such a value: `from` and `source` mean other
+// things elsewhere.
+bool IsFeedReferrer(std::string_view name, std::string_view value) {
+  if (name != "from" && name != "ref" && name != "source" && name != "src") return false;
+  const std::string lower = AsciiLower(value);
+  return lower.find("rss") != std::string::npos || lower == "feed" || lower == "feeds";
+}
+
 bool IsAmpParameter(std::string_view name, std::string_view value) {
   return (name == "amp" && (value.empty() || value == "1" || value == "true")) ||
          (name == "outputtype" && AsciiLower(value) == "amp");
@@ -59,7 +68,8 @@ std::string CanonicalUrl(std::string_view url) {
     const std::string name = AsciiLower(pair.substr(0, equals));
     const std::string_view value =
         equals == std::string_view::npos ? std::string_view() : pair.substr(equals + 1);
-    if (!pair.empty() && !IsTracking(name) && !IsAmpParameter(name, value)) {
+    if (!pair.empty() && !IsTracking(name) && !IsFeedReferrer(name, value) &&
+        !IsAmpParameter(name, value)) {
       kept += (kept.empty() ? "?" : "&") + std::string(pair);
     }
     if (amp == std::string_view::npos) break;

@@ -88,7 +88,8 @@ std::optional<Field> FieldNamed(std::string_view name) {
 Document::Document(const DocumentFields& fields, bool fold_accents)
     : text_{std::string(fields.title),  std::string(fields.summary),  std::string(fields.content),
             std::string(fields.author), std::string(fields.category), std::string(fields.feed),
-            std::string(fields.link)} {
+            std::string(fields.link)},
+      content_label_(fields.content_label) {
   for (size_t f = 0; f < kFieldCount; ++f) {
     // About a word in seven bytes of news text, either script: growing the vector copies them.
     tokens_[f].reserve(text_[f].size() / 7 + 1);

@@ -48,6 +48,9 @@ struct DocumentFields {
   std::string_view category;  // all categories, one per line
   std::string_view feed;      // the feed's name and title
   std::string_view link;
+  // What the content is called where hits are told (Document::Label): "article" when it is
+  // the text of the item's web page rather than the feed's; empty: "content".
+  std::string_view content_label;
 };
 
 // At most this many passages an item; the paragraphs after the last are read as part of it. A
@@ -90,6 +93,10 @@ class Document {
     return (accents ? accent_tokens_ : tokens_)[static_cast<size_t>(field)];
   }
   std::string_view text(Field field) const { return text_[static_cast<size_t>(field)]; }
+  // The name a hit in `field` is told with: FieldName, or the content's label.
+  std::string_view Label(Field field) const {
+    return field == Field::kContent && !content_label_.empty() ? content_label_ : FieldName(field);
+  }
 
   // The token as written in the item (not folded).
   std::string_view Written(Field field, const Token& token) const {
@@ -141,6 +148,7 @@ class Document {
   std::vector<uint32_t> CutSentences(Field field) const;
 
   std::array<std::string, kFieldCount> text_;
+  std::string content_label_;
   Tokens tokens_;
   Tokens accent_tokens_;
   Index index_;

@@ -1400,7 +1400,7 @@ std::string Explanation::Summary(const Document& document) const {
     }
     const Hit& hit = hits[i];
     if (!out.empty()) out += "; ";
-    out += std::string(FieldName(hit.field)) + ": " + hit.term + " (" +
+    out += std::string(document.Label(hit.field)) + ": " + hit.term + " (" +
            std::string(document.text(hit.field).substr(hit.begin, hit.end - hit.begin)) + ")";
   }
   return out;

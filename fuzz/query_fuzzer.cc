@@ -15,7 +15,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         feedwatch::filters::Query::Parse(text, {.fold_accents = fold_accents});
     if (!query.ok()) continue;
     const feedwatch::filters::Document document(
-        {.title = text, .summary = "Darchiev said the Moscow round went well", .link = text},
+        {.title = text,
+         .summary = "Darchiev said the Moscow round went well",
+         .link = text,
+         .content_label = {}},
         fold_accents);
     (void)query->Matches(document);
     (void)query->Explain(document);

@@ -29,6 +29,7 @@ struct Transfer {
   std::shared_ptr<const AddressSet> internal;
   std::string origin_address;  // the first request's, when `internal` is set
   bool origin_internal = false;
+  bool outside_only = false;   // Request::outside_only
   std::string refused;         // why the transfer was stopped before a request, if it was
   std::vector<long> statuses;  // of every response in the redirect chain
   std::array<char, CURL_ERROR_SIZE> error{};
@@ -91,14 +92,18 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
 int OnRequest(void* user, char* address, char* /*local_address*/, int /*port*/,
               int /*local_port*/) {
   auto* transfer = static_cast<Transfer*>(user);
+  const bool internal = transfer->internal->Contains(address);
+  transfer->response.from_internal = internal;
+  if (internal && transfer->outside_only) {
+    transfer->refused = "link to internal address " + std::string(address) + " refused";
+    return CURL_PREREQFUNC_ABORT;
+  }
   if (transfer->origin_address.empty()) {
     transfer->origin_address = address;
-    transfer->origin_internal = transfer->internal->Contains(address);
+    transfer->origin_internal = internal;
     return CURL_PREREQFUNC_OK;
   }
-  if (transfer->origin_internal || !transfer->internal->Contains(address)) {
-    return CURL_PREREQFUNC_OK;
-  }
+  if (transfer->origin_internal || !internal) return CURL_PREREQFUNC_OK;
   transfer->refused = "redirect from " + transfer->origin_address + " to internal address " +
                       std::string(address) + " refused";
   return CURL_PREREQFUNC_ABORT;
@@ -251,6 +256,7 @@ void CurlHttpClient::Start(const Request& request, Callback done) {
   CURL* easy = t.easy;
   if (request.internal != nullptr) {
     t.internal = request.internal;
+    t.outside_only = request.outside_only;
     curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &OnRequest);
     curl_easy_setopt(easy, CURLOPT_PREREQDATA, &t);
   }

@@ -42,6 +42,10 @@ struct Request {
   // actually connected to, not the name. A request whose first address is inside may go
   // anywhere.
   std::shared_ptr<const AddressSet> internal;
+  // With `internal`: no request of the transfer may go to an address inside it, the first
+  // included ("link to internal address B refused"). For URLs that a feed wrote, such as an
+  // item's link, which must not lead the daemon into the networks it stands in.
+  bool outside_only = false;
 };
 
 // One message submitted over SMTP: the envelope and the RFC 5322 text.
@@ -68,6 +72,9 @@ struct Response {
   // Redirects were followed and every one was permanent (301 or 308): effective_url is the
   // resource's new address.
   bool moved_permanently = false;
+  // The request was made with Request::internal, and its last request went to an address
+  // inside it.
+  bool from_internal = false;
 
   // Past kMaxHeaderBytes of headers in one response the transfer fails.
   static constexpr size_t kMaxHeaderBytes = 256 * 1024;

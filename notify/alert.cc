@@ -1,3 +1,5 @@
+#include <algorithm>
+
 #include "base/text.h"
 #include "notify/notifier.h"
 
@@ -16,6 +18,21 @@ std::string WatchNames(const Alert& alert) {
 
 std::string Lede(const Alert& alert) {
   return alert.summary_marked.empty() ? alert.summary : alert.summary_marked;
+}
+
+bool InArticle(const WatchMatch& match) {
+  return std::any_of(match.hits.begin(), match.hits.end(),
+                     [](const TermHit& hit) { return hit.field == "article"; });
+}
+
+std::string Excerpt(const Alert& alert) {
+  std::string lede = Lede(alert);
+  if (lede.find("**") == std::string::npos) {
+    for (const WatchMatch& match : MatchesOf(alert)) {
+      if (InArticle(match) && !match.snippet.empty()) return "From the article: " + match.snippet;
+    }
+  }
+  return lede.empty() ? alert.snippet : lede;
 }
 
 std::string ShortenMarked(std::string_view marked, size_t max_bytes) {

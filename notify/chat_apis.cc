@@ -37,7 +37,7 @@ std::string AlertHtml(const Alert& alert, size_t lede_bytes) {
                         ? "<b><a href=\"" + HtmlEscape(alert.link) + "\">" + title + "</a></b>"
                         : "<b>" + title + "</b>";
   out += "\n" + HtmlEscape(WatchNames(alert)) + " · " + HtmlEscape(alert.feed);
-  const std::string lede = Lede(alert).empty() ? alert.snippet : Lede(alert);
+  const std::string lede = Excerpt(alert);
   if (!lede.empty()) out += "\n" + MarkedToHtml(ShortenMarked(lede, lede_bytes));
   return out;
 }
@@ -46,7 +46,7 @@ std::string AlertHtml(const Alert& alert, size_t lede_bytes) {
 std::string AlertText(const Alert& alert) {
   std::string out = alert.title + "\n" + WatchNames(alert) + " · " + alert.feed;
   if (!alert.link.empty()) out += "\n" + alert.link;
-  const std::string lede = Lede(alert).empty() ? alert.snippet : Lede(alert);
+  const std::string lede = Excerpt(alert);
   if (!lede.empty()) out += "\n" + ShortenMarked(lede, kLedeBytes);
   return out;
 }

@@ -21,12 +21,14 @@ void ConsoleNotifier::Send(const Message& message, std::function<void(SendResult
   std::string lines;
   for (const Alert& alert : message.alerts) {
     std::string watches;  // "darchiev,moscow-round"
+    bool in_article = false;
     for (const WatchMatch& match : MatchesOf(alert)) {
       watches += (watches.empty() ? "" : ",") + match.watch;
+      in_article = in_article || (match.snippet == alert.snippet && InArticle(match));
     }
     lines += prefix_ + FormatIso8601(alert.matched_at) + '\t' + OneLine(watches) + '\t' +
              OneLine(alert.feed) + '\t' + OneLine(alert.title) + '\t' + OneLine(alert.link) + '\t' +
-             OneLine(alert.snippet) + '\n';
+             (in_article ? "from the article: " : "") + OneLine(alert.snippet) + '\n';
   }
   if (std::fputs(lines.c_str(), out_) == EOF || std::fflush(out_) == EOF) {
     // A full disk or a closed pipe may pass: try again later.

@@ -114,7 +114,9 @@ void AppendText(const Alert& alert, std::string& out) {
   }
   out += "\n";
   for (const WatchMatch& match : matches) {
-    if (!match.snippet.empty()) out += match.watch + ": " + OneLine(match.snippet) + "\n";
+    if (match.snippet.empty()) continue;
+    out += match.watch + (InArticle(match) ? " (from the article): " : ": ") +
+           OneLine(match.snippet) + "\n";
   }
   for (const WatchMatch& match : matches) {
     if (!match.terms.empty()) out += "(" + match.watch + " matched " + OneLine(match.terms) + ")\n";
@@ -135,7 +137,8 @@ void AppendHtml(const Alert& alert, std::string& out) {
   const std::vector<WatchMatch> matches = MatchesOf(alert);
   for (const WatchMatch& match : matches) {
     if (match.snippet.empty()) continue;
-    out += "<blockquote><small>" + HtmlEscape(match.watch) + ":</small> " +
+    out += "<blockquote><small>" + HtmlEscape(match.watch) +
+           (InArticle(match) ? " (from the article)" : "") + ":</small> " +
            MarkedToHtml(OneLine(match.snippet)) + "</blockquote>\n";
   }
   if (!alert.also_reported_by.empty()) {

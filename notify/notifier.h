@@ -65,6 +65,15 @@ std::string WatchNames(const Alert& alert);
 // The lede to show: the marked summary when there is one, else the plain one.
 std::string Lede(const Alert& alert);
 
+// Whether `match` hit the text of the item's web page (fetch_articles), not only what the feed
+// carried: its hits name the field "article".
+bool InArticle(const WatchMatch& match);
+
+// What a short alert shows under its title: the lede, hits marked; but when no hit stands in
+// the lede and a match hit the article, "From the article: " and that match's snippet, so that
+// the reader sees why it alerted. The snippet when there is no lede.
+std::string Excerpt(const Alert& alert);
+
 // `marked` (with **marks**) cut after a word within `max_bytes`, its marks still paired.
 std::string ShortenMarked(std::string_view marked, size_t max_bytes);
 

@@ -43,7 +43,8 @@ json AlertJson(const Alert& alert) {
     matches.push_back({{"watch", match.watch},
                        {"terms", match.terms},
                        {"hits", std::move(hits)},
-                       {"snippet", match.snippet}});
+                       {"snippet", match.snippet},
+                       {"source", InArticle(match) ? "article" : "feed"}});
   }
   return {
       {"delivery", alert.delivery},
@@ -130,10 +131,9 @@ std::string LinkEscape(std::string_view link) {
 
 // The entry's title and snippet, each shortened to its share of a chat message.
 std::string EntryTitle(const Alert& alert) { return ShortenUtf8(alert.title, kEntryTitleBytes); }
-// The lede with its hits marked, else the snippet.
+// The lede with its hits marked, or the snippet (notify::Excerpt).
 std::string EntrySnippet(const Alert& alert) {
-  const std::string lede = Lede(alert);
-  return ShortenMarked(lede.empty() ? alert.snippet : lede, kEntrySnippetBytes);
+  return ShortenMarked(Excerpt(alert), kEntrySnippetBytes);
 }
 
 // Joins `entries` while they fit in `limit` bytes, then says how many did not.

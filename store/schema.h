@@ -14,7 +14,7 @@ struct Migration {
   std::string_view postgresql;
 };
 
-inline constexpr std::array<Migration, 9> kMigrations = {{
+inline constexpr std::array<Migration, 10> kMigrations = {{
     // 1: feeds, the items seen in them, and matches.
     {R"sql(
 CREATE TABLE feeds (
@@ -232,6 +232,13 @@ CREATE TABLE instances (
   config_hash TEXT NOT NULL,
   version TEXT NOT NULL
 );
+)sql"},
+    // 10: what the last poll that read articles (fetch_articles) made of them.
+    {R"sql(
+ALTER TABLE feeds ADD COLUMN last_articles TEXT NOT NULL DEFAULT '';
+)sql",
+     R"sql(
+ALTER TABLE feeds ADD COLUMN last_articles TEXT NOT NULL DEFAULT '';
 )sql"},
 }};
 

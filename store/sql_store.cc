@@ -60,7 +60,7 @@ std::string FeedColumns(std::string_view url) {
   for (const auto& [column, unknown] : kUrlBound) {
     columns += ", " + (url == "url" ? std::string(column) : AtUrl("", column, url));
   }
-  return columns + ", coalesce(lease_owner, ''), lease_until";
+  return columns + ", coalesce(lease_owner, ''), lease_until, last_articles";
 }
 
 FeedState ReadFeedState(const Row& row) {
@@ -80,6 +80,7 @@ FeedState ReadFeedState(const Row& row) {
   state.gone = row.Int(12) != 0;
   state.lease_owner = row.Text(13);
   state.lease_until = row.Time(14);
+  state.last_articles = row.Text(15);
   return state;
 }
 
@@ -190,9 +191,9 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
   static const std::string sql =
       "INSERT INTO feeds AS f (name, url, last_attempt_at, next_due_at, last_status, last_error, "
       "last_success_at, consecutive_failures, etag, last_modified, body_hash, moved_to, gone, "
-      "last_read_at) VALUES (?1, ?2, CAST(?3 AS BIGINT), ?4, ?5, nullif(?6, ''), "
+      "last_read_at, last_articles) VALUES (?1, ?2, CAST(?3 AS BIGINT), ?4, ?5, nullif(?6, ''), "
       "CASE WHEN ?7 = 1 THEN CAST(?3 AS BIGINT) END, CASE WHEN ?7 = 1 THEN 0 ELSE 1 END, "
-      "?8, ?9, ?10, ?11, ?12, CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END) "
+      "?8, ?9, ?10, ?11, ?12, CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END, ?15) "
       "ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
       "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
       "last_error = excluded.last_error, "
@@ -205,6 +206,7 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
       "last_read_at = CASE WHEN ?14 = 1 THEN excluded.last_attempt_at ELSE f.last_read_at END, "
       "lease_until = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_until END, "
       "lease_owner = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_owner END, "
+      "last_articles = CASE WHEN ?15 <> '' THEN ?15 ELSE f.last_articles END, "
       "url = excluded.url RETURNING id";
   std::int64_t id = 0;
   Result<std::int64_t> recorded =
@@ -223,7 +225,8 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
                        .Add(poll.moved_to)
                        .Add(std::int64_t{poll.gone})
                        .Add(instance_.id)
-                       .Add(std::int64_t{items_read}),
+                       .Add(std::int64_t{items_read})
+                       .Add(poll.articles),
                    "recording poll", [&](const Row& row) { id = row.Int(0); });
   if (!recorded) return recorded.error();
   return id;

@@ -58,6 +58,8 @@ struct FeedState {
   bool gone = false;        // answered 410 Gone: not polled until its URL changes
   std::string lease_owner;  // the instance polling it now; empty when none
   std::optional<TimePoint> lease_until;
+  // What the last poll that read articles made of them (PollRecord::articles); "" when none did.
+  std::string last_articles;
 };
 
 // Where a watch's terms hit an item, in reading order.
@@ -79,6 +81,9 @@ struct PollRecord {
   std::string body_hash;
   std::string moved_to;  // set to record a permanent redirect
   bool gone = false;
+  // fetch_articles: "4 read, 1 failed (HTTP 404: https://...)"; kept from the last poll that
+  // read articles when empty.
+  std::string articles;
 };
 
 struct MatchRecord {
@@ -205,7 +210,7 @@ struct TableRows {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 9;
+  static constexpr int kSchemaVersion = 10;
   // The tables `feedwatch store copy` moves, parents first.
   static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
                                                               "deliveries"};

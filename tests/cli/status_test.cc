@@ -6,6 +6,7 @@
 #include <sstream>
 #include <string>
 
+#include "store/store.h"
 #include "tests/cli/local_config.h"
 #include "tests/support/support.h"
 
@@ -65,6 +66,35 @@ TEST(Status, AFeedGoneFromTheConfigurationIsShownAsRemoved) {
   EXPECT_NE(out.str().find("\nwire                     removed   200                "),
             std::string::npos)
       << out.str();
+}
+
+TEST(Status, TellsWhatTheLastPollMadeOfItsArticles) {
+  const testing::TempDir dir;
+  const Paths paths{.config = WriteLocalConfig(dir.path()).string()};
+  ASSERT_TRUE(RunOnce(paths.config).status.ok());
+  {
+    auto store = store::Store::Open(dir.path() / "state" / "feedwatch.db");
+    ASSERT_TRUE(store.ok());
+    const store::FeedState wire = *(*store)->GetFeedState("wire");
+    store::PollRecord poll{.at = SystemClock().Now(), .next_due = SystemClock().Now()};
+    poll.status = "200";
+    poll.articles = "3 read, 1 failed (HTTP 404: https://news.test/a)";
+    ASSERT_TRUE((*store)->RecordPoll("wire", wire.url, poll).ok());
+    // A poll that read no article keeps what the last one that did said.
+    poll.articles.clear();
+    ASSERT_TRUE((*store)->RecordPoll("wire", wire.url, poll).ok());
+  }
+  std::ostringstream out;
+  ASSERT_TRUE(PrintStatus(paths, false, out).ok());
+  EXPECT_NE(out.str().find("articles: 3 read, 1 failed (HTTP 404: https://news.test/a)\n"),
+            std::string::npos)
+      << out.str();
+  std::ostringstream json;
+  ASSERT_TRUE(PrintStatus(paths, true, json).ok());
+  EXPECT_NE(json.str().find(
+                R"json("last_articles": "3 read, 1 failed (HTTP 404: https://news.test/a)")json"),
+            std::string::npos)
+      << json.str();
 }
 
 TEST(Matches, ListsTheStoriesMatchedSince) {

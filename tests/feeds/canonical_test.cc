@@ -18,6 +18,11 @@ TEST(CanonicalUrl, NormalisesTheShapesOneArticleTakes) {
       {"https://ria.ru/a.html?id=7&utm_campaign=x&fbclid=abc", "https://ria.ru/a.html?id=7"},
       {"https://ria.ru/a.html?GCLID=1&yclid=2&mc_cid=3&mc_eid=4", "https://ria.ru/a.html"},
       {"https://ria.ru/a.html?page=2", "https://ria.ru/a.html?page=2"},
+      // where a feed's link came from, only when it says so
+      {"https://ria.ru/a.html?from=rss", "https://ria.ru/a.html"},
+      {"https://news.test/a?ref=feed&id=3&source=YRSS", "https://news.test/a?id=3"},
+      {"https://news.test/search?from=2026-12-01", "https://news.test/search?from=2026-12-01"},
+      {"https://news.test/a?source=reuters", "https://news.test/a?source=reuters"},
       // AMP variants
       {"https://amp.theguardian.com/world/2025/mar/11/story",
        "https://theguardian.com/world/2025/mar/11/story"},

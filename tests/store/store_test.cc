@@ -550,9 +550,11 @@ TEST_F(PgStoreTest, RefusesADatabaseFromANewerVersion) {
   testing::PgQuery(url_, "UPDATE feedwatch_schema SET version = 99");
   const Result<std::unique_ptr<Store>> store = Store::Connect(url_, "");
   ASSERT_FALSE(store.ok());
-  EXPECT_NE(store.error().message.find("database schema version 99 is newer than this feedwatch "
-                                       "understands (9); upgrade feedwatch"),
-            std::string::npos)
+  EXPECT_NE(
+      store.error().message.find("database schema version 99 is newer than this feedwatch "
+                                 "understands (" +
+                                 std::to_string(Store::kSchemaVersion) + "); upgrade feedwatch"),
+      std::string::npos)
       << store.error().message;
 }
 
@@ -951,7 +953,9 @@ TEST(SqliteStore, RefusesADatabaseFromANewerVersion) {
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().message, file.string() +
                                        ": database schema version 99 is newer than this feedwatch "
-                                       "understands (9); upgrade feedwatch");
+                                       "understands (" +
+                                       std::to_string(Store::kSchemaVersion) +
+                                       "); upgrade feedwatch");
 }
 
 TEST(SqliteStore, ReportsAFileThatIsNotADatabase) {

@@ -89,9 +89,14 @@ LoopbackServer::LoopbackServer(std::string address) : address_(std::move(address
   if (!address_.starts_with("127.")) throw std::runtime_error("not a loopback address");
 }
 
-void LoopbackServer::Start() {
+void LoopbackServer::Bind() {
+  if (port_ > 0) return;
   port_ = server_.bind_to_any_port(address_);
   if (port_ <= 0) throw std::runtime_error("cannot bind a loopback port");
+}
+
+void LoopbackServer::Start() {
+  Bind();
   thread_ = std::thread([this] { server_.listen_after_bind(); });
   // stop() is a no-op until the accept loop runs, so a test that ends at once would leave the
   // destructor joining a server that never stops.

@@ -48,6 +48,8 @@ class LoopbackServer {
   LoopbackServer& operator=(const LoopbackServer&) = delete;
 
   httplib::Server& server() { return server_; }
+  // Takes the port, so that Url() knows it before the server starts (Start binds if need be).
+  void Bind();
   void Start();
   std::string Url(std::string_view path) const;
 

@@ -1,0 +1,306 @@
+#include "daemon/article_fetcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <utility>
+
+#include "base/text.h"
+#include "daemon/fetch_one.h"
+#include "daemon/schedule.h"
+#include "feeds/article.h"
+#include "feeds/canonical.h"
+
+namespace feedwatch::daemon {
+namespace {
+
+// A host that failed is left alone for kFirstBackoff, doubling with each failure in a row up to
+// kMaxBackoff.
+constexpr Seconds kFirstBackoff{60};
+constexpr Seconds kMaxBackoff{3600};
+// A page that failed may be fetched again for another feed after this long.
+constexpr Seconds kRetryFailed{600};
+
+std::string_view ResultName(int ArticleCounts::*count) {
+  if (count == &ArticleCounts::read) return "read";
+  if (count == &ArticleCounts::empty) return "empty";
+  if (count == &ArticleCounts::failed) return "failed";
+  if (count == &ArticleCounts::skipped) return "skipped";
+  return "late";
+}
+
+constexpr std::array kCounts = {&ArticleCounts::read, &ArticleCounts::empty, &ArticleCounts::failed,
+                                &ArticleCounts::skipped, &ArticleCounts::late};
+
+}  // namespace
+
+std::string ArticleCounts::Summary() const {
+  std::string out;
+  for (int ArticleCounts::*count : kCounts) {
+    if (this->*count == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::to_string(this->*count) + " " + std::string(ResultName(count));
+  }
+  if (!first_error.empty()) out += " (" + first_error + ")";
+  return out;
+}
+
+ArticleFetcher::ArticleFetcher(const config::Config& config, net::HttpClient& http,
+                               Scheduler& scheduler, const Clock& clock, Metrics* metrics)
+    : config_(config), http_(http), scheduler_(scheduler), clock_(clock), metrics_(metrics) {
+  // Validated with the configuration.
+  Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
+  assert(internal);
+  internal_networks_ = std::make_shared<const net::AddressSet>(std::move(*internal));
+}
+
+void ArticleFetcher::Fetch(const std::string& feed, const std::vector<std::string>& links,
+                           bool feed_internal, MonoTime deadline, Done done) {
+  const std::uint64_t id = next_request_++;
+  Request& request = requests_[id];
+  request.feed = feed;
+  request.articles.texts.resize(links.size());
+  request.left = links.size();
+  request.deadline = deadline;
+  request.done = std::move(done);
+  const MonoTime now = clock_.Monotonic();
+  std::vector<std::string> known;  // pages with an outcome already: answered below
+  for (size_t slot = 0; slot < links.size(); ++slot) {
+    const std::string& link = links[slot];
+    if (!link.starts_with("http://") && !link.starts_with("https://")) {
+      ++request.articles.counts.skipped;
+      --request.left;
+      continue;
+    }
+    std::string key = feeds::CanonicalUrl(link);
+    auto it = pages_.find(key);
+    if (it != pages_.end() && it->second.state == PageState::kFailed &&
+        now - it->second.finished > kRetryFailed) {
+      pages_.erase(it);  // stays in finished_ until trimmed: Trim skips what is gone
+      it = pages_.end();
+    }
+    if (it == pages_.end()) {
+      it = pages_.emplace(key, Page()).first;
+      it->second.url = link;
+      it->second.outside_only = !feed_internal;
+      if (BackingOff(Scheduler::HostOf(link))) {
+        it->second.state = PageState::kFailed;
+        it->second.error = "skipped";
+        it->second.finished = now;
+        finished_.push_back(key);
+      } else {
+        queue_.push_back(key);
+      }
+    } else if (feed_internal) {
+      it->second.outside_only = false;
+    }
+    it->second.waiters.push_back({id, slot});
+    if (it->second.state != PageState::kQueued && it->second.state != PageState::kFetching) {
+      known.push_back(std::move(key));
+    }
+  }
+  for (const std::string& key : known) {
+    if (const auto it = pages_.find(key); it != pages_.end()) Answer(it->second);
+  }
+  // Answer ended the request if it answered the last page.
+  if (const auto it = requests_.find(id); it != requests_.end() && it->second.left == 0) {
+    Finish(id);
+  }
+  StartWaiting();
+  Trim();
+}
+
+void ArticleFetcher::Answer(Page& page) {
+  std::vector<Waiter> waiters = std::exchange(page.waiters, {});
+  for (const Waiter& waiter : waiters) {
+    const auto it = requests_.find(waiter.request);
+    if (it == requests_.end()) continue;  // ended at its deadline
+    Request& request = it->second;
+    ArticleCounts& counts = request.articles.counts;
+    switch (page.state) {
+      case PageState::kRead:
+        request.articles.texts[waiter.slot] = page.text;
+        ++counts.read;
+        break;
+      case PageState::kEmpty:
+        ++counts.empty;
+        break;
+      default:
+        if (page.error == "skipped") {
+          ++counts.skipped;
+        } else {
+          ++counts.failed;
+          if (counts.first_error.empty()) counts.first_error = page.error;
+        }
+        break;
+    }
+    if (--request.left == 0) Finish(waiter.request);
+  }
+}
+
+void ArticleFetcher::Finish(std::uint64_t id) {
+  const auto it = requests_.find(id);
+  if (it == requests_.end()) return;
+  Request request = std::move(it->second);
+  requests_.erase(it);
+  request.articles.counts.late += static_cast<int>(request.left);
+  if (metrics_ != nullptr) {
+    for (int ArticleCounts::*count : kCounts) {
+      metrics_->Articles(request.feed, ResultName(count), request.articles.counts.*count);
+    }
+  }
+  request.done(std::move(request.articles));
+}
+
+void ArticleFetcher::Pump() {
+  const MonoTime now = clock_.Monotonic();
+  std::vector<std::uint64_t> expired;
+  for (const auto& [id, request] : requests_) {
+    if (request.deadline <= now) expired.push_back(id);
+  }
+  for (const std::uint64_t id : expired) {
+    spdlog::info("feed {}: {} not read within article_wait; matching on the feed's text",
+                 requests_[id].feed,
+                 Counted(static_cast<std::int64_t>(requests_[id].left), "article", "articles"));
+    Finish(id);
+  }
+  StartWaiting();
+}
+
+void ArticleFetcher::StartWaiting() {
+  // Pages wait in the order asked for, but one whose host is busy does not hold back others.
+  std::vector<std::string> starting;
+  std::vector<std::string> skipped;  // their host failed while they waited: answered below
+  for (auto it = queue_.begin(); it != queue_.end();) {
+    const auto page = pages_.find(*it);
+    if (page == pages_.end() || page->second.state != PageState::kQueued) {
+      it = queue_.erase(it);
+      continue;
+    }
+    const bool wanted =
+        std::any_of(page->second.waiters.begin(), page->second.waiters.end(),
+                    [&](const Waiter& waiter) { return requests_.contains(waiter.request); });
+    if (!wanted) {  // every request that asked for it has ended: not fetched after all
+      pages_.erase(page);
+      it = queue_.erase(it);
+      continue;
+    }
+    if (BackingOff(Scheduler::HostOf(page->second.url))) {
+      page->second.state = PageState::kFailed;
+      page->second.error = "skipped";
+      page->second.finished = clock_.Monotonic();
+      finished_.push_back(*it);
+      skipped.push_back(*it);
+      it = queue_.erase(it);
+      continue;
+    }
+    if (!scheduler_.TakeSlot(page->second.url)) {
+      ++it;
+      continue;
+    }
+    page->second.state = PageState::kFetching;
+    starting.push_back(*it);
+    it = queue_.erase(it);
+  }
+  // (Outside the walk of the queue: a client may answer at once, and the answer walks it.)
+  for (const std::string& key : starting) Start(key, pages_.at(key));
+  for (const std::string& key : skipped) {
+    if (const auto it = pages_.find(key); it != pages_.end()) Answer(it->second);
+  }
+}
+
+void ArticleFetcher::Start(const std::string& key, Page& page) {
+  net::Request request = FeedRequest(config_.http, internal_networks_, page.url);
+  request.allow_file = false;
+  request.outside_only = page.outside_only;
+  request.headers = {"Accept: text/html, application/xhtml+xml;q=0.9, */*;q=0.1"};
+  spdlog::debug("fetching article {}", page.url);
+  http_.Start(request,
+              [this, key](Result<net::Response> response) { OnFetched(key, std::move(response)); });
+}
+
+void ArticleFetcher::OnFetched(const std::string& key, Result<net::Response> response) {
+  const auto it = pages_.find(key);
+  assert(it != pages_.end());
+  Page& page = it->second;
+  scheduler_.ReturnSlot(page.url);
+  const std::string host = Scheduler::HostOf(page.url);
+  page.state = PageState::kFailed;
+  if (!response) {
+    page.error = response.error().message + ": " + page.url;
+    HostFailed(host, std::nullopt);
+  } else if (response->status < 200 || response->status > 299) {
+    const long status = response->status;
+    page.error = "HTTP " + std::to_string(status) + ": " + page.url;
+    if (status == 403 || status == 429 || status >= 500) {
+      HostFailed(host, status == 429 || status == 503
+                           ? ParseRetryAfter(response->Header("retry-after"), clock_.Now())
+                           : std::nullopt);
+    }
+  } else {
+    backoff_.erase(host);
+    Result<feeds::Article> article =
+        feeds::ExtractArticle(response->body, response->Header("content-type"));
+    if (article) {
+      page.state = PageState::kRead;
+      page.text = std::move(article->text);
+      remembered_bytes_ += page.text.size();
+    } else {
+      page.state = PageState::kEmpty;
+      spdlog::debug("article {}: {}", page.url, article.error().message);
+    }
+  }
+  if (page.state == PageState::kFailed) spdlog::info("article {}", page.error);
+  page.finished = clock_.Monotonic();
+  finished_.push_back(key);
+  Answer(page);
+  Trim();
+  StartWaiting();
+}
+
+bool ArticleFetcher::BackingOff(const std::string& host) const {
+  const auto it = backoff_.find(host);
+  return it != backoff_.end() && clock_.Monotonic() < it->second.until;
+}
+
+void ArticleFetcher::HostFailed(const std::string& host, std::optional<Seconds> retry_after) {
+  Backoff& backoff = backoff_[host];
+  const int shift = std::min(backoff.failures++, 6);
+  Seconds delay = std::min(kFirstBackoff * (1 << shift), kMaxBackoff);
+  if (retry_after && *retry_after > delay) delay = std::min(*retry_after, kMaxBackoff);
+  backoff.until = clock_.Monotonic() + delay;
+  spdlog::info("articles of {}: failure {}, its pages are skipped for {}", host, backoff.failures,
+               FormatDelay(delay));
+}
+
+void ArticleFetcher::Trim() {
+  // Hosts whose backoff ended forget it once they succeed; those that never come back are
+  // dropped here, so that links to ever new hosts cost nothing.
+  if (backoff_.size() > kRememberedPages) {
+    const MonoTime now = clock_.Monotonic();
+    std::erase_if(backoff_, [&](const auto& entry) { return entry.second.until <= now; });
+  }
+  while (!finished_.empty() &&
+         (pages_.size() > kRememberedPages || remembered_bytes_ > kRememberedBytes)) {
+    const auto it = pages_.find(finished_.front());
+    finished_.pop_front();
+    if (it == pages_.end() || it->second.state == PageState::kQueued ||
+        it->second.state == PageState::kFetching) {
+      continue;  // forgotten already, or asked for again since
+    }
+    remembered_bytes_ -= it->second.text.size();
+    pages_.erase(it);
+  }
+}
+
+std::optional<MonoTime> ArticleFetcher::NextDeadline() const {
+  std::optional<MonoTime> next;
+  for (const auto& [id, request] : requests_) {
+    if (!next || request.deadline < *next) next = request.deadline;
+  }
+  return next;
+}
+
+}  // namespace feedwatch::daemon
