@@ -95,8 +95,8 @@ void ArticleSettings(Reader& reader, const toml::table& table, const FeedDefault
   if (const std::optional<Duration> wait = reader.DurationValue(table, "article_wait")) {
     if (*wait > kMaxArticleWait) {
       reader.Add(table.get("article_wait")->source().begin,
-                 "article_wait must be at most 5m: a poll's alerts wait that long for its "
-                 "articles");
+                 "article_wait must be at most 5m: a poll's alerts wait that long for each "
+                 "turn of a host's per_host slots that its articles need");
     } else {
       out.article_wait = *wait;
     }

@@ -22,6 +22,26 @@ constexpr Seconds kFirstBackoff{60};
 constexpr Seconds kMaxBackoff{3600};
 // A page that failed may be fetched again for another feed after this long.
 constexpr Seconds kRetryFailed{600};
+// Links longer than this are not followed: no news site needs them, and each is kept.
+constexpr size_t kMaxLinkBytes = 2048;
+// A page's body, at most: news pages are well under it, and extraction costs what it reads.
+constexpr std::uint64_t kMaxPageBytes = 4ULL << 20;
+
+// Whether `link` may be fetched at all: http(s), not too long, no user name in it.
+bool Followable(std::string_view link) {
+  if (!link.starts_with("http://") && !link.starts_with("https://")) return false;
+  if (link.size() > kMaxLinkBytes) return false;
+  const size_t host = link.find("://") + 3;
+  const size_t end = link.find_first_of("/?#", host);
+  return link.substr(host, end == std::string_view::npos ? end : end - host).find('@') ==
+         std::string_view::npos;
+}
+
+// What a remembered page costs: its strings (the key twice: in pages_ and finished_).
+size_t Cost(const std::string& key, const std::string& url, const std::string& text,
+            const std::string& error) {
+  return 2 * key.size() + url.size() + text.size() + error.size();
+}
 
 std::string_view ResultName(int ArticleCounts::*count) {
   if (count == &ArticleCounts::read) return "read";
@@ -69,32 +89,29 @@ void ArticleFetcher::Fetch(const std::string& feed, const std::vector<std::strin
   std::vector<std::string> known;  // pages with an outcome already: answered below
   for (size_t slot = 0; slot < links.size(); ++slot) {
     const std::string& link = links[slot];
-    if (!link.starts_with("http://") && !link.starts_with("https://")) {
+    if (!Followable(link) || BackingOff(feed, Scheduler::HostOf(link))) {
       ++request.articles.counts.skipped;
       --request.left;
       continue;
     }
-    std::string key = feeds::CanonicalUrl(link);
+    // A page read for a feed from the internal networks is not another feed's, and the
+    // reverse: the two are kept apart.
+    std::string key = (feed_internal ? "internal " : "") + feeds::CanonicalUrl(link);
     auto it = pages_.find(key);
-    if (it != pages_.end() && it->second.state == PageState::kFailed &&
-        now - it->second.finished > kRetryFailed) {
-      pages_.erase(it);  // stays in finished_ until trimmed: Trim skips what is gone
-      it = pages_.end();
-    }
     if (it == pages_.end()) {
       it = pages_.emplace(key, Page()).first;
       it->second.url = link;
+      it->second.feed = feed;
       it->second.outside_only = !feed_internal;
-      if (BackingOff(Scheduler::HostOf(link))) {
-        it->second.state = PageState::kFailed;
-        it->second.error = "skipped";
-        it->second.finished = now;
-        finished_.push_back(key);
-      } else {
-        queue_.push_back(key);
-      }
-    } else if (feed_internal) {
-      it->second.outside_only = false;
+      queue_.push_back(key);
+    } else if (it->second.state == PageState::kFailed && now - it->second.finished > kRetryFailed) {
+      // Tried again, for this feed: what it cost is counted again when it ends.
+      Page& page = it->second;
+      remembered_bytes_ -= Cost(key, page.url, page.text, page.error);
+      page.state = PageState::kQueued;
+      page.error.clear();
+      page.feed = feed;
+      queue_.push_back(key);
     }
     it->second.waiters.push_back({id, slot});
     if (it->second.state != PageState::kQueued && it->second.state != PageState::kFetching) {
@@ -161,9 +178,11 @@ void ArticleFetcher::Pump() {
     if (request.deadline <= now) expired.push_back(id);
   }
   for (const std::uint64_t id : expired) {
+    const auto it = requests_.find(id);
+    if (it == requests_.end()) continue;
     spdlog::info("feed {}: {} not read within article_wait; matching on the feed's text",
-                 requests_[id].feed,
-                 Counted(static_cast<std::int64_t>(requests_[id].left), "article", "articles"));
+                 it->second.feed,
+                 Counted(static_cast<std::int64_t>(it->second.left), "article", "articles"));
     Finish(id);
   }
   StartWaiting();
@@ -187,27 +206,33 @@ void ArticleFetcher::StartWaiting() {
       it = queue_.erase(it);
       continue;
     }
-    if (BackingOff(Scheduler::HostOf(page->second.url))) {
+    if (BackingOff(page->second.feed, Scheduler::HostOf(page->second.url))) {
       page->second.state = PageState::kFailed;
       page->second.error = "skipped";
-      page->second.finished = clock_.Monotonic();
-      finished_.push_back(*it);
       skipped.push_back(*it);
       it = queue_.erase(it);
       continue;
     }
-    if (!scheduler_.TakeSlot(page->second.url)) {
+    // Pages take at most half the transfers, so that a feed's hostile links cannot hold up
+    // the polls of the others.
+    if (fetching_ >= std::max(1, config_.http.concurrency / 2) ||
+        !scheduler_.TakeSlot(page->second.url)) {
       ++it;
       continue;
     }
     page->second.state = PageState::kFetching;
+    ++fetching_;
     starting.push_back(*it);
     it = queue_.erase(it);
   }
   // (Outside the walk of the queue: a client may answer at once, and the answer walks it.)
   for (const std::string& key : starting) Start(key, pages_.at(key));
+  // A skipped page is not remembered: its host may be read for another feed, or later.
   for (const std::string& key : skipped) {
-    if (const auto it = pages_.find(key); it != pages_.end()) Answer(it->second);
+    const auto it = pages_.find(key);
+    if (it == pages_.end()) continue;
+    Answer(it->second);
+    pages_.erase(it);
   }
 }
 
@@ -215,6 +240,7 @@ void ArticleFetcher::Start(const std::string& key, Page& page) {
   net::Request request = FeedRequest(config_.http, internal_networks_, page.url);
   request.allow_file = false;
   request.outside_only = page.outside_only;
+  request.max_body = std::min(request.max_body, kMaxPageBytes);
   request.headers = {"Accept: text/html, application/xhtml+xml;q=0.9, */*;q=0.1"};
   spdlog::debug("fetching article {}", page.url);
   http_.Start(request,
@@ -226,32 +252,39 @@ void ArticleFetcher::OnFetched(const std::string& key, Result<net::Response> res
   assert(it != pages_.end());
   Page& page = it->second;
   scheduler_.ReturnSlot(page.url);
+  --fetching_;
   const std::string host = Scheduler::HostOf(page.url);
   page.state = PageState::kFailed;
   if (!response) {
     page.error = response.error().message + ": " + page.url;
-    HostFailed(host, std::nullopt);
+    // The host is left alone when it failed, not when the link was refused before it.
+    if (response.error().code != Error::Code::kTooLarge &&
+        response.error().message.find("internal address") == std::string::npos) {
+      HostFailed(page.feed, host, std::nullopt);
+    }
   } else if (response->status < 200 || response->status > 299) {
     const long status = response->status;
     page.error = "HTTP " + std::to_string(status) + ": " + page.url;
-    if (status == 403 || status == 429 || status >= 500) {
-      HostFailed(host, status == 429 || status == 503
-                           ? ParseRetryAfter(response->Header("retry-after"), clock_.Now())
-                           : std::nullopt);
+    // A 404 or a 403 is the page's; a 429 or a 5xx the host's.
+    if (status == 429 || status >= 500) {
+      HostFailed(page.feed, host,
+                 status == 429 || status == 503
+                     ? ParseRetryAfter(response->Header("retry-after"), clock_.Now())
+                     : std::nullopt);
     }
   } else {
-    backoff_.erase(host);
+    backoff_.erase(page.feed + '\n' + host);
     Result<feeds::Article> article =
         feeds::ExtractArticle(response->body, response->Header("content-type"));
     if (article) {
       page.state = PageState::kRead;
       page.text = std::move(article->text);
-      remembered_bytes_ += page.text.size();
     } else {
       page.state = PageState::kEmpty;
       spdlog::debug("article {}: {}", page.url, article.error().message);
     }
   }
+  remembered_bytes_ += Cost(key, page.url, page.text, page.error);
   if (page.state == PageState::kFailed) spdlog::info("article {}", page.error);
   page.finished = clock_.Monotonic();
   finished_.push_back(key);
@@ -260,23 +293,24 @@ void ArticleFetcher::OnFetched(const std::string& key, Result<net::Response> res
   StartWaiting();
 }
 
-bool ArticleFetcher::BackingOff(const std::string& host) const {
-  const auto it = backoff_.find(host);
+bool ArticleFetcher::BackingOff(const std::string& feed, const std::string& host) const {
+  const auto it = backoff_.find(feed + '\n' + host);
   return it != backoff_.end() && clock_.Monotonic() < it->second.until;
 }
 
-void ArticleFetcher::HostFailed(const std::string& host, std::optional<Seconds> retry_after) {
-  Backoff& backoff = backoff_[host];
+void ArticleFetcher::HostFailed(const std::string& feed, const std::string& host,
+                                std::optional<Seconds> retry_after) {
+  Backoff& backoff = backoff_[feed + '\n' + host];
   const int shift = std::min(backoff.failures++, 6);
   Seconds delay = std::min(kFirstBackoff * (1 << shift), kMaxBackoff);
   if (retry_after && *retry_after > delay) delay = std::min(*retry_after, kMaxBackoff);
   backoff.until = clock_.Monotonic() + delay;
-  spdlog::info("articles of {}: failure {}, its pages are skipped for {}", host, backoff.failures,
-               FormatDelay(delay));
+  spdlog::info("feed {}: articles of {}: failure {}, its pages are skipped for {}", feed, host,
+               backoff.failures, FormatDelay(delay));
 }
 
 void ArticleFetcher::Trim() {
-  // Hosts whose backoff ended forget it once they succeed; those that never come back are
+  // Hosts whose backoff ended forget it once they succeed; those never asked for again are
   // dropped here, so that links to ever new hosts cost nothing.
   if (backoff_.size() > kRememberedPages) {
     const MonoTime now = clock_.Monotonic();
@@ -290,7 +324,7 @@ void ArticleFetcher::Trim() {
         it->second.state == PageState::kFetching) {
       continue;  // forgotten already, or asked for again since
     }
-    remembered_bytes_ -= it->second.text.size();
+    remembered_bytes_ -= Cost(it->first, it->second.url, it->second.text, it->second.error);
     pages_.erase(it);
   }
 }

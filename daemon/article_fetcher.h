@@ -7,12 +7,17 @@
 //   read from one: an item's link is written by whoever writes the feed.
 // - Slots: a page takes one of the global `concurrency` and one of its host's `per_host`,
 //   shared with the feeds there (Scheduler::TakeSlot). Pages wait in the order asked for.
+// - Pages take at most half of `concurrency`, so that one feed's links cannot hold up the
+//   others' polls. Links are http(s), at most 2 KiB, without a user name; a body at most
+//   4 MiB (or max_body, when less).
 // - Each canonical URL (feeds::CanonicalUrl: tracking parameters removed) is fetched once:
 //   a second feed carrying the same article, in the same cycle or later, is given the text
-//   read the first time while it is remembered (kRememberedPages, kRememberedBytes).
-// - A host that fails (a network error, a timeout, 403, 429 or 5xx) is left alone for a
-//   while, doubling with each failure (Retry-After when longer): its pages are skipped, and
-//   their items are matched on what the feed carried.
+//   read the first time while it is remembered (kRememberedPages, kRememberedBytes). Feeds
+//   read from the internal networks and the others do not share pages.
+// - A host that fails for a feed (a network error, a timeout, 429 or 5xx) is left alone by
+//   that feed for a while, doubling with each failure (Retry-After when longer): its pages
+//   are skipped, and their items are matched on what the feed carried. Another feed's links
+//   to the host are not: one feed's links cannot switch off an outlet for the others.
 // - A poll's request ends when every page is read, failed or skipped, or at its deadline,
 //   whichever is first; pages still in flight then finish for the cache.
 //
@@ -54,7 +59,7 @@ struct ArticleCounts {
 class ArticleFetcher {
  public:
   // At most this many canonical URLs are remembered as fetched, and at most this many bytes of
-  // their texts are kept for other feeds carrying the same article.
+  // their texts, URLs and errors are kept for other feeds carrying the same article.
   static constexpr size_t kRememberedPages = 20'000;
   static constexpr size_t kRememberedBytes = 32U << 20;
 
@@ -93,7 +98,8 @@ class ArticleFetcher {
     size_t slot;
   };
   struct Page {
-    std::string url;  // as the first link to it was written
+    std::string url;   // as the first link to it was written
+    std::string feed;  // which asked for it first: its failures back off that feed
     PageState state = PageState::kQueued;
     bool outside_only = true;
     std::string text;
@@ -122,9 +128,10 @@ class ArticleFetcher {
   void OnFetched(const std::string& key, Result<net::Response> response);
   // Forgets the oldest finished pages past the limits.
   void Trim();
-  // Whether `host` backs off now.
-  bool BackingOff(const std::string& host) const;
-  void HostFailed(const std::string& host, std::optional<Seconds> retry_after);
+  // Whether `feed`'s pages of `host` are skipped now.
+  bool BackingOff(const std::string& feed, const std::string& host) const;
+  void HostFailed(const std::string& feed, const std::string& host,
+                  std::optional<Seconds> retry_after);
 
   const config::Config& config_;
   net::HttpClient& http_;
@@ -135,10 +142,11 @@ class ArticleFetcher {
   std::unordered_map<std::string, Page> pages_;  // by canonical URL
   std::deque<std::string> queue_;                // pages waiting for a slot, in order asked
   std::deque<std::string> finished_;             // pages finished, oldest first
-  size_t remembered_bytes_ = 0;
+  size_t remembered_bytes_ = 0;                  // of the finished pages' strings
+  int fetching_ = 0;                             // pages in flight
   std::map<std::uint64_t, Request> requests_;
   std::uint64_t next_request_ = 1;
-  std::unordered_map<std::string, Backoff> backoff_;  // by host
+  std::unordered_map<std::string, Backoff> backoff_;  // by feed and host
 };
 
 }  // namespace feedwatch::daemon

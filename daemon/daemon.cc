@@ -397,7 +397,10 @@ Daemon::Exit Daemon::Run(int signal_fd, Systemd* systemd, std::optional<MonoTime
 
 void Daemon::Flush() {
   parts_->dispatcher->DeliverDue();
-  while (Busy()) http_->Poll(kMaxSleep);
+  while (Busy()) {
+    http_->Poll(kMaxSleep);
+    parts_->articles->Pump();
+  }
 }
 
 void Daemon::FinishInFlight(int signal_fd) {
@@ -416,11 +419,18 @@ void Daemon::FinishInFlight(int signal_fd) {
                    Counted(static_cast<std::int64_t>(InFlight()), "transfer", "transfers"));
       return;
     }
-    if (http_->Poll(left, signal_fd) && ReadSignals(signal_fd) == Signal::kStop) {
+    const auto wait = parts_->articles->NextDeadline();
+    const auto sleep =
+        wait ? std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*wait - clock_->Monotonic()),
+                          std::chrono::milliseconds(0), left)
+             : left;
+    if (http_->Poll(sleep, signal_fd) && ReadSignals(signal_fd) == Signal::kStop) {
       spdlog::info("second stop signal: abandoning {}",
                    Counted(static_cast<std::int64_t>(InFlight()), "transfer", "transfers"));
       return;
     }
+    // Polls waiting for their articles commit at their deadline, or as their pages come.
+    parts_->articles->Pump();
   }
 }
 

@@ -165,7 +165,6 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   scheduler_.Finished(index);
-  leased_.erase(index);  // the poll is recorded below, which ends the lease
   if (!std::exchange(runtime.polled, true)) --unpolled_;
   runtime.failed = false;
   const TimePoint now = clock_.Now();
@@ -188,8 +187,7 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
     scheduler_.SetUrl(index, runtime.state.moved_to);
   }
   if (status == 304 && runtime.state.etag.empty() && runtime.state.last_modified.empty()) {
-    // Nothing was asked that "not modified" could answer: a broken server or cache, and the
-    // feed is not being read.
+    // Nothing asked could be answered "not modified": a broken server or cache; not read.
     Count(index, FetchResult::kHttpError);
     Fail(index, FetchResult::kHttpError, status,
          "HTTP 304 Not Modified to a request without validators (no If-None-Match or "
@@ -279,6 +277,7 @@ std::string Engine::Validator(size_t index, const net::Response& response, std::
 void Engine::Record(size_t index, const store::PollRecord& poll) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
+  leased_.erase(index);  // recording the poll ends the lease
   if (!poll.gone) Reschedule(index, poll.next_due);
   runtime.state.consecutive_failures = poll.error.empty() ? 0 : runtime.state.consecutive_failures;
   if (!poll.etag.empty()) runtime.state.etag = poll.etag;
@@ -292,10 +291,10 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
 
 void Engine::NotStored(size_t index, const Error& error) {
   const config::FeedConfig& feed = config_.feeds[index];
+  leased_.erase(index);  // it runs out: nothing could be recorded
   runtime_[index].failed = true;
   Count(index, FetchResult::kNotStored);
-  // Sooner than the interval when that is long, so that the items are not late once the disk
-  // has room again.
+  // Sooner than a long interval: the items are not late once the disk has room again.
   const Seconds delay =
       Jitter(std::min(std::chrono::duration_cast<Seconds>(feed.interval), kNotStoredRetry),
              feed.name, clock_.Now());
@@ -332,6 +331,7 @@ void Engine::Committed(size_t index, long http_status, const store::PollRecord& 
     return Fail(index, FetchResult::kUnreadable, http_status, committed.error().message,
                 std::nullopt, poll.moved_to);
   }
+  leased_.erase(index);  // renewed while the poll waited for its articles; the commit ended it
   Count(index, FetchResult::kOk);
   Reschedule(index, poll.next_due);
   FeedRuntime& runtime = runtime_[index];

@@ -200,10 +200,15 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
       const bool from_content = item.summary_text.empty();
       record.summary = ShortenAtWord(
           ParagraphsAsLine(from_content ? item.content_text : item.summary_text), kSummaryBytes);
-      // The summary text is a prefix of the field the document read: hit offsets hold.
-      record.summary_marked = MarkSummary(
-          record.summary, from_content ? filters::Field::kContent : filters::Field::kSummary,
-          std::move(hits));
+      // The summary text is a prefix of the field the document read: hit offsets hold, unless
+      // the document read the article's text in place of the feed's content.
+      const bool content_read = document.Label(filters::Field::kContent) == "content";
+      record.summary_marked =
+          from_content && !content_read
+              ? record.summary
+              : MarkSummary(record.summary,
+                            from_content ? filters::Field::kContent : filters::Field::kSummary,
+                            std::move(hits));
     }
   }
   HoldPastMaxAlerts(input, result);

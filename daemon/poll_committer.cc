@@ -20,6 +20,10 @@ std::chrono::nanoseconds ThreadCpuTime() {
   return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
 }
 
+// The longest a poll waits for its pages in all, however many turns of its hosts' slots they
+// need: a new feed's first poll with many pages matches the late ones on the feed's text.
+constexpr std::chrono::minutes kMostArticleWait{5};
+
 }  // namespace
 
 PollCommitter::PollCommitter(const config::Config& config, store::Store& store,
@@ -82,7 +86,9 @@ void PollCommitter::Commit(const config::FeedConfig& feed, feeds::Feed parsed,
                        static_cast<size_t>(config_.http.per_host));
   const MonoTime deadline =
       clock_.Monotonic() +
-      std::chrono::duration_cast<std::chrono::milliseconds>(feed.article_wait) * turns;
+      std::min<std::chrono::milliseconds>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(feed.article_wait) * turns,
+          kMostArticleWait);
   articles_->Fetch(
       feed.name, links, feed_internal, deadline,
       [this, &feed, held, wanted, first_success,

@@ -26,6 +26,8 @@ constexpr size_t kMaxJsonDepth = 32;
 // A block of text is a paragraph of prose from this many characters, when few are links.
 constexpr size_t kProseChars = 60;
 constexpr double kProseLinkDensity = 0.3;
+// A list item is prose from this many characters, when it has no links and ends a sentence.
+constexpr size_t kListedProseChars = 100;
 // Past this share of its characters in links, a block is navigation.
 constexpr double kLinkBlockDensity = 0.5;
 // A candidate element (itemprop, <article>) is taken when it scores at least this share of the
@@ -203,7 +205,15 @@ struct Block {
     return chars == 0 ? 0 : static_cast<double>(link_chars) / static_cast<double>(chars);
   }
   bool prose() const {
-    return !listed && chars >= kProseChars && link_density() <= kProseLinkDensity;
+    if (chars < kProseChars || link_density() > kProseLinkDensity) return false;
+    // A list item is a teaser or a link as often as text, unless it reads as sentences of its
+    // own with no link to speak of: a digest's items, a list of demands.
+    return !listed || (chars >= kListedProseChars && link_density() < 0.05 && EndsASentence());
+  }
+  bool EndsASentence() const {
+    const char last = text.empty() ? ' ' : text.back();
+    return last == '.' || last == '!' || last == '?' || last == '"' || text.ends_with("»") ||
+           text.ends_with("”");
   }
   // Whether it reads as part of an article: not a link list, a heading, a button's word.
   bool readable() const {
@@ -365,6 +375,76 @@ class PageReader {
   int headings_ = 0;
   int listed_ = 0;
 };
+
+// Whether a heading's text names a box of other stories: "Related coverage", "Read also",
+// "Читайте также". Such a box is navigation whatever its classes say (hashed ones say nothing).
+bool IsNavigationTitle(std::string_view heading) {
+  static constexpr std::array<std::string_view, 28> kTitles = {
+      "related",           "related coverage", "related stories",   "related articles",
+      "related news",      "read also",        "read more",         "see also",
+      "more on this",      "more stories",     "more news",         "most read",
+      "most popular",      "popular",          "trending",          "recommended",
+      "you may also like", "latest news",      "читайте также",     "по теме",
+      "еще по теме",       "ещё по теме",      "материалы по теме", "новости по теме",
+      "другие новости",    "самое читаемое",   "смотрите также",    "рекомендуем"};
+  if (heading.size() > 64) return false;
+  // Lower case, ASCII and Cyrillic (А-Я, Ё): how sites capitalise their titles.
+  std::string title;
+  for (size_t i = 0; i < heading.size(); ++i) {
+    const auto c = static_cast<unsigned char>(heading[i]);
+    const auto next = i + 1 < heading.size() ? static_cast<unsigned char>(heading[i + 1]) : 0;
+    if (c == 0xD0 && next >= 0x90 && next <= 0x9F) {
+      title += "\xD0";
+      title += static_cast<char>(next + 0x20);
+      ++i;
+    } else if (c == 0xD0 && next >= 0xA0 && next <= 0xAF) {
+      title += "\xD1";
+      title += static_cast<char>(next - 0x20);
+      ++i;
+    } else if (c == 0xD0 && next == 0x81) {
+      title += "\xD1\x91";
+      ++i;
+    } else {
+      title += static_cast<char>(std::tolower(c));
+    }
+  }
+  while (!title.empty() && (title.back() == ':' || title.back() == ' ')) title.pop_back();
+  if (std::find(kTitles.begin(), kTitles.end(), title) != kTitles.end()) return true;
+  // "More local stories", "More from the region", "Related: Ukraine talks": not a subheading
+  // of the article's ("More sanctions expected").
+  const std::string_view t = title;
+  return t.starts_with("related ") || t.starts_with("more from ") || t.starts_with("more in ") ||
+         t.starts_with("more on ") || t.starts_with("читайте также") ||
+         (t.starts_with("more ") && (t.ends_with(" stories") || t.ends_with(" news") ||
+                                     t.ends_with(" articles") || t.ends_with(" coverage")));
+}
+
+// Marks negative every block in a box whose first block is a heading naming other stories
+// (IsNavigationTitle). Linear: a count per element of the boxes it opens, summed in document
+// order.
+void MarkTitledBoxes(const std::vector<Element>& elements, std::vector<Block>& blocks) {
+  std::vector<int> opens(elements.size() + 1, 0);
+  bool any = false;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const Block& block = blocks[b];
+    if (!block.heading || !IsNavigationTitle(block.text)) continue;
+    const size_t box = elements[block.paragraph].parent;
+    if (box == SIZE_MAX) continue;
+    // The heading must open its box: a title inside the article's own container is not one.
+    if (b > 0 && blocks[b - 1].element >= box) continue;
+    ++opens[box];
+    --opens[elements[box].last + 1];
+    any = true;
+  }
+  if (!any) return;
+  std::vector<bool> inside(elements.size(), false);
+  int depth = 0;
+  for (size_t i = 0; i < elements.size(); ++i) {
+    depth += opens[i];
+    inside[i] = depth > 0;
+  }
+  for (Block& block : blocks) block.negative = block.negative || inside[block.element];
+}
 
 // The text of every <script type="application/ld+json"> in the page, head and body.
 std::vector<std::string_view> JsonLdScripts(const GumboNode* root) {
@@ -576,6 +656,7 @@ Result<Article> ExtractArticle(std::string_view page, std::string_view content_t
   PageReader reader;
   reader.Read(document.root());
   std::vector<Element>& elements = reader.elements();
+  MarkTitledBoxes(elements, reader.blocks());
   const std::vector<Block>& blocks = reader.blocks();
   // gumbo always makes <html>, <head> and <body>; a page with none is no page.
   if (elements.empty()) return Error::InvalidInput("no article text found on the page");

@@ -1,6 +1,9 @@
 #include "net/http_client.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -107,6 +110,30 @@ int OnRequest(void* user, char* address, char* /*local_address*/, int /*port*/,
   transfer->refused = "redirect from " + transfer->origin_address + " to internal address " +
                       std::string(address) + " refused";
   return CURL_PREREQFUNC_ABORT;
+}
+
+// Before each connection of a transfer with Request::outside_only: an address inside
+// `internal` is not connected to at all (not a SYN), so that a feed's links cannot probe the
+// networks the daemon stands in. Behind a proxy the address is the proxy's.
+curl_socket_t OnOpenSocket(void* user, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  auto* transfer = static_cast<Transfer*>(user);
+  std::array<char, INET6_ADDRSTRLEN> text{};
+  const void* bytes = nullptr;
+  if (address->family == AF_INET) {
+    bytes = &reinterpret_cast<const sockaddr_in*>(&address->addr)->sin_addr;
+  } else if (address->family == AF_INET6) {
+    bytes = &reinterpret_cast<const sockaddr_in6*>(&address->addr)->sin6_addr;
+  }
+  if (bytes == nullptr || inet_ntop(address->family, bytes, text.data(),
+                                    static_cast<socklen_t>(text.size())) == nullptr) {
+    transfer->refused = "link to an address of an unknown family refused";
+    return CURL_SOCKET_BAD;
+  }
+  if (transfer->internal->Contains(text.data())) {
+    transfer->refused = "link to internal address " + std::string(text.data()) + " refused";
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
 }
 
 bool IsSafeHeader(std::string_view header) {
@@ -259,6 +286,10 @@ void CurlHttpClient::Start(const Request& request, Callback done) {
     t.outside_only = request.outside_only;
     curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, &OnRequest);
     curl_easy_setopt(easy, CURLOPT_PREREQDATA, &t);
+    if (request.outside_only) {
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &OnOpenSocket);
+      curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &t);
+    }
   }
   curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, request.allow_file ? "file" : "http,https");

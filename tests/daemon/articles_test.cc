@@ -236,6 +236,39 @@ TEST_F(ArticlesTest, AHostThatFailsIsLeftAloneAndTheOthersAreNot) {
             "1 failed, 2 skipped (HTTP 503: " + server_.Url("/news/a") + ")");
 }
 
+TEST_F(ArticlesTest, OneFeedsFailingLinksDoNotSwitchTheOutletOffForAnother) {
+  // A hostile feed links to pages of the agency that answer 503; the agency's own feed, read
+  // in the same run after it, still gets its pages.
+  Serve("/news/waf", "blocked", "text/plain", 503);
+  Serve("/news/good", Page("good", kFact), "text/html");
+  Serve("/hostile.xml", Rss({{"bait", server_.Url("/news/waf")}}), "application/rss+xml");
+  Serve("/agency.xml", Rss({{"good", server_.Url("/news/good")}}), "application/rss+xml");
+  server_.Start();
+  Once(Feed("hostile", "/hostile.xml") + Feed("agency", "/agency.xml"), "per_host = 1\n");
+  EXPECT_EQ(Hits("/news/good"), 1);
+  EXPECT_EQ(State("agency").last_articles, "1 read");
+}
+
+TEST_F(ArticlesTest, PagesTakeAtMostHalfTheTransfersAndOddLinksNone) {
+  std::vector<std::pair<std::string, std::string>> items;
+  for (int i = 0; i < 4; ++i) {
+    const std::string path = "/news/" + std::to_string(i);
+    Serve(path, Page("Story " + std::to_string(i), kFact), "text/html", 200, 200ms);
+    items.emplace_back("Story " + std::to_string(i), server_.Url(path));
+  }
+  // A link with a user name, and one of 3 KB: not followed.
+  std::string user = server_.Url("/news/user");
+  user.insert(user.find("://") + 3, "admin:secret@");
+  items.emplace_back("user", user);
+  items.emplace_back("long", server_.Url("/news/long?") + std::string(3000, 'x'));
+  Serve("/feed.xml", Rss(items), "application/rss+xml");
+  server_.Start();
+  Once(Feed("agency", "/feed.xml"), "concurrency = 2\nper_host = 2\n");
+  EXPECT_EQ(PageHits(), 4);
+  EXPECT_EQ(max_open_, 1);  // the feed's fetch was over before its pages began
+  EXPECT_EQ(State("agency").last_articles, "4 read, 2 skipped");
+}
+
 TEST_F(ArticlesTest, PagesKeepToPerHostAndMaxArticles) {
   std::vector<std::pair<std::string, std::string>> items;
   for (int i = 0; i < 12; ++i) {

@@ -154,6 +154,37 @@ TEST(Article, NavigationReadAlsoAndCommentsAreLeftOut) {
   EXPECT_EQ(std::count(article->text.begin(), article->text.end(), '\n'), 2) << article->text;
 }
 
+TEST(Article, ADigestInAListIsReadAndABoxTitledRelatedIsNot) {
+  // Hashed classes say nothing: the digest's items are sentences in <li>s, and a box headed
+  // "Related coverage" (or "Материалы по теме") holds more prose, of other stories, than it.
+  const std::string digest =
+      "<ul><li><strong>Iran, Russia hold consultations:</strong> the deputy foreign ministers "
+      "met in Moscow on the nuclear programme and the situation around the agency.</li>"
+      "<li><strong>Embassies:</strong> Ambassador Alexander Darchiev said the sides had agreed "
+      "to speed up visas for diplomats, and that the next round would follow soon.</li>"
+      "<li><strong>Drones:</strong> Russia said it downed 48 drones overnight, while Ukraine's "
+      "air force said Russia launched 95 drones and two missiles.</li></ul>";
+  for (const char* title : {"Related coverage", "Материалы по теме", "More local stories"}) {
+    std::string related = "<div class=\"c-59445\"><h2>" + std::string(title) + "</h2>";
+    for (int i = 0; i < 4; ++i) {
+      related += "<div class=\"c-a2eda\"><a href=\"/s/" + std::to_string(i) +
+                 "\"><h3>Kremlin expects the next round</h3></a><p class=\"c-bd64e\">Kremlin "
+                 "spokesman Dmitry Peskov said on Monday that the next round of consultations on "
+                 "the work of diplomatic missions could be held in the coming weeks.</p></div>";
+    }
+    related += "</div>";
+    const std::string page =
+        "<html><body><div class=\"c-4fa57\"><h1 class=\"c-26ce9\">Key developments</h1>"
+        "<div class=\"c-fb1c0\"><div class=\"c-2d6e8\">" +
+        digest + "</div></div>" + related + "</div></body></html>";
+    Result<Article> article = ExtractArticle(page, "text/html; charset=utf-8");
+    ASSERT_TRUE(article) << title << ": " << article.error().message;
+    EXPECT_NE(article->text.find("Alexander Darchiev said"), std::string::npos)
+        << title << ": " << article->text;
+    EXPECT_EQ(article->text.find("Peskov"), std::string::npos) << title << ": " << article->text;
+  }
+}
+
 TEST(Article, JsonLdIsUsedWhenThePageShowsItAndIgnoredWhenItIsAnotherText) {
   const std::string ld =
       R"({"@context":"https://schema.org","@graph":[{"@type":"WebPage"},{"@type":"NewsArticle",)"
