@@ -318,7 +318,7 @@ void Engine::Process(size_t index, const net::Response& response, store::PollRec
   poll.next_due = NextSuccessDue(index, response);
   committer_.Commit(feed, std::move(*parsed), poll, !runtime.state.last_success_at,
                     response.from_internal,
-                    [this, index, status = response.status, poll](Status committed) {
+                    [this, index, status = response.status, poll](const Status& committed) {
                       Committed(index, status, poll, committed);
                     });
 }

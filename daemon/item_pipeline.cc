@@ -240,7 +240,7 @@ void ItemPipeline::HoldPastMaxAlerts(const Input& input, PipelineResult& result)
   for (const auto& [watch_name, count] : held) {
     const auto watch =
         std::find_if(config_.watches.begin(), config_.watches.end(),
-                     [&](const config::WatchConfig& w) { return w.name == watch_name; });
+                     [&name = watch_name](const config::WatchConfig& w) { return w.name == name; });
     if (watch == config_.watches.end()) continue;
     result.held_alerts += count;
     store::ItemRecord& record = result.records.emplace_back();

@@ -8,10 +8,12 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,7 +28,7 @@ using namespace std::chrono_literals;
 // Limits for the AddressSanitizer build the tests run in, which costs about 5x the release
 // build's time and 3x its memory (release figures: docs/reliability.md).
 constexpr auto kReadTimeLimit = 20s;
-constexpr long kReadMemoryLimitKib = 1024 * 1024;
+constexpr long kReadMemoryLimitKib = 1024L * 1024;
 // `parse --article`'s exit code for a page without article text (feedwatch.1, EXIT STATUS).
 constexpr int kNoArticleText = 65;
 // In each page's good article (make_hostile_pages.py, MARK).
@@ -38,7 +40,7 @@ struct Page {
 };
 
 // Pages that give no article, and why.
-constexpr Page kNoArticleExpected[] = {
+constexpr std::array<Page, 8> kNoArticleExpected = {{
     {"nest-200k-divs-around-article.html", "nested past the 256 levels the parse reads"},
     {"nest-100k-article-elements.html", "nested past the 256 levels the parse reads"},
     {"nest-50k-itemprop-articlebody.html", "nested past the 256 levels the parse reads"},
@@ -50,32 +52,31 @@ constexpr Page kNoArticleExpected[] = {
      "one paragraph of 2 MiB, past kArticleMaxBytes, is dropped whole"},
     {"formatting-250-reopened-in-20k-divs.html",
      "the parser's memory cap stops the parse, and the page is refused"},
-};
+}};
 
-template <size_t N>
-const Page* Find(const Page (&pages)[N], std::string_view name) {
-  const auto* it = std::find_if(std::begin(pages), std::end(pages),
-                                [&](const Page& page) { return page.name == name; });
-  return it == std::end(pages) ? nullptr : it;
+const Page* Find(std::span<const Page> pages, std::string_view name) {
+  const auto it =
+      std::find_if(pages.begin(), pages.end(), [&](const Page& page) { return page.name == name; });
+  return it == pages.end() ? nullptr : &*it;
 }
 
 class HostilePages : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    corpus_ = new testing::TempDir();
+    corpus = new testing::TempDir();
     testing::ChildProcess maker(
         "/usr/bin/python3", {(testing::DataDir() / "hostile" / "make_hostile_pages.py").string(),
-                             corpus_->path().string()});
+                             corpus->path().string()});
     ASSERT_EQ(maker.Wait(60s), 0) << maker.err();
   }
   static void TearDownTestSuite() {
-    delete corpus_;
-    corpus_ = nullptr;
+    delete corpus;
+    corpus = nullptr;
   }
 
   static std::vector<std::filesystem::path> Files() {
     std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(corpus_->path())) {
+    for (const auto& entry : std::filesystem::directory_iterator(corpus->path())) {
       files.push_back(entry.path());
     }
     std::sort(files.begin(), files.end());
@@ -111,16 +112,16 @@ class HostilePages : public ::testing::Test {
               << "\n";
   }
 
-  static testing::TempDir* corpus_;
+  static testing::TempDir* corpus;
 };
 
-testing::TempDir* HostilePages::corpus_ = nullptr;
+testing::TempDir* HostilePages::corpus = nullptr;
 
 TEST_F(HostilePages, EachIsReadOrRefusedWithinTimeAndMemoryAndKeepsItsArticle) {
   const std::vector<std::filesystem::path> files = Files();
   ASSERT_GE(files.size(), 40u);
   for (const Page& page : kNoArticleExpected) {
-    EXPECT_TRUE(std::filesystem::exists(corpus_->path() / page.name)) << page.name;
+    EXPECT_TRUE(std::filesystem::exists(corpus->path() / page.name)) << page.name;
   }
   for (const std::filesystem::path& file : files) ExpectReadOrRefusedWithinLimits(file);
 }

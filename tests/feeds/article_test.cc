@@ -165,18 +165,18 @@ TEST(Article, ADigestInAListIsReadAndABoxTitledRelatedIsNot) {
       "<li><strong>Drones:</strong> Russia said it downed 48 drones overnight, while Ukraine's "
       "air force said Russia launched 95 drones and two missiles.</li></ul>";
   for (const char* title : {"Related coverage", "Материалы по теме", "More local stories"}) {
-    std::string related = "<div class=\"c-59445\"><h2>" + std::string(title) + "</h2>";
+    std::string related = R"(<div class="c-59445"><h2>)" + std::string(title) + "</h2>";
     for (int i = 0; i < 4; ++i) {
-      related += "<div class=\"c-a2eda\"><a href=\"/s/" + std::to_string(i) +
-                 "\"><h3>Kremlin expects the next round</h3></a><p class=\"c-bd64e\">Kremlin "
+      related.append(R"(<div class="c-a2eda"><a href="/s/)").append(std::to_string(i));
+      related += R"("><h3>Kremlin expects the next round</h3></a><p class="c-bd64e">Kremlin )"
                  "spokesman Dmitry Peskov said on Monday that the next round of consultations on "
                  "the work of diplomatic missions could be held in the coming weeks.</p></div>";
     }
     related += "</div>";
-    const std::string page =
-        "<html><body><div class=\"c-4fa57\"><h1 class=\"c-26ce9\">Key developments</h1>"
-        "<div class=\"c-fb1c0\"><div class=\"c-2d6e8\">" +
-        digest + "</div></div>" + related + "</div></body></html>";
+    std::string page =
+        R"(<html><body><div class="c-4fa57"><h1 class="c-26ce9">Key developments</h1>)"
+        R"(<div class="c-fb1c0"><div class="c-2d6e8">)";
+    page.append(digest).append("</div></div>").append(related).append("</div></body></html>");
     Result<Article> article = ExtractArticle(page, "text/html; charset=utf-8");
     ASSERT_TRUE(article) << title << ": " << article.error().message;
     EXPECT_NE(article->text.find("Alexander Darchiev said"), std::string::npos)
