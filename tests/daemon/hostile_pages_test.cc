@@ -63,25 +63,14 @@ const Page* Find(std::span<const Page> pages, std::string_view name) {
 class HostilePages : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    corpus = new testing::TempDir();
-    testing::ChildProcess maker(
-        "/usr/bin/python3", {(testing::DataDir() / "hostile" / "make_hostile_pages.py").string(),
-                             corpus->path().string()});
-    ASSERT_EQ(maker.Wait(60s), 0) << maker.err();
+    corpus = new testing::GeneratedFiles(testing::DataDir() / "hostile" / "make_hostile_pages.py");
+    ASSERT_EQ(corpus->error(), "");
   }
   static void TearDownTestSuite() {
     delete corpus;
     corpus = nullptr;
   }
-
-  static std::vector<std::filesystem::path> Files() {
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(corpus->path())) {
-      files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-  }
+  static std::vector<std::filesystem::path> Files() { return corpus->Files(); }
 
   // Reads `file` with `parse --article` under the limits: exit 0 or "no article text", never a
   // signal; with the article when the page is not in kNoArticleExpected.
@@ -112,10 +101,10 @@ class HostilePages : public ::testing::Test {
               << "\n";
   }
 
-  static testing::TempDir* corpus;
+  static testing::GeneratedFiles* corpus;
 };
 
-testing::TempDir* HostilePages::corpus = nullptr;
+testing::GeneratedFiles* HostilePages::corpus = nullptr;
 
 TEST_F(HostilePages, EachIsReadOrRefusedWithinTimeAndMemoryAndKeepsItsArticle) {
   const std::vector<std::filesystem::path> files = Files();

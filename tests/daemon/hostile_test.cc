@@ -23,30 +23,19 @@ constexpr long kParseMemoryLimitKib = 1024 * 1024;
 class HostileFeeds : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    corpus_ = new testing::TempDir();
-    testing::ChildProcess maker(
-        "/usr/bin/python3",
-        {(testing::DataDir() / "hostile" / "make_hostile.py").string(), corpus_->path().string()});
-    ASSERT_EQ(maker.Wait(60s), 0) << maker.err();
+    corpus_ = new testing::GeneratedFiles(testing::DataDir() / "hostile" / "make_hostile.py");
+    ASSERT_EQ(corpus_->error(), "");
   }
   static void TearDownTestSuite() {
     delete corpus_;
     corpus_ = nullptr;
   }
+  static std::vector<std::filesystem::path> Files() { return corpus_->Files(); }
 
-  static std::vector<std::filesystem::path> Files() {
-    std::vector<std::filesystem::path> files;
-    for (const auto& entry : std::filesystem::directory_iterator(corpus_->path())) {
-      files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-  }
-
-  static testing::TempDir* corpus_;
+  static testing::GeneratedFiles* corpus_;
 };
 
-testing::TempDir* HostileFeeds::corpus_ = nullptr;
+testing::GeneratedFiles* HostileFeeds::corpus_ = nullptr;
 
 TEST_F(HostileFeeds, EachIsReadOrRefusedWithinTimeAndMemory) {
   const std::vector<std::filesystem::path> files = Files();

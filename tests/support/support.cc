@@ -17,6 +17,7 @@
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cstdlib>
@@ -162,6 +163,21 @@ TempDir::TempDir() {
 TempDir::~TempDir() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+GeneratedFiles::GeneratedFiles(const std::filesystem::path& script) {
+  ChildProcess maker("/usr/bin/python3", {script.string(), dir_.path().string()});
+  const std::optional<int> exit_code = maker.Wait(std::chrono::seconds(60));
+  if (exit_code != 0) error_ = script.filename().string() + " failed: " + maker.err();
+}
+
+std::vector<std::filesystem::path> GeneratedFiles::Files() const {
+  std::vector<std::filesystem::path> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_.path())) {
+    files.push_back(entry.path());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
 }
 
 ChildProcess::ChildProcess(const std::string& program, const std::vector<std::string>& args) {

@@ -136,6 +136,22 @@ class FeedwatchProcess : public ChildProcess {
   explicit FeedwatchProcess(const std::vector<std::string>& args);
 };
 
+// The files a generator script writes (Debian's python3 runs `script OUTDIR`) into a temporary
+// folder that lives as long as this: the hostile corpora, made fresh for a test suite.
+class GeneratedFiles {
+ public:
+  explicit GeneratedFiles(const std::filesystem::path& script);
+  // "" when the script succeeded, else what it said.
+  const std::string& error() const { return error_; }
+  const std::filesystem::path& path() const { return dir_.path(); }
+  // Every file written, sorted by name.
+  std::vector<std::filesystem::path> Files() const;
+
+ private:
+  TempDir dir_;
+  std::string error_;
+};
+
 // A test server written in Python (tests/support/NAME.py, run by Debian's /usr/bin/python3 so
 // that Debian's python3-aiosmtpd imports) listening on 127.0.0.1. It is given --port-file and
 // `args`; the constructor waits until it listens.
