@@ -316,8 +316,8 @@ void Engine::Process(size_t index, const net::Response& response, store::PollRec
   runtime.skip_hours = parsed->skip_hours;
   runtime.skip_days = parsed->skip_days;
   poll.next_due = NextSuccessDue(index, response);
-  committer_.Commit(feed, std::move(*parsed), poll, !runtime.state.last_success_at,
-                    response.from_internal,
+  const bool internal = response.from_internal || FetchUrl(index).starts_with("file:");
+  committer_.Commit(feed, std::move(*parsed), poll, !runtime.state.last_success_at, internal,
                     [this, index, status = response.status, poll](const Status& committed) {
                       Committed(index, status, poll, committed);
                     });

@@ -98,7 +98,8 @@ class Engine {
   // OnFetched's work: the response recorded, and the feed rescheduled.
   void Handle(size_t feed, Result<net::Response> response);
   // Parses a fetched body and has the committer match and commit it, now or once its articles
-  // are read; Committed ends the poll.
+  // are read; Committed ends the poll. Links of a feed read from the internal networks, or
+  // from a file (the operator's own), may lead into them.
   void Process(size_t feed, const net::Response& response, store::PollRecord poll);
   // The poll of a new body is recorded (its items too), or it failed (Io: the database refused
   // it; else unreadable).

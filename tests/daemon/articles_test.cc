@@ -346,6 +346,10 @@ TEST_F(ArticlesTest, ALinkIntoTheInternalNetworksIsRefusedUnlessTheFeedIsThere) 
   // A feed read from the internal network may link into it.
   Once(Feed("private", "/inside.xml"), internal);
   EXPECT_EQ(Hits("/news/secret"), 1);
+  // So may a file, the operator's own: its page is fetched again, for this feed.
+  testing::WriteFile(dir_.path() / "local.xml", Rss({{"local", server_.Url("/news/secret")}}));
+  Once("[[feed]]\nname = \"local\"\nurl = \"file:local.xml\"\nfetch_articles = true\n", internal);
+  EXPECT_EQ(State("local").last_articles, "1 read");
 }
 
 }  // namespace
