@@ -103,7 +103,7 @@ void ArticleFetcher::Fetch(const std::string& feed, const std::vector<std::strin
       it->second.url = link;
       it->second.feed = feed;
       it->second.outside_only = !feed_internal;
-      queue_.push_back(key);
+      waiting_[Scheduler::HostOf(link)].push_back(key);
     } else if (it->second.state == PageState::kFailed && now - it->second.finished > kRetryFailed) {
       // Tried again, for this feed: what it cost is counted again when it ends.
       Page& page = it->second;
@@ -111,7 +111,7 @@ void ArticleFetcher::Fetch(const std::string& feed, const std::vector<std::strin
       page.state = PageState::kQueued;
       page.error.clear();
       page.feed = feed;
-      queue_.push_back(key);
+      waiting_[Scheduler::HostOf(page.url)].push_back(key);
     }
     it->second.waiters.push_back({id, slot});
     if (it->second.state != PageState::kQueued && it->second.state != PageState::kFetching) {
@@ -189,43 +189,45 @@ void ArticleFetcher::Pump() {
 }
 
 void ArticleFetcher::StartWaiting() {
-  // Pages wait in the order asked for, but one whose host is busy does not hold back others.
+  // Pages take at most half the transfers, so that a feed's hostile links cannot hold up the
+  // polls of the others.
+  const int most = std::max(1, config_.http.concurrency / 2);
   std::vector<std::string> starting;
   std::vector<std::string> skipped;  // their host failed while they waited: answered below
-  for (auto it = queue_.begin(); it != queue_.end();) {
-    const auto page = pages_.find(*it);
-    if (page == pages_.end() || page->second.state != PageState::kQueued) {
-      it = queue_.erase(it);
-      continue;
+  // Host by host, each host's pages in the order asked for: a host at its limit costs one
+  // look, however many pages wait on it.
+  for (auto host = waiting_.begin(); host != waiting_.end() && fetching_ < most;) {
+    std::deque<std::string>& keys = host->second;
+    while (!keys.empty() && fetching_ < most) {
+      const auto page = pages_.find(keys.front());
+      if (page == pages_.end() || page->second.state != PageState::kQueued) {
+        keys.pop_front();
+        continue;
+      }
+      const bool wanted =
+          std::any_of(page->second.waiters.begin(), page->second.waiters.end(),
+                      [&](const Waiter& waiter) { return requests_.contains(waiter.request); });
+      if (!wanted) {  // every request that asked for it has ended: not fetched after all
+        pages_.erase(page);
+        keys.pop_front();
+        continue;
+      }
+      if (BackingOff(page->second.feed, host->first)) {
+        page->second.state = PageState::kFailed;
+        page->second.error = "skipped";
+        skipped.push_back(keys.front());
+        keys.pop_front();
+        continue;
+      }
+      if (!scheduler_.TakeSlot(page->second.url)) break;
+      page->second.state = PageState::kFetching;
+      ++fetching_;
+      starting.push_back(keys.front());
+      keys.pop_front();
     }
-    const bool wanted =
-        std::any_of(page->second.waiters.begin(), page->second.waiters.end(),
-                    [&](const Waiter& waiter) { return requests_.contains(waiter.request); });
-    if (!wanted) {  // every request that asked for it has ended: not fetched after all
-      pages_.erase(page);
-      it = queue_.erase(it);
-      continue;
-    }
-    if (BackingOff(page->second.feed, Scheduler::HostOf(page->second.url))) {
-      page->second.state = PageState::kFailed;
-      page->second.error = "skipped";
-      skipped.push_back(*it);
-      it = queue_.erase(it);
-      continue;
-    }
-    // Pages take at most half the transfers, so that a feed's hostile links cannot hold up
-    // the polls of the others.
-    if (fetching_ >= std::max(1, config_.http.concurrency / 2) ||
-        !scheduler_.TakeSlot(page->second.url)) {
-      ++it;
-      continue;
-    }
-    page->second.state = PageState::kFetching;
-    ++fetching_;
-    starting.push_back(*it);
-    it = queue_.erase(it);
+    host = keys.empty() ? waiting_.erase(host) : std::next(host);
   }
-  // (Outside the walk of the queue: a client may answer at once, and the answer walks it.)
+  // (Outside the walk of the queues: a client may answer at once, and the answer walks them.)
   for (const std::string& key : starting) Start(key, pages_.at(key));
   // A skipped page is not remembered: its host may be read for another feed, or later.
   for (const std::string& key : skipped) {

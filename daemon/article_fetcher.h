@@ -6,7 +6,8 @@
 //   A link may not lead to an address of [http] internal_networks unless its feed was itself
 //   read from one: an item's link is written by whoever writes the feed.
 // - Slots: a page takes one of the global `concurrency` and one of its host's `per_host`,
-//   shared with the feeds there (Scheduler::TakeSlot). Pages wait in the order asked for.
+//   shared with the feeds there (Scheduler::TakeSlot). A host's pages wait in the order asked
+//   for; a host at its limit holds back only its own.
 // - Pages take at most half of `concurrency`, so that one feed's links cannot hold up the
 //   others' polls. Links are http(s), at most 2 KiB, without a user name; a body at most
 //   4 MiB (or max_body, when less).
@@ -140,10 +141,11 @@ class ArticleFetcher {
   Metrics* metrics_;
   std::shared_ptr<const net::AddressSet> internal_networks_;
   std::unordered_map<std::string, Page> pages_;  // by canonical URL
-  std::deque<std::string> queue_;                // pages waiting for a slot, in order asked
-  std::deque<std::string> finished_;             // pages finished, oldest first
-  size_t remembered_bytes_ = 0;                  // of the finished pages' strings
-  int fetching_ = 0;                             // pages in flight
+  // Pages waiting for a slot, by host (Scheduler::HostOf), each host's in the order asked.
+  std::unordered_map<std::string, std::deque<std::string>> waiting_;
+  std::deque<std::string> finished_;  // pages finished, oldest first
+  size_t remembered_bytes_ = 0;       // of the finished pages' strings
+  int fetching_ = 0;                  // pages in flight
   std::map<std::uint64_t, Request> requests_;
   std::uint64_t next_request_ = 1;
   std::unordered_map<std::string, Backoff> backoff_;  // by feed and host

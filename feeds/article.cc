@@ -219,9 +219,7 @@ struct Block {
   bool readable() const {
     if (negative || heading || link_density() > kLinkBlockDensity) return false;
     if (chars >= 30) return true;
-    const char last = text.empty() ? ' ' : text.back();
-    return std::count(text.begin(), text.end(), ' ') >= 2 &&
-           (last == '.' || last == '!' || last == '?' || last == '"' || text.ends_with("»"));
+    return std::count(text.begin(), text.end(), ' ') >= 2 && EndsASentence();
   }
 };
 
