@@ -89,7 +89,11 @@ struct FeedConfig {
   // Absolute http(s) URL, or a file:// URL; a relative "file:path" in the file is resolved
   // against the config file's folder.
   std::string url;
+  // The longest time between two polls after a success, and the shortest (at most `interval`):
+  // between them, the feed's publishing rate decides (docs/configuration.md, "How often a feed
+  // is polled"). min_interval = interval polls every `interval`.
   Duration interval{};
+  Duration min_interval = std::chrono::minutes(1);
   // Only items published within this long before the feed's first poll may alert; nullopt
   // means every item of the first poll may ("all"). Undated items always may.
   std::optional<Duration> initial_lookback;

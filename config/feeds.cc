@@ -15,12 +15,16 @@ constexpr int kMaxArticlesLimit = 1'000;
 constexpr Duration kMaxArticleWait = std::chrono::minutes(5);
 
 // The keys a [[feed]] may have: those of [defaults] that apply to one feed, and its own.
-constexpr std::array kFeedKeys = {
-    std::string_view("name"),           std::string_view("url"),
-    std::string_view("interval"),       std::string_view("initial_lookback"),
-    std::string_view("max_items"),      std::string_view("max_alerts"),
-    std::string_view("fetch_articles"), std::string_view("max_articles"),
-    std::string_view("article_wait")};
+constexpr std::array kFeedKeys = {std::string_view("name"),
+                                  std::string_view("url"),
+                                  std::string_view("interval"),
+                                  std::string_view("min_interval"),
+                                  std::string_view("initial_lookback"),
+                                  std::string_view("max_items"),
+                                  std::string_view("max_alerts"),
+                                  std::string_view("fetch_articles"),
+                                  std::string_view("max_articles"),
+                                  std::string_view("article_wait")};
 
 std::string PercentEncodePath(std::string_view path) {
   static constexpr std::string_view kHex = "0123456789ABCDEF";
@@ -110,10 +114,11 @@ FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSetti
   const toml::table* table = reader.Section(root, "defaults");
   if (table == nullptr) return defaults;
   reader.CheckKeys(*table,
-                   {"interval", "initial_lookback", "max_backoff", "max_items", "max_alerts",
-                    "fetch_articles", "max_articles", "article_wait"},
+                   {"interval", "min_interval", "initial_lookback", "max_backoff", "max_items",
+                    "max_alerts", "fetch_articles", "max_articles", "article_wait"},
                    "[defaults]");
   if (auto d = reader.DurationValue(*table, "interval")) defaults.interval = *d;
+  if (auto d = reader.DurationValue(*table, "min_interval")) defaults.min_interval = *d;
   reader.Integer(*table, "max_items", 1, kMaxItemsLimit, defaults.max_items);
   reader.Integer(*table, "max_alerts", 1, kMaxItemsLimit, defaults.max_alerts);
   if (auto d = reader.DurationValue(*table, "max_backoff")) schedule.max_backoff = *d;
@@ -136,6 +141,8 @@ std::vector<FeedConfig> LoadFeeds(Reader& reader, const toml::table& root,
     const auto name = reader.Name(*table, "[[feed]]", first_line, "feed");
     const auto url = FeedUrl(reader, *table);
     feed.interval = reader.DurationValue(*table, "interval").value_or(defaults.interval);
+    feed.min_interval =
+        reader.DurationValue(*table, "min_interval").value_or(defaults.min_interval);
     feed.initial_lookback = Lookback(reader, *table, defaults.initial_lookback);
     ArticleSettings(reader, *table, defaults, feed);
     if (!name || !url) continue;

@@ -24,6 +24,7 @@ std::optional<notify::SmtpSettings> LoadSmtp(Reader& reader, const toml::table& 
 // feeds.cc: what a [[feed]] without a value of its own takes.
 struct FeedDefaults {
   Duration interval = std::chrono::minutes(10);
+  Duration min_interval = FeedConfig{}.min_interval;
   std::optional<Duration> initial_lookback = std::chrono::hours(48);  // nullopt: "all"
   int max_items = FeedConfig{}.max_items;
   int max_alerts = FeedConfig{}.max_alerts;

@@ -10,7 +10,7 @@
 #include "base/hash.h"
 #include "base/text.h"
 #include "daemon/fetch_one.h"
-#include "daemon/schedule.h"
+#include "daemon/publishing_rate.h"
 
 namespace feedwatch::daemon {
 
@@ -147,6 +147,7 @@ void Engine::Start(size_t index) {
   const net::Request request = FeedRequest(config_.http, internal_networks_, url,
                                            runtime.state.etag, runtime.state.last_modified);
   runtime.started = clock_.Monotonic();
+  runtime.slot_wait = scheduler_.Late(index, clock_.Now());
   spdlog::debug("feed {}: fetching {}", feed.name, url);
   http_.Start(request, [this, index](Result<net::Response> response) {
     OnFetched(index, std::move(response));
@@ -177,10 +178,11 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
   const long status = response->status;
   store::PollRecord poll;
   poll.at = now;
+  poll.slot_wait = runtime.slot_wait;
   if (response->moved_permanently && response->effective_url != FetchUrl(index)) {
     spdlog::info(
-        "feed {}: {} moved permanently to {}; polling the new URL until the "
-        "configuration changes",
+        "feed {}: {} moved permanently to {}; polling the new URL until the config "
+        "changes",
         feed.name, FetchUrl(index), response->effective_url);
     poll.moved_to = response->effective_url;
     runtime.state.moved_to = response->effective_url;
@@ -201,10 +203,8 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
     return;
   }
   if (status == 410) {
-    spdlog::warn(
-        "feed {}: {} answered 410 Gone: disabled until its url changes in the "
-        "configuration",
-        feed.name, FetchUrl(index));
+    spdlog::warn("feed {}: {} answered 410 Gone: disabled until its url changes in the config",
+                 feed.name, FetchUrl(index));
     Count(index, FetchResult::kGone);
     poll.status = StatusText(FetchResult::kGone, status);
     poll.error = "410 Gone: the feed was removed; change its url to poll it again";
@@ -216,10 +216,9 @@ void Engine::Handle(size_t index, Result<net::Response> response) {
     return;
   }
   if (status < 200 || status > 299) {
-    std::optional<Seconds> retry_after;
-    if (status == 429 || status == 503) {
-      retry_after = ParseRetryAfter(response->Header("retry-after"), now);
-    }
+    const std::optional<Seconds> retry_after =
+        status == 429 || status == 503 ? ParseRetryAfter(response->Header("retry-after"), now)
+                                       : std::nullopt;
     Count(index, FetchResult::kHttpError);
     Fail(index, FetchResult::kHttpError, status, "HTTP " + std::to_string(status), retry_after,
          poll.moved_to);
@@ -250,18 +249,18 @@ void Engine::Unchanged(size_t index, FetchResult result, const net::Response& re
   // A 304 may carry fresh validators.
   poll.etag = Validator(index, response, "etag");
   poll.last_modified = Validator(index, response, "last-modified");
-  poll.next_due = NextSuccessDue(index, response);
+  poll.next_due = NextSuccessDue(index, runtime_[index].hints.FreshFor(response, clock_.Now()),
+                                 runtime_[index].state.history);
   spdlog::debug("feed {}: {}", config_.feeds[index].name, poll.status);
   Record(index, poll);
 }
 
-TimePoint Engine::NextSuccessDue(size_t index, const net::Response& response) const {
-  const FeedRuntime& runtime = runtime_[index];
+TimePoint Engine::NextSuccessDue(size_t index, std::optional<Seconds> hint,
+                                 const store::PublishingHistory& history) const {
+  const config::FeedConfig& feed = config_.feeds[index];
   const TimePoint now = clock_.Now();
-  std::optional<Seconds> hint = FreshnessHint(response, now);
-  if (runtime.hint && (!hint || *runtime.hint > *hint)) hint = runtime.hint;
-  return NextDueAfterSuccess(config_.feeds[index].interval, hint, runtime.skip_hours,
-                             runtime.skip_days, config_.feeds[index].name, now);
+  return NextDueAfterSuccess({feed.interval, feed.min_interval}, ItemsPerHour(history, now), hint,
+                             runtime_[index].hints, feed.name, now);
 }
 
 std::string Engine::Validator(size_t index, const net::Response& response, std::string_view name) {
@@ -309,18 +308,17 @@ void Engine::Process(size_t index, const net::Response& response, store::PollRec
   FeedRuntime& runtime = runtime_[index];
   Result<feeds::Feed> parsed = committer_.Parse(feed, response);
   if (!parsed) return Committed(index, response.status, poll, parsed.error());
-  runtime.hint = parsed->ttl ? std::optional<Seconds>(*parsed->ttl) : std::nullopt;
-  if (parsed->update_period && (!runtime.hint || *parsed->update_period > *runtime.hint)) {
-    runtime.hint = parsed->update_period;
-  }
-  runtime.skip_hours = parsed->skip_hours;
-  runtime.skip_days = parsed->skip_days;
-  poll.next_due = NextSuccessDue(index, response);
+  runtime.hints = FeedHints::Of(*parsed);
+  poll.history = runtime.state.history;
   const bool internal = response.from_internal || FetchUrl(index).starts_with("file:");
-  committer_.Commit(feed, std::move(*parsed), poll, !runtime.state.last_success_at, internal,
-                    [this, index, status = response.status, poll](const Status& committed) {
-                      Committed(index, status, poll, committed);
-                    });
+  committer_.Commit(
+      feed, std::move(*parsed), std::move(poll), !runtime.state.last_success_at, internal,
+      [this, index, hint = runtime.hints.FreshFor(response, clock_.Now())](
+          const store::PublishingHistory& history) { return NextSuccessDue(index, hint, history); },
+      [this, index, status = response.status](const Status& committed,
+                                              const store::PollRecord& recorded) {
+        Committed(index, status, recorded, committed);
+      });
 }
 
 void Engine::Committed(size_t index, long http_status, const store::PollRecord& poll,
@@ -340,6 +338,7 @@ void Engine::Committed(size_t index, long http_status, const store::PollRecord& 
   runtime.state.etag = poll.etag;
   runtime.state.last_modified = poll.last_modified;
   runtime.state.body_hash = poll.body_hash;
+  if (poll.history) runtime.state.history = *poll.history;
 }
 
 void Engine::Fail(size_t index, FetchResult result, long http_status, const std::string& error,
@@ -355,6 +354,7 @@ void Engine::Fail(size_t index, FetchResult result, long http_status, const std:
                FetchUrl(index), failures, FormatDelay(delay));
   store::PollRecord poll;
   poll.at = now;
+  poll.slot_wait = runtime.slot_wait;
   poll.next_due = now + delay;
   poll.status = StatusText(result, http_status);
   poll.error = error;

@@ -21,6 +21,7 @@
 #include "daemon/housekeeping.h"
 #include "daemon/metrics.h"
 #include "daemon/poll_committer.h"
+#include "daemon/schedule.h"
 #include "daemon/scheduler.h"
 #include "net/http_client.h"
 #include "store/store.h"
@@ -78,14 +79,12 @@ class Engine {
 
  private:
   struct FeedRuntime {
-    bool polled = false;     // since the engine started
-    bool failed = false;     // its last poll since the engine started failed
-    store::FeedState state;  // as in the store, kept in step with it
-    // What the feed's last parse said about its schedule.
-    std::optional<Seconds> hint;  // the longer of <ttl> and sy:updatePeriod
-    std::uint32_t skip_hours = 0;
-    std::uint8_t skip_days = 0;
+    bool polled = false;                 // since the engine started
+    bool failed = false;                 // its last poll since the engine started failed
+    store::FeedState state;              // as in the store, kept in step with it
+    FeedHints hints;                     // what the feed's last parse said of its schedule
     MonoTime started;                    // the fetch in flight
+    Seconds slot_wait{0};                // how long it waited past its due time to start
     bool told_unsafe_validator = false;  // logged once per run
   };
 
@@ -108,7 +107,9 @@ class Engine {
   // A success with nothing to read: 304, or the same body as last time.
   void Unchanged(size_t feed, FetchResult result, const net::Response& response,
                  store::PollRecord& poll);
-  TimePoint NextSuccessDue(size_t feed, const net::Response& response) const;
+  // When a feed polled successfully now, with `history`, is due next; `hint`: FreshFor.
+  TimePoint NextSuccessDue(size_t feed, std::optional<Seconds> hint,
+                           const store::PublishingHistory& history) const;
   void Record(size_t feed, const store::PollRecord& poll);
   // The response's `name` validator (etag, last-modified) to send back on the next poll; ""
   // when it carries CR, LF or NUL, which would let the server write our request's headers.

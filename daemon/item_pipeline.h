@@ -95,6 +95,8 @@ struct PipelineResult {
 
 // The key of the record that sums up a watch's held alerts of one poll.
 std::string SummaryKey(const std::string& watch, TimePoint now);
+// Whether a record is such a summary, not an item.
+bool IsSummaryKey(std::string_view key);
 
 class ItemPipeline {
  public:

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/text.h"
+#include "daemon/publishing_rate.h"
 
 namespace feedwatch::daemon {
 namespace {
@@ -58,15 +59,18 @@ Result<feeds::Feed> PollCommitter::Parse(const config::FeedConfig& feed,
 
 void PollCommitter::Commit(const config::FeedConfig& feed, feeds::Feed parsed,
                            store::PollRecord poll, bool first_success, bool feed_internal,
-                           Committed done) {
+                           NextDue next_due, Committed done) {
   std::vector<std::string> keys = ItemPipeline::Keys(parsed);
   Result<KnownItems> known = store_.KnownItems(feed.name, keys);
-  if (!known) return done(known.error());
+  if (!known) return done(known.error(), poll);
   const std::vector<size_t> wanted =
       feed.fetch_articles && articles_ != nullptr
           ? ArticlesWanted(feed, parsed, *known, keys, first_success, poll.at)
           : std::vector<size_t>();
-  if (wanted.empty()) return done(Write(feed, parsed, keys, *known, {}, poll, first_success));
+  if (wanted.empty()) {
+    const Status written = Write(feed, parsed, keys, *known, {}, poll, first_success, next_due);
+    return done(written, poll);
+  }
   std::vector<std::string> links;
   links.reserve(wanted.size());
   for (const size_t i : wanted) links.push_back(parsed.items[i].link);
@@ -89,16 +93,18 @@ void PollCommitter::Commit(const config::FeedConfig& feed, feeds::Feed parsed,
       std::min<std::chrono::milliseconds>(
           std::chrono::duration_cast<std::chrono::milliseconds>(feed.article_wait) * turns,
           kMostArticleWait);
-  articles_->Fetch(
-      feed.name, links, feed_internal, deadline,
-      [this, &feed, held, wanted, first_success,
-       done = std::move(done)](ArticleFetcher::Articles articles) {
-        std::vector<std::string> texts(held->parsed.items.size());
-        for (size_t k = 0; k < wanted.size(); ++k) texts[wanted[k]] = std::move(articles.texts[k]);
-        held->poll.articles = articles.counts.Summary();
-        spdlog::debug("feed {}: articles: {}", feed.name, held->poll.articles);
-        done(Write(feed, held->parsed, held->keys, held->known, texts, held->poll, first_success));
-      });
+  articles_->Fetch(feed.name, links, feed_internal, deadline,
+                   [this, &feed, held, wanted, first_success, next_due = std::move(next_due),
+                    done = std::move(done)](ArticleFetcher::Articles articles) {
+                     std::vector<std::string> texts(held->parsed.items.size());
+                     for (size_t k = 0; k < wanted.size(); ++k)
+                       texts[wanted[k]] = std::move(articles.texts[k]);
+                     held->poll.articles = articles.counts.Summary();
+                     spdlog::debug("feed {}: articles: {}", feed.name, held->poll.articles);
+                     const Status written = Write(feed, held->parsed, held->keys, held->known,
+                                                  texts, held->poll, first_success, next_due);
+                     done(written, held->poll);
+                   });
 }
 
 std::vector<size_t> PollCommitter::ArticlesWanted(const config::FeedConfig& feed,
@@ -131,8 +137,8 @@ std::vector<size_t> PollCommitter::ArticlesWanted(const config::FeedConfig& feed
 
 Status PollCommitter::Write(const config::FeedConfig& feed, const feeds::Feed& parsed,
                             const std::vector<std::string>& keys, const KnownItems& known,
-                            std::span<const std::string> articles, const store::PollRecord& poll,
-                            bool first_success) {
+                            std::span<const std::string> articles, store::PollRecord& poll,
+                            bool first_success, const NextDue& next_due) {
   const TimePoint now = poll.at;
   // The matching gets a CPU budget of its own, as long as the parse's: past it the items left
   // are read at the next poll, and the loop turns meanwhile.
@@ -156,6 +162,18 @@ Status PollCommitter::Write(const config::FeedConfig& feed, const feeds::Feed& p
   };
   Result<PipelineResult> piped = run();
   if (!piped) return piped.error();
+  // The publishing rate: the new items' dates, or every item's on the history's first read.
+  std::vector<std::optional<TimePoint>> dates;
+  const bool first_read = !poll.history || !poll.history->since;
+  for (size_t i = 0; i < piped->records.size(); ++i) {
+    const ItemFate fate = piped->fates[i];
+    if (IsSummaryKey(piped->records[i].key)) continue;
+    if (first_read || fate == ItemFate::kNew || fate == ItemFate::kBeforeLookback) {
+      dates.push_back(piped->records[i].published);
+    }
+  }
+  poll.history = Observe(poll.history.value_or(store::PublishingHistory{}), dates, now);
+  poll.next_due = next_due(*poll.history);
   Result<std::vector<store::StoryHead>> heads =
       store_.CommitPoll(feed.name, feed.url, poll, piped->records, stories_.LastSeqs());
   if (!heads && heads.error().code == Error::Code::kConflict) {

@@ -27,9 +27,11 @@ class PollCommitter {
  public:
   // Told of the stories a commit recorded (their alerts are in the outbox).
   using StoriesRecorded = std::function<void(const std::vector<store::StoryHead>&)>;
-  // Told how a commit ended: Io (the database refused it), or what the pipeline or the store
-  // said.
-  using Committed = std::function<void(Status)>;
+  // Told how a commit ended (Io: the database refused it; else what the pipeline or the store
+  // said), with the poll as recorded.
+  using Committed = std::function<void(const Status&, const store::PollRecord&)>;
+  // When the feed is due next, at the publishing rate its history shows.
+  using NextDue = std::function<TimePoint(const store::PublishingHistory&)>;
 
   // Every argument must outlive the PollCommitter; `metrics` may be null; without `articles`
   // no page is fetched.
@@ -39,24 +41,26 @@ class PollCommitter {
   // The feed a response carries, within the configured limits; its warnings logged.
   Result<feeds::Feed> Parse(const config::FeedConfig& feed, const net::Response& response) const;
 
-  // Matches `parsed`'s items and commits them with `poll`. `first_success`: the feed was never
-  // read before (its old items do not alert). For a feed with fetch_articles the pages of its
-  // new items are read first, for at most its article_wait (`feed_internal`: the feed came
-  // from an internal address, so its links may lead to one). `done` is called once, before
-  // Commit returns unless pages are being read.
+  // Matches `parsed`'s items and commits them with `poll`, whose history (the feed's until now)
+  // counts the new items' dates and whose next due time `next_due` decides from it.
+  // `first_success`: the feed was never read before (its old items do not alert). For a feed with
+  // fetch_articles the pages of its new items are read first, for at most its article_wait
+  // (`feed_internal`: the feed came from an internal address, so its links may lead to one). `done`
+  // is called once, before Commit returns unless pages are being read.
   void Commit(const config::FeedConfig& feed, feeds::Feed parsed, store::PollRecord poll,
-              bool first_success, bool feed_internal, Committed done);
+              bool first_success, bool feed_internal, NextDue next_due, Committed done);
 
  private:
   // The new items whose pages to read: not known, within the look-back, at most max_articles.
   std::vector<size_t> ArticlesWanted(const config::FeedConfig& feed, const feeds::Feed& parsed,
                                      const KnownItems& known, const std::vector<std::string>& keys,
                                      bool first_success, TimePoint now) const;
-  // Commit's work once the articles are in: the pipeline and one Store::CommitPoll.
+  // Commit's work once the articles are in: the pipeline, `poll`'s history and next due time,
+  // and one Store::CommitPoll.
   Status Write(const config::FeedConfig& feed, const feeds::Feed& parsed,
                const std::vector<std::string>& keys, const KnownItems& known,
-               std::span<const std::string> articles, const store::PollRecord& poll,
-               bool first_success);
+               std::span<const std::string> articles, store::PollRecord& poll, bool first_success,
+               const NextDue& next_due);
 
   const config::Config& config_;
   store::Store& store_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <functional>
 
 #include "base/text.h"
@@ -50,10 +51,16 @@ std::optional<Seconds> ParseRetryAfter(std::string_view value, TimePoint now) {
   return std::nullopt;
 }
 
-Seconds DelayAfterSuccess(Duration interval, std::optional<Seconds> hint) {
-  const Seconds base = ToSeconds(interval);
+Seconds DelayAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint) {
+  const Seconds longest = ToSeconds(bounds.interval);
+  const Seconds shortest = std::min(ToSeconds(bounds.min_interval), longest);
+  Seconds base = longest;
+  // The mean time between items: about one poll per item published.
+  if (items_per_hour * static_cast<double>(longest.count()) > 3600) {
+    base = std::max(shortest, Seconds(std::llround(3600 / items_per_hour)));
+  }
   if (!hint) return base;
-  return std::clamp(*hint, base, 4 * base);
+  return std::clamp(*hint, base, 4 * longest);
 }
 
 Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
@@ -89,12 +96,27 @@ Seconds Jitter(Seconds delay, std::string_view name, TimePoint now) {
   return delay + Seconds(delay.count() * permille / 1000);
 }
 
-TimePoint NextDueAfterSuccess(Duration interval, std::optional<Seconds> hint,
-                              std::uint32_t skip_hours, std::uint8_t skip_days,
-                              std::string_view name, TimePoint now) {
-  const TimePoint due = now + Jitter(DelayAfterSuccess(interval, hint), name, now);
-  const TimePoint latest = now + DelayAfterSuccess(interval, Seconds::max());
-  return OutsideSkipped(due, skip_hours, skip_days, std::max(due, latest));
+FeedHints FeedHints::Of(const feeds::Feed& parsed) {
+  FeedHints hints{.skip_hours = parsed.skip_hours, .skip_days = parsed.skip_days};
+  if (parsed.ttl) hints.fresh_for = *parsed.ttl;
+  if (parsed.update_period && (!hints.fresh_for || *parsed.update_period > *hints.fresh_for)) {
+    hints.fresh_for = parsed.update_period;
+  }
+  return hints;
+}
+
+std::optional<Seconds> FeedHints::FreshFor(const net::Response& response, TimePoint now) const {
+  const std::optional<Seconds> server = FreshnessHint(response, now);
+  return fresh_for && (!server || *fresh_for > *server) ? fresh_for : server;
+}
+
+TimePoint NextDueAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint,
+                              const FeedHints& feed, std::string_view name, TimePoint now) {
+  const Seconds shortest = std::min(ToSeconds(bounds.min_interval), ToSeconds(bounds.interval));
+  const TimePoint due =
+      now + std::max(shortest, Jitter(DelayAfterSuccess(bounds, items_per_hour, hint), name, now));
+  const TimePoint latest = now + DelayAfterSuccess(bounds, 0, Seconds::max());
+  return OutsideSkipped(due, feed.skip_hours, feed.skip_days, std::max(due, latest));
 }
 
 Seconds JitteredDelayAfterFailure(Duration interval, int failures, Duration max_backoff,

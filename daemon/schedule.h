@@ -1,9 +1,12 @@
 // When to poll a feed next: pure functions of what the last poll found, so the policy is tested
 // with a fake clock and no network.
 //
-// After a success: the configured interval, longer when the server says its content stays fresh
+// After a success: the feed's mean time between items at the rate it is expected to publish
+// (publishing_rate.h), between `min_interval` and `interval`: a feed that publishes every
+// minute or two is polled every minute or two, one that publishes a few times a day every
+// `interval`, as if its rate were unknown. Longer when the server says its content stays fresh
 // longer (Cache-Control max-age, Expires, RSS <ttl>), never longer than four intervals; never
-// sooner than the configured interval, which is the operator's budget. After a failure: the
+// sooner than `min_interval`, whatever a server or the jitter says. After a failure: the
 // interval doubled per consecutive failure up to a cap, or what Retry-After asks (429, 503) if
 // that is later, up to a day. Every delay is spread by +-10% jitter, so feeds added together do
 // not stay in step.
@@ -16,6 +19,7 @@
 
 #include "base/clock.h"
 #include "config/units.h"
+#include "feeds/feed.h"
 #include "net/http_client.h"
 
 namespace feedwatch::daemon {
@@ -30,9 +34,16 @@ std::optional<Seconds> FreshnessHint(const net::Response& response, TimePoint no
 // A Retry-After header value: delta-seconds or an HTTP date. nullopt when absent or bad.
 std::optional<Seconds> ParseRetryAfter(std::string_view value, TimePoint now);
 
-// Delay until the next poll after a success. `hint` combines FreshnessHint and the feed's
-// <ttl>.
-Seconds DelayAfterSuccess(Duration interval, std::optional<Seconds> hint);
+// How often a feed is polled, as configured: `interval` at most, `min_interval` at least (at
+// most `interval`).
+struct PollBounds {
+  Duration interval;
+  Duration min_interval;
+};
+
+// Delay until the next poll after a success of a feed expected to publish `items_per_hour`
+// (0: unknown). `hint` combines FreshnessHint and the feed's <ttl>.
+Seconds DelayAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint);
 
 // Delay until the next attempt after `failures` consecutive failures (1 for the first).
 Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
@@ -45,11 +56,22 @@ Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
 TimePoint OutsideSkipped(TimePoint due, std::uint32_t skip_hours, std::uint8_t skip_days,
                          TimePoint latest);
 
-// When a feed polled successfully at `now` is due next: DelayAfterSuccess with jitter, outside
-// its skipped hours and days (up to the longest delay a hint may ask for).
-TimePoint NextDueAfterSuccess(Duration interval, std::optional<Seconds> hint,
-                              std::uint32_t skip_hours, std::uint8_t skip_days,
-                              std::string_view name, TimePoint now);
+// What a feed says of its own schedule, as its last parse found.
+struct FeedHints {
+  std::optional<Seconds> fresh_for;  // the longer of RSS <ttl> and sy:updatePeriod
+  std::uint32_t skip_hours = 0;      // feeds::Feed's
+  std::uint8_t skip_days = 0;
+
+  static FeedHints Of(const feeds::Feed& parsed);
+  // The longer of what the feed and `response` (FreshnessHint) say of its freshness.
+  std::optional<Seconds> FreshFor(const net::Response& response, TimePoint now) const;
+};
+
+// When a feed polled successfully at `now` is due next: DelayAfterSuccess with jitter (never
+// below min_interval), outside its skipped hours and days (up to the longest delay a hint may
+// ask for). `hint`: FeedHints::FreshFor.
+TimePoint NextDueAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint,
+                              const FeedHints& feed, std::string_view name, TimePoint now);
 
 // DelayAfterFailure with jitter, which may lengthen what Retry-After asks for, never shorten it.
 Seconds JitteredDelayAfterFailure(Duration interval, int failures, Duration max_backoff,

@@ -8,6 +8,7 @@
 // host limit.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -46,6 +47,12 @@ class Scheduler {
   // its host's, shared with the feeds there; false when none is free. ReturnSlot gives it back.
   bool TakeSlot(std::string_view url);
   void ReturnSlot(std::string_view url);
+
+  // How long after the time it was last scheduled for `feed` starts at `now` (0 if early):
+  // the time it waited for a slot.
+  Seconds Late(Feed feed, TimePoint now) const {
+    return std::max(Seconds(0), std::chrono::duration_cast<Seconds>(now - feeds_[feed].due));
+  }
 
   // When the earliest feed not yet taken falls due; nullopt when there is none. Due feeds that
   // wait for a slot are not counted: they start when a fetch finishes.

@@ -14,7 +14,7 @@ struct Migration {
   std::string_view postgresql;
 };
 
-inline constexpr std::array<Migration, 10> kMigrations = {{
+inline constexpr std::array<Migration, 11> kMigrations = {{
     // 1: feeds, the items seen in them, and matches.
     {R"sql(
 CREATE TABLE feeds (
@@ -239,6 +239,16 @@ ALTER TABLE feeds ADD COLUMN last_articles TEXT NOT NULL DEFAULT '';
 )sql",
      R"sql(
 ALTER TABLE feeds ADD COLUMN last_articles TEXT NOT NULL DEFAULT '';
+)sql"},
+    // 11: polling by publishing rate: when a feed's items were published, by the hour, and how
+    // long its last poll waited for a transfer slot.
+    {R"sql(
+ALTER TABLE feeds ADD COLUMN history TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN slot_wait INTEGER NOT NULL DEFAULT 0;
+)sql",
+     R"sql(
+ALTER TABLE feeds ADD COLUMN history TEXT NOT NULL DEFAULT '';
+ALTER TABLE feeds ADD COLUMN slot_wait BIGINT NOT NULL DEFAULT 0;
 )sql"},
 }};
 

@@ -160,6 +160,10 @@ StoryMatch ReadStory(const Row& row);
 // The encodings the store owns.
 std::string EncodeHits(const std::vector<Hit>& hits);
 std::vector<Hit> DecodeHits(std::string_view json);
+// "SINCE HOUR:ITEMS ..." in Unix seconds and hours; "" when nothing was read. A text it did
+// not write decodes as far as it reads well.
+std::string EncodeHistory(const PublishingHistory& history);
+PublishingHistory DecodeHistory(std::string_view text);
 
 // The implementation of Store both backends share: everything written once over a Session.
 // Each backend implements the Session, its own transactions' durability, and the statements it
@@ -177,6 +181,7 @@ class SqlStore : public Store {
   Result<int> CountMatchesSince(TimePoint since) override;
   Result<OutboxCounts> CountDeliveries() override;
   Result<std::vector<NotifierOutbox>> NotifierOutboxes() override;
+  Result<std::vector<AlertLatency>> AlertLatencies(TimePoint since) override;
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) override;
   Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit) override;
   Result<StoryHeads> RecentStories(std::string_view watch, TimePoint since,

@@ -1,5 +1,7 @@
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <climits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -30,14 +32,16 @@ DeliveryState DeliveryStateFrom(std::string_view name) {
 
 // What a feed's row learnt about its URL, each with its value when nothing is known: it holds
 // while `url` is the configured URL. A new URL in the configuration starts afresh: its
-// validators, body hash, permanent redirect and 410 Gone were the old URL's. The one place of
-// that rule: the row is read (FeedColumns) and written (RecordFeed) through AtUrl.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kUrlBound = {
+// validators, body hash, permanent redirect, 410 Gone and publishing history were the old
+// URL's. The one place of that rule: the row is read (FeedColumns) and written (RecordFeed)
+// through AtUrl.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kUrlBound = {
     {{"etag", "''"},
      {"last_modified", "''"},
      {"body_hash", "''"},
      {"moved_to", "''"},
-     {"gone", "0"}}};
+     {"gone", "0"},
+     {"history", "''"}}};
 
 // `column` of the feed row `row` ("" or an alias and a dot) as it applies to the URL `url`
 // (an SQL expression).
@@ -60,7 +64,7 @@ std::string FeedColumns(std::string_view url) {
   for (const auto& [column, unknown] : kUrlBound) {
     columns += ", " + (url == "url" ? std::string(column) : AtUrl("", column, url));
   }
-  return columns + ", coalesce(lease_owner, ''), lease_until, last_articles";
+  return columns + ", coalesce(lease_owner, ''), lease_until, last_articles, slot_wait";
 }
 
 FeedState ReadFeedState(const Row& row) {
@@ -78,9 +82,11 @@ FeedState ReadFeedState(const Row& row) {
   state.body_hash = row.Text(10);
   state.moved_to = row.Text(11);
   state.gone = row.Int(12) != 0;
-  state.lease_owner = row.Text(13);
-  state.lease_until = row.Time(14);
-  state.last_articles = row.Text(15);
+  state.history = DecodeHistory(row.Text(13));
+  state.lease_owner = row.Text(14);
+  state.lease_until = row.Time(15);
+  state.last_articles = row.Text(16);
+  state.slot_wait = Seconds(row.Int(17));
   return state;
 }
 
@@ -155,6 +161,41 @@ std::vector<Hit> DecodeHits(std::string_view json) {
   return hits;
 }
 
+std::string EncodeHistory(const PublishingHistory& history) {
+  if (!history.since) return "";
+  std::string text = std::to_string(ToUnix(*history.since));
+  for (const PublishingHistory::Hour& hour : history.hours) {
+    text += ' ' + std::to_string(hour.hour) + ':' + std::to_string(hour.items);
+  }
+  return text;
+}
+
+PublishingHistory DecodeHistory(std::string_view text) {
+  PublishingHistory history;
+  const auto number = [&text](std::int64_t& value) {
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc()) return false;
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    return true;
+  };
+  std::int64_t since = 0;
+  if (!number(since)) return history;  // "": never read
+  history.since = FromUnix(since);
+  while (text.starts_with(' ')) {
+    text.remove_prefix(1);
+    std::int64_t hour = 0;
+    std::int64_t items = 0;
+    if (!number(hour) || !text.starts_with(':')) break;
+    text.remove_prefix(1);
+    if (!number(items)) break;
+    // Written by EncodeHistory: oldest first, counts that fit.
+    if (items <= 0 || items > INT32_MAX || hour < 0 || hour > INT32_MAX) break;
+    if (!history.hours.empty() && history.hours.back().hour >= hour) break;
+    history.hours.push_back({static_cast<std::int32_t>(hour), static_cast<std::int32_t>(items)});
+  }
+  return history;
+}
+
 Result<FeedState> SqlStore::GetFeedState(std::string_view feed, std::string_view url) {
   std::optional<FeedState> state;
   Params params;
@@ -191,9 +232,10 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
   static const std::string sql =
       "INSERT INTO feeds AS f (name, url, last_attempt_at, next_due_at, last_status, last_error, "
       "last_success_at, consecutive_failures, etag, last_modified, body_hash, moved_to, gone, "
-      "last_read_at, last_articles) VALUES (?1, ?2, CAST(?3 AS BIGINT), ?4, ?5, nullif(?6, ''), "
-      "CASE WHEN ?7 = 1 THEN CAST(?3 AS BIGINT) END, CASE WHEN ?7 = 1 THEN 0 ELSE 1 END, "
-      "?8, ?9, ?10, ?11, ?12, CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END, ?15) "
+      "last_read_at, last_articles, history, slot_wait) VALUES (?1, ?2, CAST(?3 AS BIGINT), ?4, "
+      "?5, nullif(?6, ''), CASE WHEN ?7 = 1 THEN CAST(?3 AS BIGINT) END, "
+      "CASE WHEN ?7 = 1 THEN 0 ELSE 1 END, ?8, ?9, ?10, ?11, ?12, "
+      "CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END, ?15, ?16, ?17) "
       "ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
       "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
       "last_error = excluded.last_error, "
@@ -201,8 +243,8 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
       "ELSE f.last_success_at END, "
       "consecutive_failures = CASE WHEN ?7 = 1 THEN 0 ELSE f.consecutive_failures + 1 END, " +
       kept("etag", "?8") + kept("last_modified", "?9") + kept("body_hash", "?10") +
-      kept("moved_to", "?11") +
-      "gone = excluded.gone, "
+      kept("moved_to", "?11") + kept("history", "?16") +
+      "gone = excluded.gone, slot_wait = excluded.slot_wait, "
       "last_read_at = CASE WHEN ?14 = 1 THEN excluded.last_attempt_at ELSE f.last_read_at END, "
       "lease_until = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_until END, "
       "lease_owner = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_owner END, "
@@ -226,7 +268,9 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
                        .Add(std::int64_t{poll.gone})
                        .Add(instance_.id)
                        .Add(std::int64_t{items_read})
-                       .Add(poll.articles),
+                       .Add(poll.articles)
+                       .Add(poll.history ? EncodeHistory(*poll.history) : std::string())
+                       .Add(std::int64_t{poll.slot_wait.count()}),
                    "recording poll", [&](const Row& row) { id = row.Int(0); });
   if (!recorded) return recorded.error();
   return id;
@@ -361,6 +405,20 @@ Result<std::vector<Store::NotifierOutbox>> SqlStore::NotifierOutboxes() {
       Params(), "reading the outbox by notifier", [&](const Row& row) {
         out.push_back({row.Text(0), static_cast<int>(row.Int(1)), static_cast<int>(row.Int(2)),
                        row.Time(3), row.Time(4)});
+      });
+  if (!read) return read.error();
+  return out;
+}
+
+Result<std::vector<Store::AlertLatency>> SqlStore::AlertLatencies(TimePoint since) {
+  std::vector<AlertLatency> out;
+  Result<std::int64_t> read = session_.Run(
+      "SELECT f.name, d.notifier, d.sent_at - CASE WHEN i.published_at <= m.matched_at "
+      "THEN i.published_at ELSE m.matched_at END "
+      "FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id "
+      "JOIN feeds f ON f.id = i.feed_id WHERE d.state = 'sent' AND d.sent_at >= ?1",
+      Params().Add(since), "reading the alerts' latencies", [&](const Row& row) {
+        out.push_back({row.Text(0), row.Text(1), Seconds(std::max<std::int64_t>(row.Int(2), 0))});
       });
   if (!read) return read.error();
   return out;

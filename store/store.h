@@ -39,6 +39,20 @@
 
 namespace feedwatch::store {
 
+// When a feed's items were published, counted by the hour: what its publishing rate is
+// estimated from (daemon/publishing_rate.h). The store keeps it with the feed.
+struct PublishingHistory {
+  struct Hour {
+    std::int32_t hour = 0;   // Unix time / 3600
+    std::int32_t items = 0;  // published in it
+    bool operator==(const Hour&) const = default;
+  };
+  // From when the counts cover the feed's items; nullopt: nothing read yet.
+  std::optional<TimePoint> since;
+  std::vector<Hour> hours;  // oldest first, each hour once, none empty
+  bool operator==(const PublishingHistory&) const = default;
+};
+
 struct FeedState {
   std::string name;
   std::string url;  // as configured
@@ -60,6 +74,10 @@ struct FeedState {
   std::optional<TimePoint> lease_until;
   // What the last poll that read articles made of them (PollRecord::articles); "" when none did.
   std::string last_articles;
+  PublishingHistory history;
+  // How long the last poll waited past its due time for a transfer slot (per_host,
+  // concurrency).
+  Seconds slot_wait{0};
 };
 
 // Where a watch's terms hit an item, in reading order.
@@ -84,6 +102,9 @@ struct PollRecord {
   // fetch_articles: "4 read, 1 failed (HTTP 404: https://...)"; kept from the last poll that
   // read articles when empty.
   std::string articles;
+  // Replaces the feed's when set (a poll that read its items).
+  std::optional<PublishingHistory> history;
+  Seconds slot_wait{0};  // FeedState::slot_wait
 };
 
 struct MatchRecord {
@@ -210,7 +231,7 @@ struct TableRows {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 10;
+  static constexpr int kSchemaVersion = 11;
   // The tables `feedwatch store copy` moves, parents first.
   static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
                                                               "deliveries"};
@@ -309,6 +330,14 @@ class Store {
     std::optional<TimePoint> last_sent;
   };
   virtual Result<std::vector<NotifierOutbox>> NotifierOutboxes() = 0;
+  // How long each alert sent at or after `since` took, from its item's publication (or the
+  // poll that first saw it, when the item has no date or a date after that) to being sent.
+  struct AlertLatency {
+    std::string feed;
+    std::string notifier;
+    Seconds latency{0};
+  };
+  virtual Result<std::vector<AlertLatency>> AlertLatencies(TimePoint since) = 0;
 
   // A small write, to learn whether the database still takes them (for /healthz); on a store
   // several instances share, it is this instance's heartbeat (Coordination::Instances) as well.

@@ -420,10 +420,12 @@ TEST(Schedule, JitterMayLengthenRetryAfterButNeverShortenIt) {
 TEST(Schedule, NextDueAfterSuccessKeepsOutOfSkippedHoursUpToFourIntervals) {
   const TimePoint sunday_noon = std::chrono::floor<std::chrono::days>(kNow) + 12h;
   // Hours 12 to 23 skipped: the next poll waits, but no longer than four intervals.
-  const TimePoint due = NextDueAfterSuccess(1h, std::nullopt, 0xFFF000u, 0, "f", sunday_noon);
+  const PollBounds hourly{1h, 1min};
+  const TimePoint due =
+      NextDueAfterSuccess(hourly, 0, std::nullopt, {.skip_hours = 0xFFF000u}, "f", sunday_noon);
   EXPECT_EQ(due, sunday_noon + 4h);
   // Nothing skipped: the interval, within +-10%.
-  const TimePoint plain = NextDueAfterSuccess(1h, std::nullopt, 0, 0, "f", sunday_noon);
+  const TimePoint plain = NextDueAfterSuccess(hourly, 0, std::nullopt, {}, "f", sunday_noon);
   EXPECT_GE(plain, sunday_noon + 54min);
   EXPECT_LE(plain, sunday_noon + 66min);
 }
@@ -432,9 +434,15 @@ TEST(Schedule, ServerHintsLengthenTheIntervalWithinBounds) {
   net::Response response;
   response.headers = {{"cache-control", "public, max-age=1800"}};
   EXPECT_EQ(FreshnessHint(response, kNow), Seconds(1800));
-  EXPECT_EQ(DelayAfterSuccess(10min, Seconds(1800)), Seconds(1800));
-  EXPECT_EQ(DelayAfterSuccess(10min, Seconds(60)), Seconds(600));      // never sooner
-  EXPECT_EQ(DelayAfterSuccess(10min, Seconds(86400)), Seconds(2400));  // at most 4 intervals
+  const PollBounds bounds{10min, 1min};
+  EXPECT_EQ(DelayAfterSuccess(bounds, 0, Seconds(1800)), Seconds(1800));
+  EXPECT_EQ(DelayAfterSuccess(bounds, 0, Seconds(60)), Seconds(600));      // never sooner
+  EXPECT_EQ(DelayAfterSuccess(bounds, 0, Seconds(86400)), Seconds(2400));  // at most 4 intervals
+  // A feed publishing 30 items an hour is polled every two minutes, unless the server says
+  // its feed stays fresh longer; a max-age below min_interval does not shorten it.
+  EXPECT_EQ(DelayAfterSuccess(bounds, 30, std::nullopt), Seconds(120));
+  EXPECT_EQ(DelayAfterSuccess(bounds, 30, Seconds(300)), Seconds(300));
+  EXPECT_EQ(DelayAfterSuccess(bounds, 600, Seconds(10)), Seconds(60));
   response.headers = {{"date", "Wed, 11 Jun 2025 06:00:00 GMT"},
                       {"expires", "Wed, 11 Jun 2025 07:00:00 GMT"}};
   EXPECT_EQ(FreshnessHint(response, kNow), Seconds(3600));
