@@ -318,6 +318,11 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
       spdlog::info("notifier {}: sent {}", notifier.name, what);
       Check(store_.MarkSent(ids, now));
       Count(notifier.name, DeliveryResult::kSent, ids.size());
+      for (const store::Delivery& d : plan.deliveries) {
+        if (metrics_ == nullptr) continue;  // else each alert's latency from its publication
+        metrics_->AlertSent(d.feed, notifier.name,
+                            now - store::AlertOrigin(d.published, d.matched_at));
+      }
       for (const std::int64_t id : ids) brought_forward_.erase(id);
       BringForward(notifier.name, now);
       return;

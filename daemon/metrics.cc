@@ -56,15 +56,44 @@ std::string_view DeliveryResultName(DeliveryResult result) {
 
 }  // namespace
 
+template <size_t N>
+void Metrics::Histogram<N>::Observe(double value) {
+  size_t bucket = 0;
+  while (bucket < N && value > (*bounds)[bucket]) ++bucket;
+  ++counts[bucket];
+  sum += value;
+  ++count;
+}
+
+template <size_t N>
+void Metrics::Histogram<N>::Render(std::string& out, std::string_view name,
+                                   std::string_view labels) const {
+  const std::string prefix(name);
+  std::uint64_t cumulative = 0;
+  for (size_t i = 0; i <= N; ++i) {
+    cumulative += counts[i];
+    out += prefix + "_bucket{" + std::string(labels) + "le=\"" +
+           (i < N ? Number((*bounds)[i]) : "+Inf") + "\"} " + std::to_string(cumulative) + "\n";
+  }
+  std::string bare(labels);
+  if (!bare.empty()) bare = "{" + bare.substr(0, bare.size() - 1) + "}";
+  out += prefix + "_sum" + bare + " " + Number(sum) + "\n";
+  out += prefix + "_count" + bare + " " + std::to_string(count) + "\n";
+}
+
 void Metrics::FetchDone(FetchResult result, std::chrono::duration<double> took) {
   const std::lock_guard lock(mutex_);
   ++fetches_[static_cast<size_t>(result)];
-  const double seconds = took.count();
-  size_t bucket = 0;
-  while (bucket < kBuckets.size() && seconds > kBuckets[bucket]) ++bucket;
-  ++duration_buckets_[bucket];
-  duration_sum_ += seconds;
-  ++duration_count_;
+  fetch_durations_.Observe(took.count());
+}
+
+void Metrics::AlertSent(const std::string& feed, const std::string& notifier, Seconds latency) {
+  const std::lock_guard lock(mutex_);
+  const auto seconds = static_cast<double>(latency.count());
+  latency_by_feed_.try_emplace(feed, LatencyHistogram{&kLatencyBuckets})
+      .first->second.Observe(seconds);
+  latency_by_notifier_.try_emplace(notifier, LatencyHistogram{&kLatencyBuckets})
+      .first->second.Observe(seconds);
 }
 
 void Metrics::ItemsParsed(int count) {
@@ -157,16 +186,20 @@ std::string Metrics::Render() const {
   }
   Family(out, "feedwatch_fetch_duration_seconds", "histogram",
          "Time from starting a feed fetch to its result.");
-  std::uint64_t cumulative = 0;
-  for (size_t i = 0; i < kBuckets.size(); ++i) {
-    cumulative += duration_buckets_[i];
-    out += "feedwatch_fetch_duration_seconds_bucket{le=\"" + Number(kBuckets[i]) + "\"} " +
-           std::to_string(cumulative) + "\n";
+  fetch_durations_.Render(out, "feedwatch_fetch_duration_seconds", "");
+  Family(out, "feedwatch_alert_latency_seconds", "histogram",
+         "Time from an item's publication (or first sight, when its date is missing or later) "
+         "to its alert being sent, by feed.");
+  for (const auto& [feed, histogram] : latency_by_feed_) {
+    histogram.Render(out, "feedwatch_alert_latency_seconds", "feed=\"" + Label(feed) + "\",");
   }
-  out += "feedwatch_fetch_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(duration_count_) +
-         "\n";
-  out += "feedwatch_fetch_duration_seconds_sum " + Number(duration_sum_) + "\n";
-  out += "feedwatch_fetch_duration_seconds_count " + std::to_string(duration_count_) + "\n";
+  Family(out, "feedwatch_notifier_latency_seconds", "histogram",
+         "Time from an item's publication (or first sight) to its alert being sent, by "
+         "notifier.");
+  for (const auto& [notifier, histogram] : latency_by_notifier_) {
+    histogram.Render(out, "feedwatch_notifier_latency_seconds",
+                     "notifier=\"" + Label(notifier) + "\",");
+  }
   Family(out, "feedwatch_items_parsed_total", "counter", "Items read from fetched feeds.");
   out += "feedwatch_items_parsed_total " + std::to_string(items_parsed_) + "\n";
   Family(out, "feedwatch_matches_total", "counter", "New matches that alert, by watch.");

@@ -40,6 +40,9 @@ class Metrics {
   void Delivered(const std::string& notifier, DeliveryResult result, int count);
   // Matches past a feed's max_alerts, recorded without alerts.
   void AlertsHeld(int count);
+  // An alert of `feed`'s went out through `notifier`, `latency` after its item was published
+  // (store::AlertOrigin).
+  void AlertSent(const std::string& feed, const std::string& notifier, Seconds latency);
   // Article pages of a feed's items (fetch_articles) by result: "read", "empty" (no article
   // text on the page), "failed", "skipped" (its host backs off, or not http(s)), "late" (not
   // there when the poll's wait ended). Only feeds that fetch articles are counted, by name.
@@ -74,14 +77,30 @@ class Metrics {
   Status Health(std::chrono::steady_clock::duration stall) const;
 
  private:
-  static constexpr std::array<double, 9> kBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  // Observations counted in buckets of upper bounds `bounds` (a Prometheus histogram).
+  template <size_t N>
+  struct Histogram {
+    const std::array<double, N>* bounds;
+    std::array<std::uint64_t, N + 1> counts{};  // the last is +Inf
+    double sum = 0;
+    std::uint64_t count = 0;
+
+    void Observe(double value);
+    // The samples of `name`, each with `labels` ("" or `key="value",`) before `le`.
+    void Render(std::string& out, std::string_view name, std::string_view labels) const;
+  };
+  static constexpr std::array<double, 9> kFetchBuckets = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+  // From publication to the alert: within a minute, within a poll, within a day.
+  static constexpr std::array<double, 11> kLatencyBuckets = {15,   30,   60,    120,   300,  600,
+                                                             1800, 3600, 10800, 43200, 86400};
+  using LatencyHistogram = Histogram<kLatencyBuckets.size()>;
 
   const Clock& clock_;
   mutable std::mutex mutex_;
-  std::array<std::uint64_t, kFetchResults.size()> fetches_{};          // by FetchResult
-  std::array<std::uint64_t, kBuckets.size() + 1> duration_buckets_{};  // the last is +Inf
-  double duration_sum_ = 0;
-  std::uint64_t duration_count_ = 0;
+  std::array<std::uint64_t, kFetchResults.size()> fetches_{};  // by FetchResult
+  Histogram<kFetchBuckets.size()> fetch_durations_{&kFetchBuckets};
+  std::map<std::string, LatencyHistogram> latency_by_feed_;
+  std::map<std::string, LatencyHistogram> latency_by_notifier_;
   std::uint64_t items_parsed_ = 0;
   std::uint64_t alerts_held_ = 0;
   std::map<std::string, std::uint64_t> matches_;  // by watch

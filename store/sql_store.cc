@@ -413,12 +413,12 @@ Result<std::vector<Store::NotifierOutbox>> SqlStore::NotifierOutboxes() {
 Result<std::vector<Store::AlertLatency>> SqlStore::AlertLatencies(TimePoint since) {
   std::vector<AlertLatency> out;
   Result<std::int64_t> read = session_.Run(
-      "SELECT f.name, d.notifier, d.sent_at - CASE WHEN i.published_at <= m.matched_at "
-      "THEN i.published_at ELSE m.matched_at END "
+      "SELECT f.name, d.notifier, d.sent_at, i.published_at, m.matched_at "
       "FROM deliveries d JOIN matches m ON m.id = d.match_id JOIN items i ON i.id = m.item_id "
       "JOIN feeds f ON f.id = i.feed_id WHERE d.state = 'sent' AND d.sent_at >= ?1",
       Params().Add(since), "reading the alerts' latencies", [&](const Row& row) {
-        out.push_back({row.Text(0), row.Text(1), Seconds(std::max<std::int64_t>(row.Int(2), 0))});
+        const Seconds latency = row.At(2) - AlertOrigin(row.Time(3), row.At(4));
+        out.push_back({row.Text(0), row.Text(1), std::max(latency, Seconds(0))});
       });
   if (!read) return read.error();
   return out;

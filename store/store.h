@@ -184,6 +184,12 @@ struct Delivery {
   std::vector<std::string> also_reported_by;  // other feeds' matches linked to it, so far
 };
 
+// Where an alert's latency counts from: the item's publication, or the poll that first saw it
+// (`matched_at`) when its date is missing or later than that.
+inline TimePoint AlertOrigin(std::optional<TimePoint> published, TimePoint matched_at) {
+  return published && *published <= matched_at ? *published : matched_at;
+}
+
 // Messages a notifier sent in a window, for its rate limit.
 struct SentMessages {
   int count = 0;

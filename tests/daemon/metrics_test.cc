@@ -59,6 +59,25 @@ TEST_F(MetricsTest, CountsFetchesByResultAndTheirDurationsInCumulativeBuckets) {
             "feedwatch_fetch_duration_seconds_count 3\n");
 }
 
+TEST_F(MetricsTest, AlertLatencyIsAHistogramPerFeedAndPerNotifier) {
+  metrics_.AlertSent("tass", "desk", 40s);
+  metrics_.AlertSent("tass", "hook", 200s);
+  metrics_.AlertSent("ria", "desk", 2h);
+  const std::string text = metrics_.Render();
+  EXPECT_EQ(Lines(text, "feedwatch_alert_latency_seconds_bucket{feed=\"tass\",le=\"60\"}"),
+            "feedwatch_alert_latency_seconds_bucket{feed=\"tass\",le=\"60\"} 1\n");
+  EXPECT_EQ(Lines(text, "feedwatch_alert_latency_seconds_bucket{feed=\"tass\",le=\"300\"}"),
+            "feedwatch_alert_latency_seconds_bucket{feed=\"tass\",le=\"300\"} 2\n");
+  EXPECT_EQ(Lines(text, "feedwatch_alert_latency_seconds_count{feed=\"tass\"}"),
+            "feedwatch_alert_latency_seconds_count{feed=\"tass\"} 2\n");
+  EXPECT_EQ(Lines(text, "feedwatch_alert_latency_seconds_sum{feed=\"ria\"}"),
+            "feedwatch_alert_latency_seconds_sum{feed=\"ria\"} 7200\n");
+  EXPECT_EQ(Lines(text, "feedwatch_notifier_latency_seconds_bucket{notifier=\"desk\",le=\"+Inf\"}"),
+            "feedwatch_notifier_latency_seconds_bucket{notifier=\"desk\",le=\"+Inf\"} 2\n");
+  EXPECT_EQ(Lines(text, "feedwatch_notifier_latency_seconds_bucket{notifier=\"desk\",le=\"3600\"}"),
+            "feedwatch_notifier_latency_seconds_bucket{notifier=\"desk\",le=\"3600\"} 1\n");
+}
+
 TEST_F(MetricsTest, EveryFetchResultHasItsSampleFromTheStart) {
   const std::string text = metrics_.Render();
   for (const FetchResult result : kFetchResults) {

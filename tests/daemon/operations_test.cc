@@ -90,7 +90,10 @@ TEST(Operations, MetricsPassPromtoolAndCountTheWorkDone) {
     ASSERT_EQ(res->status, 200);
     EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
     scrape = res->body;
-    if (Sample(scrape, R"(feedwatch_fetches_total{result="unchanged"})") >= 1) break;
+    if (Sample(scrape, R"(feedwatch_fetches_total{result="unchanged"})") >= 1 &&
+        Sample(scrape, R"(feedwatch_notifier_latency_seconds_count{notifier="console"})") >= 1) {
+      break;
+    }
     std::this_thread::sleep_for(100ms);
   }
   EXPECT_EQ(Sample(scrape, R"(feedwatch_fetches_total{result="ok"})"), 1) << scrape;
@@ -100,6 +103,10 @@ TEST(Operations, MetricsPassPromtoolAndCountTheWorkDone) {
   EXPECT_EQ(Sample(scrape, R"(feedwatch_deliveries_total{notifier="console",result="sent"})"), 1)
       << scrape;
   EXPECT_GE(Sample(scrape, "feedwatch_fetch_duration_seconds_count"), 2) << scrape;
+  // The alert's latency, from its item's publication (the fixture's items are old: +Inf).
+  EXPECT_EQ(Sample(scrape, R"(feedwatch_alert_latency_seconds_count{feed="wire"})"), 1) << scrape;
+  EXPECT_EQ(Sample(scrape, R"(feedwatch_notifier_latency_seconds_count{notifier="console"})"), 1)
+      << scrape;
   EXPECT_EQ(Sample(scrape, "feedwatch_database_writable"), 1) << scrape;
 
   // promtool, the Prometheus project's own checker, reads the scrape.
