@@ -47,15 +47,18 @@ Result<feeds::Feed> ReadFeed(const std::string& file_or_url) {
   return feed;
 }
 
+std::string Span(Seconds span) {
+  const int64_t magnitude = span.count() < 0 ? -span.count() : span.count();
+  return magnitude < 120      ? std::to_string(magnitude) + "s"
+         : magnitude < 7200   ? std::to_string(magnitude / 60) + "m"
+         : magnitude < 172800 ? std::to_string(magnitude / 3600) + "h"
+                              : std::to_string(magnitude / 86400) + "d";
+}
+
 std::string Ago(const std::optional<TimePoint>& when, TimePoint now) {
   if (!when) return "never";
-  const int64_t seconds = (now - *when).count();
-  const int64_t magnitude = seconds < 0 ? -seconds : seconds;
-  std::string amount = magnitude < 120      ? std::to_string(magnitude) + "s"
-                       : magnitude < 7200   ? std::to_string(magnitude / 60) + "m"
-                       : magnitude < 172800 ? std::to_string(magnitude / 3600) + "h"
-                                            : std::to_string(magnitude / 86400) + "d";
-  return seconds < 0 ? "in " + amount : amount + " ago";
+  const Seconds since = now - *when;
+  return since.count() < 0 ? "in " + Span(since) : Span(since) + " ago";
 }
 
 std::string Printf(const char* format, ...) {

@@ -43,6 +43,8 @@ Result<daemon::Document> FetchInput(const std::string& file_or_url);
 // (65).
 Result<feeds::Feed> ReadFeed(const std::string& file_or_url);
 
+// "42s", "3m", "5h", "2d": a span's magnitude, rounded down.
+std::string Span(Seconds span);
 // "42s ago", "3m ago", "5h ago", "2d ago", "in 10s"; "never" without a time.
 std::string Ago(const std::optional<TimePoint>& when, TimePoint now);
 

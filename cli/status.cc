@@ -1,6 +1,8 @@
 #include "cli/status.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,15 +12,56 @@
 #include "base/text.h"
 #include "daemon/alert_feeds.h"
 #include "daemon/feed_health.h"
+#include "daemon/publishing_rate.h"
 
 namespace feedwatch::cli {
 namespace {
 
 using daemon::FeedHealth;
 
+// A poll that started this late past its due time for want of a transfer slot is told.
+constexpr Seconds kSlotWaitTold{10};
+
 // An instance whose heartbeat (every 5 s) is under a minute old; the others stopped or died.
 bool IsLive(const store::InstanceInfo& instance, TimePoint now) {
   return now - instance.last_seen_at < std::chrono::minutes(1);
+}
+
+// Of the alerts sent in the last day: how many, and the median and 90th percentile of their
+// latency from publication.
+struct Latency {
+  int alerts = 0;
+  Seconds median{0};
+  Seconds p90{0};
+};
+
+Latency LatencyOf(std::vector<Seconds> latencies) {
+  Latency latency;
+  latency.alerts = static_cast<int>(latencies.size());
+  if (latencies.empty()) return latency;
+  std::sort(latencies.begin(), latencies.end());
+  // The nearest rank.
+  const auto rank = [&](double p) {
+    const auto n = static_cast<double>(latencies.size());
+    return latencies[static_cast<size_t>(std::max(std::ceil(p * n) - 1, 0.0))];
+  };
+  latency.median = rank(0.5);
+  latency.p90 = rank(0.9);
+  return latency;
+}
+
+// "38s/1m": median and p90; "-" when no alert went out.
+std::string FormatLatency(const Latency& latency) {
+  if (latency.alerts == 0) return "-";
+  return Span(latency.median) + "/" + Span(latency.p90);
+}
+
+// "42/h", "3.5/h", "2/day"; "-" when the feed's history shows no rate yet.
+std::string FormatRate(double items_per_hour) {
+  if (items_per_hour <= 0) return "-";
+  if (items_per_hour >= 10) return Printf("%.0f/h", items_per_hour);
+  if (items_per_hour >= 1) return Printf("%.1f/h", items_per_hour);
+  return Printf("%.1f/day", items_per_hour * 24);
 }
 
 struct FeedRow {
@@ -27,12 +70,16 @@ struct FeedRow {
   std::string health{daemon::HealthName(FeedHealth::kNew)};
   const store::FeedState* state = nullptr;  // null: nothing known (never polled, url changed)
   std::string detail;
+  double items_per_hour = 0;     // expected now, from its publishing history
+  std::optional<Seconds> every;  // the delay its last success chose
+  Latency latency;
 };
 
 // Each configured feed, then feeds the store knows that the configuration no longer lists
 // ("removed"); who polls it now, when its lease is current. Rows point into `by_name`.
 std::vector<FeedRow> FeedRows(const config::Config& config,
                               const std::map<std::string, store::FeedState>& by_name,
+                              const std::map<std::string, std::vector<Seconds>>& latencies,
                               TimePoint now) {
   std::vector<FeedRow> rows;
   const auto add = [&](const std::string& name, const store::FeedState* state,
@@ -45,6 +92,14 @@ std::vector<FeedRow> FeedRows(const config::Config& config,
     }
     row.state = state;
     if (state == nullptr) return;
+    row.items_per_hour = daemon::ItemsPerHour(state->history, now);
+    if (state->last_attempt_at && state->last_attempt_at == state->last_success_at &&
+        state->next_due_at) {
+      row.every = *state->next_due_at - *state->last_attempt_at;
+    }
+    if (const auto it = latencies.find(name); it != latencies.end()) {
+      row.latency = LatencyOf(it->second);
+    }
     row.health = configured_url.empty() ? "removed" : daemon::HealthName(daemon::HealthOf(*state));
     row.detail = state->last_error;
     if (state->consecutive_failures > 1 && !row.detail.empty()) {
@@ -55,6 +110,11 @@ std::vector<FeedRow> FeedRows(const config::Config& config,
     }
     if (!state->last_articles.empty()) {
       row.detail += (row.detail.empty() ? "" : "; ") + ("articles: " + state->last_articles);
+    }
+    if (state->slot_wait >= kSlotWaitTold) {
+      row.detail += (row.detail.empty() ? "" : "; ") +
+                    ("started " + Span(state->slot_wait) +
+                     " late: its host's per_host limit (or concurrency) was taken");
     }
     if (!state->lease_owner.empty() && state->lease_until && *state->lease_until >= now) {
       row.detail += (row.detail.empty() ? "" : "; ") + ("polling: " + state->lease_owner);
@@ -76,27 +136,46 @@ struct NotifierRow {
   std::string name;
   std::string type;
   store::Store::NotifierOutbox outbox;
+  Latency latency;
 };
 
 // Every configured notifier, then any the outbox still holds deliveries for ("removed").
-std::vector<NotifierRow> NotifierRows(const config::Config& config,
-                                      const std::vector<store::Store::NotifierOutbox>& held) {
+std::vector<NotifierRow> NotifierRows(
+    const config::Config& config, const std::vector<store::Store::NotifierOutbox>& held,
+    const std::map<std::string, std::vector<Seconds>>& latencies) {
   std::vector<NotifierRow> notifiers;
   std::map<std::string, store::Store::NotifierOutbox> by_notifier;
   for (const store::Store::NotifierOutbox& outbox : held) by_notifier[outbox.notifier] = outbox;
   for (const config::NotifierConfig& notifier : config.notifiers) {
     const auto it = by_notifier.find(notifier.name);
-    notifiers.push_back({notifier.name, std::string(config::NotifierTypeName(notifier)),
-                         it == by_notifier.end() ? store::Store::NotifierOutbox{} : it->second});
+    notifiers.push_back({notifier.name,
+                         std::string(config::NotifierTypeName(notifier)),
+                         it == by_notifier.end() ? store::Store::NotifierOutbox{} : it->second,
+                         {}});
     if (it != by_notifier.end()) by_notifier.erase(it);
   }
-  for (const auto& [name, outbox] : by_notifier) notifiers.push_back({name, "removed", outbox});
+  for (const auto& [name, outbox] : by_notifier) notifiers.push_back({name, "removed", outbox, {}});
+  for (NotifierRow& row : notifiers) {
+    if (const auto it = latencies.find(row.name); it != latencies.end()) {
+      row.latency = LatencyOf(it->second);
+    }
+  }
   return notifiers;
 }
 
 // Whether the feed is polled again, so that its next due time means something.
 bool Polls(const FeedRow& row) {
   return row.state != nullptr && !row.state->gone && row.health != "removed";
+}
+
+// The alerts of the last day: how many, median and p90 in seconds (null when none).
+nlohmann::ordered_json LatencyJson(const Latency& latency) {
+  const auto seconds = [&](Seconds s) {
+    return latency.alerts > 0 ? nlohmann::ordered_json(s.count()) : nlohmann::ordered_json(nullptr);
+  };
+  return {{"alerts_last_day", latency.alerts},
+          {"median_seconds", seconds(latency.median)},
+          {"p90_seconds", seconds(latency.p90)}};
 }
 
 void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
@@ -121,7 +200,12 @@ void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
          {"last_error", state != nullptr ? state->last_error : ""},
          {"moved_to", state != nullptr ? state->moved_to : ""},
          {"last_articles", state != nullptr ? state->last_articles : ""},
-         {"polled_by", state != nullptr ? state->lease_owner : ""}});
+         {"polled_by", state != nullptr ? state->lease_owner : ""},
+         {"items_per_hour", row.items_per_hour},
+         {"poll_every_seconds",
+          row.every ? nlohmann::ordered_json(row.every->count()) : nlohmann::ordered_json(nullptr)},
+         {"slot_wait_seconds", state != nullptr ? state->slot_wait.count() : 0},
+         {"latency", LatencyJson(row.latency)}});
   }
   nlohmann::ordered_json notifier_list = nlohmann::ordered_json::array();
   for (const NotifierRow& row : notifiers) {
@@ -130,7 +214,8 @@ void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
                              {"pending", row.outbox.pending},
                              {"dead", row.outbox.dead},
                              {"oldest_pending", time(row.outbox.oldest_pending)},
-                             {"last_sent", time(row.outbox.last_sent)}});
+                             {"last_sent", time(row.outbox.last_sent)},
+                             {"latency", LatencyJson(row.latency)}});
   }
   nlohmann::ordered_json document{
       {"store", backend}, {"feeds", feeds}, {"notifiers", notifier_list}};
@@ -162,26 +247,28 @@ void PrintTables(const std::vector<FeedRow>& rows, const std::vector<NotifierRow
     }
     out << "\n";
   }
-  out << Printf("%-24s %-9s %-18s %-13s %-10s %s\n", "FEED", "HEALTH", "LAST STATUS",
-                "LAST SUCCESS", "NEXT", "DETAIL");
+  out << Printf("%-24s %-9s %-18s %-13s %-10s %-8s %-6s %-13s %s\n", "FEED", "HEALTH",
+                "LAST STATUS", "LAST SUCCESS", "NEXT", "RATE", "EVERY", "LATENCY 50/90", "DETAIL");
   for (const FeedRow& row : rows) {
     const store::FeedState* state = row.state;
     out << Printf(
-        "%-24s %-9s %-18s %-13s %-10s %s\n", row.name.c_str(), row.health.c_str(),
+        "%-24s %-9s %-18s %-13s %-10s %-8s %-6s %-13s %s\n", row.name.c_str(), row.health.c_str(),
         state != nullptr && !state->last_status.empty() ? state->last_status.c_str() : "-",
         state != nullptr ? Ago(state->last_success_at, now).c_str() : "never",
         Polls(row) && state->next_due_at ? Ago(state->next_due_at, now).c_str() : "-",
-        row.detail.c_str());
+        FormatRate(row.items_per_hour).c_str(),
+        row.every && Polls(row) ? Span(*row.every).c_str() : "-",
+        FormatLatency(row.latency).c_str(), row.detail.c_str());
   }
-  out << Printf("\n%-24s %-9s %7s %5s %-15s %s\n", "NOTIFIER", "TYPE", "PENDING", "DEAD",
-                "OLDEST PENDING", "LAST SENT");
+  out << Printf("\n%-24s %-9s %7s %5s %-15s %-13s %s\n", "NOTIFIER", "TYPE", "PENDING", "DEAD",
+                "OLDEST PENDING", "LAST SENT", "LATENCY 50/90");
   int pending = 0;
   int dead = 0;
   for (const NotifierRow& row : notifiers) {
-    out << Printf("%-24s %-9s %7d %5d %-15s %s\n", row.name.c_str(), row.type.c_str(),
+    out << Printf("%-24s %-9s %7d %5d %-15s %-13s %s\n", row.name.c_str(), row.type.c_str(),
                   row.outbox.pending, row.outbox.dead,
                   row.outbox.oldest_pending ? Ago(row.outbox.oldest_pending, now).c_str() : "-",
-                  Ago(row.outbox.last_sent, now).c_str());
+                  Ago(row.outbox.last_sent, now).c_str(), FormatLatency(row.latency).c_str());
     pending += row.outbox.pending;
     dead += row.outbox.dead;
   }
@@ -200,14 +287,24 @@ Status PrintStatus(const Paths& paths, bool json, std::ostream& out) {
   std::map<std::string, store::FeedState> by_name;
   for (store::FeedState& state : *states) by_name[state.name] = std::move(state);
   const TimePoint now = SystemClock().Now();
-  const std::vector<FeedRow> rows = FeedRows(existing->config, by_name, now);
+  // The latency of the alerts of the last day, by feed and by notifier.
+  Result<std::vector<store::Store::AlertLatency>> sent =
+      store.AlertLatencies(now - std::chrono::hours(24));
+  if (!sent) return sent.error();
+  std::map<std::string, std::vector<Seconds>> by_feed;
+  std::map<std::string, std::vector<Seconds>> by_notifier;
+  for (const store::Store::AlertLatency& alert : *sent) {
+    by_feed[alert.feed].push_back(alert.latency);
+    by_notifier[alert.notifier].push_back(alert.latency);
+  }
+  const std::vector<FeedRow> rows = FeedRows(existing->config, by_name, by_feed, now);
   // The instances seen within a day: none where one instance runs (SQLite).
   Result<std::vector<store::InstanceInfo>> instances =
       store.coordination().Instances(now - std::chrono::hours(24));
   if (!instances) return instances.error();
   Result<std::vector<store::Store::NotifierOutbox>> held = store.NotifierOutboxes();
   if (!held) return held.error();
-  const std::vector<NotifierRow> notifiers = NotifierRows(existing->config, *held);
+  const std::vector<NotifierRow> notifiers = NotifierRows(existing->config, *held, by_notifier);
   if (json) {
     PrintJson(store.backend(), rows, notifiers, *instances, now, out);
   } else {

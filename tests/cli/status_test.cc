@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -32,12 +37,12 @@ TEST(Status, ShowsEachFeedsHealth) {
   EXPECT_NE(text.find("\nwire                     ok        200                "),
             std::string::npos)
       << text;
-  EXPECT_NE(
-      text.find("\n\nNOTIFIER                 TYPE      PENDING  DEAD OLDEST PENDING  LAST SENT\n"
-                "console                  console         0     0 -               "),
-      std::string::npos)
+  EXPECT_NE(text.find("\n\nNOTIFIER                 TYPE      PENDING  DEAD OLDEST PENDING  "
+                      "LAST SENT     LATENCY 50/90\n"
+                      "console                  console         0     0 -               "),
+            std::string::npos)
       << text;
-  EXPECT_TRUE(text.ends_with(" ago\noutbox: 0 pending, 0 dead\n")) << text;
+  EXPECT_TRUE(text.ends_with("\noutbox: 0 pending, 0 dead\n")) << text;
   EXPECT_EQ(text.find("INSTANCE"), std::string::npos) << "one instance owns a SQLite store";
 
   std::ostringstream json;
@@ -48,6 +53,68 @@ TEST(Status, ShowsEachFeedsHealth) {
   EXPECT_NE(json.str().find(R"("health": "ok",)"), std::string::npos) << json.str();
   EXPECT_NE(json.str().find(R"("consecutive_failures": 0,)"), std::string::npos) << json.str();
   EXPECT_NE(json.str().find(R"("instances": [])"), std::string::npos) << json.str();
+}
+
+// An RFC 822 date, as feeds write them.
+std::string Rfc822(TimePoint t) {
+  const std::time_t time = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  std::array<char, 64> text{};
+  return {text.data(), std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm)};
+}
+
+TEST(Status, ShowsEachFeedsPublishingRateIntervalAndAlertLatency) {
+  const testing::TempDir dir;
+  // An agency's feed: 30 items two minutes apart, the newest a minute old; the one about
+  // Darchiev was published five minutes ago.
+  const TimePoint now = SystemClock().Now();
+  std::string rss = "<rss version=\"2.0\"><channel><title>Wire</title>";
+  for (int i = 0; i < 30; ++i) {
+    const std::string n = std::to_string(i);
+    rss.append("<item><title>").append(i == 2 ? "Darchiev meets the deputy minister" : "Story ");
+    rss.append(n).append("</title><link>https://wire.example/").append(n).append("</link>");
+    rss.append("<pubDate>").append(Rfc822(now - std::chrono::minutes(1 + 2 * i)));
+    rss.append("</pubDate></item>");
+  }
+  testing::WriteFile(dir.path() / "wire.rss", rss + "</channel></rss>");
+  const Paths paths{.config = (dir.path() / "feedwatch.toml").string()};
+  testing::WriteFile(paths.config, R"([daemon]
+state_dir = "state"
+[[feed]]
+name = "wire"
+url = "file:wire.rss"
+interval = "10m"
+[[watch]]
+name = "darchiev"
+query = "Darchiev"
+[[notify]]
+name = "console"
+type = "console"
+)");
+  ASSERT_TRUE(RunOnce(paths.config).status.ok());
+  std::ostringstream out;
+  ASSERT_TRUE(PrintStatus(paths, false, out).ok());
+  // About 30 items an hour, so polled every two minutes; the alert left five minutes after
+  // its item was published.
+  const std::string text = out.str();
+  const std::regex row(R"(\nwire +ok +200 +\S+ ago +in \S+ +(\d+)/h +(\d+)m +(\d+)m/(\d+)m )");
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(text, match, row)) << text;
+  EXPECT_NEAR(std::stoi(match[1]), 30, 3) << text;
+  EXPECT_EQ(match[2], "2") << text;
+  EXPECT_EQ(match[3], "5") << text;
+  EXPECT_NE(text.find("0s ago        5m/5m\n"), std::string::npos) << text;
+
+  std::ostringstream json;
+  ASSERT_TRUE(PrintStatus(paths, true, json).ok());
+  const nlohmann::json status = nlohmann::json::parse(json.str());
+  const nlohmann::json& feed = status["feeds"][0];
+  EXPECT_NEAR(feed["items_per_hour"].get<double>(), 30, 3);
+  EXPECT_NEAR(feed["poll_every_seconds"].get<int>(), 120, 12);  // +-10% of jitter
+  EXPECT_EQ(feed["latency"]["alerts_last_day"], 1);
+  EXPECT_NEAR(feed["latency"]["median_seconds"].get<int>(), 300, 2);
+  EXPECT_EQ(status["notifiers"][0]["latency"], feed["latency"]);
 }
 
 TEST(Status, AFeedGoneFromTheConfigurationIsShownAsRemoved) {

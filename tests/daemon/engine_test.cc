@@ -303,6 +303,21 @@ TEST_F(EngineTest, FeedsOnOneHostNeverExceedThePerHostLimit) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(State("f" + std::to_string(i)).last_status, "200");
 }
 
+TEST_F(EngineTest, APollHeldBackByItsHostsLimitRecordsHowLongItWaited) {
+  std::string feeds;
+  for (int i = 0; i < 3; ++i) {
+    const std::string url = "http://slow.example/feed/" + std::to_string(i);
+    http_.On(
+        url, [](const net::Request&) { return Answer(200, kRss); }, 20s);
+    feeds += Feed("f" + std::to_string(i), url);
+  }
+  PollOnce(feeds, "per_host = 1\n");
+  std::vector<int64_t> waits;
+  for (int i = 0; i < 3; ++i) waits.push_back(State("f" + std::to_string(i)).slot_wait.count());
+  std::sort(waits.begin(), waits.end());
+  EXPECT_EQ(waits, (std::vector<int64_t>{0, 20, 40}));
+}
+
 TEST_F(EngineTest, TheGlobalLimitHoldsAcrossHosts) {
   std::string feeds;
   for (int i = 0; i < 12; ++i) {
