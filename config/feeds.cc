@@ -85,6 +85,27 @@ std::optional<std::string> FeedUrl(Reader& reader, const toml::table& table) {
   return std::nullopt;
 }
 
+// `table`'s min_interval, or `fallback`: a second at least, and not longer than `interval` (an
+// inherited one longer than a table's own interval just makes its polls fixed).
+Duration MinInterval(Reader& reader, const toml::table& table, Duration interval,
+                     Duration fallback) {
+  const std::optional<Duration> value = reader.DurationValue(table, "min_interval");
+  if (!value) return fallback;
+  const toml::source_position where = table.get("min_interval")->source().begin;
+  if (*value < std::chrono::seconds(1)) {
+    reader.Add(where, "min_interval must be at least 1s");
+    return fallback;
+  }
+  if (*value > interval) {
+    reader.Add(where, "min_interval must not be longer than interval (" +
+                          std::to_string(
+                              std::chrono::duration_cast<std::chrono::seconds>(interval).count()) +
+                          "s): it is the shortest time between two polls, interval the longest");
+    return fallback;
+  }
+  return *value;
+}
+
 // fetch_articles, max_articles and article_wait of `table` over `fallback`'s.
 template <typename Settings>
 void ArticleSettings(Reader& reader, const toml::table& table, const FeedDefaults& fallback,
@@ -118,7 +139,8 @@ FeedDefaults LoadDefaults(Reader& reader, const toml::table& root, ScheduleSetti
                     "max_alerts", "fetch_articles", "max_articles", "article_wait"},
                    "[defaults]");
   if (auto d = reader.DurationValue(*table, "interval")) defaults.interval = *d;
-  if (auto d = reader.DurationValue(*table, "min_interval")) defaults.min_interval = *d;
+  defaults.min_interval =
+      MinInterval(reader, *table, defaults.interval, FeedDefaults{}.min_interval);
   reader.Integer(*table, "max_items", 1, kMaxItemsLimit, defaults.max_items);
   reader.Integer(*table, "max_alerts", 1, kMaxItemsLimit, defaults.max_alerts);
   if (auto d = reader.DurationValue(*table, "max_backoff")) schedule.max_backoff = *d;
@@ -141,8 +163,7 @@ std::vector<FeedConfig> LoadFeeds(Reader& reader, const toml::table& root,
     const auto name = reader.Name(*table, "[[feed]]", first_line, "feed");
     const auto url = FeedUrl(reader, *table);
     feed.interval = reader.DurationValue(*table, "interval").value_or(defaults.interval);
-    feed.min_interval =
-        reader.DurationValue(*table, "min_interval").value_or(defaults.min_interval);
+    feed.min_interval = MinInterval(reader, *table, feed.interval, defaults.min_interval);
     feed.initial_lookback = Lookback(reader, *table, defaults.initial_lookback);
     ArticleSettings(reader, *table, defaults, feed);
     if (!name || !url) continue;

@@ -321,7 +321,8 @@ void Dispatcher::Finished(const config::NotifierConfig& notifier, const Plan& pl
       for (const store::Delivery& d : plan.deliveries) {
         if (metrics_ == nullptr) continue;  // else each alert's latency from its publication
         metrics_->AlertSent(d.feed, notifier.name,
-                            now - store::AlertOrigin(d.published, d.matched_at));
+                            std::max(now - store::AlertOrigin(d.published, d.matched_at),
+                                     Seconds(0)));  // another instance's clock may be ahead
       }
       for (const std::int64_t id : ids) brought_forward_.erase(id);
       BringForward(notifier.name, now);

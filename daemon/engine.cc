@@ -80,7 +80,7 @@ std::string Engine::FetchUrl(size_t index) const {
 void Engine::StartFetches() {
   const TimePoint now = once() ? TimePoint::max() : clock_.Now();
   while (true) {
-    std::vector<size_t> ready = scheduler_.Take(now);
+    std::vector<size_t> ready = scheduler_.Take(now, clock_.Now());
     const size_t taken = ready.size();
     if (taken > 0 && !once()) ready = Claim(std::move(ready));
     for (const size_t feed : ready) Start(feed);
@@ -147,7 +147,7 @@ void Engine::Start(size_t index) {
   const net::Request request = FeedRequest(config_.http, internal_networks_, url,
                                            runtime.state.etag, runtime.state.last_modified);
   runtime.started = clock_.Monotonic();
-  runtime.slot_wait = scheduler_.Late(index, clock_.Now());
+  runtime.slot_wait = scheduler_.Waited(index, clock_.Now());
   spdlog::debug("feed {}: fetching {}", feed.name, url);
   http_.Start(request, [this, index](Result<net::Response> response) {
     OnFetched(index, std::move(response));

@@ -211,17 +211,14 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
                             std::move(hits));
     }
   }
+  result.items = result.records.size();
   HoldPastMaxAlerts(input, result);
   return result;
 }
 
-constexpr std::string_view kSummaryPrefix = "feedwatch:held:";
-
 std::string SummaryKey(const std::string& watch, TimePoint now) {
-  return std::string(kSummaryPrefix) + watch + ":" + std::to_string(now.time_since_epoch().count());
+  return "feedwatch:held:" + watch + ":" + std::to_string(now.time_since_epoch().count());
 }
-
-bool IsSummaryKey(std::string_view key) { return key.starts_with(kSummaryPrefix); }
 
 // Past the feed's max_alerts, a poll's further new stories are recorded without deliveries
 // (`feedwatch matches` lists them, later copies link to them) and each watch that had some gets

@@ -83,6 +83,7 @@ struct PipelineResult {
   // One per parsed item, in feed order; each new or edited item's matches.
   std::vector<store::ItemRecord> records;
   std::vector<ItemFate> fates;  // parallel to records
+  size_t items = 0;             // records of the feed's items, the first ones: summaries follow
   int new_items = 0;            // kNew and kBeforeLookback
   int new_alerts = 0;           // matches of new items that start a story, summaries included
   // Matches past the feed's max_alerts: recorded without deliveries, and told in one summary
@@ -95,8 +96,6 @@ struct PipelineResult {
 
 // The key of the record that sums up a watch's held alerts of one poll.
 std::string SummaryKey(const std::string& watch, TimePoint now);
-// Whether a record is such a summary, not an item.
-bool IsSummaryKey(std::string_view key);
 
 class ItemPipeline {
  public:

@@ -165,9 +165,8 @@ Status PollCommitter::Write(const config::FeedConfig& feed, const feeds::Feed& p
   // The publishing rate: the new items' dates, or every item's on the history's first read.
   std::vector<std::optional<TimePoint>> dates;
   const bool first_read = !poll.history || !poll.history->since;
-  for (size_t i = 0; i < piped->records.size(); ++i) {
+  for (size_t i = 0; i < piped->items; ++i) {
     const ItemFate fate = piped->fates[i];
-    if (IsSummaryKey(piped->records[i].key)) continue;
     if (first_read || fate == ItemFate::kNew || fate == ItemFate::kBeforeLookback) {
       dates.push_back(piped->records[i].published);
     }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
+#include <cstdint>
 
 namespace feedwatch::daemon {
 namespace {
@@ -21,16 +23,22 @@ constexpr std::chrono::hours kDayPattern{7 * 24};
 // it had been seen this many more hours at that rate.
 constexpr double kHourPrior = 2;
 constexpr double kDayPrior = 12;
+// The hour of the day raises the rate to this many times the day's at most: a feed that
+// publishes once a day, always at 09:00, is not polled each morning as if it published hourly.
+constexpr double kMostHourShare = 3;
+// A date before this is a placeholder (0, 1970), not a publication.
+constexpr TimePoint kEarliestDate{Seconds(946'684'800)};  // 2000-01-01
 
+// Times before 1970 and after 2^31 hours (year 246,953) are not in a history.
 std::int32_t HourOf(TimePoint t) {
-  return static_cast<std::int32_t>(
-      std::chrono::floor<std::chrono::hours>(t.time_since_epoch()).count());
+  const std::int64_t hour = std::chrono::floor<std::chrono::hours>(t.time_since_epoch()).count();
+  return static_cast<std::int32_t>(std::clamp<std::int64_t>(hour, 0, INT32_MAX));
 }
 
 TimePoint StartOf(std::int32_t hour) { return TimePoint(std::chrono::hours(hour)); }
 
 // 0 = Sunday; Unix hour 0 was on a Thursday.
-int WeekdayOf(std::int32_t hour) { return static_cast<int>((hour / 24 + 4) % 7); }
+int WeekdayOf(std::int64_t hour) { return static_cast<int>((hour / 24 + 4) % 7); }
 
 double HoursIn(Seconds span) { return static_cast<double>(span.count()) / 3600; }
 
@@ -58,13 +66,15 @@ store::PublishingHistory Observe(store::PublishingHistory history,
   const auto believed = [&](const std::optional<TimePoint>& date, TimePoint from) {
     return date && *date <= now + kClockSkew && *date >= from;
   };
+  // A history that begins in the future (the clock was set back) is begun again.
+  if (history.since && *history.since > now + kClockSkew) history = {};
   if (!history.since) {
     // The feed's first read: the dates it lists are its history.
     std::vector<TimePoint> usable;
     bool older = false;  // it lists items from before the window: the window is all seen
     for (const std::optional<TimePoint>& date : dates) {
       if (believed(date, oldest_kept)) usable.push_back(std::min(*date, now));
-      older = older || (date && *date < oldest_kept);
+      older = older || (date && *date < oldest_kept && *date >= kEarliestDate);
     }
     // Every item dated alike: the time the feed was built, not when each was published.
     if (usable.size() > 1 && std::all_of(usable.begin(), usable.end(),
@@ -87,7 +97,7 @@ store::PublishingHistory Observe(store::PublishingHistory history,
 
 double ItemsPerHour(const store::PublishingHistory& history, TimePoint now) {
   if (!history.since || now <= *history.since) return 0;
-  const TimePoint since = *history.since;
+  const TimePoint since = std::max(*history.since, now - kHistoryWindow);
   // The rate from the start of `from`'s hour (or the history's) to now.
   const auto rate_from = [&](TimePoint from) {
     const TimePoint start = std::max(since, StartOf(HourOf(from)));
@@ -110,7 +120,7 @@ double ItemsPerHour(const store::PublishingHistory& history, TimePoint now) {
   std::array<double, 7> items_by_day{};
   std::array<double, 7> day_hours_seen{};
   const std::int32_t now_hour = HourOf(now);
-  for (std::int32_t h = HourOf(since); h <= now_hour; ++h) {
+  for (std::int64_t h = HourOf(since); h <= now_hour; ++h) {
     hours_seen[static_cast<size_t>(h % 24)] += 1;
     day_hours_seen[static_cast<size_t>(WeekdayOf(h))] += 1;
   }
@@ -118,13 +128,14 @@ double ItemsPerHour(const store::PublishingHistory& history, TimePoint now) {
     items_by_hour[static_cast<size_t>(h.hour % 24)] += h.items;
     items_by_day[static_cast<size_t>(WeekdayOf(h.hour))] += h.items;
   }
-  const auto hour_rate = [&](std::int32_t hour) {
+  const auto hour_rate = [&](std::int64_t hour) {
     const auto h = static_cast<size_t>(hour % 24);
     return (items_by_hour[h] + overall * kHourPrior) / (hours_seen[h] + kHourPrior);
   };
   // This hour's rate or the next one's, whichever is higher: polling speeds up before a
   // morning's first items, not after them.
-  double usual = std::max(hour_rate(now_hour), hour_rate(now_hour + 1));
+  double usual =
+      std::min(std::max(hour_rate(now_hour), hour_rate(now_hour + 1)), kMostHourShare * overall);
   if (now - since >= kDayPattern) {
     const auto d = static_cast<size_t>(WeekdayOf(now_hour));
     usual *= (items_by_day[d] + overall * kDayPrior) / (day_hours_seen[d] + kDayPrior) / overall;

@@ -10,8 +10,8 @@
 // The rate expected at a time is the highest of:
 // - the recent rate, over the last one to two hours and the last six, once three items show it;
 // - the usual rate: over the whole history, or, from three days of history on, the rate of this
-//   hour of the day and of the next (a morning's first items are not waited for), scaled by the
-//   weekday's share from a week on. Each hour's and day's rate is drawn towards the overall rate
+//   hour of the day and of the next (a morning's first items are not waited for), at most
+//   three times the overall rate, scaled by the weekday's share from a week on. Each hour's and day's rate is drawn towards the overall rate
 //   in proportion to how little of it was seen.
 #pragma once
 

@@ -12,6 +12,8 @@ namespace feedwatch::daemon {
 namespace {
 
 constexpr Seconds kMaxRetryAfter{24 * 3600};
+// Polls per item published, at most: the politeness a busy feed's latency is bought with.
+constexpr double kPollsPerItem = 1.5;
 
 std::optional<int64_t> Number(std::string_view text) {
   while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
@@ -52,12 +54,15 @@ std::optional<Seconds> ParseRetryAfter(std::string_view value, TimePoint now) {
 }
 
 Seconds DelayAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint) {
-  const Seconds longest = ToSeconds(bounds.interval);
-  const Seconds shortest = std::min(ToSeconds(bounds.min_interval), longest);
+  // A second at least: an interval of milliseconds is no reason to poll in a loop.
+  const Seconds longest = std::max(ToSeconds(bounds.interval), Seconds(1));
+  const Seconds shortest = std::clamp(ToSeconds(bounds.min_interval), Seconds(1), longest);
   Seconds base = longest;
-  // The mean time between items: about one poll per item published.
-  if (items_per_hour * static_cast<double>(longest.count()) > 3600) {
-    base = std::max(shortest, Seconds(std::llround(3600 / items_per_hour)));
+  // Two thirds of the mean time between items: an item waits a third of a gap on average, for
+  // one and a half polls per item published.
+  const double polls_per_hour = kPollsPerItem * items_per_hour;
+  if (polls_per_hour * static_cast<double>(longest.count()) > 3600) {
+    base = std::max(shortest, Seconds(std::llround(3600 / polls_per_hour)));
   }
   if (!hint) return base;
   return std::clamp(*hint, base, 4 * longest);
@@ -112,7 +117,8 @@ std::optional<Seconds> FeedHints::FreshFor(const net::Response& response, TimePo
 
 TimePoint NextDueAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint,
                               const FeedHints& feed, std::string_view name, TimePoint now) {
-  const Seconds shortest = std::min(ToSeconds(bounds.min_interval), ToSeconds(bounds.interval));
+  const Seconds shortest = std::clamp(ToSeconds(bounds.min_interval), Seconds(1),
+                                      std::max(ToSeconds(bounds.interval), Seconds(1)));
   const TimePoint due =
       now + std::max(shortest, Jitter(DelayAfterSuccess(bounds, items_per_hour, hint), name, now));
   const TimePoint latest = now + DelayAfterSuccess(bounds, 0, Seconds::max());

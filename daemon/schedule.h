@@ -1,9 +1,9 @@
 // When to poll a feed next: pure functions of what the last poll found, so the policy is tested
 // with a fake clock and no network.
 //
-// After a success: the feed's mean time between items at the rate it is expected to publish
-// (publishing_rate.h), between `min_interval` and `interval`: a feed that publishes every
-// minute or two is polled every minute or two, one that publishes a few times a day every
+// After a success: two thirds of the feed's mean time between items at the rate it is expected
+// to publish (publishing_rate.h), between `min_interval` and `interval`: a feed that publishes
+// every two minutes is polled every 80 s, one that publishes a few times a day every
 // `interval`, as if its rate were unknown. Longer when the server says its content stays fresh
 // longer (Cache-Control max-age, Expires, RSS <ttl>), never longer than four intervals; never
 // sooner than `min_interval`, whatever a server or the jitter says. After a failure: the

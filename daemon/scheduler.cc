@@ -70,13 +70,14 @@ void Scheduler::UpdateReady(std::uint32_t id) {
   ready_.insert({*host.ready_entry, id});
 }
 
-std::vector<Scheduler::Feed> Scheduler::Take(TimePoint now) {
+std::vector<Scheduler::Feed> Scheduler::Take(TimePoint due_by, std::optional<TimePoint> now) {
   // Due feeds join their host's queue.
-  while (!timeline_.empty() && timeline_.begin()->first <= now) {
+  while (!timeline_.empty() && timeline_.begin()->first <= due_by) {
     const Entry entry = *timeline_.begin();
     timeline_.erase(timeline_.begin());
     FeedSlot& slot = feeds_[entry.second];
     slot.where = Where::kWaiting;
+    slot.queued = now.value_or(due_by);
     Host& host = hosts_[slot.host];
     host.waiting.insert(entry);
     ++waiting_;

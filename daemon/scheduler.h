@@ -37,9 +37,10 @@ class Scheduler {
   // taken and finished is not fetched again until it is scheduled again.
   void Schedule(Feed feed, TimePoint due);
 
-  // The feeds to fetch now: those due at or before `now`, in due order, as far as the limits
-  // allow. Each is in flight until Finished.
-  std::vector<Feed> Take(TimePoint now);
+  // The feeds to fetch now: those due at or before `due_by`, in due order, as far as the limits
+  // allow. Each is in flight until Finished. `now` (default `due_by`) is the clock's time: a
+  // due feed that finds no free slot waits from then (Waited).
+  std::vector<Feed> Take(TimePoint due_by, std::optional<TimePoint> now = std::nullopt);
   // The fetch of `feed` ended; its slot is free. Schedule it again to fetch it again.
   void Finished(Feed feed);
 
@@ -48,10 +49,10 @@ class Scheduler {
   bool TakeSlot(std::string_view url);
   void ReturnSlot(std::string_view url);
 
-  // How long after the time it was last scheduled for `feed` starts at `now` (0 if early):
-  // the time it waited for a slot.
-  Seconds Late(Feed feed, TimePoint now) const {
-    return std::max(Seconds(0), std::chrono::duration_cast<Seconds>(now - feeds_[feed].due));
+  // How long `feed`, taken at `now`, waited for a slot since it fell due (0 when one was free).
+  Seconds Waited(Feed feed, TimePoint now) const {
+    const FeedSlot& slot = feeds_[feed];
+    return slot.queued ? std::max(Seconds(0), now - *slot.queued) : Seconds(0);
   }
 
   // When the earliest feed not yet taken falls due; nullopt when there is none. Due feeds that
@@ -72,6 +73,7 @@ class Scheduler {
     TimePoint due;
     std::uint32_t host = 0;
     Where where = Where::kNowhere;
+    std::optional<TimePoint> queued;  // when it joined its host's waiting set, if it waited
   };
   struct Host {
     int in_flight = 0;

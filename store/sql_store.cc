@@ -180,6 +180,8 @@ PublishingHistory DecodeHistory(std::string_view text) {
   };
   std::int64_t since = 0;
   if (!number(since)) return history;  // "": never read
+  // A time EncodeHistory could not have written starts the history afresh.
+  if (since < 0 || since / 3600 > INT32_MAX) return history;
   history.since = FromUnix(since);
   while (text.starts_with(' ')) {
     text.remove_prefix(1);

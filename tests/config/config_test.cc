@@ -140,6 +140,29 @@ notify = ["console", "desk"]
       "                       ^");
 }
 
+TEST(Config, MinIntervalIsASecondAtLeastAndNoLongerThanTheInterval) {
+  EXPECT_EQ(ErrorsOf("[defaults]\nmin_interval = \"500ms\"\n"),
+            "/etc/feedwatch/feedwatch.toml:2:16: min_interval must be at least 1s\n"
+            "  min_interval = \"500ms\"\n"
+            "                 ^");
+  EXPECT_EQ(ErrorsOf("[[feed]]\nname = \"mid\"\nurl = \"https://mid.ru/rss\"\ninterval = \"5m\"\n"
+                     "min_interval = \"10m\"\n"),
+            "/etc/feedwatch/feedwatch.toml:5:16: min_interval must not be longer than interval "
+            "(300s): it is the shortest time between two polls, interval the longest\n"
+            "  min_interval = \"10m\"\n"
+            "                 ^");
+  // Inherited, a longer min_interval makes a short interval's polls fixed.
+  const Result<Config> config = LoadConfigText(
+      "[defaults]\nmin_interval = \"5m\"\n[[feed]]\nname = \"a\"\nurl = \"https://a.example/\"\n"
+      "interval = \"2m\"\n[[feed]]\nname = \"b\"\nurl = \"https://b.example/\"\n"
+      "min_interval = \"30s\"\n",
+      "/etc/feedwatch/feedwatch.toml");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->feeds[0].min_interval, 5min);
+  EXPECT_EQ(config->feeds[1].min_interval, 30s);
+  EXPECT_EQ(config->feeds[1].interval, 10min);
+}
+
 TEST(Config, TomlSyntaxErrorHasItsPosition) {
   const std::string errors = ErrorsOf("[[feed]]\nname = \"a\nurl = 1\n");
   EXPECT_TRUE(errors.starts_with("/etc/feedwatch/feedwatch.toml:2:")) << errors;

@@ -316,6 +316,11 @@ TEST_F(EngineTest, APollHeldBackByItsHostsLimitRecordsHowLongItWaited) {
   for (int i = 0; i < 3; ++i) waits.push_back(State("f" + std::to_string(i)).slot_wait.count());
   std::sort(waits.begin(), waits.end());
   EXPECT_EQ(waits, (std::vector<int64_t>{0, 20, 40}));
+  // An hour later each was due long ago, but a slot was free when `once` took it: no wait.
+  clock_.Advance(1h);
+  http_.On("http://slow.example/feed/0", [](const net::Request&) { return Answer(200, kRss); });
+  PollOnce(Feed("f0", "http://slow.example/feed/0"), "per_host = 1\n");
+  EXPECT_EQ(State("f0").slot_wait, Seconds(0));
 }
 
 TEST_F(EngineTest, TheGlobalLimitHoldsAcrossHosts) {
@@ -453,9 +458,9 @@ TEST(Schedule, ServerHintsLengthenTheIntervalWithinBounds) {
   EXPECT_EQ(DelayAfterSuccess(bounds, 0, Seconds(1800)), Seconds(1800));
   EXPECT_EQ(DelayAfterSuccess(bounds, 0, Seconds(60)), Seconds(600));      // never sooner
   EXPECT_EQ(DelayAfterSuccess(bounds, 0, Seconds(86400)), Seconds(2400));  // at most 4 intervals
-  // A feed publishing 30 items an hour is polled every two minutes, unless the server says
-  // its feed stays fresh longer; a max-age below min_interval does not shorten it.
-  EXPECT_EQ(DelayAfterSuccess(bounds, 30, std::nullopt), Seconds(120));
+  // A feed publishing 30 items an hour is polled 45 times an hour, unless the server says its
+  // feed stays fresh longer; a max-age below min_interval does not shorten it.
+  EXPECT_EQ(DelayAfterSuccess(bounds, 30, std::nullopt), Seconds(80));
   EXPECT_EQ(DelayAfterSuccess(bounds, 30, Seconds(300)), Seconds(300));
   EXPECT_EQ(DelayAfterSuccess(bounds, 600, Seconds(10)), Seconds(60));
   response.headers = {{"date", "Wed, 11 Jun 2025 06:00:00 GMT"},

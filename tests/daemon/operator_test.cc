@@ -209,9 +209,11 @@ TEST_F(OperatorTest, StatusShowsEachNotifiersOutboxAndLastSend) {
   ASSERT_EQ(RunFeedwatch({"once", "-c", config.string()}).exit_code, 0);
   const testing::CommandResult status = RunFeedwatch({"status", "-c", config.string()});
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  EXPECT_TRUE(std::regex_search(status.out, std::regex("\ndesk +email +2 +0 [0-9]+s ago +never\n")))
+  EXPECT_TRUE(
+      std::regex_search(status.out, std::regex("\ndesk +email +2 +0 [0-9]+s ago +never +-\n")))
       << status.out;
-  EXPECT_TRUE(std::regex_search(status.out, std::regex("\nhook +webhook +0 +0 +- +[0-9]+s ago\n")))
+  EXPECT_TRUE(std::regex_search(
+      status.out, std::regex("\nhook +webhook +0 +0 +- +[0-9]+s ago +[0-9]+s/[0-9]+s\n")))
       << status.out;
   EXPECT_NE(status.out.find("outbox: 2 pending, 0 dead\n"), std::string::npos) << status.out;
   const testing::CommandResult json = RunFeedwatch({"status", "--json", "-c", config.string()});
