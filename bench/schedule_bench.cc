@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "daemon/publishing_rate.h"
 #include "daemon/scheduler.h"
 
 namespace feedwatch::daemon {
@@ -37,6 +38,28 @@ void BM_WarmCycleOnOneHost(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(feeds));
 }
 BENCHMARK(BM_WarmCycleOnOneHost)->Arg(1'000)->Arg(10'000)->Arg(100'000);
+
+// What rate-aware polling adds to a poll: the expected rate from a full history (two weeks of
+// an agency publishing every hour, 336 hours), and the history counting a poll's new items.
+// Both are bounded by the history's 336 hours, whatever the feed sends.
+void BM_ItemsPerHourOfAFullHistory(benchmark::State& state) {
+  store::PublishingHistory history;
+  for (TimePoint hour = kNow - kHistoryWindow; hour < kNow; hour += std::chrono::hours(1)) {
+    history = Observe(std::move(history), {{hour, hour + Seconds(600), hour + Seconds(1200)}},
+                      hour + Seconds(1800));
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(ItemsPerHour(history, kNow));
+}
+BENCHMARK(BM_ItemsPerHourOfAFullHistory);
+
+void BM_ObserveAPollsNewItems(benchmark::State& state) {
+  store::PublishingHistory history =
+      Observe({}, std::vector<std::optional<TimePoint>>(30, kNow - Seconds(3600)), kNow);
+  const std::vector<std::optional<TimePoint>> fresh(static_cast<size_t>(state.range(0)), kNow);
+  for (auto _ : state) benchmark::DoNotOptimize(Observe(history, fresh, kNow));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_ObserveAPollsNewItems)->Arg(3)->Arg(2'000);
 
 }  // namespace
 }  // namespace feedwatch::daemon
