@@ -30,22 +30,9 @@ fixed_extra="${FIXED_EXTRA-min_interval = \"$interval\"}"
 margin="${MARGIN:-$((interval_s * 11 / 10 + 10))}"
 (( minutes * 60 > margin )) ||
   echo "latency-bench: $minutes minutes are within the $margin s margin: no item will be counted" >&2
-root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${BUILD:-$root/build/release}"
-port="${PORT:-18232}"
-work="$(mktemp -d /tmp/feedwatch-latency-bench.XXXXXX)"
-python=/usr/bin/python3
-daemon_pid=""
-server_pid=""
-
-cleanup() {
-  [[ -n "$daemon_pid" ]] && kill -9 "$daemon_pid" 2>/dev/null || true
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-  [[ -z "${KEEP:-}" ]] && rm -rf "$work"
-}
-trap cleanup EXIT
-
-[[ -x "$build/feedwatch" ]] || { echo "missing $build/feedwatch (cmake --workflow --preset release)" >&2; exit 69; }
+bench_name=latency-bench
+# shellcheck source=bench/python-server.sh
+source "$(dirname "$0")/python-server.sh"
 
 "$python" "$root/bench/latency_server.py" --port "$port" --profile "$profile" --log "$work" &
 server_pid=$!

@@ -15,22 +15,9 @@ set -euo pipefail
 minutes="${1:-30}"
 feeds="${2:-1000}"
 kill_every="${KILL_EVERY:-5}"
-root="$(cd "$(dirname "$0")/.." && pwd)"
-build="${BUILD:-$root/build/release}"
-port="${PORT:-18232}"
-work="$(mktemp -d /tmp/feedwatch-soak.XXXXXX)"
-python=/usr/bin/python3
-daemon_pid=""
-server_pid=""
-
-cleanup() {
-  [[ -n "$daemon_pid" ]] && kill -9 "$daemon_pid" 2>/dev/null || true
-  [[ -n "$server_pid" ]] && kill "$server_pid" 2>/dev/null || true
-  [[ -z "${KEEP:-}" ]] && rm -rf "$work"
-}
-trap cleanup EXIT
-
-[[ -x "$build/feedwatch" ]] || { echo "missing $build/feedwatch (cmake --workflow --preset release)" >&2; exit 69; }
+bench_name=soak
+# shellcheck source=bench/python-server.sh
+source "$(dirname "$0")/python-server.sh"
 
 "$python" "$root/bench/soak_server.py" --port "$port" --feeds "$feeds" --log "$work" &
 server_pid=$!

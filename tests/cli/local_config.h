@@ -12,9 +12,11 @@
 
 namespace feedwatch::cli {
 
-// A config in `dir` with one file: feed (a copy of the English fixture, in which one item
-// matches the watch "darchiev") and a console notifier; the state in dir/state.
-inline std::filesystem::path WriteLocalConfig(const std::filesystem::path& dir) {
+// A config in `dir` with one file: feed, polled every `interval` (dir/wire.rss: a copy of the
+// English fixture, in which one item matches the watch "darchiev") and a console notifier;
+// the state in dir/state.
+inline std::filesystem::path WriteLocalConfig(const std::filesystem::path& dir,
+                                              const std::string& interval = "1s") {
   std::filesystem::copy_file(testing::DataDir() / "feeds" / "talks-en.rss", dir / "wire.rss");
   std::filesystem::path config = dir / "feedwatch.toml";
   testing::WriteFile(config, R"([daemon]
@@ -24,7 +26,7 @@ initial_lookback = "all"
 [[feed]]
 name = "wire"
 url = "file:wire.rss"
-interval = "1s"
+interval = ")" + interval + R"("
 [[watch]]
 name = "darchiev"
 query = "Darchiev"

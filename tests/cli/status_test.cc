@@ -77,21 +77,8 @@ TEST(Status, ShowsEachFeedsPublishingRateIntervalAndAlertLatency) {
     rss.append("<pubDate>").append(Rfc822(now - std::chrono::minutes(1 + 2 * i)));
     rss.append("</pubDate></item>");
   }
+  const Paths paths{.config = WriteLocalConfig(dir.path(), "10m").string()};
   testing::WriteFile(dir.path() / "wire.rss", rss + "</channel></rss>");
-  const Paths paths{.config = (dir.path() / "feedwatch.toml").string()};
-  testing::WriteFile(paths.config, R"([daemon]
-state_dir = "state"
-[[feed]]
-name = "wire"
-url = "file:wire.rss"
-interval = "10m"
-[[watch]]
-name = "darchiev"
-query = "Darchiev"
-[[notify]]
-name = "console"
-type = "console"
-)");
   ASSERT_TRUE(RunOnce(paths.config).status.ok());
   std::ostringstream out;
   ASSERT_TRUE(PrintStatus(paths, false, out).ok());
