@@ -141,14 +141,13 @@ void Engine::Reschedule(size_t feed, TimePoint due) {
 }
 
 void Engine::Start(size_t index) {
-  const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
   const std::string url = FetchUrl(index);
   const net::Request request = FeedRequest(config_.http, internal_networks_, url,
                                            runtime.state.etag, runtime.state.last_modified);
   runtime.started = clock_.Monotonic();
   runtime.slot_wait = scheduler_.Waited(index, clock_.Now());
-  spdlog::debug("feed {}: fetching {}", feed.name, url);
+  spdlog::debug("feed {}: fetching {}", config_.feeds[index].name, url);
   http_.Start(request, [this, index](Result<net::Response> response) {
     OnFetched(index, std::move(response));
   });
@@ -259,8 +258,9 @@ TimePoint Engine::NextSuccessDue(size_t index, std::optional<Seconds> hint,
                                  const store::PublishingHistory& history) const {
   const config::FeedConfig& feed = config_.feeds[index];
   const TimePoint now = clock_.Now();
-  return NextDueAfterSuccess({feed.interval, feed.min_interval}, ItemsPerHour(history, now), hint,
-                             runtime_[index].hints, feed.name, now);
+  const double rate = PollingRate(history, now, feed.interval);
+  return NextDueAfterSuccess({feed.interval, feed.min_interval}, rate, hint, runtime_[index].hints,
+                             feed.name, now);
 }
 
 std::string Engine::Validator(size_t index, const net::Response& response, std::string_view name) {

@@ -13,7 +13,7 @@ using Hour = store::PublishingHistory::Hour;
 // A date this far ahead of our clock is still believed: the servers' clocks are not ours.
 constexpr Seconds kClockSkew{300};
 // A rate seen over less than this, or in fewer items, is not believed.
-constexpr Seconds kShortestSpan{600};
+constexpr Seconds kShortestSpan{120};
 constexpr int kFewestItems = 3;
 // How much history a pattern needs: by hour of the day from three days on, by weekday from a
 // week on.
@@ -141,6 +141,13 @@ double ItemsPerHour(const store::PublishingHistory& history, TimePoint now) {
     usual *= (items_by_day[d] + overall * kDayPrior) / (day_hours_seen[d] + kDayPrior) / overall;
   }
   return std::max(recent, usual);
+}
+
+double PollingRate(const store::PublishingHistory& history, TimePoint now,
+                   config::Duration interval) {
+  const double rate = ItemsPerHour(history, now);
+  if (rate > 0 || !history.since || now - *history.since >= interval) return rate;
+  return 2 * 3600 / std::chrono::duration<double>(interval).count();
 }
 
 }  // namespace feedwatch::daemon

@@ -11,8 +11,8 @@
 // - the recent rate, over the last one to two hours and the last six, once three items show it;
 // - the usual rate: over the whole history, or, from three days of history on, the rate of this
 //   hour of the day and of the next (a morning's first items are not waited for), at most
-//   three times the overall rate, scaled by the weekday's share from a week on. Each hour's and day's rate is drawn towards the overall rate
-//   in proportion to how little of it was seen.
+//   three times the overall rate, scaled by the weekday's share from a week on. Each hour's and
+//   day's rate is drawn towards the overall rate in proportion to how little of it was seen.
 #pragma once
 
 #include <chrono>
@@ -20,6 +20,7 @@
 #include <span>
 
 #include "base/clock.h"
+#include "config/units.h"
 #include "store/store.h"
 
 namespace feedwatch::daemon {
@@ -36,5 +37,11 @@ store::PublishingHistory Observe(store::PublishingHistory history,
 // The items an hour the feed is expected to publish around `now`; 0 when its history shows no
 // rate yet.
 double ItemsPerHour(const store::PublishingHistory& history, TimePoint now);
+
+// The rate to poll a feed polled at most every `interval` at: ItemsPerHour, except while its
+// history is younger than `interval` and shows no rate (its first read had no dates to go by,
+// or no items): then two items an interval, so that its first arrivals are seen soon.
+double PollingRate(const store::PublishingHistory& history, TimePoint now,
+                   config::Duration interval);
 
 }  // namespace feedwatch::daemon

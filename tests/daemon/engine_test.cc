@@ -340,7 +340,8 @@ TEST_F(EngineTest, TheDaemonSpreadsTheFirstCycleAndThenPollsOnTheInterval) {
   for (int i = 0; i < 50; ++i) {
     const std::string url = "http://host" + std::to_string(i % 5) + ".example/" + std::to_string(i);
     http_.Serve(url, kRss);
-    feeds += Feed("f" + std::to_string(i), url);
+    // The fixed schedule: undated feeds would be polled thrice in their first interval.
+    feeds += Feed("f" + std::to_string(i), url) + "min_interval = \"10m\"\n";
   }
   const std::unique_ptr<Daemon> daemon = MakeDaemon(
       Config(feeds), {.dir = dir_.path(), .clock = &clock_, .http = &http_, .forever = true});

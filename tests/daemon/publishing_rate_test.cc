@@ -173,6 +173,19 @@ TEST(PublishingRate, TheStoresTextDecodesAsFarAsItReadsWell) {
   EXPECT_EQ(store::DecodeHistory("7200 3:x 4:1").hours.size(), 0u);
 }
 
+TEST(PublishingRate, ANewFeedWithNoRateYetIsPolledThreeTimesInItsFirstInterval) {
+  const PollBounds bounds{10min, 1min};
+  // Its first read had no dates: a third of the interval, until the interval has passed.
+  const PublishingHistory undated = Observe({}, {{std::nullopt, std::nullopt}}, kNow);
+  EXPECT_EQ(DelayAfterSuccess(bounds, PollingRate(undated, kNow + 1min, 10min), std::nullopt),
+            200s);
+  EXPECT_EQ(DelayAfterSuccess(bounds, PollingRate(undated, kNow + 10min, 10min), std::nullopt),
+            10min);
+  // A dated history, even a quiet one, is not probed.
+  const PublishingHistory quiet = Observe({}, Every(50h, 10, kNow - 3h), kNow);
+  EXPECT_EQ(DelayAfterSuccess(bounds, PollingRate(quiet, kNow + 1min, 10min), std::nullopt), 10min);
+}
+
 TEST(PublishingRate, TwoWeeksAreKept) {
   PublishingHistory history = Observe({}, Every(1h, 30, kNow), kNow);
   const TimePoint later = kNow + kHistoryWindow + 2h;
@@ -238,9 +251,9 @@ class Harness : public ::testing::Test {
     return {text.data(), std::strftime(text.data(), text.size(), "%a, %d %b %Y %H:%M:%S GMT", &tm)};
   }
 
-  // The feed's 30 newest items at `now`, with an ETag of the newest.
-  static Result<net::Response> Answer(const Feed& feed, size_t index, const net::Request& request,
-                                      TimePoint now) {
+  // The feed's 30 newest items at `now` (dated unless `undated_`), with an ETag of the newest.
+  Result<net::Response> Answer(const Feed& feed, size_t index, const net::Request& request,
+                               TimePoint now) const {
     const auto end = std::upper_bound(feed.published.begin(), feed.published.end(), now);
     const auto count = static_cast<size_t>(end - feed.published.begin());
     const std::string etag = "\"" + std::to_string(count) + "\"";
@@ -251,8 +264,10 @@ class Harness : public ::testing::Test {
     for (size_t n = count; n > 0 && n + 30 > count; --n) {
       const std::string id = std::to_string(index) + "-" + std::to_string(n);
       rss.append("<item><title>Story ").append(id).append("</title><link>http://news.example/");
-      rss.append(id).append("</link><guid>").append(id).append("</guid><pubDate>");
-      rss.append(Date(feed.published[n - 1])).append("</pubDate></item>");
+      rss.append(id).append("</link><guid>").append(id).append("</guid>");
+      if (!undated_)
+        rss.append("<pubDate>").append(Date(feed.published[n - 1])).append("</pubDate>");
+      rss.append("</item>");
     }
     return FakeHttpClient::Reply(200, rss + "</channel></rss>", {{"etag", etag}});
   }
@@ -306,6 +321,7 @@ class Harness : public ::testing::Test {
   }
 
   std::vector<Feed> feeds_;
+  bool undated_ = false;
   testing::LogCapture log_;
 };
 
@@ -318,6 +334,18 @@ TEST_F(Harness, BusyFeedsArePolledWithinAMinuteAndQuietOnesNoMoreThanBefore) {
   EXPECT_LE(Percentile(busy, 0.9), 90);
   // The fixed schedule is far from it: an item waits two minutes on average.
   EXPECT_GT(Percentile(fixed.seconds[kBusy], 0.5), 60);
+  for (const auto& [kind, gap] : adaptive.shortest_gap) EXPECT_GE(gap, 54s) << kind;
+}
+
+TEST_F(Harness, FeedsWithoutDatesAreLearntFromWhatEachPollFindsNew) {
+  // No history at the first read: each feed is polled three times in its first interval, and
+  // the busy ones' arrivals show their rate within minutes.
+  undated_ = true;
+  Latencies adaptive = Run("", 9min);
+  const std::vector<double>& busy = adaptive.seconds[kBusy];
+  ASSERT_GT(busy.size(), 30u);
+  EXPECT_LE(Percentile(busy, 0.5), 45);
+  EXPECT_LE(Percentile(busy, 0.9), 90);
   for (const auto& [kind, gap] : adaptive.shortest_gap) EXPECT_GE(gap, 54s) << kind;
 }
 

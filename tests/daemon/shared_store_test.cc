@@ -144,7 +144,8 @@ class SharedStoreTest : public ::testing::Test {
                      std::optional<size_t> only) const {
     std::string text = "[store]\nurl = \"" + url_ + "\"\ninstance = \"" + instance +
                        "\"\nlease = \"30s\"\n[defaults]\ninterval = \"10m\"\n"
-                       "initial_lookback = \"all\"\n"
+                       // The fixed schedule: polls are counted per interval.
+                       "min_interval = \"10m\"\ninitial_lookback = \"all\"\n"
                        "[[notify]]\nname = \"desk\"\ntype = \"console\"\n"
                        "[[watch]]\nname = \"darchiev\"\nquery = '" +
                        query + "'\n";
