@@ -312,8 +312,9 @@ TEST_F(EngineTest, APollHeldBackByItsHostsLimitRecordsHowLongItWaited) {
     feeds += Feed("f" + std::to_string(i), url);
   }
   PollOnce(feeds, "per_host = 1\n");
-  std::vector<int64_t> waits;
-  for (int i = 0; i < 3; ++i) waits.push_back(State("f" + std::to_string(i)).slot_wait.count());
+  std::vector<int64_t> waits(3);
+  for (int i = 0; i < 3; ++i)
+    waits[static_cast<size_t>(i)] = State("f" + std::to_string(i)).slot_wait.count();
   std::sort(waits.begin(), waits.end());
   EXPECT_EQ(waits, (std::vector<int64_t>{0, 20, 40}));
   // An hour later each was due long ago, but a slot was free when `once` took it: no wait.
