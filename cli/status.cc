@@ -327,7 +327,7 @@ Status PrintMatches(const Paths& paths, const std::string& since, std::ostream& 
         << story.title << "\n  " << story.link << "\n";
     if (!story.also_reported_by.empty()) {
       out << "  also reported by:";
-      for (const std::string& feed : story.also_reported_by) out << " " << feed;
+      for (const store::StoryReport& report : story.also_reported_by) out << " " << report.feed;
       out << "\n";
     }
   }

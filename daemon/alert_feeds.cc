@@ -33,12 +33,6 @@ std::string Xml(std::string_view text) {
   return HtmlEscape(clean);
 }
 
-std::string HttpDate(TimePoint t) {
-  std::string date = notify::FormatRfc5322Date(t);
-  if (date.ends_with("+0000")) date.replace(date.size() - 5, 5, "GMT");
-  return date;
-}
-
 }  // namespace
 
 std::string AlertFeedBaseUrl(const std::string& public_url, const std::string& listen_address) {
@@ -83,7 +77,7 @@ std::string RenderAlertFeed(const std::string& watch, const std::vector<store::S
       std::string others;
       const size_t named = std::min(story.also_reported_by.size(), kEntryOtherFeeds);
       for (size_t i = 0; i < named; ++i) {
-        others += (others.empty() ? "" : ", ") + story.also_reported_by[i];
+        others += (others.empty() ? "" : ", ") + story.also_reported_by[i].feed;
       }
       if (named < story.also_reported_by.size()) {
         others += " and " + std::to_string(story.also_reported_by.size() - named) + " more";
@@ -105,12 +99,9 @@ void AlertFeeds::Configure(std::map<std::string, std::string> tokens, std::strin
 }
 
 void AlertFeeds::Publish(const std::string& watch, std::string atom, TimePoint updated) {
-  Published published;
-  published.etag = "\"" + Sha256Hex(atom).substr(0, 32) + "\"";
-  published.last_modified = HttpDate(updated);
-  published.atom = std::make_shared<const std::string>(std::move(atom));
+  PublishedPage page = PublishedPage::Of(std::move(atom), updated);
   const std::lock_guard lock(mutex_);
-  feeds_[watch] = std::move(published);
+  feeds_[watch] = std::move(page);
 }
 
 net::HttpListener::Reply AlertFeeds::Serve(const net::HttpListener::Request& request) const {
@@ -118,13 +109,7 @@ net::HttpListener::Reply AlertFeeds::Serve(const net::HttpListener::Request& req
   std::string_view path = request.path;
   if (!path.starts_with("/feeds/") || !path.ends_with(".atom")) return not_found;
   const std::optional<std::string> name = PercentDecode(path.substr(7, path.size() - 7 - 5));
-  std::optional<std::string> token = "";
-  for (std::string_view query = request.query; !query.empty();) {
-    const size_t amp = query.find('&');
-    const std::string_view pair = query.substr(0, amp);
-    if (pair.starts_with("token=")) token = PercentDecode(pair.substr(6));
-    query = amp == std::string_view::npos ? "" : query.substr(amp + 1);
-  }
+  const std::optional<std::string> token = QueryToken(request.query);
   if (!name || !token) return not_found;
   const std::lock_guard lock(mutex_);
   const auto expected = tokens_.find(*name);
@@ -136,15 +121,7 @@ net::HttpListener::Reply AlertFeeds::Serve(const net::HttpListener::Request& req
       SecretEquals(*token, expected != tokens_.end() ? std::string_view(expected->second)
                                                      : std::string_view("\n"));
   if (expected == tokens_.end() || feed == feeds_.end() || !token_ok) return not_found;
-  const Published& published = feed->second;
-  std::vector<std::string> headers = {"ETag: " + published.etag,
-                                      "Last-Modified: " + published.last_modified,
-                                      "Cache-Control: no-cache"};
-  const bool fresh = request.if_none_match.empty()
-                         ? request.if_modified_since == published.last_modified
-                         : request.if_none_match == published.etag;
-  if (fresh) return {304, "application/atom+xml; charset=utf-8", "", std::move(headers), nullptr};
-  return {200, "application/atom+xml; charset=utf-8", "", std::move(headers), published.atom};
+  return feed->second.Answer(request, "application/atom+xml; charset=utf-8");
 }
 
 }  // namespace feedwatch::daemon

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "daemon/published_page.h"
 #include "net/http_listener.h"
 #include "store/store.h"
 
@@ -57,14 +58,9 @@ class AlertFeeds {
   net::HttpListener::Reply Serve(const net::HttpListener::Request& request) const;
 
  private:
-  struct Published {
-    std::shared_ptr<const std::string> atom;  // shared with the connections sending it
-    std::string etag;                         // "\"<sha256 prefix>\""
-    std::string last_modified;                // IMF-fixdate
-  };
   mutable std::mutex mutex_;
   std::map<std::string, std::string> tokens_;
-  std::map<std::string, Published> feeds_;
+  std::map<std::string, PublishedPage> feeds_;
   std::string base_url_;  // the loop thread's alone
 };
 

@@ -238,7 +238,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   // directory and the database are created.
   if (d.options_.forever && !config.daemon.metrics_listen.empty() && !d.options_.dry_run) {
     Result<std::unique_ptr<MetricsServer>> started =
-        MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_, &d.feeds_);
+        MetricsServer::Start(config.daemon.metrics_listen, *d.metrics_, &d.feeds_, &d.desk_);
     if (!started) return Error::Network(started.error().message);
     d.metrics_server_ = std::move(*started);
   }
@@ -258,7 +258,8 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config, Options op
   }
   d.metrics_->SetInstance(d.store_->instance(), std::string(d.store_->backend()));
   if (d.metrics_server_ != nullptr) {
-    spdlog::info("metrics: http://{}/metrics and /healthz", d.metrics_server_->address());
+    spdlog::info("listening on http://{}/: the desk page, /metrics, /healthz and /feeds/",
+                 d.metrics_server_->address());
   }
   if (d.options_.dry_run) {
     const std::filesystem::path file = d.state_dir_ / "feedwatch.db";
@@ -293,9 +294,9 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
   next->notifiers = MakeNotifiers(c, *http_, *clock_, options_.console, options_.dry_run);
   next->dispatcher = std::make_unique<Dispatcher>(c, *store_, *clock_, *random_,
                                                   Pointers(next->notifiers), metrics_.get());
-  next->housekeeping =
-      std::make_unique<Housekeeping>(c, *store_, *clock_, *health_, metrics_.get(),
-                                     metrics_server_ != nullptr ? &feeds_ : nullptr);
+  next->housekeeping = std::make_unique<Housekeeping>(
+      c, *store_, *clock_, *health_, metrics_.get(), metrics_server_ != nullptr ? &feeds_ : nullptr,
+      metrics_server_ != nullptr ? &desk_ : nullptr);
   next->scheduler =
       std::make_unique<Scheduler>(c.feeds.size(), c.http.concurrency, c.http.per_host);
   next->articles =
@@ -315,6 +316,7 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
     tokens[watch.name] = watch.feed_token;
     if (!watch.feed_token.empty()) private_watches.insert(watch.name);
   }
+  desk_.Configure(tokens);
   feeds_.Configure(std::move(tokens), AlertFeedBaseUrl(c.daemon.public_url, metrics_address()));
   metrics_->SetPrivateWatches(std::move(private_watches));
   if (mode != Engine::Mode::kOnce) next->dispatcher->ForgotRetries();

@@ -20,6 +20,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "daemon/alert_feeds.h"
+#include "daemon/desk.h"
 #include "daemon/dispatch.h"
 #include "daemon/engine.h"
 #include "daemon/housekeeping.h"
@@ -146,6 +147,7 @@ class Daemon {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<DatabaseHealth> health_;
   AlertFeeds feeds_;  // before the listener that serves them
+  DeskPages desk_;    // likewise
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<Parts> parts_;
 };

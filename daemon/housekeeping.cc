@@ -38,20 +38,24 @@ void DatabaseHealth::Checked(Status heartbeat) {
 }
 
 Housekeeping::Housekeeping(const config::Config& config, store::Store& store, const Clock& clock,
-                           DatabaseHealth& health, Metrics* metrics, AlertFeeds* feeds)
+                           DatabaseHealth& health, Metrics* metrics, AlertFeeds* feeds,
+                           DeskPages* desk)
     : config_(config),
       store_(store),
       clock_(clock),
       health_(health),
       metrics_(metrics),
-      feeds_(feeds) {}
+      feeds_(feeds),
+      desk_(desk) {}
 
 void Housekeeping::Start() {
   ForgetOldItems();
   for (const config::WatchConfig& watch : config_.watches) PublishFeed(watch.name);
+  PublishDesk();
 }
 
 void Housekeeping::StoriesRecorded(const std::vector<store::StoryHead>& heads) {
+  stale_desk_ = stale_desk_ || !heads.empty();
   if (feeds_ == nullptr) return;
   for (const store::StoryHead& head : heads) stale_feeds_.insert(head.watch);
 }
@@ -87,9 +91,23 @@ void Housekeeping::PublishFeed(const std::string& watch) {
                   stories->empty() ? now : stories->front().matched_at);
 }
 
+void Housekeeping::PublishDesk() {
+  if (desk_ == nullptr) return;
+  const TimePoint now = clock_.Now();
+  stale_desk_ = false;
+  desk_rendered_ = now;
+  Result<Desk> desk = ReadDesk(store_, config_, now);
+  if (!desk) {
+    spdlog::error("cannot render the desk page: {}", desk.error().message);
+    return;
+  }
+  desk_->Publish(RenderDesk(*desk), now);
+}
+
 void Housekeeping::Run(const FeedCounts& feeds) {
   for (const std::string& watch : stale_feeds_) PublishFeed(watch);
   stale_feeds_.clear();
+  if (stale_desk_ || clock_.Now() - desk_rendered_ >= kDeskEvery) PublishDesk();
   health_.Checked(store_.Heartbeat(clock_.Now()));
   if (metrics_ == nullptr) return;
   Metrics::Gauges gauges;

@@ -13,6 +13,7 @@
 #include "base/result.h"
 #include "config/config.h"
 #include "daemon/alert_feeds.h"
+#include "daemon/desk.h"
 #include "daemon/feed_health.h"
 #include "daemon/metrics.h"
 #include "store/store.h"
@@ -37,13 +38,19 @@ class DatabaseHealth {
   std::optional<Error> write_failure_;  // since the last check
 };
 
+// The desk pages are rendered again this often even without new stories: the feeds' health
+// and the days' counts change with time.
+inline constexpr Seconds kDeskEvery{60};
+
 class Housekeeping {
  public:
   // Every argument must outlive the Housekeeping. `metrics` may be null; `feeds` (may be null:
   // nothing serves them) is given each watch's Atom feed at Start and, as its stories change,
-  // at the next Run.
+  // at the next Run. `desk` (may be null) is given the desk pages at Start, and at a Run when
+  // stories were recorded or kDeskEvery has passed (the feeds' health changes too).
   Housekeeping(const config::Config& config, store::Store& store, const Clock& clock,
-               DatabaseHealth& health, Metrics* metrics, AlertFeeds* feeds);
+               DatabaseHealth& health, Metrics* metrics, AlertFeeds* feeds,
+               DeskPages* desk = nullptr);
 
   // Forgets old items and renders every watch's Atom feed (at start and after a reload).
   void Start();
@@ -63,6 +70,8 @@ class Housekeeping {
   void ForgetOldItems();
   // Renders `watch`'s Atom feed from the store into feeds_ (when there is one).
   void PublishFeed(const std::string& watch);
+  // Renders the desk pages from the store into desk_ (when there is one).
+  void PublishDesk();
   // Another live instance runs a different configuration: logged once per instance and hash.
   void CheckDrift(Metrics::Gauges& gauges);
 
@@ -72,7 +81,10 @@ class Housekeeping {
   DatabaseHealth& health_;
   Metrics* metrics_;
   AlertFeeds* feeds_;
+  DeskPages* desk_;
   std::set<std::string> stale_feeds_;  // watches with stories their published feed lacks
+  bool stale_desk_ = false;            // stories the published desk lacks
+  TimePoint desk_rendered_;
   std::set<std::pair<std::string, std::string>> told_drift_;  // (instance, config hash)
   TimePoint last_forget_;
 };

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "daemon/alert_feeds.h"
+#include "daemon/desk.h"
 
 namespace feedwatch::daemon {
 namespace {
@@ -261,7 +262,8 @@ const std::string& MetricsServer::address() const { return listener_->address();
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& listen,
                                                             const Metrics& metrics,
-                                                            const AlertFeeds* feeds) {
+                                                            const AlertFeeds* feeds,
+                                                            const DeskPages* desk) {
   std::map<std::string, net::HttpListener::Handler> routes;
   routes["/metrics"] = [&metrics](const net::HttpListener::Request&) {
     net::HttpListener::Reply reply = net::HttpListener::Reply::Plain(200, metrics.Render());
@@ -272,6 +274,13 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& l
     routes["/feeds/*"] = [feeds](const net::HttpListener::Request& request) {
       return feeds->Serve(request);
     };
+  }
+  if (desk != nullptr) {
+    const auto serve = [desk](const net::HttpListener::Request& request) {
+      return desk->Serve(request);
+    };
+    routes["/"] = serve;
+    routes["/watch/*"] = serve;
   }
   routes["/healthz"] = [&metrics](const net::HttpListener::Request&) {
     // The loop sleeps 10 s at most between turns.

@@ -115,6 +115,7 @@ class Metrics {
 };
 
 class AlertFeeds;
+class DeskPages;
 
 // The HTTP endpoint: GET /metrics and GET /healthz on `listen` ("127.0.0.1:9464", "[::1]:9464";
 // port 0 picks a free port), and the watches' Atom feeds under /feeds/ when `feeds` is given,
@@ -124,7 +125,8 @@ class MetricsServer {
  public:
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen,
                                                       const Metrics& metrics,
-                                                      const AlertFeeds* feeds = nullptr);
+                                                      const AlertFeeds* feeds = nullptr,
+                                                      const DeskPages* desk = nullptr);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

@@ -150,4 +150,19 @@ double PollingRate(const store::PublishingHistory& history, TimePoint now,
   return 2 * 3600 / std::chrono::duration<double>(interval).count();
 }
 
+std::optional<Silence> UnusualSilence(const store::PublishingHistory& history, TimePoint now) {
+  if (!history.since || history.hours.empty()) return std::nullopt;
+  const TimePoint since = std::max(*history.since, now - kHistoryWindow);
+  const Seconds span = std::chrono::duration_cast<Seconds>(now - since);
+  std::int64_t items = 0;
+  for (const store::PublishingHistory::Hour& hour : history.hours) {
+    if (TimePoint(std::chrono::hours(hour.hour)) >= since) items += hour.items;
+  }
+  if (span < std::chrono::hours(48) || items < 6) return std::nullopt;
+  const Silence silence{TimePoint(std::chrono::hours(history.hours.back().hour + 1)), span / items};
+  const auto quiet = now - silence.last_item;
+  if (quiet < kShortestSilence || quiet < kGapsOfSilence * silence.usual_gap) return std::nullopt;
+  return silence;
+}
+
 }  // namespace feedwatch::daemon

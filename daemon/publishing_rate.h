@@ -44,4 +44,21 @@ double ItemsPerHour(const store::PublishingHistory& history, TimePoint now);
 double PollingRate(const store::PublishingHistory& history, TimePoint now,
                    config::Duration interval);
 
+// A feed quiet for longer than usual: when its last item came, and how often it usually
+// publishes.
+struct Silence {
+  TimePoint last_item;  // the end of the hour its latest item was published in
+  Seconds usual_gap;    // the history's mean time between items
+};
+// Silences shorter than this are not told: a day's lull is not news.
+inline constexpr std::chrono::hours kShortestSilence{3};
+// How many usual gaps make a silence: nights and weekends fit in eight for a feed with a
+// day-and-night pattern.
+inline constexpr int kGapsOfSilence = 8;
+
+// The feed's silence at `now`, when it has gone longer than kGapsOfSilence of its usual gaps
+// (and kShortestSilence) without an item; nullopt when not, or when its history is too short
+// to say (under two days, or under six items).
+std::optional<Silence> UnusualSilence(const store::PublishingHistory& history, TimePoint now);
+
 }  // namespace feedwatch::daemon

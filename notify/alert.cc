@@ -50,7 +50,7 @@ std::string ShortenMarked(std::string_view marked, size_t max_bytes) {
   return out;
 }
 
-std::string MarkedToHtml(std::string_view snippet) {
+std::string MarkedToHtml(std::string_view snippet, std::string_view element) {
   const std::string escaped = HtmlEscape(snippet);
   std::string out;
   size_t at = 0;
@@ -60,7 +60,9 @@ std::string MarkedToHtml(std::string_view snippet) {
     if (mark == std::string::npos) break;
     if (!open && escaped.find("**", mark + 2) == std::string::npos) break;
     out.append(escaped, at, mark - at);
-    out += open ? "</b>" : "<b>";
+    out += open ? "</" : "<";
+    out += element;
+    out += '>';
     open = !open;
     at = mark + 2;
   }

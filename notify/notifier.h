@@ -77,9 +77,9 @@ std::string Excerpt(const Alert& alert);
 // `marked` (with **marks**) cut after a word within `max_bytes`, its marks still paired.
 std::string ShortenMarked(std::string_view marked, size_t max_bytes);
 
-// `marked` escaped for HTML, its **marks** turned into <b> elements (an unpaired last mark is
-// left as text).
-std::string MarkedToHtml(std::string_view marked);
+// `marked` escaped for HTML, its **marks** turned into `element` elements ("b", or "mark" where
+// the HTML is ours) (an unpaired last mark is left as text).
+std::string MarkedToHtml(std::string_view marked, std::string_view element = "b");
 
 struct Message {
   // Unique across databases (it starts with the database's random instance id) and stable

@@ -183,6 +183,7 @@ class SqlStore : public Store {
   Result<std::vector<NotifierOutbox>> NotifierOutboxes() override;
   Result<std::vector<AlertLatency>> AlertLatencies(TimePoint since) override;
   Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) override;
+  Result<std::vector<DayCount>> CountStoriesByDay(TimePoint since) override;
   Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit) override;
   Result<StoryHeads> RecentStories(std::string_view watch, TimePoint since,
                                    std::int64_t after_seq) override;
@@ -226,8 +227,8 @@ class SqlStore : public Store {
  private:
   Result<std::vector<StoryMatch>> Stories(const std::string& sql, const Params& params);
   // The feeds that reported each of `stories` (story heads' match ids) besides the head's own,
-  // each once, in the order they did.
-  Result<std::map<std::int64_t, std::vector<std::string>>> OthersOf(
+  // each once (its first report), in the order they did.
+  Result<std::map<std::int64_t, std::vector<StoryReport>>> OthersOf(
       const std::vector<std::int64_t>& stories);
   // Runs `sql` in a durable transaction of its own.
   Status Durably(const std::string& sql, const Params& params, std::string_view what);

@@ -125,8 +125,9 @@ Delivery ReadDelivery(const Row& row) {
 }
 
 const std::string_view kStorySelect =
-    "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at, i.published_at, m.snippet "
-    "FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON f.id = i.feed_id ";
+    "SELECT m.id, m.watch, f.name, i.title, i.link, m.matched_at, i.published_at, m.snippet, "
+    "i.summary, i.summary_marked FROM matches m JOIN items i ON i.id = m.item_id JOIN feeds f ON "
+    "f.id = i.feed_id ";
 
 StoryMatch ReadStory(const Row& row) {
   StoryMatch story;
@@ -138,6 +139,7 @@ StoryMatch ReadStory(const Row& row) {
   story.matched_at = row.At(5);
   story.published = row.Time(6);
   story.snippet = row.Text(7);
+  story.lede = row.Text(9).empty() ? row.Text(8) : row.Text(9);
   return story;
 }
 
@@ -426,19 +428,28 @@ Result<std::vector<Store::AlertLatency>> SqlStore::AlertLatencies(TimePoint sinc
   return out;
 }
 
-Result<std::map<std::int64_t, std::vector<std::string>>> SqlStore::OthersOf(
+Result<std::map<std::int64_t, std::vector<StoryReport>>> SqlStore::OthersOf(
     const std::vector<std::int64_t>& stories) {
-  std::map<std::int64_t, std::vector<std::string>> others;
+  std::map<std::int64_t, std::vector<StoryReport>> others;
   if (stories.empty()) return others;
+  // Every linked match, in the order they were made: a feed's first one is its report.
   Result<std::int64_t> read = session_.Run(
-      "SELECT om.story_of, ofd.name FROM matches om JOIN items oi ON oi.id = om.item_id "
-      "JOIN feeds ofd ON ofd.id = oi.feed_id JOIN matches hm ON hm.id = om.story_of "
-      "JOIN items hi ON hi.id = hm.item_id WHERE " +
+      "SELECT om.story_of, ofd.name, om.matched_at, oi.published_at FROM matches om "
+      "JOIN items oi ON oi.id = om.item_id JOIN feeds ofd ON ofd.id = oi.feed_id "
+      "JOIN matches hm ON hm.id = om.story_of JOIN items hi ON hi.id = hm.item_id WHERE " +
           session_.IdsIn("om.story_of", 1) +
-          " AND ofd.id <> hi.feed_id "
-          "GROUP BY om.story_of, ofd.name ORDER BY om.story_of, min(om.id)",
+          " AND ofd.id <> hi.feed_id ORDER BY om.story_of, om.id",
       Params().Add(session_.IdsParam(stories)), "reading stories",
-      [&](const Row& row) { others[row.Int(0)].push_back(row.Text(1)); }, Plan::kEachTime);
+      [&](const Row& row) {
+        std::vector<StoryReport>& reports = others[row.Int(0)];
+        std::string feed = row.Text(1);
+        if (std::any_of(reports.begin(), reports.end(),
+                        [&](const StoryReport& report) { return report.feed == feed; })) {
+          return;
+        }
+        reports.push_back({std::move(feed), AlertOrigin(row.Time(3), row.At(2))});
+      },
+      Plan::kEachTime);
   if (!read) return read.error();
   return others;
 }
@@ -452,7 +463,7 @@ Result<std::vector<StoryMatch>> SqlStore::Stories(const std::string& sql, const 
   std::vector<std::int64_t> ids;
   ids.reserve(stories.size());
   for (const StoryMatch& story : stories) ids.push_back(story.id);
-  Result<std::map<std::int64_t, std::vector<std::string>>> others = OthersOf(ids);
+  Result<std::map<std::int64_t, std::vector<StoryReport>>> others = OthersOf(ids);
   if (!others) return others.error();
   for (StoryMatch& story : stories) story.also_reported_by = std::move((*others)[story.id]);
   return stories;
@@ -463,6 +474,18 @@ Result<std::vector<StoryMatch>> SqlStore::StoriesSince(TimePoint since) {
                      "WHERE m.matched_at >= ?1 AND m.story_of IS NULL "
                      "ORDER BY m.matched_at DESC, m.id DESC",
                  Params().Add(since));
+}
+
+Result<std::vector<DayCount>> SqlStore::CountStoriesByDay(TimePoint since) {
+  std::vector<DayCount> counts;
+  Result<std::int64_t> read = session_.Run(
+      "SELECT watch, matched_at / 86400 AS day, count(*) FROM matches "
+      "WHERE matched_at >= ?1 AND story_of IS NULL GROUP BY watch, day ORDER BY watch, day",
+      Params().Add(since), "counting stories", [&](const Row& row) {
+        counts.push_back({row.Text(0), FromUnix(row.Int(1) * 86400), static_cast<int>(row.Int(2))});
+      });
+  if (!read) return read.error();
+  return counts;
 }
 
 Result<std::vector<StoryMatch>> SqlStore::LatestStories(std::string_view watch, int limit) {
@@ -516,10 +539,12 @@ Result<std::vector<Delivery>> SqlStore::Deliveries(const std::string& sql, const
   for (const Delivery& d : out) stories.push_back(d.story);
   std::sort(stories.begin(), stories.end());
   stories.erase(std::unique(stories.begin(), stories.end()), stories.end());
-  Result<std::map<std::int64_t, std::vector<std::string>>> others = OthersOf(stories);
+  Result<std::map<std::int64_t, std::vector<StoryReport>>> others = OthersOf(stories);
   if (!others) return others.error();
   for (Delivery& d : out) {
-    if (const auto it = others->find(d.story); it != others->end()) d.also_reported_by = it->second;
+    const auto it = others->find(d.story);
+    if (it == others->end()) continue;
+    for (const StoryReport& report : it->second) d.also_reported_by.push_back(report.feed);
   }
   return out;
 }

@@ -141,6 +141,13 @@ struct StoryHead {
   TimePoint matched_at;
 };
 
+// Another feed's first report of a story.
+struct StoryReport {
+  std::string feed;
+  TimePoint at;  // AlertOrigin of its item: published, or first seen
+  bool operator==(const StoryReport&) const = default;
+};
+
 // A story a watch alerted on, with the other feeds that reported it.
 struct StoryMatch {
   std::int64_t id = 0;  // the match id of the story's first match: stable
@@ -149,9 +156,17 @@ struct StoryMatch {
   std::string title;
   std::string link;
   TimePoint matched_at;
-  std::vector<std::string> also_reported_by;  // feed names, in the order they reported it
+  std::vector<StoryReport> also_reported_by;  // in the order they reported it
   std::optional<TimePoint> published;
   std::string snippet;  // marked **like this**
+  std::string lede;     // the item's summary, with the hits of its matches **marked**
+};
+
+// How many stories a watch alerted on in one UTC day.
+struct DayCount {
+  std::string watch;
+  TimePoint day;  // its midnight
+  int stories = 0;
 };
 
 enum class DeliveryState { kPending, kSent, kDead };
@@ -351,6 +366,8 @@ class Store {
 
   // Every story matched at or after `since`, newest first.
   virtual Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) = 0;
+  // Stories matched at or after `since`, counted per watch per UTC day.
+  virtual Result<std::vector<DayCount>> CountStoriesByDay(TimePoint since) = 0;
   // The `limit` latest stories of `watch`, newest first.
   virtual Result<std::vector<StoryMatch>> LatestStories(std::string_view watch, int limit) = 0;
 

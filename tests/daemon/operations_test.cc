@@ -57,7 +57,7 @@ type = "console"
 
 // The port the daemon says its metrics endpoint listens on; 0 if it does not say so in time.
 int MetricsPort(const testing::FeedwatchProcess& daemon) {
-  const std::regex said(R"(metrics: http://127\.0\.0\.1:(\d+)/metrics)");
+  const std::regex said(R"(listening on http://127\.0\.0\.1:(\d+)/)");
   for (int i = 0; i < 200; ++i) {
     std::smatch match;
     const std::string err = daemon.err();

@@ -811,19 +811,58 @@ TEST_P(StoreTest, HitsAndTheOtherFeedsOfAStoryComeBackAsData) {
   EXPECT_EQ(due[0].state, DeliveryState::kPending);
 
   // Three other feeds report the story, one of them twice, and the first feed again: each
-  // other feed is named once, in the order it first reported it.
+  // other feed is named once, in the order it first reported it, at its first report's time
+  // (its item's date, or the poll that saw it).
   MatchRecord linked{"w", {"desk"}};
   linked.story_of = due[0].story;
+  int minute = 0;
   for (const auto& [feed, key] : std::vector<std::pair<std::string, std::string>>{
            {"ria", "r1"}, {"bbc", "b1"}, {"ria", "r2"}, {"tass", "a2"}, {"afp", "f1"}}) {
-    ASSERT_TRUE(store->CommitPoll(feed, "u-" + feed, Ok(kNow), {Item(key, {linked})}, {}).ok());
+    ItemRecord item = Item(key, {linked});
+    if (feed == "bbc") item.published = kNow + Seconds(90);
+    ASSERT_TRUE(
+        store->CommitPoll(feed, "u-" + feed, Ok(kNow + Seconds(60 * ++minute)), {item}, {}).ok());
   }
   const std::vector<std::string> others = {"ria", "bbc", "afp"};
+  const std::vector<StoryReport> reports = {
+      {"ria", kNow + Seconds(60)}, {"bbc", kNow + Seconds(90)}, {"afp", kNow + Seconds(300)}};
   EXPECT_EQ(store->ListDeliveries(/*all=*/true)->at(0).also_reported_by, others);
   const std::vector<StoryMatch> stories = *store->StoriesSince(kNow);
   ASSERT_EQ(stories.size(), 1u);
-  EXPECT_EQ(stories[0].also_reported_by, others);
-  EXPECT_EQ(store->LatestStories("w", 5)->at(0).also_reported_by, others);
+  EXPECT_EQ(stories[0].also_reported_by, reports);
+  EXPECT_EQ(store->LatestStories("w", 5)->at(0).also_reported_by, reports);
+}
+
+TEST_P(StoreTest, StoriesAreCountedPerWatchPerDay) {
+  const auto store = Open();
+  const TimePoint midnight = std::chrono::floor<std::chrono::days>(kNow);
+  std::map<std::string, std::int64_t> last_seq;
+  const auto commit = [&](const std::string& key, const std::string& watch, TimePoint at,
+                          std::optional<std::int64_t> story_of = std::nullopt) {
+    MatchRecord match{watch, {"desk"}};
+    match.story_of = story_of;
+    const auto heads = store->CommitPoll("tass", "u", Ok(at), {Item(key, {match})}, last_seq);
+    ASSERT_TRUE(heads.ok()) << heads.error().message;
+    for (const StoryHead& head : *heads) last_seq[head.watch] = head.seq;
+  };
+  commit("old", "a", midnight - std::chrono::days(3));
+  commit("y1", "a", midnight - Seconds(1));
+  commit("t1", "a", midnight);
+  commit("t2", "a", midnight + Seconds(3600));
+  commit("b1", "b", midnight + Seconds(7200));
+  // A later report of a story is not a story of its own.
+  const std::int64_t head = store->StoriesSince(midnight + Seconds(7200))->at(0).id;
+  commit("b2", "b", midnight + Seconds(7300), head);
+
+  const std::vector<DayCount> counts = *store->CountStoriesByDay(midnight - std::chrono::days(1));
+  ASSERT_EQ(counts.size(), 3u);
+  EXPECT_EQ(counts[0].watch, "a");
+  EXPECT_EQ(counts[0].day, midnight - std::chrono::days(1));
+  EXPECT_EQ(counts[0].stories, 1);
+  EXPECT_EQ(counts[1].day, midnight);
+  EXPECT_EQ(counts[1].stories, 2);
+  EXPECT_EQ(counts[2].watch, "b");
+  EXPECT_EQ(counts[2].stories, 1);
 }
 
 TEST_P(StoreTest, EachDatabaseHasItsOwnInstanceId) {

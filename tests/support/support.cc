@@ -72,6 +72,11 @@ std::filesystem::path DataDir() { return FEEDWATCH_TEST_DATA; }
 
 std::filesystem::path SourceDir() { return FEEDWATCH_SOURCE_DIR; }
 
+std::filesystem::path ArtifactDir() {
+  std::filesystem::create_directories(FEEDWATCH_ARTIFACT_DIR);
+  return FEEDWATCH_ARTIFACT_DIR;
+}
+
 std::string ReadFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path.string());

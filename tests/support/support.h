@@ -23,6 +23,9 @@ std::filesystem::path DataDir();
 
 // The root of the source tree (for config/feedwatch.example.toml and the like).
 std::filesystem::path SourceDir();
+// Where tests leave what a person may want to look at afterwards (a screenshot): the build's
+// test-artifacts folder, made if need be.
+std::filesystem::path ArtifactDir();
 std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, std::string_view text);
 
