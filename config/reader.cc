@@ -24,8 +24,9 @@ std::string OctalMode(mode_t mode) {
   return text.data();
 }
 
+// A name is used in paths (/watch/NAME, /feeds/NAME.atom), where "." and ".." are not names.
 bool IsValidName(std::string_view name) {
-  if (name.empty()) return false;
+  if (name.empty() || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
            c == '_' || c == '.';
@@ -314,8 +315,8 @@ std::optional<std::string> Reader::Name(const toml::table& table, std::string_vi
   if (!name) return std::nullopt;
   const toml::source_position where = table.get("name")->source().begin;
   if (!IsValidName(*name)) {
-    Add(where,
-        std::string(kind) + " name " + Quote(*name) + " must be letters, digits, '-', '_' or '.'");
+    Add(where, std::string(kind) + " name " + Quote(*name) +
+                   R"( must be letters, digits, '-', '_' or '.', and not "." or "..")");
     return std::nullopt;
   }
   const auto [it, inserted] = first_line.emplace(*name, where.line);

@@ -167,8 +167,12 @@ std::string Story(const DeskStory& desk_story) {
   out += Linkable(story.link)
              ? R"(<a href=")" + HtmlEscape(story.link) + R"(" rel="noreferrer">)" + title + "</a>"
              : title;
-  out += "</h3>\n<p class=\"meta\"><bdi>" + Shown(story.feed) + "</bdi> · " +
-         Time(store::AlertOrigin(story.published, story.matched_at));
+  const TimePoint origin = store::AlertOrigin(story.published, story.matched_at);
+  out += "</h3>\n<p class=\"meta\"><bdi>" + Shown(story.feed) + "</bdi> · " + Time(origin);
+  // Days and order go by when a story alerted; an item published well before that says so.
+  if (story.matched_at - origin >= std::chrono::hours(1)) {
+    out += " · alerted " + Time(story.matched_at);
+  }
   if (reports.size() > 1) {
     out += " · " + Counted(static_cast<std::int64_t>(reports.size()), "outlet", "outlets");
   }
@@ -179,7 +183,10 @@ std::string Story(const DeskStory& desk_story) {
     lede = notify::ShortenMarked(Clean(story.snippet), kEntrySnippetBytes);
     std::string unmarked = lede;
     std::erase(unmarked, '*');
-    if (unmarked == Clean(story.title)) lede.clear();
+    // The words around a hit in the title are the title, or a cut of it ("…"): not shown twice.
+    constexpr std::string_view kEllipsis = "…";
+    if (unmarked.ends_with(kEllipsis)) unmarked.resize(unmarked.size() - kEllipsis.size());
+    if (Clean(story.title).starts_with(unmarked)) lede.clear();
   }
   if (!lede.empty()) {
     // MarkedToHtml escapes the text, and turns its **marks** into <mark> elements.
@@ -271,9 +278,9 @@ std::string Health(const Desk& desk) {
   const size_t shown = std::min(desk.feeds.size(), kDeskFeedsListed);
   for (size_t i = 0; i < shown; ++i) {
     const DeskFeed& feed = desk.feeds[i];
-    out += "<li><bdi>" + Shown(feed.name) + "</bdi> <span class=\"" +
-           (feed.state == "silent" ? "" : "bad") + "\">" + feed.state + "</span>: " + feed.detail +
-           "</li>\n";
+    out += "<li><bdi>" + Shown(feed.name) + "</bdi> " +
+           (feed.state == "silent" ? feed.state : "<span class=\"bad\">" + feed.state + "</span>") +
+           ": " + feed.detail + "</li>\n";
   }
   if (shown < desk.feeds.size()) {
     out += "<li>and " + std::to_string(desk.feeds.size() - shown) +
@@ -407,6 +414,13 @@ std::vector<std::string> DeskHeaders() {
 
 void DeskPages::Configure(std::map<std::string, std::string> tokens) {
   const std::lock_guard lock(mutex_);
+  // A watch added, dropped, or given or relieved of a token changes what the front page may
+  // list: the old one is not served meanwhile (503 until the next render, at once).
+  std::map<std::string, bool> listed;
+  for (const auto& [name, token] : tokens) listed[name] = token.empty();
+  std::map<std::string, bool> was_listed;
+  for (const auto& [name, token] : tokens_) was_listed[name] = token.empty();
+  if (listed != was_listed) front_.reset();
   tokens_ = std::move(tokens);
   std::erase_if(watches_, [&](const auto& entry) { return !tokens_.contains(entry.first); });
 }
@@ -432,24 +446,27 @@ void DeskPages::Publish(DeskPagesText pages, TimePoint updated) {
 
 net::HttpListener::Reply DeskPages::Serve(const net::HttpListener::Request& request) const {
   constexpr std::string_view kHtml = "text/html; charset=utf-8";
-  net::HttpListener::Reply not_found = net::HttpListener::Reply::Plain(404, "no such page\n");
+  const auto not_yet = [] {
+    return net::HttpListener::Reply::Plain(503, "the desk is not rendered yet\n");
+  };
+  const auto not_found = [] { return net::HttpListener::Reply::Plain(404, "no such page\n"); };
   const std::lock_guard lock(mutex_);
   if (request.path == "/") {
-    if (!front_) return net::HttpListener::Reply::Plain(503, "the desk is not rendered yet\n");
-    return front_->Answer(request, std::string(kHtml), DeskHeaders());
+    return front_ ? front_->Answer(request, std::string(kHtml), DeskHeaders()) : not_yet();
   }
   constexpr std::string_view kWatch = "/watch/";
-  if (!std::string_view(request.path).starts_with(kWatch)) return not_found;
+  if (!std::string_view(request.path).starts_with(kWatch)) return not_found();
   const std::optional<std::string> name = PercentDecode(request.path.substr(kWatch.size()));
   const std::optional<std::string> token = QueryToken(request.query);
-  if (!name || !token) return not_found;
+  if (!name || !token) return not_found();
   const auto expected = tokens_.find(*name);
-  const auto page = watches_.find(*name);
   // As for the Atom feeds: a wrong token looks like no watch, in the same time.
   const bool token_ok =
       SecretEquals(*token, expected != tokens_.end() ? std::string_view(expected->second)
                                                      : std::string_view("\n"));
-  if (expected == tokens_.end() || page == watches_.end() || !token_ok) return not_found;
+  if (expected == tokens_.end() || !token_ok) return not_found();
+  const auto page = watches_.find(*name);
+  if (page == watches_.end()) return not_yet();
   return page->second.Answer(request, std::string(kHtml), DeskHeaders());
 }
 

@@ -91,7 +91,8 @@ class DeskPages {
   void Publish(DeskPagesText pages, TimePoint updated);
 
   // GET / and GET /watch/NAME[?token=T]: 200 with the page, 304 when the client has it, 404
-  // for an unknown watch or a wrong token (the two look alike), 503 before the first render.
+  // for an unknown watch or a wrong token (the two look alike), 503 before the first render
+  // (and after a reload that changed which watches are listed, until the next).
   net::HttpListener::Reply Serve(const net::HttpListener::Request& request) const;
 
  private:

@@ -107,7 +107,8 @@ void Housekeeping::PublishDesk() {
 void Housekeeping::Run(const FeedCounts& feeds) {
   for (const std::string& watch : stale_feeds_) PublishFeed(watch);
   stale_feeds_.clear();
-  if (stale_desk_ || clock_.Now() - desk_rendered_ >= kDeskEvery) PublishDesk();
+  const auto since_desk = clock_.Now() - desk_rendered_;
+  if (since_desk >= kDeskEvery || (stale_desk_ && since_desk >= kDeskStoriesEvery)) PublishDesk();
   health_.Checked(store_.Heartbeat(clock_.Now()));
   if (metrics_ == nullptr) return;
   Metrics::Gauges gauges;

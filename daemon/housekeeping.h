@@ -38,9 +38,11 @@ class DatabaseHealth {
   std::optional<Error> write_failure_;  // since the last check
 };
 
-// The desk pages are rendered again this often even without new stories: the feeds' health
-// and the days' counts change with time.
+// The desk pages are rendered again this often even without new stories (the feeds' health
+// and the days' counts change with time), and at most this often with them (a busy instance
+// records stories at every turn; its desk costs about 9 us a feed: docs/performance.md).
 inline constexpr Seconds kDeskEvery{60};
+inline constexpr Seconds kDeskStoriesEvery{15};
 
 class Housekeeping {
  public:

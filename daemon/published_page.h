@@ -18,12 +18,13 @@ struct PublishedPage {
   std::shared_ptr<const std::string> body;
   std::string etag;           // "\"<sha256 prefix>\"": the same text, the same tag
   std::string last_modified;  // IMF-fixdate
+  TimePoint modified;         // the same, as a time
 
   // `body`, last changed at `updated`.
   static PublishedPage Of(std::string body, TimePoint updated);
 
-  // 200 with the body, or 304 when the request's If-None-Match (or, without one,
-  // If-Modified-Since) says the client has it; `headers` go out with either.
+  // 200 with the body, or 304 when the request's If-None-Match (compared weakly; or, without
+  // one, If-Modified-Since) says the client has it; `headers` go out with either.
   net::HttpListener::Reply Answer(const net::HttpListener::Request& request,
                                   std::string content_type,
                                   std::vector<std::string> headers = {}) const;

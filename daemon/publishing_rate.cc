@@ -152,14 +152,18 @@ double PollingRate(const store::PublishingHistory& history, TimePoint now,
 
 std::optional<Silence> UnusualSilence(const store::PublishingHistory& history, TimePoint now) {
   if (!history.since || history.hours.empty()) return std::nullopt;
-  const TimePoint since = std::max(*history.since, now - kHistoryWindow);
-  const Seconds span = std::chrono::duration_cast<Seconds>(now - since);
+  // The usual gap is measured up to the last item, not up to now: a silence must not stretch
+  // the gap it is measured against, and a feed silent for longer than the history's window
+  // keeps the gap it had (the history is not rewritten while nothing new comes).
+  const TimePoint last_item(std::chrono::hours(history.hours.back().hour + 1));
+  const TimePoint since = std::max(*history.since, last_item - kHistoryWindow);
   std::int64_t items = 0;
   for (const store::PublishingHistory::Hour& hour : history.hours) {
     if (TimePoint(std::chrono::hours(hour.hour)) >= since) items += hour.items;
   }
+  const auto span = std::chrono::duration_cast<Seconds>(last_item - since);
   if (span < std::chrono::hours(48) || items < 6) return std::nullopt;
-  const Silence silence{TimePoint(std::chrono::hours(history.hours.back().hour + 1)), span / items};
+  const Silence silence{last_item, span / items};
   const auto quiet = now - silence.last_item;
   if (quiet < kShortestSilence || quiet < kGapsOfSilence * silence.usual_gap) return std::nullopt;
   return silence;

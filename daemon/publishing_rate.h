@@ -57,8 +57,8 @@ inline constexpr std::chrono::hours kShortestSilence{3};
 inline constexpr int kGapsOfSilence = 8;
 
 // The feed's silence at `now`, when it has gone longer than kGapsOfSilence of its usual gaps
-// (and kShortestSilence) without an item; nullopt when not, or when its history is too short
-// to say (under two days, or under six items).
+// (and kShortestSilence) without an item; nullopt when not, or when its history up to its last
+// item is too short to say (under two days, or under six items).
 std::optional<Silence> UnusualSilence(const store::PublishingHistory& history, TimePoint now);
 
 }  // namespace feedwatch::daemon

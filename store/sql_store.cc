@@ -3,6 +3,7 @@
 #include <charconv>
 #include <climits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -432,6 +433,7 @@ Result<std::map<std::int64_t, std::vector<StoryReport>>> SqlStore::OthersOf(
     const std::vector<std::int64_t>& stories) {
   std::map<std::int64_t, std::vector<StoryReport>> others;
   if (stories.empty()) return others;
+  std::set<std::pair<std::int64_t, std::string>> named;  // (story, feed) already reported
   // Every linked match, in the order they were made: a feed's first one is its report.
   Result<std::int64_t> read = session_.Run(
       "SELECT om.story_of, ofd.name, om.matched_at, oi.published_at FROM matches om "
@@ -441,13 +443,8 @@ Result<std::map<std::int64_t, std::vector<StoryReport>>> SqlStore::OthersOf(
           " AND ofd.id <> hi.feed_id ORDER BY om.story_of, om.id",
       Params().Add(session_.IdsParam(stories)), "reading stories",
       [&](const Row& row) {
-        std::vector<StoryReport>& reports = others[row.Int(0)];
-        std::string feed = row.Text(1);
-        if (std::any_of(reports.begin(), reports.end(),
-                        [&](const StoryReport& report) { return report.feed == feed; })) {
-          return;
-        }
-        reports.push_back({std::move(feed), AlertOrigin(row.Time(3), row.At(2))});
+        if (!named.emplace(row.Int(0), row.Text(1)).second) return;
+        others[row.Int(0)].push_back({row.Text(1), AlertOrigin(row.Time(3), row.At(2))});
       },
       Plan::kEachTime);
   if (!read) return read.error();

@@ -191,6 +191,22 @@ url = "ftp://x/y"
             "        ^");
 }
 
+TEST(Config, DotAndDotDotAreNotNames) {
+  // Names are paths on the listener (/watch/NAME, /feeds/NAME.atom), where browsers resolve
+  // them away.
+  EXPECT_EQ(ErrorsOf(R"([[notify]]
+name = "console"
+type = "console"
+[[watch]]
+name = ".."
+query = 'Darchiev'
+)"),
+            "/etc/feedwatch/feedwatch.toml:5:8: watch name \"..\" must be letters, digits, '-', "
+            "'_' or '.', and not \".\" or \"..\"\n"
+            "  name = \"..\"\n"
+            "         ^");
+}
+
 TEST(Config, BadQueryIsReportedWithTheWatchName) {
   EXPECT_EQ(ErrorsOf(R"([[notify]]
 name = "console"

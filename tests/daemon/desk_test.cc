@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "daemon/alert_feeds.h"
 #include "daemon/publishing_rate.h"
 #include "notify/email.h"
 #include "tests/support/support.h"
@@ -261,19 +262,23 @@ TEST(DeskRender, HitsAreMarkedAndHostileTextIsText) {
 }
 
 TEST(DeskRender, APageStaysBoundedWhateverTheFeedsSend) {
+  // The most a feed can make of each story: a title of quotes (each escaped to 6 bytes), a lede
+  // of '<' (4), a link of '&' (5) just under the length that leaves it out, and 500 outlets.
   std::vector<DeskStory> stories;
   for (int i = 0; i < kDeskWatchStories; ++i) {
-    DeskStory story =
-        Story(std::string(size_t{100} * 1024, 'T'), std::string(size_t{100} * 1024, 's'));
+    DeskStory story = Story(std::string(size_t{100} * 1024, '"'), "");
+    story.story.lede = std::string(size_t{100} * 1024, '<');
+    story.story.link = "https://wire.test/?" + std::string(kEntryLinkBytes - 19, '&');
     for (int outlet = 0; outlet < 500; ++outlet) {
       story.reports.push_back({"outlet-" + std::to_string(outlet), kNow + Seconds(outlet)});
     }
     stories.push_back(std::move(story));
   }
   const DeskPagesText pages = RenderDesk(OneWatch(std::move(stories)));
-  // Each story holds a cut title and lede, and names 20 outlets.
-  EXPECT_LT(pages.front.size(), 300'000u);
-  EXPECT_LT(pages.watches.at("darchiev").size(), 600'000u);
+  // A story is at most 3,000 + 4,000 + 10,000 bytes of escaped text, 20 outlets named, and
+  // the markup around them: about 21 KB.
+  EXPECT_LT(pages.front.size(), size_t{kDeskFrontStories} * 25'000);
+  EXPECT_LT(pages.watches.at("darchiev").size(), size_t{kDeskWatchStories} * 25'000);
   EXPECT_NE(pages.front.find("and 481 more"), std::string::npos);
 }
 
@@ -293,6 +298,7 @@ TEST(DeskServe, TokensConditionalGetAndThePolicy) {
   DeskPages desk;
   desk.Configure({{"open", ""}, {"closed", "s3cret"}});
   EXPECT_EQ(desk.Serve(Get("/")).status, 503);
+  EXPECT_EQ(desk.Serve(Get("/watch/open")).status, 503);
   desk.Publish({"<p>front</p>", {{"open", "<p>open</p>"}, {"closed", "<p>closed</p>"}}}, kNow);
 
   const net::HttpListener::Reply front = desk.Serve(Get("/"));
@@ -309,6 +315,16 @@ TEST(DeskServe, TokensConditionalGetAndThePolicy) {
   }
   EXPECT_TRUE(policy);
   EXPECT_EQ(desk.Serve(Get("/", "", etag)).status, 304);
+  // Compared weakly, as a proxy that compresses the page sends it back; one of a list; any.
+  EXPECT_EQ(desk.Serve(Get("/", "", "W/" + etag)).status, 304);
+  EXPECT_EQ(desk.Serve(Get("/", "", "\"other\", " + etag)).status, 304);
+  EXPECT_EQ(desk.Serve(Get("/", "", "*")).status, 304);
+  EXPECT_EQ(desk.Serve(Get("/", "", "\"other\"")).status, 200);
+  net::HttpListener::Request by_date = Get("/");
+  by_date.if_modified_since = "Sat, 01 Jan 2000 00:00:00 GMT";
+  EXPECT_EQ(desk.Serve(by_date).status, 200);
+  by_date.if_modified_since = "Fri, 01 Jan 2100 00:00:00 GMT";
+  EXPECT_EQ(desk.Serve(by_date).status, 304);
 
   EXPECT_EQ(desk.Serve(Get("/watch/open")).status, 200);
   EXPECT_EQ(desk.Serve(Get("/watch/closed")).status, 404);
@@ -318,8 +334,16 @@ TEST(DeskServe, TokensConditionalGetAndThePolicy) {
   EXPECT_EQ(desk.Serve(Get("/watch/%zz")).status, 404);
 
   // A watch dropped by a reload is gone from its page at once.
+  desk.Configure({{"open", ""}, {"closed", "s3cret"}});
+  EXPECT_EQ(desk.Serve(Get("/")).status, 200);
   desk.Configure({{"open", ""}});
   EXPECT_EQ(desk.Serve(Get("/watch/closed", "token=s3cret")).status, 404);
+  // A watch given a token by a reload: the front page that listed it is not served again.
+  desk.Publish({"<p>front</p>", {{"open", "<p>open</p>"}}}, kNow);
+  desk.Configure({{"open", "now-private"}});
+  EXPECT_EQ(desk.Serve(Get("/")).status, 503);
+  EXPECT_EQ(desk.Serve(Get("/watch/open")).status, 404);
+  EXPECT_EQ(desk.Serve(Get("/watch/open", "token=now-private")).status, 200);
 }
 
 // A history of one item every `gap_minutes` over the last `days`, the latest `quiet` ago.
@@ -343,6 +367,16 @@ TEST(DeskSilence, AFeedIsSilentAfterEightOfItsUsualGapsAndThreeHoursAtLeast) {
   // A ministry publishing every 4 hours: a night's quiet is usual, two days' is not.
   EXPECT_FALSE(UnusualSilence(Steady(14, 240, std::chrono::hours(12)), kNow));
   EXPECT_TRUE(UnusualSilence(Steady(14, 240, std::chrono::hours(40)), kNow));
+  // The gap is measured up to the last item: a 6-hourly feed silent for a week, or for longer
+  // than the history's two weeks (not rewritten while nothing comes), is still every 6 hours.
+  const std::optional<Silence> week =
+      UnusualSilence(Steady(14, 360, std::chrono::hours(7 * 24)), kNow);
+  ASSERT_TRUE(week);
+  EXPECT_NEAR(static_cast<double>(week->usual_gap.count()), 6 * 3600, 1800);
+  const std::optional<Silence> month =
+      UnusualSilence(Steady(44, 360, std::chrono::hours(30 * 24)), kNow);
+  ASSERT_TRUE(month);
+  EXPECT_NEAR(static_cast<double>(month->usual_gap.count()), 6 * 3600, 1800);
   // Too young a history, or too few items, to say.
   EXPECT_FALSE(UnusualSilence(Steady(1, 10, std::chrono::hours(20)), kNow));
   EXPECT_FALSE(UnusualSilence(Steady(7, 24 * 60 * 2, std::chrono::hours(100)), kNow));
