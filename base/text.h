@@ -57,6 +57,26 @@ inline size_t CopyUtf8Replacing(std::string_view in, std::string& out) {
   return replaced;
 }
 
+// `text` with each byte that starts no valid UTF-8 sequence replaced by U+FFFD, and each
+// character (one whole sequence) handed to `keep(character, out)`, which appends what stays of
+// it to `out`: the character, something in its place, or nothing.
+template <typename Keep>
+std::string FilterUtf8(std::string_view text, Keep keep) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t length = Utf8SequenceLength(text, i);
+    if (length == 0) {
+      out += kUtf8Replacement;
+      ++i;
+      continue;
+    }
+    keep(text.substr(i, length), out);
+    i += length;
+  }
+  return out;
+}
+
 // `c` in lower case if it is an ASCII capital letter, else as it is: unlike std::tolower, never
 // touched by the locale, and usable at compile time.
 constexpr char AsciiLower(char c) {

@@ -15,22 +15,12 @@ namespace {
 // such character in a title would make the whole feed not well-formed for as long as the story
 // stays among its entries.
 std::string Xml(std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    const std::string_view character = text.substr(i, std::max<size_t>(length, 1));
-    i += character.size();
-    if (length == 0) {
-      clean += kUtf8Replacement;
-    } else if (length == 1) {
-      const auto byte = static_cast<unsigned char>(character[0]);
-      if (byte >= 0x20 || byte == '\t' || byte == '\n' || byte == '\r') clean += character;
-    } else if (character != "\xEF\xBF\xBE" && character != "\xEF\xBF\xBF") {
-      clean += character;
-    }
-  }
-  return HtmlEscape(clean);
+  return HtmlEscape(FilterUtf8(text, [](std::string_view character, std::string& out) {
+    const auto byte = static_cast<unsigned char>(character[0]);
+    const bool control =
+        character.size() == 1 && byte < 0x20 && byte != '\t' && byte != '\n' && byte != '\r';
+    if (!control && character != "\xEF\xBF\xBE" && character != "\xEF\xBF\xBF") out += character;
+  }));
 }
 
 }  // namespace

@@ -64,36 +64,26 @@ std::string StyleSource() {
 // (each is shown in a <bdi> too, so right-to-left text keeps its own direction); line breaks
 // and tabs become spaces.
 std::string Clean(std::string_view text) {
-  std::string clean;
-  clean.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const size_t length = Utf8SequenceLength(text, i);
-    const std::string_view character = text.substr(i, std::max<size_t>(length, 1));
-    i += character.size();
-    if (length == 0) {
-      clean += kUtf8Replacement;
-    } else if (length == 1) {
-      const auto byte = static_cast<unsigned char>(character[0]);
+  return FilterUtf8(text, [](std::string_view character, std::string& out) {
+    const auto byte = static_cast<unsigned char>(character[0]);
+    const auto last = static_cast<unsigned char>(character.back());
+    if (character.size() == 1) {
       if (byte == '\t' || byte == '\n' || byte == '\r') {
-        clean += ' ';
+        out += ' ';
       } else if (byte >= 0x20 && byte != 0x7F) {
-        clean += character;
+        out += character;
       }
-    } else {
-      const bool c1 = character.size() == 2 && static_cast<unsigned char>(character[0]) == 0xC2 &&
-                      static_cast<unsigned char>(character[1]) < 0xA0;
-      const bool bidi = character.size() == 3 && character.starts_with("\xE2\x80") &&
-                        static_cast<unsigned char>(character[2]) >= 0xAA &&
-                        static_cast<unsigned char>(character[2]) <= 0xAE;
-      const bool isolate = character.size() == 3 && character.starts_with("\xE2\x81") &&
-                           static_cast<unsigned char>(character[2]) >= 0xA6 &&
-                           static_cast<unsigned char>(character[2]) <= 0xA9;
-      if (!c1 && !bidi && !isolate && character != "\xEF\xBF\xBE" && character != "\xEF\xBF\xBF") {
-        clean += character;
-      }
+      return;
     }
-  }
-  return clean;
+    const bool c1 = character.size() == 2 && byte == 0xC2 && last < 0xA0;
+    const bool bidi =
+        character.size() == 3 && character.starts_with("\xE2\x80") && last >= 0xAA && last <= 0xAE;
+    const bool isolate =
+        character.size() == 3 && character.starts_with("\xE2\x81") && last >= 0xA6 && last <= 0xA9;
+    if (!c1 && !bidi && !isolate && character != "\xEF\xBF\xBE" && character != "\xEF\xBF\xBF") {
+      out += character;
+    }
+  });
 }
 
 // Clean, and escaped for HTML.
