@@ -118,6 +118,23 @@ std::string Span(Seconds span) {
          (hours % 24 != 0 ? " " + std::to_string(hours % 24) + " h" : "");
 }
 
+// ` lang="ru"` for text mostly in Cyrillic, so that screen readers and hyphenation read it as
+// Russian on the English page; "" otherwise.
+std::string LangOf(std::string_view text) {
+  size_t cyrillic = 0;
+  size_t latin = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if ((byte == 0xD0 || byte == 0xD1) && i + 1 < text.size()) {
+      ++cyrillic;  // U+0400..U+047F: the Russian alphabet and its neighbours
+      ++i;
+    } else if ((byte | 0x20) >= 'a' && (byte | 0x20) <= 'z') {
+      ++latin;
+    }
+  }
+  return cyrillic > latin ? R"( lang="ru")" : "";
+}
+
 bool Linkable(const std::string& link) {
   return (link.starts_with("http://") || link.starts_with("https://")) &&
          link.size() <= kEntryLinkBytes;
@@ -126,7 +143,7 @@ bool Linkable(const std::string& link) {
 // The small timeline of a story's reports: one mark per outlet, first to last.
 std::string Timeline(const std::vector<DeskReport>& reports, size_t shown) {
   const TimePoint first = reports.front().at;
-  const auto span = std::chrono::duration_cast<Seconds>(reports[shown - 1].at - first);
+  const auto span = std::chrono::duration_cast<Seconds>(reports.back().at - first);
   std::string label =
       "Reported by " + Counted(static_cast<std::int64_t>(reports.size()), "outlet", "outlets");
   if (span.count() > 0) label += " within " + Span(span);
@@ -152,7 +169,8 @@ std::string Timeline(const std::vector<DeskReport>& reports, size_t shown) {
 std::string Story(const DeskStory& desk_story) {
   const store::StoryMatch& story = desk_story.story;
   const std::vector<DeskReport>& reports = desk_story.reports;
-  const std::string title = "<bdi>" + Shown(ShortenUtf8(story.title, kEntryTitleBytes)) + "</bdi>";
+  const std::string cut_title = ShortenUtf8(story.title, kEntryTitleBytes);
+  const std::string title = "<bdi" + LangOf(cut_title) + ">" + Shown(cut_title) + "</bdi>";
   std::string out = "<li><article>\n<h3>";
   out += Linkable(story.link)
              ? R"(<a href=")" + HtmlEscape(story.link) + R"(" rel="noreferrer">)" + title + "</a>"
@@ -180,7 +198,8 @@ std::string Story(const DeskStory& desk_story) {
   }
   if (!lede.empty()) {
     // MarkedToHtml escapes the text, and turns its **marks** into <mark> elements.
-    out += "<p class=\"lede\"><bdi>" + notify::MarkedToHtml(lede, "mark") + "</bdi></p>\n";
+    out += "<p class=\"lede\"><bdi" + LangOf(lede) + ">" + notify::MarkedToHtml(lede, "mark") +
+           "</bdi></p>\n";
   }
   if (reports.size() > 1) {
     const size_t shown = std::min(reports.size(), kDeskOutlets);

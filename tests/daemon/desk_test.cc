@@ -261,6 +261,15 @@ TEST(DeskRender, HitsAreMarkedAndHostileTextIsText) {
   EXPECT_EQ(front.find("\xE2\x80\xAE"), std::string::npos);
 }
 
+TEST(DeskRender, RussianTitlesAreMarkedAsRussian) {
+  const std::string front =
+      RenderDesk(OneWatch({Story("Посол Дарчиев встретился с сенаторами в Вашингтоне"),
+                           Story("Darchiev meets senators (Дарчиев)")}))
+          .front;
+  EXPECT_NE(front.find(R"(<bdi lang="ru">Посол Дарчиев встретился)"), std::string::npos);
+  EXPECT_NE(front.find("<bdi>Darchiev meets senators (Дарчиев)"), std::string::npos);
+}
+
 TEST(DeskRender, APageStaysBoundedWhateverTheFeedsSend) {
   // The most a feed can make of each story: a title of quotes (each escaped to 6 bytes), a lede
   // of '<' (4), a link of '&' (5) just under the length that leaves it out, and 500 outlets.
