@@ -324,7 +324,7 @@ TEST(Operations, HostileClientsCannotTakeTheMetricsListenerDownNorGrowTheHeap) {
   EXPECT_TRUE(daemon.Stop());
 }
 
-TEST(Operations, SlowReadersOfTheLargestFeedPageLeaveHealthzAnswerable) {
+TEST(Operations, SlowReadersOfTheLargestFeedAndDeskPagesLeaveHealthzAnswerable) {
   const testing::TempDir dir;
   WriteConfig(dir.path(), dir.path() / "state");
   // 55 stories whose titles are 150 KB each: the feed page is what a page may hold at most.
@@ -349,7 +349,14 @@ TEST(Operations, SlowReadersOfTheLargestFeedPageLeaveHealthzAnswerable) {
   }
   ASSERT_NE(page.find("</entry>"), std::string::npos);
   EXPECT_LT(page.size(), 50u * 4096) << "entries and fields are capped";
-  // 64 clients ask for the page with the smallest receive buffer and never read it. The page
+  std::string desk;
+  for (int i = 0; i < 100 && desk.find("</article>") == std::string::npos; ++i) {
+    if (const httplib::Result got = client.Get("/")) desk = got->body;
+    std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_NE(desk.find("</article>"), std::string::npos);
+  EXPECT_LT(desk.size(), 50u * 4096) << "stories and fields are capped";
+  // 64 clients ask for the pages with the smallest receive buffer and never read them. A page
   // is small enough for the kernel's socket buffers to take it whole, so they do not hold the
   // listener's large-answer slots (tests/net/http_listener_test.cc holds those with a 15 MB
   // answer, and measures that it is shared).
@@ -357,7 +364,8 @@ TEST(Operations, SlowReadersOfTheLargestFeedPageLeaveHealthzAnswerable) {
   for (int i = 0; i < 64; ++i) {
     const int fd = Connect(port, /*receive_buffer=*/1);
     ASSERT_GE(fd, 0);
-    const std::string request = "GET /feeds/darchiev.atom HTTP/1.1\r\nHost: x\r\n\r\n";
+    const std::string request = std::string("GET ") + (i % 2 == 0 ? "/feeds/darchiev.atom" : "/") +
+                                " HTTP/1.1\r\nHost: x\r\n\r\n";
     (void)send(fd, request.data(), request.size(), MSG_NOSIGNAL);
     stuck.push_back(fd);
   }
