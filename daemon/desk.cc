@@ -251,8 +251,9 @@ std::string Chart(const DeskWatch& watch, TimePoint today) {
 std::string Section(const DeskWatch& watch, TimePoint today, TimePoint from, size_t most,
                     const std::string& link) {
   std::string out = "<section aria-labelledby=\"w-" + HtmlEscape(watch.name) + "\">\n";
+  // On the watch's own page (no link) its name is the page's <h1> already.
   out += "<h2 id=\"w-" + HtmlEscape(watch.name) + "\">" +
-         (link.empty() ? HtmlEscape(watch.name)
+         (link.empty() ? "The last " + std::to_string(kDeskDays) + " days"
                        : "<a href=\"" + link + "\">" + HtmlEscape(watch.name) + "</a>") +
          "</h2>\n";
   out += Chart(watch, today);
