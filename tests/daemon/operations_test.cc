@@ -342,18 +342,19 @@ TEST(Operations, SlowReadersOfTheLargestFeedAndDeskPagesLeaveHealthzAnswerable) 
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(1s);
   client.set_read_timeout(2s);
-  std::string page;
-  for (int i = 0; i < 100 && page.find("</entry>") == std::string::npos; ++i) {
-    if (const httplib::Result got = client.Get("/feeds/darchiev.atom")) page = got->body;
-    std::this_thread::sleep_for(200ms);
-  }
+  // `path` once it shows `marker` (its stories are in), or the last answer after 20 s.
+  const auto get_when_shows = [&](const std::string& path, const std::string& marker) {
+    std::string body;
+    for (int i = 0; i < 100 && body.find(marker) == std::string::npos; ++i) {
+      if (const httplib::Result got = client.Get(path)) body = got->body;
+      std::this_thread::sleep_for(200ms);
+    }
+    return body;
+  };
+  const std::string page = get_when_shows("/feeds/darchiev.atom", "</entry>");
   ASSERT_NE(page.find("</entry>"), std::string::npos);
   EXPECT_LT(page.size(), 50u * 4096) << "entries and fields are capped";
-  std::string desk;
-  for (int i = 0; i < 100 && desk.find("</article>") == std::string::npos; ++i) {
-    if (const httplib::Result got = client.Get("/")) desk = got->body;
-    std::this_thread::sleep_for(200ms);
-  }
+  const std::string desk = get_when_shows("/", "</article>");
   ASSERT_NE(desk.find("</article>"), std::string::npos);
   EXPECT_LT(desk.size(), 50u * 4096) << "stories and fields are capped";
   // 64 clients ask for the pages with the smallest receive buffer and never read them. A page
