@@ -2,9 +2,7 @@
 
 #include <algorithm>
 
-#include "base/hash.h"
 #include "base/text.h"
-#include "notify/email.h"
 #include "notify/notifier.h"
 
 namespace feedwatch::daemon {
@@ -102,15 +100,8 @@ net::HttpListener::Reply AlertFeeds::Serve(const net::HttpListener::Request& req
   const std::optional<std::string> token = QueryToken(request.query);
   if (!name || !token) return not_found;
   const std::lock_guard lock(mutex_);
-  const auto expected = tokens_.find(*name);
   const auto feed = feeds_.find(*name);
-  // A wrong token looks like no feed at all: it does not confirm the watch exists. The token is
-  // compared in constant time, and compared for an unknown watch too, so that the answer's
-  // timing tells nothing either.
-  const bool token_ok =
-      SecretEquals(*token, expected != tokens_.end() ? std::string_view(expected->second)
-                                                     : std::string_view("\n"));
-  if (expected == tokens_.end() || feed == feeds_.end() || !token_ok) return not_found;
+  if (!TokenAdmits(tokens_, *name, *token) || feed == feeds_.end()) return not_found;
   return feed->second.Answer(request, "application/atom+xml; charset=utf-8");
 }
 

@@ -469,12 +469,7 @@ net::HttpListener::Reply DeskPages::Serve(const net::HttpListener::Request& requ
   const std::optional<std::string> name = PercentDecode(request.path.substr(kWatch.size()));
   const std::optional<std::string> token = QueryToken(request.query);
   if (!name || !token) return not_found();
-  const auto expected = tokens_.find(*name);
-  // As for the Atom feeds: a wrong token looks like no watch, in the same time.
-  const bool token_ok =
-      SecretEquals(*token, expected != tokens_.end() ? std::string_view(expected->second)
-                                                     : std::string_view("\n"));
-  if (expected == tokens_.end() || !token_ok) return not_found();
+  if (!TokenAdmits(tokens_, *name, *token)) return not_found();
   const auto page = watches_.find(*name);
   if (page == watches_.end()) return not_yet();
   return page->second.Answer(request, std::string(kHtml), DeskHeaders());

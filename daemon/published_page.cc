@@ -64,6 +64,15 @@ net::HttpListener::Reply PublishedPage::Answer(const net::HttpListener::Request&
   return {200, std::move(content_type), "", std::move(headers), body};
 }
 
+bool TokenAdmits(const std::map<std::string, std::string>& tokens, const std::string& name,
+                 std::string_view token) {
+  const auto expected = tokens.find(name);
+  const bool equal =
+      SecretEquals(token, expected != tokens.end() ? std::string_view(expected->second)
+                                                   : std::string_view("\n"));
+  return expected != tokens.end() && equal;
+}
+
 std::optional<std::string> QueryToken(std::string_view query) {
   std::optional<std::string> token = "";
   while (!query.empty()) {

@@ -3,6 +3,7 @@
 // validators for conditional GET. The listener never touches the database.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,5 +34,12 @@ struct PublishedPage {
 // The `token` parameter of a request's query, percent-decoded: "" when absent, nullopt when
 // it does not decode.
 std::optional<std::string> QueryToken(std::string_view query);
+
+// Whether watch `name` is in `tokens` (watch -> the token it asks for, "" for none) and
+// `token` is its token. A wrong token looks like no watch at all: the token is compared in
+// constant time, and compared for an unknown watch too, so that the answer's timing does not
+// confirm the watch exists either.
+bool TokenAdmits(const std::map<std::string, std::string>& tokens, const std::string& name,
+                 std::string_view token);
 
 }  // namespace feedwatch::daemon
