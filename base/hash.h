@@ -1,10 +1,18 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace feedwatch {
+
+// std::hash of strings that lets an unordered container keyed by std::string be searched with a
+// std::string_view, without building a string (with std::equal_to<> as the key equality).
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+};
 
 // Lower-case hex SHA-256 of `data`. Stable across builds and machines, so it can be stored.
 std::string Sha256Hex(std::string_view data);

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/hash.h"
 #include "base/text.h"
 #include "feeds/date.h"
 #include "feeds/html_text.h"
@@ -137,13 +138,6 @@ class NamespaceWalker {
     size_t shadowed;  // the binding of the same prefix this one hides, or kNone
   };
 
-  struct PrefixHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view prefix) const {
-      return std::hash<std::string_view>()(prefix);
-    }
-  };
-
   void Bind(std::string_view prefix, std::string uri, int depth) {
     const auto [innermost, fresh] = innermost_.try_emplace(std::string(prefix), bindings_.size());
     const size_t shadowed = fresh ? kNone : std::exchange(innermost->second, bindings_.size());
@@ -173,7 +167,7 @@ class NamespaceWalker {
   Document& result_;
   std::vector<Binding> bindings_;  // innermost last
   // Each prefix's innermost binding, an index into bindings_.
-  std::unordered_map<std::string, size_t, PrefixHash, std::equal_to<>> innermost_;
+  std::unordered_map<std::string, size_t, StringHash, std::equal_to<>> innermost_;
   std::string renamed_;  // a new name, kept to spare an allocation an element
 };
 

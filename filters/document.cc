@@ -225,6 +225,16 @@ void NumberBySorting(const std::array<std::vector<Token>, kFieldCount>& tokens,
   }
 }
 
+// The first eight bytes of `text` (zeros past its end) as a big-endian number: in the order of
+// the texts, but for texts that share them.
+uint64_t LeadingBytes(std::string_view text) {
+  uint64_t key = 0;
+  for (size_t i = 0; i < 8; ++i) {
+    key = key << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);
+  }
+  return key;
+}
+
 }  // namespace
 
 Document::Index Document::MakeIndex(const Tokens& tokens) {
@@ -246,13 +256,16 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
   std::vector<uint32_t> id_of;  // per token, in field and position order
   id_of.reserve(count);
   size_t probes_left = 8 * count + 1024;
+  size_t max_probe = 0;
   for (const std::vector<Token>& field : tokens) {
     for (const Token& token : field) {
       const uint64_t hash = std::hash<std::string_view>{}(token.text);
       size_t slot = hash & (size - 1);
+      size_t probe = 0;
       while (table[slot] != 0 &&
              (hashes[table[slot] - 1] != hash || distinct[table[slot] - 1] != token.text)) {
         slot = (slot + 1) & (size - 1);
+        ++probe;
         if (--probes_left == 0) break;
       }
       if (probes_left == 0) break;
@@ -260,26 +273,44 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
         distinct.push_back(token.text);
         hashes.push_back(hash);
         table[slot] = static_cast<uint32_t>(distinct.size());
+        max_probe = std::max(max_probe, probe);
       }
       id_of.push_back(table[slot] - 1);
     }
     if (probes_left == 0) break;
   }
-  if (probes_left == 0) NumberBySorting(tokens, distinct, hashes, id_of);
+  if (probes_left == 0) {
+    NumberBySorting(tokens, distinct, hashes, id_of);
+    table.clear();
+  }
+  // Sorted by their first eight bytes as a number first: most pairs differ there, and the
+  // strings are compared only when they do not.
+  std::vector<std::pair<uint64_t, uint32_t>> keyed(distinct.size());
+  for (uint32_t i = 0; i < keyed.size(); ++i) keyed[i] = {LeadingBytes(distinct[i]), i};
+  std::sort(keyed.begin(), keyed.end(), [&](const auto& a, const auto& b) {
+    if (a.first != b.first) return a.first < b.first;
+    return distinct[a.second] < distinct[b.second];
+  });
   std::vector<uint32_t> order(distinct.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(),
-            [&](uint32_t a, uint32_t b) { return distinct[a] < distinct[b]; });
+  for (uint32_t i = 0; i < order.size(); ++i) order[i] = keyed[i].second;
   std::vector<uint32_t> rank(distinct.size());
   for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
 
   Index index;
   index.distinct.reserve(distinct.size());
   index.hashes.reserve(distinct.size());
-  for (const uint32_t id : order) {
-    index.distinct.push_back(distinct[id]);
-    index.hashes.push_back(hashes[id]);
+  index.leading.reserve(distinct.size());
+  for (size_t r = 0; r < order.size(); ++r) {
+    index.distinct.push_back(distinct[order[r]]);
+    index.hashes.push_back(hashes[order[r]]);
+    index.leading.push_back(keyed[r].first);
   }
+  // The table now gives each token's place in the sorted words.
+  for (uint32_t& entry : table) {
+    if (entry != 0) entry = rank[entry - 1] + 1;
+  }
+  index.table = std::move(table);
+  index.max_probe = max_probe;
   index.starts.assign(distinct.size() + 1, 0);
   for (const uint32_t id : id_of) ++index.starts[rank[id] + 1];
   for (size_t r = 1; r < index.starts.size(); ++r) index.starts[r] += index.starts[r - 1];
@@ -298,7 +329,13 @@ std::span<const Document::Posting> Document::Find(std::string_view text, bool pr
                                                   bool accents) const {
   const Index& index = accents ? accent_index_ : index_;
   if (index.distinct.empty()) return {};
-  const auto first = std::lower_bound(index.distinct.begin(), index.distinct.end(), text);
+  // The words whose first eight bytes are below the text's come before it, those above after
+  // it: the strings are compared among the words that share them only.
+  const auto [low, high] =
+      std::equal_range(index.leading.begin(), index.leading.end(), LeadingBytes(text));
+  const auto first =
+      std::lower_bound(index.distinct.begin() + (low - index.leading.begin()),
+                       index.distinct.begin() + (high - index.leading.begin()), text);
   auto last = first;
   if (prefix) {
     while (last != index.distinct.end() && last->starts_with(text)) ++last;
@@ -307,6 +344,22 @@ std::span<const Document::Posting> Document::Find(std::string_view text, bool pr
   }
   return PostingsOf(static_cast<size_t>(first - index.distinct.begin()),
                     static_cast<size_t>(last - index.distinct.begin()), accents);
+}
+
+std::span<const Document::Posting> Document::FindExact(std::string_view text, uint64_t hash,
+                                                       bool accents) const {
+  const Index& index = accents ? accent_index_ : index_;
+  if (index.table.empty()) return Find(text, /*prefix=*/false, accents);
+  const size_t mask = index.table.size() - 1;
+  size_t slot = hash & mask;
+  for (size_t probe = 0; probe <= index.max_probe && index.table[slot] != 0; ++probe) {
+    const uint32_t place = index.table[slot] - 1;
+    if (index.hashes[place] == hash && index.distinct[place] == text) {
+      return PostingsOf(place, place + 1, accents);
+    }
+    slot = (slot + 1) & mask;
+  }
+  return {};
 }
 
 }  // namespace feedwatch::filters

@@ -71,6 +71,9 @@ class Document {
 
   // The postings whose token equals `text` (or starts with it, for a prefix), in token order.
   std::span<const Posting> Find(std::string_view text, bool prefix, bool accents) const;
+  // The postings whose token equals `text`, whose std::hash is `hash`: a probe or two of the
+  // document's hash table instead of a binary search over its words.
+  std::span<const Posting> FindExact(std::string_view text, uint64_t hash, bool accents) const;
 
   // The distinct tokens of the document in sorted order (for the watch index).
   const std::vector<std::string_view>& DistinctTokens(bool accents) const {
@@ -133,7 +136,13 @@ class Document {
     std::vector<Posting> postings;
     std::vector<std::string_view> distinct;  // sorted
     std::vector<uint64_t> hashes;            // parallel to distinct
+    std::vector<uint64_t> leading;           // parallel to distinct: LeadingBytes, ascending
     std::vector<uint32_t> starts;            // distinct.size() + 1 offsets into postings
+    // Open addressing on the hashes: the place of a token in `distinct`, + 1; 0 for none. A
+    // token sits at most `max_probe` slots after its hash's; empty when the words defeated the
+    // table (MakeIndex), and Find searches `distinct` instead.
+    std::vector<uint32_t> table;
+    size_t max_probe = 0;
   };
   static Index MakeIndex(const Tokens& tokens);
   // The body field's passages: where each starts (a token index) and the number of the first.

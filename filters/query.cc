@@ -110,9 +110,13 @@ void HashExactWords(Query::Lookups& lookups, size_t exact_count) {
   size_t size = 4;
   while (size < 2 * exact_count) size *= 2;
   lookups.exact.assign(size, {0, 0});
+  lookups.hashes.clear();
+  for (const Query::Trigger& lookup : lookups.all) {
+    lookups.hashes.push_back(std::hash<std::string_view>{}(lookup.text));
+  }
   for (uint32_t i = 0; i < lookups.all.size(); ++i) {
     if (lookups.all[i].prefix) continue;
-    const uint64_t hash = std::hash<std::string_view>{}(lookups.all[i].text);
+    const uint64_t hash = lookups.hashes[i];
     size_t slot = hash & (size - 1);
     while (lookups.exact[slot].second != 0) slot = (slot + 1) & (size - 1);
     lookups.exact[slot] = {hash, i + 1};
@@ -1068,8 +1072,11 @@ class Evaluator {
   // The postings of the query's lookup `index`.
   std::span<const Document::Posting> Postings(uint32_t index) const {
     std::optional<std::span<const Document::Posting>>& found = found_[index];
-    if (!found)
-      found = document_.Find(lookups_.all[index].text, lookups_.all[index].prefix, accents_);
+    if (!found) {
+      const Query::Trigger& lookup = lookups_.all[index];
+      found = lookup.prefix ? document_.Find(lookup.text, /*prefix=*/true, accents_)
+                            : document_.FindExact(lookup.text, lookups_.hashes[index], accents_);
+    }
     return *found;
   }
 

@@ -157,7 +157,8 @@ class Query {
   // looked up in, once per evaluation.
   struct Lookups {
     size_t count = 0;
-    std::vector<Trigger> all;  // by index
+    std::vector<Trigger> all;      // by index
+    std::vector<uint64_t> hashes;  // std::hash of each one's text, parallel to `all`
     // The exact words in an open-addressing table of (std::hash of the text, index + 1; 0 for
     // none), a power of two at least twice their number: a document's tokens, hashed once
     // (Document::DistinctHashes), are found here in a probe or two.

@@ -14,6 +14,7 @@ bool IsWordCodepoint(utf8proc_int32_t cp) {
   if (cp < 0x80) {
     return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
   }
+  if (cp >= 0x400 && cp <= 0x47F) return true;  // Cyrillic letters, every one of them
   switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU:
     case UTF8PROC_CATEGORY_LL:
@@ -34,33 +35,30 @@ bool IsWordCodepoint(utf8proc_int32_t cp) {
 
 // Folds a word of ASCII letters and digits and the 66 letters of the Russian alphabet, the
 // common case in our feeds, without utf8proc: NFKC leaves them alone and case folding is a
-// table. False for anything else.
+// table that keeps every letter's length, so the word is folded in place. False for anything
+// else.
 bool FoldSimple(std::string_view word, std::string& out) {
-  out.clear();
-  out.reserve(word.size());
-  for (size_t i = 0; i < word.size(); ++i) {
-    const auto c = static_cast<unsigned char>(word[i]);
+  out.assign(word);
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
     if (c < 0x80) {
-      out += AsciiLower(static_cast<char>(c));
+      out[i] = AsciiLower(static_cast<char>(c));
       continue;
     }
-    if (i + 1 >= word.size()) return false;
-    const auto d = static_cast<unsigned char>(word[i + 1]);
-    ++i;
+    if (i + 1 >= out.size()) return false;
+    const auto d = static_cast<unsigned char>(out[i + 1]);
     if (c == 0xD0 && d >= 0x90 && d <= 0x9F) {  // А-П -> а-п
-      out += '\xD0';
-      out += static_cast<char>(d + 0x20);
+      out[i + 1] = static_cast<char>(d + 0x20);
     } else if (c == 0xD0 && d >= 0xA0 && d <= 0xAF) {  // Р-Я -> р-я
-      out += '\xD1';
-      out += static_cast<char>(d - 0x20);
+      out[i] = '\xD1';
+      out[i + 1] = static_cast<char>(d - 0x20);
     } else if ((c == 0xD0 && d == 0x81) || (c == 0xD1 && d == 0x91)) {  // Ё, ё -> е
-      out += "\xD0\xB5";
-    } else if ((c == 0xD0 && d >= 0xB0 && d <= 0xBF) || (c == 0xD1 && d >= 0x80 && d <= 0x8F)) {
-      out += static_cast<char>(c);  // а-я
-      out += static_cast<char>(d);
-    } else {
-      return false;
+      out[i] = '\xD0';
+      out[i + 1] = '\xB5';
+    } else if (!((c == 0xD0 && d >= 0xB0 && d <= 0xBF) || (c == 0xD1 && d >= 0x80 && d <= 0x8F))) {
+      return false;  // not а-я
     }
+    ++i;
   }
   return true;
 }
@@ -110,6 +108,11 @@ void AppendTokens(std::string_view utf8, bool fold_accents, std::vector<Token>& 
     bool valid = true;
     if (bytes[pos] < 0x80) {
       cp = bytes[pos];
+    } else if ((bytes[pos] == 0xD0 || bytes[pos] == 0xD1) && pos + 1 < size &&
+               (bytes[pos + 1] & 0xC0) == 0x80) {
+      // U+0400-U+047F, Cyrillic letters all: the common case in Russian text, without utf8proc.
+      cp = (bytes[pos] & 0x1F) << 6 | (bytes[pos + 1] & 0x3F);
+      len = 2;
     } else {
       len = utf8proc_iterate(bytes + pos, size - pos, &cp);
       valid = len > 0;

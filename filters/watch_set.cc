@@ -31,7 +31,7 @@ void WatchSet::Candidates(const Document& document, bool accents, const Index& i
   if (index.exact.empty() && index.prefixes.empty()) return;
   const std::vector<std::string_view>& tokens = document.DistinctTokens(accents);
   for (const std::string_view token : tokens) {
-    if (const auto it = index.exact.find(std::string(token)); it != index.exact.end()) {
+    if (const auto it = index.exact.find(token); it != index.exact.end()) {
       for (const uint32_t id : it->second) candidate[id] = 1;
     }
   }

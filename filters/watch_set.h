@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/hash.h"
 #include "filters/document.h"
 #include "filters/query.h"
 
@@ -34,7 +35,7 @@ class WatchSet {
 
  private:
   struct Index {
-    std::unordered_map<std::string, std::vector<uint32_t>> exact;
+    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> exact;
     std::vector<std::pair<std::string, uint32_t>> prefixes;  // sorted by text
   };
   void Candidates(const Document& document, bool accents, const Index& index,

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <set>
 
 namespace feedwatch::filters {
 namespace {
@@ -698,11 +699,46 @@ TEST(DocumentIndex, WordsThatShareOneHashSlotAreEachFoundWhereTheyStand) {
     ASSERT_EQ(found.size(), i == 7 ? 2u : 1u) << words[i];
     EXPECT_EQ(found[0].field, Field::kSummary);
     EXPECT_EQ(found[0].position, i);
+    const std::span<const Document::Posting> by_hash =
+        document.FindExact(words[i], std::hash<std::string_view>{}(words[i]), false);
+    ASSERT_EQ(by_hash.size(), found.size()) << words[i];
+    EXPECT_EQ(by_hash[0].position, i);
   }
   EXPECT_EQ(document.Find(words[7], false, false)[1].position, words.size());
   EXPECT_TRUE(
       Matches("Darchiev AND " + words[1999], Item{.title = "Darchiev", .summary = summary}));
   EXPECT_EQ(document.Find("q", true, false).size(), words.size() + 1);  // a prefix over them all
+}
+
+TEST(DocumentIndex, WordsThatShareTheirFirstEightBytesAreFoundByTheirWholeText) {
+  // The index orders words by their first eight bytes before their text: these share them.
+  const std::vector<std::string> words{"washingtonian", "washing",  "washingt",   "washington",
+                                       "washingtons",   "wash",     "washingtom", "washingtoo",
+                                       "вашингт",       "вашингтон"};
+  std::string summary;
+  for (const std::string& word : words) summary += word + " ";
+  const Document document = Doc({.title = "Darchiev", .summary = summary});
+  // Every prefix and every whole word of the list, and a few that are not there.
+  std::vector<std::string> probes{"washingtonians", "washingtz", "w", "", "вашингтона"};
+  for (const std::string& word : words) {
+    for (size_t n = 1; n <= word.size(); ++n) probes.push_back(word.substr(0, n));
+  }
+  for (const std::string& probe : probes) {
+    for (const bool prefix : {false, true}) {
+      std::set<uint32_t> expected;
+      for (uint32_t i = 0; i < words.size(); ++i) {
+        if (prefix ? words[i].starts_with(probe) : words[i] == probe) expected.insert(i);
+      }
+      std::set<uint32_t> found;
+      for (const Document::Posting& posting : document.Find(probe, prefix, false)) {
+        found.insert(posting.position);
+      }
+      EXPECT_EQ(found, expected) << probe << (prefix ? "*" : "");
+      if (prefix) continue;
+      const auto by_hash = document.FindExact(probe, std::hash<std::string_view>{}(probe), false);
+      EXPECT_EQ(by_hash.size(), expected.size()) << probe;
+    }
+  }
 }
 
 }  // namespace
