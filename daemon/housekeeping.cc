@@ -11,7 +11,6 @@ namespace feedwatch::daemon {
 namespace {
 
 // Instances are live while their heartbeat (every few seconds) is this recent.
-constexpr Seconds kInstanceLive{60};
 
 }  // namespace
 
@@ -126,7 +125,7 @@ void Housekeeping::Run(const FeedCounts& feeds) {
 void Housekeeping::CheckDrift(Metrics::Gauges& gauges) {
   const TimePoint now = clock_.Now();
   Result<std::vector<store::InstanceInfo>> instances =
-      store_.coordination().Instances(now - kInstanceLive);
+      store_.coordination().Instances(now - store::kInstanceLive);
   if (!instances) {
     spdlog::warn("cannot read the other instances' heartbeats: {}", instances.error().message);
     return;

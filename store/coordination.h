@@ -20,6 +20,9 @@ struct FeedRef;
 struct FeedClaim;
 struct InstanceInfo;
 
+// An instance is live while its heartbeat (Store::Heartbeat) is at most this old.
+inline constexpr Seconds kInstanceLive{60};
+
 class Coordination {
  public:
   virtual ~Coordination() = default;
@@ -32,8 +35,18 @@ class Coordination {
                                                     TimePoint now, TimePoint until) = 0;
   // Extends this instance's leases on `feeds` to `until` (a fetch that takes long).
   virtual Status RenewLeases(const std::vector<std::string>& feeds, TimePoint until) = 0;
-  // Gives up every lease this instance holds, feeds' and deliveries' (a clean stop).
+  // Gives up every lease this instance holds, feeds', hosts' and deliveries' (a clean stop).
   virtual Status ReleaseLeases() = 0;
+
+  // Of `hosts` (those this instance has feeds on), the ones it polls until `until`: a host is
+  // polled by one instance at a time, so that `per_host` holds for all of them. The hosts are
+  // shared out among the live instances (rendezvous hashing on their ids: a host moves only
+  // when the instance it hashes to joins or leaves); one held by another instance is taken
+  // only when that lease runs out or is given up. This instance keeps those of `busy` (fetches
+  // in flight) whatever the share says, and gives up the others outside its share.
+  virtual Result<std::set<std::string>> HoldHosts(const std::vector<std::string>& hosts,
+                                                  const std::set<std::string>& busy, TimePoint now,
+                                                  TimePoint until) = 0;
 
   // Holds every other writer's new stories of `watches` back until UnlockStories: after a
   // Conflict, the caller reads the new stories, decides again and commits under it, so that the

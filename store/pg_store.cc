@@ -200,6 +200,39 @@ Result<std::string> Location(std::string_view url) {
 // The first key of the advisory locks on a watch's stories ("fw" and 1); the second is the
 // watch name's hashtext. Two names with one hash share a lock, which only serialises more.
 constexpr std::int64_t kStoryLockClass = 0x66770001;
+
+// The instance of `instances` that `host` goes to: the one whose id hashed with the host weighs
+// most (rendezvous hashing). Every instance works it out alike from the same list, and a host
+// moves only when the instance it goes to joins or leaves.
+const std::string& ShareOf(const std::string& host, const std::vector<std::string>& instances) {
+  const auto weight = [&](const std::string& id) {
+    // FNV-1a over host, NUL, id; then a finaliser (splitmix64).
+    uint64_t h = 0xcbf29ce484222325;
+    const auto mix = [&](std::string_view text) {
+      for (const char c : text) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3;
+    };
+    mix(host);
+    mix(std::string_view("\0", 1));
+    mix(id);
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111eb;
+    return h ^ (h >> 31);
+  };
+  const std::string* best = &instances.front();
+  uint64_t best_weight = weight(*best);
+  for (const std::string& id : instances) {
+    const uint64_t w = weight(id);
+    if (w > best_weight || (w == best_weight && id < *best)) {
+      best = &id;
+      best_weight = w;
+    }
+  }
+  return *best;
+}
+
+// An instance whose heartbeat is older than this (or than the lease) has no share of the hosts.
+constexpr Seconds kHostShareLive{15};
+
 // Instances sharing the feeds poll each up to this much after it falls due, at random.
 constexpr std::uint64_t kSpreadSeconds = 5;
 
@@ -312,11 +345,50 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   Status ReleaseLeases() override {
     for (const char* sql : {"UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
                             "WHERE lease_owner = ?1",
+                            "DELETE FROM host_leases WHERE owner = ?1",
                             "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL "
                             "WHERE lease_owner = ?1"}) {
       if (Status s = Exec(sql, Params().Add(instance_.id), "releasing leases"); !s) return s;
     }
     return Status::Ok();
+  }
+
+  Result<std::set<std::string>> HoldHosts(const std::vector<std::string>& hosts,
+                                          const std::set<std::string>& busy, TimePoint now,
+                                          TimePoint until) override {
+    // The hosts are shared among the instances whose heartbeat (every 5 s) is no older than
+    // the lease (15 s at least): a host of one that stopped moves as soon as its lease ends.
+    Result<Rows> live =
+        Query("SELECT id FROM instances WHERE last_seen_at >= ?1",
+              Params().Add(now - std::max<Seconds>(std::chrono::duration_cast<Seconds>(until - now),
+                                                   kHostShareLive)),
+              "reading instances");
+    if (!live) return live.error();
+    std::vector<std::string> instances{instance_.id};  // live before its first heartbeat
+    for (int r = 0; r < live->size(); ++r) {
+      if (live->Text(r, 0) != instance_.id) instances.push_back(live->Text(r, 0));
+    }
+    std::vector<std::string> share;
+    for (const std::string& host : hosts) {
+      if (busy.contains(host) || ShareOf(host, instances) == instance_.id) share.push_back(host);
+    }
+    // Gives up the hosts outside the share, takes or keeps those in it that no other instance
+    // holds, in one statement. Two instances taking one host at once: the second's insert
+    // meets the first's row and its WHERE, which refuses it.
+    Result<Rows> held = Query(
+        "WITH given_up AS (DELETE FROM host_leases WHERE owner = ?2 "
+        "AND NOT host = ANY(?1::text[])) "
+        "INSERT INTO host_leases (host, owner, lease_until) "
+        "SELECT unnest(?1::text[]), ?2, ?4 "
+        "ON CONFLICT (host) DO UPDATE SET owner = excluded.owner, "
+        "lease_until = excluded.lease_until "
+        "WHERE host_leases.owner = excluded.owner OR host_leases.lease_until < ?3 "
+        "RETURNING host",
+        Params().Add(ArrayLiteral(share)).Add(instance_.id).Add(now).Add(until), "leasing hosts");
+    if (!held) return held.error();
+    std::set<std::string> out;
+    for (int r = 0; r < held->size(); ++r) out.insert(held->Text(r, 0));
+    return out;
   }
 
   // Advisory locks keyed by the watch's name: a session lock here, a transaction lock in

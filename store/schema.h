@@ -14,7 +14,7 @@ struct Migration {
   std::string_view postgresql;
 };
 
-inline constexpr std::array<Migration, 11> kMigrations = {{
+inline constexpr std::array<Migration, 12> kMigrations = {{
     // 1: feeds, the items seen in them, and matches.
     {R"sql(
 CREATE TABLE feeds (
@@ -249,6 +249,22 @@ ALTER TABLE feeds ADD COLUMN slot_wait INTEGER NOT NULL DEFAULT 0;
      R"sql(
 ALTER TABLE feeds ADD COLUMN history TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN slot_wait BIGINT NOT NULL DEFAULT 0;
+)sql"},
+    // 12: hosts leased to instances, so that `per_host` holds for all of them
+    // (Coordination::HoldHosts).
+    {R"sql(
+CREATE TABLE host_leases (
+  host TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  lease_until INTEGER NOT NULL
+);
+)sql",
+     R"sql(
+CREATE TABLE host_leases (
+  host TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  lease_until BIGINT NOT NULL
+);
 )sql"},
 }};
 

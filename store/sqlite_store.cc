@@ -240,6 +240,11 @@ class OneInstance final : public Coordination {
     return Status::Ok();
   }
   Status ReleaseLeases() override { return Status::Ok(); }
+  Result<std::set<std::string>> HoldHosts(const std::vector<std::string>& hosts,
+                                          const std::set<std::string>& /*busy*/, TimePoint /*now*/,
+                                          TimePoint /*until*/) override {
+    return std::set<std::string>(hosts.begin(), hosts.end());
+  }
   Status LockStories(const std::set<std::string>& /*watches*/) override { return Status::Ok(); }
   Status UnlockStories() override { return Status::Ok(); }
   Result<std::vector<InstanceInfo>> Instances(TimePoint /*since*/) override {

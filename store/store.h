@@ -252,7 +252,7 @@ struct TableRows {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 11;
+  static constexpr int kSchemaVersion = 12;
   // The tables `feedwatch store copy` moves, parents first.
   static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
                                                               "deliveries"};

@@ -425,6 +425,50 @@ TEST_F(PgStoreTest, InstancesClaimingTogetherShareTheFeedsWithoutOverlap) {
   EXPECT_EQ(total, feeds.size());       // by one instance
 }
 
+TEST_F(PgStoreTest, EachHostIsPolledByOneLiveInstanceAndMovesWhenItsInstanceLeaves) {
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 60; ++i) hosts.push_back("https://outlet" + std::to_string(i) + ".test");
+  const std::set<std::string> all(hosts.begin(), hosts.end());
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  const auto hold = [&](Store& store, TimePoint now, const std::set<std::string>& busy = {}) {
+    Result<std::set<std::string>> held =
+        store.coordination().HoldHosts(hosts, busy, now, now + Seconds(60));
+    EXPECT_TRUE(held.ok()) << held.error().message;
+    return held.ok() ? *held : std::set<std::string>{};
+  };
+  // Alone (b has left no heartbeat yet), a holds every host.
+  ASSERT_TRUE(a->Heartbeat(kNow).ok());
+  EXPECT_EQ(hold(*a, kNow), all);
+  // b is live: half the hosts are its share, but a holds them, and keeps those it is fetching
+  // from (here, all of them).
+  ASSERT_TRUE(b->Heartbeat(kNow + Seconds(5)).ok());
+  EXPECT_TRUE(hold(*b, kNow + Seconds(5)).empty());
+  EXPECT_EQ(hold(*a, kNow + Seconds(5), all), all);
+  EXPECT_TRUE(hold(*b, kNow + Seconds(6)).empty());
+  // a's fetches end: it gives up b's share, and b takes it. No host is held twice.
+  const std::set<std::string> a_held = hold(*a, kNow + Seconds(7));
+  const std::set<std::string> b_held = hold(*b, kNow + Seconds(7));
+  EXPECT_GE(a_held.size(), 15u);  // 60 hosts, two instances: about half each
+  EXPECT_GE(b_held.size(), 15u);
+  std::set<std::string> both = a_held;
+  both.insert(b_held.begin(), b_held.end());
+  EXPECT_EQ(both, all);
+  EXPECT_EQ(a_held.size() + b_held.size(), hosts.size());
+  // b dies: a takes its hosts once b is no longer live and b's leases have run out.
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(30)).ok());
+  EXPECT_EQ(hold(*a, kNow + Seconds(30)), a_held);  // b still live
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(66)).ok());
+  EXPECT_EQ(hold(*a, kNow + Seconds(66)), a_held);  // b's leases run until 67 s
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(68)).ok());
+  EXPECT_EQ(hold(*a, kNow + Seconds(68)), all);
+  // A clean stop gives every host up at once: the next instance needs no wait.
+  ASSERT_TRUE(a->coordination().ReleaseLeases().ok());
+  ASSERT_TRUE(a->Heartbeat(kNow - Seconds(600)).ok());  // and a is gone
+  const auto c = Connect("c:3");
+  EXPECT_EQ(hold(*c, kNow + Seconds(69)), all);
+}
+
 TEST_F(PgStoreTest, ADeliveryIsSentByOneInstanceAndADeadOnesIsSentByAnother) {
   const auto a = Connect("a:1");
   const auto b = Connect("b:2");
