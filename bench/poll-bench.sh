@@ -4,7 +4,8 @@
 # (every feed new: fetch, parse, match, store) and warm (every feed answers 304), and the
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
-#   bench/poll-bench.sh [--single-host] [--bodies P] [--postgresql [--instances K] [--run]] [N]
+#   bench/poll-bench.sh [--single-host] [--hosts H] [--bodies P]
+#                       [--postgresql [--instances K] [--run]] [N]
 #     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
 #
 # --bodies P gives every item a body of P paragraphs (content:encoded / Atom content), as
@@ -17,13 +18,15 @@
 # instances and of the server is read from /proc at those moments. (`once` polls every feed
 # whatever the leases say: a single instance's tool.)
 #
-# Every feed is on the one loopback host. By default the per-host limit is raised to the global
-# one, as an operator polling one aggregator would do. With --single-host the defaults stay
+# Every feed is on the one loopback host, or with --hosts H on H of them (127.0.0.1 on H ports,
+# feed i on the (i mod H)th): several instances share hosts, not feeds. By default the per-host
+# limit is raised to the global one, as an operator polling one aggregator would do. With --single-host the defaults stay
 # (`per_host = 2`): thousands of feeds queue behind one host, which is what the scheduler must
 # handle in linear time. Nothing leaves 127.0.0.1.
 set -euo pipefail
 
 single_host=""
+hosts=1
 bodies=0
 postgresql=""
 instances=1
@@ -32,6 +35,7 @@ while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --single-host) single_host=1 ;;
     --bodies) bodies="$2"; shift ;;
+    --hosts) hosts="$2"; shift ;;
     --postgresql) postgresql=1 ;;
     --instances) instances="$2"; shift ;;
     --run) run_mode=1 ;;
@@ -76,7 +80,7 @@ http {
   types { application/rss+xml xml; }
   keepalive_requests 1000000;
   server {
-    listen 127.0.0.1:$port;
+$(for ((h = 0; h < hosts; h++)); do echo "    listen 127.0.0.1:$((port + h));"; done)
     root $work/www;
     etag on;
   }
@@ -111,7 +115,8 @@ config="$work/feedwatch.toml"
   # The example's term lists, three watches and a console notifier whose lines go to /dev/null.
   sed -n '/^\[terms\]/,$p' "$root/config/feedwatch.example.toml"
   for ((i = 0; i < n; i++)); do
-    printf '[[feed]]\nname = "feed-%05d"\nurl = "http://127.0.0.1:%s/feed-%05d.xml"\n' "$i" "$port" "$i"
+    printf '[[feed]]\nname = "feed-%05d"\nurl = "http://127.0.0.1:%s/feed-%05d.xml"\n' "$i" \
+      "$((port + i % hosts))" "$i"
   done
 } > "$config"
 
@@ -169,9 +174,9 @@ cycle() {
 
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 if [[ -n "$single_host" ]]; then
-  echo "mode: single host, default limits (concurrency 32, per_host 2)"
+  echo "mode: $hosts host(s), default limits (concurrency 32, per_host 2)"
 else
-  echo "mode: one host, per_host raised to concurrency (32)"
+  echo "mode: $hosts host(s), per_host raised to concurrency (32)"
 fi
 if [[ -n "$postgresql" ]]; then
   echo "store: PostgreSQL 15, Unix socket, $instances instance(s)"

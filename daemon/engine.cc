@@ -5,10 +5,10 @@
 #include <algorithm>
 #include <cassert>
 #include <chrono>
+#include <map>
 #include <utility>
 
 #include "base/hash.h"
-#include "base/text.h"
 #include "daemon/fetch_one.h"
 #include "daemon/publishing_rate.h"
 
@@ -36,7 +36,9 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       health_(health),
       metrics_(metrics),
       scheduler_(scheduler),
-      runtime_(config.feeds.size()) {
+      runtime_(config.feeds.size()),
+      leases_(store.coordination(), clock,
+              std::chrono::duration_cast<Seconds>(config.store.lease)) {
   // Validated with the configuration.
   Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
   assert(internal);
@@ -79,6 +81,7 @@ std::string Engine::FetchUrl(size_t index) const {
 
 void Engine::StartFetches() {
   const TimePoint now = once() ? TimePoint::max() : clock_.Now();
+  if (!once() && !leases_.asked()) HoldHosts();
   while (true) {
     std::vector<size_t> ready = scheduler_.Take(now, clock_.Now());
     const size_t taken = ready.size();
@@ -93,6 +96,12 @@ void Engine::StartFetches() {
 
 std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
   const TimePoint now = clock_.Now();
+  std::erase_if(ready, [&](size_t i) {  // another instance polls its host: it waits for it
+    if (leases_.Admit(i, Scheduler::HostOf(FetchUrl(i)))) return false;
+    scheduler_.Finished(i);
+    return true;
+  });
+  if (ready.empty()) return ready;
   std::vector<store::FeedRef> refs;
   refs.reserve(ready.size());
   for (const size_t i : ready) refs.push_back({config_.feeds[i].name, config_.feeds[i].url});
@@ -119,15 +128,13 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
         scheduler_.Finished(i);
         continue;
       }
-      leased_.insert(i);
+      leases_.Took(i, config_.feeds[i].name, Scheduler::HostOf(FetchUrl(i)));
       mine.push_back(i);
       continue;
     }
     // Polled by another instance, or being polled: due again when the store says, or soon
     // when its commit is under way.
-    spdlog::debug("feed {}: another instance polls it; next due {}", config_.feeds[i].name,
-                  FormatDelay(std::chrono::duration_cast<Seconds>(
-                      std::max(claim.retry_at, now + Seconds(1)) - now)));
+    spdlog::debug("feed {}: another instance polls it", config_.feeds[i].name);
     scheduler_.Finished(i);
     Reschedule(i, claim.retry_at > now ? claim.retry_at : now + kClaimRetry);
   }
@@ -276,7 +283,7 @@ std::string Engine::Validator(size_t index, const net::Response& response, std::
 void Engine::Record(size_t index, const store::PollRecord& poll) {
   const config::FeedConfig& feed = config_.feeds[index];
   FeedRuntime& runtime = runtime_[index];
-  leased_.erase(index);  // recording the poll ends the lease
+  leases_.Ended(index);  // recording the poll ends the lease
   if (!poll.gone) Reschedule(index, poll.next_due);
   runtime.state.consecutive_failures = poll.error.empty() ? 0 : runtime.state.consecutive_failures;
   if (!poll.etag.empty()) runtime.state.etag = poll.etag;
@@ -290,7 +297,7 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
 
 void Engine::NotStored(size_t index, const Error& error) {
   const config::FeedConfig& feed = config_.feeds[index];
-  leased_.erase(index);  // it runs out: nothing could be recorded
+  leases_.Ended(index);  // it runs out: nothing could be recorded
   runtime_[index].failed = true;
   Count(index, FetchResult::kNotStored);
   // Sooner than a long interval: the items are not late once the disk has room again.
@@ -329,7 +336,7 @@ void Engine::Committed(size_t index, long http_status, const store::PollRecord& 
     return Fail(index, FetchResult::kUnreadable, http_status, committed.error().message,
                 std::nullopt, poll.moved_to);
   }
-  leased_.erase(index);  // renewed while the poll waited for its articles; the commit ended it
+  leases_.Ended(index);  // renewed while the poll waited for its articles; the commit ended it
   Count(index, FetchResult::kOk);
   Reschedule(index, poll.next_due);
   FeedRuntime& runtime = runtime_[index];
@@ -377,24 +384,13 @@ FeedCounts Engine::Counts() const {
   return counts;
 }
 
-void Engine::ReleaseLeases() {
-  if (Status s = store_.coordination().ReleaseLeases(); !s) {
-    spdlog::warn("cannot release this instance's leases ({}); they end in {}", s.error().message,
-                 FormatDelay(std::chrono::duration_cast<Seconds>(config_.store.lease)));
+void Engine::HoldHosts() {
+  std::map<std::string, std::vector<size_t>> by_host;
+  for (size_t i = 0; i < config_.feeds.size(); ++i) {
+    if (!runtime_[i].state.gone) by_host[Scheduler::HostOf(FetchUrl(i))].push_back(i);
   }
-}
-
-void Engine::RenewLeases() {
-  if (leased_.empty()) return;
-  std::vector<std::string> names;
-  names.reserve(leased_.size());
-  for (const size_t i : leased_) names.push_back(config_.feeds[i].name);
-  const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
-  if (Status s = store_.coordination().RenewLeases(names, clock_.Now() + lease); !s) {
-    spdlog::error("cannot renew the leases of {} being fetched: {}",
-                  Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
-                  s.error().message);
-  }
+  const TimePoint now = clock_.Now();
+  for (const size_t i : leases_.Hold(by_host)) Reschedule(i, now);
 }
 
 }  // namespace feedwatch::daemon

@@ -19,6 +19,7 @@
 #include "daemon/feed_health.h"
 #include "daemon/fetch_result.h"
 #include "daemon/housekeeping.h"
+#include "daemon/leases.h"
 #include "daemon/metrics.h"
 #include "daemon/poll_committer.h"
 #include "daemon/schedule.h"
@@ -72,10 +73,14 @@ class Engine {
   // The feeds by health, as the Engine last saw them.
   FeedCounts Counts() const;
 
-  // Renews the leases of the feeds being fetched (every few seconds).
-  void RenewLeases();
+  // Renews the leases of the feeds being fetched and of the hosts polled here (every few
+  // seconds): feeds waiting for a host this instance is given are due now.
+  void RenewLeases() {
+    HoldHosts();
+    leases_.Renew();
+  }
   // Gives the leases this instance holds to the others (a clean stop).
-  void ReleaseLeases();
+  void ReleaseLeases() { leases_.Release(); }
 
  private:
   struct FeedRuntime {
@@ -92,6 +97,7 @@ class Engine {
   // Of the feeds the scheduler made ready, those whose lease this instance took; the others go
   // back to the scheduler, due when the store says.
   std::vector<size_t> Claim(std::vector<size_t> ready);
+  void HoldHosts();  // asks the store which hosts are polled here (Leases::Hold)
   void Start(size_t feed);
   void OnFetched(size_t feed, Result<net::Response> response);
   // OnFetched's work: the response recorded, and the feed rescheduled.
@@ -140,7 +146,7 @@ class Engine {
   size_t unpolled_ = 0;               // enabled feeds not polled since the engine started
   // config_.http.internal_networks: where a redirect from outside may not lead.
   std::shared_ptr<const net::AddressSet> internal_networks_;
-  std::set<size_t> leased_;  // feeds being fetched under this instance's lease
+  Leases leases_;
 };
 
 }  // namespace feedwatch::daemon

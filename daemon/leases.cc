@@ -1,0 +1,69 @@
+#include "daemon/leases.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/text.h"
+#include "daemon/schedule.h"
+
+namespace feedwatch::daemon {
+
+bool Leases::Admit(size_t feed, const std::string& host) {
+  if (held_.contains(host)) return true;
+  waiting_[host].push_back(feed);
+  return false;
+}
+
+void Leases::Took(size_t feed, std::string name, std::string host) {
+  fetching_[feed] = {std::move(name), std::move(host)};
+}
+
+std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>>& feeds) {
+  std::vector<std::string> hosts;
+  hosts.reserve(feeds.size());
+  for (const auto& [host, of_host] : feeds) hosts.push_back(host);
+  std::set<std::string> busy;
+  for (const auto& [feed, fetching] : fetching_) busy.insert(fetching.host);
+  const TimePoint now = clock_.Now();
+  Result<std::set<std::string>> held = coordination_.HoldHosts(hosts, busy, now, now + lease_);
+  if (!held) {
+    spdlog::error("cannot lease the hosts this instance polls ({}); keeping the {} it holds",
+                  held.error().message, held_.size());
+    return {};
+  }
+  std::set<size_t> due;
+  for (const std::string& host : *held) {
+    if (held_.contains(host)) continue;
+    if (const auto it = waiting_.find(host); it != waiting_.end()) {
+      due.insert(it->second.begin(), it->second.end());
+      waiting_.erase(it);
+    }
+    if (const auto it = feeds.find(host); asked_ && it != feeds.end()) {
+      due.insert(it->second.begin(), it->second.end());
+    }
+  }
+  std::erase_if(due, [&](size_t feed) { return fetching_.contains(feed); });
+  asked_ = true;
+  held_ = std::move(*held);
+  return {due.begin(), due.end()};
+}
+
+void Leases::Renew() {
+  if (fetching_.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(fetching_.size());
+  for (const auto& [feed, fetching] : fetching_) names.push_back(fetching.name);
+  if (Status s = coordination_.RenewLeases(names, clock_.Now() + lease_); !s) {
+    spdlog::error("cannot renew the leases of {} being fetched: {}",
+                  Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
+                  s.error().message);
+  }
+}
+
+void Leases::Release() {
+  if (Status s = coordination_.ReleaseLeases(); !s) {
+    spdlog::warn("cannot release this instance's leases ({}); they end in {}", s.error().message,
+                 FormatDelay(lease_));
+  }
+}
+
+}  // namespace feedwatch::daemon

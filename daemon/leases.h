@@ -1,0 +1,60 @@
+// What this instance holds where instances share a store (store::Coordination): the leases of
+// the feeds it is fetching, and the hosts it polls. A host is polled by one instance at a time
+// (HoldHosts), so that `per_host` holds for all of them: a feed whose host another instance
+// holds waits here, outside the schedule, until this instance is given its host. On a store
+// only one instance runs on, every lease is granted and every host held.
+//
+// Threading: the Engine's thread.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "store/coordination.h"
+
+namespace feedwatch::daemon {
+
+class Leases {
+ public:
+  Leases(store::Coordination& coordination, const Clock& clock, Seconds lease)
+      : coordination_(coordination), clock_(clock), lease_(lease) {}
+
+  // Whether `feed` on `host` may be polled here; if not, it waits for Hold to give its host.
+  bool Admit(size_t feed, const std::string& host);
+  // The lease of `feed` (`name`, on `host`) was taken, for a fetch; or it ended (the poll was
+  // recorded, or will not be).
+  void Took(size_t feed, std::string name, std::string host);
+  void Ended(size_t feed) { fetching_.erase(feed); }
+
+  // Asks the store which of the hosts of `feeds` (this instance's feeds, by host) are this
+  // instance's, keeping those it is fetching from. Returns the feeds to ask for now, in
+  // order: those that waited for a host it was given, and every feed of a host it was given
+  // after the first time it asked (from an instance that stopped or left it: the store says
+  // which are due, this instance's schedule does not know). When the store cannot be asked, the
+  // hosts held stay as they were.
+  std::vector<size_t> Hold(const std::map<std::string, std::vector<size_t>>& feeds);
+  bool asked() const { return asked_; }
+  // Extends the leases of the feeds being fetched (a fetch that takes long).
+  void Renew();
+  // Gives every lease this instance holds to the others (a clean stop).
+  void Release();
+
+ private:
+  struct Fetching {
+    std::string name;
+    std::string host;
+  };
+  store::Coordination& coordination_;
+  const Clock& clock_;
+  Seconds lease_;
+  std::map<size_t, Fetching> fetching_;  // by feed
+  bool asked_ = false;
+  std::set<std::string> held_;
+  std::map<std::string, std::vector<size_t>> waiting_;  // by host
+};
+
+}  // namespace feedwatch::daemon
