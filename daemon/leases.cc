@@ -37,12 +37,14 @@ std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>
       due.insert(it->second.begin(), it->second.end());
       waiting_.erase(it);
     }
-    if (const auto it = feeds.find(host); asked_ && it != feeds.end()) {
+    // Held by another instance when last asked, not new here (a feed that moved to it).
+    if (const auto it = feeds.find(host); asked_about_.contains(host) && it != feeds.end()) {
       due.insert(it->second.begin(), it->second.end());
     }
   }
   std::erase_if(due, [&](size_t feed) { return fetching_.contains(feed); });
   asked_ = true;
+  asked_about_ = {hosts.begin(), hosts.end()};
   held_ = std::move(*held);
   return {due.begin(), due.end()};
 }

@@ -32,10 +32,10 @@ class Leases {
 
   // Asks the store which of the hosts of `feeds` (this instance's feeds, by host) are this
   // instance's, keeping those it is fetching from. Returns the feeds to ask for now, in
-  // order: those that waited for a host it was given, and every feed of a host it was given
-  // after the first time it asked (from an instance that stopped or left it: the store says
-  // which are due, this instance's schedule does not know). When the store cannot be asked, the
-  // hosts held stay as they were.
+  // order: those that waited for a host it was given, and every feed of a host another
+  // instance held when it last asked (one that stopped or left it: the store says which are
+  // due, this instance's schedule does not know). When the store cannot be asked, the hosts
+  // held stay as they were.
   std::vector<size_t> Hold(const std::map<std::string, std::vector<size_t>>& feeds);
   bool asked() const { return asked_; }
   // Extends the leases of the feeds being fetched (a fetch that takes long).
@@ -53,6 +53,7 @@ class Leases {
   Seconds lease_;
   std::map<size_t, Fetching> fetching_;  // by feed
   bool asked_ = false;
+  std::set<std::string> asked_about_;  // the hosts of the last answer
   std::set<std::string> held_;
   std::map<std::string, std::vector<size_t>> waiting_;  // by host
 };
