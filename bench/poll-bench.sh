@@ -5,7 +5,7 @@
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
 #   bench/poll-bench.sh [--single-host] [--hosts H] [--bodies P]
-#                       [--postgresql [--instances K] [--run]] [N]
+#                       [--postgresql [--instances K] [--run] [--steady S]] [N]
 #     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
 #
 # --bodies P gives every item a body of P paragraphs (content:encoded / Atom content), as
@@ -17,6 +17,10 @@
 # been polled once, the warm one when every feed has answered 304 once; the CPU of the
 # instances and of the server is read from /proc at those moments. (`once` polls every feed
 # whatever the leases say: a single instance's tool.)
+#
+# --steady S (with --postgresql) measures the steady state instead: the feeds are polled every
+# minute (a fixed schedule), and once every feed has answered 304, the CPU of the instances and
+# of the server over S seconds is divided by the requests nginx answered in them.
 #
 # Every feed is on the one loopback host, or with --hosts H on H of them (127.0.0.1 on H ports,
 # feed i on the (i mod H)th): several instances share hosts, not feeds. By default the per-host
@@ -31,6 +35,7 @@ bodies=0
 postgresql=""
 instances=1
 run_mode=""
+steady=0
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --single-host) single_host=1 ;;
@@ -39,6 +44,7 @@ while [[ "${1:-}" == --* ]]; do
     --postgresql) postgresql=1 ;;
     --instances) instances="$2"; shift ;;
     --run) run_mode=1 ;;
+    --steady) steady="$2"; run_mode=1; shift ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
   esac
   shift
@@ -76,7 +82,7 @@ pid $work/nginx.pid;
 error_log $work/logs/error.log;
 events { worker_connections 4096; }
 http {
-  access_log off;
+  access_log $( ((steady > 0)) && echo "$work/logs/access.log" || echo off);
   types { application/rss+xml xml; }
   keepalive_requests 1000000;
   server {
@@ -111,7 +117,12 @@ config="$work/feedwatch.toml"
   fi
   echo '[defaults]'
   echo 'initial_lookback = "all"'
-  if [[ -n "$run_mode" ]]; then echo 'interval = "3m"'; fi
+  if ((steady > 0)); then
+    echo 'interval = "1m"'
+    echo 'min_interval = "1m"'
+  elif [[ -n "$run_mode" ]]; then
+    echo 'interval = "3m"'
+  fi
   # The example's term lists, three watches and a console notifier whose lines go to /dev/null.
   sed -n '/^\[terms\]/,$p' "$root/config/feedwatch.example.toml"
   for ((i = 0; i < n; i++)); do
@@ -197,6 +208,18 @@ else
   fw="$(instances_cpu)"
   pgc="$(pg_cpu)"
   cycle warm "last_status = '304 not modified'" "$started" "$fw" "$pgc"
+  if ((steady > 0)); then
+    fw="$(instances_cpu)"
+    pgc="$(pg_cpu)"
+    requests="$(wc -l < "$work/logs/access.log")"
+    sleep "$steady"
+    fw="$(echo "$(instances_cpu) - $fw" | bc)"
+    pgc="$(echo "$(pg_cpu) - $pgc" | bc)"
+    requests="$(($(wc -l < "$work/logs/access.log") - requests))"
+    printf 'steady %6d feeds, %d instances, %d s: %d requests; CPU per 1,000 polls: feedwatch %.3f s + server %.3f s = %.3f s\n' \
+      "$n" "$instances" "$steady" "$requests" "$(echo "$fw * 1000 / $requests" | bc -l)" \
+      "$(echo "$pgc * 1000 / $requests" | bc -l)" "$(echo "($fw + $pgc) * 1000 / $requests" | bc -l)"
+  fi
 fi
 if [[ -n "$postgresql" ]]; then
   statuses="$(sql 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
