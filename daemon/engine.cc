@@ -255,8 +255,9 @@ void Engine::Unchanged(size_t index, FetchResult result, const net::Response& re
   // A 304 may carry fresh validators.
   poll.etag = Validator(index, response, "etag");
   poll.last_modified = Validator(index, response, "last-modified");
-  poll.next_due = NextSuccessDue(index, runtime_[index].hints.FreshFor(response, clock_.Now()),
-                                 runtime_[index].state.history);
+  poll.next_due =
+      NextSuccessDue(index, FreshFor(runtime_[index].state.hints, response, clock_.Now()),
+                     runtime_[index].state.history);
   spdlog::debug("feed {}: {}", config_.feeds[index].name, poll.status);
   Record(index, poll);
 }
@@ -266,8 +267,8 @@ TimePoint Engine::NextSuccessDue(size_t index, std::optional<Seconds> hint,
   const config::FeedConfig& feed = config_.feeds[index];
   const TimePoint now = clock_.Now();
   const double rate = PollingRate(history, now, feed.interval);
-  return NextDueAfterSuccess({feed.interval, feed.min_interval}, rate, hint, runtime_[index].hints,
-                             feed.name, now);
+  return NextDueAfterSuccess({feed.interval, feed.min_interval}, rate, hint,
+                             runtime_[index].state.hints, feed.name, now);
 }
 
 std::string Engine::Validator(size_t index, const net::Response& response, std::string_view name) {
@@ -315,12 +316,13 @@ void Engine::Process(size_t index, const net::Response& response, store::PollRec
   FeedRuntime& runtime = runtime_[index];
   Result<feeds::Feed> parsed = committer_.Parse(feed, response);
   if (!parsed) return Committed(index, response.status, poll, parsed.error());
-  runtime.hints = FeedHints::Of(*parsed);
+  runtime.state.hints = HintsOf(*parsed);
+  poll.hints = runtime.state.hints;
   poll.history = runtime.state.history;
   const bool internal = response.from_internal || FetchUrl(index).starts_with("file:");
   committer_.Commit(
       feed, std::move(*parsed), std::move(poll), !runtime.state.last_success_at, internal,
-      [this, index, hint = runtime.hints.FreshFor(response, clock_.Now())](
+      [this, index, hint = FreshFor(runtime.state.hints, response, clock_.Now())](
           const store::PublishingHistory& history) { return NextSuccessDue(index, hint, history); },
       [this, index, status = response.status](const Status& committed,
                                               const store::PollRecord& recorded) {

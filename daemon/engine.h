@@ -87,7 +87,6 @@ class Engine {
     bool polled = false;                 // since the engine started
     bool failed = false;                 // its last poll since the engine started failed
     store::FeedState state;              // as in the store, kept in step with it
-    FeedHints hints;                     // what the feed's last parse said of its schedule
     MonoTime started;                    // the fetch in flight
     Seconds slot_wait{0};                // how long it waited past its due time to start
     bool told_unsafe_validator = false;  // logged once per run

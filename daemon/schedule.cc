@@ -101,8 +101,8 @@ Seconds Jitter(Seconds delay, std::string_view name, TimePoint now) {
   return delay + Seconds(delay.count() * permille / 1000);
 }
 
-FeedHints FeedHints::Of(const feeds::Feed& parsed) {
-  FeedHints hints{.skip_hours = parsed.skip_hours, .skip_days = parsed.skip_days};
+store::ScheduleHints HintsOf(const feeds::Feed& parsed) {
+  store::ScheduleHints hints{.skip_hours = parsed.skip_hours, .skip_days = parsed.skip_days};
   if (parsed.ttl) hints.fresh_for = *parsed.ttl;
   if (parsed.update_period && (!hints.fresh_for || *parsed.update_period > *hints.fresh_for)) {
     hints.fresh_for = parsed.update_period;
@@ -110,13 +110,15 @@ FeedHints FeedHints::Of(const feeds::Feed& parsed) {
   return hints;
 }
 
-std::optional<Seconds> FeedHints::FreshFor(const net::Response& response, TimePoint now) const {
+std::optional<Seconds> FreshFor(const store::ScheduleHints& hints, const net::Response& response,
+                                TimePoint now) {
   const std::optional<Seconds> server = FreshnessHint(response, now);
-  return fresh_for && (!server || *fresh_for > *server) ? fresh_for : server;
+  return hints.fresh_for && (!server || *hints.fresh_for > *server) ? hints.fresh_for : server;
 }
 
 TimePoint NextDueAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint,
-                              const FeedHints& feed, std::string_view name, TimePoint now) {
+                              const store::ScheduleHints& feed, std::string_view name,
+                              TimePoint now) {
   const Seconds shortest = std::clamp(ToSeconds(bounds.min_interval), Seconds(1),
                                       std::max(ToSeconds(bounds.interval), Seconds(1)));
   const TimePoint due =

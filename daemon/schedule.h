@@ -21,6 +21,7 @@
 #include "config/units.h"
 #include "feeds/feed.h"
 #include "net/http_client.h"
+#include "store/store.h"
 
 namespace feedwatch::daemon {
 
@@ -56,22 +57,18 @@ Seconds DelayAfterFailure(Duration interval, int failures, Duration max_backoff,
 TimePoint OutsideSkipped(TimePoint due, std::uint32_t skip_hours, std::uint8_t skip_days,
                          TimePoint latest);
 
-// What a feed says of its own schedule, as its last parse found.
-struct FeedHints {
-  std::optional<Seconds> fresh_for;  // the longer of RSS <ttl> and sy:updatePeriod
-  std::uint32_t skip_hours = 0;      // feeds::Feed's
-  std::uint8_t skip_days = 0;
-
-  static FeedHints Of(const feeds::Feed& parsed);
-  // The longer of what the feed and `response` (FreshnessHint) say of its freshness.
-  std::optional<Seconds> FreshFor(const net::Response& response, TimePoint now) const;
-};
+// What `parsed` says of its own schedule (kept in the store: store::FeedState::hints).
+store::ScheduleHints HintsOf(const feeds::Feed& parsed);
+// The longer of what the feed's `hints` and `response` (FreshnessHint) say of its freshness.
+std::optional<Seconds> FreshFor(const store::ScheduleHints& hints, const net::Response& response,
+                                TimePoint now);
 
 // When a feed polled successfully at `now` is due next: DelayAfterSuccess with jitter (never
 // below min_interval), outside its skipped hours and days (up to the longest delay a hint may
-// ask for). `hint`: FeedHints::FreshFor.
+// ask for). `hint`: FreshFor.
 TimePoint NextDueAfterSuccess(PollBounds bounds, double items_per_hour, std::optional<Seconds> hint,
-                              const FeedHints& feed, std::string_view name, TimePoint now);
+                              const store::ScheduleHints& feed, std::string_view name,
+                              TimePoint now);
 
 // DelayAfterFailure with jitter, which may lengthen what Retry-After asks for, never shorten it.
 Seconds JitteredDelayAfterFailure(Duration interval, int failures, Duration max_backoff,

@@ -251,8 +251,9 @@ ALTER TABLE feeds ADD COLUMN history TEXT NOT NULL DEFAULT '';
 ALTER TABLE feeds ADD COLUMN slot_wait BIGINT NOT NULL DEFAULT 0;
 )sql"},
     // 12: hosts leased to instances, so that `per_host` holds for all of them
-    // (Coordination::HoldHosts).
+    // (Coordination::HoldHosts); what a feed says of its schedule, for every instance.
     {R"sql(
+ALTER TABLE feeds ADD COLUMN hints TEXT NOT NULL DEFAULT '';
 CREATE TABLE host_leases (
   host TEXT PRIMARY KEY,
   owner TEXT NOT NULL,
@@ -260,6 +261,7 @@ CREATE TABLE host_leases (
 );
 )sql",
      R"sql(
+ALTER TABLE feeds ADD COLUMN hints TEXT NOT NULL DEFAULT '';
 CREATE TABLE host_leases (
   host TEXT PRIMARY KEY,
   owner TEXT NOT NULL,

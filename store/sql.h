@@ -164,6 +164,9 @@ std::vector<Hit> DecodeHits(std::string_view json);
 // not write decodes as far as it reads well.
 std::string EncodeHistory(const PublishingHistory& history);
 PublishingHistory DecodeHistory(std::string_view text);
+// "FRESH_FOR_SECONDS SKIP_HOURS SKIP_DAYS", "-" for no fresh_for; "" (none) decodes as none.
+std::string EncodeHints(const ScheduleHints& hints);
+ScheduleHints DecodeHints(std::string_view text);
 
 // The implementation of Store both backends share: everything written once over a Session.
 // Each backend implements the Session, its own transactions' durability, and the statements it

@@ -33,16 +33,17 @@ DeliveryState DeliveryStateFrom(std::string_view name) {
 
 // What a feed's row learnt about its URL, each with its value when nothing is known: it holds
 // while `url` is the configured URL. A new URL in the configuration starts afresh: its
-// validators, body hash, permanent redirect, 410 Gone and publishing history were the old
+// validators, body hash, permanent redirect, 410 Gone, publishing history and hints were the old
 // URL's. The one place of that rule: the row is read (FeedColumns) and written (RecordFeed)
 // through AtUrl.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 6> kUrlBound = {
+constexpr std::array<std::pair<std::string_view, std::string_view>, 7> kUrlBound = {
     {{"etag", "''"},
      {"last_modified", "''"},
      {"body_hash", "''"},
      {"moved_to", "''"},
      {"gone", "0"},
-     {"history", "''"}}};
+     {"history", "''"},
+     {"hints", "''"}}};
 
 // `column` of the feed row `row` ("" or an alias and a dot) as it applies to the URL `url`
 // (an SQL expression).
@@ -84,10 +85,11 @@ FeedState ReadFeedState(const Row& row) {
   state.moved_to = row.Text(11);
   state.gone = row.Int(12) != 0;
   state.history = DecodeHistory(row.Text(13));
-  state.lease_owner = row.Text(14);
-  state.lease_until = row.Time(15);
-  state.last_articles = row.Text(16);
-  state.slot_wait = Seconds(row.Int(17));
+  state.hints = DecodeHints(row.Text(14));
+  state.lease_owner = row.Text(15);
+  state.lease_until = row.Time(16);
+  state.last_articles = row.Text(17);
+  state.slot_wait = Seconds(row.Int(18));
   return state;
 }
 
@@ -173,6 +175,39 @@ std::string EncodeHistory(const PublishingHistory& history) {
   return text;
 }
 
+std::string EncodeHints(const ScheduleHints& hints) {
+  return (hints.fresh_for ? std::to_string(hints.fresh_for->count()) : std::string("-")) + ' ' +
+         std::to_string(hints.skip_hours) + ' ' + std::to_string(hints.skip_days);
+}
+
+ScheduleHints DecodeHints(std::string_view text) {
+  ScheduleHints hints;
+  const auto number = [&text](std::int64_t& value) {
+    while (text.starts_with(' ')) text.remove_prefix(1);
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc()) return false;
+    text.remove_prefix(static_cast<size_t>(end - text.data()));
+    return true;
+  };
+  std::int64_t fresh_for = -1;
+  if (text.starts_with('-')) {
+    text.remove_prefix(1);
+  } else if (!number(fresh_for)) {
+    return hints;  // "": none known
+  }
+  std::int64_t hours = 0;
+  std::int64_t days = 0;
+  // Written by EncodeHints: 24 hour bits, 7 day bits; anything else is no hint.
+  if (!number(hours) || !number(days) || hours < 0 || hours >= (1 << 24) || days < 0 ||
+      days >= (1 << 7) || fresh_for > INT32_MAX) {
+    return hints;
+  }
+  if (fresh_for >= 0) hints.fresh_for = Seconds(fresh_for);
+  hints.skip_hours = static_cast<std::uint32_t>(hours);
+  hints.skip_days = static_cast<std::uint8_t>(days);
+  return hints;
+}
+
 PublishingHistory DecodeHistory(std::string_view text) {
   PublishingHistory history;
   const auto number = [&text](std::int64_t& value) {
@@ -237,10 +272,10 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
   static const std::string sql =
       "INSERT INTO feeds AS f (name, url, last_attempt_at, next_due_at, last_status, last_error, "
       "last_success_at, consecutive_failures, etag, last_modified, body_hash, moved_to, gone, "
-      "last_read_at, last_articles, history, slot_wait) VALUES (?1, ?2, CAST(?3 AS BIGINT), ?4, "
-      "?5, nullif(?6, ''), CASE WHEN ?7 = 1 THEN CAST(?3 AS BIGINT) END, "
+      "last_read_at, last_articles, history, slot_wait, hints) VALUES (?1, ?2, "
+      "CAST(?3 AS BIGINT), ?4, ?5, nullif(?6, ''), CASE WHEN ?7 = 1 THEN CAST(?3 AS BIGINT) END, "
       "CASE WHEN ?7 = 1 THEN 0 ELSE 1 END, ?8, ?9, ?10, ?11, ?12, "
-      "CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END, ?15, ?16, ?17) "
+      "CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END, ?15, ?16, ?17, ?18) "
       "ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
       "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
       "last_error = excluded.last_error, "
@@ -248,7 +283,7 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
       "ELSE f.last_success_at END, "
       "consecutive_failures = CASE WHEN ?7 = 1 THEN 0 ELSE f.consecutive_failures + 1 END, " +
       kept("etag", "?8") + kept("last_modified", "?9") + kept("body_hash", "?10") +
-      kept("moved_to", "?11") + kept("history", "?16") +
+      kept("moved_to", "?11") + kept("history", "?16") + kept("hints", "?18") +
       "gone = excluded.gone, slot_wait = excluded.slot_wait, "
       "last_read_at = CASE WHEN ?14 = 1 THEN excluded.last_attempt_at ELSE f.last_read_at END, "
       "lease_until = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_until END, "
@@ -275,7 +310,8 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
                        .Add(std::int64_t{items_read})
                        .Add(poll.articles)
                        .Add(poll.history ? EncodeHistory(*poll.history) : std::string())
-                       .Add(std::int64_t{poll.slot_wait.count()}),
+                       .Add(std::int64_t{poll.slot_wait.count()})
+                       .Add(poll.hints ? EncodeHints(*poll.hints) : std::string()),
                    "recording poll", [&](const Row& row) { id = row.Int(0); });
   if (!recorded) return recorded.error();
   return id;

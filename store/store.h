@@ -53,6 +53,14 @@ struct PublishingHistory {
   bool operator==(const PublishingHistory&) const = default;
 };
 
+// What a feed says of its own schedule, as the last poll that parsed it read it.
+struct ScheduleHints {
+  std::optional<Seconds> fresh_for;  // the longer of RSS <ttl> and sy:updatePeriod
+  std::uint32_t skip_hours = 0;      // feeds::Feed's
+  std::uint8_t skip_days = 0;
+  bool operator==(const ScheduleHints&) const = default;
+};
+
 struct FeedState {
   std::string name;
   std::string url;  // as configured
@@ -75,6 +83,8 @@ struct FeedState {
   // What the last poll that read articles made of them (PollRecord::articles); "" when none did.
   std::string last_articles;
   PublishingHistory history;
+  // Kept in the store, so that whichever instance polls the feed next knows them.
+  ScheduleHints hints;
   // How long the last poll waited past its due time for a transfer slot (per_host,
   // concurrency).
   Seconds slot_wait{0};
@@ -104,6 +114,8 @@ struct PollRecord {
   std::string articles;
   // Replaces the feed's when set (a poll that read its items).
   std::optional<PublishingHistory> history;
+  // Replace the feed's when set (a poll that parsed the feed).
+  std::optional<ScheduleHints> hints;
   Seconds slot_wait{0};  // FeedState::slot_wait
 };
 

@@ -942,8 +942,10 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   poll.last_modified = "Wed, 11 Jun 2025 06:00:00 GMT";
   poll.body_hash = "abc";
   poll.moved_to = "https://new.test/rss";
+  poll.hints = ScheduleHints{.fresh_for = Seconds(900), .skip_hours = 0b111, .skip_days = 1};
   ASSERT_TRUE(store->CommitPoll("f", "https://old.test/rss", poll, {}, {}).ok());
   FeedState state = *store->GetFeedState("f");
+  EXPECT_EQ(state.hints, *poll.hints) << "whichever instance polls next knows them";
   EXPECT_EQ(state.etag, "\"v1\"");
   EXPECT_EQ(state.last_modified, "Wed, 11 Jun 2025 06:00:00 GMT");
   EXPECT_EQ(state.body_hash, "abc");
@@ -960,6 +962,7 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   state = *store->GetFeedState("f");
   EXPECT_TRUE(state.gone);
   EXPECT_EQ(state.etag, "\"v1\"");
+  EXPECT_EQ(state.hints, *poll.hints) << "a poll that parsed nothing keeps them";
 
   // Read for another configured URL before any write: what was learnt is left out.
   EXPECT_EQ(store->GetFeedState("f", "https://old.test/rss")->etag, "\"v1\"");
@@ -970,6 +973,7 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   EXPECT_EQ(state.last_modified, "");
   EXPECT_EQ(state.body_hash, "");
   EXPECT_EQ(state.moved_to, "");
+  EXPECT_EQ(state.hints, ScheduleHints{});
   EXPECT_EQ(state.last_status, "410 gone");  // the rest is the feed's
 
   // The configuration now names another URL: nothing learnt about the old one applies.
