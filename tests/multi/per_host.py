@@ -18,25 +18,18 @@ import argparse
 import http.server
 import os
 import shutil
-import socketserver
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PG_CLUSTER = os.path.join(HERE, "..", "support", "pg-cluster")
+from test_cluster import Server, cluster, psql
 HOSTS = 3
 HOST_FEEDS = 10
 PER_HOST = 2
 INTERVAL = 10  # seconds
 ANSWER_AFTER = 2.5  # seconds: ten feeds a host due every 10 s keep 2.5 requests busy
-
-
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-    request_queue_size = 64
 
 
 class Host:
@@ -78,11 +71,6 @@ def make_handler(host):
     return Handler
 
 
-def psql(pg, sql):
-    subprocess.run(["psql", "-q", "-h", pg, "-U", "postgres", "-d", "postgres", "-c", sql],
-                   check=True)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", required=True, help="the feedwatch binary")
@@ -90,12 +78,11 @@ def main():
     parser.add_argument("--pg", default=os.environ.get("FEEDWATCH_TEST_PG", ""),
                         help="a running test cluster's folder; default: start one")
     args = parser.parse_args()
+    with cluster(args.pg) as pg:
+        return run(args, pg)
 
-    pg = args.pg
-    own_cluster = not pg
-    if own_cluster:
-        pg = tempfile.mkdtemp(prefix="feedwatch-pg.", dir="/tmp")
-        subprocess.run([PG_CLUSTER, "start", pg], check=True)
+
+def run(args, pg):
     hosts = [Host() for _ in range(HOSTS)]
     servers = [Server(("127.0.0.1", 0), make_handler(host)) for host in hosts]
     for server in servers:
@@ -121,10 +108,7 @@ def main():
     failures = []
     try:
         time.sleep(args.seconds)
-        owners = subprocess.run(
-            ["psql", "-qtA", "-h", pg, "-U", "postgres", "-d", database, "-c",
-             "SELECT host, owner FROM host_leases ORDER BY host"],
-            capture_output=True, text=True, check=False).stdout.strip()
+        owners = psql(pg, "SELECT host, owner FROM host_leases ORDER BY host", database)
         print("hosts held:", owners.replace("\n", "; "), flush=True)
     finally:
         for proc in procs:
@@ -133,8 +117,6 @@ def main():
         for server in servers:
             server.shutdown()
         psql(pg, f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
-        if own_cluster:
-            subprocess.run([PG_CLUSTER, "stop", pg], check=False)
     for h, host in enumerate(hosts):
         print(f"host {h}: at most {host.most} requests at once; fetches per feed "
               f"{sorted(len(t) for t in host.fetches.values())}", flush=True)

@@ -23,15 +23,14 @@ import http.server
 import os
 import random
 import shutil
-import socketserver
 import subprocess
 import sys
 import tempfile
 import threading
 from xml.sax.saxutils import escape
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PG_CLUSTER = os.path.join(HERE, "..", "support", "pg-cluster")
+from test_cluster import Server, cluster, psql
+
 WORDS = """amber basin cedar delta ember fjord granite harbor island juniper kestrel lagoon meadow
 nectar orchard pebble quarry ridge summit timber upland valley willow yarrow zephyr""".split()
 FEEDS = ["tass", "ria", "news", "trt", "agg2", "wire"]
@@ -79,10 +78,6 @@ def rss(name, arts):
             + "".join(items) + "</channel></rss>").encode()
 
 
-class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
-    daemon_threads = True
-
-
 def make_handler(bodies):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -100,11 +95,6 @@ def make_handler(bodies):
             pass
 
     return Handler
-
-
-def psql(pg, sql):
-    subprocess.run(["psql", "-q", "-h", pg, "-U", "postgres", "-d", "postgres", "-c", sql],
-                   check=True)
 
 
 def one_run(args, pg, port, run, want):
@@ -167,22 +157,16 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep a failed run's outputs")
     args = parser.parse_args()
 
-    pg = args.pg
-    own_cluster = not pg
-    if own_cluster:
-        pg = tempfile.mkdtemp(prefix="feedwatch-pg.", dir="/tmp")
-        subprocess.run([PG_CLUSTER, "start", pg], check=True)
     arts = articles()
     server = Server(("127.0.0.1", 0), make_handler({name: rss(name, arts) for name in FEEDS}))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     failures = []
     try:
-        for run in range(args.runs):
-            failures += one_run(args, pg, server.server_address[1], run, expected(arts))
+        with cluster(args.pg) as pg:
+            for run in range(args.runs):
+                failures += one_run(args, pg, server.server_address[1], run, expected(arts))
     finally:
         server.shutdown()
-        if own_cluster:
-            subprocess.run([PG_CLUSTER, "stop", pg], check=False)
     for failure in failures:
         print("FAIL:", failure)
     return 1 if failures else 0
