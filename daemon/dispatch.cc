@@ -15,6 +15,10 @@ namespace {
 // Units (a message tried before, whole, or a new delivery) read per pass, fairly across feeds
 // (Store::DueDeliveries); more wait for the next.
 constexpr int kBatch = 500;
+// How often the outbox is read when nothing woke the Dispatcher: while it has work, and while
+// it has none.
+constexpr std::chrono::seconds kReadEvery{1};
+constexpr std::chrono::seconds kIdleReadEvery{5};
 // Alerts in one digest message at most; more make more messages.
 constexpr size_t kDigestSize = 100;
 constexpr Seconds kRateWindow{3600};
@@ -146,7 +150,7 @@ void Dispatcher::ForgotRetries() {
 
 void Dispatcher::DeliverDue() {
   const MonoTime steady = clock_.Monotonic();
-  if (!woken_ && steady - last_read_ < std::chrono::seconds(1)) return;
+  if (!woken_ && steady - last_read_ < (last_read_empty_ ? kIdleReadEvery : kReadEvery)) return;
   woken_ = false;
   last_read_ = steady;
   const TimePoint now = clock_.Now();
@@ -166,6 +170,7 @@ void Dispatcher::DeliverDue() {
     spdlog::error("outbox: {}", due.error().message);
     return;
   }
+  last_read_empty_ = due->empty();
   std::map<std::string, std::vector<store::Delivery>> by_notifier;
   for (store::Delivery& d : *due) {
     if (!in_flight_.contains(d.id)) by_notifier[d.notifier].push_back(std::move(d));

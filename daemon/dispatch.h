@@ -47,7 +47,9 @@ class Dispatcher {
              std::map<std::string, notify::Notifier*> notifiers, Metrics* metrics);
 
   // Sends the deliveries that are due and not on their way already. The outbox is read at most
-  // once a second unless Wake() was called since: the loop calls this after every event.
+  // once a second unless Wake() was called since, and every 5 s while the last read found
+  // nothing (retries are minutes apart; this instance's new deliveries wake it): the loop calls
+  // this after every event, and on a shared store each read is a statement at the server.
   void DeliverDue();
   // New deliveries were committed: the next DeliverDue reads the outbox.
   void Wake() { woken_ = true; }
@@ -97,6 +99,7 @@ class Dispatcher {
   size_t in_flight_messages_ = 0;
   bool woken_ = true;
   MonoTime last_read_;
+  bool last_read_empty_ = false;
 };
 
 }  // namespace feedwatch::daemon

@@ -253,14 +253,26 @@ TEST_F(DispatcherTest, APassReadsFiveHundredUnitsEachFeedsOldestFirst) {
   EXPECT_EQ(Pass().size(), 101u);
 }
 
-TEST_F(DispatcherTest, TheOutboxIsReadAtMostOnceASecondUnlessWoken) {
-  dispatcher().DeliverDue();  // the first pass reads
-  Enqueue(1);
+TEST_F(DispatcherTest, TheOutboxIsReadOnceASecondWhileBusyAndEveryFiveWhileIdleUnlessWoken) {
+  dispatcher().DeliverDue();  // the first pass reads: nothing
+  Enqueue(1);                 // by another instance: nothing wakes this one
   dispatcher().DeliverDue();
-  EXPECT_TRUE(sender_.messages.empty());
   Advance(1s);
   dispatcher().DeliverDue();
+  EXPECT_TRUE(sender_.messages.empty()) << "the last read found nothing: 5 s";
+  Advance(4s);
+  dispatcher().DeliverDue();
   EXPECT_EQ(Kinds(sender_.messages), Strings{"a"});
+  Enqueue(1);  // the last read found work: once a second
+  dispatcher().DeliverDue();
+  EXPECT_EQ(sender_.messages.size(), 1u);
+  Advance(1s);
+  dispatcher().DeliverDue();
+  EXPECT_EQ(Kinds(sender_.messages), (Strings{"a", "a"}));
+  Enqueue(1);
+  dispatcher().Wake();  // this instance committed it: read at once
+  dispatcher().DeliverDue();
+  EXPECT_EQ(sender_.messages.size(), 3u);
 }
 
 }  // namespace
