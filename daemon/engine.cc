@@ -48,12 +48,14 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
 Status Engine::Load(Mode mode) {
   mode_ = mode;
   const TimePoint now = clock_.Now();
+  std::vector<store::FeedRef> refs;
+  for (const config::FeedConfig& feed : config_.feeds) refs.push_back({feed.name, feed.url});
+  Result<std::vector<store::FeedState>> states = store_.GetFeedStates(refs);
+  if (!states) return states.error();
   for (size_t i = 0; i < config_.feeds.size(); ++i) {
     const config::FeedConfig& feed = config_.feeds[i];
-    Result<store::FeedState> state = store_.GetFeedState(feed.name, feed.url);
-    if (!state) return state.error();
     FeedRuntime& runtime = runtime_[i];
-    runtime.state = std::move(*state);  // as it applies to the configured URL
+    runtime.state = std::move((*states)[i]);  // as it applies to the configured URL
     if (runtime.state.gone) {
       spdlog::warn("feed {}: disabled: {} answered 410 Gone; change its url to poll it again",
                    feed.name, feed.url);

@@ -174,6 +174,7 @@ ScheduleHints DecodeHints(std::string_view text);
 class SqlStore : public Store {
  public:
   Result<FeedState> GetFeedState(std::string_view feed, std::string_view url) override;
+  Result<std::vector<FeedState>> GetFeedStates(const std::vector<FeedRef>& feeds) override;
   Result<std::vector<FeedState>> ListFeeds() override;
   Result<std::vector<StoryHead>> CommitPoll(
       std::string_view feed, std::string_view url, const PollRecord& poll,

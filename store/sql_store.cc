@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 
 #include "store/sql.h"
@@ -249,6 +250,27 @@ Result<FeedState> SqlStore::GetFeedState(std::string_view feed, std::string_view
   FeedState unknown;
   unknown.name = std::string(feed);
   return unknown;
+}
+
+Result<std::vector<FeedState>> SqlStore::GetFeedStates(const std::vector<FeedRef>& feeds) {
+  Result<std::vector<FeedState>> known = ListFeeds();
+  if (!known) return known.error();
+  std::unordered_map<std::string_view, FeedState*> by_name;
+  by_name.reserve(known->size());
+  for (FeedState& state : *known) by_name.emplace(state.name, &state);
+  std::vector<FeedState> states;
+  states.reserve(feeds.size());
+  for (const FeedRef& feed : feeds) {
+    const auto row = by_name.find(feed.name);
+    if (row != by_name.end() && row->second->url == feed.url) {
+      states.push_back(std::move(*row->second));
+      continue;
+    }
+    Result<FeedState> state = GetFeedState(feed.name, feed.url);  // new, or at another URL
+    if (!state) return state.error();
+    states.push_back(std::move(*state));
+  }
+  return states;
 }
 
 Result<std::vector<FeedState>> SqlStore::ListFeeds() {

@@ -253,6 +253,7 @@ struct InstanceInfo {
   TimePoint last_seen_at;
   std::string config_hash;  // of the watches and notifiers it runs
   std::string version;
+  std::vector<std::string> hosts;  // whose feeds it polls (Coordination::HoldHosts), sorted
 };
 
 // One table's rows as text (a null cell: nullopt), for `feedwatch store copy`.
@@ -313,6 +314,11 @@ class Store {
   // configured URL: what was learnt about another URL (validators, the body hash, a permanent
   // redirect, 410 Gone) is left out, as the next write forgets it.
   virtual Result<FeedState> GetFeedState(std::string_view feed, std::string_view url = {}) = 0;
+
+  // GetFeedState(feed.name, feed.url) of each of `feeds`, in order: one read of every feed
+  // (100,000 feeds would be as many round trips to a server), and one more for each feed whose
+  // configured URL is not the one its row holds.
+  virtual Result<std::vector<FeedState>> GetFeedStates(const std::vector<FeedRef>& feeds) = 0;
 
   // Every feed the store knows, by name.
   virtual Result<std::vector<FeedState>> ListFeeds() = 0;

@@ -975,6 +975,18 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   EXPECT_EQ(state.moved_to, "");
   EXPECT_EQ(state.hints, ScheduleHints{});
   EXPECT_EQ(state.last_status, "410 gone");  // the rest is the feed's
+  // So does the read of every configured feed at the start, with a feed never polled.
+  const std::vector<FeedState> states = *store->GetFeedStates({{"g", "https://g.test/rss"},
+                                                               {"f", "https://other.test/rss"},
+                                                               {"f", "https://old.test/rss"}});
+  ASSERT_EQ(states.size(), 3u);
+  EXPECT_EQ(states[0].name, "g");
+  EXPECT_FALSE(states[0].last_attempt_at.has_value());
+  EXPECT_EQ(states[1].etag, "");
+  EXPECT_FALSE(states[1].gone);
+  EXPECT_EQ(states[1].last_status, "410 gone");
+  EXPECT_EQ(states[2].etag, "\"v1\"");
+  EXPECT_TRUE(states[2].gone);
 
   // The configuration now names another URL: nothing learnt about the old one applies.
   ASSERT_TRUE(store->RecordPoll("f", "https://other.test/rss", Failed(kNow, "timeout")).ok());
