@@ -27,6 +27,15 @@ bool IsLive(const store::InstanceInfo& instance, TimePoint now) {
   return now - instance.last_seen_at < std::chrono::minutes(1);
 }
 
+// The hosts an instance polls, for a table: how many, and the first few (--json has all).
+std::string HostList(const std::vector<std::string>& hosts) {
+  constexpr size_t kShown = 3;
+  std::string list = std::to_string(hosts.size());
+  for (size_t i = 0; i < hosts.size() && i < kShown; ++i) list += (i == 0 ? ": " : ", ") + hosts[i];
+  if (hosts.size() > kShown) list += ", ...";
+  return list;
+}
+
 // Of the alerts sent in the last day: how many, and the median and 90th percentile of their
 // latency from publication.
 struct Latency {
@@ -227,7 +236,8 @@ void PrintJson(std::string_view backend, const std::vector<FeedRow>& rows,
                     {"started", FormatIso8601(instance.started_at)},
                     {"last_seen", FormatIso8601(instance.last_seen_at)},
                     {"config", instance.config_hash},
-                    {"version", instance.version}});
+                    {"version", instance.version},
+                    {"hosts", instance.hosts}});
   }
   document["instances"] = list;
   out << document.dump(2) << "\n";
@@ -237,13 +247,13 @@ void PrintTables(const std::vector<FeedRow>& rows, const std::vector<NotifierRow
                  const std::vector<store::InstanceInfo>& instances, TimePoint now,
                  std::ostream& out) {
   if (!instances.empty()) {
-    out << Printf("%-32s %-5s %-10s %-10s %-13s %s\n", "INSTANCE", "STATE", "STARTED", "LAST SEEN",
-                  "CONFIG", "VERSION");
+    out << Printf("%-32s %-5s %-10s %-10s %-13s %-10s %s\n", "INSTANCE", "STATE", "STARTED",
+                  "LAST SEEN", "CONFIG", "VERSION", "HOSTS");
     for (const store::InstanceInfo& instance : instances) {
-      out << Printf("%-32s %-5s %-10s %-10s %-13s %s\n", instance.id.c_str(),
+      out << Printf("%-32s %-5s %-10s %-10s %-13s %-10s %s\n", instance.id.c_str(),
                     IsLive(instance, now) ? "live" : "gone", Ago(instance.started_at, now).c_str(),
                     Ago(instance.last_seen_at, now).c_str(), instance.config_hash.c_str(),
-                    instance.version.c_str());
+                    instance.version.c_str(), HostList(instance.hosts).c_str());
     }
     out << "\n";
   }

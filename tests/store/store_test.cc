@@ -455,6 +455,11 @@ TEST_F(PgStoreTest, EachHostIsPolledByOneLiveInstanceAndMovesWhenItsInstanceLeav
   both.insert(b_held.begin(), b_held.end());
   EXPECT_EQ(both, all);
   EXPECT_EQ(a_held.size() + b_held.size(), hosts.size());
+  // `feedwatch status` says who holds what.
+  const std::vector<InstanceInfo> live = *a->coordination().Instances(kNow);
+  ASSERT_EQ(live.size(), 2u);
+  EXPECT_EQ(std::set<std::string>(live[0].hosts.begin(), live[0].hosts.end()), a_held);
+  EXPECT_EQ(std::set<std::string>(live[1].hosts.begin(), live[1].hosts.end()), b_held);
   // b dies: a takes its hosts once b is no longer live and b's leases have run out.
   ASSERT_TRUE(a->Heartbeat(kNow + Seconds(30)).ok());
   EXPECT_EQ(hold(*a, kNow + Seconds(30)), a_held);  // b still live
