@@ -102,8 +102,8 @@ Seconds Jitter(Seconds delay, std::string_view name, TimePoint now) {
 }
 
 store::ScheduleHints HintsOf(const feeds::Feed& parsed) {
-  store::ScheduleHints hints{.skip_hours = parsed.skip_hours, .skip_days = parsed.skip_days};
-  if (parsed.ttl) hints.fresh_for = *parsed.ttl;
+  store::ScheduleHints hints{
+      .fresh_for = parsed.ttl, .skip_hours = parsed.skip_hours, .skip_days = parsed.skip_days};
   if (parsed.update_period && (!hints.fresh_for || *parsed.update_period > *hints.fresh_for)) {
     hints.fresh_for = parsed.update_period;
   }
