@@ -24,7 +24,7 @@ std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>
   std::set<std::string> busy;
   for (const auto& [feed, fetching] : fetching_) busy.insert(fetching.host);
   const TimePoint now = clock_.Now();
-  Result<std::set<std::string>> held = coordination_.HoldHosts(hosts, busy, now, now + lease_);
+  Result<std::set<std::string>> held = coordination_.HoldHosts(hosts, busy, now, lease_);
   if (!held) {
     spdlog::error("cannot lease the hosts this instance polls ({}); keeping the {} it holds",
                   held.error().message, held_.size());

@@ -38,15 +38,18 @@ class Coordination {
   // Gives up every lease this instance holds, feeds', hosts' and deliveries' (a clean stop).
   virtual Status ReleaseLeases() = 0;
 
-  // Of `hosts` (those this instance has feeds on), the ones it polls until `until`: a host is
-  // polled by one instance at a time, so that `per_host` holds for all of them. The hosts are
-  // shared out among the live instances (rendezvous hashing on their ids: a host moves only
-  // when the instance it hashes to joins or leaves); one held by another instance is taken
-  // only when that lease runs out or is given up. This instance keeps those of `busy` (fetches
-  // in flight) whatever the share says, and gives up the others outside its share.
+  // Of `hosts` (those this instance has feeds on), the ones it polls: a host is polled by one
+  // instance at a time, so that `per_host` holds for all of them. The hosts are shared out
+  // among the live instances, those whose heartbeat is no older than `lease` (15 s at least)
+  // (rendezvous hashing on their ids: a host moves only when the instance it hashes to joins
+  // or leaves); one held by another instance is taken only when that instance is no longer
+  // live or has given it up. A host is held for as long as its instance is live, so keeping
+  // one writes nothing. This instance keeps those of `busy` (fetches in flight) whatever the
+  // share says until they end, but does not count them as held (no new fetch starts there),
+  // and gives up the others outside its share.
   virtual Result<std::set<std::string>> HoldHosts(const std::vector<std::string>& hosts,
                                                   const std::set<std::string>& busy, TimePoint now,
-                                                  TimePoint until) = 0;
+                                                  Seconds lease) = 0;
 
   // Holds every other writer's new stories of `watches` back until UnlockStories: after a
   // Conflict, the caller reads the new stories, decides again and commits under it, so that the

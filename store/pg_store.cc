@@ -366,36 +366,45 @@ class PgStore final : public Session, public SqlStore, public Coordination {
 
   Result<std::set<std::string>> HoldHosts(const std::vector<std::string>& hosts,
                                           const std::set<std::string>& busy, TimePoint now,
-                                          TimePoint until) override {
+                                          Seconds lease) override {
     // The hosts are shared among the instances whose heartbeat (every 5 s) is no older than
-    // the lease (15 s at least): a host of one that stopped moves as soon as its lease ends.
-    Result<Rows> live =
-        Query("SELECT id FROM instances WHERE last_seen_at >= ?1",
-              Params().Add(now - std::max<Seconds>(std::chrono::duration_cast<Seconds>(until - now),
-                                                   kHostShareLive)),
-              "reading instances");
+    // the lease (15 s at least): the hosts of one that stopped move once it is that old.
+    const TimePoint live_since = now - std::max(lease, kHostShareLive);
+    Result<Rows> live = Query("SELECT id FROM instances WHERE last_seen_at >= ?1",
+                              Params().Add(live_since), "reading instances");
     if (!live) return live.error();
     std::vector<std::string> instances{instance_.id};  // live before its first heartbeat
     for (int r = 0; r < live->size(); ++r) {
       if (live->Text(r, 0) != instance_.id) instances.push_back(live->Text(r, 0));
     }
     std::vector<std::string> share;
+    std::vector<std::string> kept;  // the share, and the hosts being fetched from
     for (const std::string& host : hosts) {
-      if (busy.contains(host) || ShareOf(host, instances) == instance_.id) share.push_back(host);
+      if (ShareOf(host, instances) == instance_.id) {
+        share.push_back(host);
+        kept.push_back(host);
+      } else if (busy.contains(host)) {
+        kept.push_back(host);
+      }
     }
-    // Gives up the hosts outside the share, takes or keeps those in it that no other instance
-    // holds, in one statement. Two instances taking one host at once: the second's insert
-    // meets the first's row and its WHERE, which refuses it.
+    // In one statement: gives up the hosts neither in the share nor being fetched from, keeps
+    // those of the share already held (no write: a host is held while its instance is live,
+    // and the heartbeat says so), and takes the others that no live instance holds. Two
+    // instances taking one host at once: the second's insert meets the first's row and its
+    // WHERE, which refuses it. A host kept only for its fetches is not answered: no new fetch
+    // starts there, so that it is given up once they end.
     Result<Rows> held = Query(
         "WITH given_up AS (DELETE FROM host_leases WHERE owner = ?2 "
-        "AND NOT host = ANY(?1::text[])) "
-        "INSERT INTO host_leases (host, owner, lease_until) "
-        "SELECT unnest(?1::text[]), ?2, ?4 "
-        "ON CONFLICT (host) DO UPDATE SET owner = excluded.owner, "
-        "lease_until = excluded.lease_until "
-        "WHERE host_leases.owner = excluded.owner OR host_leases.lease_until < ?3 "
-        "RETURNING host",
-        Params().Add(ArrayLiteral(share)).Add(instance_.id).Add(now).Add(until), "leasing hosts");
+        "AND NOT host = ANY(?4::text[])), "
+        "kept AS (SELECT host FROM host_leases WHERE owner = ?2 AND host = ANY(?1::text[])), "
+        "taken AS (INSERT INTO host_leases (host, owner) "
+        "SELECT h, ?2 FROM unnest(?1::text[]) h WHERE h NOT IN (SELECT host FROM kept) "
+        "ON CONFLICT (host) DO UPDATE SET owner = excluded.owner "
+        "WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = host_leases.owner "
+        "AND i.last_seen_at >= ?3) RETURNING host) "
+        "SELECT host FROM kept UNION ALL SELECT host FROM taken",
+        Params().Add(ArrayLiteral(share)).Add(instance_.id).Add(live_since).Add(ArrayLiteral(kept)),
+        "leasing hosts");
     if (!held) return held.error();
     std::set<std::string> out;
     for (int r = 0; r < held->size(); ++r) out.insert(held->Text(r, 0));

@@ -242,7 +242,7 @@ class OneInstance final : public Coordination {
   Status ReleaseLeases() override { return Status::Ok(); }
   Result<std::set<std::string>> HoldHosts(const std::vector<std::string>& hosts,
                                           const std::set<std::string>& /*busy*/, TimePoint /*now*/,
-                                          TimePoint /*until*/) override {
+                                          Seconds /*lease*/) override {
     return std::set<std::string>(hosts.begin(), hosts.end());
   }
   Status LockStories(const std::set<std::string>& /*watches*/) override { return Status::Ok(); }

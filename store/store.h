@@ -265,7 +265,7 @@ struct TableRows {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 12;
+  static constexpr int kSchemaVersion = 13;
   // The tables `feedwatch store copy` moves, parents first.
   static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
                                                               "deliveries"};
@@ -306,7 +306,7 @@ class Store {
   // Who this process is to the store: the id its leases and heartbeats carry, and the hash of
   // the configuration it runs (watches, notifiers). Set before the first ClaimFeeds.
   void SetInstance(std::string id, std::string config_hash, std::string version) {
-    instance_ = {std::move(id), {}, {}, std::move(config_hash), std::move(version)};
+    instance_ = {std::move(id), {}, {}, std::move(config_hash), std::move(version), {}};
   }
   const std::string& instance() const { return instance_.id; }
 

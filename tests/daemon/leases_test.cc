@@ -88,18 +88,23 @@ TEST_F(LeasesTest, AHostBeingFetchedFromIsKeptUntilItsFetchesEnd) {
     ASSERT_TRUE(a.Admit(feed, host));
     a.Took(feed, "feed-" + std::to_string(feed), host);  // a is fetching every feed
   }
-  // b joins: its share is not given up while a fetches from it.
+  // b joins: its share is not given up while a fetches from it, but a starts no new fetch
+  // there, so that its fetches end (a host busy all the time would never change hands).
   const auto store_b = Connect("b:2");
   Leases b(store_b->coordination(), clock_, 30s);
   clock_.Advance(5s);
   ASSERT_TRUE(store_a->Heartbeat(clock_.Now()).ok());
   EXPECT_TRUE(a.Hold(Feeds()).empty());
   EXPECT_TRUE(b.Hold(Feeds()).empty());
+  size_t at_a = 0;
   size_t at_b = 0;
   for (size_t feed = 0; feed < 10; ++feed) {
+    at_a += a.Admit(feed, "https://outlet" + std::to_string(feed) + ".test") ? 1 : 0;
     at_b += b.Admit(feed, "https://outlet" + std::to_string(feed) + ".test") ? 1 : 0;
   }
   EXPECT_EQ(at_b, 0u);
+  EXPECT_GE(at_a, 1u) << "a's share: about half of the ten hosts";
+  EXPECT_LE(at_a, 9u);
   // The fetches end: a gives b's share up, and b is given the feeds that waited for it.
   for (size_t feed = 0; feed < 10; ++feed) a.Ended(feed);
   clock_.Advance(5s);

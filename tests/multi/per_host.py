@@ -9,13 +9,15 @@ are answering at each moment. After --seconds the script checks that
   - no host ever had more than `per_host` (2) requests at once;
   - some host did have `per_host` at once (the load was there: a test that could not fail
     otherwise);
-  - every feed was polled, and none twice within its interval.
+  - every feed was polled, and none twice within its interval;
+  - `feedwatch status` shows each host held by one live instance.
 
   per_host.py --bin build/release/feedwatch
 """
 
 import argparse
 import http.server
+import json
 import os
 import shutil
 import subprocess
@@ -108,8 +110,12 @@ def run(args, pg):
     failures = []
     try:
         time.sleep(args.seconds)
-        owners = psql(pg, "SELECT host, owner FROM host_leases ORDER BY host", database)
-        print("hosts held:", owners.replace("\n", "; "), flush=True)
+        status = json.loads(subprocess.run(
+            [args.bin, "status", "--json", "-c", config, "--state-dir",
+             os.path.join(work, "state0")], check=True, capture_output=True, text=True).stdout)
+        held = [(host, instance["id"]) for instance in status["instances"] if instance["live"]
+                for host in instance["hosts"]]
+        print("hosts held, by feedwatch status:", held, flush=True)
     finally:
         for proc in procs:
             proc.terminate()
@@ -129,6 +135,10 @@ def run(args, pg):
             gaps = [b - a for a, b in zip(times, times[1:])]
             if gaps and min(gaps) < INTERVAL - 1:
                 failures.append(f"host {h} {path}: polled again after {min(gaps):.1f} s")
+    ports = sorted(str(server.server_address[1]) for server in servers)
+    if sorted(host.rsplit(":", 1)[-1] for host, _ in held) != ports:
+        failures.append(f"feedwatch status does not show each host held by one live instance: "
+                        f"{held}")
     if max(host.most for host in hosts) < PER_HOST:
         failures.append(f"no host ever had {PER_HOST} requests at once: the test did not load "
                         "the hosts")
