@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "base/text.h"
 #include "daemon/schedule.h"
 
@@ -14,7 +16,7 @@ bool Leases::Admit(size_t feed, const std::string& host) {
 }
 
 void Leases::Took(size_t feed, std::string name, std::string host) {
-  fetching_[feed] = {std::move(name), std::move(host)};
+  fetching_[feed] = {std::move(name), std::move(host), clock_.Now()};
 }
 
 std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>>& feeds) {
@@ -50,11 +52,19 @@ std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>
 }
 
 void Leases::Renew() {
-  if (fetching_.empty()) return;
+  // Those past half their lease, or that could end before the next two calls (every 5 s, the
+  // Daemon's housekeeping): most fetches end long before, and a renewal is a row written.
+  constexpr Seconds kCalledEvery{5};
+  const Seconds renew_after = std::min(lease_ / 2, lease_ - 2 * kCalledEvery);
+  const TimePoint now = clock_.Now();
   std::vector<std::string> names;
-  names.reserve(fetching_.size());
-  for (const auto& [feed, fetching] : fetching_) names.push_back(fetching.name);
-  if (Status s = coordination_.RenewLeases(names, clock_.Now() + lease_); !s) {
+  for (auto& [feed, fetching] : fetching_) {
+    if (now - fetching.renewed_at < renew_after) continue;
+    names.push_back(fetching.name);
+    fetching.renewed_at = now;
+  }
+  if (names.empty()) return;
+  if (Status s = coordination_.RenewLeases(names, now + lease_); !s) {
     spdlog::error("cannot renew the leases of {} being fetched: {}",
                   Counted(static_cast<std::int64_t>(names.size()), "feed", "feeds"),
                   s.error().message);

@@ -38,7 +38,7 @@ class Leases {
   // held stay as they were.
   std::vector<size_t> Hold(const std::map<std::string, std::vector<size_t>>& feeds);
   bool asked() const { return asked_; }
-  // Extends the leases of the feeds being fetched (a fetch that takes long).
+  // Extends the leases of the feeds being fetched for longer than half the lease.
   void Renew();
   // Gives every lease this instance holds to the others (a clean stop).
   void Release();
@@ -47,6 +47,7 @@ class Leases {
   struct Fetching {
     std::string name;
     std::string host;
+    TimePoint renewed_at;  // when its lease was taken or last renewed
   };
   store::Coordination& coordination_;
   const Clock& clock_;

@@ -117,5 +117,27 @@ TEST_F(LeasesTest, AHostBeingFetchedFromIsKeptUntilItsFetchesEnd) {
   }
 }
 
+TEST_F(LeasesTest, AFetchsLeaseIsRenewedOnlyOnceHalfOfItHasPassed) {
+  const auto store = Connect("a:1");
+  Leases a(store->coordination(), clock_, 30s);
+  const auto lease_until = [&] {
+    return testing::PgQuery(url_, "SELECT lease_until FROM feeds WHERE name = 'feed-0'");
+  };
+  ASSERT_TRUE(
+      store->coordination()
+          .ClaimFeeds({{"feed-0", "https://outlet0.test/rss"}}, clock_.Now(), clock_.Now() + 30s)
+          .ok());
+  a.Took(0, "feed-0", "https://outlet0.test");
+  const std::string taken = lease_until();
+  ASSERT_FALSE(taken.empty());
+  a.Renew();  // a fetch that just started: its lease has 30 s to run, nothing is written
+  clock_.Advance(10s);
+  a.Renew();
+  EXPECT_EQ(lease_until(), taken);
+  clock_.Advance(5s);
+  a.Renew();  // half the lease has passed: renewed for another 30 s from now
+  EXPECT_EQ(lease_until(), std::to_string(std::stoll(taken) + 15));
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon
