@@ -117,7 +117,7 @@ std::string Date(Words& words) {
   return buffer;
 }
 
-std::string Rss(uint32_t index, int items, int paragraphs, bool russian, Words& words) {
+std::string Rss(uint32_t index, int items, int paragraphs, int ttl, bool russian, Words& words) {
   std::string out =
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\" "
       "xmlns:content=\"http://purl.org/rss/1.0/modules/content/\" "
@@ -126,7 +126,8 @@ std::string Rss(uint32_t index, int items, int paragraphs, bool russian, Words& 
       std::to_string(index) + "</title>\n<link>https://outlet" + std::to_string(index) +
       ".example/</link>\n<atom:link rel=\"self\" href=\"https://outlet" + std::to_string(index) +
       ".example/rss\"/>\n<description>" + words.Sentence(russian, 4, 8) +
-      "</description>\n<language>" + (russian ? "ru" : "en") + "</language>\n<ttl>15</ttl>\n";
+      "</description>\n<language>" + (russian ? "ru" : "en") + "</language>\n" +
+      (ttl > 0 ? "<ttl>" + std::to_string(ttl) + "</ttl>\n" : "");
   for (int i = 0; i < items; ++i) {
     const std::string id = std::to_string(index) + "-" + std::to_string(i);
     out += "<item>\n<title>" + Escape(words.Sentence(russian, 6, 14)) +
@@ -168,7 +169,7 @@ std::string Atom(uint32_t index, int items, int paragraphs, bool russian, Words&
 
 }  // namespace
 
-GeneratedFeed MakeFeed(uint32_t index, int items, int paragraphs) {
+GeneratedFeed MakeFeed(uint32_t index, int items, int paragraphs, int ttl) {
   Words words(index * 2654435761u + 17);
   const uint32_t kind = index % 5;  // 3 English RSS : 1 Russian RSS : 1 Atom
   GeneratedFeed feed;
@@ -179,7 +180,7 @@ GeneratedFeed MakeFeed(uint32_t index, int items, int paragraphs) {
     feed.body = Atom(index, items, paragraphs, index % 2 == 0, words);
     feed.content_type = "application/atom+xml; charset=utf-8";
   } else {
-    feed.body = Rss(index, items, paragraphs, kind == 3, words);
+    feed.body = Rss(index, items, paragraphs, ttl, kind == 3, words);
     feed.content_type = "application/rss+xml; charset=utf-8";
   }
   return feed;

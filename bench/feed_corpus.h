@@ -17,8 +17,9 @@ struct GeneratedFeed {
 
 // Feed number `index` of a corpus; the same index always gives the same bytes. `items` per feed,
 // each with a body of `paragraphs` paragraphs (3: about 2.7 KB an item; 0: one short
-// paragraph and a one-sentence description, about 1 KB).
-GeneratedFeed MakeFeed(uint32_t index, int items = 50, int paragraphs = 3);
+// paragraph and a one-sentence description, about 1 KB). RSS feeds say `<ttl>` minutes (none
+// when 0).
+GeneratedFeed MakeFeed(uint32_t index, int items = 50, int paragraphs = 3, int ttl = 15);
 
 // `count` feeds, indexes 0..count-1.
 std::vector<GeneratedFeed> MakeCorpus(uint32_t count, int items = 50);

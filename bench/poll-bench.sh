@@ -4,12 +4,14 @@
 # (every feed new: fetch, parse, match, store) and warm (every feed answers 304), and the
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
-#   bench/poll-bench.sh [--single-host] [--hosts H] [--bodies P]
-#                       [--postgresql [--instances K] [--run] [--steady S]] [N]
+#   bench/poll-bench.sh [--single-host] [--hosts H] [--bodies P] [--items I] [--ttl M]
+#                       [--steady S] [--postgresql [--instances K] [--run]] [N]
 #     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
 #
 # --bodies P gives every item a body of P paragraphs (content:encoded / Atom content), as
-# full-text feeds carry, so that matching reads whole articles passage by passage.
+# full-text feeds carry, so that matching reads whole articles passage by passage. --items I
+# gives every feed I items instead of 50, and --ttl M makes the RSS feeds say `<ttl>M</ttl>`
+# (minutes; 15 by default, none with 0).
 #
 # --postgresql keeps the state in a throwaway PostgreSQL cluster (tests/support/pg-cluster) on a
 # Unix socket, and counts the server's CPU beside feedwatch's. With --instances K > 1 (or with
@@ -18,9 +20,18 @@
 # instances and of the server is read from /proc at those moments. (`once` polls every feed
 # whatever the leases say: a single instance's tool.)
 #
-# --steady S (with --postgresql) measures the steady state instead: the feeds are polled every
-# minute (a fixed schedule), and once every feed has answered 304, the CPU of the instances and
-# of the server over S seconds is divided by the requests nginx answered in them.
+# --steady S measures the steady state instead: the feeds are polled every minute (a fixed
+# schedule), and once every feed has answered 304, the CPU of the instances (and of the server,
+# with --postgresql) over S seconds is divided by the requests nginx answered in them. Without
+# --postgresql, one `feedwatch run` keeps its state in SQLite. With --interval D the feeds are
+# polled every D instead (their `<ttl>15</ttl>` stretches that to at most 3 D); with --publish P
+# one feed, at random, gets a new item every P seconds during the window. The steady state also
+# reports how often each feed was polled (the shortest gap between two polls of one feed), how
+# late feeds were polled (sampled every 5 s: the mean number of feeds past their due time over
+# the poll rate, by Little's law, and the latest seen), the peak RSS of each instance and, with
+# --postgresql, the server's commits, row writes and WAL per second. --statements (with
+# --postgresql) loads pg_stat_statements and lists the statements of the window, by calls per
+# 1,000 polls.
 #
 # Every feed is on the one loopback host, or with --hosts H on H of them (127.0.0.1 on H ports,
 # feed i on the (i mod H)th): several instances share hosts, not feeds. By default the per-host
@@ -36,10 +47,20 @@ postgresql=""
 instances=1
 run_mode=""
 steady=0
+items=50
+ttl=15
+interval=1m
+publish=0
+statements=""
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --single-host) single_host=1 ;;
     --bodies) bodies="$2"; shift ;;
+    --items) items="$2"; shift ;;
+    --ttl) ttl="$2"; shift ;;
+    --interval) interval="$2"; shift ;;
+    --publish) publish="$2"; shift ;;
+    --statements) statements=1 ;;
     --hosts) hosts="$2"; shift ;;
     --postgresql) postgresql=1 ;;
     --instances) instances="$2"; shift ;;
@@ -72,7 +93,7 @@ for tool in "$nginx_bin" /usr/bin/time "$build/feedwatch" "$build/bench/feedwatc
   [[ -x "$tool" ]] || { echo "missing $tool (apt-get install nginx-light time; cmake --workflow --preset release)" >&2; exit 69; }
 done
 
-"$build/bench/feedwatch_make_feeds" "$work/www" "$n" "$bodies"
+"$build/bench/feedwatch_make_feeds" "$work/www" "$n" "$bodies" "$items" "$ttl"
 chmod -R a+rX "$work"  # nginx workers may run as www-data
 
 mkdir -p "$work/logs"
@@ -82,7 +103,8 @@ pid $work/nginx.pid;
 error_log $work/logs/error.log;
 events { worker_connections 4096; }
 http {
-  access_log $( ((steady > 0)) && echo "$work/logs/access.log" || echo off);
+  log_format polls '\$msec \$status \$uri';
+  access_log $( ((steady > 0)) && echo "$work/logs/access.log polls" || echo off);
   types { application/rss+xml xml; }
   keepalive_requests 1000000;
   server {
@@ -96,10 +118,20 @@ EOF
 
 if [[ -n "$postgresql" ]]; then
   chmod 755 "$work"  # the server runs as nobody when this runs as root
-  "$root/tests/support/pg-cluster" start "$pg"
+  PG_OPTIONS="${statements:+-c shared_preload_libraries=pg_stat_statements}" \
+    "$root/tests/support/pg-cluster" start "$pg"
   psql -q -h "$pg" -U postgres -d postgres -c "CREATE DATABASE bench"
+  if [[ -n "$statements" ]]; then
+    psql -q -h "$pg" -U postgres -d bench -c "CREATE EXTENSION pg_stat_statements"
+  fi
 fi
-sql() { psql -qtA -h "$pg" -U postgres -d bench -c "$1"; }
+sql() {
+  if [[ -n "$postgresql" ]]; then
+    psql -qtA -h "$pg" -U postgres -d bench -c "$1"
+  else
+    sqlite3 "$work/state/feedwatch.db" "$1" 2>/dev/null || echo 0  # not created yet
+  fi
+}
 
 config="$work/feedwatch.toml"
 {
@@ -118,8 +150,8 @@ config="$work/feedwatch.toml"
   echo '[defaults]'
   echo 'initial_lookback = "all"'
   if ((steady > 0)); then
-    echo 'interval = "1m"'
-    echo 'min_interval = "1m"'
+    echo "interval = \"$interval\""
+    echo "min_interval = \"$interval\""
   elif [[ -n "$run_mode" ]]; then
     echo 'interval = "3m"'
   fi
@@ -183,6 +215,98 @@ cycle() {
     "$(echo "$(instances_cpu) - $fw_before" | bc)" "$(echo "$(pg_cpu) - $pg_before" | bc)"
 }
 
+# The server's commits, rows written and WAL bytes so far (zeros on SQLite).
+pg_writes() {
+  if [[ -n "$postgresql" ]]; then
+    sql "SELECT xact_commit, tup_inserted + tup_updated + tup_deleted,
+                pg_current_wal_lsn() - '0/0'::pg_lsn FROM pg_stat_database WHERE datname = 'bench'"
+  else
+    echo "0|0|0"
+  fi
+}
+# Every 5 s of the window: how many feeds are past their due time, and the latest of them, in
+# seconds. One session for the whole window (a connection per sample would be counted as the
+# server's work).
+sample_overdue() {
+  local now="extract(epoch FROM now())::bigint" t
+  [[ -n "$postgresql" ]] || now="CAST(strftime('%s', 'now') AS INTEGER)"
+  [[ -n "$postgresql" ]] || echo ".timeout 5000"
+  for ((t = 0; t < steady; t += 5)); do
+    echo "SELECT count(*), coalesce(max(t.now - next_due_at), 0)
+          FROM feeds, (SELECT $now AS now) t WHERE next_due_at < t.now;"
+    sleep 5
+  done
+}
+# Every `publish` seconds a random feed gets a new newest item (its first item's ids change).
+publish_items() {
+  local k=0
+  while true; do
+    k=$((k + 1))
+    sed -i -E "s#(urn:outlet:|2025:|news/)([0-9]+-0)(-p[0-9]+)?([<?\"])#\\1\\2-p$k\\4#g" \
+      "$work/www/$(printf 'feed-%05d.xml' $(((RANDOM * 32768 + RANDOM) % n)))"
+    sleep "$publish"
+  done
+}
+# The steady state: S seconds once every feed has answered 304.
+steady_state() {
+  local fw pgc writes lines
+  fw="$(instances_cpu)"
+  pgc="$(pg_cpu)"
+  writes="$(pg_writes)"
+  lines="$(wc -l < "$work/logs/access.log")"
+  [[ -z "$statements" ]] || sql "SELECT pg_stat_statements_reset()" > /dev/null
+  if [[ -n "$postgresql" ]]; then
+    sample_overdue | psql -qtA -h "$pg" -U postgres -d bench > "$work/overdue" &
+  else
+    sample_overdue | sqlite3 "$work/state/feedwatch.db" > "$work/overdue" &
+  fi
+  local sampler=$!
+  local publisher=""
+  if [[ "$publish" != 0 ]]; then publish_items & publisher=$!; fi
+  sleep "$steady"
+  [[ -z "$publisher" ]] || kill "$publisher"
+  wait "$sampler"  # its last sample is taken as the window ends
+  fw="$(echo "$(instances_cpu) - $fw" | bc)"
+  pgc="$(echo "$(pg_cpu) - $pgc" | bc)"
+  local after
+  after="$(pg_writes)"
+  tail -n "+$((lines + 1))" "$work/logs/access.log" > "$work/window.log"
+  local requests
+  requests="$(wc -l < "$work/window.log")"
+  printf 'steady %6d feeds, %d instances, %d s: %d requests (%s); CPU per 1,000 polls: feedwatch %.3f s + server %.3f s = %.3f s\n' \
+    "$n" "$instances" "$steady" "$requests" \
+    "$(awk '{ s[$2]++ } END { for (k in s) printf "%s%d %s", (c++ ? ", " : ""), s[k], k }' "$work/window.log")" \
+    "$(echo "$fw * 1000 / $requests" | bc -l)" "$(echo "$pgc * 1000 / $requests" | bc -l)" \
+    "$(echo "($fw + $pgc) * 1000 / $requests" | bc -l)"
+  # Gaps between two polls of a feed, over everything since the cold cycle ended.
+  awk '{ if ($3 in last && (min == "" || $1 - last[$3] < min)) min = $1 - last[$3]; last[$3] = $1 }
+       END { printf "  shortest gap between two polls of one feed since the warm cycle began: %.1f s\n", min }' \
+    "$work/logs/access.log"
+  awk '{ n[$3]++ } END { for (f in n) { if (n[f] > most) most = n[f]; total++ }
+         printf "  feeds polled in the window: %d, at most %d times each\n", total, most }' "$work/window.log"
+  awk -F'|' -v polls="$requests" -v seconds="$steady" \
+    '{ overdue += $1; samples++; if ($2 > latest) latest = $2 }
+     END { printf "  past due: %.1f feeds on average, so a poll %.2f s late on average; latest seen %d s\n",
+           overdue / samples, overdue / samples / (polls / seconds), latest }' "$work/overdue"
+  if [[ -n "$postgresql" ]]; then
+    awk -F'|' -v before="$writes" -v seconds="$steady" \
+      'BEGIN { split(before, b, "|") }
+       { printf "  server: %.0f commits/s, %.0f rows written/s, %.1f KB of WAL/s\n",
+         ($1 - b[1]) / seconds, ($2 - b[2]) / seconds, ($3 - b[3]) / 1024 / seconds }' <<< "$after"
+  fi
+  if [[ -n "$statements" ]]; then
+    echo "  statements in the window (calls per 1,000 polls, mean ms, rows per call):"
+    sql "SELECT round(calls * 1000.0 / $requests, 1), round(mean_exec_time::numeric, 3),
+                round(rows::numeric / calls, 1), left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+         FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'bench')
+           AND query NOT LIKE '%pg_stat%' AND query NOT LIKE 'SELECT count(*), coalesce(max(t.now%'
+         ORDER BY calls DESC LIMIT 15" | sed 's/^/    /'
+  fi
+  local pid rss=""
+  for pid in "${daemons[@]}"; do rss+="$(awk '/VmHWM/ { printf " %.0f", $2 / 1024 }' "/proc/$pid/status")"; done
+  echo "  peak RSS per instance (MB):$rss"
+}
+
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 if [[ -n "$single_host" ]]; then
   echo "mode: $hosts host(s), default limits (concurrency 32, per_host 2)"
@@ -209,21 +333,8 @@ else
   pgc="$(pg_cpu)"
   cycle warm "last_status = '304 not modified'" "$started" "$fw" "$pgc"
   if ((steady > 0)); then
-    fw="$(instances_cpu)"
-    pgc="$(pg_cpu)"
-    requests="$(wc -l < "$work/logs/access.log")"
-    sleep "$steady"
-    fw="$(echo "$(instances_cpu) - $fw" | bc)"
-    pgc="$(echo "$(pg_cpu) - $pgc" | bc)"
-    requests="$(($(wc -l < "$work/logs/access.log") - requests))"
-    printf 'steady %6d feeds, %d instances, %d s: %d requests; CPU per 1,000 polls: feedwatch %.3f s + server %.3f s = %.3f s\n' \
-      "$n" "$instances" "$steady" "$requests" "$(echo "$fw * 1000 / $requests" | bc -l)" \
-      "$(echo "$pgc * 1000 / $requests" | bc -l)" "$(echo "($fw + $pgc) * 1000 / $requests" | bc -l)"
+    steady_state
   fi
 fi
-if [[ -n "$postgresql" ]]; then
-  statuses="$(sql 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
-else
-  statuses="$(sqlite3 "$work/state/feedwatch.db" 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
-fi
+statuses="$(sql 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
 echo "feed statuses after the warm run: ${statuses//$'\n'/, }"
