@@ -24,7 +24,7 @@
 # schedule), and once every feed has answered 304, the CPU of the instances (and of the server,
 # with --postgresql) over S seconds is divided by the requests nginx answered in them. Without
 # --postgresql, one `feedwatch run` keeps its state in SQLite. With --interval D the feeds are
-# polled every D instead (their `<ttl>15</ttl>` stretches that to at most 3 D); with --publish P
+# polled every D instead (their `<ttl>15</ttl>` stretches that to at most 4 D); with --publish P
 # one feed, at random, gets a new item every P seconds during the window. The steady state also
 # reports how often each feed was polled (the shortest gap between two polls of one feed), how
 # late feeds were polled (sampled every 5 s: the mean number of feeds past their due time over

@@ -427,6 +427,7 @@ TEST_F(PgStoreTest, InstancesClaimingTogetherShareTheFeedsWithoutOverlap) {
 
 TEST_F(PgStoreTest, EachHostIsPolledByOneLiveInstanceAndMovesWhenItsInstanceLeaves) {
   std::vector<std::string> hosts;
+  hosts.reserve(60);
   for (int i = 0; i < 60; ++i) hosts.push_back("https://outlet" + std::to_string(i) + ".test");
   const std::set<std::string> all(hosts.begin(), hosts.end());
   const auto a = Connect("a:1");
