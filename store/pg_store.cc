@@ -81,11 +81,12 @@ std::string ArrayLiteral(const std::vector<std::string>& elements) {
   return ArrayLiteral(std::vector<std::optional<std::string>>(elements.begin(), elements.end()));
 }
 
-// The words of `text`, which are separated by single spaces (hosts, from string_agg).
-std::vector<std::string> SplitWords(std::string_view text) {
+// The lines of `text` (hosts, from string_agg: a host is what precedes a URL's path, which
+// may hold a space but never a line break, as no header that brings a URL can).
+std::vector<std::string> SplitLines(std::string_view text) {
   std::vector<std::string> words;
   for (size_t start = 0; start < text.size();) {
-    const size_t end = std::min(text.find(' ', start), text.size());
+    const size_t end = std::min(text.find('\n', start), text.size());
     words.emplace_back(text.substr(start, end - start));
     start = end + 1;
   }
@@ -430,7 +431,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   Result<std::vector<InstanceInfo>> Instances(TimePoint since) override {
     Result<Rows> rows = Query(
         "SELECT id, started_at, last_seen_at, config_hash, version, coalesce((SELECT "
-        "string_agg(host, ' ' ORDER BY host) FROM host_leases WHERE owner = id), '') "
+        "string_agg(host, E'\\n' ORDER BY host) FROM host_leases WHERE owner = id), '') "
         "FROM instances WHERE last_seen_at >= ?1 ORDER BY id",
         Params().Add(since), "reading instances");
     if (!rows) return rows.error();
@@ -438,7 +439,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     out.reserve(rows->count());
     for (int r = 0; r < rows->size(); ++r) {
       out.push_back({rows->Text(r, 0), FromUnix(rows->Int(r, 1)), FromUnix(rows->Int(r, 2)),
-                     rows->Text(r, 3), rows->Text(r, 4), SplitWords(rows->Text(r, 5))});
+                     rows->Text(r, 3), rows->Text(r, 4), SplitLines(rows->Text(r, 5))});
     }
     return out;
   }
