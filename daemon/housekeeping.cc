@@ -8,11 +8,6 @@
 #include "base/text.h"
 
 namespace feedwatch::daemon {
-namespace {
-
-// Instances are live while their heartbeat (every few seconds) is this recent.
-
-}  // namespace
 
 void DatabaseHealth::WriteFailed(const Error& error) {
   write_failure_ = error;
