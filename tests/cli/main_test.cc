@@ -102,7 +102,7 @@ TEST(Cli, AStateDirectoryEveryUserCanWriteToIsWarnedOf) {
 // once` fetches, parses, matches, stores and alerts, and LeakSanitizer finds nothing left
 // behind. Meaningful only in the sanitizer build (the asan preset), where a leak fails the run.
 TEST(Cli, OnceOnTheBundledFeedsIsLeakSanitizerClean) {
-#if !defined(__SANITIZE_ADDRESS__)
+#if !defined(FEEDWATCH_TEST_ASAN)
   GTEST_SKIP() << "not built with AddressSanitizer (cmake --workflow --preset asan)";
 #endif
   std::vector<std::filesystem::path> fixtures;

@@ -274,7 +274,7 @@ TEST_F(PipelineTest, ATitleIsTheSnippetWholeInEveryNotifier) {
       {"telegram", "http://tg.example/bot1:x/sendMessage"}};
   std::string notifiers = "[[notify]]\nname = \"console\"\ntype = \"console\"\n";
   for (const auto& [format, url] : hooks) {
-    http_.On(url, [&bodies, format](const net::Request& request) {
+    http_.On(url, [&bodies, format = format](const net::Request& request) {
       bodies[format] = request.post_body.value_or("");
       return Result<net::Response>(testing::FakeHttpClient::Reply(200, "{\"ok\": true}"));
     });

@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(FEEDWATCH_TEST_ASAN)
 // From <sanitizer/allocator_interface.h>, which clang ships and g++ 12 does not; its runtime has
 // the function all the same.
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
@@ -28,7 +28,7 @@ extern "C" size_t __sanitizer_get_current_allocated_bytes();
 namespace feedwatch::testing {
 
 size_t LiveHeapBytes() {
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(FEEDWATCH_TEST_ASAN)
   return __sanitizer_get_current_allocated_bytes();
 #else
   const struct mallinfo2 info = mallinfo2();

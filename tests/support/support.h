@@ -16,6 +16,16 @@
 
 #include "base/clock.h"
 
+// FEEDWATCH_TEST_ASAN: built with AddressSanitizer, by g++ (which says so with
+// __SANITIZE_ADDRESS__) or by clang (which says so through __has_feature).
+#if defined(__SANITIZE_ADDRESS__)
+#define FEEDWATCH_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FEEDWATCH_TEST_ASAN 1
+#endif
+#endif
+
 namespace feedwatch::testing {
 
 // The fixture folder, tests/data.
