@@ -12,9 +12,13 @@
 #include <zlib.h>
 
 #if defined(FEEDWATCH_TEST_ASAN)
+#if __has_include(<sanitizer/allocator_interface.h>)
+#include <sanitizer/allocator_interface.h>
+#else
 // From <sanitizer/allocator_interface.h>, which clang ships and g++ 12 does not; its runtime has
-// the function all the same.
-extern "C" size_t __sanitizer_get_current_allocated_bytes();
+// the function all the same. The runtime's name, not ours.
+extern "C" size_t __sanitizer_get_current_allocated_bytes();  // NOLINT
+#endif
 #endif
 
 #include <algorithm>
