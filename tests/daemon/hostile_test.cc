@@ -16,8 +16,10 @@ namespace {
 using namespace std::chrono_literals;
 
 // Limits for the AddressSanitizer build the tests run in, which costs about 5x the release
-// build's time and 3x its memory (release figures: docs/reliability.md).
-constexpr auto kParseTimeLimit = 20s;
+// build's time and 3x its memory (release figures: docs/reliability.md), and far more on
+// JSON: unoptimised nlohmann reads json-3m-empty-items.json in 15 s there, 0.6 s in release.
+// A parse that grew faster than its input would take minutes.
+constexpr auto kParseTimeLimit = 30s;
 constexpr long kParseMemoryLimitKib = 1024 * 1024;
 
 class HostileFeeds : public ::testing::Test {
@@ -45,7 +47,8 @@ TEST_F(HostileFeeds, EachIsReadOrRefusedWithinTimeAndMemory) {
     testing::FeedwatchProcess parse({"parse", file.string()});
     const std::optional<int> exit_code = parse.Wait(kParseTimeLimit);
     const auto took = std::chrono::steady_clock::now() - start;
-    ASSERT_TRUE(exit_code.has_value()) << file.filename() << " still parsing after 20 s";
+    ASSERT_TRUE(exit_code.has_value())
+        << file.filename() << " still parsing after " << kParseTimeLimit.count() << " s";
     // 0: read; 65: refused as not a feed, with the reason. Never a signal.
     EXPECT_TRUE(*exit_code == 0 || *exit_code == 65)
         << file.filename() << " exit " << *exit_code << "\n"
