@@ -340,9 +340,7 @@ void Daemon::Housekeep() {
   parts_->housekeeping->Run(parts_->engine->Counts());
 }
 
-std::string Daemon::Summary() const {
-  return parts_->housekeeping->Summary(parts_->engine->Counts());
-}
+std::string Daemon::Summary() { return parts_->housekeeping->Summary(parts_->engine->Counts()); }
 
 Status Daemon::Reload() {
   // Feed, watch and outbox state live in the database under their names, so what did not

@@ -130,7 +130,7 @@ class Daemon {
   // The leases renewed, the heartbeat, the drift and the gauges (every few seconds).
   void Housekeep();
   // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
-  std::string Summary() const;
+  std::string Summary();
   LoopExit Loop(int signal_fd, Systemd* systemd, std::optional<MonoTime> until);
   // Shutting down: transfers in flight may finish until the deadline (`run` only).
   void FinishInFlight(int signal_fd);

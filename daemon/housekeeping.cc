@@ -50,6 +50,7 @@ void Housekeeping::Start() {
 
 void Housekeeping::StoriesRecorded(const std::vector<store::StoryHead>& heads) {
   stale_desk_ = stale_desk_ || !heads.empty();
+  stale_matches_ = stale_matches_ || !heads.empty();
   if (feeds_ == nullptr) return;
   for (const store::StoryHead& head : heads) stale_feeds_.insert(head.watch);
 }
@@ -104,14 +105,16 @@ void Housekeeping::Run(const FeedCounts& feeds) {
   const auto since_desk = clock_.Now() - desk_rendered_;
   if (since_desk >= kDeskEvery || (stale_desk_ && since_desk >= kDeskStoriesEvery)) PublishDesk();
   health_.Checked(store_.Heartbeat(clock_.Now()));
+  Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries();
+  outbox_ = outbox ? std::optional(*outbox) : std::nullopt;
   if (metrics_ == nullptr) return;
   Metrics::Gauges gauges;
   gauges.feeds = feeds.feeds;
   gauges.feeds_failing = feeds.failing;
   gauges.last_successful_poll = feeds.last_success;
-  if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
-    gauges.outbox_pending = outbox->pending;
-    gauges.outbox_dead = outbox->dead;
+  if (outbox_) {
+    gauges.outbox_pending = outbox_->pending;
+    gauges.outbox_dead = outbox_->dead;
   }
   CheckDrift(gauges);
   metrics_->SetGauges(gauges);
@@ -143,17 +146,29 @@ void Housekeeping::CheckDrift(Metrics::Gauges& gauges) {
   }
 }
 
-std::string Housekeeping::Summary(const FeedCounts& feeds) const {
+std::string Housekeeping::Summary(const FeedCounts& feeds) {
   std::string summary = Counted(feeds.feeds, "feed", "feeds") + ": " + std::to_string(feeds.ok) +
                         " ok, " + std::to_string(feeds.failing) + " failing";
   if (feeds.disabled > 0) summary += ", " + std::to_string(feeds.disabled) + " disabled";
-  const TimePoint midnight = std::chrono::floor<std::chrono::days>(clock_.Now());
-  if (Result<int> matches = store_.CountMatchesSince(midnight)) {
-    summary += "; " + Counted(*matches, "match", "matches") + " today";
+  // Counting reads every match of the day: again when this instance recorded stories, else
+  // once a minute (other instances' stories), not every few seconds.
+  const TimePoint now = clock_.Now();
+  const TimePoint midnight = std::chrono::floor<std::chrono::days>(now);
+  if (!matches_today_ || stale_matches_ || matches_counted_ < midnight ||
+      now - matches_counted_ >= kDeskEvery) {
+    Result<int> matches = store_.CountMatchesSince(midnight);
+    matches_today_ = matches ? std::optional(*matches) : std::nullopt;
+    matches_counted_ = now;
+    stale_matches_ = false;
   }
-  if (Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries()) {
-    summary += "; outbox " + std::to_string(outbox->pending);
-    if (outbox->dead > 0) summary += " (" + std::to_string(outbox->dead) + " dead)";
+  if (matches_today_) summary += "; " + Counted(*matches_today_, "match", "matches") + " today";
+  if (!outbox_) {
+    Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries();
+    outbox_ = outbox ? std::optional(*outbox) : std::nullopt;
+  }
+  if (outbox_) {
+    summary += "; outbox " + std::to_string(outbox_->pending);
+    if (outbox_->dead > 0) summary += " (" + std::to_string(outbox_->dead) + " dead)";
   }
   return summary;
 }

@@ -65,8 +65,10 @@ class Housekeeping {
   // since it last did.
   void ForgetIfDue();
 
-  // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs.
-  std::string Summary(const FeedCounts& feeds) const;
+  // "16 feeds: 14 ok, 1 failing, 1 disabled; 3 matches today; outbox 0" for STATUS= and logs,
+  // every few seconds: the outbox as the last Run counted it, the day's matches counted again
+  // after this instance recorded stories, else once every kDeskEvery.
+  std::string Summary(const FeedCounts& feeds);
 
  private:
   void ForgetOldItems();
@@ -87,6 +89,10 @@ class Housekeeping {
   std::set<std::string> stale_feeds_;  // watches with stories their published feed lacks
   bool stale_desk_ = false;            // stories the published desk lacks
   TimePoint desk_rendered_;
+  std::optional<store::Store::OutboxCounts> outbox_;  // as of the last Run
+  std::optional<int> matches_today_;                  // for Summary
+  TimePoint matches_counted_;
+  bool stale_matches_ = false;  // stories recorded since matches_today_ was counted
   std::set<std::pair<std::string, std::string>> told_drift_;  // (instance, config hash)
   TimePoint last_forget_;
 };

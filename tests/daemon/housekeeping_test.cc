@@ -58,6 +58,42 @@ TEST_F(HousekeepingTest, TheStatusLineCountsFeedsMatchesAndTheOutbox) {
             "1 feed: 1 ok, 0 failing; 0 matches today; outbox 0");
 }
 
+TEST_F(HousekeepingTest, TheStatusLineCountsTheDaysMatchesAfterNewStoriesOrAMinuteApart) {
+  // The `seq`th story of watch `w`, with one delivery; returns its heads.
+  const auto commit = [&](const std::string& key, std::int64_t seq) {
+    store::MatchRecord match;
+    match.watch = "w";
+    match.notifiers = {"mail"};
+    store::ItemRecord item;
+    item.key = key;
+    item.title = "Darchiev on the Moscow round " + key;
+    item.link = "https://wire.test/" + key;
+    item.matches = {match};
+    store::PollRecord poll;
+    poll.at = clock_.Now();
+    poll.next_due = poll.at + 10min;
+    poll.status = "200";
+    Result<std::vector<store::StoryHead>> heads =
+        store_->CommitPoll("wire", "http://wire.test/", poll, {item}, {{"w", seq - 1}});
+    EXPECT_TRUE(heads.ok());
+    return heads.ok() ? *heads : std::vector<store::StoryHead>{};
+  };
+  const FeedCounts feeds = Counts(1, 0, 0);
+  EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 0 matches today; outbox 0");
+  commit("a", 1);  // by another instance: this one is not told
+  clock_.Advance(5s);
+  EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 0 matches today; outbox 0")
+      << "counted a minute apart, and the outbox as the last run saw it";
+  housekeeping_.Run(feeds);
+  EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 0 matches today; outbox 1");
+  clock_.Advance(55s);
+  EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 1 match today; outbox 1");
+  // Stories recorded here: counted at once.
+  housekeeping_.StoriesRecorded(commit("b", 2));
+  clock_.Advance(5s);
+  EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 2 matches today; outbox 1");
+}
+
 TEST_F(HousekeepingTest, ARunSetsTheGaugesFromTheFeedsAndTheStore) {
   housekeeping_.Run(Counts(2, 3, 0));
   EXPECT_EQ(Gauge("feedwatch_feeds"), "5");
