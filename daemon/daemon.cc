@@ -380,7 +380,9 @@ Daemon::Exit Daemon::Run(int signal_fd, Systemd* systemd, std::optional<MonoTime
   if (!options_.forever) systemd = nullptr;
   if (systemd != nullptr) systemd->Ready(Summary());
   while (true) {
-    switch (Loop(signal_fd, systemd, until)) {
+    const LoopExit exit = Loop(signal_fd, systemd, until);
+    parts_->engine->records().Write();  // before a reload reads the feeds' state again
+    switch (exit) {
       case LoopExit::kDone:
         return Exit::kDone;
       case LoopExit::kStopped:
@@ -401,6 +403,7 @@ void Daemon::Flush() {
     http_->Poll(kMaxSleep);
     parts_->articles->Pump();
   }
+  parts_->engine->records().Write();
 }
 
 void Daemon::FinishInFlight(int signal_fd) {
@@ -450,7 +453,9 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
           std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_->Now()),
                      std::chrono::milliseconds(0), kMaxSleep);
     }
-    if (const std::optional<MonoTime> wait = parts_->articles->NextDeadline()) {
+    for (const std::optional<MonoTime> wait :
+         {parts_->articles->NextDeadline(), engine.records().Deadline()}) {
+      if (!wait) continue;
       sleep = std::min(
           sleep,
           std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*wait - clock_->Monotonic()),
@@ -476,6 +481,7 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
     }
     parts_->articles->Pump();  // before the feeds: a poll waits on its pages
     engine.StartFetches();
+    engine.records().WriteIfDue();
     // The one place sending starts: after every turn, with whatever the polls just committed.
     dispatcher.DeliverDue();
     if (forever) {

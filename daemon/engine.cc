@@ -37,8 +37,8 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       metrics_(metrics),
       scheduler_(scheduler),
       runtime_(config.feeds.size()),
-      leases_(store.coordination(), clock,
-              std::chrono::duration_cast<Seconds>(config.store.lease)) {
+      leases_(store.coordination(), clock, std::chrono::duration_cast<Seconds>(config.store.lease)),
+      records_(store, clock, health) {
   // Validated with the configuration.
   Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
   assert(internal);
@@ -108,6 +108,7 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
   refs.reserve(ready.size());
   for (const size_t i : ready) refs.push_back({config_.feeds[i].name, config_.feeds[i].url});
   const auto lease = std::chrono::duration_cast<Seconds>(config_.store.lease);
+  records_.WriteBefore(refs);  // a claim reads the feed's state back
   Result<std::vector<store::FeedClaim>> claims =
       store_.coordination().ClaimFeeds(refs, now, now + lease);
   if (!claims) {
@@ -292,10 +293,7 @@ void Engine::Record(size_t index, const store::PollRecord& poll) {
   if (!poll.etag.empty()) runtime.state.etag = poll.etag;
   if (!poll.last_modified.empty()) runtime.state.last_modified = poll.last_modified;
   if (!poll.body_hash.empty()) runtime.state.body_hash = poll.body_hash;
-  if (Status s = store_.RecordPoll(feed.name, feed.url, poll); !s) {
-    spdlog::error("feed {}: cannot record the poll: {}", feed.name, s.error().message);
-    health_.WriteFailed(s.error());
-  }
+  records_.Add(feed.name, feed.url, poll);
 }
 
 void Engine::NotStored(size_t index, const Error& error) {
@@ -318,6 +316,7 @@ void Engine::Process(size_t index, const net::Response& response, store::PollRec
   FeedRuntime& runtime = runtime_[index];
   Result<feeds::Feed> parsed = committer_.Parse(feed, response);
   if (!parsed) return Committed(index, response.status, poll, parsed.error());
+  records_.WriteBefore({{feed.name, feed.url}});  // the commit writes the feed's row after them
   runtime.state.hints = HintsOf(*parsed);
   poll.hints = runtime.state.hints;
   poll.history = runtime.state.history;

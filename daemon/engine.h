@@ -22,6 +22,7 @@
 #include "daemon/leases.h"
 #include "daemon/metrics.h"
 #include "daemon/poll_committer.h"
+#include "daemon/poll_records.h"
 #include "daemon/schedule.h"
 #include "daemon/scheduler.h"
 #include "net/http_client.h"
@@ -79,8 +80,13 @@ class Engine {
     HoldHosts();
     leases_.Renew();
   }
-  // Gives the leases this instance holds to the others (a clean stop).
-  void ReleaseLeases() { leases_.Release(); }
+  // Gives the leases this instance holds to the others (a clean stop), the polls recorded.
+  void ReleaseLeases() {
+    records_.Write();
+    leases_.Release();
+  }
+  // The polls that read no items, written a second's worth at a time.
+  PollRecords& records() { return records_; }
 
  private:
   struct FeedRuntime {
@@ -146,6 +152,7 @@ class Engine {
   // config_.http.internal_networks: where a redirect from outside may not lead.
   std::shared_ptr<const net::AddressSet> internal_networks_;
   Leases leases_;
+  PollRecords records_;
 };
 
 }  // namespace feedwatch::daemon

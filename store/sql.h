@@ -180,7 +180,7 @@ class SqlStore : public Store {
       std::string_view feed, std::string_view url, const PollRecord& poll,
       const std::vector<ItemRecord>& items,
       const std::map<std::string, std::int64_t>& last_seq) override;
-  Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) override;
+  Status RecordPolls(const std::vector<FeedPoll>& polls) override;
   Result<int> ForgetItemsSeenBefore(TimePoint cutoff) override;
   Result<int> CountMatchesSince(TimePoint since) override;
   Result<OutboxCounts> CountDeliveries() override;

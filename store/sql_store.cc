@@ -282,67 +282,118 @@ Result<std::vector<FeedState>> SqlStore::ListFeeds() {
   return feeds;
 }
 
+namespace {
+
+// The values of one feed row the upsert (FeedUpsert) writes, in its column order.
+constexpr std::string_view kFeedRowColumns =
+    "name, url, last_attempt_at, next_due_at, last_status, last_error, last_success_at, "
+    "consecutive_failures, etag, last_modified, body_hash, moved_to, gone, last_read_at, "
+    "last_articles, history, slot_wait, hints";
+constexpr int kFeedRowValues = 18;
+
+void AddFeedRow(Params& params, std::string_view name, std::string_view url, const PollRecord& poll,
+                bool items_read) {
+  const bool ok = poll.error.empty();
+  params.Add(name).Add(url).Add(poll.at).Add(poll.next_due).Add(poll.status);
+  if (ok) {
+    params.Null().Add(poll.at).Add(std::int64_t{0});
+  } else {
+    params.Add(poll.error).Null().Add(std::int64_t{1});
+  }
+  params.Add(poll.etag)
+      .Add(poll.last_modified)
+      .Add(poll.body_hash)
+      .Add(poll.moved_to)
+      .Add(std::int64_t{poll.gone})
+      .Add(items_read ? std::optional(poll.at) : std::nullopt)
+      .Add(poll.articles)
+      .Add(poll.history ? EncodeHistory(*poll.history) : std::string())
+      .Add(std::int64_t{poll.slot_wait.count()})
+      .Add(poll.hints ? EncodeHints(*poll.hints) : std::string());
+}
+
+// Records `rows` polls of distinct feeds (?1: this instance's id, then kFeedRowValues values a
+// row, AddFeedRow), creating the rows of new feeds. A success resets the failure count (a
+// failure's row says 1, a success's 0); a validator, body hash, redirect, history or hints is
+// kept from before when the poll brings none, as the URL allows; this instance's lease ends.
+std::string FeedUpsert(int rows) {
+  std::string sql = "INSERT INTO feeds AS f (" + std::string(kFeedRowColumns) + ") VALUES ";
+  for (int r = 0; r < rows; ++r) {
+    sql += r == 0 ? "(" : ", (";
+    for (int v = 0; v < kFeedRowValues; ++v) {
+      sql += (v == 0 ? "?" : ", ?") + std::to_string(2 + r * kFeedRowValues + v);
+    }
+    sql += ")";
+  }
+  const auto kept = [](std::string_view column) {
+    const std::string given = "excluded." + std::string(column);
+    return std::string(column) + " = CASE WHEN " + given + " <> '' THEN " + given + " ELSE " +
+           AtUrl("f.", column, "excluded.url") + " END, ";
+  };
+  return sql +
+         " ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
+         "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
+         "last_error = excluded.last_error, "
+         "last_success_at = coalesce(excluded.last_success_at, f.last_success_at), "
+         "consecutive_failures = CASE WHEN excluded.consecutive_failures = 0 THEN 0 "
+         "ELSE f.consecutive_failures + 1 END, " +
+         kept("etag") + kept("last_modified") + kept("body_hash") + kept("moved_to") +
+         kept("history") + kept("hints") +
+         "gone = excluded.gone, slot_wait = excluded.slot_wait, "
+         "last_read_at = coalesce(excluded.last_read_at, f.last_read_at), "
+         "lease_until = CASE WHEN f.lease_owner = ?1 THEN NULL ELSE f.lease_until END, "
+         "lease_owner = CASE WHEN f.lease_owner = ?1 THEN NULL ELSE f.lease_owner END, "
+         "last_articles = CASE WHEN excluded.last_articles <> '' THEN excluded.last_articles "
+         "ELSE f.last_articles END, "
+         "url = excluded.url";
+}
+
+// Polls recorded in one statement at most (the statement's parameters stay under SQLite's
+// oldest limit of 999).
+constexpr size_t kPollsPerStatement = 50;
+
+}  // namespace
+
 Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_view url,
                                           const PollRecord& poll, bool items_read) {
-  // A success resets the failure count; a validator, body hash or redirect is kept from before
-  // when the poll brings none, as the URL allows. One statement, one round trip: a warm cycle
-  // is thousands of these.
-  const auto kept = [](std::string_view column, std::string_view param) {
-    return std::string(column) + " = CASE WHEN " + std::string(param) + " <> '' THEN " +
-           std::string(param) + " ELSE " + AtUrl("f.", column, "excluded.url") + " END, ";
-  };
-  static const std::string sql =
-      "INSERT INTO feeds AS f (name, url, last_attempt_at, next_due_at, last_status, last_error, "
-      "last_success_at, consecutive_failures, etag, last_modified, body_hash, moved_to, gone, "
-      "last_read_at, last_articles, history, slot_wait, hints) VALUES (?1, ?2, "
-      "CAST(?3 AS BIGINT), ?4, ?5, nullif(?6, ''), CASE WHEN ?7 = 1 THEN CAST(?3 AS BIGINT) END, "
-      "CASE WHEN ?7 = 1 THEN 0 ELSE 1 END, ?8, ?9, ?10, ?11, ?12, "
-      "CASE WHEN ?14 = 1 THEN CAST(?3 AS BIGINT) END, ?15, ?16, ?17, ?18) "
-      "ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
-      "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
-      "last_error = excluded.last_error, "
-      "last_success_at = CASE WHEN ?7 = 1 THEN excluded.last_attempt_at "
-      "ELSE f.last_success_at END, "
-      "consecutive_failures = CASE WHEN ?7 = 1 THEN 0 ELSE f.consecutive_failures + 1 END, " +
-      kept("etag", "?8") + kept("last_modified", "?9") + kept("body_hash", "?10") +
-      kept("moved_to", "?11") + kept("history", "?16") + kept("hints", "?18") +
-      "gone = excluded.gone, slot_wait = excluded.slot_wait, "
-      "last_read_at = CASE WHEN ?14 = 1 THEN excluded.last_attempt_at ELSE f.last_read_at END, "
-      "lease_until = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_until END, "
-      "lease_owner = CASE WHEN f.lease_owner = ?13 THEN NULL ELSE f.lease_owner END, "
-      "last_articles = CASE WHEN ?15 <> '' THEN ?15 ELSE f.last_articles END, "
-      "url = excluded.url RETURNING id";
+  static const std::string sql = FeedUpsert(1) + " RETURNING id";
+  Params params;
+  params.Add(instance_.id);
+  AddFeedRow(params, name, url, poll, items_read);
   std::int64_t id = 0;
   Result<std::int64_t> recorded =
-      session_.Run(sql,
-                   Params()
-                       .Add(name)
-                       .Add(url)
-                       .Add(poll.at)
-                       .Add(poll.next_due)
-                       .Add(poll.status)
-                       .Add(poll.error)
-                       .Add(std::int64_t{poll.error.empty()})
-                       .Add(poll.etag)
-                       .Add(poll.last_modified)
-                       .Add(poll.body_hash)
-                       .Add(poll.moved_to)
-                       .Add(std::int64_t{poll.gone})
-                       .Add(instance_.id)
-                       .Add(std::int64_t{items_read})
-                       .Add(poll.articles)
-                       .Add(poll.history ? EncodeHistory(*poll.history) : std::string())
-                       .Add(std::int64_t{poll.slot_wait.count()})
-                       .Add(poll.hints ? EncodeHints(*poll.hints) : std::string()),
-                   "recording poll", [&](const Row& row) { id = row.Int(0); });
+      session_.Run(sql, params, "recording poll", [&](const Row& row) { id = row.Int(0); });
   if (!recorded) return recorded.error();
   return id;
 }
 
-Status SqlStore::RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) {
-  Result<std::int64_t> feed_id = RecordFeed(feed, url, poll, /*items_read=*/false);
-  if (!feed_id) return feed_id.error();
-  return Status::Ok();
+Status SqlStore::RecordPolls(const std::vector<FeedPoll>& polls) {
+  if (polls.empty()) return Status::Ok();
+  Transaction transaction(session_, Sync::kRelaxed);
+  if (!transaction.begun()) return transaction.begun().error();
+  // One statement for many feeds; a feed's second poll goes into the next statement, as a row
+  // is written once per statement.
+  size_t begin = 0;
+  while (begin < polls.size()) {
+    std::set<std::string_view> feeds;
+    size_t end = begin;
+    while (end < polls.size() && end - begin < kPollsPerStatement &&
+           feeds.insert(polls[end].feed).second) {
+      ++end;
+    }
+    Params params;
+    params.Add(instance_.id);
+    for (size_t i = begin; i < end; ++i) {
+      AddFeedRow(params, polls[i].feed, polls[i].url, polls[i].poll, /*items_read=*/false);
+    }
+    if (Result<std::int64_t> run =
+            session_.Run(FeedUpsert(static_cast<int>(end - begin)), params, "recording polls");
+        !run) {
+      return run.error();
+    }
+    begin = end;
+  }
+  return transaction.Commit();
 }
 
 Result<std::vector<StoryHead>> SqlStore::CommitPoll(

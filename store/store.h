@@ -343,10 +343,19 @@ class Store {
       const std::vector<ItemRecord>& items,
       const std::map<std::string, std::int64_t>& last_seq) = 0;
 
-  // Records a poll that brought no items to read: not modified, the same body, a failure
-  // (`poll.error` set: consecutive failures count up) or 410 Gone. Ends the feed's lease.
-  virtual Status RecordPoll(std::string_view feed, std::string_view url,
-                            const PollRecord& poll) = 0;
+  // Records polls that brought no items to read: not modified, the same body, a failure
+  // (`poll.error` set: consecutive failures count up) or 410 Gone, in one transaction, in
+  // order (a feed may be there twice). Ends each feed's lease. A busy instance records them a
+  // second's worth at a time (daemon/poll_records.h): one commit, not one a poll.
+  struct FeedPoll {
+    std::string feed;
+    std::string url;  // as configured
+    PollRecord poll;
+  };
+  virtual Status RecordPolls(const std::vector<FeedPoll>& polls) = 0;
+  Status RecordPoll(std::string_view feed, std::string_view url, const PollRecord& poll) {
+    return RecordPolls({{std::string(feed), std::string(url), poll}});
+  }
 
   // Forgets the items last seen before `cutoff` that were absent when their feed's items were
   // last read (a 304 or an unchanged body reads none), with their matches and deliveries.

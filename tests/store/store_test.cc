@@ -955,6 +955,36 @@ TEST_P(StoreTest, FeedStateRecordsSuccessAndFailures) {
   EXPECT_EQ(state.last_success_at, kNow + Seconds(120));
 }
 
+TEST_P(StoreTest, PollsRecordedTogetherAreEachRecordedInOrder) {
+  const auto store = Open();
+  PollRecord first = Ok(kNow - Seconds(600));
+  first.etag = "\"v1\"";
+  ASSERT_TRUE(store->CommitPoll("feed-3", "https://3.test/rss", first, {}, {}).ok());
+  // More feeds than one statement takes, one of them twice: its polls count in order.
+  std::vector<Store::FeedPoll> polls;
+  for (int i = 0; i < 120; ++i) {
+    const std::string n = std::to_string(i);
+    polls.push_back({"feed-" + n, "https://" + n + ".test/rss", Ok(kNow + Seconds(i))});
+  }
+  polls.push_back({"feed-7", "https://7.test/rss", Failed(kNow + Seconds(200), "HTTP 500")});
+  polls.push_back({"feed-7", "https://7.test/rss", Failed(kNow + Seconds(260), "HTTP 503")});
+  ASSERT_TRUE(store->RecordPolls(polls).ok());
+
+  EXPECT_EQ(store->ListFeeds()->size(), 120u);
+  const FeedState seven = *store->GetFeedState("feed-7", "https://7.test/rss");
+  EXPECT_EQ(seven.consecutive_failures, 2);
+  EXPECT_EQ(seven.last_error, "HTTP 503");
+  EXPECT_EQ(seven.last_attempt_at, kNow + Seconds(260));
+  EXPECT_EQ(seven.last_success_at, kNow + Seconds(7));
+  const FeedState last = *store->GetFeedState("feed-119", "https://119.test/rss");
+  EXPECT_EQ(last.last_success_at, kNow + Seconds(119));
+  EXPECT_EQ(last.next_due_at, kNow + Seconds(119 + 600));
+  EXPECT_EQ(last.url, "https://119.test/rss");
+  EXPECT_EQ(store->GetFeedState("feed-3", "https://3.test/rss")->etag, "\"v1\"")
+      << "a 304 keeps the validator it does not repeat";
+  EXPECT_TRUE(store->RecordPolls({}).ok());
+}
+
 TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   const auto store = Open();
   PollRecord poll = Ok(kNow);

@@ -1,0 +1,52 @@
+// The polls that read no items (not modified, the same body, a failure, 410 Gone), written to
+// the store a second's worth at a time: a warm instance polls a dozen feeds a second, and on
+// PostgreSQL a statement and a commit for each cost the server more than the poll itself
+// (docs/scaling.md). Nothing is read back from the store behind them: the Engine keeps each
+// feed's state, and writes what is held before the store tells it a feed's state again (a
+// claim, a commit of that feed) and when the daemon stops or reloads. What a crash loses is at
+// most a second of polls that found nothing: those feeds are polled again when their lease
+// runs out.
+//
+// Threading: the Engine's thread.
+#pragma once
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "daemon/housekeeping.h"
+#include "store/store.h"
+
+namespace feedwatch::daemon {
+
+// How long a poll's record waits to be written with others.
+inline constexpr Seconds kPollRecordsEvery{1};
+
+class PollRecords {
+ public:
+  // Every argument must outlive the PollRecords; `health` hears of the writes refused.
+  PollRecords(store::Store& store, const Clock& clock, DatabaseHealth& health)
+      : store_(store), clock_(clock), health_(health) {}
+
+  void Add(std::string feed, std::string url, store::PollRecord poll);
+  // Writes every poll held.
+  void Write();
+  // Writes every poll held when the oldest has waited kPollRecordsEvery.
+  void WriteIfDue();
+  // Writes every poll held when one is of `feeds` (about to be read from the store).
+  void WriteBefore(const std::vector<store::FeedRef>& feeds);
+  // When WriteIfDue writes next; nullopt when nothing is held.
+  std::optional<MonoTime> Deadline() const;
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  DatabaseHealth& health_;
+  std::vector<store::Store::FeedPoll> held_;
+  std::set<std::string, std::less<>> feeds_;  // of held_
+  MonoTime oldest_;                           // when the first of held_ was added
+};
+
+}  // namespace feedwatch::daemon
