@@ -29,7 +29,10 @@
 # reports how often each feed was polled (the shortest gap between two polls of one feed), how
 # late feeds were polled (sampled every 5 s: the mean number of feeds past their due time over
 # the poll rate, by Little's law, and the latest seen), the peak RSS of each instance and, with
-# --postgresql, the server's commits, row writes and WAL per second. --statements (with
+# --postgresql, the server's commits, row writes and WAL per second, and the server's CPU by
+# process (connections, checkpointer, autovacuum...); on PostgreSQL the window starts after a
+# VACUUM ANALYZE and a CHECKPOINT (the cold cycle's writes are not the steady state's) and
+# ends with a CHECKPOINT (the window's own writes are). --statements (with
 # --postgresql) loads pg_stat_statements and lists the statements of the window, by calls per
 # 1,000 polls.
 #
@@ -178,6 +181,26 @@ pg_cpu() {
   echo "$total"
 }
 
+# The server's CPU by process, one "pid seconds kind" line each: every live child of the
+# postmaster (kind from its title: a connection to the bench database, an autovacuum worker, a
+# background process), the postmaster itself, and the children it has reaped ("ended").
+pg_cpu_parts() {
+  local pm child title
+  pm="$(head -1 "$pg/data/postmaster.pid")"
+  for child in $(pgrep -P "$pm"); do
+    title="$(tr '\0' ' ' < "/proc/$child/cmdline" 2>/dev/null)" || continue
+    case "$title" in
+      "postgres: postgres bench "*) title="connections" ;;
+      "postgres: autovacuum worker"*) title="autovacuum-workers" ;;
+      *) title="$(echo "${title#postgres: }" | awk '{ print $2 == "" ? $1 : $1 "-" $2 }')" ;;
+    esac
+    echo "$child $(awk -v t="$ticks" '{ printf "%.3f", ($14 + $15) / t }' "/proc/$child/stat" 2>/dev/null || echo 0) $title"
+  done
+  awk -v t="$ticks" -v pm="$pm" \
+    '{ printf "%s %.3f postmaster\nended %.3f ended-children\n", pm, ($14 + $15) / t, ($16 + $17) / t }' \
+    "/proc/$pm/stat"
+}
+
 run() {
   local label="$1"
   local pg_before
@@ -250,8 +273,16 @@ publish_items() {
 # The steady state: S seconds once every feed has answered 304.
 steady_state() {
   local fw pgc writes lines
+  if [[ -n "$postgresql" ]]; then
+    # What the cold cycle wrote (50 items a feed) is checkpointed and its tables vacuumed
+    # before the window, as a server that has run a while did long ago; the window pays for
+    # its own writes: the checkpoint at its end writes the pages it dirtied.
+    sql "VACUUM ANALYZE" > /dev/null
+    sql "CHECKPOINT" > /dev/null
+  fi
   fw="$(instances_cpu)"
   pgc="$(pg_cpu)"
+  [[ -z "$postgresql" ]] || pg_cpu_parts > "$work/parts-before"
   writes="$(pg_writes)"
   lines="$(wc -l < "$work/logs/access.log")"
   [[ -z "$statements" ]] || sql "SELECT pg_stat_statements_reset()" > /dev/null
@@ -266,8 +297,10 @@ steady_state() {
   sleep "$steady"
   [[ -z "$publisher" ]] || kill "$publisher"
   wait "$sampler"  # its last sample is taken as the window ends
+  [[ -z "$postgresql" ]] || sql "CHECKPOINT" > /dev/null
   fw="$(echo "$(instances_cpu) - $fw" | bc)"
   pgc="$(echo "$(pg_cpu) - $pgc" | bc)"
+  [[ -z "$postgresql" ]] || pg_cpu_parts > "$work/parts-after"
   local after
   after="$(pg_writes)"
   tail -n "+$((lines + 1))" "$work/logs/access.log" > "$work/window.log"
@@ -293,6 +326,16 @@ steady_state() {
       'BEGIN { split(before, b, "|") }
        { printf "  server: %.0f commits/s, %.0f rows written/s, %.1f KB of WAL/s\n",
          ($1 - b[1]) / seconds, ($2 - b[2]) / seconds, ($3 - b[3]) / 1024 / seconds }' <<< "$after"
+  fi
+  if [[ -n "$postgresql" ]]; then
+    # A process that ended in the window counts under "ended", less what it had used before.
+    awk -v polls="$requests" \
+      'NR == FNR { before[$1] = $2; next }
+       { cpu[$3] += $2 - ($1 in before ? before[$1] : 0); delete before[$1] }
+       END { for (pid in before) cpu["ended-children"] -= before[pid] }
+       END { printf "  server CPU per 1,000 polls by process:"
+             for (k in cpu) printf " %s %.3f s,", k, cpu[k] * 1000 / polls; printf "\n" }' \
+      "$work/parts-before" "$work/parts-after"
   fi
   if [[ -n "$statements" ]]; then
     echo "  statements in the window (calls per 1,000 polls, mean ms, rows per call):"
