@@ -336,8 +336,9 @@ bool Daemon::Busy() const {
 int Daemon::InFlight() const { return parts_->engine->in_flight() + parts_->dispatcher->sending(); }
 
 void Daemon::Housekeep() {
-  parts_->engine->RenewLeases();
+  // The heartbeat first: the other instances share the hosts out among those they see live.
   parts_->housekeeping->Run(parts_->engine->Counts());
+  parts_->engine->RenewLeases();
 }
 
 std::string Daemon::Summary() { return parts_->housekeeping->Summary(parts_->engine->Counts()); }

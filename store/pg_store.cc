@@ -392,19 +392,27 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     // those of the share already held (no write: a host is held while its instance is live,
     // and the heartbeat says so), and takes the others that no live instance holds. Two
     // instances taking one host at once: the second's insert meets the first's row and its
-    // WHERE, which refuses it. A host kept only for its fetches is not answered: no new fetch
-    // starts there, so that it is given up once they end.
+    // WHERE, which refuses it. A host taken within the live window is refused too, whatever
+    // the instances this statement sees: its owner may have taken it before its first
+    // heartbeat, or committed that heartbeat after this statement's snapshot. A host kept only
+    // for its fetches is not answered: no new fetch starts there, so that it is given up once
+    // they end.
     Result<Rows> held = Query(
         "WITH given_up AS (DELETE FROM host_leases WHERE owner = ?2 "
         "AND NOT host = ANY(?4::text[])), "
         "kept AS (SELECT host FROM host_leases WHERE owner = ?2 AND host = ANY(?1::text[])), "
-        "taken AS (INSERT INTO host_leases (host, owner) "
-        "SELECT h, ?2 FROM unnest(?1::text[]) h WHERE h NOT IN (SELECT host FROM kept) "
-        "ON CONFLICT (host) DO UPDATE SET owner = excluded.owner "
-        "WHERE NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = host_leases.owner "
-        "AND i.last_seen_at >= ?3) RETURNING host) "
+        "taken AS (INSERT INTO host_leases (host, owner, taken_at) "
+        "SELECT h, ?2, ?5 FROM unnest(?1::text[]) h WHERE h NOT IN (SELECT host FROM kept) "
+        "ON CONFLICT (host) DO UPDATE SET owner = excluded.owner, taken_at = excluded.taken_at "
+        "WHERE host_leases.taken_at < ?3 AND NOT EXISTS (SELECT 1 FROM instances i "
+        "WHERE i.id = host_leases.owner AND i.last_seen_at >= ?3) RETURNING host) "
         "SELECT host FROM kept UNION ALL SELECT host FROM taken",
-        Params().Add(ArrayLiteral(share)).Add(instance_.id).Add(live_since).Add(ArrayLiteral(kept)),
+        Params()
+            .Add(ArrayLiteral(share))
+            .Add(instance_.id)
+            .Add(live_since)
+            .Add(ArrayLiteral(kept))
+            .Add(now),
         "leasing hosts");
     if (!held) return held.error();
     std::set<std::string> out;

@@ -14,7 +14,7 @@ struct Migration {
   std::string_view postgresql;
 };
 
-inline constexpr std::array<Migration, 13> kMigrations = {{
+inline constexpr std::array<Migration, 14> kMigrations = {{
     // 1: feeds, the items seen in them, and matches.
     {R"sql(
 CREATE TABLE feeds (
@@ -278,6 +278,14 @@ CREATE INDEX matches_matched_at ON matches (matched_at);
      R"sql(
 ALTER TABLE host_leases DROP COLUMN lease_until;
 CREATE INDEX matches_matched_at ON matches (matched_at);
+)sql"},
+    // 14: when a host was taken: an instance takes its hosts before its first heartbeat is
+    // seen, and a host taken moments ago is its instance's even so.
+    {R"sql(
+ALTER TABLE host_leases ADD COLUMN taken_at INTEGER NOT NULL DEFAULT 0;
+)sql",
+     R"sql(
+ALTER TABLE host_leases ADD COLUMN taken_at BIGINT NOT NULL DEFAULT 0;
 )sql"},
 }};
 

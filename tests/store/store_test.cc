@@ -481,12 +481,38 @@ TEST_F(PgStoreTest, EachHostIsPolledByOneLiveInstanceAndMovesWhenItsInstanceLeav
   ASSERT_TRUE(a->Heartbeat(kNow + Seconds(65)).ok());
   EXPECT_EQ(hold(*a, kNow + Seconds(65)), a_held);  // b's heartbeat is 60 s old: still live
   ASSERT_TRUE(a->Heartbeat(kNow + Seconds(66)).ok());
-  EXPECT_EQ(hold(*a, kNow + Seconds(66)), all);
+  EXPECT_EQ(hold(*a, kNow + Seconds(66)), a_held);  // b took its hosts at 7 s: theirs till 67
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(68)).ok());
+  EXPECT_EQ(hold(*a, kNow + Seconds(68)), all);
   // A clean stop gives every host up at once: the next instance needs no wait.
   ASSERT_TRUE(a->coordination().ReleaseLeases().ok());
   ASSERT_TRUE(a->Heartbeat(kNow - Seconds(600)).ok());  // and a is gone
   const auto c = Connect("c:3");
   EXPECT_EQ(hold(*c, kNow + Seconds(69)), all);
+}
+
+TEST_F(PgStoreTest, AHostTakenBeforeItsInstancesFirstHeartbeatIsNotTakenAgain) {
+  // Three instances start at once: a takes every host before its heartbeat is written, and b,
+  // seeing no other instance live, counts every host its share. b must not take them: both
+  // would poll every host, with twice `per_host` at once.
+  const std::vector<std::string> hosts = {"https://tass.test", "https://ria.test",
+                                          "https://reuters.test"};
+  const std::set<std::string> all(hosts.begin(), hosts.end());
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  const auto hold = [&](Store& store, TimePoint now) {
+    Result<std::set<std::string>> held =
+        store.coordination().HoldHosts(hosts, {}, now, Seconds(15));
+    EXPECT_TRUE(held.ok()) << held.error().message;
+    return held.ok() ? *held : std::set<std::string>{};
+  };
+  EXPECT_EQ(hold(*a, kNow), all);
+  ASSERT_TRUE(b->Heartbeat(kNow).ok());
+  EXPECT_TRUE(hold(*b, kNow).empty());
+  EXPECT_TRUE(hold(*b, kNow + Seconds(14)).empty());
+  // a never wrote a heartbeat (it died at once): its hosts move once the live window passes.
+  ASSERT_TRUE(b->Heartbeat(kNow + Seconds(16)).ok());
+  EXPECT_EQ(hold(*b, kNow + Seconds(16)), all);
 }
 
 TEST_F(PgStoreTest, ADeliveryIsSentByOneInstanceAndADeadOnesIsSentByAnother) {
