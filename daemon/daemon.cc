@@ -308,7 +308,7 @@ Status Daemon::Build(std::unique_ptr<config::Config> config, Engine::Mode mode) 
         dispatcher.Wake();
         housekeeping.StoriesRecorded(heads);
       });
-  next->engine = std::make_unique<Engine>(c, *store_, *http_, *clock_, *random_, *next->scheduler,
+  next->engine = std::make_unique<Engine>(c, *store_, *http_, *clock_, *next->scheduler,
                                           *next->committer, *health_, metrics_.get());
   std::map<std::string, std::string> tokens;
   std::set<std::string> private_watches;
@@ -339,6 +339,9 @@ void Daemon::Housekeep() {
   // The heartbeat first: the other instances share the hosts out among those they see live.
   parts_->housekeeping->Run(parts_->engine->Counts());
   parts_->engine->RenewLeases();
+  if (const auto& outbox = parts_->housekeeping->outbox()) {
+    parts_->dispatcher->OutboxCounted(outbox->pending);
+  }
 }
 
 std::string Daemon::Summary() { return parts_->housekeeping->Summary(parts_->engine->Counts()); }

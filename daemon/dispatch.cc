@@ -148,6 +148,12 @@ void Dispatcher::ForgotRetries() {
   for (const auto& [name, notifier] : notifiers_) unknown_retries_.insert(name);
 }
 
+void Dispatcher::OutboxCounted(int pending) {
+  if (pending > 0 || woken_) return;
+  last_read_ = clock_.Monotonic();
+  last_read_empty_ = true;
+}
+
 void Dispatcher::DeliverDue() {
   const MonoTime steady = clock_.Monotonic();
   if (!woken_ && steady - last_read_ < (last_read_empty_ ? kIdleReadEvery : kReadEvery)) return;

@@ -53,6 +53,9 @@ class Dispatcher {
   void DeliverDue();
   // New deliveries were committed: the next DeliverDue reads the outbox.
   void Wake() { woken_ = true; }
+  // The outbox held `pending` deliveries when counted (the housekeeping, every 5 s): none, and
+  // the idle read has nothing to find and is put off as if it had just found nothing.
+  void OutboxCounted(int pending);
   // A daemon that starts (or reloads) forgot which deliveries failed while the server was down:
   // each notifier's first success brings forward every one waiting on a retry. Not for `once`,
   // which cron runs often: a message the server refuses would be tried every run.

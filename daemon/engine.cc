@@ -25,13 +25,12 @@ constexpr Seconds kClaimRetry{10};
 }  // namespace
 
 Engine::Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-               const Clock& clock, Random& random, Scheduler& scheduler, PollCommitter& committer,
+               const Clock& clock, Scheduler& scheduler, PollCommitter& committer,
                DatabaseHealth& health, Metrics* metrics)
     : config_(config),
       store_(store),
       http_(http),
       clock_(clock),
-      random_(random),
       committer_(committer),
       health_(health),
       metrics_(metrics),
@@ -142,12 +141,6 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
     Reschedule(i, claim.retry_at > now ? claim.retry_at : now + kClaimRetry);
   }
   return mine;
-}
-
-void Engine::Reschedule(size_t feed, TimePoint due) {
-  if (once()) return;
-  due = store_.coordination().Spread(due, random_);
-  scheduler_.Schedule(feed, due);
 }
 
 void Engine::Start(size_t index) {

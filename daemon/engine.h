@@ -41,8 +41,8 @@ class Engine {
   // `committer` takes the bodies fetched; `health` hears of the writes the database refused;
   // `metrics` (may be null) is told what happens.
   Engine(const config::Config& config, store::Store& store, net::HttpClient& http,
-         const Clock& clock, Random& random, Scheduler& scheduler, PollCommitter& committer,
-         DatabaseHealth& health, Metrics* metrics);
+         const Clock& clock, Scheduler& scheduler, PollCommitter& committer, DatabaseHealth& health,
+         Metrics* metrics);
 
   // Reads each feed's state from the store: when it is due, its validators, a permanent
   // redirect, 410 Gone. Call once before starting fetches.
@@ -132,16 +132,15 @@ class Engine {
   // feed's fault, so no backoff; the feed is fetched again after its interval (at most five
   // minutes), its validators unchanged, and its items are matched then.
   void NotStored(size_t feed, const Error& error);
-  // The feed is due at `due` again (not in `once`, which polls each feed one time). On a
-  // shared store, a few seconds later at random: every instance schedules every feed, and
-  // whichever asks first polls it; the spread makes that any of them, not the fastest always.
-  void Reschedule(size_t feed, TimePoint due);
+  // The feed is due at `due` again (not in `once`, which polls each feed one time).
+  void Reschedule(size_t feed, TimePoint due) {
+    if (!once()) scheduler_.Schedule(feed, due);
+  }
 
   const config::Config& config_;
   store::Store& store_;
   net::HttpClient& http_;
   const Clock& clock_;
-  Random& random_;
   PollCommitter& committer_;
   DatabaseHealth& health_;
   Metrics* metrics_;

@@ -69,6 +69,8 @@ class Housekeeping {
   // every few seconds: the outbox as the last Run counted it, the day's matches counted again
   // after this instance recorded stories, else once every kDeskEvery.
   std::string Summary(const FeedCounts& feeds);
+  // The outbox as the last Run counted it; nullopt when it could not.
+  const std::optional<store::Store::OutboxCounts>& outbox() const { return outbox_; }
 
  private:
   void ForgetOldItems();

@@ -1,7 +1,7 @@
-// How the instances running on one store share its work: who polls a feed (leases), who starts
-// a watch's next story (story locks), who is running (heartbeats), and how their polls are kept
-// apart in time. Callers do the same whatever the store: on a store only one instance runs on
-// (SQLite) every lease is granted at once, no instance is listed and nothing is spread.
+// How the instances running on one store share its work: who polls a host and a feed (leases),
+// who starts a watch's next story (story locks) and who is running (heartbeats). Callers do
+// the same whatever the store: on a store only one instance runs on (SQLite) every lease is
+// granted at once, every host is held and no instance is listed.
 //
 // Threading: the thread that uses the Store. Errors are Error::Io with the database's message.
 #pragma once
@@ -60,10 +60,6 @@ class Coordination {
 
   // The instances whose heartbeat (Store::Heartbeat) is at or after `since`, by id.
   virtual Result<std::vector<InstanceInfo>> Instances(TimePoint since) = 0;
-
-  // When a feed due at `due` is polled here: a few seconds later at random where instances
-  // share the feeds, so that they do not all ask the store for it at one moment.
-  virtual TimePoint Spread(TimePoint due, Random& random) = 0;
 };
 
 }  // namespace feedwatch::store

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <set>
@@ -245,8 +246,20 @@ const std::string& ShareOf(const std::string& host, const std::vector<std::strin
 // An instance whose heartbeat is older than this (or than the lease) has no share of the hosts.
 constexpr Seconds kHostShareLive{15};
 
-// Instances sharing the feeds poll each up to this much after it falls due, at random.
-constexpr std::uint64_t kSpreadSeconds = 5;
+// An instance's row and the hosts it holds (ReadInstances), before a FROM.
+constexpr std::string_view kInstanceSelect =
+    "SELECT id, started_at, last_seen_at, config_hash, version, coalesce((SELECT "
+    "string_agg(host, E'\\n' ORDER BY host) FROM host_leases WHERE owner = id), '')";
+
+std::vector<InstanceInfo> ReadInstances(const Rows& rows) {
+  std::vector<InstanceInfo> out;
+  out.reserve(rows.count());
+  for (int r = 0; r < rows.size(); ++r) {
+    out.push_back({rows.Text(r, 0), FromUnix(rows.Int(r, 1)), FromUnix(rows.Int(r, 2)),
+                   rows.Text(r, 3), rows.Text(r, 4), SplitLines(rows.Text(r, 5))});
+  }
+  return out;
+}
 
 class PgStore final : public Session, public SqlStore, public Coordination {
  public:
@@ -371,12 +384,12 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     // The hosts are shared among the instances whose heartbeat (every 5 s) is no older than
     // the lease (15 s at least): the hosts of one that stopped move once it is that old.
     const TimePoint live_since = now - std::max(lease, kHostShareLive);
-    Result<Rows> live = Query("SELECT id FROM instances WHERE last_seen_at >= ?1",
-                              Params().Add(live_since), "reading instances");
+    Result<std::vector<InstanceInfo>> live = InstancesSeen(now, live_since);
+    beat_.reset();  // the hosts it read are this statement's to change
     if (!live) return live.error();
     std::vector<std::string> instances{instance_.id};  // live before its first heartbeat
-    for (int r = 0; r < live->size(); ++r) {
-      if (live->Text(r, 0) != instance_.id) instances.push_back(live->Text(r, 0));
+    for (const InstanceInfo& instance : *live) {
+      if (instance.id != instance_.id) instances.push_back(instance.id);
     }
     std::vector<std::string> share;
     std::vector<std::string> kept;  // the share, and the hosts being fetched from
@@ -437,23 +450,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   }
 
   Result<std::vector<InstanceInfo>> Instances(TimePoint since) override {
-    Result<Rows> rows = Query(
-        "SELECT id, started_at, last_seen_at, config_hash, version, coalesce((SELECT "
-        "string_agg(host, E'\\n' ORDER BY host) FROM host_leases WHERE owner = id), '') "
-        "FROM instances WHERE last_seen_at >= ?1 ORDER BY id",
-        Params().Add(since), "reading instances");
-    if (!rows) return rows.error();
-    std::vector<InstanceInfo> out;
-    out.reserve(rows->count());
-    for (int r = 0; r < rows->size(); ++r) {
-      out.push_back({rows->Text(r, 0), FromUnix(rows->Int(r, 1)), FromUnix(rows->Int(r, 2)),
-                     rows->Text(r, 3), rows->Text(r, 4), SplitLines(rows->Text(r, 5))});
-    }
-    return out;
-  }
-
-  TimePoint Spread(TimePoint due, Random& random) override {
-    return due + Seconds(random.Below(kSpreadSeconds));
+    return InstancesSeen(since + kInstanceLive, since);  // housekeeping asks for those live
   }
 
   Result<std::unordered_map<std::string, std::string>> KnownItems(
@@ -482,13 +479,27 @@ class PgStore final : public Session, public SqlStore, public Coordination {
           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
           Params().Add(std::to_string(ToUnix(now))), "writing");
     }
-    return Exec(
-        "INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
-        "VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+    // The instances are read back in the same statement, for the housekeeping that follows
+    // (Instances, HoldHosts): one round trip where three were. The statement's other parts
+    // see the table as it was before the write, so this instance's row is the written one.
+    beat_.reset();
+    Result<Rows> rows = Query(
+        "WITH beat AS (INSERT INTO instances (id, started_at, last_seen_at, config_hash, "
+        "version) VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
         "last_seen_at = excluded.last_seen_at, config_hash = excluded.config_hash, "
-        "version = excluded.version",
-        Params().Add(instance_.id).Add(now).Add(instance_.config_hash).Add(instance_.version),
+        "version = excluded.version RETURNING *) " +
+            std::string(kInstanceSelect) + " FROM beat UNION ALL " + std::string(kInstanceSelect) +
+            " FROM instances WHERE last_seen_at >= ?5 AND id <> ?1 ORDER BY id",
+        Params()
+            .Add(instance_.id)
+            .Add(now)
+            .Add(instance_.config_hash)
+            .Add(instance_.version)
+            .Add(now - kInstanceLive),
         "writing");
+    if (!rows) return rows.error();
+    beat_ = Beat{now, ReadInstances(*rows)};
+    return Status::Ok();
   }
 
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override {
@@ -749,10 +760,33 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   // The schema is this build's, read without writing (Open's read_only).
   Status CheckSchema();
 
+  // The instances seen at or after `since`, asked at `now`: as the last Heartbeat read them
+  // if it was written at most a second before and read back that far, else read.
+  Result<std::vector<InstanceInfo>> InstancesSeen(TimePoint now, TimePoint since) {
+    if (beat_ && now >= beat_->at && now - beat_->at <= Seconds(1) &&
+        since >= beat_->at - kInstanceLive) {
+      std::vector<InstanceInfo> out;
+      std::copy_if(beat_->live.begin(), beat_->live.end(), std::back_inserter(out),
+                   [&](const InstanceInfo& instance) { return instance.last_seen_at >= since; });
+      return out;
+    }
+    Result<Rows> rows =
+        Query(std::string(kInstanceSelect) + " FROM instances WHERE last_seen_at >= ?1 ORDER BY id",
+              Params().Add(since), "reading instances");
+    if (!rows) return rows.error();
+    return ReadInstances(*rows);
+  }
+
+  struct Beat {
+    TimePoint at;
+    std::vector<InstanceInfo> live;  // those seen since at - kInstanceLive, this one included
+  };
+
   Connection conn_;
   std::string location_;
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
   bool in_transaction_ = false;                            // between a Transaction's BEGIN and end
+  std::optional<Beat> beat_;
 };
 
 Status PgStore::WriteTables(const std::vector<TableRows>& tables) {

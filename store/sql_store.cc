@@ -368,30 +368,35 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
 }
 
 Status SqlStore::RecordPolls(const std::vector<FeedPoll>& polls) {
-  if (polls.empty()) return Status::Ok();
-  Transaction transaction(session_, Sync::kRelaxed);
-  if (!transaction.begun()) return transaction.begun().error();
   // One statement for many feeds; a feed's second poll goes into the next statement, as a row
   // is written once per statement.
-  size_t begin = 0;
-  while (begin < polls.size()) {
+  std::vector<size_t> ends;  // of each statement's polls
+  for (size_t begin = 0; begin < polls.size(); begin = ends.back()) {
     std::set<std::string_view> feeds;
     size_t end = begin;
     while (end < polls.size() && end - begin < kPollsPerStatement &&
            feeds.insert(polls[end].feed).second) {
       ++end;
     }
+    ends.push_back(end);
+  }
+  const auto run = [&](size_t begin, size_t end) -> Status {
     Params params;
     params.Add(instance_.id);
     for (size_t i = begin; i < end; ++i) {
       AddFeedRow(params, polls[i].feed, polls[i].url, polls[i].poll, /*items_read=*/false);
     }
-    if (Result<std::int64_t> run =
-            session_.Run(FeedUpsert(static_cast<int>(end - begin)), params, "recording polls");
-        !run) {
-      return run.error();
-    }
-    begin = end;
+    Result<std::int64_t> ran =
+        session_.Run(FeedUpsert(static_cast<int>(end - begin)), params, "recording polls");
+    return ran ? Status::Ok() : Status(ran.error());
+  };
+  // One statement is a transaction of its own: no BEGIN and COMMIT around it (on PostgreSQL,
+  // two round trips of the three).
+  if (ends.size() <= 1) return ends.empty() ? Status::Ok() : run(0, ends[0]);
+  Transaction transaction(session_, Sync::kRelaxed);
+  if (!transaction.begun()) return transaction.begun().error();
+  for (size_t k = 0; k < ends.size(); ++k) {
+    if (Status s = run(k == 0 ? 0 : ends[k - 1], ends[k]); !s) return s;
   }
   return transaction.Commit();
 }

@@ -250,7 +250,6 @@ class OneInstance final : public Coordination {
   Result<std::vector<InstanceInfo>> Instances(TimePoint /*since*/) override {
     return std::vector<InstanceInfo>{};
   }
-  TimePoint Spread(TimePoint due, Random& /*random*/) override { return due; }
 };
 
 // A stepped statement's row.

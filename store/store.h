@@ -388,7 +388,9 @@ class Store {
   virtual Result<std::vector<AlertLatency>> AlertLatencies(TimePoint since) = 0;
 
   // A small write, to learn whether the database still takes them (for /healthz); on a store
-  // several instances share, it is this instance's heartbeat (Coordination::Instances) as well.
+  // several instances share, it is this instance's heartbeat (Coordination::Instances) as well,
+  // and reads the live instances back in the same round trip: Coordination::Instances and
+  // HoldHosts asked within a second of it answer from that read.
   virtual Status Heartbeat(TimePoint now) = 0;
 
   // Every story matched at or after `since`, newest first.

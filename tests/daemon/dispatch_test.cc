@@ -275,5 +275,29 @@ TEST_F(DispatcherTest, TheOutboxIsReadOnceASecondWhileBusyAndEveryFiveWhileIdleU
   EXPECT_EQ(sender_.messages.size(), 3u);
 }
 
+TEST_F(DispatcherTest, AnOutboxCountedEmptyPutsTheIdleReadOff) {
+  dispatcher().DeliverDue();  // the first pass reads: nothing
+  Advance(4s);
+  dispatcher().OutboxCounted(0);  // the housekeeping counted nothing pending
+  Enqueue(1);                     // then another instance committed one
+  Advance(1s);
+  dispatcher().DeliverDue();
+  EXPECT_TRUE(sender_.messages.empty()) << "the idle read was put off to 9 s";
+  Advance(4s);
+  dispatcher().DeliverDue();
+  EXPECT_EQ(Kinds(sender_.messages), Strings{"a"});
+  // A count that finds deliveries pending puts nothing off; a wake is never put off.
+  Enqueue(1);
+  Advance(5s);
+  dispatcher().OutboxCounted(1);
+  dispatcher().DeliverDue();
+  EXPECT_EQ(sender_.messages.size(), 2u);
+  Enqueue(1);
+  dispatcher().Wake();
+  dispatcher().OutboxCounted(0);
+  dispatcher().DeliverDue();
+  EXPECT_EQ(sender_.messages.size(), 3u);
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon

@@ -42,7 +42,10 @@ TEST_F(LeasesTest, AFeedWaitsForItsHostAndIsDueWhenItsInstanceStops) {
   const auto store_b = Connect("b:2");
   Leases a(store_a->coordination(), clock_, 30s);
   Leases b(store_b->coordination(), clock_, 30s);
-  // Both live: each holds its share, about half the hosts, and nothing is due at once.
+  // Both live: each holds its share, about half the hosts, and nothing is due at once. (The
+  // hosts are shared out among the instances a's last heartbeat read: as in the daemon, a
+  // heartbeat comes first.)
+  ASSERT_TRUE(store_a->Heartbeat(clock_.Now()).ok());
   EXPECT_TRUE(a.Hold(Feeds()).empty());
   EXPECT_TRUE(b.Hold(Feeds()).empty());
   std::vector<size_t> at_a, at_b;

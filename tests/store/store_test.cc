@@ -491,6 +491,43 @@ TEST_F(PgStoreTest, EachHostIsPolledByOneLiveInstanceAndMovesWhenItsInstanceLeav
   EXPECT_EQ(hold(*c, kNow + Seconds(69)), all);
 }
 
+TEST_F(PgStoreTest, TheHeartbeatReadsBackTheInstancesAndTheHostsTheyHold) {
+  // The housekeeping round asks for the live instances twice (the drift check, the hosts)
+  // right after the heartbeat, which reads them in its own statement: what they get is what a
+  // store that wrote no heartbeat reads.
+  const std::vector<std::string> hosts = {"https://tass.test", "https://ria.test"};
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  const auto reader = Connect("status:3");
+  const auto ids_and_hosts = [](const std::vector<InstanceInfo>& instances) {
+    std::vector<std::string> out;
+    for (const InstanceInfo& instance : instances) {
+      std::string line =
+          instance.id + " " + std::to_string(instance.last_seen_at.time_since_epoch().count());
+      for (const std::string& host : instance.hosts) line += " " + host;
+      out.push_back(line);
+    }
+    return out;
+  };
+  ASSERT_TRUE(b->Heartbeat(kNow - Seconds(70)).ok());  // no longer live
+  ASSERT_TRUE(a->Heartbeat(kNow).ok());
+  ASSERT_TRUE(a->coordination().HoldHosts(hosts, {}, kNow, Seconds(15)).ok());
+  ASSERT_TRUE(b->Heartbeat(kNow + Seconds(4)).ok());
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(5)).ok());
+  const std::vector<InstanceInfo> seen = *a->coordination().Instances(kNow + Seconds(5 - 60));
+  EXPECT_EQ(ids_and_hosts(seen),
+            ids_and_hosts(*reader->coordination().Instances(kNow + Seconds(5 - 60))));
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].last_seen_at, kNow + Seconds(5));  // the row just written
+  EXPECT_EQ(seen[0].hosts.size(), 2u);
+  // b is live: a's share is smaller, and the hosts it gives up are read again after.
+  const std::set<std::string> held =
+      *a->coordination().HoldHosts(hosts, {}, kNow + Seconds(5), Seconds(15));
+  EXPECT_EQ(ids_and_hosts(*a->coordination().Instances(kNow + Seconds(5 - 60))),
+            ids_and_hosts(*reader->coordination().Instances(kNow + Seconds(5 - 60))));
+  EXPECT_EQ(a->coordination().Instances(kNow + Seconds(5 - 60))->front().hosts.size(), held.size());
+}
+
 TEST_F(PgStoreTest, AHostTakenBeforeItsInstancesFirstHeartbeatIsNotTakenAgain) {
   // Three instances start at once: a takes every host before its heartbeat is written, and b,
   // seeing no other instance live, counts every host its share. b must not take them: both
@@ -1075,7 +1112,7 @@ TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
   EXPECT_EQ(store->ListFeeds()->size(), 1u);
 }
 
-TEST(SqliteStore, OneInstanceIsGrantedEveryFeedAndNothingIsSpread) {
+TEST(SqliteStore, OneInstanceIsGrantedEveryFeedAndEveryHost) {
   const testing::TempDir dir;
   const auto store = OpenOrDie(dir.path() / "feedwatch.db");
   store->SetInstance("a:1", "cfg", "test");
@@ -1090,8 +1127,9 @@ TEST(SqliteStore, OneInstanceIsGrantedEveryFeedAndNothingIsSpread) {
   EXPECT_TRUE(coordination.ReleaseLeases().ok());
   ASSERT_TRUE(store->Heartbeat(kNow).ok());
   EXPECT_TRUE(coordination.Instances(kNow - Seconds(60))->empty());
-  SystemRandom random(1);
-  EXPECT_EQ(coordination.Spread(kNow, random), kNow);
+  EXPECT_EQ(
+      *coordination.HoldHosts({"https://tass.test", "https://ria.test"}, {}, kNow, Seconds(15)),
+      (std::set<std::string>{"https://tass.test", "https://ria.test"}));
 }
 
 TEST(SqliteStore, MigratesADatabaseFromSchemaVersion1ToTheLatest) {
