@@ -102,7 +102,14 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
     scheduler_.Finished(i);
     return true;
   });
-  if (ready.empty()) return ready;
+  std::vector<size_t> mine;
+  std::erase_if(ready, [&](size_t i) {  // claimed since its host was taken here: polled as is
+    if (!leases_.Owns(i)) return false;
+    leases_.Took(i, config_.feeds[i].name, Scheduler::HostOf(FetchUrl(i)));
+    mine.push_back(i);
+    return true;
+  });
+  if (ready.empty()) return mine;
   std::vector<store::FeedRef> refs;
   refs.reserve(ready.size());
   for (const size_t i : ready) refs.push_back({config_.feeds[i].name, config_.feeds[i].url});
@@ -118,9 +125,8 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
       scheduler_.Finished(i);
       scheduler_.Schedule(i, now + kClaimRetry);
     }
-    return {};
+    return mine;
   }
-  std::vector<size_t> mine;
   for (size_t k = 0; k < ready.size(); ++k) {
     const size_t i = ready[k];
     store::FeedClaim& claim = (*claims)[k];
@@ -386,6 +392,7 @@ void Engine::HoldHosts() {
     if (!runtime_[i].state.gone) by_host[Scheduler::HostOf(FetchUrl(i))].push_back(i);
   }
   const TimePoint now = clock_.Now();
+  records_.Write();  // a host given up is read from the store by the instance that takes it
   for (const size_t i : leases_.Hold(by_host)) Reschedule(i, now);
 }
 

@@ -15,8 +15,13 @@ bool Leases::Admit(size_t feed, const std::string& host) {
   return false;
 }
 
+bool Leases::Owns(size_t feed) const {
+  return owned_.contains(feed) && clock_.Now() - held_at_ <= kHeldTrusted;
+}
+
 void Leases::Took(size_t feed, std::string name, std::string host) {
   fetching_[feed] = {std::move(name), std::move(host), clock_.Now()};
+  owned_.insert(feed);
 }
 
 std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>>& feeds) {
@@ -45,6 +50,12 @@ std::vector<size_t> Leases::Hold(const std::map<std::string, std::vector<size_t>
     }
   }
   std::erase_if(due, [&](size_t feed) { return fetching_.contains(feed); });
+  for (const std::string& host : held_) {  // lost: another instance may poll its feeds now
+    const auto it = feeds.find(host);
+    if (it == feeds.end() || held->contains(host)) continue;
+    for (const size_t feed : it->second) owned_.erase(feed);
+  }
+  held_at_ = now;
   asked_ = true;
   asked_about_ = {hosts.begin(), hosts.end()};
   held_ = std::move(*held);

@@ -1,11 +1,12 @@
 // The polls that read no items (not modified, the same body, a failure, 410 Gone), written to
-// the store a second's worth at a time: a warm instance polls a dozen feeds a second, and on
-// PostgreSQL a statement and a commit for each cost the server more than the poll itself
-// (docs/scaling.md). Nothing is read back from the store behind them: the Engine keeps each
-// feed's state, and writes what is held before the store tells it a feed's state again (a
-// claim, a commit of that feed) and when the daemon stops or reloads. What a crash loses is at
-// most a second of polls that found nothing: those feeds are polled again when their lease
-// runs out.
+// the store five seconds' worth at a time: a warm instance polls a dozen feeds a second, and on
+// PostgreSQL a statement for each cost the server more than the poll itself, and a statement
+// a second for each instance was most of what a second instance cost (docs/scaling.md).
+// Nothing is read back from the store behind them: the Engine keeps each feed's state, and
+// writes what is held before the store tells it a feed's state again (a claim, a commit of
+// that feed), before it gives up a host (the instance taking it reads its feeds' state), and
+// when the daemon stops or reloads. What a crash loses is at most five seconds of polls that
+// found nothing: those feeds are polled again, early, by the instance that polls them next.
 //
 // Threading: the Engine's thread.
 #pragma once
@@ -22,7 +23,7 @@
 namespace feedwatch::daemon {
 
 // How long a poll's record waits to be written with others.
-inline constexpr Seconds kPollRecordsEvery{1};
+inline constexpr Seconds kPollRecordsEvery{5};
 
 class PollRecords {
  public:

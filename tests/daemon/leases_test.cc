@@ -120,6 +120,48 @@ TEST_F(LeasesTest, AHostBeingFetchedFromIsKeptUntilItsFetchesEnd) {
   }
 }
 
+TEST_F(LeasesTest, AFeedIsClaimedOnceAfterItsHostIsTakenAndNotWhileTheHostStaysHeld) {
+  const auto store_a = Connect("a:1");
+  Leases a(store_a->coordination(), clock_, 30s);
+  EXPECT_TRUE(a.Hold(Feeds()).empty());  // alone: every host
+  const auto poll = [&](size_t feed) {   // as the Engine does, after a claim or without one
+    a.Took(feed, "feed-" + std::to_string(feed), "https://outlet" + std::to_string(feed) + ".test");
+    a.Ended(feed);
+  };
+  EXPECT_FALSE(a.Owns(0)) << "never claimed here: another instance may have polled it";
+  poll(0);
+  poll(1);
+  EXPECT_TRUE(a.Owns(0));
+  // Held all along: polled as is, round after round.
+  for (int round = 0; round < 3; ++round) {
+    clock_.Advance(5s);
+    ASSERT_TRUE(store_a->Heartbeat(clock_.Now()).ok());
+    EXPECT_TRUE(a.Hold(Feeds()).empty());
+    EXPECT_TRUE(a.Owns(0) && a.Owns(1));
+  }
+  // The store cannot be asked (or the instance stalled): the hosts may have moved to another
+  // instance meanwhile, and a feed is claimed again.
+  clock_.Advance(kHeldTrusted + 1s);
+  EXPECT_FALSE(a.Owns(0));
+  // b joins, and a gives b's share up: those feeds are claimed again once their host comes
+  // back; the feeds of the hosts a kept stay its own.
+  ASSERT_TRUE(store_a->Heartbeat(clock_.Now()).ok());
+  EXPECT_TRUE(a.Hold(Feeds()).empty());
+  EXPECT_TRUE(a.Owns(0) && a.Owns(1));
+  const auto store_b = Connect("b:2");
+  clock_.Advance(5s);
+  ASSERT_TRUE(store_a->Heartbeat(clock_.Now()).ok());
+  EXPECT_TRUE(a.Hold(Feeds()).empty());
+  size_t kept = 0;
+  for (size_t feed = 0; feed < 2; ++feed) {
+    const bool held = a.Admit(feed, "https://outlet" + std::to_string(feed) + ".test");
+    EXPECT_EQ(a.Owns(feed), held) << feed;
+    kept += held ? 1 : 0;
+  }
+  EXPECT_LT(kept, 2u) << "(the share of ten hosts that hash to a: about half; "
+                         "with b's ids fixed, outlet0 or outlet1 goes to b)";
+}
+
 TEST_F(LeasesTest, AFetchsLeaseIsRenewedOnlyOnceHalfOfItHasPassed) {
   const auto store = Connect("a:1");
   Leases a(store->coordination(), clock_, 30s);
