@@ -85,7 +85,7 @@ class Engine {
     records_.Write();
     leases_.Release();
   }
-  // The polls that read no items, written a second's worth at a time.
+  // The polls that read no items, written five seconds' worth at a time.
   PollRecords& records() { return records_; }
 
  private:

@@ -368,6 +368,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   }
 
   Status ReleaseLeases() override {
+    hosts_asked_.reset();
     for (const char* sql : {"UPDATE feeds SET lease_owner = NULL, lease_until = NULL "
                             "WHERE lease_owner = ?1",
                             "DELETE FROM host_leases WHERE owner = ?1",
@@ -384,6 +385,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     // The hosts are shared among the instances whose heartbeat (every 5 s) is no older than
     // the lease (15 s at least): the hosts of one that stopped move once it is that old.
     const TimePoint live_since = now - std::max(lease, kHostShareLive);
+    const bool beat_now = beat_ && now >= beat_->at && now - beat_->at <= Seconds(1);
     Result<std::vector<InstanceInfo>> live = InstancesSeen(now, live_since);
     beat_.reset();  // the hosts it read are this statement's to change
     if (!live) return live.error();
@@ -400,6 +402,19 @@ class PgStore final : public Session, public SqlStore, public Coordination {
       } else if (busy.contains(host)) {
         kept.push_back(host);
       }
+    }
+    // Asked again with nothing changed (the same hosts and live instances, none kept for its
+    // fetches) when the last answer was the whole share and this round's heartbeat was
+    // written: the statement would give up nothing, take nothing and keep it all (no live
+    // instance's host is taken). It is asked anyway every sixth time, in case another
+    // instance took one all the same (a clock far ahead of this one's).
+    constexpr int kAnswerAgain = 5;
+    if (HostsAsked* last = hosts_asked_ ? &*hosts_asked_ : nullptr;
+        last != nullptr && beat_now && last->hosts == hosts && last->instances == instances &&
+        last->lease == lease && kept.size() == share.size() && last->held.size() == share.size() &&
+        last->answered_again < kAnswerAgain) {
+      ++last->answered_again;
+      return last->held;
     }
     // In one statement: gives up the hosts neither in the share nor being fetched from, keeps
     // those of the share already held (no write: a host is held while its instance is live,
@@ -430,6 +445,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     if (!held) return held.error();
     std::set<std::string> out;
     for (int r = 0; r < held->size(); ++r) out.insert(held->Text(r, 0));
+    hosts_asked_ = HostsAsked{hosts, std::move(instances), lease, out};
     return out;
   }
 
@@ -479,17 +495,20 @@ class PgStore final : public Session, public SqlStore, public Coordination {
           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
           Params().Add(std::to_string(ToUnix(now))), "writing");
     }
-    // The instances are read back in the same statement, for the housekeeping that follows
-    // (Instances, HoldHosts): one round trip where three were. The statement's other parts
-    // see the table as it was before the write, so this instance's row is the written one.
+    // The instances are read back and the outbox counted in the same statement, for the
+    // housekeeping that follows (Instances, HoldHosts, CountDeliveries): one round trip where
+    // four were. The statement's other parts see the table as it was before the write, so this
+    // instance's row is the written one.
     beat_.reset();
     Result<Rows> rows = Query(
         "WITH beat AS (INSERT INTO instances (id, started_at, last_seen_at, config_hash, "
         "version) VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
         "last_seen_at = excluded.last_seen_at, config_hash = excluded.config_hash, "
-        "version = excluded.version RETURNING *) " +
-            std::string(kInstanceSelect) + " FROM beat UNION ALL " + std::string(kInstanceSelect) +
-            " FROM instances WHERE last_seen_at >= ?5 AND id <> ?1 ORDER BY id",
+        "version = excluded.version RETURNING *), "
+        "live AS (SELECT * FROM beat UNION ALL SELECT * FROM instances "
+        "WHERE last_seen_at >= ?5 AND id <> ?1), outbox AS (" +
+            std::string(kCountDeliveries) + ") " + std::string(kInstanceSelect) +
+            ", outbox.pending, outbox.dead FROM live, outbox ORDER BY id",
         Params()
             .Add(instance_.id)
             .Add(now)
@@ -498,8 +517,15 @@ class PgStore final : public Session, public SqlStore, public Coordination {
             .Add(now - kInstanceLive),
         "writing");
     if (!rows) return rows.error();
-    beat_ = Beat{now, ReadInstances(*rows)};
+    beat_ =
+        Beat{now, ReadInstances(*rows),
+             OutboxCounts{static_cast<int>(rows->Int(0, 6)), static_cast<int>(rows->Int(0, 7))}};
     return Status::Ok();
+  }
+
+  Result<OutboxCounts> CountDeliveries() override {
+    if (beat_ && beat_->outbox) return *std::exchange(beat_->outbox, std::nullopt);
+    return SqlStore::CountDeliveries();
   }
 
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override {
@@ -779,7 +805,17 @@ class PgStore final : public Session, public SqlStore, public Coordination {
 
   struct Beat {
     TimePoint at;
-    std::vector<InstanceInfo> live;  // those seen since at - kInstanceLive, this one included
+    std::vector<InstanceInfo> live;      // those seen since at - kInstanceLive, this one included
+    std::optional<OutboxCounts> outbox;  // for the first CountDeliveries after it
+  };
+  // What the last HoldHosts asked and was answered, and how many times since it was asked of
+  // the database.
+  struct HostsAsked {
+    std::vector<std::string> hosts;
+    std::vector<std::string> instances;
+    Seconds lease{};
+    std::set<std::string> held;
+    int answered_again = 0;
   };
 
   Connection conn_;
@@ -787,6 +823,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   std::unordered_map<std::string, std::string> prepared_;  // SQL -> statement name
   bool in_transaction_ = false;                            // between a Transaction's BEGIN and end
   std::optional<Beat> beat_;
+  std::optional<HostsAsked> hosts_asked_;
 };
 
 Status PgStore::WriteTables(const std::vector<TableRows>& tables) {

@@ -157,6 +157,9 @@ Delivery ReadDelivery(const Row& row);
 extern const std::string_view kStorySelect;
 StoryMatch ReadStory(const Row& row);
 
+// The outbox's pending and dead deliveries, counted (Store::CountDeliveries).
+extern const std::string_view kCountDeliveries;
+
 // The encodings the store owns.
 std::string EncodeHits(const std::vector<Hit>& hits);
 std::vector<Hit> DecodeHits(std::string_view json);

@@ -502,12 +502,15 @@ Result<int> SqlStore::CountMatchesSince(TimePoint since) {
   return count;
 }
 
+const std::string_view kCountDeliveries =
+    "SELECT count(*) FILTER (WHERE state = 'pending') AS pending, "
+    "count(*) FILTER (WHERE state = 'dead') AS dead "
+    "FROM deliveries WHERE state IN ('pending', 'dead')";
+
 Result<Store::OutboxCounts> SqlStore::CountDeliveries() {
   OutboxCounts counts;
   Result<std::int64_t> read = session_.Run(
-      "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'dead') "
-      "FROM deliveries WHERE state IN ('pending', 'dead')",
-      Params(), "counting deliveries", [&](const Row& row) {
+      std::string(kCountDeliveries), Params(), "counting deliveries", [&](const Row& row) {
         counts = {static_cast<int>(row.Int(0)), static_cast<int>(row.Int(1))};
       });
   if (!read) return read.error();

@@ -345,8 +345,8 @@ class Store {
 
   // Records polls that brought no items to read: not modified, the same body, a failure
   // (`poll.error` set: consecutive failures count up) or 410 Gone, in one transaction, in
-  // order (a feed may be there twice). Ends each feed's lease. A busy instance records them a
-  // second's worth at a time (daemon/poll_records.h): one commit, not one a poll.
+  // order (a feed may be there twice). Ends each feed's lease. A busy instance records them
+  // five seconds' worth at a time (daemon/poll_records.h): one commit, not one a poll.
   struct FeedPoll {
     std::string feed;
     std::string url;  // as configured

@@ -1,5 +1,5 @@
-// PollRecords over a real SQLite file in fake time: the polls that read nothing are written a
-// second's worth at a time, and at once before the store is asked about one of their feeds.
+// PollRecords over a real SQLite file in fake time: the polls that read nothing are written five
+// seconds' worth at a time, and at once before the store is asked about one of their feeds.
 #include "daemon/poll_records.h"
 
 #include <gtest/gtest.h>

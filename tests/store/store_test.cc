@@ -528,6 +528,42 @@ TEST_F(PgStoreTest, TheHeartbeatReadsBackTheInstancesAndTheHostsTheyHold) {
   EXPECT_EQ(a->coordination().Instances(kNow + Seconds(5 - 60))->front().hosts.size(), held.size());
 }
 
+TEST_F(PgStoreTest, TheHeartbeatCountsTheOutboxForTheHousekeepingThatFollows) {
+  const auto a = Connect("a:1");
+  const MatchRecord match{"darchiev", {"desk"}};
+  ASSERT_TRUE(a->CommitPoll("tass", "u1", Ok(kNow), {Item("t1", {match})}, {{"darchiev", 0}}).ok());
+  ASSERT_TRUE(a->Heartbeat(kNow).ok());
+  ASSERT_TRUE(a->CommitPoll("ria", "u2", Ok(kNow), {Item("r1", {match})}, {{"darchiev", 1}}).ok());
+  EXPECT_EQ(a->CountDeliveries()->pending, 1) << "as the heartbeat counted it";
+  EXPECT_EQ(a->CountDeliveries()->pending, 2)
+      << "counted again: the heartbeat's count is used once";
+}
+
+TEST_F(PgStoreTest, HostsAskedForAgainWithNothingChangedAreAnsweredWithoutAStatement) {
+  const std::vector<std::string> hosts = {"https://tass.test", "https://ria.test"};
+  const std::set<std::string> all(hosts.begin(), hosts.end());
+  const auto a = Connect("a:1");
+  const auto round = [&](int k) {  // as the daemon's housekeeping: a heartbeat, then the hosts
+    const TimePoint now = kNow + Seconds(5 * k);
+    EXPECT_TRUE(a->Heartbeat(now).ok());
+    Result<std::set<std::string>> held = a->coordination().HoldHosts(hosts, {}, now, Seconds(15));
+    EXPECT_TRUE(held.ok()) << held.error().message;
+    return held.ok() ? *held : std::set<std::string>{};
+  };
+  EXPECT_EQ(round(0), all);
+  // Something no live instance should do: one host is taken from a while it is live (another
+  // instance's clock far ahead). The answers a gets from memory do not see it; every sixth
+  // does, and a polls that host no more.
+  testing::PgQuery(url_, "UPDATE host_leases SET owner = 'ahead:9', taken_at = " +
+                             std::to_string((kNow + Seconds(60)).time_since_epoch().count()) +
+                             " WHERE host = 'https://ria.test'");
+  for (int k = 1; k <= 5; ++k) EXPECT_EQ(round(k), all) << k;
+  EXPECT_EQ(round(6), std::set<std::string>{"https://tass.test"});
+  // Without this round's heartbeat it is asked of the database every time.
+  testing::PgQuery(url_, "DELETE FROM host_leases WHERE host = 'https://ria.test'");
+  EXPECT_EQ(*a->coordination().HoldHosts(hosts, {}, kNow + Seconds(36), Seconds(15)), all);
+}
+
 TEST_F(PgStoreTest, AHostTakenBeforeItsInstancesFirstHeartbeatIsNotTakenAgain) {
   // Three instances start at once: a takes every host before its heartbeat is written, and b,
   // seeing no other instance live, counts every host its share. b must not take them: both
