@@ -404,15 +404,16 @@ class PgStore final : public Session, public SqlStore, public Coordination {
       }
     }
     // Asked again with nothing changed (the same hosts and live instances, none kept for its
-    // fetches) when the last answer was the whole share and this round's heartbeat was
-    // written: the statement would give up nothing, take nothing and keep it all (no live
-    // instance's host is taken). It is asked anyway every sixth time, in case another
-    // instance took one all the same (a clock far ahead of this one's).
+    // fetches, now or by the last statement, which would have left it in host_leases) when
+    // the last answer was the whole share and this round's heartbeat was written: the
+    // statement would give up nothing, take nothing and keep it all (no live instance's host
+    // is taken). It is asked anyway every sixth time, in case another instance took one all
+    // the same (a clock far ahead of this one's).
     constexpr int kAnswerAgain = 5;
     if (HostsAsked* last = hosts_asked_ ? &*hosts_asked_ : nullptr;
         last != nullptr && beat_now && last->hosts == hosts && last->instances == instances &&
-        last->lease == lease && kept.size() == share.size() && last->held.size() == share.size() &&
-        last->answered_again < kAnswerAgain) {
+        last->lease == lease && kept.size() == share.size() && last->kept == share &&
+        last->held.size() == share.size() && last->answered_again < kAnswerAgain) {
       ++last->answered_again;
       return last->held;
     }
@@ -445,7 +446,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     if (!held) return held.error();
     std::set<std::string> out;
     for (int r = 0; r < held->size(); ++r) out.insert(held->Text(r, 0));
-    hosts_asked_ = HostsAsked{hosts, std::move(instances), lease, out};
+    hosts_asked_ = HostsAsked{hosts, std::move(instances), lease, std::move(kept), out};
     return out;
   }
 
@@ -814,6 +815,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     std::vector<std::string> hosts;
     std::vector<std::string> instances;
     Seconds lease{};
+    std::vector<std::string> kept;  // what host_leases holds for it, at most
     std::set<std::string> held;
     int answered_again = 0;
   };

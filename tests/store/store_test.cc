@@ -564,6 +564,32 @@ TEST_F(PgStoreTest, HostsAskedForAgainWithNothingChangedAreAnsweredWithoutAState
   EXPECT_EQ(*a->coordination().HoldHosts(hosts, {}, kNow + Seconds(36), Seconds(15)), all);
 }
 
+TEST_F(PgStoreTest, AHostKeptForItsFetchesIsGivenUpOnceTheyEndWithNothingElseChanged) {
+  // a holds every host; b joins while a is fetching from all of them. a answers only its
+  // share, but keeps the rest in host_leases until the fetches end: the round after, with
+  // the same instances and hosts, must still give them up, or b waits for them.
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 10; ++i) hosts.push_back("https://outlet" + std::to_string(i) + ".test");
+  const std::set<std::string> all(hosts.begin(), hosts.end());
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  const auto round = [&](Store& store, int k, const std::set<std::string>& busy) {
+    const TimePoint now = kNow + Seconds(5 * k);
+    EXPECT_TRUE(store.Heartbeat(now).ok());
+    Result<std::set<std::string>> held =
+        store.coordination().HoldHosts(hosts, busy, now, Seconds(15));
+    EXPECT_TRUE(held.ok()) << held.error().message;
+    return held.ok() ? *held : std::set<std::string>{};
+  };
+  EXPECT_EQ(round(*a, 0, {}), all);
+  EXPECT_TRUE(round(*b, 1, {}).empty());
+  const std::set<std::string> a_share = round(*a, 1, all);
+  ASSERT_LT(a_share.size(), all.size());
+  EXPECT_TRUE(round(*b, 2, {}).empty()) << "a is still fetching from b's share";
+  EXPECT_EQ(round(*a, 2, {}), a_share);
+  EXPECT_EQ(round(*b, 3, {}).size(), all.size() - a_share.size()) << "a gave b's share up";
+}
+
 TEST_F(PgStoreTest, AHostTakenBeforeItsInstancesFirstHeartbeatIsNotTakenAgain) {
   // Three instances start at once: a takes every host before its heartbeat is written, and b,
   // seeing no other instance live, counts every host its share. b must not take them: both
