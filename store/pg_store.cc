@@ -385,7 +385,7 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     // The hosts are shared among the instances whose heartbeat (every 5 s) is no older than
     // the lease (15 s at least): the hosts of one that stopped move once it is that old.
     const TimePoint live_since = now - std::max(lease, kHostShareLive);
-    const bool beat_now = beat_ && now >= beat_->at && now - beat_->at <= Seconds(1);
+    const bool beat_now = BeatFresh(now);
     Result<std::vector<InstanceInfo>> live = InstancesSeen(now, live_since);
     beat_.reset();  // the hosts it read are this statement's to change
     if (!live) return live.error();
@@ -787,11 +787,14 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   // The schema is this build's, read without writing (Open's read_only).
   Status CheckSchema();
 
+  // This instance's heartbeat was written at most a second before `now` (this round's).
+  bool BeatFresh(TimePoint now) const {
+    return beat_ && now >= beat_->at && now - beat_->at <= Seconds(1);
+  }
   // The instances seen at or after `since`, asked at `now`: as the last Heartbeat read them
   // if it was written at most a second before and read back that far, else read.
   Result<std::vector<InstanceInfo>> InstancesSeen(TimePoint now, TimePoint since) {
-    if (beat_ && now >= beat_->at && now - beat_->at <= Seconds(1) &&
-        since >= beat_->at - kInstanceLive) {
+    if (BeatFresh(now) && since >= beat_->at - kInstanceLive) {
       std::vector<InstanceInfo> out;
       std::copy_if(beat_->live.begin(), beat_->live.end(), std::back_inserter(out),
                    [&](const InstanceInfo& instance) { return instance.last_seen_at >= since; });
