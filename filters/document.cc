@@ -89,12 +89,17 @@ Document::Document(const DocumentFields& fields, bool fold_accents)
     : text_{std::string(fields.title),  std::string(fields.summary),  std::string(fields.content),
             std::string(fields.author), std::string(fields.category), std::string(fields.feed),
             std::string(fields.link)},
-      content_label_(fields.content_label) {
+      content_label_(fields.content_label),
+      folded_([&] {
+        size_t bytes = 0;
+        for (const std::string& text : text_) bytes += text.size();
+        return fold_accents ? 2 * bytes : bytes;
+      }()) {
   for (size_t f = 0; f < kFieldCount; ++f) {
     // About a word in seven bytes of news text, either script: growing the vector copies them.
     tokens_[f].reserve(text_[f].size() / 7 + 1);
-    AppendTokens(text_[f], /*fold_accents=*/false, tokens_[f]);
-    if (fold_accents) AppendTokens(text_[f], /*fold_accents=*/true, accent_tokens_[f]);
+    AppendTokens(text_[f], /*fold_accents=*/false, folded_, tokens_[f]);
+    if (fold_accents) AppendTokens(text_[f], /*fold_accents=*/true, folded_, accent_tokens_[f]);
   }
   index_ = MakeIndex(tokens_);
   if (fold_accents) accent_index_ = MakeIndex(accent_tokens_);
@@ -255,6 +260,8 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
   std::vector<uint64_t> hashes;
   std::vector<uint32_t> id_of;  // per token, in field and position order
   id_of.reserve(count);
+  distinct.reserve(count);
+  hashes.reserve(count);
   size_t probes_left = 8 * count + 1024;
   size_t max_probe = 0;
   for (const std::vector<Token>& field : tokens) {
@@ -291,19 +298,17 @@ Document::Index Document::MakeIndex(const Tokens& tokens) {
     if (a.first != b.first) return a.first < b.first;
     return distinct[a.second] < distinct[b.second];
   });
-  std::vector<uint32_t> order(distinct.size());
-  for (uint32_t i = 0; i < order.size(); ++i) order[i] = keyed[i].second;
   std::vector<uint32_t> rank(distinct.size());
-  for (uint32_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
-
   Index index;
   index.distinct.reserve(distinct.size());
   index.hashes.reserve(distinct.size());
   index.leading.reserve(distinct.size());
-  for (size_t r = 0; r < order.size(); ++r) {
-    index.distinct.push_back(distinct[order[r]]);
-    index.hashes.push_back(hashes[order[r]]);
-    index.leading.push_back(keyed[r].first);
+  for (uint32_t r = 0; r < keyed.size(); ++r) {
+    const auto [leading, id] = keyed[r];
+    rank[id] = r;
+    index.distinct.push_back(distinct[id]);
+    index.hashes.push_back(hashes[id]);
+    index.leading.push_back(leading);
   }
   // The table now gives each token's place in the sorted words.
   for (uint32_t& entry : table) {

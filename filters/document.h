@@ -158,6 +158,7 @@ class Document {
 
   std::array<std::string, kFieldCount> text_;
   std::string content_label_;
+  TokenTexts folded_;  // the tokens' texts
   Tokens tokens_;
   Tokens accent_tokens_;
   Index index_;

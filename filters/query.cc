@@ -635,14 +635,15 @@ class Parser {
         if (word.find('*') != std::string_view::npos) {
           return Fail(offset + word.find('*'), "'*' may only end a word");
         }
+        TokenTexts texts(word.size());
         std::vector<Token> tokens;
-        AppendTokens(word, options_.fold_accents, tokens);
+        AppendTokens(word, options_.fold_accents, texts, tokens);
         if (tokens.empty()) {
           return Fail(offset, "expected a word with at least one letter or digit");
         }
         for (size_t i = 0; i < tokens.size(); ++i) {
           const bool last = i + 1 == tokens.size();
-          node.parts.push_back({std::move(tokens[i].text), prefix && last});
+          node.parts.push_back({std::string(tokens[i].text), prefix && last});
           if (lexeme.exact) {
             node.written.emplace_back(
                 word.substr(tokens[i].begin, tokens[i].end - tokens[i].begin));

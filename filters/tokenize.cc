@@ -2,8 +2,11 @@
 
 #include <utf8proc.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
+#include <utility>
 
 #include "base/text.h"
 
@@ -35,19 +38,19 @@ bool IsWordCodepoint(utf8proc_int32_t cp) {
 
 // Folds a word of ASCII letters and digits and the 66 letters of the Russian alphabet, the
 // common case in our feeds, without utf8proc: NFKC leaves them alone and case folding is a
-// table that keeps every letter's length, so the word is folded in place. False for anything
-// else.
-bool FoldSimple(std::string_view word, std::string& out) {
-  out.assign(word);
-  for (size_t i = 0; i < out.size(); ++i) {
-    const auto c = static_cast<unsigned char>(out[i]);
+// table that keeps every letter's length, so the word is written folded to `out`, word.size()
+// bytes. False for anything else (`out` then holds part of it).
+bool FoldSimple(std::string_view word, char* out) {
+  for (size_t i = 0; i < word.size(); ++i) {
+    const auto c = static_cast<unsigned char>(word[i]);
     if (c < 0x80) {
       out[i] = AsciiLower(static_cast<char>(c));
       continue;
     }
-    if (i + 1 >= out.size()) return false;
-    const auto d = static_cast<unsigned char>(out[i + 1]);
+    if (i + 1 >= word.size()) return false;
+    const auto d = static_cast<unsigned char>(word[i + 1]);
     if (c == 0xD0 && d >= 0x90 && d <= 0x9F) {  // А-П -> а-п
+      out[i] = '\xD0';
       out[i + 1] = static_cast<char>(d + 0x20);
     } else if (c == 0xD0 && d >= 0xA0 && d <= 0xAF) {  // Р-Я -> р-я
       out[i] = '\xD1';
@@ -55,7 +58,10 @@ bool FoldSimple(std::string_view word, std::string& out) {
     } else if ((c == 0xD0 && d == 0x81) || (c == 0xD1 && d == 0x91)) {  // Ё, ё -> е
       out[i] = '\xD0';
       out[i + 1] = '\xB5';
-    } else if (!((c == 0xD0 && d >= 0xB0 && d <= 0xBF) || (c == 0xD1 && d >= 0x80 && d <= 0x8F))) {
+    } else if ((c == 0xD0 && d >= 0xB0 && d <= 0xBF) || (c == 0xD1 && d >= 0x80 && d <= 0x8F)) {
+      out[i] = static_cast<char>(c);
+      out[i + 1] = static_cast<char>(d);
+    } else {
       return false;  // not а-я
     }
     ++i;
@@ -63,14 +69,9 @@ bool FoldSimple(std::string_view word, std::string& out) {
   return true;
 }
 
-}  // namespace
-
-std::string Fold(std::string_view word, bool fold_accents) {
-  std::string out;
-  // Basic Russian letters carry no marks except ё and й; й keeps its breve unless accents fold.
-  if (FoldSimple(word, out) && (!fold_accents || out.find("\xD0\xB9") == std::string::npos)) {
-    return out;
-  }
+// `word` folded as a token is (it is not split) by utf8proc, into `out`: for the words
+// FoldSimple does not fold.
+void FoldUnicode(std::string_view word, bool fold_accents, std::string& out) {
   utf8proc_uint8_t* mapped = nullptr;
   auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
                                                 UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
@@ -78,7 +79,10 @@ std::string Fold(std::string_view word, bool fold_accents) {
   const utf8proc_ssize_t n =
       utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(word.data()),
                    static_cast<utf8proc_ssize_t>(word.size()), &mapped, options);
-  if (n < 0) return std::string(word);  // cannot happen: the caller passes valid UTF-8 only
+  if (n < 0) {  // cannot happen: the caller passes valid UTF-8 only
+    out.assign(word);
+    return;
+  }
   const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped, &std::free);
   out.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
   // ё (U+0451, D1 91) is written as е (U+0435, D0 B5) in most Russian text.
@@ -89,17 +93,70 @@ std::string Fold(std::string_view word, bool fold_accents) {
       out[i + 1] = static_cast<char>(0xB5);
     }
   }
-  return out;
 }
 
-void AppendTokens(std::string_view utf8, bool fold_accents, std::vector<Token>& out) {
+}  // namespace
+
+TokenTexts::TokenTexts(TokenTexts&& other) noexcept
+    : blocks_(std::move(other.blocks_)),
+      first_block_(other.first_block_),
+      next_(std::exchange(other.next_, nullptr)),
+      left_(std::exchange(other.left_, 0)) {}
+
+TokenTexts& TokenTexts::operator=(TokenTexts&& other) noexcept {
+  blocks_ = std::move(other.blocks_);
+  first_block_ = other.first_block_;
+  next_ = std::exchange(other.next_, nullptr);
+  left_ = std::exchange(other.left_, 0);
+  return *this;
+}
+
+char* TokenTexts::Reserve(size_t size) {
+  if (size > left_) {
+    const size_t block =
+        std::max({size, blocks_.empty() ? first_block_ : size_t{4096}, size_t{64}});
+    blocks_.push_back(std::make_unique_for_overwrite<char[]>(block));
+    next_ = blocks_.back().get();
+    left_ = block;
+  }
+  return next_;
+}
+
+std::string_view TokenTexts::Keep(size_t size) {
+  const std::string_view kept(next_, size);
+  next_ += size;
+  left_ -= size;
+  return kept;
+}
+
+std::string_view TokenTexts::Add(std::string_view text) {
+  char* const place = Reserve(text.size());
+  if (!text.empty()) std::memcpy(place, text.data(), text.size());
+  return Keep(text.size());
+}
+
+void AppendTokens(std::string_view utf8, bool fold_accents, TokenTexts& texts,
+                  std::vector<Token>& out) {
   const auto* bytes = reinterpret_cast<const utf8proc_uint8_t*>(utf8.data());
   const auto size = static_cast<utf8proc_ssize_t>(utf8.size());
   utf8proc_ssize_t pos = 0;
   utf8proc_ssize_t word_begin = -1;
+  std::string folded;  // one buffer for the words utf8proc folds
   const auto emit = [&](utf8proc_ssize_t end) {
-    out.push_back({Fold(utf8.substr(word_begin, end - word_begin), fold_accents),
-                   static_cast<uint32_t>(word_begin), static_cast<uint32_t>(end)});
+    const std::string_view word = utf8.substr(word_begin, end - word_begin);
+    // Folded in place where it is kept, most words; basic Russian letters carry no marks but
+    // ё and й, and й keeps its breve unless accents fold.
+    char* const place = texts.Reserve(word.size());
+    std::string_view text;
+    if (FoldSimple(word, place) &&
+        (!fold_accents ||
+         std::string_view(place, word.size()).find("\xD0\xB9") == std::string_view::npos)) {
+      text = texts.Keep(word.size());
+    } else {
+      FoldUnicode(word, fold_accents, folded);
+      text = texts.Add(folded);
+    }
+    out.push_back({text, static_cast<uint32_t>(word_begin), static_cast<uint32_t>(end)});
     word_begin = -1;
   };
   while (pos < size) {
@@ -127,11 +184,12 @@ void AppendTokens(std::string_view utf8, bool fold_accents, std::vector<Token>& 
 }
 
 std::vector<std::string> Tokenize(std::string_view utf8, bool fold_accents) {
+  TokenTexts texts(utf8.size());
   std::vector<Token> tokens;
-  AppendTokens(utf8, fold_accents, tokens);
+  AppendTokens(utf8, fold_accents, texts, tokens);
   std::vector<std::string> out;
   out.reserve(tokens.size());
-  for (Token& token : tokens) out.push_back(std::move(token.text));
+  for (const Token& token : tokens) out.emplace_back(token.text);
   return out;
 }
 

@@ -7,26 +7,54 @@
 // folds й to и). Invalid UTF-8 bytes separate tokens and are otherwise ignored.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace feedwatch::filters {
 
+// Where the folded texts of tokens are kept: appended to and never moved, so tokens point into
+// it, and a document's words cost one allocation instead of one each (a Russian word of eight
+// letters is longer than a std::string holds inline).
+class TokenTexts {
+ public:
+  // `expected` bytes fit in the first block: the length of the text to be tokenised, which
+  // folding seldom makes longer.
+  explicit TokenTexts(size_t expected = 0) : first_block_(expected) {}
+  TokenTexts(TokenTexts&& other) noexcept;
+  TokenTexts& operator=(TokenTexts&& other) noexcept;
+  TokenTexts(const TokenTexts&) = delete;
+  TokenTexts& operator=(const TokenTexts&) = delete;
+  ~TokenTexts() = default;
+
+  // A copy of `text`, valid as long as this is.
+  std::string_view Add(std::string_view text);
+  // Room for `size` bytes after those kept, to be written and then kept by Keep(size) (or left
+  // for the next Reserve or Add).
+  char* Reserve(size_t size);
+  std::string_view Keep(size_t size);
+
+ private:
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  size_t first_block_;
+  char* next_ = nullptr;  // the free bytes of the last block
+  size_t left_ = 0;
+};
+
 struct Token {
-  std::string text;    // folded
-  uint32_t begin = 0;  // byte offsets of the token in the original text
+  std::string_view text;  // folded, kept by the TokenTexts the token was made with
+  uint32_t begin = 0;     // byte offsets of the token in the original text
   uint32_t end = 0;
 };
 
-// Appends the tokens of `utf8` to `out`.
-void AppendTokens(std::string_view utf8, bool fold_accents, std::vector<Token>& out);
+// Appends the tokens of `utf8` to `out`, their folded texts to `texts`.
+void AppendTokens(std::string_view utf8, bool fold_accents, TokenTexts& texts,
+                  std::vector<Token>& out);
 
 // The folded tokens of `utf8`.
 std::vector<std::string> Tokenize(std::string_view utf8, bool fold_accents = false);
-
-// `word` folded as a token is (it is not split).
-std::string Fold(std::string_view word, bool fold_accents);
 
 }  // namespace feedwatch::filters

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace feedwatch::filters {
 namespace {
 
@@ -29,6 +31,25 @@ TEST(Tokenize, InvalidUtf8SeparatesTokens) {
                      "def"),
             (Tokens{"abc", "def"}));
   EXPECT_EQ(Tokenize("\xd0"), Tokens{});
+}
+
+TEST(Tokenize, FoldsShortIOnlyWithAccents) {
+  // й keeps its breve (it is another letter) unless accents fold; ё is е either way.
+  EXPECT_EQ(Tokenize("Ёлкий ЙОД"), (Tokens{"елкий", "йод"}));
+  EXPECT_EQ(Tokenize("Ёлкий ЙОД", /*fold_accents=*/true), (Tokens{"елкии", "иод"}));
+}
+
+TEST(Tokenize, WordsThatFoldLongerThanWrittenAreKeptWhole) {
+  // U+0149 (2 bytes) folds to U+02BC U+006E (3 bytes): the folded texts outgrow the room the
+  // text's length promised (12 bytes for 9 written), and those past it go elsewhere without
+  // moving the others.
+  std::string text;
+  for (int i = 0; i < 3000; ++i) text += i % 7 == 0 ? "Word " : "\u0149\u0149\u0149\u0149 ";
+  const Tokens tokens = Tokenize(text);
+  ASSERT_EQ(tokens.size(), 3000u);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    ASSERT_EQ(tokens[i], i % 7 == 0 ? "word" : "\u02BCn\u02BCn\u02BCn\u02BCn") << "token " << i;
+  }
 }
 
 TEST(Tokenize, DigitsAreWordCharacters) {
