@@ -37,6 +37,11 @@ struct Query::Node {
   // per document. Empty, and -1, for anything else.
   std::string expansion;
   int32_t memo = -1;
+  // kOr: per child, its `lookup` when it is a term, else kNoLookup. A term list's OR has
+  // hundreds of children, most of them absent from a given document: the evaluator skips those
+  // by this dense array instead of visiting each child.
+  static constexpr uint32_t kNoLookup = UINT32_MAX;
+  std::vector<uint32_t> term_lookups;
 };
 
 namespace {
@@ -103,6 +108,12 @@ void Intern(Node& node, Query::Lookups& lookups,
     return;
   }
   for (Node& child : node.children) Intern(child, lookups, seen, expansions, exact_count);
+  if (node.kind == Node::Kind::kOr) {
+    node.term_lookups.clear();
+    for (const Node& child : node.children) {
+      node.term_lookups.push_back(child.kind == Node::Kind::kTerm ? child.lookup : Node::kNoLookup);
+    }
+  }
 }
 
 // Fills lookups.exact (Query::Lookups) with the exact words of lookups.all.
@@ -889,12 +900,18 @@ class SpanIndex {
   std::vector<Key> by_last_;
 };
 
+// A lookup not made yet (Evaluator::Postings): a span of no postings that no document's
+// postings can be.
+const Document::Posting kNotLookedUp{};
+
 class Evaluator {
  public:
   Evaluator(const Document& document, bool accents, Scope scope, const Query::Lookups& lookups,
             size_t memos)
       : lookups_(lookups),
-        found_(lookups.count),
+        found_(lookups.count, ResolvesAll(document, accents, lookups)
+                                  ? std::span<const Document::Posting>()
+                                  : std::span<const Document::Posting>(&kNotLookedUp, 0)),
         memo_{std::vector<std::optional<Outcome>>(memos),
               std::vector<std::optional<Outcome>>(memos)},
         possible_(memos, -1),
@@ -904,17 +921,35 @@ class Evaluator {
         passages_(scope == Scope::kPassage ? document.passage_count() : 1),
         title_tokens_(document.tokens(Field::kTitle, accents).size()),
         summary_tokens_(document.tokens(Field::kSummary, accents).size()),
-        lede_field_(summary_tokens_ > 0 ? Field::kSummary : Field::kContent) {}
+        lede_field_(summary_tokens_ > 0 ? Field::kSummary : Field::kContent) {
+    if (ResolvesAll(document, accents, lookups)) ResolveAll();
+  }
 
-  // Every term's postings at once, for a query of many terms about to be evaluated: the
-  // document's distinct tokens against the query's exact words (a hash each) and its prefixes
-  // (both sorted, merged). A query of a thousand terms (term lists) costs the words of the
-  // document, not a thousand searches. A query of a few terms looks them up one by one, as
-  // Possible does.
-  void ResolveAll() const {
+  // What `node` holds in; with `want_spans`, where its positive terms hit (all of them, in the
+  // passages where it holds and in the context fields).
+  Outcome Eval(const Node& node, bool want_spans) const {
+    if (node.memo >= 0) {
+      // A list used more than once: worked out once, with its spans, in each mode.
+      std::optional<Outcome>& memo = memo_[in_sentence_ > 0 ? 1 : 0][node.memo];
+      if (!memo) memo = Evaluate(node, /*want_spans=*/true);
+      return *memo;
+    }
+    return Evaluate(node, want_spans);
+  }
+
+ private:
+  // Whether every term's postings are found at once (ResolveAll): for a query of many terms (term
+  // lists), the document's words against the query's cost the words of the document, not a
+  // thousand searches. A query of a few terms, or a document of many more words than the query
+  // has, looks them up one by one when asked (Postings).
+  static bool ResolvesAll(const Document& document, bool accents, const Query::Lookups& lookups) {
+    return lookups.count > 8 && lookups.count * 4 > document.DistinctTokens(accents).size();
+  }
+
+  // The document's distinct tokens against the query's exact words (a hash each) and its
+  // prefixes (both sorted, merged), into found_, which holds no postings yet.
+  void ResolveAll() {
     const std::vector<std::string_view>& tokens = document_.DistinctTokens(accents_);
-    if (lookups_.count * 4 <= tokens.size() || lookups_.count <= 8) return;
-    for (auto& found : found_) found = std::span<const Document::Posting>();
     const std::vector<uint64_t>& hashes = document_.DistinctHashes(accents_);
     const size_t mask = lookups_.exact.size() - 1;
     for (size_t t = 0; t < tokens.size(); ++t) {
@@ -936,19 +971,6 @@ class Evaluator {
     }
   }
 
-  // What `node` holds in; with `want_spans`, where its positive terms hit (all of them, in the
-  // passages where it holds and in the context fields).
-  Outcome Eval(const Node& node, bool want_spans) const {
-    if (node.memo >= 0) {
-      // A list used more than once: worked out once, with its spans, in each mode.
-      std::optional<Outcome>& memo = memo_[in_sentence_ > 0 ? 1 : 0][node.memo];
-      if (!memo) memo = Evaluate(node, /*want_spans=*/true);
-      return *memo;
-    }
-    return Evaluate(node, want_spans);
-  }
-
- private:
   Outcome Evaluate(const Node& node, bool want_spans) const {
     switch (node.kind) {
       case Node::Kind::kTerm:
@@ -969,10 +991,11 @@ class Evaluator {
       }
       case Node::Kind::kOr: {
         Outcome out = None();
-        for (const Node& child : node.children) {
+        for (size_t i = 0; i < node.children.size(); ++i) {
           // A list's words are mostly absent: skip them without building an outcome.
-          if (child.kind == Node::Kind::kTerm && Postings(child.lookup).empty()) continue;
-          Outcome part = Eval(child, want_spans);
+          const uint32_t lookup = node.term_lookups[i];
+          if (lookup != Node::kNoLookup && Postings(lookup).empty()) continue;
+          Outcome part = Eval(node.children[i], want_spans);
           out.holds.Unite(part.holds);
           if (want_spans) {
             out.spans.insert(out.spans.end(), part.spans.begin(), part.spans.end());
@@ -1054,8 +1077,13 @@ class Evaluator {
       case Node::Kind::kTerm:
         return !Postings(node.lookup).empty();
       case Node::Kind::kOr:
-        return std::any_of(node.children.begin(), node.children.end(),
-                           [&](const Node& child) { return Possible(child); });
+        for (size_t i = 0; i < node.children.size(); ++i) {
+          const uint32_t lookup = node.term_lookups[i];
+          if (lookup != Node::kNoLookup ? !Postings(lookup).empty() : Possible(node.children[i])) {
+            return true;
+          }
+        }
+        return false;
       case Node::Kind::kAnd:
         return std::all_of(node.children.begin(), node.children.end(), [&](const Node& child) {
           return child.kind == Node::Kind::kNot || Possible(child);
@@ -1072,13 +1100,13 @@ class Evaluator {
 
   // The postings of the query's lookup `index`.
   std::span<const Document::Posting> Postings(uint32_t index) const {
-    std::optional<std::span<const Document::Posting>>& found = found_[index];
-    if (!found) {
+    std::span<const Document::Posting>& found = found_[index];
+    if (found.data() == &kNotLookedUp) {
       const Query::Trigger& lookup = lookups_.all[index];
       found = lookup.prefix ? document_.Find(lookup.text, /*prefix=*/true, accents_)
                             : document_.FindExact(lookup.text, lookups_.hashes[index], accents_);
     }
-    return *found;
+    return found;
   }
 
   // Gives `spans` their sentences, for an exclusion.
@@ -1232,8 +1260,8 @@ class Evaluator {
   }
 
   const Query::Lookups& lookups_;
-  // Per lookup (Node::lookup): its postings, once found.
-  mutable std::vector<std::optional<std::span<const Document::Posting>>> found_;
+  // Per lookup (Node::lookup): its postings, once found; kNotLookedUp before.
+  mutable std::vector<std::span<const Document::Posting>> found_;
   // The outcomes of list expansions (Node::memo), outside and inside an exclusion's right side.
   mutable std::array<std::vector<std::optional<Outcome>>, 2> memo_;
   mutable std::vector<int8_t> possible_;  // Possible() of list expansions: -1 not known yet
@@ -1441,14 +1469,12 @@ Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
 bool Query::Matches(const Document& document) const {
   const Evaluator evaluator(document, fold_accents_, scope_, lookups_, memos_);
   if (!evaluator.Possible(*root_)) return false;
-  evaluator.ResolveAll();
   return evaluator.Eval(*root_, false).holds.Any();
 }
 
 std::optional<Explanation> Query::Explain(const Document& document) const {
   const Evaluator evaluator(document, fold_accents_, scope_, lookups_, memos_);
   if (!evaluator.Possible(*root_)) return std::nullopt;
-  evaluator.ResolveAll();
   Outcome outcome = evaluator.Eval(*root_, true);
   if (!outcome.holds.Any()) return std::nullopt;
   std::vector<Span>& spans = outcome.spans;
