@@ -102,6 +102,12 @@ class Statement {
     sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  // Binds `text` without copying it: it must stay as it is until the statement is reset (the
+  // next Reset, or the Statement's end). For the rows a poll writes, whose texts outlive it.
+  Statement& BindKept(int index, std::string_view text) {
+    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+    return *this;
+  }
   Statement& Bind(int index, std::int64_t value) {
     sqlite3_bind_int64(stmt_, index, value);
     return *this;
@@ -433,7 +439,7 @@ Result<std::unordered_map<std::string, std::string>> SqliteStore::KnownItems(
   std::unordered_map<std::string, std::string> known;
   for (const std::string& key : keys) {
     stmt.Reset();
-    stmt.Bind(1, feed).Bind(2, key);
+    stmt.BindKept(1, feed).BindKept(2, key);
     const int rc = stmt.Step();
     if (rc == SQLITE_ROW) {
       known[key] = stmt.Text(0);
@@ -463,16 +469,19 @@ Result<std::unordered_map<std::string, std::int64_t>> SqliteStore::RecordItems(
                        "WHERE feed_id = ?1 AND item_key = ?2 RETURNING id");
   std::unordered_map<std::string, std::int64_t> ids;
   for (const ItemRecord& item : items) {
+    // The item's texts outlive both statements: bound without a copy each.
     insert_item.Reset();
-    insert_item.Bind(1, feed_id).Bind(2, item.key).Bind(3, item.title).Bind(4, item.link);
-    insert_item.Bind(5, item.published).Bind(6, ToUnix(now)).Bind(7, item.canonical_url);
-    insert_item.Bind(8, item.content_hash).Bind(9, item.summary).Bind(10, item.summary_marked);
+    insert_item.Bind(1, feed_id).BindKept(2, item.key).BindKept(3, item.title);
+    insert_item.BindKept(4, item.link).Bind(5, item.published).Bind(6, ToUnix(now));
+    insert_item.BindKept(7, item.canonical_url).BindKept(8, item.content_hash);
+    insert_item.BindKept(9, item.summary).BindKept(10, item.summary_marked);
     const int rc = insert_item.Step();
     if (rc == SQLITE_DONE) {  // seen before: still there, perhaps edited
       touch_item.Reset();
-      touch_item.Bind(1, feed_id).Bind(2, item.key).Bind(3, ToUnix(now));
-      touch_item.Bind(4, item.content_hash).Bind(5, item.title).Bind(6, item.link);
-      touch_item.Bind(7, item.canonical_url).Bind(8, item.summary).Bind(9, item.summary_marked);
+      touch_item.Bind(1, feed_id).BindKept(2, item.key).Bind(3, ToUnix(now));
+      touch_item.BindKept(4, item.content_hash).BindKept(5, item.title).BindKept(6, item.link);
+      touch_item.BindKept(7, item.canonical_url).BindKept(8, item.summary);
+      touch_item.BindKept(9, item.summary_marked);
       if (touch_item.Step() != SQLITE_ROW) return DbError(touch_item, db, "updating item");
       ids[item.key] = touch_item.Int(0);
       touch_item.Step();  // finishes the RETURNING statement
