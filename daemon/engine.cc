@@ -37,6 +37,7 @@ Engine::Engine(const config::Config& config, store::Store& store, net::HttpClien
       scheduler_(scheduler),
       runtime_(config.feeds.size()),
       leases_(store.coordination(), clock, std::chrono::duration_cast<Seconds>(config.store.lease)),
+      hosts_(config.feeds.size()),
       records_(store, clock, health) {
   // Validated with the configuration.
   Result<net::AddressSet> internal = net::AddressSet::Parse(config_.http.internal_networks);
@@ -75,11 +76,6 @@ Status Engine::Load(Mode mode) {
   return Status::Ok();
 }
 
-std::string Engine::FetchUrl(size_t index) const {
-  const FeedRuntime& runtime = runtime_[index];
-  return runtime.state.moved_to.empty() ? config_.feeds[index].url : runtime.state.moved_to;
-}
-
 void Engine::StartFetches() {
   const TimePoint now = once() ? TimePoint::max() : clock_.Now();
   if (!once() && !leases_.asked()) HoldHosts();
@@ -98,14 +94,14 @@ void Engine::StartFetches() {
 std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
   const TimePoint now = clock_.Now();
   std::erase_if(ready, [&](size_t i) {  // another instance polls its host: it waits for it
-    if (leases_.Admit(i, Scheduler::HostOf(FetchUrl(i)))) return false;
+    if (leases_.Admit(i, HostOf(i))) return false;
     scheduler_.Finished(i);
     return true;
   });
   std::vector<size_t> mine;
   std::erase_if(ready, [&](size_t i) {  // claimed since its host was taken here: polled as is
     if (!leases_.Owns(i)) return false;
-    leases_.Took(i, config_.feeds[i].name, Scheduler::HostOf(FetchUrl(i)));
+    leases_.Took(i, config_.feeds[i].name, HostOf(i));
     mine.push_back(i);
     return true;
   });
@@ -136,7 +132,7 @@ std::vector<size_t> Engine::Claim(std::vector<size_t> ready) {
         scheduler_.Finished(i);
         continue;
       }
-      leases_.Took(i, config_.feeds[i].name, Scheduler::HostOf(FetchUrl(i)));
+      leases_.Took(i, config_.feeds[i].name, HostOf(i));
       mine.push_back(i);
       continue;
     }
@@ -387,13 +383,10 @@ FeedCounts Engine::Counts() const {
 }
 
 void Engine::HoldHosts() {
-  std::map<std::string, std::vector<size_t>> by_host;
-  for (size_t i = 0; i < config_.feeds.size(); ++i) {
-    if (!runtime_[i].state.gone) by_host[Scheduler::HostOf(FetchUrl(i))].push_back(i);
-  }
+  for (size_t i = 0; i < config_.feeds.size(); ++i) HostOf(i);  // a moved or gone feed regroups
   const TimePoint now = clock_.Now();
   records_.Write();  // a host given up is read from the store by the instance that takes it
-  for (const size_t i : leases_.Hold(by_host)) Reschedule(i, now);
+  for (const size_t i : leases_.Hold(hosts_.ByHost())) Reschedule(i, now);
 }
 
 }  // namespace feedwatch::daemon

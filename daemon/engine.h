@@ -98,7 +98,14 @@ class Engine {
     bool told_unsafe_validator = false;  // logged once per run
   };
 
-  std::string FetchUrl(size_t feed) const;  // the configured URL, or where it moved
+  // The configured URL, or where it moved.
+  const std::string& FetchUrl(size_t feed) const {
+    const std::string& moved_to = runtime_[feed].state.moved_to;
+    return moved_to.empty() ? config_.feeds[feed].url : moved_to;
+  }
+  const std::string& HostOf(size_t feed) {  // of FetchUrl (Scheduler::HostOf)
+    return hosts_.Set(feed, FetchUrl(feed), runtime_[feed].state.gone);
+  }
   // Of the feeds the scheduler made ready, those whose lease this instance took; the others go
   // back to the scheduler, due when the store says.
   std::vector<size_t> Claim(std::vector<size_t> ready);
@@ -151,6 +158,7 @@ class Engine {
   // config_.http.internal_networks: where a redirect from outside may not lead.
   std::shared_ptr<const net::AddressSet> internal_networks_;
   Leases leases_;
+  FeedHosts hosts_;
   PollRecords records_;
 };
 

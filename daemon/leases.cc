@@ -3,11 +3,36 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "base/text.h"
 #include "daemon/schedule.h"
+#include "daemon/scheduler.h"
 
 namespace feedwatch::daemon {
+
+const std::string& FeedHosts::Set(size_t feed, const std::string& url, bool gone) {
+  Feed& known = feeds_[feed];
+  if (known.url.empty() || known.url != url) {
+    known.url = url;
+    known.host = Scheduler::HostOf(url);
+    stale_ = true;
+  }
+  if (known.gone != gone) {
+    known.gone = gone;
+    stale_ = true;
+  }
+  return known.host;
+}
+
+const std::map<std::string, std::vector<size_t>>& FeedHosts::ByHost() {
+  if (!std::exchange(stale_, false)) return by_host_;
+  by_host_.clear();
+  for (size_t i = 0; i < feeds_.size(); ++i) {
+    if (!feeds_[i].url.empty() && !feeds_[i].gone) by_host_[feeds_[i].host].push_back(i);
+  }
+  return by_host_;
+}
 
 bool Leases::Admit(size_t feed, const std::string& host) {
   if (held_.contains(host)) return true;

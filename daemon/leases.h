@@ -25,6 +25,31 @@ namespace feedwatch::daemon {
 // once this instance's heartbeat (written just before) is 15 s old.
 inline constexpr Seconds kHeldTrusted{10};
 
+// The host each feed is polled at (Scheduler::HostOf its URL), and the feeds by host: what
+// Leases::Hold asks the store about each round. A feed's host is worked out again only when
+// its URL changed (a permanent redirect, a state another instance recorded), and the grouping
+// only when a host or a feed's gone-ness did: a round costs a comparison a feed, not a URL
+// parsed and a map built.
+class FeedHosts {
+ public:
+  explicit FeedHosts(size_t feeds) : feeds_(feeds) {}
+
+  // Feed `feed` is fetched from `url`, or not at all when `gone`; returns its host.
+  const std::string& Set(size_t feed, const std::string& url, bool gone = false);
+  // The feeds not gone, by host, as last Set.
+  const std::map<std::string, std::vector<size_t>>& ByHost();
+
+ private:
+  struct Feed {
+    std::string url;  // whose host `host` is; empty before the first Set
+    std::string host;
+    bool gone = false;
+  };
+  std::vector<Feed> feeds_;
+  std::map<std::string, std::vector<size_t>> by_host_;
+  bool stale_ = true;  // by_host_ is not what feeds_ say
+};
+
 class Leases {
  public:
   Leases(store::Coordination& coordination, const Clock& clock, Seconds lease)

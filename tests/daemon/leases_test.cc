@@ -184,5 +184,29 @@ TEST_F(LeasesTest, AFetchsLeaseIsRenewedOnlyOnceHalfOfItHasPassed) {
   EXPECT_EQ(lease_until(), std::to_string(std::stoll(taken) + 15));
 }
 
+TEST(FeedHosts, GroupsFeedsByHostAndRegroupsAMovedOrGoneFeed) {
+  FeedHosts hosts(4);
+  EXPECT_EQ(hosts.Set(0, "https://Outlet.test/rss"), "https://outlet.test");
+  hosts.Set(1, "https://outlet.test/world?format=atom");
+  hosts.Set(2, "https://other.test:8443/feed");
+  hosts.Set(3, "file:///srv/feeds/local.xml");
+  using ByHost = std::map<std::string, std::vector<size_t>>;
+  EXPECT_EQ(
+      hosts.ByHost(),
+      (ByHost{{"file", {3}}, {"https://other.test:8443", {2}}, {"https://outlet.test", {0, 1}}}));
+  // The same URLs again: the same grouping.
+  hosts.Set(0, "https://Outlet.test/rss");
+  EXPECT_EQ(hosts.ByHost().at("https://outlet.test"), (std::vector<size_t>{0, 1}));
+  // A permanent redirect moves feed 1; feed 3 answered 410 Gone.
+  EXPECT_EQ(hosts.Set(1, "https://cdn.outlet.test/world.xml"), "https://cdn.outlet.test");
+  hosts.Set(3, "file:///srv/feeds/local.xml", /*gone=*/true);
+  EXPECT_EQ(hosts.ByHost(), (ByHost{{"https://cdn.outlet.test", {1}},
+                                    {"https://other.test:8443", {2}},
+                                    {"https://outlet.test", {0}}}));
+  // Its URL changed in the configuration: polled again.
+  hosts.Set(3, "https://outlet.test/local.xml");
+  EXPECT_EQ(hosts.ByHost().at("https://outlet.test"), (std::vector<size_t>{0, 3}));
+}
+
 }  // namespace
 }  // namespace feedwatch::daemon
