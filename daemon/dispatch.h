@@ -53,8 +53,10 @@ class Dispatcher {
   void DeliverDue();
   // New deliveries were committed: the next DeliverDue reads the outbox.
   void Wake() { woken_ = true; }
-  // The outbox held `pending` deliveries when counted (the housekeeping, every 5 s): none, and
-  // the idle read has nothing to find and is put off as if it had just found nothing.
+  // The outbox held `pending` deliveries when counted (the housekeeping, every 5 s). None: the
+  // idle read has nothing to find, and waits for the next count to say otherwise (another
+  // instance's deliveries are its own to send, and this instance's wake it). Some, after an
+  // idle read: the next DeliverDue reads.
   void OutboxCounted(int pending);
   // A daemon that starts (or reloads) forgot which deliveries failed while the server was down:
   // each notifier's first success brings forward every one waiting on a retry. Not for `once`,
