@@ -284,7 +284,7 @@ class Parser {
     std::string_view entry = text_;
     while (!entry.empty() && IsSpace(entry.front())) entry.remove_prefix(1);
     while (!entry.empty() && IsSpace(entry.back())) entry.remove_suffix(1);
-    const size_t offset = static_cast<size_t>(entry.data() - text_.data());
+    const auto offset = static_cast<size_t>(entry.data() - text_.data());
     Lexeme lexeme;
     lexeme.offset = offset;
     if (entry.starts_with('@')) {
@@ -902,7 +902,7 @@ class SpanIndex {
 
 // A lookup not made yet (Evaluator::Postings): a span of no postings that no document's
 // postings can be.
-const Document::Posting kNotLookedUp{};
+constexpr Document::Posting kNotLookedUp{};
 
 class Evaluator {
  public:

@@ -115,6 +115,7 @@ char* TokenTexts::Reserve(size_t size) {
   if (size > left_) {
     const size_t block =
         std::max({size, blocks_.empty() ? first_block_ : size_t{4096}, size_t{64}});
+    // NOLINTNEXTLINE(modernize-avoid-c-arrays): a block of a size known at run time
     blocks_.push_back(std::make_unique_for_overwrite<char[]>(block));
     next_ = blocks_.back().get();
     left_ = block;
