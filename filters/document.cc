@@ -230,8 +230,8 @@ void NumberBySorting(const std::array<std::vector<Token>, kFieldCount>& tokens,
   }
 }
 
-// The first eight bytes of `text` (zeros past its end) as a big-endian number: in the order of
-// the texts, but for texts that share them.
+}  // namespace
+
 uint64_t LeadingBytes(std::string_view text) {
   uint64_t key = 0;
   for (size_t i = 0; i < 8; ++i) {
@@ -239,8 +239,6 @@ uint64_t LeadingBytes(std::string_view text) {
   }
   return key;
 }
-
-}  // namespace
 
 Document::Index Document::MakeIndex(const Tokens& tokens) {
   // Each token's distinct number by hashing (an open-addressing table, each token hashed once,

@@ -57,6 +57,11 @@ struct DocumentFields {
 // feed chooses how many paragraphs an item has, and a query's cost grows with the passages.
 inline constexpr uint32_t kMaxPassages = 1000;
 
+// The first eight bytes of `text` (zeros past its end) as a big-endian number: in the order of
+// the texts (which hold no zero byte), but for texts that share them. Sorted words compare
+// these first, and their strings only when they are equal.
+uint64_t LeadingBytes(std::string_view text);
+
 class Document {
  public:
   // With `fold_accents`, a second, accent-folded token set is built too, for the watches that
@@ -78,6 +83,10 @@ class Document {
   // The distinct tokens of the document in sorted order (for the watch index).
   const std::vector<std::string_view>& DistinctTokens(bool accents) const {
     return (accents ? accent_index_ : index_).distinct;
+  }
+  // LeadingBytes of each distinct token, parallel to DistinctTokens() (so ascending).
+  const std::vector<uint64_t>& DistinctLeading(bool accents) const {
+    return (accents ? accent_index_ : index_).leading;
   }
   // std::hash of each distinct token, parallel to DistinctTokens(): worked out once a document,
   // for queries that look many words up.

@@ -962,9 +962,17 @@ class Evaluator {
         }
       }
     }
+    // The words before a prefix are those whose first eight bytes are lower, or equal and the
+    // rest lower: most are passed on the number.
+    const std::vector<uint64_t>& leading = document_.DistinctLeading(accents_);
     size_t from = 0;
-    for (const auto& [prefix, index] : lookups_.prefixes) {
-      while (from < tokens.size() && tokens[from] < prefix) ++from;
+    for (size_t p = 0; p < lookups_.prefixes.size(); ++p) {
+      const auto& [prefix, index] = lookups_.prefixes[p];
+      const uint64_t prefix_leading = lookups_.prefix_leading[p];
+      while (from < tokens.size() && (leading[from] < prefix_leading ||
+                                      (leading[from] == prefix_leading && tokens[from] < prefix))) {
+        ++from;
+      }
       size_t to = from;
       while (to < tokens.size() && tokens[to].starts_with(prefix)) ++to;
       found_[index] = document_.PostingsOf(from, to, accents_);
@@ -1461,6 +1469,9 @@ Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
   size_t exact_count = 0;
   Intern(*query.root_, query.lookups_, seen, expansions, exact_count);
   std::sort(query.lookups_.prefixes.begin(), query.lookups_.prefixes.end());
+  for (const auto& [prefix, index] : query.lookups_.prefixes) {
+    query.lookups_.prefix_leading.push_back(LeadingBytes(prefix));
+  }
   HashExactWords(query.lookups_, exact_count);
   query.memos_ = expansions.size();
   return query;

@@ -164,6 +164,7 @@ class Query {
     // (Document::DistinctHashes), are found here in a probe or two.
     std::vector<std::pair<uint64_t, uint32_t>> exact;
     std::vector<std::pair<std::string, uint32_t>> prefixes;  // sorted
+    std::vector<uint64_t> prefix_leading;  // LeadingBytes of each prefix, parallel to `prefixes`
   };
 
  private:

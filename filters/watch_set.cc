@@ -17,8 +17,10 @@ void WatchSet::Add(const Query* query) {
   for (const Query::Trigger& trigger : *triggers) {
     if (trigger.prefix) {
       const std::pair<std::string, uint32_t> entry(trigger.text, id);
-      index.prefixes.insert(std::upper_bound(index.prefixes.begin(), index.prefixes.end(), entry),
-                            entry);
+      const auto at = std::upper_bound(index.prefixes.begin(), index.prefixes.end(), entry);
+      index.prefix_leading.insert(index.prefix_leading.begin() + (at - index.prefixes.begin()),
+                                  LeadingBytes(trigger.text));
+      index.prefixes.insert(at, entry);
     } else {
       std::vector<uint32_t>& ids = index.exact[trigger.text];
       if (ids.empty() || ids.back() != id) ids.push_back(id);
@@ -35,10 +37,17 @@ void WatchSet::Candidates(const Document& document, bool accents, const Index& i
       for (const uint32_t id : it->second) candidate[id] = 1;
     }
   }
-  // Both sorted: the first token at or after each prefix only moves forward.
+  // Both sorted: the first token at or after each prefix only moves forward, past most tokens
+  // on their first eight bytes (LeadingBytes) alone.
+  const std::vector<uint64_t>& leading = document.DistinctLeading(accents);
   size_t t = 0;
-  for (const auto& [prefix, id] : index.prefixes) {
-    while (t < tokens.size() && tokens[t] < prefix) ++t;
+  for (size_t p = 0; p < index.prefixes.size(); ++p) {
+    const auto& [prefix, id] = index.prefixes[p];
+    const uint64_t prefix_leading = index.prefix_leading[p];
+    while (t < tokens.size() &&
+           (leading[t] < prefix_leading || (leading[t] == prefix_leading && tokens[t] < prefix))) {
+      ++t;
+    }
     if (t < tokens.size() && tokens[t].starts_with(prefix)) candidate[id] = 1;
   }
 }

@@ -37,6 +37,7 @@ class WatchSet {
   struct Index {
     std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> exact;
     std::vector<std::pair<std::string, uint32_t>> prefixes;  // sorted by text
+    std::vector<uint64_t> prefix_leading;  // LeadingBytes of each prefix, parallel to `prefixes`
   };
   void Candidates(const Document& document, bool accents, const Index& index,
                   std::vector<char>& candidate) const;
