@@ -84,9 +84,17 @@ class Document {
   const std::vector<std::string_view>& DistinctTokens(bool accents) const {
     return (accents ? accent_index_ : index_).distinct;
   }
-  // LeadingBytes of each distinct token, parallel to DistinctTokens() (so ascending).
-  const std::vector<uint64_t>& DistinctLeading(bool accents) const {
-    return (accents ? accent_index_ : index_).leading;
+  // The first distinct token from place `from` on that is not below `prefix` (whose
+  // LeadingBytes is `leading`): sorted prefixes merged with the sorted tokens move forward with
+  // it, comparing strings only where the first eight bytes are equal.
+  size_t SkipBelow(size_t from, std::string_view prefix, uint64_t leading, bool accents) const {
+    const Index& index = accents ? accent_index_ : index_;
+    while (from < index.distinct.size() &&
+           (index.leading[from] < leading ||
+            (index.leading[from] == leading && index.distinct[from] < prefix))) {
+      ++from;
+    }
+    return from;
   }
   // std::hash of each distinct token, parallel to DistinctTokens(): worked out once a document,
   // for queries that look many words up.

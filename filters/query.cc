@@ -962,17 +962,10 @@ class Evaluator {
         }
       }
     }
-    // The words before a prefix are those whose first eight bytes are lower, or equal and the
-    // rest lower: most are passed on the number.
-    const std::vector<uint64_t>& leading = document_.DistinctLeading(accents_);
     size_t from = 0;
     for (size_t p = 0; p < lookups_.prefixes.size(); ++p) {
       const auto& [prefix, index] = lookups_.prefixes[p];
-      const uint64_t prefix_leading = lookups_.prefix_leading[p];
-      while (from < tokens.size() && (leading[from] < prefix_leading ||
-                                      (leading[from] == prefix_leading && tokens[from] < prefix))) {
-        ++from;
-      }
+      from = document_.SkipBelow(from, prefix, lookups_.prefix_leading[p], accents_);
       size_t to = from;
       while (to < tokens.size() && tokens[to].starts_with(prefix)) ++to;
       found_[index] = document_.PostingsOf(from, to, accents_);

@@ -37,17 +37,11 @@ void WatchSet::Candidates(const Document& document, bool accents, const Index& i
       for (const uint32_t id : it->second) candidate[id] = 1;
     }
   }
-  // Both sorted: the first token at or after each prefix only moves forward, past most tokens
-  // on their first eight bytes (LeadingBytes) alone.
-  const std::vector<uint64_t>& leading = document.DistinctLeading(accents);
+  // Both sorted: the first token at or after each prefix only moves forward.
   size_t t = 0;
   for (size_t p = 0; p < index.prefixes.size(); ++p) {
     const auto& [prefix, id] = index.prefixes[p];
-    const uint64_t prefix_leading = index.prefix_leading[p];
-    while (t < tokens.size() &&
-           (leading[t] < prefix_leading || (leading[t] == prefix_leading && tokens[t] < prefix))) {
-      ++t;
-    }
+    t = document.SkipBelow(t, prefix, index.prefix_leading[p], accents);
     if (t < tokens.size() && tokens[t].starts_with(prefix)) candidate[id] = 1;
   }
 }
