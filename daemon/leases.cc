@@ -13,7 +13,7 @@ namespace feedwatch::daemon {
 
 const std::string& FeedHosts::Set(size_t feed, const std::string& url, bool gone) {
   Feed& known = feeds_[feed];
-  if (known.url.empty() || known.url != url) {
+  if (known.url != url) {
     known.url = url;
     known.host = Scheduler::HostOf(url);
     stale_ = true;
