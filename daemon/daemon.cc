@@ -492,7 +492,7 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
       metrics_->LoopTurned();
       if (clock_->Monotonic() - last_status >= kStatusEvery) {
         Housekeep();
-        if (systemd != nullptr) systemd->Status(Summary());
+        if (systemd != nullptr && systemd->listening()) systemd->Status(Summary());
         last_status = clock_->Monotonic();
       }
       parts_->housekeeping->ForgetIfDue();

@@ -2,12 +2,15 @@
 
 #include <systemd/sd-daemon.h>
 
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
 namespace feedwatch::daemon {
 
-Systemd::Systemd() : last_ping_(std::chrono::steady_clock::now()) {
+Systemd::Systemd()
+    : listening_(std::getenv("NOTIFY_SOCKET") != nullptr),
+      last_ping_(std::chrono::steady_clock::now()) {
   uint64_t usec = 0;
   if (sd_watchdog_enabled(/*unset_environment=*/0, &usec) > 0 && usec > 0) {
     watchdog_ = std::chrono::microseconds(usec);

@@ -14,6 +14,8 @@ class Systemd {
  public:
   Systemd();  // reads WatchdogSec= (WATCHDOG_USEC)
 
+  // Whether systemd hears these (NOTIFY_SOCKET is set): a status nobody reads is not made.
+  bool listening() const { return listening_; }
   void Ready(const std::string& status);
   void Status(const std::string& status);
   void Stopping();
@@ -25,6 +27,7 @@ class Systemd {
   std::chrono::milliseconds KeepAlive();
 
  private:
+  bool listening_;
   std::optional<std::chrono::microseconds> watchdog_;
   std::chrono::steady_clock::time_point last_ping_;
 };
