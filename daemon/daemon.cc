@@ -337,8 +337,9 @@ int Daemon::InFlight() const { return parts_->engine->in_flight() + parts_->disp
 
 void Daemon::Housekeep() {
   // The heartbeat first: the other instances share the hosts out among those they see live.
-  parts_->housekeeping->Run(parts_->engine->Counts());
-  parts_->engine->RenewLeases();
+  Engine& engine = *parts_->engine;
+  parts_->housekeeping->Run(engine.Counts(), engine.records().WriteWithHeartbeat(clock_->Now()));
+  engine.RenewLeases();
   if (const auto& outbox = parts_->housekeeping->outbox()) {
     parts_->dispatcher->OutboxCounted(outbox->pending);
   }
@@ -457,8 +458,10 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
           std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*next - clock_->Now()),
                      std::chrono::milliseconds(0), kMaxSleep);
     }
-    for (const std::optional<MonoTime> wait :
-         {parts_->articles->NextDeadline(), engine.records().Deadline()}) {
+    // Running, the polls held are written with the heartbeat, every kStatusEvery.
+    const std::optional<MonoTime> round =
+        forever ? std::optional(last_status + kStatusEvery) : engine.records().Deadline();
+    for (const std::optional<MonoTime> wait : {parts_->articles->NextDeadline(), round}) {
       if (!wait) continue;
       sleep = std::min(
           sleep,
@@ -485,7 +488,7 @@ Daemon::LoopExit Daemon::Loop(int signal_fd, Systemd* systemd, std::optional<Mon
     }
     parts_->articles->Pump();  // before the feeds: a poll waits on its pages
     engine.StartFetches();
-    engine.records().WriteIfDue();
+    if (!forever) engine.records().WriteIfDue();
     // The one place sending starts: after every turn, with whatever the polls just committed.
     dispatcher.DeliverDue();
     if (forever) {

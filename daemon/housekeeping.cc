@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <utility>
 
 #include "base/text.h"
 
@@ -99,12 +100,12 @@ void Housekeeping::PublishDesk() {
   desk_->Publish(RenderDesk(*desk), now);
 }
 
-void Housekeeping::Run(const FeedCounts& feeds) {
+void Housekeeping::Run(const FeedCounts& feeds, Status heartbeat) {
+  health_.Checked(std::move(heartbeat));
   for (const std::string& watch : stale_feeds_) PublishFeed(watch);
   stale_feeds_.clear();
   const auto since_desk = clock_.Now() - desk_rendered_;
   if (since_desk >= kDeskEvery || (stale_desk_ && since_desk >= kDeskStoriesEvery)) PublishDesk();
-  health_.Checked(store_.Heartbeat(clock_.Now()));
   Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries();
   outbox_ = outbox ? std::optional(*outbox) : std::nullopt;
   if (metrics_ == nullptr) return;

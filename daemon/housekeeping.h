@@ -59,8 +59,10 @@ class Housekeeping {
   // Stories were recorded: their watches' Atom feeds are rendered at the next Run (a cold cycle
   // of thousands of polls renders each watch's feed once every few seconds, not once per poll).
   void StoriesRecorded(const std::vector<store::StoryHead>& heads);
-  // Every few seconds: the stale Atom feeds, the heartbeat, the drift and the gauges.
-  void Run(const FeedCounts& feeds);
+  // Every few seconds, after the heartbeat (written with the polls held,
+  // PollRecords::WriteWithHeartbeat) returned `heartbeat`: the database's health, the stale
+  // Atom feeds, the drift and the gauges.
+  void Run(const FeedCounts& feeds, Status heartbeat);
   // Forgets items gone from their feeds for longer than `forget_after`, when a day has passed
   // since it last did.
   void ForgetIfDue();

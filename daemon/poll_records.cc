@@ -15,14 +15,27 @@ void PollRecords::Add(std::string feed, std::string url, store::PollRecord poll)
 
 void PollRecords::Write() {
   if (held_.empty()) return;
-  if (Status s = store_.RecordPolls(held_); !s) {
-    // As a poll's commit that failed: the Engine keeps the feeds' state and schedule; the
-    // store has the last poll it took.
-    spdlog::error("cannot record the polls of {} (feed {}{}): {}",
-                  held_.size() == 1 ? "1 feed" : std::to_string(held_.size()) + " feeds",
-                  held_.front().feed, held_.size() > 1 ? ", ..." : "", s.error().message);
-    health_.WriteFailed(s.error());
-  }
+  if (Status s = store_.RecordPolls(held_); !s) Lost(s.error());
+  Clear();
+}
+
+Status PollRecords::WriteWithHeartbeat(TimePoint now) {
+  Status beat = store_.Heartbeat(now, held_);
+  if (!beat && !held_.empty()) Lost(beat.error());
+  Clear();
+  return beat;
+}
+
+void PollRecords::Lost(const Error& error) {
+  // As a poll's commit that failed: the Engine keeps the feeds' state and schedule; the store
+  // has the last poll it took.
+  spdlog::error("cannot record the polls of {} (feed {}{}): {}",
+                held_.size() == 1 ? "1 feed" : std::to_string(held_.size()) + " feeds",
+                held_.front().feed, held_.size() > 1 ? ", ..." : "", error.message);
+  health_.WriteFailed(error);
+}
+
+void PollRecords::Clear() {
   held_.clear();
   feeds_.clear();
 }

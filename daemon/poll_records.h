@@ -2,10 +2,12 @@
 // the store five seconds' worth at a time: a warm instance polls a dozen feeds a second, and on
 // PostgreSQL a statement for each cost the server more than the poll itself, and a statement
 // a second for each instance was most of what a second instance cost (docs/scaling.md).
-// Nothing is read back from the store behind them: the Engine keeps each feed's state, and
-// writes what is held before the store tells it a feed's state again (a claim, a commit of
-// that feed), before it gives up a host (the instance taking it reads its feeds' state), and
-// when the daemon stops or reloads. What a crash loses is at most five seconds of polls that
+// Running, they go with the instance's heartbeat every five seconds, in its statement on
+// PostgreSQL (an instance's round is one round trip); `feedwatch once` writes them when the
+// oldest has waited five seconds. Nothing is read back from the store behind them: the Engine
+// keeps each feed's state, and writes what is held before the store tells it a feed's state
+// again (a claim, a commit of that feed), before it gives up a host (the instance taking it
+// reads its feeds' state), and when the daemon stops or reloads. What a crash loses is at most five seconds of polls that
 // found nothing: those feeds are polled again, early, by the instance that polls them next.
 //
 // Threading: the Engine's thread.
@@ -34,6 +36,9 @@ class PollRecords {
   void Add(std::string feed, std::string url, store::PollRecord poll);
   // Writes every poll held.
   void Write();
+  // Writes every poll held with this instance's heartbeat (Store::Heartbeat: one round trip on
+  // PostgreSQL), and returns the heartbeat's result.
+  Status WriteWithHeartbeat(TimePoint now);
   // Writes every poll held when the oldest has waited kPollRecordsEvery.
   void WriteIfDue();
   // Writes every poll held when one is of `feeds` (about to be read from the store).
@@ -42,6 +47,10 @@ class PollRecords {
   std::optional<MonoTime> Deadline() const;
 
  private:
+  // Logs the held polls as not recorded, and tells `health_`.
+  void Lost(const Error& error);
+  void Clear();
+
   store::Store& store_;
   const Clock& clock_;
   DatabaseHealth& health_;

@@ -14,6 +14,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <iterator>
@@ -23,6 +24,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -80,6 +82,30 @@ std::string ArrayLiteral(const std::vector<std::optional<std::string>>& elements
 }
 std::string ArrayLiteral(const std::vector<std::string>& elements) {
   return ArrayLiteral(std::vector<std::optional<std::string>>(elements.begin(), elements.end()));
+}
+
+// The type of each of a feed row's values (SqlStore::AddPollRows), in its columns' order.
+constexpr std::array<std::string_view, SqlStore::kFeedRowValues> kFeedRowTypes = {
+    "text", "text", "bigint", "bigint",  "text",   "text", "bigint", "integer", "text",
+    "text", "text", "text",   "integer", "bigint", "text", "text",   "bigint",  "text"};
+
+// Rows of polls as a SELECT of one array a column, from ?`first` (AddPollColumns): one text
+// for any number of rows, where a VALUES list is a statement for each number.
+std::string PollColumnsSelect(int first) {
+  std::string sql = "SELECT * FROM unnest(";
+  for (int v = 0; v < SqlStore::kFeedRowValues; ++v) {
+    sql += (v == 0 ? "?" : ", ?") + std::to_string(first + v) +
+           "::" + std::string(kFeedRowTypes[static_cast<size_t>(v)]) + "[]";
+  }
+  return sql + ")";
+}
+
+// Whether no feed is in `polls` twice (a statement writes a row once).
+bool Distinct(const std::vector<Store::FeedPoll>& polls) {
+  std::unordered_set<std::string_view> feeds;
+  feeds.reserve(polls.size());
+  return std::ranges::all_of(
+      polls, [&](const Store::FeedPoll& poll) { return feeds.insert(poll.feed).second; });
 }
 
 // The lines of `text` (hosts, from string_agg: a host is what precedes a URL's path, which
@@ -489,34 +515,45 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   }
 
   // The write is this instance's heartbeat.
-  Status Heartbeat(TimePoint now) override {
+  Status Heartbeat(TimePoint now, const std::vector<FeedPoll>& polls) override {
     if (instance_.id.empty()) {
+      if (Status s = RecordPolls(polls); !s) return s;
       return Exec(
           "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) "
           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
           Params().Add(std::to_string(ToUnix(now))), "writing");
     }
     // The instances are read back and the outbox counted in the same statement, for the
-    // housekeeping that follows (Instances, HoldHosts, CountDeliveries): one round trip where
-    // four were. The statement's other parts see the table as it was before the write, so this
-    // instance's row is the written one.
+    // housekeeping that follows (Instances, HoldHosts, CountDeliveries), and the polls are
+    // written in it when no feed is there twice: an instance's round is one round trip. Its parts
+    // see the tables as they were before its writes, so this instance's row is the written one.
     beat_.reset();
-    Result<Rows> rows = Query(
-        "WITH beat AS (INSERT INTO instances (id, started_at, last_seen_at, config_hash, "
-        "version) VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+    Params params;
+    params.Add(instance_.id)
+        .Add(now)
+        .Add(instance_.config_hash)
+        .Add(instance_.version)
+        .Add(now - kInstanceLive);
+    const bool with_polls = !polls.empty() && Distinct(polls);
+    if (with_polls) {
+      AddPollColumns(params, polls);
+    } else if (Status s = RecordPolls(polls); !s) {
+      return s;
+    }
+    // Texts that do not change with the polls' number: prepared once, and planned once.
+    static const std::string beat_sql =
+        "beat AS (INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
+        "VALUES (?1, ?2, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
         "last_seen_at = excluded.last_seen_at, config_hash = excluded.config_hash, "
         "version = excluded.version RETURNING *), "
         "live AS (SELECT * FROM beat UNION ALL SELECT * FROM instances "
         "WHERE last_seen_at >= ?5 AND id <> ?1), outbox AS (" +
-            std::string(kCountDeliveries) + ") " + std::string(kInstanceSelect) +
-            ", outbox.pending, outbox.dead FROM live, outbox ORDER BY id",
-        Params()
-            .Add(instance_.id)
-            .Add(now)
-            .Add(instance_.config_hash)
-            .Add(instance_.version)
-            .Add(now - kInstanceLive),
-        "writing");
+        std::string(kCountDeliveries) + ") " + std::string(kInstanceSelect) +
+        ", outbox.pending, outbox.dead FROM live, outbox ORDER BY id";
+    static const std::string beat_alone = "WITH " + beat_sql;
+    static const std::string beat_with_polls =
+        "WITH polls AS (" + PollsUpsert(PollColumnsSelect(6)) + "), " + beat_sql;
+    Result<Rows> rows = Query(with_polls ? beat_with_polls : beat_alone, params, "writing");
     if (!rows) return rows.error();
     beat_ =
         Beat{now, ReadInstances(*rows),
@@ -718,6 +755,27 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   }
 
  private:
+  // `polls`' rows as one array a column (PollColumnsSelect), added to `params`.
+  static void AddPollColumns(Params& params, const std::vector<FeedPoll>& polls) {
+    Params rows;
+    AddPollRows(rows, polls);
+    for (size_t v = 0; v < kFeedRowValues; ++v) {
+      std::vector<std::optional<std::string>> column;
+      column.reserve(polls.size());
+      for (size_t r = 0; r < polls.size(); ++r) {
+        const Params::Value& value = rows.values()[r * kFeedRowValues + v];
+        if (const auto* text = std::get_if<std::string>(&value)) {
+          column.emplace_back(*text);
+        } else if (const auto* number = std::get_if<std::int64_t>(&value)) {
+          column.emplace_back(std::to_string(*number));
+        } else {
+          column.emplace_back(std::nullopt);
+        }
+      }
+      params.Add(ArrayLiteral(column));
+    }
+  }
+
   // Runs `sql`. A lost connection is opened again first; the call fails if that fails.
   Result<Rows> Query(std::string_view sql, const Params& params, std::string_view what,
                      Plan plan = Plan::kOnce) {

@@ -176,6 +176,8 @@ ScheduleHints DecodeHints(std::string_view text);
 // writes its own way (the virtuals below Store's).
 class SqlStore : public Store {
  public:
+  static constexpr int kFeedRowValues = 18;  // a row of `feeds` a poll writes (PollsUpsert)
+
   Result<FeedState> GetFeedState(std::string_view feed, std::string_view url) override;
   Result<std::vector<FeedState>> GetFeedStates(const std::vector<FeedRef>& feeds) override;
   Result<std::vector<FeedState>> ListFeeds() override;
@@ -220,6 +222,14 @@ class SqlStore : public Store {
   virtual Result<std::unordered_map<std::string, std::int64_t>> RecordItems(
       std::int64_t feed_id, const std::vector<ItemRecord>& items, TimePoint now) = 0;
 
+  // RecordPolls' statement: the rows `rows` gives (a VALUES list, or a SELECT), kFeedRowValues
+  // columns each (AddPollRows' values, in order), written into `feeds`, new feeds created; ?1
+  // is this instance's id, whose leases of them end. A success resets the failure count (a
+  // failure's row says 1, a success's 0); a validator, body hash, redirect, history or hints is
+  // kept from before when the poll brings none, as the URL allows.
+  static std::string PollsUpsert(std::string_view rows);
+  // The values of `polls`' rows, kFeedRowValues each.
+  static void AddPollRows(Params& params, const std::vector<FeedPoll>& polls);
   // Records `poll` in the row of the feed called `name` (created with `url` when new) and
   // returns its id; ends this instance's lease on it. `items_read`: the poll read the feed's
   // items (CommitPoll).

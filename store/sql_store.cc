@@ -284,12 +284,11 @@ Result<std::vector<FeedState>> SqlStore::ListFeeds() {
 
 namespace {
 
-// The values of one feed row the upsert (FeedUpsert) writes, in its column order.
+// The values of one feed row the upsert (SqlStore::PollsUpsert) writes, in its column order.
 constexpr std::string_view kFeedRowColumns =
     "name, url, last_attempt_at, next_due_at, last_status, last_error, last_success_at, "
     "consecutive_failures, etag, last_modified, body_hash, moved_to, gone, last_read_at, "
     "last_articles, history, slot_wait, hints";
-constexpr int kFeedRowValues = 18;
 
 void AddFeedRow(Params& params, std::string_view name, std::string_view url, const PollRecord& poll,
                 bool items_read) {
@@ -312,25 +311,32 @@ void AddFeedRow(Params& params, std::string_view name, std::string_view url, con
       .Add(poll.hints ? EncodeHints(*poll.hints) : std::string());
 }
 
-// Records `rows` polls of distinct feeds (?1: this instance's id, then kFeedRowValues values a
-// row, AddFeedRow), creating the rows of new feeds. A success resets the failure count (a
-// failure's row says 1, a success's 0); a validator, body hash, redirect, history or hints is
-// kept from before when the poll brings none, as the URL allows; this instance's lease ends.
-std::string FeedUpsert(int rows) {
-  std::string sql = "INSERT INTO feeds AS f (" + std::string(kFeedRowColumns) + ") VALUES ";
+// The VALUES of `rows` rows of kFeedRowValues parameters each (AddFeedRow), from ?2.
+std::string FeedRowValues(int rows) {
+  std::string sql = "VALUES ";
   for (int r = 0; r < rows; ++r) {
     sql += r == 0 ? "(" : ", (";
-    for (int v = 0; v < kFeedRowValues; ++v) {
-      sql += (v == 0 ? "?" : ", ?") + std::to_string(2 + r * kFeedRowValues + v);
+    for (int v = 0; v < SqlStore::kFeedRowValues; ++v) {
+      sql += (v == 0 ? "?" : ", ?") + std::to_string(2 + r * SqlStore::kFeedRowValues + v);
     }
     sql += ")";
   }
+  return sql;
+}
+
+// Polls recorded in one statement at most (the statement's parameters stay under SQLite's
+// oldest limit of 999).
+constexpr size_t kPollsPerStatement = 50;
+
+}  // namespace
+
+std::string SqlStore::PollsUpsert(std::string_view rows) {
   const auto kept = [](std::string_view column) {
     const std::string given = "excluded." + std::string(column);
     return std::string(column) + " = CASE WHEN " + given + " <> '' THEN " + given + " ELSE " +
            AtUrl("f.", column, "excluded.url") + " END, ";
   };
-  return sql +
+  return "INSERT INTO feeds AS f (" + std::string(kFeedRowColumns) + ") " + std::string(rows) +
          " ON CONFLICT (name) DO UPDATE SET last_attempt_at = excluded.last_attempt_at, "
          "next_due_at = excluded.next_due_at, last_status = excluded.last_status, "
          "last_error = excluded.last_error, "
@@ -348,15 +354,15 @@ std::string FeedUpsert(int rows) {
          "url = excluded.url";
 }
 
-// Polls recorded in one statement at most (the statement's parameters stay under SQLite's
-// oldest limit of 999).
-constexpr size_t kPollsPerStatement = 50;
-
-}  // namespace
+void SqlStore::AddPollRows(Params& params, const std::vector<FeedPoll>& polls) {
+  for (const FeedPoll& poll : polls) {
+    AddFeedRow(params, poll.feed, poll.url, poll.poll, /*items_read=*/false);
+  }
+}
 
 Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_view url,
                                           const PollRecord& poll, bool items_read) {
-  static const std::string sql = FeedUpsert(1) + " RETURNING id";
+  static const std::string sql = PollsUpsert(FeedRowValues(1)) + " RETURNING id";
   Params params;
   params.Add(instance_.id);
   AddFeedRow(params, name, url, poll, items_read);
@@ -367,10 +373,12 @@ Result<std::int64_t> SqlStore::RecordFeed(std::string_view name, std::string_vie
   return id;
 }
 
-Status SqlStore::RecordPolls(const std::vector<FeedPoll>& polls) {
-  // One statement for many feeds; a feed's second poll goes into the next statement, as a row
-  // is written once per statement.
-  std::vector<size_t> ends;  // of each statement's polls
+namespace {
+
+// Where each statement's polls end: one statement for many feeds, and a feed's second poll goes
+// into the next statement, as a row is written once per statement.
+std::vector<size_t> StatementEnds(const std::vector<Store::FeedPoll>& polls) {
+  std::vector<size_t> ends;
   for (size_t begin = 0; begin < polls.size(); begin = ends.back()) {
     std::set<std::string_view> feeds;
     size_t end = begin;
@@ -380,14 +388,21 @@ Status SqlStore::RecordPolls(const std::vector<FeedPoll>& polls) {
     }
     ends.push_back(end);
   }
+  return ends;
+}
+
+}  // namespace
+
+Status SqlStore::RecordPolls(const std::vector<FeedPoll>& polls) {
+  const std::vector<size_t> ends = StatementEnds(polls);
   const auto run = [&](size_t begin, size_t end) -> Status {
     Params params;
     params.Add(instance_.id);
     for (size_t i = begin; i < end; ++i) {
       AddFeedRow(params, polls[i].feed, polls[i].url, polls[i].poll, /*items_read=*/false);
     }
-    Result<std::int64_t> ran =
-        session_.Run(FeedUpsert(static_cast<int>(end - begin)), params, "recording polls");
+    Result<std::int64_t> ran = session_.Run(
+        PollsUpsert(FeedRowValues(static_cast<int>(end - begin))), params, "recording polls");
     return ran ? Status::Ok() : Status(ran.error());
   };
   // One statement is a transaction of its own: no BEGIN and COMMIT around it (on PostgreSQL,

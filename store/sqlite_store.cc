@@ -282,7 +282,7 @@ class SqliteStore final : public Session, public SqlStore {
   std::string location() const override { return file_.string(); }
   Result<std::unordered_map<std::string, std::string>> KnownItems(
       std::string_view feed, const std::vector<std::string>& keys) override;
-  Status Heartbeat(TimePoint now) override;
+  Status Heartbeat(TimePoint now, const std::vector<FeedPoll>& polls) override;
   Result<std::vector<Delivery>> DueDeliveries(TimePoint now, int limit, TimePoint until) override;
   Result<TableRows> ReadTable(std::string_view table) override;
   Status WriteTables(const std::vector<TableRows>& tables) override;
@@ -495,8 +495,10 @@ Result<std::unordered_map<std::string, std::int64_t>> SqliteStore::RecordItems(
   return ids;
 }
 
-// Only the write: one instance leaves no heartbeat for others to read.
-Status SqliteStore::Heartbeat(TimePoint now) {
+// Only the write: one instance leaves no heartbeat for others to read. The polls go first, in
+// statements of their own: a round trip costs nothing in-process.
+Status SqliteStore::Heartbeat(TimePoint now, const std::vector<FeedPoll>& polls) {
+  if (Status s = RecordPolls(polls); !s) return s;
   Statement stmt(db_.get(),
                  "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) "
                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value");

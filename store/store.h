@@ -390,8 +390,11 @@ class Store {
   // A small write, to learn whether the database still takes them (for /healthz); on a store
   // several instances share, it is this instance's heartbeat (Coordination::Instances) as well,
   // and reads the live instances back in the same round trip: Coordination::Instances and
-  // HoldHosts asked within a second of it answer from that read.
-  virtual Status Heartbeat(TimePoint now) = 0;
+  // HoldHosts asked within a second of it answer from that read. `polls` are recorded with it
+  // as RecordPolls does (on PostgreSQL in the same statement when they fit one: an instance's
+  // round is one round trip); an error is either's.
+  virtual Status Heartbeat(TimePoint now, const std::vector<FeedPoll>& polls) = 0;
+  Status Heartbeat(TimePoint now) { return Heartbeat(now, {}); }
 
   // Every story matched at or after `since`, newest first.
   virtual Result<std::vector<StoryMatch>> StoriesSince(TimePoint since) = 0;

@@ -84,7 +84,7 @@ TEST_F(HousekeepingTest, TheStatusLineCountsTheDaysMatchesAfterNewStoriesOrAMinu
   clock_.Advance(5s);
   EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 0 matches today; outbox 0")
       << "counted a minute apart, and the outbox as the last run saw it";
-  housekeeping_.Run(feeds);
+  housekeeping_.Run(feeds, store_->Heartbeat(clock_.Now()));
   EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 0 matches today; outbox 1");
   clock_.Advance(55s);
   EXPECT_EQ(housekeeping_.Summary(feeds), "1 feed: 1 ok, 0 failing; 1 match today; outbox 1");
@@ -95,7 +95,7 @@ TEST_F(HousekeepingTest, TheStatusLineCountsTheDaysMatchesAfterNewStoriesOrAMinu
 }
 
 TEST_F(HousekeepingTest, ARunSetsTheGaugesFromTheFeedsAndTheStore) {
-  housekeeping_.Run(Counts(2, 3, 0));
+  housekeeping_.Run(Counts(2, 3, 0), store_->Heartbeat(clock_.Now()));
   EXPECT_EQ(Gauge("feedwatch_feeds"), "5");
   EXPECT_EQ(Gauge("feedwatch_feeds_failing"), "3");
   EXPECT_EQ(Gauge("feedwatch_outbox_pending"), "0");

@@ -528,6 +528,29 @@ TEST_F(PgStoreTest, TheHeartbeatReadsBackTheInstancesAndTheHostsTheyHold) {
   EXPECT_EQ(a->coordination().Instances(kNow + Seconds(5 - 60))->front().hosts.size(), held.size());
 }
 
+TEST_F(PgStoreTest, TheHeartbeatWritesThePollsInItsStatementAndEndsTheirLeases) {
+  const auto a = Connect("a:1");
+  const auto b = Connect("b:2");
+  const std::vector<FeedRef> feeds = {{"tass", "https://tass.test/rss"},
+                                      {"ria", "https://ria.test/rss"}};
+  ASSERT_EQ(Claimed(*a, feeds, kNow).size(), 2u);
+  ASSERT_TRUE(Claimed(*b, feeds, kNow).empty()) << "a holds them";
+  PollRecord tass = Ok(kNow + Seconds(1));
+  tass.etag = R"(W/"a\b,{c}")";  // what an array of texts must quote
+  ASSERT_TRUE(a->Heartbeat(kNow + Seconds(5),
+                           {{"tass", feeds[0].url, tass},
+                            {"ria", feeds[1].url, Failed(kNow + Seconds(2), "HTTP 503")}})
+                  .ok());
+  EXPECT_EQ(a->GetFeedState("tass", feeds[0].url)->last_success_at, kNow + Seconds(1));
+  EXPECT_EQ(a->GetFeedState("tass", feeds[0].url)->etag, tass.etag);
+  EXPECT_EQ(a->GetFeedState("ria", feeds[1].url)->last_error, "HTTP 503");
+  const std::vector<InstanceInfo> live = *b->coordination().Instances(kNow + Seconds(5 - 60));
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].last_seen_at, kNow + Seconds(5)) << "the heartbeat is written too";
+  EXPECT_EQ(Claimed(*b, feeds, kNow + Seconds(602)).size(), 2u)
+      << "a's leases ended with the polls: b takes both once they are due";
+}
+
 TEST_F(PgStoreTest, TheHeartbeatCountsTheOutboxForTheHousekeepingThatFollows) {
   const auto a = Connect("a:1");
   const MatchRecord match{"darchiev", {"desk"}};
@@ -1108,6 +1131,23 @@ TEST_P(StoreTest, PollsRecordedTogetherAreEachRecordedInOrder) {
   EXPECT_EQ(store->GetFeedState("feed-3", "https://3.test/rss")->etag, "\"v1\"")
       << "a 304 keeps the validator it does not repeat";
   EXPECT_TRUE(store->RecordPolls({}).ok());
+}
+
+TEST_P(StoreTest, TheHeartbeatRecordsThePollsGivenWithIt) {
+  const auto store = Open();
+  const std::string url = "https://tass.test/rss";
+  ASSERT_TRUE(store->Heartbeat(kNow, {{"tass", url, Failed(kNow, "HTTP 503")}}).ok());
+  EXPECT_EQ(store->GetFeedState("tass", url)->last_error, "HTTP 503");
+  // A feed twice takes two statements: its polls count in order.
+  ASSERT_TRUE(
+      store
+          ->Heartbeat(kNow + Seconds(5), {{"tass", url, Failed(kNow + Seconds(1), "HTTP 500")},
+                                          {"tass", url, Ok(kNow + Seconds(2))}})
+          .ok());
+  const FeedState tass = *store->GetFeedState("tass", url);
+  EXPECT_EQ(tass.consecutive_failures, 0);
+  EXPECT_EQ(tass.last_success_at, kNow + Seconds(2));
+  EXPECT_EQ(tass.next_due_at, kNow + Seconds(602));
 }
 
 TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
