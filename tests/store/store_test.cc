@@ -592,6 +592,7 @@ TEST_F(PgStoreTest, AHostKeptForItsFetchesIsGivenUpOnceTheyEndWithNothingElseCha
   // share, but keeps the rest in host_leases until the fetches end: the round after, with
   // the same instances and hosts, must still give them up, or b waits for them.
   std::vector<std::string> hosts;
+  hosts.reserve(10);
   for (int i = 0; i < 10; ++i) hosts.push_back("https://outlet" + std::to_string(i) + ".test");
   const std::set<std::string> all(hosts.begin(), hosts.end());
   const auto a = Connect("a:1");
