@@ -102,23 +102,26 @@ void Housekeeping::PublishDesk() {
 
 void Housekeeping::Run(const FeedCounts& feeds, Status heartbeat) {
   health_.Checked(std::move(heartbeat));
+  // What the heartbeat read back (the outbox's counts, the live instances) first, while it
+  // answers for them; the pages after.
+  Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries();
+  outbox_ = outbox ? std::optional(*outbox) : std::nullopt;
+  if (metrics_ != nullptr) {
+    Metrics::Gauges gauges;
+    gauges.feeds = feeds.feeds;
+    gauges.feeds_failing = feeds.failing;
+    gauges.last_successful_poll = feeds.last_success;
+    if (outbox_) {
+      gauges.outbox_pending = outbox_->pending;
+      gauges.outbox_dead = outbox_->dead;
+    }
+    CheckDrift(gauges);
+    metrics_->SetGauges(gauges);
+  }
   for (const std::string& watch : stale_feeds_) PublishFeed(watch);
   stale_feeds_.clear();
   const auto since_desk = clock_.Now() - desk_rendered_;
   if (since_desk >= kDeskEvery || (stale_desk_ && since_desk >= kDeskStoriesEvery)) PublishDesk();
-  Result<store::Store::OutboxCounts> outbox = store_.CountDeliveries();
-  outbox_ = outbox ? std::optional(*outbox) : std::nullopt;
-  if (metrics_ == nullptr) return;
-  Metrics::Gauges gauges;
-  gauges.feeds = feeds.feeds;
-  gauges.feeds_failing = feeds.failing;
-  gauges.last_successful_poll = feeds.last_success;
-  if (outbox_) {
-    gauges.outbox_pending = outbox_->pending;
-    gauges.outbox_dead = outbox_->dead;
-  }
-  CheckDrift(gauges);
-  metrics_->SetGauges(gauges);
 }
 
 void Housekeeping::CheckDrift(Metrics::Gauges& gauges) {

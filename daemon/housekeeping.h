@@ -60,8 +60,8 @@ class Housekeeping {
   // of thousands of polls renders each watch's feed once every few seconds, not once per poll).
   void StoriesRecorded(const std::vector<store::StoryHead>& heads);
   // Every few seconds, after the heartbeat (written with the polls held,
-  // PollRecords::WriteWithHeartbeat) returned `heartbeat`: the database's health, the stale
-  // Atom feeds, the drift and the gauges.
+  // PollRecords::WriteWithHeartbeat) returned `heartbeat`: the database's health, the drift and
+  // the gauges, then the stale Atom feeds and the desk.
   void Run(const FeedCounts& feeds, Status heartbeat);
   // Forgets items gone from their feeds for longer than `forget_after`, when a day has passed
   // since it last did.

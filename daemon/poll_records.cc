@@ -21,7 +21,12 @@ void PollRecords::Write() {
 
 Status PollRecords::WriteWithHeartbeat(TimePoint now) {
   Status beat = store_.Heartbeat(now, held_);
-  if (!beat && !held_.empty()) Lost(beat.error());
+  // After an error the polls may be unwritten (in the heartbeat's statement, on a connection the
+  // server had closed): once more on their own, which opens it again. Written already, the same
+  // rows are written again.
+  if (!beat && !held_.empty()) {
+    if (Status s = store_.RecordPolls(held_); !s) Lost(s.error());
+  }
   Clear();
   return beat;
 }

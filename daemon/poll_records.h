@@ -37,7 +37,8 @@ class PollRecords {
   // Writes every poll held.
   void Write();
   // Writes every poll held with this instance's heartbeat (Store::Heartbeat: one round trip on
-  // PostgreSQL), and returns the heartbeat's result.
+  // PostgreSQL), and returns the heartbeat's result; when that is an error, the polls are
+  // written again on their own.
   Status WriteWithHeartbeat(TimePoint now);
   // Writes every poll held when the oldest has waited kPollRecordsEvery.
   void WriteIfDue();

@@ -24,7 +24,6 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -100,12 +99,19 @@ std::string PollColumnsSelect(int first) {
   return sql + ")";
 }
 
-// Whether no feed is in `polls` twice (a statement writes a row once).
-bool Distinct(const std::vector<Store::FeedPoll>& polls) {
-  std::unordered_set<std::string_view> feeds;
-  feeds.reserve(polls.size());
-  return std::ranges::all_of(
-      polls, [&](const Store::FeedPoll& poll) { return feeds.insert(poll.feed).second; });
+// A feed polled twice in one round: `polls` split into each feed's last poll (`last`) and the
+// polls before it (`earlier`), each in the order made, as a statement writes a row once. False,
+// and nothing split, when every feed is there once.
+bool SplitRepeats(const std::vector<Store::FeedPoll>& polls, std::vector<Store::FeedPoll>& earlier,
+                  std::vector<Store::FeedPoll>& last) {
+  std::unordered_map<std::string_view, size_t> last_of;
+  last_of.reserve(polls.size());
+  for (size_t i = 0; i < polls.size(); ++i) last_of[polls[i].feed] = i;
+  if (last_of.size() == polls.size()) return false;
+  for (size_t i = 0; i < polls.size(); ++i) {
+    (last_of.at(polls[i].feed) == i ? last : earlier).push_back(polls[i]);
+  }
+  return true;
 }
 
 // The lines of `text` (hosts, from string_agg: a host is what precedes a URL's path, which
@@ -517,29 +523,30 @@ class PgStore final : public Session, public SqlStore, public Coordination {
   // The write is this instance's heartbeat.
   Status Heartbeat(TimePoint now, const std::vector<FeedPoll>& polls) override {
     if (instance_.id.empty()) {
-      if (Status s = RecordPolls(polls); !s) return s;
-      return Exec(
+      Status written = RecordPolls(polls);
+      const Status beat = Exec(
           "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) "
           "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
           Params().Add(std::to_string(ToUnix(now))), "writing");
+      return written ? beat : written;
     }
     // The instances are read back and the outbox counted in the same statement, for the
     // housekeeping that follows (Instances, HoldHosts, CountDeliveries), and the polls are
-    // written in it when no feed is there twice: an instance's round is one round trip. Its parts
-    // see the tables as they were before its writes, so this instance's row is the written one.
+    // written in it, each feed's last (one before it goes first, on its own): an instance's
+    // round is one round trip. Its parts see the tables as they were before its writes, so
+    // this instance's row is the written one.
     beat_.reset();
+    std::vector<FeedPoll> earlier;
+    std::vector<FeedPoll> last;
+    const std::vector<FeedPoll>& in_beat = SplitRepeats(polls, earlier, last) ? last : polls;
+    Status written = RecordPolls(earlier);
     Params params;
     params.Add(instance_.id)
         .Add(now)
         .Add(instance_.config_hash)
         .Add(instance_.version)
         .Add(now - kInstanceLive);
-    const bool with_polls = !polls.empty() && Distinct(polls);
-    if (with_polls) {
-      AddPollColumns(params, polls);
-    } else if (Status s = RecordPolls(polls); !s) {
-      return s;
-    }
+    if (!in_beat.empty()) AddPollColumns(params, in_beat);
     // Texts that do not change with the polls' number: prepared once, and planned once.
     static const std::string beat_sql =
         "beat AS (INSERT INTO instances (id, started_at, last_seen_at, config_hash, version) "
@@ -553,12 +560,12 @@ class PgStore final : public Session, public SqlStore, public Coordination {
     static const std::string beat_alone = "WITH " + beat_sql;
     static const std::string beat_with_polls =
         "WITH polls AS (" + PollsUpsert(PollColumnsSelect(6)) + "), " + beat_sql;
-    Result<Rows> rows = Query(with_polls ? beat_with_polls : beat_alone, params, "writing");
+    Result<Rows> rows = Query(in_beat.empty() ? beat_alone : beat_with_polls, params, "writing");
     if (!rows) return rows.error();
     beat_ =
         Beat{now, ReadInstances(*rows),
              OutboxCounts{static_cast<int>(rows->Int(0, 6)), static_cast<int>(rows->Int(0, 7))}};
-    return Status::Ok();
+    return written;
   }
 
   Result<OutboxCounts> CountDeliveries() override {
@@ -1004,13 +1011,15 @@ Result<std::unique_ptr<Store>> PgStore::Open(std::string_view url, std::string_v
   const std::string dbname(url);
   const std::string pass(password);
   // The URI expands into its parts (expand_dbname); a password given apart overrides the URI's.
-  // The session commits without waiting for the disk unless a transaction asks (Transaction).
+  // The session commits without waiting for the disk unless a transaction asks (Transaction),
+  // and reads an unquoted NULL in an array as null (ArrayLiteral), whatever the server's
+  // array_nulls says.
   std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name",
                                        "client_encoding", "options"};
   std::vector<const char*> values = {
       dbname.c_str(), "10", "feedwatch", "UTF8",
-      read_only ? "-c synchronous_commit=off -c default_transaction_read_only=on"
-                : "-c synchronous_commit=off"};
+      read_only ? "-c synchronous_commit=off -c array_nulls=on -c default_transaction_read_only=on"
+                : "-c synchronous_commit=off -c array_nulls=on"};
   if (!pass.empty()) {
     keywords.push_back("password");
     values.push_back(pass.c_str());

@@ -391,8 +391,11 @@ class Store {
   // several instances share, it is this instance's heartbeat (Coordination::Instances) as well,
   // and reads the live instances back in the same round trip: Coordination::Instances and
   // HoldHosts asked within a second of it answer from that read. `polls` are recorded with it
-  // as RecordPolls does (on PostgreSQL in the same statement when they fit one: an instance's
-  // round is one round trip); an error is either's.
+  // as RecordPolls does (on PostgreSQL in the same statement, each feed's last poll: an
+  // instance's round is one round trip, and a failed statement writes neither); polls written
+  // in statements of their own do not keep the heartbeat from being written. The first error
+  // is returned, and after one the polls may or may not be written: RecordPolls writes them
+  // again, the same rows.
   virtual Status Heartbeat(TimePoint now, const std::vector<FeedPoll>& polls) = 0;
   Status Heartbeat(TimePoint now) { return Heartbeat(now, {}); }
 

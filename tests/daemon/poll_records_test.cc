@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <thread>
 
+#include "tests/support/pg.h"
 #include "tests/support/support.h"
 
 namespace feedwatch::daemon {
@@ -18,13 +20,13 @@ constexpr TimePoint kNow{Seconds(1'750'000'000)};
 
 class PollRecordsTest : public ::testing::Test {
  protected:
-  // A 304 of `feed` now.
-  void NotModified(const std::string& feed) {
+  // A 304 of `feed` now, held by `records` (records_ if null).
+  void NotModified(const std::string& feed, PollRecords* records = nullptr) {
     store::PollRecord poll;
     poll.at = clock_.Now();
     poll.next_due = poll.at + 10min;
     poll.status = "304 not modified";
-    records_.Add(feed, "http://" + feed + ".test/rss", poll);
+    (records != nullptr ? *records : records_).Add(feed, "http://" + feed + ".test/rss", poll);
   }
   std::optional<TimePoint> LastAttempt(const std::string& feed) {
     return store_->GetFeedState(feed)->last_attempt_at;
@@ -77,6 +79,29 @@ TEST_F(PollRecordsTest, AWriteTheDatabaseRefusesIsReportedAsTheDatabasesHealth) 
   ASSERT_FALSE(health.ok());
   EXPECT_NE(health.error().message.find("feeds"), std::string::npos) << health.error().message;
   EXPECT_EQ(records_.Deadline(), std::nullopt) << "what was refused is not written again";
+}
+
+TEST_F(PollRecordsTest, OnPostgreSqlPollsOutliveAHeartbeatThatFoundTheConnectionClosed) {
+  const std::string url = testing::NewPgDatabase();
+  std::unique_ptr<store::Store> pg = std::move(*store::Store::Connect(url, ""));
+  pg->SetInstance("a:1", "cfg", "test");  // the polls go in the heartbeat's statement
+  PollRecords records(*pg, clock_, health_);
+  ASSERT_TRUE(records.WriteWithHeartbeat(kNow).ok());
+  NotModified("tass", &records);
+  NotModified("ria", &records);
+  // Between two rounds the server ends the session (a restart, a failover,
+  // idle_session_timeout); the client learns it at its next statement.
+  const std::string others =
+      "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()";
+  testing::PgQuery(url, "SELECT pg_terminate_backend(pid) " + others);
+  for (int i = 0; i < 250 && testing::PgQuery(url, "SELECT count(*) " + others) != "0"; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_FALSE(records.WriteWithHeartbeat(kNow + Seconds(5)).ok())
+      << "the heartbeat met the closed connection";
+  EXPECT_EQ(pg->GetFeedState("tass")->last_attempt_at, kNow) << "written on their own, after";
+  EXPECT_EQ(pg->GetFeedState("ria")->last_attempt_at, kNow);
+  EXPECT_TRUE(records.WriteWithHeartbeat(kNow + Seconds(10)).ok());
 }
 
 }  // namespace

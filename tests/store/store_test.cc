@@ -743,6 +743,19 @@ TEST_F(PgStoreTest, AWriterHoldingAWatchsStoriesCommitsBeforeAnyOtherStartsOne) 
   ASSERT_TRUE(a->coordination().UnlockStories().ok());
 }
 
+TEST_F(PgStoreTest, ThePollsInTheHeartbeatHoldWhateverTheServerSaysOfNullsInArrays) {
+  // array_nulls = off would read the unquoted NULL of a poll's missing time as the text "NULL".
+  testing::PgQuery(url_,
+                   "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET array_nulls = off', "
+                   "current_database()); END $$");
+  const auto store = Connect("a:1");
+  const std::string url = "https://tass.test/rss";
+  ASSERT_TRUE(store->Heartbeat(kNow, {{"tass", url, Failed(kNow, "HTTP 503")}}).ok());
+  const FeedState tass = *store->GetFeedState("tass", url);
+  EXPECT_EQ(tass.last_error, "HTTP 503");
+  EXPECT_EQ(tass.last_success_at, std::nullopt);
+}
+
 TEST_F(PgStoreTest, ALostConnectionIsOpenedAgain) {
   const auto store = Connect("a:1");
   ASSERT_TRUE(store->Heartbeat(kNow).ok());
@@ -1136,19 +1149,23 @@ TEST_P(StoreTest, PollsRecordedTogetherAreEachRecordedInOrder) {
 
 TEST_P(StoreTest, TheHeartbeatRecordsThePollsGivenWithIt) {
   const auto store = Open();
+  store->SetInstance("a:1", "cfg", "test");  // on PostgreSQL the polls go in its statement
   const std::string url = "https://tass.test/rss";
   ASSERT_TRUE(store->Heartbeat(kNow, {{"tass", url, Failed(kNow, "HTTP 503")}}).ok());
   EXPECT_EQ(store->GetFeedState("tass", url)->last_error, "HTTP 503");
-  // A feed twice takes two statements: its polls count in order.
+  // A feed twice: its earlier poll is written first, on its own; its polls count in order.
   ASSERT_TRUE(
       store
-          ->Heartbeat(kNow + Seconds(5), {{"tass", url, Failed(kNow + Seconds(1), "HTTP 500")},
-                                          {"tass", url, Ok(kNow + Seconds(2))}})
+          ->Heartbeat(kNow + Seconds(5),
+                      {{"tass", url, Failed(kNow + Seconds(1), "HTTP 500")},
+                       {"ria", "https://ria.test/rss", Failed(kNow + Seconds(1), "HTTP 502")},
+                       {"tass", url, Ok(kNow + Seconds(2))}})
           .ok());
   const FeedState tass = *store->GetFeedState("tass", url);
   EXPECT_EQ(tass.consecutive_failures, 0);
   EXPECT_EQ(tass.last_success_at, kNow + Seconds(2));
   EXPECT_EQ(tass.next_due_at, kNow + Seconds(602));
+  EXPECT_EQ(store->GetFeedState("ria")->last_error, "HTTP 502");
 }
 
 TEST_P(StoreTest, PollStateBelongsToTheConfiguredUrl) {
