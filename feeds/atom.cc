@@ -19,7 +19,8 @@ std::optional<TimePoint> FirstDate(const Children& children, std::initializer_li
 }
 
 // The alternate link: rel="alternate" (the default); the first HTML one when there are several.
-std::string AlternateLink(const Children& children, const std::string& base) {
+// `base`: the base URL of the element whose children these are.
+std::string AlternateLink(const Children& children, std::string_view base) {
   XmlNode chosen;
   for (const auto& [link, name] : children.elements()) {
     if (name != Name::kAtomLink) continue;
@@ -37,7 +38,7 @@ std::string AlternateLink(const Children& children, const std::string& base) {
   std::string href = CollapseWhitespace(chosen.attribute("href").value_or(""));
   if (href.empty()) href = Value(chosen);
   std::string base_storage;
-  return ResolveUrl(BaseFor(chosen, base, base_storage), std::move(href));
+  return ResolveUrl(OwnBase(chosen, base, base_storage), std::move(href));
 }
 
 // A person construct's name, or its email when it has no name.
@@ -50,9 +51,12 @@ std::string Person(const XmlNode& person) {
   return name;
 }
 
-void ReadEntry(const XmlNode& node, const std::string& base, const std::string& feed_author,
+// `feed_base`: the base URL of the entry's feed element.
+void ReadEntry(const XmlNode& node, std::string_view feed_base, const std::string& feed_author,
                Item& item) {
   const Children children(node);
+  std::string base_storage;
+  const std::string_view base = OwnBase(node, feed_base, base_storage);
   item.title = AtomText(children[Name::kAtomTitle], Keep::kLine).text;
   item.id = Value(children[Name::kAtomId]);
   item.link = AlternateLink(children, base);
@@ -82,8 +86,8 @@ void ReadEntry(const XmlNode& node, const std::string& base, const std::string& 
       Enclosure enclosure;
       enclosure.url = CollapseWhitespace(child.attribute("href").value_or(""));
       if (enclosure.url.empty()) continue;
-      std::string base_storage;
-      enclosure.url = ResolveUrl(BaseFor(child, base, base_storage), std::move(enclosure.url));
+      std::string link_base;
+      enclosure.url = ResolveUrl(OwnBase(child, base, link_base), std::move(enclosure.url));
       enclosure.type = CollapseWhitespace(child.attribute("type").value_or(""));
       const std::string_view length = child.attribute("length").value_or("");
       std::from_chars(length.data(), length.data() + length.size(), enclosure.length);
@@ -99,10 +103,12 @@ void ReadAtom(const XmlNode& root, const Document& document, const std::string& 
   feed.format = document.root_namespace == "http://purl.org/atom/ns#" ? "atom0.3" : "atom1.0";
   const Children children(root);
   feed.title = AtomText(children[Name::kAtomTitle], Keep::kLine).text;
-  feed.link = AlternateLink(children, base);
+  std::string base_storage;
+  feed.link = AlternateLink(children, OwnBase(root, base, base_storage));
   const std::string feed_author = Person(children[Name::kAtomAuthor]);
   // A document read from a file has no web address; the feed's own link stands in.
   const std::string entry_base = IsHttpUrl(base) || !IsHttpUrl(feed.link) ? base : feed.link;
+  const std::string feed_base(OwnBase(root, entry_base, base_storage));
   const size_t count = children.Count(Name::kAtomEntry);
   const ItemWindow window(count, max_items);
   window.Warn(feed);
@@ -110,7 +116,7 @@ void ReadAtom(const XmlNode& root, const Document& document, const std::string& 
   size_t index = 0;
   for (const auto& [node, name] : children.elements()) {
     if (name != Name::kAtomEntry || !window.Reads(index++) || CutOff(node, feed)) continue;
-    ReadEntry(node, entry_base, feed_author, feed.items.emplace_back());
+    ReadEntry(node, feed_base, feed_author, feed.items.emplace_back());
     if (!AfterItem(feed)) return;
   }
 }

@@ -194,6 +194,11 @@ void Decode(std::string_view bytes, const std::string& encoding, Decoded& out,
     return;
   }
   std::optional<Iconv> cd = OpenDecoder(encoding);
+  if (!cd) {  // a family this system's iconv lacks (a minimal image without gconv modules)
+    out.encoding = "utf-8";
+    out.replaced = CopyUtf8Replacing(bytes, out.text);
+    return;
+  }
   out.replaced = Convert(cd->get(), bytes, out.text);
 }
 

@@ -24,6 +24,8 @@ using nlohmann::json;
 // The most objects and arrays one container of a JSON Feed may hold, "items" aside: an item's
 // attachments or authors are a handful. At the limit the parse costs 50 million steps.
 constexpr size_t kMaxJsonWidth = 10'000;
+// What kMaxJsonWidth objects alone in one array cost the callback (internal/json_shape.h).
+constexpr size_t kMaxJsonSteps = kMaxJsonWidth * (kMaxJsonWidth + 1) / 2;
 
 // The string at `key`, or empty when it is absent or not a string.
 std::string String(const json& object, std::string_view key) {
@@ -150,11 +152,19 @@ class ItemCollector {
 Status ReadJsonFeed(std::string_view text, const std::string& base, size_t max_items, Feed& feed) {
   // The collector's callback costs the square of each container's width in objects and arrays
   // (internal/json_shape.h), "items" aside, whose members it takes out as they end.
-  if (const JsonShape shape = ShapeOf(text, "items"); shape.width > kMaxJsonWidth) {
+  const JsonShape shape = ShapeOf(text, "items");
+  if (shape.width > kMaxJsonWidth) {
     return Error::InvalidInput("not read: one JSON array or object holds " +
                                std::to_string(shape.width) +
                                " objects or arrays, past the limit of " +
                                std::to_string(kMaxJsonWidth) + " (docs/reliability.md)");
+  }
+  if (shape.steps > kMaxJsonSteps) {
+    return Error::InvalidInput(
+        "not read: one JSON array or object holds objects or arrays among so many other "
+        "values that reading it would take " +
+        std::to_string(shape.steps) + " steps, past the limit of " + std::to_string(kMaxJsonSteps) +
+        " (docs/reliability.md)");
   }
   ItemCollector collector(max_items);
   const json document = json::parse(

@@ -9,6 +9,8 @@ JsonShape ShapeOf(std::string_view text, std::string_view exempt) {
   JsonShape shape;
   struct Open {
     size_t children = 0;  // objects and arrays directly in it
+    size_t commas = 0;    // its members, less one
+    size_t steps = 0;     // the callback's, for the children ended so far
     bool exempt = false;
   };
   std::vector<Open> open;
@@ -29,8 +31,16 @@ JsonShape ShapeOf(std::string_view text, std::string_view exempt) {
       continue;
     }
     if (c == '{' || c == '[') {
-      if (!open.empty() && !open.back().exempt) {
-        shape.width = std::max(shape.width, ++open.back().children);
+      if (!open.empty()) {
+        Open& parent = open.back();
+        ++parent.children;
+        if (!parent.exempt) shape.width = std::max(shape.width, parent.children);
+        // When this child ends, the parent's members so far are looked through (the exempt
+        // member keeps none: its reader takes each out).
+        if (!parent.exempt) {
+          parent.steps += parent.commas + 1;
+          shape.steps = std::max(shape.steps, parent.steps);
+        }
       }
       open.push_back({.exempt = exempt_next});
       exempt_next = false;
@@ -38,7 +48,10 @@ JsonShape ShapeOf(std::string_view text, std::string_view exempt) {
       continue;
     }
     if ((c == '}' || c == ']') && !open.empty()) open.pop_back();
-    if (c == ',') exempt_next = false;
+    if (c == ',') {
+      exempt_next = false;
+      if (!open.empty()) ++open.back().commas;
+    }
   }
   return shape;
 }

@@ -46,8 +46,10 @@ int64_t ToInt(std::string_view text) {
 
 void ReadSchedulingHints(const Children& channel, Feed& feed) {
   if (const XmlNode ttl = channel[Name::kTtl]) {
+    // At most a year, as sy:updatePeriod: minutes to seconds must not overflow.
+    constexpr int64_t kYear = int64_t{365} * 24 * 60;
     if (const int64_t minutes = ToInt(Value(ttl)); minutes > 0) {
-      feed.ttl = std::chrono::minutes(minutes);
+      feed.ttl = std::chrono::minutes(std::min(minutes, kYear));
     }
   }
   const Children hours(channel[Name::kSkipHours]);
@@ -96,7 +98,8 @@ std::string AuthorName(std::string raw) {
   return raw;
 }
 
-void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
+// `parent_base`: the base URL of the item's parent element.
+void ReadItem(const XmlNode& node, std::string_view parent_base, Item& item) {
   const Children children(node);
   item.title =
       HtmlElement(children.FirstOf({Name::kTitle, Name::kDcTitle, Name::kAtomTitle}), Keep::kLine)
@@ -116,7 +119,7 @@ void ReadItem(const XmlNode& node, const std::string& base, Item& item) {
     link = CollapseWhitespace(node.attribute("rdf:about").value_or(""));
   }
   std::string base_storage;
-  const std::string_view item_base = BaseFor(node, base, base_storage);
+  const std::string_view item_base = OwnBase(node, parent_base, base_storage);
   if (!link.empty()) item.link = ResolveUrl(item_base, std::move(link));
 
   Text summary = HtmlElement(children.FirstOf({Name::kDescription, Name::kDcDescription}));
@@ -197,11 +200,16 @@ void ReadRss(const XmlNode& root, const Document& document, const std::string& b
   window.Warn(feed);
   feed.items.reserve(std::min(count, max_items == 0 ? count : max_items));
   size_t index = 0;
+  // The bases of the items' parents, found once.
+  std::string storage;
+  const std::string channel_items_base(BaseFor(channel, item_base, storage));
+  const std::string root_items_base(BaseFor(root, item_base, storage));
   for (const Children* parent : {&in_channel, &in_root}) {
     if (parent == &in_root && root == channel) continue;
+    const std::string& parent_base = parent == &in_channel ? channel_items_base : root_items_base;
     for (const auto& [node, name] : parent->elements()) {
       if (name != Name::kItem || !window.Reads(index++) || CutOff(node, feed)) continue;
-      ReadItem(node, item_base, feed.items.emplace_back());
+      ReadItem(node, parent_base, feed.items.emplace_back());
       if (!AfterItem(feed)) return;
     }
   }

@@ -408,6 +408,13 @@ std::string_view BaseFor(const XmlNode& node, std::string_view document_base,
   return storage;
 }
 
+std::string_view OwnBase(const XmlNode& node, std::string_view parent_base, std::string& storage) {
+  const std::optional<std::string_view> base = node.attribute("xml:base");
+  if (!base) return parent_base;
+  storage = ResolveUrl(parent_base, CollapseWhitespace(*base));
+  return storage;
+}
+
 std::optional<TimePoint> DateOf(const XmlNode& node) {
   if (!node) return std::nullopt;
   std::string storage;

@@ -8,7 +8,9 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -74,22 +76,24 @@ void AppendDecoded(std::string_view raw, std::string& out) {
     out.append(raw.substr(pos, amp - pos));
     if (amp == std::string_view::npos) return;
     pos = amp + 1;
-    const size_t semicolon = raw.find(';', pos);
-    if (semicolon == std::string_view::npos || semicolon - pos > 32) {
+    // Within the longest name: a text of ampersands with no semicolon is read once, not once
+    // an ampersand.
+    const size_t semicolon = raw.substr(pos, 33).find(';');
+    if (semicolon == std::string_view::npos) {
       out += '&';
       continue;
     }
-    const std::string_view name = raw.substr(pos, semicolon - pos);
+    const std::string_view name = raw.substr(pos, semicolon);
     if (name.starts_with('#') && name.size() > 1) {
       const bool hex = name[1] == 'x' || name[1] == 'X';
       const std::optional<char32_t> value = NumericReferenceValue(name.substr(1));
       if (value && name.size() - (hex ? 2 : 1) <= 8 && *value != 0) {
         AppendUtf8(ReferencedCharacter(*value), out);  // U+FFFD past U+10FFFF
-        pos = semicolon + 1;
+        pos += semicolon + 1;
         continue;
       }
     } else if (DecodeNamedReference(name, out)) {
-      pos = semicolon + 1;
+      pos += semicolon + 1;
       continue;
     }
     out += '&';
@@ -270,8 +274,11 @@ class SoupBuilder {
     }
     CloseUpToContainerOf(name);
     pugi::xml_node element = stack_.back().append_child(name.c_str());
+    // The first of a name is kept, found in a set: pugixml's attribute() walks a list, and a
+    // tag of a million attributes would cost half a trillion steps.
+    std::unordered_set<std::string_view> kept;
     for (const auto& [attribute, value] : attributes) {
-      if (!element.attribute(attribute.c_str())) {
+      if (kept.insert(attribute).second) {
         element.append_attribute(attribute.c_str()).set_value(value.c_str());
       }
     }

@@ -69,22 +69,54 @@ bool FoldSimple(std::string_view word, char* out) {
   return true;
 }
 
+// utf8proc puts a run of combining marks in canonical order by swapping neighbours: time
+// quadratic in the run. No word of a language is this long, and a longer one (a page's run of
+// marks, written to stall the matching) is folded this many bytes at a time.
+constexpr size_t kFoldedAtOnce = 256;
+
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// Where the piece of `word` that starts at `begin` ends: before the last letter (a code point
+// of combining class 0) within kFoldedAtOnce bytes, so that marks stay with their letter; in
+// a run of marks alone, before the code point those bytes end in.
+size_t PieceEnd(std::string_view word, size_t begin) {
+  if (word.size() - begin <= kFoldedAtOnce) return word.size();
+  size_t end = begin + kFoldedAtOnce;
+  while (end > begin + 1 && IsContinuationByte(word[end])) --end;
+  for (size_t at = end; at > begin;) {
+    utf8proc_int32_t cp = -1;
+    utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(word.data() + at),
+                     static_cast<utf8proc_ssize_t>(word.size() - at), &cp);
+    if (cp >= 0 && utf8proc_get_property(cp)->combining_class == 0) return at;
+    do {
+      --at;
+    } while (at > begin && IsContinuationByte(word[at]));
+  }
+  return end;
+}
+
 // `word` folded as a token is (it is not split) by utf8proc, into `out`: for the words
 // FoldSimple does not fold.
 void FoldUnicode(std::string_view word, bool fold_accents, std::string& out) {
-  utf8proc_uint8_t* mapped = nullptr;
   auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
                                                 UTF8PROC_COMPAT | UTF8PROC_CASEFOLD);
   if (fold_accents) options = static_cast<utf8proc_option_t>(options | UTF8PROC_STRIPMARK);
-  const utf8proc_ssize_t n =
-      utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(word.data()),
-                   static_cast<utf8proc_ssize_t>(word.size()), &mapped, options);
-  if (n < 0) {  // cannot happen: the caller passes valid UTF-8 only
-    out.assign(word);
-    return;
+  out.clear();
+  for (size_t begin = 0; begin < word.size();) {
+    const size_t end = PieceEnd(word, begin);
+    const std::string_view part = word.substr(begin, end - begin);
+    begin = end;
+    utf8proc_uint8_t* mapped = nullptr;
+    const utf8proc_ssize_t n =
+        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(part.data()),
+                     static_cast<utf8proc_ssize_t>(part.size()), &mapped, options);
+    if (n < 0) {  // cannot happen: the caller passes valid UTF-8 only
+      out.append(part);
+      continue;
+    }
+    const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped, &std::free);
+    out.append(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
   }
-  const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owner(mapped, &std::free);
-  out.assign(reinterpret_cast<const char*>(mapped), static_cast<size_t>(n));
   // ё (U+0451, D1 91) is written as е (U+0435, D0 B5) in most Russian text.
   for (size_t i = 0; i + 1 < out.size(); ++i) {
     if (static_cast<unsigned char>(out[i]) == 0xD1 &&

@@ -17,6 +17,10 @@ struct JsonShape {
   // The most objects and arrays directly in one container, the root's member named
   // `exempt` aside (its children are what a reader takes out as it goes).
   size_t width = 0;
+  // The most steps the callback's look through one container costs: for each object or array
+  // in it, the members before it (numbers and strings too: a few objects after millions of
+  // numbers cost as much as millions of objects). `exempt` aside.
+  size_t steps = 0;
 };
 
 // The shape of `text`, read as JSON whether or not it is valid: strings (with their escapes)

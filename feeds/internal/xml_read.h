@@ -96,6 +96,11 @@ bool HasElementChildren(const XmlNode& node);
 // down to `node`, each resolved against the one above, over `document_base`. A view of
 // `document_base` when there are none (the common case), else of `storage`.
 std::string_view BaseFor(const XmlNode& node, std::string_view document_base, std::string& storage);
+// The same for `node` whose parent's is `parent_base`: its own xml:base resolved against that,
+// else `parent_base`. Readers find a parent's base once for its children, and looking an
+// attribute up walks the element's list: walked from the root for every item, a root of a
+// million attributes would be read a million times over.
+std::string_view OwnBase(const XmlNode& node, std::string_view parent_base, std::string& storage);
 
 // A date element's value, or nullopt when absent or unparseable.
 std::optional<TimePoint> DateOf(const XmlNode& node);

@@ -185,6 +185,40 @@ TEST(ParseFeed, KeepsTheHtmlForRenderingNextToTheText) {
   EXPECT_EQ(atom_feed->items.at(0).summary_html, "<p>5 &lt; 6 &amp; AT&amp;T</p>");
 }
 
+TEST(ParseFeed, ATtlPastAYearCountsAsAYear) {
+  // In seconds, the largest number a feed can write would overflow into a negative interval.
+  const Result<Feed> feed = ParseFeed(
+      "<rss version=\"2.0\"><channel><title>t</title><ttl>9223372036854775807</ttl>"
+      "</channel></rss>",
+      {});
+  ASSERT_TRUE(feed.ok());
+  EXPECT_EQ(feed->ttl, std::chrono::minutes(365 * 24 * 60));
+}
+
+TEST(ParseFeed, XmlBaseOfTheFeedTheEntryAndTheLinkResolveInTurn) {
+  const Result<Feed> feed = ParseFeed(
+      R"(<feed xmlns="http://www.w3.org/2005/Atom" xml:base="http://127.0.0.1/a/">
+      <link href="home"/>
+      <entry xml:base="b/"><id>1</id><link href="story"/>
+        <link rel="enclosure" xml:base="c/" href="clip.mp3"/>
+        <link rel="enclosure" href="photo.jpg"/></entry></feed>)",
+      {.base_url = "http://127.0.0.1/feed.xml"});
+  ASSERT_TRUE(feed.ok());
+  EXPECT_EQ(feed->link, "http://127.0.0.1/a/home");
+  const Item& item = feed->items.at(0);
+  EXPECT_EQ(item.link, "http://127.0.0.1/a/b/story");
+  ASSERT_EQ(item.enclosures.size(), 2u);
+  EXPECT_EQ(item.enclosures[0].url, "http://127.0.0.1/a/b/c/clip.mp3");
+  EXPECT_EQ(item.enclosures[1].url, "http://127.0.0.1/a/b/photo.jpg");
+
+  const Result<Feed> rss = ParseFeed(
+      R"(<rss version="2.0" xml:base="http://127.0.0.1/r/"><channel xml:base="c/"><title>t</title>
+      <item xml:base="i/"><title>x</title><link>story</link></item></channel></rss>)",
+      {.base_url = "http://127.0.0.1/feed.xml"});
+  ASSERT_TRUE(rss.ok());
+  EXPECT_EQ(rss->items.at(0).link, "http://127.0.0.1/r/c/i/story");
+}
+
 TEST(ParseFeed, KeepsSchedulingHintsCategoriesAndEnclosures) {
   const Result<Feed> feed =
       ParseFeed(testing::ReadFile(testing::DataDir() / "feeds/corpus/scheduling-hints.xml"), {});

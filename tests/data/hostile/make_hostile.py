@@ -75,7 +75,24 @@ def cases():
     yield 'xml-wide-items.xml', rss(*('<item><title>w</title></item>' for _ in range(300_000)))
     yield 'xml-many-attributes.xml', rss(rss_item(
         'attributes', extra='<x ' + ' '.join(f'a{i}="v"' for i in range(400_000)) + '/>'))
+    # Cut off, so that the lenient reader reads them: attributes without values (each looked
+    # up among the ones before it would be quadratic), and ampersands with no semicolon (each
+    # searched for one to the end of the text).
+    yield 'xml-truncated-400k-attributes.xml', (
+        RSS_HEAD + '<item><title>t</title><x ' + ' '.join(f'a{i}' for i in range(400_000)) + '/>')
+    yield 'xml-truncated-4m-ampersands.xml', RSS_HEAD + '<item><title>' + '&' * 4_000_000
+    # xml:base is looked up on every ancestor of a link: a root of 300,000 attributes and an
+    # entry of 100,000 enclosures, all inside one entry (the parse budget is checked between).
+    yield 'atom-wide-root-many-enclosures.xml', (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+        + ' '.join(f'a{i}=""' for i in range(300_000)) + '><title>Hostile</title>'
+        '<entry><id>urn:1</id><title>enclosures</title>'
+        + '<link rel="enclosure" href="e"/>' * 100_000 + '</entry></feed>\n')
     yield 'xml-long-title.xml', rss(rss_item('Lorem ' * 1_300_000))
+    # One word of 400,000 alternating combining marks after a letter: Unicode folding orders
+    # a run of marks by swapping neighbours (matching, not parsing: the `once` test reads it).
+    yield 'rss-combining-marks-run.xml', rss(rss_item(
+        'Darchiev marks', 'Darchiev E' + '\u0301\u0327' * 200_000 + ' Moscow'))
     yield 'xml-same-guid-repeated.xml', rss(*(
         '<item><guid>same</guid><title>t</title><description>&lt;p&gt;x</description></item>'
         for _ in range(100_000)))
@@ -101,6 +118,13 @@ def cases():
     yield 'json-item-1m-objects-in-one-array.json', (
         head + '[{"id": "1", "title": "t", "attachments": [' + ','.join(['{}'] * 1_000_000) + ']}]}')
     yield 'json-root-array-1m-objects.json', '[' + ','.join(['{}'] * 1_000_000) + ']'
+    # The look covers numbers too: a few thousand objects after millions of zeros, in an item
+    # (refused), and in "items" itself (read: its reader keeps none of its members there).
+    yield 'json-item-objects-after-4m-numbers.json', (
+        head + '[{"id": "1", "title": "t", "x": [' + '0,' * 4_000_000 + ','.join(['{}'] * 5000)
+        + ']}]}')
+    yield 'json-items-4m-numbers-then-objects.json', (
+        head + '[' + '0,' * 4_000_000 + ','.join(['{"id": "i", "title": "t"}'] * 5000) + ']}')
     # Repetition at its cheapest: the most items a body holds (max_items reads 2,000 of them).
     yield 'rss-1m-empty-items.xml', RSS_HEAD + '<item/>' * 1_350_000 + RSS_TAIL
     yield 'json-3m-empty-items.json', head + '[' + ','.join(['{}'] * 3_100_000) + ']}'
