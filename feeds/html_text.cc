@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <array>
 #include <memory>
+#include <optional>
 
 #include "base/text.h"
 #include "feeds/encoding.h"
+#include "feeds/internal/html_reference_names.h"
 #include "feeds/internal/html_text_gumbo.h"
 #include "feeds/internal/name_table.h"
 #include "feeds/internal/parse_budget.h"
@@ -792,15 +794,31 @@ bool DecodeNamedReference(std::string_view name, std::string& out) {
     out += reference->text;
     return true;
   }
-  for (const char c : name) {
-    if (!IsAsciiAlnum(c)) return false;
-  }
-  // gumbo's table has every HTML5 reference. It also reads legacy prefixes ("&notit;" as
-  // "¬it;"), so only a reference consumed whole (no ';' left over) counts.
-  const std::string probe = "&" + std::string(name) + ";";
-  std::string text = internal::GumboText(probe, internal::TextBuilder::Mode::kOneLine);
-  if (text == probe || (text.find(';') != std::string::npos && name != "semi")) return false;
-  out += text;
+  // The others are decoded by gumbo, whose table has every one, once each, at the first
+  // lookup: a gumbo parse per reference would let a body of 10 MB of them cost seconds.
+  // (A space's text is "": the one-line text trims it.)
+  static const std::array<std::optional<std::string>, internal::kHtmlReferenceNames.size()> texts =
+      [] {
+        std::array<std::optional<std::string>, internal::kHtmlReferenceNames.size()> decoded;
+        for (size_t i = 0; i < decoded.size(); ++i) {
+          const std::string_view known = internal::kHtmlReferenceNames[i];
+          // gumbo also reads legacy prefixes ("&notit;" as "¬it;"): only a reference consumed
+          // whole (no ';' left over) counts.
+          const std::string probe = "&" + std::string(known) + ";";
+          std::string text = internal::GumboText(probe, internal::TextBuilder::Mode::kOneLine);
+          if (text != probe && (text.find(';') == std::string::npos || known == "semi")) {
+            decoded[i] = std::move(text);
+          }
+        }
+        return decoded;
+      }();
+  const auto* const found = std::lower_bound(internal::kHtmlReferenceNames.begin(),
+                                             internal::kHtmlReferenceNames.end(), name);
+  if (found == internal::kHtmlReferenceNames.end() || *found != name) return false;
+  const std::optional<std::string>& text =
+      texts[static_cast<size_t>(found - internal::kHtmlReferenceNames.begin())];
+  if (!text) return false;
+  out += *text;
   return true;
 }
 

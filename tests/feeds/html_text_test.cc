@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/text.h"
+#include "feeds/internal/html_reference_names.h"
 #include "feeds/internal/html_text_gumbo.h"
 
 namespace feedwatch::feeds {
@@ -282,6 +283,16 @@ TEST(DecodeNamedReference, KnowsHtml5AndNothingElse) {
   EXPECT_FALSE(DecodeNamedReference("lol9", out));
   EXPECT_FALSE(DecodeNamedReference("", out));
   EXPECT_EQ(out, "\u00A0→;");
+  // Every name of the list decodes, the longest and those of two code points too.
+  for (const std::string_view name : internal::kHtmlReferenceNames) {
+    std::string text;
+    EXPECT_TRUE(DecodeNamedReference(name, text)) << name;
+  }
+  out.clear();
+  EXPECT_TRUE(DecodeNamedReference("CounterClockwiseContourIntegral", out));
+  EXPECT_TRUE(DecodeNamedReference("NotEqualTilde", out));
+  EXPECT_EQ(out, "\u2233\u2242\u0338");
+  EXPECT_FALSE(DecodeNamedReference("Nbsp", out)) << "names are case-sensitive";
 }
 
 std::string Repeat(std::string_view piece, size_t times) {

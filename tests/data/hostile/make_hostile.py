@@ -81,6 +81,9 @@ def cases():
     yield 'xml-truncated-400k-attributes.xml', (
         RSS_HEAD + '<item><title>t</title><x ' + ' '.join(f'a{i}' for i in range(400_000)) + '/>')
     yield 'xml-truncated-4m-ampersands.xml', RSS_HEAD + '<item><title>' + '&' * 4_000_000
+    # A million distinct names that are no HTML5 reference, each once (a cache would not help).
+    yield 'xml-truncated-1m-unknown-references.xml', (
+        RSS_HEAD + '<item><title>' + ''.join(f'&q{i:x};' for i in range(1_000_000)))
     # xml:base is looked up on every ancestor of a link: a root of 300,000 attributes and an
     # entry of 100,000 enclosures, all inside one entry (the parse budget is checked between).
     yield 'atom-wide-root-many-enclosures.xml', (
