@@ -264,10 +264,23 @@ TEST(ParseFeed, PastMaxItemsReadsTheFirstAndLastHalfInEveryFormat) {
   std::string json = R"({"version": "https://jsonfeed.org/version/1.1", "title": "t", "items": [)";
   for (int i = 1; i <= 10; ++i) {
     const std::string n = std::to_string(i);
-    rss += "<item><title>item " + n + "</title><guid>g" + n + "</guid></item>";
-    atom += "<entry><title>item " + n + "</title><id>g" + n + "</id></entry>";
-    json += std::string(i > 1 ? ", " : "") + "7, " + R"({"id": "g)" + n + R"(", "title": "item )" +
-            n + R"("})";
+    rss.append("<item><title>item ")
+        .append(n)
+        .append("</title><guid>g")
+        .append(n)
+        .append("</guid></item>");
+    atom.append("<entry><title>item ")
+        .append(n)
+        .append("</title><id>g")
+        .append(n)
+        .append("</id></entry>");
+    json.append(i > 1 ? ", " : "")
+        .append("7, ")
+        .append(R"({"id": "g)")
+        .append(n)
+        .append(R"(", "title": "item )")
+        .append(n)
+        .append(R"("})");
   }
   rss += "</channel></rss>";
   atom += "</feed>";
