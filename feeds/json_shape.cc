@@ -34,10 +34,10 @@ JsonShape ShapeOf(std::string_view text, std::string_view exempt) {
       if (!open.empty()) {
         Open& parent = open.back();
         ++parent.children;
-        if (!parent.exempt) shape.width = std::max(shape.width, parent.children);
         // When this child ends, the parent's members so far are looked through (the exempt
         // member keeps none: its reader takes each out).
         if (!parent.exempt) {
+          shape.width = std::max(shape.width, parent.children);
           parent.steps += parent.commas + 1;
           shape.steps = std::max(shape.steps, parent.steps);
         }
