@@ -18,9 +18,6 @@ constexpr std::array<std::string_view, 38> kAbbreviations{
     "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "inc", "corp", "ltd",
     "jr",  "vs",  "no",  "г",   "гг",  "им",  "ул",   "см",  "стр", "тыс", "млн", "млрд"};
 
-// Whether the text between two words ends a sentence: a paragraph break, or sentence-ending
-// punctuation followed (past closing quotes and brackets, spaces, opening quotes and dashes) by
-// the next word.
 // Whether the text between two words ends a sentence: a paragraph break, or '.', '!', '?' or
 // '…' with a space after it ("12.5" and "example.org" are one sentence).
 bool EndsSentence(std::string_view gap) {
