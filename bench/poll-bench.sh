@@ -5,8 +5,13 @@
 # wall time, CPU seconds and peak RSS of each run are printed.
 #
 #   bench/poll-bench.sh [--single-host] [--hosts H] [--bodies P] [--items I] [--ttl M]
-#                       [--steady S] [--postgresql [--instances K] [--run]] [N]
+#                       [--steady S] [--postgresql [--instances K] [--run]] [--readers] [N]
 #     (N defaults to 1000; needs nginx-light, time, postgresql-15 and a release build)
+#
+# --readers runs two other feed readers on the same feeds after feedwatch, cold (a new cache)
+# and warm (the same cache again) each, with their defaults: newsboat (`newsboat -x reload`:
+# C++, libcurl, SQLite) and rss2email (`r2e run --no-send`: Python, feedparser).
+# (apt-get install newsboat rss2email)
 #
 # --bodies P gives every item a body of P paragraphs (content:encoded / Atom content), as
 # full-text feeds carry, so that matching reads whole articles passage by passage. --items I
@@ -55,6 +60,7 @@ ttl=15
 interval=1m
 publish=0
 statements=""
+readers=""
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --single-host) single_host=1 ;;
@@ -64,6 +70,7 @@ while [[ "${1:-}" == --* ]]; do
     --interval) interval="$2"; shift ;;
     --publish) publish="$2"; shift ;;
     --statements) statements=1 ;;
+    --readers) readers=1 ;;
     --hosts) hosts="$2"; shift ;;
     --postgresql) postgresql=1 ;;
     --instances) instances="$2"; shift ;;
@@ -201,19 +208,25 @@ pg_cpu_parts() {
     "/proc/$pm/stat"
 }
 
-run() {
+# Runs "$@" (its errors to logs/LABEL.log) and prints its wall time, CPU and peak RSS.
+timed() {
   local label="$1"
-  local pg_before
-  pg_before="$(pg_cpu)"
+  shift
   # CPU to the millisecond from bash's `time` (GNU time rounds to 10 ms, too coarse for a warm
   # cycle of 1,000 feeds); peak RSS from GNU time.
   local TIMEFORMAT="%3R %3U %3S"
-  { time /usr/bin/time -f "%M" -o "$work/rss" "$build/feedwatch" once -c "$config" \
-      > /dev/null 2> "$work/logs/$label.log"; } 2> "$work/time"
+  { time /usr/bin/time -f "%M" -o "$work/rss" "$@" > /dev/null 2> "$work/logs/$label.log"; } 2> "$work/time"
   read -r wall user sys < "$work/time"
   read -r rss < "$work/rss"
   printf '%-5s %6d feeds: wall %7.3f s, CPU %7.3f s (user %.3f + sys %.3f), peak RSS %5.1f MB' \
     "$label" "$n" "$wall" "$(echo "$user + $sys" | bc)" "$user" "$sys" "$(echo "$rss / 1024" | bc -l)"
+}
+
+run() {
+  local label="$1"
+  local pg_before
+  pg_before="$(pg_cpu)"
+  timed "$label" "$build/feedwatch" once -c "$config"
   if [[ -n "$postgresql" ]]; then
     sleep 2  # the postmaster reaps the run's backend, adding its CPU to its own, within a second
     printf '; PostgreSQL server CPU %.3f s' "$(echo "$(pg_cpu) - $pg_before" | bc)"
@@ -378,6 +391,31 @@ else
   if ((steady > 0)); then
     steady_state
   fi
+fi
+if [[ -n "$readers" ]]; then
+  for tool in newsboat r2e; do
+    command -v "$tool" > /dev/null || { echo "missing $tool (apt-get install newsboat rss2email)" >&2; exit 69; }
+  done
+  mkdir -p "$work/newsboat" "$work/r2e"
+  for ((i = 0; i < n; i++)); do
+    printf 'http://127.0.0.1:%s/feed-%05d.xml\n' "$((port + i % hosts))" "$i"
+  done > "$work/newsboat/urls"
+  touch "$work/newsboat/config"
+  newsboat=(env HOME="$work/newsboat" newsboat -q -u "$work/newsboat/urls"
+    -c "$work/newsboat/cache.db" -C "$work/newsboat/config" -x reload)
+  timed newsboat-cold "${newsboat[@]}"; echo
+  timed newsboat-warm "${newsboat[@]}"; echo
+  r2e=(env HOME="$work/r2e" r2e -c "$work/r2e/config" -d "$work/r2e/data.json")
+  "${r2e[@]}" new bench@localhost > /dev/null 2>&1
+  {
+    echo '<?xml version="1.0"?><opml version="1.0"><body>'
+    awk '{ printf "<outline type=\"rss\" text=\"feed-%05d\" xmlUrl=\"%s\"/>\n", NR - 1, $0 }' \
+      "$work/newsboat/urls"
+    echo '</body></opml>'
+  } > "$work/r2e/feeds.opml"
+  "${r2e[@]}" opmlimport "$work/r2e/feeds.opml" > /dev/null 2>&1
+  timed r2e-cold "${r2e[@]}" run --no-send; echo
+  timed r2e-warm "${r2e[@]}" run --no-send; echo
 fi
 statuses="$(sql 'SELECT last_status, count(*) FROM feeds GROUP BY 1')"
 echo "feed statuses after the warm run: ${statuses//$'\n'/, }"
