@@ -102,6 +102,11 @@ trap cleanup EXIT
 for tool in "$nginx_bin" /usr/bin/time "$build/feedwatch" "$build/bench/feedwatch_make_feeds"; do
   [[ -x "$tool" ]] || { echo "missing $tool (apt-get install nginx-light time; cmake --workflow --preset release)" >&2; exit 69; }
 done
+if [[ -n "$readers" ]]; then
+  for tool in newsboat r2e; do
+    command -v "$tool" > /dev/null || { echo "missing $tool (apt-get install newsboat rss2email)" >&2; exit 69; }
+  done
+fi
 
 "$build/bench/feedwatch_make_feeds" "$work/www" "$n" "$bodies" "$items" "$ttl"
 chmod -R a+rX "$work"  # nginx workers may run as www-data
@@ -393,9 +398,6 @@ else
   fi
 fi
 if [[ -n "$readers" ]]; then
-  for tool in newsboat r2e; do
-    command -v "$tool" > /dev/null || { echo "missing $tool (apt-get install newsboat rss2email)" >&2; exit 69; }
-  done
   mkdir -p "$work/newsboat" "$work/r2e"
   for ((i = 0; i < n; i++)); do
     printf 'http://127.0.0.1:%s/feed-%05d.xml\n' "$((port + i % hosts))" "$i"
