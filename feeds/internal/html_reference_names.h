@@ -3,6 +3,7 @@
 // not here is no reference, and is not handed to gumbo to find out.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
@@ -263,5 +264,7 @@ inline constexpr std::array<std::string_view, 2125> kHtmlReferenceNames = {
     "zscr", "zwj", "zwnj",
 };
 // clang-format on
+// DecodeNamedReference finds a name by binary search.
+static_assert(std::ranges::is_sorted(kHtmlReferenceNames));
 
 }  // namespace feedwatch::feeds::internal
