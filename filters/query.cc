@@ -82,55 +82,23 @@ void SetSpecificity(Node& node, int near, int lists) {
   }
 }
 
-// Gives every term the index of its first part in `lookups`, adding the parts not there yet,
+// Gives every term the index of its first part in `lexicon`, adding the parts not there yet,
 // and every term list expansion its memo slot.
-void Intern(Node& node, Query::Lookups& lookups,
-            std::map<std::pair<std::string, bool>, uint32_t>& seen,
-            std::map<std::string, int32_t>& expansions, size_t& exact_count) {
+void Intern(Node& node, Lexicon& lexicon, std::map<std::string, int32_t>& expansions) {
   if (!node.expansion.empty()) {
     node.memo = expansions.try_emplace(node.expansion, static_cast<int32_t>(expansions.size()))
                     .first->second;
   }
   if (node.kind == Node::Kind::kTerm) {
-    const Query::Trigger& first = node.parts[0];
-    const auto [it, added] =
-        seen.try_emplace({first.text, first.prefix}, static_cast<uint32_t>(lookups.count));
-    if (added) {
-      lookups.all.push_back(first);
-      if (first.prefix) {
-        lookups.prefixes.emplace_back(first.text, it->second);
-      } else {
-        ++exact_count;
-      }
-      ++lookups.count;
-    }
-    node.lookup = it->second;
+    node.lookup = lexicon.Add(node.parts[0]);
     return;
   }
-  for (Node& child : node.children) Intern(child, lookups, seen, expansions, exact_count);
+  for (Node& child : node.children) Intern(child, lexicon, expansions);
   if (node.kind == Node::Kind::kOr) {
     node.term_lookups.clear();
     for (const Node& child : node.children) {
       node.term_lookups.push_back(child.kind == Node::Kind::kTerm ? child.lookup : Node::kNoLookup);
     }
-  }
-}
-
-// Fills lookups.exact (Query::Lookups) with the exact words of lookups.all.
-void HashExactWords(Query::Lookups& lookups, size_t exact_count) {
-  size_t size = 4;
-  while (size < 2 * exact_count) size *= 2;
-  lookups.exact.assign(size, {0, 0});
-  lookups.hashes.clear();
-  for (const Query::Trigger& lookup : lookups.all) {
-    lookups.hashes.push_back(std::hash<std::string_view>{}(lookup.text));
-  }
-  for (uint32_t i = 0; i < lookups.all.size(); ++i) {
-    if (lookups.all[i].prefix) continue;
-    const uint64_t hash = lookups.hashes[i];
-    size_t slot = hash & (size - 1);
-    while (lookups.exact[slot].second != 0) slot = (slot + 1) & (size - 1);
-    lookups.exact[slot] = {hash, i + 1};
   }
 }
 
@@ -900,30 +868,24 @@ class SpanIndex {
   std::vector<Key> by_last_;
 };
 
-// A lookup not made yet (Evaluator::Postings): a span of no postings that no document's
-// postings can be.
-constexpr Document::Posting kNotLookedUp{};
-
 class Evaluator {
  public:
-  Evaluator(const Document& document, bool accents, Scope scope, const Query::Lookups& lookups,
+  // Reads the postings of the query's word i from `resolution`, at places[i] (at i when
+  // `places` is empty).
+  Evaluator(const Resolution& resolution, std::span<const uint32_t> places, Scope scope,
             size_t memos)
-      : lookups_(lookups),
-        found_(lookups.count, ResolvesAll(document, accents, lookups)
-                                  ? std::span<const Document::Posting>()
-                                  : std::span<const Document::Posting>(&kNotLookedUp, 0)),
+      : resolution_(resolution),
+        places_(places),
         memo_{std::vector<std::optional<Outcome>>(memos),
               std::vector<std::optional<Outcome>>(memos)},
         possible_(memos, -1),
-        document_(document),
-        accents_(accents),
+        document_(resolution.document()),
+        accents_(resolution.accents()),
         scope_(scope),
-        passages_(scope == Scope::kPassage ? document.passage_count() : 1),
-        title_tokens_(document.tokens(Field::kTitle, accents).size()),
-        summary_tokens_(document.tokens(Field::kSummary, accents).size()),
-        lede_field_(summary_tokens_ > 0 ? Field::kSummary : Field::kContent) {
-    if (ResolvesAll(document, accents, lookups)) ResolveAll();
-  }
+        passages_(scope == Scope::kPassage ? document_.passage_count() : 1),
+        title_tokens_(document_.tokens(Field::kTitle, accents_).size()),
+        summary_tokens_(document_.tokens(Field::kSummary, accents_).size()),
+        lede_field_(summary_tokens_ > 0 ? Field::kSummary : Field::kContent) {}
 
   // What `node` holds in; with `want_spans`, where its positive terms hit (all of them, in the
   // passages where it holds and in the context fields).
@@ -938,40 +900,6 @@ class Evaluator {
   }
 
  private:
-  // Whether every term's postings are found at once (ResolveAll): for a query of many terms (term
-  // lists), the document's words against the query's cost the words of the document, not a
-  // thousand searches. A query of a few terms, or a document of many more words than the query
-  // has, looks them up one by one when asked (Postings).
-  static bool ResolvesAll(const Document& document, bool accents, const Query::Lookups& lookups) {
-    return lookups.count > 8 && lookups.count * 4 > document.DistinctTokens(accents).size();
-  }
-
-  // The document's distinct tokens against the query's exact words (a hash each) and its
-  // prefixes (both sorted, merged), into found_, which holds no postings yet.
-  void ResolveAll() {
-    const std::vector<std::string_view>& tokens = document_.DistinctTokens(accents_);
-    const std::vector<uint64_t>& hashes = document_.DistinctHashes(accents_);
-    const size_t mask = lookups_.exact.size() - 1;
-    for (size_t t = 0; t < tokens.size(); ++t) {
-      for (size_t slot = hashes[t] & mask; lookups_.exact[slot].second != 0;
-           slot = (slot + 1) & mask) {
-        const auto [hash, index] = lookups_.exact[slot];
-        if (hash == hashes[t] && lookups_.all[index - 1].text == tokens[t]) {
-          found_[index - 1] = document_.PostingsOf(t, t + 1, accents_);
-          break;
-        }
-      }
-    }
-    size_t from = 0;
-    for (size_t p = 0; p < lookups_.prefixes.size(); ++p) {
-      const auto& [prefix, index] = lookups_.prefixes[p];
-      from = document_.SkipBelow(from, prefix, lookups_.prefix_leading[p], accents_);
-      size_t to = from;
-      while (to < tokens.size() && tokens[to].starts_with(prefix)) ++to;
-      found_[index] = document_.PostingsOf(from, to, accents_);
-    }
-  }
-
   Outcome Evaluate(const Node& node, bool want_spans) const {
     switch (node.kind) {
       case Node::Kind::kTerm:
@@ -1099,15 +1027,9 @@ class Evaluator {
     return true;
   }
 
-  // The postings of the query's lookup `index`.
+  // The postings of the query's word `index`.
   std::span<const Document::Posting> Postings(uint32_t index) const {
-    std::span<const Document::Posting>& found = found_[index];
-    if (found.data() == &kNotLookedUp) {
-      const Query::Trigger& lookup = lookups_.all[index];
-      found = lookup.prefix ? document_.Find(lookup.text, /*prefix=*/true, accents_)
-                            : document_.FindExact(lookup.text, lookups_.hashes[index], accents_);
-    }
-    return found;
+    return resolution_.Postings(places_.empty() ? index : places_[index]);
   }
 
   // Gives `spans` their sentences, for an exclusion.
@@ -1260,9 +1182,8 @@ class Evaluator {
     return out;
   }
 
-  const Query::Lookups& lookups_;
-  // Per lookup (Node::lookup): its postings, once found; kNotLookedUp before.
-  mutable std::vector<std::span<const Document::Posting>> found_;
+  const Resolution& resolution_;
+  std::span<const uint32_t> places_;
   // The outcomes of list expansions (Node::memo), outside and inside an exclusion's right side.
   mutable std::array<std::vector<std::optional<Outcome>>, 2> memo_;
   mutable std::vector<int8_t> possible_;  // Possible() of list expansions: -1 not known yet
@@ -1457,27 +1378,28 @@ Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
   query.scope_ = options.scope;
   query.root_ = std::make_unique<Node>(std::move(*root));
   SetSpecificity(*query.root_, /*near=*/0, /*lists=*/0);
-  std::map<std::pair<std::string, bool>, uint32_t> seen;
   std::map<std::string, int32_t> expansions;
-  size_t exact_count = 0;
-  Intern(*query.root_, query.lookups_, seen, expansions, exact_count);
-  std::sort(query.lookups_.prefixes.begin(), query.lookups_.prefixes.end());
-  for (const auto& [prefix, index] : query.lookups_.prefixes) {
-    query.lookups_.prefix_leading.push_back(LeadingBytes(prefix));
-  }
-  HashExactWords(query.lookups_, exact_count);
+  Intern(*query.root_, query.lexicon_, expansions);
   query.memos_ = expansions.size();
   return query;
 }
 
 bool Query::Matches(const Document& document) const {
-  const Evaluator evaluator(document, fold_accents_, scope_, lookups_, memos_);
+  const Resolution resolution(lexicon_, document, fold_accents_,
+                              Resolution::AllAtOnceIsCheaper(lexicon_, document, fold_accents_));
+  return Matches(resolution, {});
+}
+
+bool Query::Matches(const Resolution& resolution, std::span<const uint32_t> places) const {
+  const Evaluator evaluator(resolution, places, scope_, memos_);
   if (!evaluator.Possible(*root_)) return false;
   return evaluator.Eval(*root_, false).holds.Any();
 }
 
 std::optional<Explanation> Query::Explain(const Document& document) const {
-  const Evaluator evaluator(document, fold_accents_, scope_, lookups_, memos_);
+  const Resolution resolution(lexicon_, document, fold_accents_,
+                              Resolution::AllAtOnceIsCheaper(lexicon_, document, fold_accents_));
+  const Evaluator evaluator(resolution, {}, scope_, memos_);
   if (!evaluator.Possible(*root_)) return std::nullopt;
   Outcome outcome = evaluator.Eval(*root_, true);
   if (!outcome.holds.Any()) return std::nullopt;

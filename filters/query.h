@@ -33,6 +33,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,7 @@
 
 #include "base/result.h"
 #include "filters/document.h"
+#include "filters/lexicon.h"
 
 namespace feedwatch::filters {
 
@@ -139,6 +141,9 @@ class Query {
   // Time and memory: O(h log h + q * p/64) for h hits of the query's terms, q query nodes and
   // p passages; never quadratic in the hits.
   bool Matches(const Document& document) const;
+  // The same, reading the postings of this query's words from `resolution`, where word i of
+  // lexicon() has index places[i] (a WatchSet's Lexicon of every watch's words).
+  bool Matches(const Resolution& resolution, std::span<const uint32_t> places) const;
 
   // Which terms hit where, and a snippet; nullopt when the query does not match.
   std::optional<Explanation> Explain(const Document& document) const;
@@ -146,33 +151,20 @@ class Query {
   // Terms at least one of which every matching document contains (in any field): what the
   // watch index looks up. nullopt when there is no such set (a query that can match through
   // NOT alone is not indexable, e.g. `a OR NOT b`).
-  struct Trigger {
-    std::string text;
-    bool prefix = false;
-  };
+  using Trigger = SearchWord;
   std::optional<std::vector<Trigger>> Triggers() const;
 
   struct Node;
-  // The first part of every distinct term (Node::lookup), by kind: what a document's tokens are
-  // looked up in, once per evaluation.
-  struct Lookups {
-    size_t count = 0;
-    std::vector<Trigger> all;      // by index
-    std::vector<uint64_t> hashes;  // std::hash of each one's text, parallel to `all`
-    // The exact words in an open-addressing table of (std::hash of the text, index + 1; 0 for
-    // none), a power of two at least twice their number: a document's tokens, hashed once
-    // (Document::DistinctHashes), are found here in a probe or two.
-    std::vector<std::pair<uint64_t, uint32_t>> exact;
-    std::vector<std::pair<std::string, uint32_t>> prefixes;  // sorted
-    std::vector<uint64_t> prefix_leading;  // LeadingBytes of each prefix, parallel to `prefixes`
-  };
+  // The first part of every distinct term (Node::lookup): what a document's tokens are looked
+  // up in, once per evaluation.
+  const Lexicon& lexicon() const { return lexicon_; }
 
  private:
   Query();
   bool fold_accents_ = false;
   Scope scope_ = Scope::kPassage;
   std::unique_ptr<Node> root_;
-  Lookups lookups_;
+  Lexicon lexicon_;
   size_t memos_ = 0;  // distinct term list expansions (Node::memo)
 };
 

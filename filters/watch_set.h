@@ -1,19 +1,18 @@
 // Many watches evaluated against one document, cheaply.
 //
-// Each query's trigger terms (Query::Triggers: at least one of them is in every document it
-// matches) are indexed: exact terms in a hash table, prefixes in a sorted list merged against
-// the document's sorted tokens. Only watches with a trigger in the document are evaluated, plus
-// the few whose query has no trigger set. So 1,000 watches cost about as much as the handful a
-// given item could match.
+// The watches' words are one Lexicon (per accent mode): a document's words are looked up in it
+// once (a Resolution), and each watch reads the postings of its words from there, so the term
+// lists that watches share are not searched again for each. Each query's trigger terms
+// (Query::Triggers: at least one of them is in every document it matches) are in the Lexicon
+// too: only watches with a trigger in the document are evaluated, plus the few whose query has
+// no trigger set. So 1,000 watches cost about as much as the handful a given item could match.
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "base/hash.h"
 #include "filters/document.h"
+#include "filters/lexicon.h"
 #include "filters/query.h"
 
 namespace feedwatch::filters {
@@ -31,21 +30,19 @@ class WatchSet {
   // query in turn, which tests/filters/watch_set_test.cc checks.
   std::vector<size_t> Match(const Document& document) const;
 
-  size_t size() const { return queries_.size(); }
+  size_t size() const { return watches_.size(); }
 
  private:
-  struct Index {
-    std::unordered_map<std::string, std::vector<uint32_t>, StringHash, std::equal_to<>> exact;
-    std::vector<std::pair<std::string, uint32_t>> prefixes;  // sorted by text
-    std::vector<uint64_t> prefix_leading;  // LeadingBytes of each prefix, parallel to `prefixes`
+  struct Watch {
+    const Query* query;
+    std::vector<uint32_t> places;    // of the query's words in the lexicon of its accent mode
+    std::vector<uint32_t> triggers;  // places of its trigger terms; empty: always evaluated
+    bool always = false;             // no trigger set
   };
-  void Candidates(const Document& document, bool accents, const Index& index,
-                  std::vector<char>& candidate) const;
 
-  std::vector<const Query*> queries_;
-  Index plain_;
-  Index accents_;
-  std::vector<uint32_t> always_;  // no trigger set: evaluated for every document
+  std::vector<Watch> watches_;
+  Lexicon plain_;
+  Lexicon accents_;
   bool needs_accent_folding_ = false;
 };
 

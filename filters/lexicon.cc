@@ -1,0 +1,104 @@
+#include "filters/lexicon.h"
+
+#include <algorithm>
+#include <functional>
+
+namespace feedwatch::filters {
+namespace {
+
+// A word not looked up yet (Resolution::Postings): a span of no postings that no document's
+// postings can be.
+constexpr Document::Posting kNotLookedUp{};
+
+}  // namespace
+
+uint32_t Lexicon::Add(const SearchWord& word) {
+  const auto index = static_cast<uint32_t>(words_.size());
+  if (word.prefix) {
+    const auto at = std::lower_bound(prefixes_.begin(), prefixes_.end(), word.text,
+                                     [](const std::pair<std::string, uint32_t>& entry,
+                                        const std::string& text) { return entry.first < text; });
+    if (at != prefixes_.end() && at->first == word.text) return at->second;
+    prefix_leading_.insert(prefix_leading_.begin() + (at - prefixes_.begin()),
+                           LeadingBytes(word.text));
+    prefixes_.emplace(at, word.text, index);
+    words_.push_back(word);
+    hashes_.push_back(std::hash<std::string_view>{}(word.text));
+    return index;
+  }
+  const uint64_t hash = std::hash<std::string_view>{}(word.text);
+  const size_t mask = exact_.size() - 1;
+  size_t slot = hash & mask;
+  for (; exact_[slot].second != 0; slot = (slot + 1) & mask) {
+    const auto [other_hash, other] = exact_[slot];
+    if (other_hash == hash && words_[other - 1].text == word.text) return other - 1;
+  }
+  words_.push_back(word);
+  hashes_.push_back(hash);
+  exact_[slot] = {hash, index + 1};
+  if (2 * ++exact_count_ > exact_.size()) Rehash(2 * exact_.size());
+  return index;
+}
+
+void Lexicon::Rehash(size_t size) {
+  exact_.assign(size, {0, 0});
+  for (uint32_t i = 0; i < words_.size(); ++i) {
+    if (words_[i].prefix) continue;
+    size_t slot = hashes_[i] & (size - 1);
+    while (exact_[slot].second != 0) slot = (slot + 1) & (size - 1);
+    exact_[slot] = {hashes_[i], i + 1};
+  }
+}
+
+Resolution::Resolution(const Lexicon& lexicon, const Document& document, bool accents,
+                       bool all_at_once)
+    : lexicon_(lexicon),
+      document_(document),
+      accents_(accents),
+      found_(lexicon.size(), all_at_once ? std::span<const Document::Posting>()
+                                         : std::span<const Document::Posting>(&kNotLookedUp, 0)) {
+  if (all_at_once) ResolveAll();
+}
+
+bool Resolution::AllAtOnceIsCheaper(const Lexicon& lexicon, const Document& document,
+                                    bool accents) {
+  return lexicon.size() > 8 && lexicon.size() * 4 > document.DistinctTokens(accents).size();
+}
+
+// The document's distinct tokens against the exact words (a hash each) and the prefixes (both
+// sorted, merged), into found_, which holds no postings yet.
+void Resolution::ResolveAll() {
+  const std::vector<std::string_view>& tokens = document_.DistinctTokens(accents_);
+  const std::vector<uint64_t>& hashes = document_.DistinctHashes(accents_);
+  const size_t mask = lexicon_.exact_.size() - 1;
+  for (size_t t = 0; t < tokens.size(); ++t) {
+    for (size_t slot = hashes[t] & mask; lexicon_.exact_[slot].second != 0;
+         slot = (slot + 1) & mask) {
+      const auto [hash, index] = lexicon_.exact_[slot];
+      if (hash == hashes[t] && lexicon_.words_[index - 1].text == tokens[t]) {
+        found_[index - 1] = document_.PostingsOf(t, t + 1, accents_);
+        break;
+      }
+    }
+  }
+  size_t from = 0;
+  for (size_t p = 0; p < lexicon_.prefixes_.size(); ++p) {
+    const auto& [prefix, index] = lexicon_.prefixes_[p];
+    from = document_.SkipBelow(from, prefix, lexicon_.prefix_leading_[p], accents_);
+    size_t to = from;
+    while (to < tokens.size() && tokens[to].starts_with(prefix)) ++to;
+    found_[index] = document_.PostingsOf(from, to, accents_);
+  }
+}
+
+std::span<const Document::Posting> Resolution::Postings(uint32_t index) const {
+  std::span<const Document::Posting>& found = found_[index];
+  if (found.data() == &kNotLookedUp) {
+    const SearchWord& word = lexicon_.words_[index];
+    found = word.prefix ? document_.Find(word.text, /*prefix=*/true, accents_)
+                        : document_.FindExact(word.text, lexicon_.hashes_[index], accents_);
+  }
+  return found;
+}
+
+}  // namespace feedwatch::filters
