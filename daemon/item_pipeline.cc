@@ -146,8 +146,13 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
     record.canonical_url = feeds::CanonicalUrl(item.link);
     record.published = item.published;
     // Over the text as one line: an item read before feedwatch kept paragraphs is not edited.
-    record.content_hash = Sha256Hex(item.title + '\n' + ParagraphsAsLine(item.summary_text) + '\n' +
-                                    ParagraphsAsLine(item.content_text));
+    record.content_hash = Sha256()
+                              .Add(item.title)
+                              .Add("\n")
+                              .AddAsLine(item.summary_text)
+                              .Add("\n")
+                              .AddAsLine(item.content_text)
+                              .Hex();
     const auto seen = input.known.find(record.key);
     if (seen == input.known.end()) {
       fate = ItemFate::kNew;

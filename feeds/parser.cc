@@ -243,9 +243,15 @@ std::string ItemKey(const Item& item) {
   if (!item.id.empty()) return item.id;
   if (!item.link.empty()) return item.link;
   const std::string published = item.published ? FormatIso8601(*item.published) : "";
-  return "sha256:" +
-         Sha256Hex(item.title + '\n' + published + '\n' + ParagraphsAsLine(item.summary_text) +
-                   '\n' + ParagraphsAsLine(item.content_text));
+  return "sha256:" + Sha256()
+                         .Add(item.title)
+                         .Add("\n")
+                         .Add(published)
+                         .Add("\n")
+                         .AddAsLine(item.summary_text)
+                         .Add("\n")
+                         .AddAsLine(item.content_text)
+                         .Hex();
 }
 
 Result<Feed> ParseFeed(std::string_view bytes, const ParseOptions& options) {
