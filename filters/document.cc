@@ -3,6 +3,8 @@
 #include <utf8proc.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 namespace feedwatch::filters {
 namespace {
@@ -230,6 +232,11 @@ void NumberBySorting(const std::array<std::vector<Token>, kFieldCount>& tokens,
 }  // namespace
 
 uint64_t LeadingBytes(std::string_view text) {
+  if (std::endian::native == std::endian::little && text.size() >= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, text.data(), sizeof word);
+    return __builtin_bswap64(word);
+  }
   uint64_t key = 0;
   for (size_t i = 0; i < 8; ++i) {
     key = key << 8 | (i < text.size() ? static_cast<unsigned char>(text[i]) : 0u);

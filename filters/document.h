@@ -96,6 +96,10 @@ class Document {
     }
     return from;
   }
+  // LeadingBytes of each distinct token, parallel to DistinctTokens() (ascending).
+  const std::vector<uint64_t>& DistinctLeading(bool accents) const {
+    return (accents ? accent_index_ : index_).leading;
+  }
   // std::hash of each distinct token, parallel to DistinctTokens(): worked out once a document,
   // for queries that look many words up.
   const std::vector<uint64_t>& DistinctHashes(bool accents) const {

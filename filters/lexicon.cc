@@ -55,6 +55,7 @@ Resolution::Resolution(const Lexicon& lexicon, const Document& document, bool ac
     : lexicon_(lexicon),
       document_(document),
       accents_(accents),
+      all_at_once_(all_at_once),
       found_(lexicon.size(), all_at_once ? std::span<const Document::Posting>()
                                          : std::span<const Document::Posting>(&kNotLookedUp, 0)) {
   if (all_at_once) ResolveAll();
@@ -81,19 +82,28 @@ void Resolution::ResolveAll() {
       }
     }
   }
+  // A token starts with a prefix only if its first eight bytes (as many as the prefix has)
+  // are the prefix's: the numbers decide, and strings are compared for longer prefixes only.
+  const std::vector<uint64_t>& leading = document_.DistinctLeading(accents_);
   size_t from = 0;
   for (size_t p = 0; p < lexicon_.prefixes_.size(); ++p) {
     const auto& [prefix, index] = lexicon_.prefixes_[p];
-    from = document_.SkipBelow(from, prefix, lexicon_.prefix_leading_[p], accents_);
+    const uint64_t prefix_leading = lexicon_.prefix_leading_[p];
+    const uint64_t known =
+        prefix.size() >= 8 ? ~uint64_t{0} : ~(~uint64_t{0} >> (8 * prefix.size()));
+    from = document_.SkipBelow(from, prefix, prefix_leading, accents_);
     size_t to = from;
-    while (to < tokens.size() && tokens[to].starts_with(prefix)) ++to;
+    while (to < tokens.size() && (leading[to] & known) == prefix_leading &&
+           (prefix.size() <= 8 || tokens[to].starts_with(prefix))) {
+      ++to;
+    }
     found_[index] = document_.PostingsOf(from, to, accents_);
   }
 }
 
 std::span<const Document::Posting> Resolution::Postings(uint32_t index) const {
   std::span<const Document::Posting>& found = found_[index];
-  if (found.data() == &kNotLookedUp) {
+  if (!all_at_once_ && found.data() == &kNotLookedUp) {
     const SearchWord& word = lexicon_.words_[index];
     found = word.prefix ? document_.Find(word.text, /*prefix=*/true, accents_)
                         : document_.FindExact(word.text, lexicon_.hashes_[index], accents_);

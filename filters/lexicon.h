@@ -68,6 +68,7 @@ class Resolution {
   const Lexicon& lexicon_;
   const Document& document_;
   bool accents_;
+  bool all_at_once_;
   mutable std::vector<std::span<const Document::Posting>> found_;  // by index
 };
 
