@@ -14,7 +14,7 @@ struct Migration {
   std::string_view postgresql;
 };
 
-inline constexpr std::array<Migration, 15> kMigrations = {{
+inline constexpr std::array<Migration, 14> kMigrations = {{
     // 1: feeds, the items seen in them, and matches.
     {R"sql(
 CREATE TABLE feeds (
@@ -286,16 +286,6 @@ ALTER TABLE host_leases ADD COLUMN taken_at INTEGER NOT NULL DEFAULT 0;
 )sql",
      R"sql(
 ALTER TABLE host_leases ADD COLUMN taken_at BIGINT NOT NULL DEFAULT 0;
-)sql"},
-    // 15: no index on when an item was last seen. Every item written and every item a changed
-    // feed still carries moved an entry in it (and in PostgreSQL, an indexed column changed
-    // makes every update write a new entry in each index of the table); what it served,
-    // forgetting old items, is a daily scan of the table instead.
-    {R"sql(
-DROP INDEX IF EXISTS items_last_seen;
-)sql",
-     R"sql(
-DROP INDEX IF EXISTS items_last_seen;
 )sql"},
 }};
 

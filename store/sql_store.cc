@@ -498,9 +498,7 @@ Result<std::vector<StoryHead>> SqlStore::CommitPoll(
 
 Result<int> SqlStore::ForgetItemsSeenBefore(TimePoint cutoff) {
   // Gone: not in the feed when its items were last read, and not for that long. An item in a
-  // feed that has answered 304 since is still there. A scan of the items, daily: an index on
-  // last_seen_at cost every item written and every one a changed feed still carries
-  // (migration 15).
+  // feed that has answered 304 since is still there.
   Result<std::int64_t> forgotten = session_.Run(
       "DELETE FROM items WHERE last_seen_at < ?1 AND last_seen_at < "
       "(SELECT coalesce(last_read_at, 0) FROM feeds WHERE feeds.id = items.feed_id)",

@@ -265,7 +265,7 @@ struct TableRows {
 
 class Store {
  public:
-  static constexpr int kSchemaVersion = 15;
+  static constexpr int kSchemaVersion = 14;
   // The tables `feedwatch store copy` moves, parents first.
   static constexpr std::array<std::string_view, 5> kTables = {"meta", "feeds", "items", "matches",
                                                               "deliveries"};
