@@ -5,9 +5,12 @@
 namespace feedwatch::daemon {
 
 filters::Document ItemDocument(const feeds::Item& item, std::string_view feed_names,
-                               bool fold_accents, std::string_view article) {
+                               bool fold_accents, std::string_view article,
+                               filters::FieldMask searched) {
   std::string categories;  // one per line: a phrase does not run from one into the next
-  for (const std::string& category : item.categories) categories += category + '\n';
+  if ((searched & filters::Bit(filters::Field::kCategory)) != 0) {
+    for (const std::string& category : item.categories) categories += category + '\n';
+  }
   // A feed that carries the whole text has nothing to gain from the page, whose extraction
   // may have missed a paragraph; one that carries a lede or a teaser does.
   const bool from_article = article.size() > item.content_text.size();
@@ -19,7 +22,7 @@ filters::Document ItemDocument(const feeds::Item& item, std::string_view feed_na
                             .feed = feed_names,
                             .link = item.link,
                             .content_label = from_article ? "article" : ""},
-                           fold_accents);
+                           fold_accents, searched);
 }
 
 }  // namespace feedwatch::daemon

@@ -170,9 +170,9 @@ Result<PipelineResult> ItemPipeline::Run(const Input& input, StoryIndexes& stori
       continue;
     }
 
-    const filters::Document document =
-        ItemDocument(item, feed_names, watches_.needs_accent_folding(),
-                     i < input.articles.size() ? std::string_view(input.articles[i]) : "");
+    const filters::Document document = ItemDocument(
+        item, feed_names, watches_.needs_accent_folding(),
+        i < input.articles.size() ? std::string_view(input.articles[i]) : "", watches_.fields());
     std::vector<filters::Hit> hits;  // of every watch that matches, for the marked summary
     for (const size_t watch_index : watches_.Match(document)) {
       const config::WatchConfig& watch = config_.watches[watch_index];

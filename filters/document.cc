@@ -84,17 +84,20 @@ std::optional<Field> FieldNamed(std::string_view name) {
   return std::nullopt;
 }
 
-Document::Document(const DocumentFields& fields, bool fold_accents)
+Document::Document(const DocumentFields& fields, bool fold_accents, FieldMask searched)
     : text_{std::string(fields.title),  std::string(fields.summary),  std::string(fields.content),
             std::string(fields.author), std::string(fields.category), std::string(fields.feed),
             std::string(fields.link)},
       content_label_(fields.content_label),
       folded_([&] {
         size_t bytes = 0;
-        for (const std::string& text : text_) bytes += text.size();
+        for (size_t f = 0; f < kFieldCount; ++f) {
+          if ((searched & Bit(static_cast<Field>(f))) != 0) bytes += text_[f].size();
+        }
         return fold_accents ? 2 * bytes : bytes;
       }()) {
   for (size_t f = 0; f < kFieldCount; ++f) {
+    if ((searched & Bit(static_cast<Field>(f))) == 0) continue;
     // About a word in seven bytes of news text, either script: growing the vector copies them.
     tokens_[f].reserve(text_[f].size() / 7 + 1);
     AppendTokens(text_[f], /*fold_accents=*/false, folded_, tokens_[f]);

@@ -28,6 +28,7 @@ using FieldMask = uint8_t;
 constexpr FieldMask Bit(Field field) {
   return static_cast<FieldMask>(1u << static_cast<int>(field));
 }
+constexpr FieldMask kAllFields = (1u << kFieldCount) - 1;
 // What a term without a field scope searches.
 constexpr FieldMask kDefaultFields =
     Bit(Field::kTitle) | Bit(Field::kSummary) | Bit(Field::kContent);
@@ -65,8 +66,9 @@ uint64_t LeadingBytes(std::string_view text);
 class Document {
  public:
   // With `fold_accents`, a second, accent-folded token set is built too, for the watches that
-  // ask for it.
-  Document(const DocumentFields& fields, bool fold_accents);
+  // ask for it. Only the fields in `searched` are tokenised (WatchSet::fields): the others
+  // have no tokens, and no term finds anything in them.
+  Document(const DocumentFields& fields, bool fold_accents, FieldMask searched = kAllFields);
 
   // One occurrence of a token: field and position (token index within the field).
   struct Posting {

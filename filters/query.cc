@@ -83,17 +83,19 @@ void SetSpecificity(Node& node, int near, int lists) {
 }
 
 // Gives every term the index of its first part in `lexicon`, adding the parts not there yet,
-// and every term list expansion its memo slot.
-void Intern(Node& node, Lexicon& lexicon, std::map<std::string, int32_t>& expansions) {
+// and every term list expansion its memo slot; adds the fields of every term to `fields`.
+void Intern(Node& node, Lexicon& lexicon, std::map<std::string, int32_t>& expansions,
+            FieldMask& fields) {
   if (!node.expansion.empty()) {
     node.memo = expansions.try_emplace(node.expansion, static_cast<int32_t>(expansions.size()))
                     .first->second;
   }
   if (node.kind == Node::Kind::kTerm) {
     node.lookup = lexicon.Add(node.parts[0]);
+    fields |= node.fields;
     return;
   }
-  for (Node& child : node.children) Intern(child, lexicon, expansions);
+  for (Node& child : node.children) Intern(child, lexicon, expansions, fields);
   if (node.kind == Node::Kind::kOr) {
     node.term_lookups.clear();
     for (const Node& child : node.children) {
@@ -1379,7 +1381,7 @@ Result<Query> Query::Parse(std::string_view text, QueryOptions options) {
   query.root_ = std::make_unique<Node>(std::move(*root));
   SetSpecificity(*query.root_, /*near=*/0, /*lists=*/0);
   std::map<std::string, int32_t> expansions;
-  Intern(*query.root_, query.lexicon_, expansions);
+  Intern(*query.root_, query.lexicon_, expansions, query.fields_);
   query.memos_ = expansions.size();
   return query;
 }

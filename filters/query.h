@@ -137,6 +137,8 @@ class Query {
 
   bool fold_accents() const { return fold_accents_; }
   Scope scope() const { return scope_; }
+  // The fields its terms search: a Document needs no others tokenised for it.
+  FieldMask fields() const { return fields_; }
 
   // Time and memory: O(h log h + q * p/64) for h hits of the query's terms, q query nodes and
   // p passages; never quadratic in the hits.
@@ -163,6 +165,7 @@ class Query {
   Query();
   bool fold_accents_ = false;
   Scope scope_ = Scope::kPassage;
+  FieldMask fields_ = 0;
   std::unique_ptr<Node> root_;
   Lexicon lexicon_;
   size_t memos_ = 0;  // distinct term list expansions (Node::memo)

@@ -7,6 +7,7 @@ namespace feedwatch::filters {
 
 void WatchSet::Add(const Query* query) {
   needs_accent_folding_ = needs_accent_folding_ || query->fold_accents();
+  fields_ |= query->fields();
   Lexicon& lexicon = query->fold_accents() ? accents_ : plain_;
   Watch& watch = watches_.emplace_back();
   watch.query = query;

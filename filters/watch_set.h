@@ -25,6 +25,8 @@ class WatchSet {
 
   // Whether documents need the accent-folded token set (some watch folds accents).
   bool needs_accent_folding() const { return needs_accent_folding_; }
+  // The fields some watch searches: the only ones documents need tokenised.
+  FieldMask fields() const { return fields_; }
 
   // The indexes of the watches that match `document`, ascending. Same answer as asking every
   // query in turn, which tests/filters/watch_set_test.cc checks.
@@ -44,6 +46,7 @@ class WatchSet {
   Lexicon plain_;
   Lexicon accents_;
   bool needs_accent_folding_ = false;
+  FieldMask fields_ = 0;
 };
 
 }  // namespace feedwatch::filters

@@ -81,5 +81,37 @@ TEST(WatchSet, TriggersAreTheTermsEveryMatchContains) {
   EXPECT_EQ(triggers("a OR NOT b"), "none");
 }
 
+TEST(WatchSet, DocumentsAreTokenisedInTheFieldsSomeWatchSearches) {
+  const Result<Query> body = Query::Parse("consulate");
+  const Result<Query> scoped = Query::Parse("link:consulate OR author:(\"Ivan Petrov\")");
+  const Result<Query> excluded = Query::Parse("consulate -feed:sport");
+  ASSERT_TRUE(body.ok() && scoped.ok() && excluded.ok());
+  EXPECT_EQ(body->fields(), kDefaultFields);
+  EXPECT_EQ(scoped->fields(), Bit(Field::kLink) | Bit(Field::kAuthor));
+  EXPECT_EQ(excluded->fields(), kDefaultFields | Bit(Field::kFeed));
+
+  const DocumentFields fields{.title = "Talks resume",
+                              .summary = "The consulate in San Francisco.",
+                              .author = "Ivan Petrov",
+                              .feed = "sport news",
+                              .link = "https://example.org/consulate"};
+  WatchSet set;
+  set.Add(&*body);
+  set.Add(&*excluded);
+  EXPECT_EQ(set.fields(), kDefaultFields | Bit(Field::kFeed));
+  // The link and the author are not searched by these watches, so not tokenised; the feed is.
+  const Document document(fields, set.needs_accent_folding(), set.fields());
+  EXPECT_TRUE(document.tokens(Field::kLink, false).empty());
+  EXPECT_TRUE(document.tokens(Field::kAuthor, false).empty());
+  EXPECT_EQ(set.Match(document), std::vector<size_t>{0});  // the exclusion reads the feed
+  EXPECT_TRUE(
+      excluded->Matches(Document({.summary = "consulate", .feed = "news"}, false, set.fields())));
+
+  set.Add(&*scoped);
+  const Document all(fields, set.needs_accent_folding(), set.fields());
+  EXPECT_EQ(set.Match(all), (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(set.Match(all), set.Match(Document(fields, false)));
+}
+
 }  // namespace
 }  // namespace feedwatch::filters
