@@ -77,7 +77,7 @@ void RunMatch(benchmark::State& state, const std::vector<const Query*>& queries)
                                .feed = {},
                                .link = {},
                                .content_label = {}},
-                              set.needs_accent_folding());
+                              set.needs_accent_folding(), set.fields());
       matches += set.Match(document).size();
       ++count;
     }
@@ -147,7 +147,7 @@ void BM_MatchArticles(benchmark::State& state) {
                                .feed = {},
                                .link = {},
                                .content_label = {}},
-                              set.needs_accent_folding());
+                              set.needs_accent_folding(), set.fields());
       matches += set.Match(document).size();
       bytes += article.summary.size() + article.content.size();
       ++count;

@@ -58,7 +58,11 @@ Resolution::Resolution(const Lexicon& lexicon, const Document& document, bool ac
       all_at_once_(all_at_once),
       found_(lexicon.size(), all_at_once ? std::span<const Document::Posting>()
                                          : std::span<const Document::Posting>(&kNotLookedUp, 0)) {
-  if (all_at_once) ResolveAll();
+  if (all_at_once) {
+    lexicon.ForEachIn(document, accents, [this](uint32_t index, Lexicon::Postings postings) {
+      found_[index] = postings;
+    });
+  }
 }
 
 bool Resolution::AllAtOnceIsCheaper(const Lexicon& lexicon, const Document& document,
@@ -67,46 +71,46 @@ bool Resolution::AllAtOnceIsCheaper(const Lexicon& lexicon, const Document& docu
 }
 
 // The document's distinct tokens against the exact words (a hash each) and the prefixes (both
-// sorted, merged), into found_, which holds no postings yet.
-void Resolution::ResolveAll() {
-  const std::vector<std::string_view>& tokens = document_.DistinctTokens(accents_);
-  const std::vector<uint64_t>& hashes = document_.DistinctHashes(accents_);
-  const size_t mask = lexicon_.exact_.size() - 1;
+// sorted, merged).
+void Lexicon::ForEachIn(const Document& document, bool accents,
+                        const std::function<void(uint32_t, Postings)>& found) const {
+  const std::vector<std::string_view>& tokens = document.DistinctTokens(accents);
+  const std::vector<uint64_t>& hashes = document.DistinctHashes(accents);
+  const size_t mask = exact_.size() - 1;
   for (size_t t = 0; t < tokens.size(); ++t) {
-    for (size_t slot = hashes[t] & mask; lexicon_.exact_[slot].second != 0;
-         slot = (slot + 1) & mask) {
-      const auto [hash, index] = lexicon_.exact_[slot];
-      if (hash == hashes[t] && lexicon_.words_[index - 1].text == tokens[t]) {
-        found_[index - 1] = document_.PostingsOf(t, t + 1, accents_);
+    for (size_t slot = hashes[t] & mask; exact_[slot].second != 0; slot = (slot + 1) & mask) {
+      const auto [hash, index] = exact_[slot];
+      if (hash == hashes[t] && words_[index - 1].text == tokens[t]) {
+        found(index - 1, document.PostingsOf(t, t + 1, accents));
         break;
       }
     }
   }
   // A token starts with a prefix only if its first eight bytes (as many as the prefix has)
   // are the prefix's: the numbers decide, and strings are compared for longer prefixes only.
-  const std::vector<uint64_t>& leading = document_.DistinctLeading(accents_);
+  const std::vector<uint64_t>& leading = document.DistinctLeading(accents);
   size_t from = 0;
-  for (size_t p = 0; p < lexicon_.prefixes_.size(); ++p) {
-    const auto& [prefix, index] = lexicon_.prefixes_[p];
-    const uint64_t prefix_leading = lexicon_.prefix_leading_[p];
+  for (size_t p = 0; p < prefixes_.size(); ++p) {
+    const auto& [prefix, index] = prefixes_[p];
+    const uint64_t prefix_leading = prefix_leading_[p];
     const uint64_t known =
         prefix.size() >= 8 ? ~uint64_t{0} : ~(~uint64_t{0} >> (8 * prefix.size()));
-    from = document_.SkipBelow(from, prefix, prefix_leading, accents_);
+    from = document.SkipBelow(from, prefix, prefix_leading, accents);
     size_t to = from;
     while (to < tokens.size() && (leading[to] & known) == prefix_leading &&
            (prefix.size() <= 8 || tokens[to].starts_with(prefix))) {
       ++to;
     }
-    found_[index] = document_.PostingsOf(from, to, accents_);
+    if (to > from) found(index, document.PostingsOf(from, to, accents));
   }
 }
 
 std::span<const Document::Posting> Resolution::Postings(uint32_t index) const {
   std::span<const Document::Posting>& found = found_[index];
   if (!all_at_once_ && found.data() == &kNotLookedUp) {
-    const SearchWord& word = lexicon_.words_[index];
+    const SearchWord& word = lexicon_[index];
     found = word.prefix ? document_.Find(word.text, /*prefix=*/true, accents_)
-                        : document_.FindExact(word.text, lexicon_.hashes_[index], accents_);
+                        : document_.FindExact(word.text, lexicon_.HashOf(index), accents_);
   }
   return found;
 }

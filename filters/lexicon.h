@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <utility>
@@ -29,9 +30,17 @@ class Lexicon {
   uint32_t Add(const SearchWord& word);
   size_t size() const { return words_.size(); }
   const SearchWord& operator[](uint32_t index) const { return words_[index]; }
+  // std::hash of the word's text, as Document::FindExact takes it.
+  uint64_t HashOf(uint32_t index) const { return hashes_[index]; }
+
+  using Postings = std::span<const Document::Posting>;
+  // Calls `found` with the index and postings of each word `document` has, in one pass over
+  // the document's distinct words: cheaper than a search per word when the lexicon holds
+  // many, and its cost does not grow with the words the document lacks.
+  void ForEachIn(const Document& document, bool accents,
+                 const std::function<void(uint32_t, Postings)>& found) const;
 
  private:
-  friend class Resolution;
   void Rehash(size_t size);
 
   std::vector<SearchWord> words_;  // by index
@@ -63,8 +72,6 @@ class Resolution {
   bool accents() const { return accents_; }
 
  private:
-  void ResolveAll();
-
   const Lexicon& lexicon_;
   const Document& document_;
   bool accents_;

@@ -1,13 +1,16 @@
 // Many watches evaluated against one document, cheaply.
 //
-// The watches' words are one Lexicon (per accent mode): a document's words are looked up in it
-// once (a Resolution), and each watch reads the postings of its words from there, so the term
-// lists that watches share are not searched again for each. Each query's trigger terms
-// (Query::Triggers: at least one of them is in every document it matches) are in the Lexicon
-// too: only watches with a trigger in the document are evaluated, plus the few whose query has
-// no trigger set. So 1,000 watches cost about as much as the handful a given item could match.
+// Each query's trigger terms (Query::Triggers: at least one of them is in every document it
+// matches) are one Lexicon (per accent mode): a document's words are looked up in it once, and
+// only watches with a trigger in the document are evaluated, plus the few whose query has no
+// trigger set. So 1,000 watches cost about as much as the handful a given item could match.
+// The watches' words are another Lexicon: when the candidates share term lists ("@us":
+// hundreds of words in each of three watches), the document's words are looked up in it once
+// (a Resolution) and each candidate reads its postings from there, instead of looking the same
+// words up again.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -37,14 +40,15 @@ class WatchSet {
  private:
   struct Watch {
     const Query* query;
-    std::vector<uint32_t> places;    // of the query's words in the lexicon of its accent mode
-    std::vector<uint32_t> triggers;  // places of its trigger terms; empty: always evaluated
-    bool always = false;             // no trigger set
+    std::vector<uint32_t> places;  // of the query's words in words_ of its accent mode
+    bool always = false;           // no trigger set: evaluated for every document
   };
 
   std::vector<Watch> watches_;
-  Lexicon plain_;
-  Lexicon accents_;
+  // Per accent mode (plain, folded): every watch's words, and every watch's triggers.
+  std::array<Lexicon, 2> words_;
+  std::array<Lexicon, 2> triggers_;
+  std::array<std::vector<std::vector<uint32_t>>, 2> watches_of_;  // by trigger: the watches
   bool needs_accent_folding_ = false;
   FieldMask fields_ = 0;
 };
