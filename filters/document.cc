@@ -73,6 +73,12 @@ bool StartsSentence(std::string_view word) {
          category == UTF8PROC_CATEGORY_ND;
 }
 
+// Whether a Document asked for the fields `searched` tokenises `field`: the running text
+// (title, summary, content) always, as the passages and every reading are made of it.
+bool Tokenised(FieldMask searched, Field field) {
+  return ((searched | kDefaultFields) & Bit(field)) != 0;
+}
+
 }  // namespace
 
 std::string_view FieldName(Field field) { return kFieldNames[static_cast<size_t>(field)]; }
@@ -92,12 +98,12 @@ Document::Document(const DocumentFields& fields, bool fold_accents, FieldMask se
       folded_([&] {
         size_t bytes = 0;
         for (size_t f = 0; f < kFieldCount; ++f) {
-          if ((searched & Bit(static_cast<Field>(f))) != 0) bytes += text_[f].size();
+          if (Tokenised(searched, static_cast<Field>(f))) bytes += text_[f].size();
         }
         return fold_accents ? 2 * bytes : bytes;
       }()) {
   for (size_t f = 0; f < kFieldCount; ++f) {
-    if ((searched & Bit(static_cast<Field>(f))) == 0) continue;
+    if (!Tokenised(searched, static_cast<Field>(f))) continue;
     // About a word in seven bytes of news text, either script: growing the vector copies them.
     tokens_[f].reserve(text_[f].size() / 7 + 1);
     AppendTokens(text_[f], /*fold_accents=*/false, folded_, tokens_[f]);

@@ -66,8 +66,10 @@ uint64_t LeadingBytes(std::string_view text);
 class Document {
  public:
   // With `fold_accents`, a second, accent-folded token set is built too, for the watches that
-  // ask for it. Only the fields in `searched` are tokenised (WatchSet::fields): the others
-  // have no tokens, and no term finds anything in them.
+  // ask for it. The title, summary and content are always tokenised: they are the running
+  // text and the passages every query is read in, whatever it searches. Of the other fields
+  // (author, category, feed, link) only those in `searched` are (WatchSet::fields): the
+  // others have no tokens, and no term finds anything in them.
   Document(const DocumentFields& fields, bool fold_accents, FieldMask searched = kAllFields);
 
   // One occurrence of a token: field and position (token index within the field).

@@ -35,8 +35,9 @@ class Lexicon {
 
   using Postings = std::span<const Document::Posting>;
   // Calls `found` with the index and postings of each word `document` has, in one pass over
-  // the document's distinct words: cheaper than a search per word when the lexicon holds
-  // many, and its cost does not grow with the words the document lacks.
+  // the document's distinct words: a probe per word for the exact words, whatever their number;
+  // the sorted prefixes are merged with the sorted words, a step per prefix and per word that
+  // starts with it. Cheaper than a search per word when the lexicon holds many.
   void ForEachIn(const Document& document, bool accents,
                  const std::function<void(uint32_t, Postings)>& found) const;
 

@@ -113,5 +113,33 @@ TEST(WatchSet, DocumentsAreTokenisedInTheFieldsSomeWatchSearches) {
   EXPECT_EQ(set.Match(all), set.Match(Document(fields, false)));
 }
 
+TEST(WatchSet, AQueryReadsTheRunningTextWhateverFieldsItSearches) {
+  // These queries search neither the summary nor (some) the title, yet the summary's words
+  // count in their distances, the title reads with the lede, and the content's passages are
+  // numbered after the summary's: a document made for their fields must read them alike.
+  std::string thousand_paragraphs;
+  for (int i = 0; i < 1000; ++i) thousand_paragraphs += "paragraph\n";
+  const std::vector<std::pair<std::string, DocumentFields>> cases = {
+      {"title:alpha NEAR/3 content:beta",
+       {.title = "alpha", .summary = "one two three four five six seven", .content = "beta"}},
+      {"title:ambassador NOT NEAR/10 content:former",
+       {.title = "The ambassador", .summary = "He spoke.", .content = "The former envoy left."}},
+      {"content:alpha AND content:beta",
+       {.title = "t", .summary = thousand_paragraphs, .content = "alpha\nbeta"}},
+  };
+  for (const auto& [text, fields] : cases) {
+    for (const Scope scope : {Scope::kPassage, Scope::kItem}) {
+      const Result<Query> query = Query::Parse(text, {.scope = scope});
+      ASSERT_TRUE(query.ok()) << text;
+      WatchSet set;
+      set.Add(&*query);
+      const bool expected = query->Matches(Document(fields, false));
+      EXPECT_EQ(set.Match(Document(fields, false, set.fields())).size(), expected ? 1u : 0u)
+          << text << " in scope " << ScopeName(scope);
+      EXPECT_EQ(query->Matches(Document(fields, false, query->fields())), expected) << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace feedwatch::filters
