@@ -163,6 +163,7 @@ BENCHMARK(BM_MatchArticles)->Arg(1)->Arg(10)->Unit(benchmark::kMillisecond);
 void BM_Match1000GeneratedWatches(benchmark::State& state) {
   const std::vector<Query> watches = GeneratedWatches(1000);
   std::vector<const Query*> queries;
+  queries.reserve(watches.size());
   for (const Query& watch : watches) queries.push_back(&watch);
   RunMatch(state, queries);
 }

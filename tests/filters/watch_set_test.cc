@@ -53,7 +53,7 @@ TEST(WatchSet, IndexedMatchingEqualsAskingEveryQuery) {
     // Some words inflected, for the prefixes to find.
     for (int i = 0; i < 6; ++i) title += words[random() % words.size()] + (i % 3 == 0 ? "s " : " ");
     for (int i = 0; i < 8; ++i) summary += words[random() % words.size()] + " ";
-    if (d % 2 == 0) title = words[random() % words.size()] + " " + title;
+    if (d % 2 == 0) title.insert(0, words[random() % words.size()] + " ");
     const Document document({.title = title, .summary = summary}, /*fold_accents=*/true);
     std::vector<size_t> expected;
     for (size_t q = 0; q < queries.size(); ++q) {
